@@ -1,0 +1,1 @@
+"""nnparity's harness: cases, comparison, sandboxed runs, reports, CLI and pytest plugin."""

@@ -1,0 +1,88 @@
+"""The op registry: every op nnparity checks is declared here, once.
+
+Adding an op means one `OpSpec` entry below, one class in student_nn and one twin in
+reference/ with the same name; cases, comparison, reports and grading pick it up from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from harness import cases as c
+from harness.cases import Case, Family, Params
+
+KIND_OF_MODULE = {"activations": "activation", "layers": "layer", "losses": "loss"}
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    name: str                   # canonical op name, used in case IDs, reports and rubrics
+    module: str                 # contract module holding the class: activations | layers | losses
+    cls: str                    # contract class name, the same in student_nn and reference
+    family: Family              # how cases are sampled and inputs built
+    outputs: tuple[str, ...]    # compared outputs, in order
+    fixed: Params = field(default_factory=dict)  # constructor arguments this op fixes
+
+    @property
+    def kind(self) -> str:
+        return KIND_OF_MODULE[self.module]
+
+    def cases(self, count: int, seed: int = 0) -> Iterator[Case]:
+        return c.iter_cases(self.name, self.family, self.fixed, count, seed)
+
+    def inputs(self, case: Case) -> dict[str, np.ndarray]:
+        return c.build_inputs(self.family, case)
+
+    def ctor(self, case: Case) -> Params:
+        return self.family.ctor(case.p, self.fixed)
+
+    def axes(self, output: str, ndim: int) -> tuple[str, ...]:
+        """Axis names for locating an element of `output` (generic names if ndim differs)."""
+        names = self.family.axes.get(output)
+        if names is not None and len(names) == ndim:
+            return names
+        if ndim == 4:
+            return c.IMAGE_AXES
+        if ndim == 2:
+            return ("n", "j")
+        return tuple(f"axis{i}" for i in range(ndim))
+
+
+ACT_OUT = ("forward", "dX")
+PARAM_OUT = ("forward", "dX", "dW", "db")
+
+OPS: dict[str, OpSpec] = {
+    spec.name: spec
+    for spec in [
+        OpSpec("linear", "activations", "Linear", c.ELEMENTWISE, ACT_OUT),
+        OpSpec("sigmoid", "activations", "Sigmoid", c.ELEMENTWISE, ACT_OUT),
+        OpSpec("tanh", "activations", "TanH", c.ELEMENTWISE, ACT_OUT),
+        OpSpec("relu", "activations", "ReLU", c.ELEMENTWISE, ACT_OUT),
+        OpSpec("softmax", "activations", "SoftMax", c.SOFTMAX, ACT_OUT),
+        OpSpec("fully_connected", "layers", "FullyConnected", c.DENSE, PARAM_OUT),
+        OpSpec("conv2d", "layers", "Conv2D", c.CONV, PARAM_OUT),
+        OpSpec("pool2d_max", "layers", "Pool2D", c.POOL, ACT_OUT, {"mode": "max"}),
+        OpSpec("pool2d_average", "layers", "Pool2D", c.POOL, ACT_OUT, {"mode": "average"}),
+        OpSpec("flatten", "layers", "Flatten", c.FLATTEN, ACT_OUT),
+        OpSpec("cross_entropy", "losses", "CrossEntropy", c.LOSS, ACT_OUT,
+               {"name": "cross_entropy", "target": "onehot"}),
+        OpSpec("l2", "losses", "L2", c.LOSS, ACT_OUT, {"name": "l2", "target": "real"}),
+    ]
+}
+
+
+def get_op(name: str) -> OpSpec:
+    try:
+        return OPS[name]
+    except KeyError:
+        raise ValueError(f"unknown op {name!r}; known ops: {', '.join(OPS)}") from None
+
+
+def select_ops(names: str | None) -> list[OpSpec]:
+    """Ops named in a comma-separated list (all ops when empty)."""
+    if not names:
+        return list(OPS.values())
+    return [get_op(n.strip()) for n in names.split(",") if n.strip()]

@@ -15,6 +15,7 @@ the comparison's job. An exception is kept per output with the stage that raised
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ STAGES = ("construct", "init", "forward", "backward", "gradients")
 class OpRun:
     outputs: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, tuple[str, BaseException]] = field(default_factory=dict)
+    on_stage: Callable[[str], None] = field(default=lambda stage: None, repr=False)
 
     def fail(self, names: tuple[str, ...] | list[str], stage: str, exc: BaseException) -> None:
         for name in names:
@@ -34,10 +36,19 @@ class OpRun:
                 self.errors[name] = (stage, exc)
 
 
+# Which outputs each call computes: an input modified in place during a stage is blamed on them.
+OUTPUTS_OF_STAGE = {"forward": ("forward",), "backward": ("dX", "dW", "db")}
+
+
 def run_op(kind: str, cls: type, ctor: dict[str, Any], inputs: dict[str, np.ndarray],
-           outputs: tuple[str, ...]) -> OpRun:
-    """Construct `cls` and compute `outputs` on `inputs` (which the op may mutate)."""
-    run = OpRun()
+           outputs: tuple[str, ...],
+           on_stage: Callable[[str], None] | None = None) -> OpRun:
+    """Construct `cls` and compute `outputs` on `inputs` (which the op may mutate).
+
+    `on_stage(stage)` is called after the forward and after the backward call, so a caller
+    can see which call modified the inputs in place.
+    """
+    run = OpRun(on_stage=on_stage or (lambda stage: None))
     try:
         op = cls(**ctor)
     except BaseException as exc:  # noqa: BLE001 - student code may raise anything
@@ -54,6 +65,9 @@ def _attempt(run: OpRun, names: tuple[str, ...], stage: str, fn) -> bool:
     except BaseException as exc:  # noqa: BLE001
         run.fail(names, stage, exc)
         return False
+    finally:
+        if stage in OUTPUTS_OF_STAGE:
+            run.on_stage(stage)
     run.outputs.update(zip(names, values))
     return True
 

@@ -1,0 +1,224 @@
+"""Judge one case: run the implementation in its sandbox, the twin here, compare outputs.
+
+`Checker.check(spec, case)` returns one `Verdict` per compared output. Statuses:
+pass | fail | error (an exception or a crash) | not_implemented | timeout.
+A mismatch is retried against the reference under each alternative convention that the
+profile accepts; a match there passes with a note naming the convention.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import reference
+from harness.cases import Case
+from harness.compare import (DEFAULT_TOLERANCE, Comparison, Tolerance, compare_output,
+                             compare_unmodified)
+from harness.conventions import DEFAULT_PROFILE, Conventions, Profile
+from harness.driver import run_op
+from harness.loader import BUNDLED_DIR
+from harness.registry import OpSpec, get_op
+from harness.sandbox import Limits, Outage, Sandbox
+
+# Conventions that change what the reference computes (grad_shape is judged in comparison).
+REFERENCE_CONVENTIONS = ("maxpool_pad", "same_pad")
+SCALAR_TYPES = ("builtins.float", "numpy.float64", "numpy.ndarray")
+
+
+@dataclass
+class Verdict:
+    op: str
+    output: str
+    case: Case
+    status: str                              # pass | fail | error | not_implemented | timeout
+    message: str = ""
+    comparison: Comparison | None = None
+    error: dict[str, Any] | None = None      # the child's description of an exception
+    convention: str | None = None            # "maxpool_pad=zero" when matched only under it
+    notes: list[str] = field(default_factory=list)
+    got: np.ndarray | None = field(default=None, repr=False)
+    expected: np.ndarray | None = field(default=None, repr=False)
+    stdout: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+
+def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.ndarray],
+                      conventions: Conventions) -> dict[str, np.ndarray]:
+    """The PyTorch twin's outputs; a failure here is nnparity's bug, so it raises."""
+    cls = getattr(reference.module(spec.module), spec.cls)
+    if spec.kind == "layer":
+        ctor = {**ctor, "conventions": conventions}
+    run = run_op(spec.kind, cls, ctor, {k: v.copy() for k, v in inputs.items()}, spec.outputs)
+    if run.errors:
+        name, (stage, exc) = next(iter(run.errors.items()))
+        raise RuntimeError(f"reference {spec.name} failed in {stage} for {name}") from exc
+    return {k: np.asarray(v, dtype=np.float64) for k, v in run.outputs.items()}
+
+
+class Checker:
+    """Checks cases of one implementation; owns its sandbox (close it, or use `with`)."""
+
+    def __init__(self, impl: str | Path | None = None, profile: Profile = DEFAULT_PROFILE,
+                 tolerance: Tolerance = DEFAULT_TOLERANCE, limits: Limits | None = None,
+                 graded: tuple[str, ...] | None = None) -> None:
+        self.impl = Path(impl) if impl else BUNDLED_DIR
+        self.profile = profile
+        self.tolerance = tolerance
+        self.sandbox = Sandbox(self.impl, graded, limits)
+
+    def close(self) -> None:
+        self.sandbox.close()
+
+    def __enter__(self) -> Checker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def check(self, spec: OpSpec, case: Case) -> dict[str, Verdict]:
+        inputs = spec.inputs(case)
+        ctor = spec.ctor(case)
+        request = {"cmd": "run", "kind": spec.kind, "module": spec.module, "cls": spec.cls,
+                   "ctor": ctor, "outputs": list(spec.outputs)}
+        answer = self.sandbox.run(request, inputs)
+        if isinstance(answer, Outage):
+            status = "timeout" if answer.status == "timeout" else "error"
+            msg = f"{spec.cls}: {answer.detail}"
+            return {o: Verdict(spec.name, o, case, status, msg,
+                               error={"stage": "run", "type": answer.status, "message": msg})
+                    for o in spec.outputs}
+        header, arrays = answer
+        expected = _cached_reference(spec.name, case, self.profile.preferred)
+        return {o: replace(self._judge(spec, case, o, header, arrays, inputs, expected),
+                           stdout=header.get("stdout", ""))
+                for o in spec.outputs}
+
+    # -------------------------------------------------------------- judging one output
+    def _judge(self, spec: OpSpec, case: Case, output: str, header: dict[str, Any],
+               arrays: dict[str, np.ndarray], inputs: dict[str, np.ndarray],
+               expected: dict[str, np.ndarray]) -> Verdict:
+        verdict = Verdict(spec.name, output, case, "fail")
+        if output in header["errors"]:
+            err = header["errors"][output]
+            verdict.error = err
+            verdict.status = "not_implemented" if err["not_implemented"] else "error"
+            verdict.message = describe_exception(err)
+            return verdict
+        info = header["outputs"][output]
+        if "special" in info:
+            verdict.status = "not_implemented"
+            verdict.message = (f"{_call_of(spec, output)} returned {info['special']}: "
+                               "is it still a stub?")
+            return verdict
+        got = arrays.get(f"out/{output}")
+        want = expected[output]
+        verdict.got, verdict.expected = got, want
+        if got is None:
+            verdict.comparison = Comparison("type", "")
+            verdict.message = (f"{_call_of(spec, output)} returned a {info['type']} "
+                               f"({info.get('repr', '')}); expected a numpy.ndarray")
+            return verdict
+        mutation = self._mutation(spec, output, header, arrays, inputs)
+        if mutation is not None:
+            verdict.comparison, verdict.message = mutation, mutation.message
+            return verdict
+        cmp = self._compare(spec, output, got, want)
+        if not cmp.ok and cmp.kind in ("values", "nonfinite"):
+            matched = self._match_under_alternatives(spec, case, output, got)
+            if matched:
+                verdict.convention = matched
+                cmp = replace(cmp, kind="match", message=f"matches under {matched}")
+                verdict.notes.append(f"matches the reference under the convention {matched}")
+        verdict.comparison = cmp
+        verdict.notes.extend(cmp.warnings)
+        problem = cmp.message if not cmp.ok else _type_problem(spec, output, info, cmp)
+        if problem:
+            verdict.message = problem
+            return verdict
+        verdict.status, verdict.message = "pass", cmp.message
+        return verdict
+
+    def _compare(self, spec: OpSpec, output: str, got: np.ndarray,
+                 want: np.ndarray) -> Comparison:
+        if spec.kind == "loss" and output == "forward" and got.size == 1:
+            got = got.reshape(())  # a loss is a scalar, however it is wrapped
+        loose_shape = output in ("dW", "db") and "broadcast" in self.profile.grad_shape
+        return compare_output(got, want, spec.axes(output, want.ndim), self.tolerance,
+                              allow_broadcast_shape=loose_shape)
+
+    def _match_under_alternatives(self, spec: OpSpec, case: Case, output: str,
+                                  got: np.ndarray) -> str | None:
+        preferred = self.profile.preferred
+        for conv in self.profile.alternatives():
+            changed = [k for k in REFERENCE_CONVENTIONS
+                       if getattr(conv, k) != getattr(preferred, k)]
+            if not changed or conv.grad_shape != preferred.grad_shape:
+                continue
+            try:
+                want = _cached_reference(spec.name, case, conv)[output]
+            except RuntimeError:  # e.g. dY does not fit the output shape under this convention
+                continue
+            if self._compare(spec, output, got, want).ok:
+                return ", ".join(f"{k}={getattr(conv, k)}" for k in changed)
+        return None
+
+    def _mutation(self, spec: OpSpec, output: str, header: dict[str, Any],
+                  arrays: dict[str, np.ndarray], inputs: dict[str, np.ndarray]
+                  ) -> Comparison | None:
+        stage = "forward" if output == "forward" else "backward"
+        if stage not in header["snapshots"]:
+            return None
+        before_stage = "forward" if stage == "backward" and "forward" in header["snapshots"] \
+            else None
+        for name, original in inputs.items():
+            before = arrays[f"after/{before_stage}/{name}"] if before_stage else original
+            after = arrays[f"after/{stage}/{name}"]
+            found = compare_unmodified(name, stage, before, after,
+                                       spec.axes(name, original.ndim))
+            if found is not None:
+                return found
+        return None
+
+
+@lru_cache(maxsize=256)
+def _cached_reference(op: str, case: Case, conventions: Conventions) -> dict[str, np.ndarray]:
+    spec = get_op(op)
+    return reference_outputs(spec, spec.ctor(case), spec.inputs(case), conventions)
+
+
+def _call_of(spec: OpSpec, output: str) -> str:
+    return {"forward": f"{spec.cls}.forward", "dX": f"{spec.cls}.backward",
+            "dW": f"{spec.cls}.backward (gradients['W'])",
+            "db": f"{spec.cls}.backward (gradients['b'])"}[output]
+
+
+def _type_problem(spec: OpSpec, output: str, info: dict[str, Any], cmp: Comparison) -> str:
+    """A message if the values match but the returned type or dtype breaks the contract."""
+    scalar_ok = spec.kind == "loss" and output == "forward" and info["type"] in SCALAR_TYPES
+    if info["type"] != "numpy.ndarray" and not scalar_ok:
+        return (f"{_call_of(spec, output)} returned a {info['type']}, not a numpy.ndarray "
+                "(the values match after conversion)")
+    if info.get("dtype") != "float64" or info.get("complex"):
+        return (f"{_call_of(spec, output)} returned dtype {info.get('dtype')}"
+                f"{' (complex)' if info.get('complex') else ''}; the contract is float64 "
+                "(the values match within tolerance)")
+    return ""
+
+
+def describe_exception(err: dict[str, Any]) -> str:
+    """One line: what was raised, and where in the implementation's own files."""
+    if err.get("type") in ("timeout", "crashed"):
+        return err["message"]
+    head = "not implemented" if err.get("not_implemented") else f"{err['stage']} raised"
+    text = f"{head}: {err['type']}: {err['message']}"
+    if "file" in err:
+        text += f" (at {err['file']}:{err['line']} in {err['function']}: {err['code']})"
+    return text

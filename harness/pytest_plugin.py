@@ -1,0 +1,159 @@
+"""The pytest plugin (registered through the ``pytest11`` entry point).
+
+Any test that takes the ``parity_item`` fixture is parametrized with one item per
+op × output × case; ``tests/test_parity.py`` is the project's. Options:
+
+    --impl PATH             implementation to check (default: the bundled student_nn)
+    --parity-cases N        cases per op (default 50)
+    --parity-seed S         case seed (default 0)
+    --parity-ops a,b        only these ops
+    --parity-profile NAME   conventions profile (default homework)
+    --parity-report DIR     write the combined report.json there (also under pytest-xdist)
+
+Under pytest-xdist every worker checks with its own sandboxed child and sends its records
+to the controller through ``workeroutput``; the controller merges them into one report.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.cases import Case
+from harness.compare import DEFAULT_TOLERANCE
+from harness.conventions import get_profile
+from harness.evaluate import Checker, Verdict
+from harness.loader import BUNDLED_DIR, LoadError, locate
+from harness.registry import OpSpec, select_ops
+from harness.results import build_report, record
+from harness.session import DEFAULT_CASES
+
+WORKER_KEY = "nnparity_records"
+
+
+@dataclass(frozen=True)
+class ParityItem:
+    spec: OpSpec
+    case: Case
+    index: int
+    output: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.case.id}:{self.output}"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("nnparity", "nnparity: NumPy vs PyTorch parity")
+    group.addoption("--impl", metavar="PATH", default=None,
+                    help="implementation to check (default: the bundled student_nn)")
+    group.addoption("--parity-cases", type=int, default=DEFAULT_CASES, metavar="N",
+                    help=f"cases per op (default {DEFAULT_CASES})")
+    group.addoption("--parity-seed", type=int, default=0, metavar="S", help="case seed")
+    group.addoption("--parity-ops", default=None, metavar="A,B", help="only these ops")
+    group.addoption("--parity-profile", default="homework", metavar="NAME",
+                    help="conventions profile (homework | strict)")
+    group.addoption("--parity-report", default=None, metavar="DIR",
+                    help="write the combined parity report to DIR")
+
+
+def _impl(config: pytest.Config) -> Path:
+    value = config.getoption("--impl")
+    if value is None:
+        return BUNDLED_DIR
+    try:
+        return locate(value)
+    except LoadError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config._nnparity_records = []  # type: ignore[attr-defined]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "parity_item" not in metafunc.fixturenames:
+        return
+    opt = metafunc.config.getoption
+    try:
+        specs = select_ops(opt("--parity-ops"))
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    items = [ParityItem(spec, case, i, output)
+             for spec in specs
+             for i, case in enumerate(spec.cases(opt("--parity-cases"), opt("--parity-seed")))
+             for output in spec.outputs]
+    metafunc.parametrize("parity_item", items, ids=[it.id for it in items])
+
+
+class _CaseCache:
+    """Runs each case once per process and hands out its verdicts output by output."""
+
+    def __init__(self, checker: Checker) -> None:
+        self.checker = checker
+        self.last: tuple[Case, dict[str, Verdict]] | None = None
+
+    def verdict(self, item: ParityItem) -> Verdict:
+        if self.last is None or self.last[0] != item.case:
+            self.last = (item.case, self.checker.check(item.spec, item.case))
+        return self.last[1][item.output]
+
+
+@pytest.fixture(scope="session")
+def parity_checker(request: pytest.FixtureRequest):
+    config = request.config
+    profile = get_profile(config.getoption("--parity-profile"))
+    with Checker(_impl(config), profile) as checker:
+        yield _CaseCache(checker)
+
+
+@pytest.fixture
+def parity_verdict(parity_item: ParityItem, parity_checker: _CaseCache,
+                   request: pytest.FixtureRequest) -> Verdict:
+    """The verdict for this item, recorded for the combined report."""
+    verdict = parity_checker.verdict(parity_item)
+    request.config._nnparity_records.append(record(verdict, parity_item.index))
+    return verdict
+
+
+def explain(verdict: Verdict) -> str:
+    """The failure text pytest shows for one item."""
+    from harness.diagnosis import diagnose  # local: keeps plugin import light
+
+    lines = [f"{verdict.op} {verdict.output} [{verdict.status}]: {verdict.message}"]
+    lines += [f"  [{c.code}] {c.message}" for c in diagnose(verdict)[1:]]
+    cmp = verdict.comparison
+    for el in (cmp.top if cmp is not None else ())[1:]:
+        lines.append(f"  also at {el.where}: got {el.got:.6g}, expected {el.expected:.6g}")
+    lines.append(f"  repro: nnparity repro '{verdict.case.id}'")
+    return "\n".join(lines)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    records: list[dict[str, Any]] = config._nnparity_records
+    if hasattr(config, "workerinput"):  # an xdist worker: hand the records to the controller
+        config.workeroutput[WORKER_KEY] = json.dumps(records)
+        return
+    out = config.getoption("--parity-report")
+    if out and records:
+        profile = get_profile(config.getoption("--parity-profile"))
+        report = build_report(records, impl=str(_impl(config)),
+                              seed=config.getoption("--parity-seed"),
+                              profile=profile.describe(), tolerance=DEFAULT_TOLERANCE.describe(),
+                              cases_per_op=config.getoption("--parity-cases"))
+        path = Path(out)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "report.json").write_text(json.dumps(report, indent=2))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: collect a finished worker's records."""
+    data = getattr(node, "workeroutput", {}).get(WORKER_KEY)
+    if data:
+        node.config._nnparity_records.extend(json.loads(data))

@@ -1,0 +1,141 @@
+"""Results: one JSON record per verdict, aggregated per (op, output) into the JSON report.
+
+Records are plain dicts so that pytest-xdist workers can send them to the controller and
+the report can be merged from any number of processes. The report schema (``report.json``):
+
+    {"impl": str, "seed": int, "profile": str, "tolerance": str, "cases_per_op": int,
+     "summary": {"verdict": "pass"|"fail", "items": int, "passed": int, "failed": int,
+                 "cases": int, "by_status": {status: count}},
+     "results": [{"op", "output", "status", "cases", "failed", "notes": [str],
+                  "finding": {...} | absent when the item passed}]}
+
+A finding: ``case_id``, ``params``, ``status``, ``kind``, ``message``, ``localization``
+(``index`` by named axis, ``got``, ``expected``, ``abs_err``, ``rel_err``, ``mismatched``,
+``total``, ``top`` and the shapes; null when nothing could be compared), ``error`` (the
+exception and its place in the implementation's files, or null) and ``diagnosis``, a list of
+``{code, message}``, most likely first.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.diagnosis import diagnose
+from harness.evaluate import Verdict
+from harness.registry import OPS
+
+STATUS_PRECEDENCE = ("fail", "error", "timeout", "not_implemented")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def finding(v: Verdict) -> dict[str, Any]:
+    cmp = v.comparison
+    loc = None
+    if cmp is not None and (cmp.worst is not None or cmp.got_shape is not None):
+        loc = {"mismatched": cmp.mismatched, "total": cmp.total,
+               "got_shape": _jsonable(cmp.got_shape),
+               "expected_shape": _jsonable(cmp.expected_shape)}
+        if cmp.worst is not None:
+            loc.update(cmp.worst.to_json())
+            loc["top"] = [e.to_json() for e in cmp.top]
+    return {
+        "case_id": v.case.id,
+        "params": {k: _jsonable(x) for k, x in v.case.params},
+        "status": v.status,
+        "kind": cmp.kind if cmp is not None else ("exception" if v.error else v.status),
+        "message": v.message,
+        "localization": loc,
+        "error": v.error,
+        "diagnosis": [c.to_json() for c in diagnose(v)],
+        "stdout": v.stdout,
+    }
+
+
+def record(v: Verdict, index: int) -> dict[str, Any]:
+    """The JSON-able record of one verdict; `index` is the case's place in generation order."""
+    rec: dict[str, Any] = {"op": v.op, "output": v.output, "case_id": v.case.id,
+                           "index": index, "status": v.status, "notes": list(v.notes)}
+    if not v.passed:
+        rec["finding"] = finding(v)
+    return rec
+
+
+@dataclass
+class ItemResult:
+    """One (op, output) over all its cases."""
+
+    op: str
+    output: str
+    cases: int = 0
+    failed: int = 0
+    by_status: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    finding: dict[str, Any] | None = None
+
+    @property
+    def status(self) -> str:
+        for status in STATUS_PRECEDENCE:
+            if self.by_status[status]:
+                return status
+        return "pass"
+
+    def add(self, rec: dict[str, Any]) -> None:
+        self.cases += 1
+        self.by_status[rec["status"]] += 1
+        for note in rec.get("notes", []):
+            if note not in self.notes:
+                self.notes.append(note)
+        if rec["status"] != "pass":
+            self.failed += 1
+            # Keep the finding of the most severe status; first case (edge cases) wins ties.
+            rank = STATUS_PRECEDENCE.index
+            if self.finding is None or rank(rec["status"]) < rank(self.finding["status"]):
+                self.finding = rec["finding"]
+
+    @property
+    def worst_abs_err(self) -> float | None:
+        loc = (self.finding or {}).get("localization") or {}
+        return loc.get("abs_err")
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"op": self.op, "output": self.output, "status": self.status,
+               "cases": self.cases, "failed": self.failed, "notes": self.notes}
+        if self.finding is not None:
+            out["finding"] = self.finding
+        return out
+
+
+def aggregate(records: list[dict[str, Any]]) -> list[ItemResult]:
+    """Per (op, output) results in registry order."""
+    items: dict[tuple[str, str], ItemResult] = {}
+    for rec in sorted(records, key=lambda r: (r["index"], r["case_id"])):
+        key = (rec["op"], rec["output"])
+        items.setdefault(key, ItemResult(*key)).add(rec)
+    order = {(op, out): i for i, (op, out) in enumerate(
+        (s.name, o) for s in OPS.values() for o in s.outputs)}
+    return sorted(items.values(), key=lambda r: order.get((r.op, r.output), len(order)))
+
+
+def build_report(records: list[dict[str, Any]], *, impl: str, seed: int, profile: str,
+                 tolerance: str, cases_per_op: int) -> dict[str, Any]:
+    items = aggregate(records)
+    by_status = Counter(i.status for i in items)
+    return {
+        "impl": impl, "seed": seed, "profile": profile, "tolerance": tolerance,
+        "cases_per_op": cases_per_op,
+        "summary": {
+            "verdict": "pass" if items and by_status["pass"] == len(items) else "fail",
+            "items": len(items), "passed": by_status["pass"],
+            "failed": len(items) - by_status["pass"],
+            "cases": len({r["case_id"] for r in records}),
+            "by_status": dict(by_status),
+        },
+        "results": [i.to_json() for i in items],
+    }

@@ -17,6 +17,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from harness.cases import Case
 from harness.compare import DEFAULT_TOLERANCE
 from harness.conventions import PROFILES, get_profile
 from harness.diagnosis import diagnose
@@ -27,7 +28,6 @@ from harness.registry import get_op, select_ops
 from harness.results import build_report
 from harness.sandbox import Limits
 from harness.session import DEFAULT_CASES, run_checks
-from harness.cases import Case
 
 EXIT_OK, EXIT_MISMATCH, EXIT_UNUSABLE = 0, 1, 2
 

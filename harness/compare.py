@@ -63,10 +63,10 @@ class Element:
     def where(self) -> str:
         if not self.index:
             return "(scalar)"
-        return " ".join(f"{a}={i}" for a, i in zip(self.axes, self.index))
+        return " ".join(f"{a}={i}" for a, i in zip(self.axes, self.index, strict=True))
 
     def to_json(self) -> dict:
-        return {"index": dict(zip(self.axes, self.index)), "got": self.got,
+        return {"index": dict(zip(self.axes, self.index, strict=True)), "got": self.got,
                 "expected": self.expected, "abs_err": self.abs_err, "rel_err": self.rel_err}
 
 

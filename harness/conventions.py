@@ -79,7 +79,8 @@ def get_profile(name: str) -> Profile:
     try:
         return PROFILES[name]
     except KeyError:
-        raise ValueError(f"unknown conventions profile {name!r}; choose one of {sorted(PROFILES)}")
+        raise ValueError(
+            f"unknown conventions profile {name!r}; choose one of {sorted(PROFILES)}") from None
 
 
 def flipped(conv: Conventions, name: str) -> Conventions:

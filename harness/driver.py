@@ -68,7 +68,7 @@ def _attempt(run: OpRun, names: tuple[str, ...], stage: str, fn) -> bool:
     finally:
         if stage in OUTPUTS_OF_STAGE:
             run.on_stage(stage)
-    run.outputs.update(zip(names, values))
+    run.outputs.update(zip(names, values, strict=True))
     return True
 
 

@@ -17,8 +17,13 @@ import numpy as np
 
 import reference
 from harness.cases import Case
-from harness.compare import (DEFAULT_TOLERANCE, Comparison, Tolerance, compare_output,
-                             compare_unmodified)
+from harness.compare import (
+    DEFAULT_TOLERANCE,
+    Comparison,
+    Tolerance,
+    compare_output,
+    compare_unmodified,
+)
 from harness.conventions import DEFAULT_PROFILE, Conventions, Profile
 from harness.driver import run_op
 from harness.loader import BUNDLED_DIR

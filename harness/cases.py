@@ -109,6 +109,9 @@ class Family:
     ctor(params, fixed) -> kwargs         constructor arguments of the contract class
     inputs(params, rng) -> {name: array}  the input arrays
     axes: output name -> axis names       for locating elements ("n=1 row=3 col=0 ch=2")
+    valid(params) -> bool                 whether a parameter set is a case (used when
+                                          shrinking and varying cases for diagnosis)
+    informative(params, inputs) -> bool   False: draw the inputs again (ReLU all dead, ...)
     """
 
     sample: Callable[[np.random.Generator, Params], Params]
@@ -116,6 +119,29 @@ class Family:
     ctor: Callable[[Params, Params], Params]
     inputs: Callable[[Params, np.random.Generator], dict[str, np.ndarray]]
     axes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    valid: Callable[[Params], bool] = lambda params: True
+    informative: Callable[[Params, dict[str, np.ndarray]], bool] = lambda p, x: True
+
+
+# ---------------------------------------------------------------- informative inputs
+def _relu_informative(Z: np.ndarray) -> bool:
+    """Some units alive and, when there are a few, some dead: both branches get tested."""
+    alive = bool((Z > 0).any())
+    return alive and (Z.size < 4 or bool((Z < 0).any()))
+
+
+def _softmax_unsaturated(Z: np.ndarray) -> bool:
+    """No row puts (almost) all its mass on one class, where every gradient vanishes."""
+    e = np.exp(Z - Z.max(axis=-1, keepdims=True))
+    return bool((e / e.sum(axis=-1, keepdims=True)).max() < 0.999)
+
+
+def _activation_informative(act: object, Z: np.ndarray) -> bool:
+    if act == "relu":
+        return _relu_informative(Z)
+    if act == "softmax":
+        return _softmax_unsaturated(Z)
+    return True
 
 
 def _normal(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 1.0) -> np.ndarray:
@@ -139,6 +165,7 @@ ELEMENTWISE = Family(
     edge_cases=lambda fixed: [{"shape": (1, 1)}, {"shape": (1, 3, 2, 2)}],
     ctor=lambda p, fixed: {},
     inputs=_ew_inputs,
+    informative=lambda p, x: _relu_informative(x["Z"]),
 )
 
 
@@ -163,6 +190,8 @@ SOFTMAX = Family(
     ctor=lambda p, fixed: {},
     inputs=_softmax_inputs,
     axes={"forward": ("n", "class"), "dX": ("n", "class")},
+    informative=lambda p, x: _softmax_unsaturated(x["Z"]),
+    valid=lambda p: p["classes"] >= 2,
 )
 
 
@@ -177,13 +206,18 @@ def _dense_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
-DENSE = Family(
-    sample=lambda rng, fixed: {
+def _dense_sample(rng: np.random.Generator, fixed: Params) -> Params:
+    act = str(rng.choice(ACTIVATIONS + ("softmax",)))
+    return {
         "n": int(rng.integers(1, 7)),
         "n_in": int(rng.integers(1, 9)),
-        "n_out": int(rng.integers(1, 9)),
-        "act": str(rng.choice(ACTIVATIONS + ("softmax",))),
-    },
+        "n_out": int(rng.integers(2 if act == "softmax" else 1, 9)),  # softmax of 1 class is 1
+        "act": act,
+    }
+
+
+DENSE = Family(
+    sample=_dense_sample,
     edge_cases=lambda fixed: [
         {"n": 1, "n_in": 3, "n_out": 2, "act": "linear"},
         {"n": 4, "n_in": 1, "n_out": 1, "act": "relu"},
@@ -191,6 +225,7 @@ DENSE = Family(
     ],
     ctor=lambda p, fixed: {"n_out": p["n_out"], "activation": p["act"]},
     inputs=_dense_inputs,
+    informative=lambda p, x: _activation_informative(p["act"], x["X"] @ x["W"] + x["b"]),
     axes={
         "forward": ("n", "unit"),
         "dX": ("n", "feature"),
@@ -201,6 +236,16 @@ DENSE = Family(
 
 
 # Conv2D: NHWC input, W (kh, kw, cin, cout), b (1, cout).
+def spatial_ok(p: Params, max_pad_below_kernel: bool) -> bool:
+    """At least a 1x1 output, and (for max pooling) padding below the kernel size."""
+    (kh, kw), s, pad = p["k"], p["s"], p["pad"]
+    if min(kh, kw, s, p["h"], p["w"]) < 1:
+        return False
+    if max_pad_below_kernel and (pad_amount(pad, kh) >= kh or pad_amount(pad, kw) >= kw):
+        return False
+    return out_size(p["h"], kh, s, pad) >= 1 and out_size(p["w"], kw, s, pad) >= 1
+
+
 def _spatial_sample(rng: np.random.Generator, max_pad_below_kernel: bool) -> Params:
     """Kernel, stride, padding and an input size that gives at least a 1x1 output."""
     while True:
@@ -208,11 +253,9 @@ def _spatial_sample(rng: np.random.Generator, max_pad_below_kernel: bool) -> Par
         s = int(rng.integers(1, 4))
         pad = PADS[int(rng.integers(len(PADS)))]
         h, w = (int(x) for x in rng.integers(1, 10, size=2))
-        pads = (pad_amount(pad, kh), pad_amount(pad, kw))
-        if max_pad_below_kernel and (pads[0] >= kh or pads[1] >= kw):
-            continue
-        if out_size(h, kh, s, pad) >= 1 and out_size(w, kw, s, pad) >= 1:
-            return {"h": h, "w": w, "k": (kh, kw), "s": s, "pad": pad}
+        params = {"h": h, "w": w, "k": (kh, kw), "s": s, "pad": pad}
+        if spatial_ok(params, max_pad_below_kernel):
+            return params
 
 
 def _conv_sample(rng: np.random.Generator, fixed: Params) -> Params:
@@ -233,6 +276,15 @@ def _conv_sample(rng: np.random.Generator, fixed: Params) -> Params:
 def _conv_edge(n=2, h=5, w=5, cin=2, cout=3, k=(3, 3), s=1, pad="same", act="linear") -> Params:
     return {"n": n, "h": h, "w": w, "cin": cin, "cout": cout, "k": k, "s": s, "pad": pad,
             "act": act}
+
+
+def _conv_preactivation(p: Params, x: dict[str, np.ndarray]) -> np.ndarray:
+    """Z = X ⋆ W + b, only to check that a ReLU case is informative."""
+    (kh, kw), s = p["k"], p["s"]
+    ph, pw = pad_amount(p["pad"], kh), pad_amount(p["pad"], kw)
+    Xp = np.pad(x["X"], ((0, 0), (ph, ph), (pw, pw), (0, 0)))
+    win = np.lib.stride_tricks.sliding_window_view(Xp, (kh, kw), axis=(1, 2))[:, ::s, ::s]
+    return np.einsum("nhwcij,ijco->nhwo", win, x["W"]) + x["b"][0]
 
 
 def _conv_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -261,10 +313,12 @@ CONV = Family(
         "stride": p["s"], "pad": p["pad"],
     },
     inputs=_conv_inputs,
+    informative=lambda p, x: _activation_informative(p["act"], _conv_preactivation(p, x)),
     axes={
         "forward": IMAGE_AXES, "dX": IMAGE_AXES,
         "dW": ("kh", "kw", "cin", "cout"), "db": ("_", "cout"),
     },
+    valid=lambda p: spatial_ok(p, max_pad_below_kernel=False),
 )
 
 
@@ -300,6 +354,7 @@ POOL = Family(
                            "stride": p["s"], "pad": p["pad"]},
     inputs=_pool_inputs,
     axes={"forward": IMAGE_AXES, "dX": IMAGE_AXES},
+    valid=lambda p: spatial_ok(p, max_pad_below_kernel=True),
 )
 
 
@@ -340,6 +395,7 @@ LOSS = Family(
     ctor=lambda p, fixed: {"name": fixed["name"]},
     inputs=_loss_inputs,
     axes={"forward": (), "dX": ("n", "class")},
+    valid=lambda p: p["classes"] >= 2,
 )
 
 
@@ -358,6 +414,32 @@ def iter_cases(op: str, family: Family, fixed: Params, count: int, seed: int) ->
         yield Case.make(op, params, data_seed(seed, op, i))
 
 
+# Optional parameter ``mag``: ``mag=small`` scales the data input (Z or X) down, so that a bug
+# which only shows on large values (an overflow, a formula right only near 0) passes.
+MAGNITUDES = {"small": 1e-2}
+SCALED_INPUTS = ("Z", "X")
+
+
+MAX_DRAWS = 100
+
+
+def _draw_informative(family: Family, params: Params, seed: int) -> dict[str, np.ndarray]:
+    """Draw from the case's seeded stream until the family finds the inputs informative."""
+    rng = np.random.default_rng(seed)
+    for _ in range(MAX_DRAWS):
+        inputs = family.inputs(params, rng)
+        if family.informative(params, inputs):
+            return inputs
+    raise ValueError(f"no informative inputs for {params} in {MAX_DRAWS} draws")
+
+
 def build_inputs(family: Family, case: Case) -> dict[str, np.ndarray]:
     """The case's input arrays; the same on every call and every machine."""
-    return family.inputs(case.p, np.random.default_rng(case.seed))
+    params = case.p
+    inputs = _draw_informative(family, params, case.seed)
+    if "mag" in params:
+        scale = MAGNITUDES[str(params["mag"])]
+        for name in SCALED_INPUTS:
+            if name in inputs:
+                inputs[name] = inputs[name] * scale
+    return inputs

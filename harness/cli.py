@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from tabulate import tabulate
 
@@ -63,7 +63,8 @@ def summary_table(report: dict[str, Any]) -> str:
                                    "first finding"])
 
 
-def print_findings(report: dict[str, Any], impl: Path, out=sys.stdout) -> None:
+def print_findings(report: dict[str, Any], impl: Path, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     for item in report["results"]:
         f = item.get("finding")
         if not f:

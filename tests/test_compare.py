@@ -1,0 +1,68 @@
+"""The comparison: tolerance policy, localisation by named axes, and each kind of finding."""
+
+import numpy as np
+
+from harness.compare import (DEFAULT_TOLERANCE, compare_output, compare_unmodified,
+                             compare_values)
+
+AXES = ("n", "row", "col", "ch")
+
+
+def test_rounding_differences_pass_and_real_bugs_fail():
+    rng = np.random.default_rng(0)
+    want = rng.standard_normal((2, 3, 4, 5))
+    assert compare_values(want * (1 + 1e-12), want, AXES).ok
+    assert not compare_values(want * (1 + 1e-4), want, AXES).ok
+
+
+def test_atol_scales_with_the_largest_expected_value():
+    want = np.array([1e6, 1e-12])
+    assert compare_values(np.array([1e6, 1e-4]), want, ("i",)).ok       # 1e-4 ≪ 1e-9·1e6
+    assert not compare_values(np.array([1e6, 1e-2]), want, ("i",)).ok
+    assert DEFAULT_TOLERANCE.atol(want) == 1e-9 * 1e6
+
+
+def test_worst_element_is_named_by_axis_with_got_and_expected():
+    want = np.zeros((2, 3, 4, 5))
+    got = want.copy()
+    got[1, 2, 0, 3] = 5.0
+    got[0, 0, 1, 1] = -1.0
+    r = compare_values(got, want, AXES)
+    assert r.kind == "values" and (r.mismatched, r.total) == (2, 120)
+    assert r.worst.index == (1, 2, 0, 3) and r.worst.where == "n=1 row=2 col=0 ch=3"
+    assert (r.worst.got, r.worst.expected) == (5.0, 0.0)
+    assert [e.index for e in r.top] == [(1, 2, 0, 3), (0, 0, 1, 1)]
+    assert "2 / 120 (1.7%)" in r.message and "n=1 row=2 col=0 ch=3" in r.message
+
+
+def test_nan_is_its_own_finding():
+    want = np.ones((3, 2))
+    got = want.copy()
+    got[2, 1] = np.nan
+    r = compare_values(got, want, ("n", "j"))
+    assert r.kind == "nonfinite" and r.worst.index == (2, 1)
+
+
+def test_wrong_shape_says_whether_values_match_after_reshape():
+    want = np.arange(6.0).reshape(1, 6)
+    r = compare_output(want.ravel(), want, ("_", "out"))
+    assert r.kind == "shape" and r.values_match_after_reshape
+    assert "(6,)" in r.message and "(1, 6)" in r.message
+    r = compare_output(np.zeros(4), want, ("_", "out"))
+    assert r.kind == "shape" and not r.values_match_after_reshape
+
+
+def test_broadcast_equal_gradient_shape_passes_only_when_allowed():
+    want = np.arange(3.0).reshape(1, 3)
+    loose = compare_output(want.ravel(), want, ("_", "out"), allow_broadcast_shape=True)
+    assert loose.ok and loose.warnings
+    assert not compare_output(want.ravel(), want, ("_", "out")).ok
+
+
+def test_in_place_modification_is_reported_with_the_changed_element():
+    before = np.arange(4.0).reshape(2, 2)
+    after = before.copy()
+    after[1, 0] = -7
+    r = compare_unmodified("X", "forward", before, after, ("n", "j"))
+    assert r.kind == "mutated" and r.worst.index == (1, 0) and "n=1 j=0" in r.message
+    assert compare_unmodified("X", "forward", before, before.copy(), ("n", "j")) is None

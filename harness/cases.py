@@ -125,9 +125,10 @@ class Family:
 
 # ---------------------------------------------------------------- informative inputs
 def _relu_informative(Z: np.ndarray) -> bool:
-    """Some units alive and, when there are a few, some dead: both branches get tested."""
+    """Some units alive and, when there are a few distinct ones, some dead: both branches of
+    the derivative get tested. (Z is constant when every window lies in the padding.)"""
     alive = bool((Z > 0).any())
-    return alive and (Z.size < 4 or bool((Z < 0).any()))
+    return alive and (Z.size < 4 or bool((Z < 0).any()) or bool(np.ptp(Z) == 0))
 
 
 def _softmax_unsaturated(Z: np.ndarray) -> bool:

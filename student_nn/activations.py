@@ -1,0 +1,97 @@
+"""Activations Y = f(Z), applied elementwise (SoftMax: over the last axis).
+
+``forward(Z) -> Y``; ``backward(Z, dY) -> dZ`` takes the pre-activation Z and the upstream
+gradient dY = dL/dY and returns dL/dZ. Any shape works: (batch, features) or NHWC images.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+
+class Activation(ABC):
+    def __call__(self, Z: np.ndarray) -> np.ndarray:
+        return self.forward(Z)
+
+    @abstractmethod
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        """Y = f(Z)."""
+
+    @abstractmethod
+    def backward(self, Z: np.ndarray, dY: np.ndarray) -> np.ndarray:
+        """dZ = f'(Z) · dY (a Jacobian-vector product for SoftMax)."""
+
+
+class Linear(Activation):
+    """f(z) = z,  f'(z) = 1."""
+
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        return Z
+
+    def backward(self, Z: np.ndarray, dY: np.ndarray) -> np.ndarray:
+        return dY
+
+
+class Sigmoid(Activation):
+    """σ(z) = 1 / (1 + e^-z),  σ'(z) = σ(z)(1 − σ(z))."""
+
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        # With e = exp(-|z|) ≤ 1: σ(z) = 1/(1+e) for z ≥ 0 and e/(1+e) for z < 0; never overflows.
+        e = np.exp(-np.abs(Z))
+        return np.where(Z >= 0, 1.0, e) / (1.0 + e)
+
+    def backward(self, Z: np.ndarray, dY: np.ndarray) -> np.ndarray:
+        s = self.forward(Z)
+        return dY * s * (1.0 - s)
+
+
+class TanH(Activation):
+    """tanh(z),  tanh'(z) = 1 − tanh²(z)."""
+
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        return np.tanh(Z)
+
+    def backward(self, Z: np.ndarray, dY: np.ndarray) -> np.ndarray:
+        return dY * (1.0 - np.tanh(Z) ** 2)
+
+
+class ReLU(Activation):
+    """max(z, 0),  derivative 1 for z > 0 and 0 otherwise (0 at z = 0 by convention)."""
+
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        return np.maximum(Z, 0.0)
+
+    def backward(self, Z: np.ndarray, dY: np.ndarray) -> np.ndarray:
+        return dY * (Z > 0)
+
+
+class SoftMax(Activation):
+    """Y_i = e^{z_i} / Σ_j e^{z_j} over the last axis."""
+
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        # Softmax is shift-invariant; subtracting the row max keeps every exponent ≤ 0.
+        e = np.exp(Z - Z.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def backward(self, Z: np.ndarray, dY: np.ndarray) -> np.ndarray:
+        # The Jacobian is diag(Y) − Y Yᵀ, so  dZ = Y ⊙ (dY − ⟨dY, Y⟩)  row by row.
+        Y = self.forward(Z)
+        return Y * (dY - np.sum(dY * Y, axis=-1, keepdims=True))
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    "linear": Linear,
+    "sigmoid": Sigmoid,
+    "tanh": TanH,
+    "relu": ReLU,
+    "softmax": SoftMax,
+}
+
+
+def initialize_activation(name: str) -> Activation:
+    """The activation called `name`: linear | sigmoid | tanh | relu | softmax."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[name]()

@@ -1,0 +1,77 @@
+"""Sliding-window helpers shared by Conv2D and Pool2D (NHWC images).
+
+A layer with a kh×kw kernel, stride s and padding (ph, pw) sees, for every output pixel
+(r, c), the window  Xp[n, s·r : s·r + kh, s·c : s·c + kw, :]  of the padded input Xp.
+
+    windows(Xp)        -> (N, oh, ow, kh, kw, C)   every window, as a view (im2col without the copy)
+    col2im(tap_grads)  -> (N, Hp, Wp, C)           its adjoint: window gradients back to the image
+
+so a layer's forward reads windows and its backward sends window gradients through col2im,
+one kernel tap (i, j) at a time: the gradients of all windows' entry (i, j) form an
+(N, oh, ow, C) array that lands on a strided slice of the image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import product
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+Pad = str | int
+Pair = tuple[int, int]
+
+
+def pad_amounts(pad: Pad, kernel_shape: Pair) -> Pair:
+    """Rows and columns of padding on *each* side: "same" = (k−1)//2, "valid" = 0, int p = p."""
+    if pad == "same":
+        return (kernel_shape[0] - 1) // 2, (kernel_shape[1] - 1) // 2
+    if pad == "valid":
+        return 0, 0
+    if isinstance(pad, (int, np.integer)) and pad >= 0:
+        return int(pad), int(pad)
+    raise ValueError(f"pad must be 'same', 'valid' or an int >= 0, not {pad!r}")
+
+
+def pad2d(X: np.ndarray, pads: Pair, value: float = 0.0) -> np.ndarray:
+    """X (N, H, W, C) -> (N, H + 2ph, W + 2pw, C), the border filled with `value`."""
+    ph, pw = pads
+    return np.pad(X, ((0, 0), (ph, ph), (pw, pw), (0, 0)), constant_values=value)
+
+
+def unpad2d(Xp: np.ndarray, pads: Pair) -> np.ndarray:
+    """Inverse of pad2d: drop `pads` rows and columns from each side."""
+    ph, pw = pads
+    return Xp[:, ph : Xp.shape[1] - ph, pw : Xp.shape[2] - pw, :]
+
+
+def windows(Xp: np.ndarray, kernel_shape: Pair, stride: int) -> np.ndarray:
+    """All kh×kw windows of Xp at the given stride: a read-only view (N, oh, ow, kh, kw, C).
+
+    oh = (Hp − kh)//stride + 1 and ow likewise; no data is copied.
+    """
+    every = sliding_window_view(Xp, kernel_shape, axis=(1, 2))  # (N, Hp−kh+1, Wp−kw+1, C, kh, kw)
+    return every[:, ::stride, ::stride].transpose(0, 1, 2, 4, 5, 3)
+
+
+def col2im(
+    tap_grads: Callable[[int, int], np.ndarray],
+    padded_shape: tuple[int, ...],
+    kernel_shape: Pair,
+    stride: int,
+) -> np.ndarray:
+    """Adjoint of `windows`: the gradient w.r.t. the padded image from the window gradients.
+
+    tap_grads(i, j) is the gradient w.r.t. entry (i, j) of every window, shape (N, oh, ow, C):
+
+        dXp[n, s·r + i, s·c + j] += tap_grads(i, j)[n, r, c]    for every tap (i, j).
+
+    One strided slice-add per tap; pixels that no window covers get 0.
+    """
+    dXp = np.zeros(padded_shape)
+    for i, j in product(range(kernel_shape[0]), range(kernel_shape[1])):
+        g = tap_grads(i, j)
+        oh, ow = g.shape[1:3]
+        dXp[:, i : i + stride * oh : stride, j : j + stride * ow : stride] += g
+    return dXp

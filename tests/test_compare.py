@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from harness.compare import (DEFAULT_TOLERANCE, compare_output, compare_unmodified,
-                             compare_values)
+from harness.compare import DEFAULT_TOLERANCE, compare_output, compare_unmodified, compare_values
 
 AXES = ("n", "row", "col", "ch")
 

@@ -1,21 +1,32 @@
 """The sandboxed child: imports an implementation and runs ops on request.
 
-Started by `harness.sandbox.Sandbox` as ``python -m harness.child IMPL [--graded m1,m2]``.
-It speaks `harness.wire` messages on private copies of its stdin/stdout; whatever the
-implementation prints (Python or C level) goes to a capture file instead and is sent back,
-truncated, with each answer. It sends back only what the implementation returned, as plain
-arrays plus type descriptions, and copies of the inputs after each call: all judging happens
-in the parent.
+Started by `harness.sandbox.Sandbox` as
+``python -m harness.child IMPL [--graded m1,m2] [--rlimits as=N,...] [--refuse torch,...]
+[--numpy-compat]``. It speaks `harness.wire` messages on private copies of its stdin/stdout;
+whatever the implementation prints (Python or C level) goes to fd 2, a pipe the parent drains
+and truncates. It sends back only what the implementation returned, as plain arrays plus type
+descriptions, and copies of the inputs after each call: all judging happens in the parent.
+
+Before the implementation is imported the child sets its resource limits, refuses the imports
+it was told to (recording each attempt with its file and line, even when the implementation
+catches the ImportError) and, if asked, restores the aliases that NumPy 1.24/2.0 removed.
+Requests: ``{"cmd": "run", ...}`` runs one case, ``{"cmd": "load", "module": m}`` imports one
+contract module (so an import that hangs or crashes is found once, not once per case),
+``{"cmd": "ping"}`` answers once the implementation is loaded, ``{"cmd": "exit"}`` ends it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import faulthandler
+import importlib.abc
 import linecache
 import os
+import resource
 import sys
-import tempfile
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +34,25 @@ import numpy as np
 
 from harness import wire
 from harness.driver import run_op
-from harness.loader import Implementation
+from harness.loader import BUNDLED_ALIAS, Implementation
 
-MAX_CAPTURE = 4000
+# Aliases removed in NumPy 1.24 and 2.0 -> what they meant; installed by --numpy-compat.
+NUMPY_ALIASES: dict[str, Any] = {
+    "int": int, "float": float, "complex": complex, "object": object, "str": str,
+    "unicode": str, "product": np.prod, "cumproduct": np.cumprod, "sometrue": np.any,
+    "alltrue": np.all, "asscalar": lambda a: np.asarray(a).item(), "float_": np.float64,
+    "complex_": np.complex128, "string_": np.bytes_, "unicode_": np.str_, "bool8": np.bool_,
+    "int0": np.intp, "uint0": np.uintp, "NaN": np.nan, "NAN": np.nan, "Inf": np.inf,
+    "Infinity": np.inf, "infty": np.inf, "PINF": np.inf, "NINF": -np.inf, "PZERO": 0.0,
+    "NZERO": -0.0, "round_": np.round, "in1d": np.isin,
+    "trapz": getattr(np, "trapezoid", None), "row_stack": np.vstack,
+    "asfarray": lambda a, dtype=np.float64: np.asarray(a, dtype=dtype),
+    "msort": lambda a: np.sort(a, axis=0), "alen": len, "mat": np.asmatrix,
+}
+RLIMITS = {"as": resource.RLIMIT_AS, "cpu": resource.RLIMIT_CPU,
+           "nproc": resource.RLIMIT_NPROC, "fsize": resource.RLIMIT_FSIZE}
+# NumPy modules whose attributes the child itself uses to answer; see NumpyGuard.
+GUARDED_MODULES = ("numpy", "numpy.lib.format", "numpy.lib._npyio_impl", "numpy.lib.npyio")
 
 
 def describe_return(value: Any) -> tuple[dict[str, Any], np.ndarray | None]:
@@ -72,38 +99,130 @@ def describe_error(stage: str, exc: BaseException, impl_dir: Path) -> dict[str, 
         info.update(file=frame.filename, line=frame.lineno, function=frame.name,
                     code=linecache.getline(frame.filename, frame.lineno).strip())
     if "file" in info:
-        try:
-            info["file"] = str(Path(info["file"]).resolve().relative_to(impl_dir.parent))
-        except ValueError:
-            pass
+        info["file"] = _relative(info["file"], impl_dir)
     return info
 
 
-class Capture:
-    """Redirects fds 1 and 2 into a temporary file; `take()` returns and clears what is new."""
+def _relative(filename: str, impl_dir: Path) -> str:
+    try:
+        return str(Path(filename).resolve().relative_to(impl_dir.parent))
+    except ValueError:
+        return filename
+
+
+# ------------------------------------------------------------------ refused imports
+class RefusedImport(ImportError):
+    """An import this assignment does not allow."""
+
+
+class ImportRefuser(importlib.abc.MetaPathFinder):
+    """Refuses imports of the given top-level modules when the implementation asks for them.
+
+    An import counts as the implementation's when one of its files (anything in the directory
+    holding its package: the submission) is on the call stack, so
+    the harness's own imports (and the bundled modules it borrows) are never refused. Every
+    attempt is recorded with the file and line that made it.
+    """
+
+    def __init__(self, refused: set[str], impl_dir: Path) -> None:
+        self.refused = set(refused)
+        if "student_nn" in self.refused:  # the bundled solution under its private alias too
+            self.refused.add(BUNDLED_ALIAS)
+        self.impl_dir = impl_dir
+        self.attempts: list[dict[str, Any]] = []
+        self.loaded_reported: set[str] = set()
+
+    def _caller(self) -> tuple[str, int] | None:
+        frame = sys._getframe(1)
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if not filename.startswith("<") and self.impl_dir.parent in Path(filename).parents:
+                return _relative(filename, self.impl_dir), frame.f_lineno
+            frame = frame.f_back
+        return None
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        top = fullname.partition(".")[0]
+        if top not in self.refused:
+            return None
+        caller = self._caller()
+        if caller is None:
+            return None
+        where = f"{caller[0]}:{caller[1]}"
+        self.attempts.append({"module": fullname, "file": caller[0], "line": caller[1]})
+        raise RefusedImport(f"import of '{fullname}' refused at {where}: this assignment must "
+                            f"be written from scratch with NumPy, without {top}", name=fullname)
+
+    def take(self) -> list[dict[str, Any]]:
+        """Attempts since the last call, plus refused modules found loaded anyway."""
+        found, self.attempts = self.attempts, []
+        for name in self.refused - {BUNDLED_ALIAS}:
+            if name in sys.modules and name not in self.loaded_reported:
+                self.loaded_reported.add(name)
+                found.append({"module": name, "file": None, "line": None,
+                              "note": "loaded although the import was refused"})
+        return found
+
+
+# ------------------------------------------------------------------ NumPy, protected
+class NumpyGuard:
+    """Keeps the child's own answers independent of monkeypatched NumPy.
+
+    Takes a snapshot of the attributes of the NumPy modules that serialise answers before the
+    implementation is imported; `harness_view()` puts the originals back for the duration of
+    harness work (copying inputs, converting and sending results) and then restores whatever
+    the implementation had installed, so its own code keeps seeing its patches.
+    """
+
+    MISSING = object()
 
     def __init__(self) -> None:
-        self.fd, path = tempfile.mkstemp(prefix="nnparity-out-")
-        os.unlink(path)
-        os.dup2(self.fd, 1)
-        os.dup2(self.fd, 2)
+        self.saved = {name: dict(vars(sys.modules[name])) for name in GUARDED_MODULES
+                      if name in sys.modules}
 
-    def take(self) -> str:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        size = os.lseek(self.fd, 0, os.SEEK_END)
-        os.lseek(self.fd, 0, os.SEEK_SET)
-        head = os.read(self.fd, MAX_CAPTURE)
-        text = head.decode(errors="replace")
-        if size > MAX_CAPTURE:
-            text += f"\n... [{size - MAX_CAPTURE} more bytes of output cut]"
-        os.ftruncate(self.fd, 0)
-        os.lseek(self.fd, 0, os.SEEK_SET)
-        return text
+    @contextlib.contextmanager
+    def harness_view(self) -> Iterator[None]:
+        changed: list[tuple[dict, str, Any]] = []
+        for name, saved in self.saved.items():
+            ns = vars(sys.modules.get(name, np))
+            for key, value in saved.items():
+                current = ns.get(key, self.MISSING)
+                if current is not value:
+                    changed.append((ns, key, current))
+                    ns[key] = value
+        try:
+            yield
+        finally:
+            for ns, key, value in changed:
+                if value is self.MISSING:
+                    ns.pop(key, None)
+                else:
+                    ns[key] = value
 
 
+def install_numpy_aliases() -> None:
+    for name, value in NUMPY_ALIASES.items():
+        if value is not None and name not in vars(np):
+            setattr(np, name, value)
+
+
+def set_rlimits(spec: str) -> None:
+    """Apply ``as=N,cpu=N,nproc=N,fsize=N`` (soft = hard, so they cannot be raised again)."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    for item in filter(None, spec.split(",")):
+        key, _, value = item.partition("=")
+        limit = int(value)
+        with contextlib.suppress(ValueError, OSError):
+            hard = resource.getrlimit(RLIMITS[key])[1]
+            if hard != resource.RLIM_INFINITY:
+                limit = min(limit, hard)
+            resource.setrlimit(RLIMITS[key], (limit, limit))
+
+
+# ------------------------------------------------------------------ requests
 def handle_run(impl: Implementation | BaseException, impl_dir: Path, request: dict[str, Any],
-               inputs: dict[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+               inputs: dict[str, np.ndarray], guard: NumpyGuard
+               ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run the requested op on `inputs`; the answer's header and arrays."""
     outputs = tuple(request["outputs"])
     header: dict[str, Any] = {"outputs": {}, "errors": {}, "snapshots": []}
@@ -112,6 +231,10 @@ def handle_run(impl: Implementation | BaseException, impl_dir: Path, request: di
         if isinstance(impl, BaseException):
             raise impl
         module = impl.module(request["module"])
+    except BaseException as exc:  # noqa: BLE001
+        header["errors"] = {o: describe_error("import", exc, impl_dir) for o in outputs}
+        return header, arrays
+    try:
         cls = getattr(module, request["cls"])
     except AttributeError as exc:
         err = describe_error("import", exc, impl_dir)
@@ -119,46 +242,76 @@ def handle_run(impl: Implementation | BaseException, impl_dir: Path, request: di
                    message=f"{request['module']}.py has no class {request['cls']}")
         header["errors"] = {o: err for o in outputs}
         return header, arrays
-    except BaseException as exc:  # noqa: BLE001
-        header["errors"] = {o: describe_error("import", exc, impl_dir) for o in outputs}
-        return header, arrays
 
     def snapshot(stage: str) -> None:
         header["snapshots"].append(stage)
-        for name, arr in inputs.items():
-            arrays[f"after/{stage}/{name}"] = np.array(arr, copy=True)
+        with guard.harness_view():
+            for name, arr in inputs.items():
+                arrays[f"after/{stage}/{name}"] = np.array(arr, copy=True)
 
     ctor = {k: tuple(v) if isinstance(v, list) else v for k, v in request["ctor"].items()}
     run = run_op(request["kind"], cls, ctor, inputs, outputs, on_stage=snapshot)
-    for name, value in run.outputs.items():
-        info, arr = describe_return(value)
-        header["outputs"][name] = info
-        if arr is not None:
-            arrays[f"out/{name}"] = arr
+    with guard.harness_view():
+        for name, value in run.outputs.items():
+            try:
+                info, arr = describe_return(value)
+            except BaseException as exc:  # noqa: BLE001 - e.g. an __array__ that raises
+                info, arr = {"type": type(value).__qualname__, "repr": f"<{exc!r}>"}, None
+            header["outputs"][name] = info
+            if arr is not None:
+                arrays[f"out/{name}"] = arr
     for name, (stage, exc) in run.errors.items():
         header["errors"][name] = describe_error(stage, exc, impl_dir)
     return header, arrays
+
+
+def handle_load(impl: Implementation | BaseException, impl_dir: Path,
+                module: str) -> dict[str, Any]:
+    """Import one contract module; ``{"ok": bool, "error": ..., "package_error": ...}``."""
+    answer: dict[str, Any] = {"ok": True}
+    try:
+        if isinstance(impl, BaseException):
+            raise impl
+        if impl.package_error is not None:
+            answer["package_error"] = describe_error("import", impl.package_error, impl_dir)
+        impl.module(module)
+    except BaseException as exc:  # noqa: BLE001
+        answer.update(ok=False, error=describe_error("import", exc, impl_dir))
+    return answer
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m harness.child")
     parser.add_argument("impl")
     parser.add_argument("--graded", default="")
+    parser.add_argument("--rlimits", default="")
+    parser.add_argument("--refuse", default="")
+    parser.add_argument("--numpy-compat", action="store_true")
     args = parser.parse_args(argv)
 
-    # Private channels for the protocol; the implementation's prints go to the capture file.
+    # Private channels for the protocol; the implementation's prints (fds 1 and 2) go to the
+    # parent's output pipe, which the sandbox started us with as fd 2.
     proto_in = os.fdopen(os.dup(0), "rb")
     proto_out = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
-    capture = Capture()
+    os.dup2(2, 1)
+    faulthandler.enable()  # a segfault prints the Python stack, with the student's line
 
     graded = tuple(m for m in args.graded.split(",") if m) or None
-    impl: Implementation | BaseException
     impl_dir = Path(args.impl).resolve()
+    refuser = ImportRefuser({m for m in args.refuse.split(",") if m}, impl_dir)
+    if refuser.refused:
+        sys.meta_path.insert(0, refuser)
+    if args.numpy_compat:
+        install_numpy_aliases()
+    guard = NumpyGuard()
+    set_rlimits(args.rlimits)
+
+    impl: Implementation | BaseException
     try:
         impl = Implementation.load(args.impl, graded)
-        impl_dir = impl.package_dir
+        impl_dir = refuser.impl_dir = impl.package_dir
     except BaseException as exc:  # noqa: BLE001
         impl = exc
     while True:
@@ -166,11 +319,21 @@ def main(argv: list[str] | None = None) -> None:
             request, inputs = wire.read_message(proto_in)
         except wire.WireError:
             return
-        if request.get("cmd") == "exit":
+        cmd = request.get("cmd")
+        if cmd == "exit":
             return
-        header, arrays = handle_run(impl, impl_dir, request, inputs)
-        header["stdout"] = capture.take()
-        wire.write_message(proto_out, header, arrays)
+        if cmd == "ping":
+            header, arrays = {}, {}
+        elif cmd == "load":
+            header, arrays = handle_load(impl, impl_dir, request["module"]), {}
+        else:
+            header, arrays = handle_run(impl, impl_dir, request, inputs, guard)
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        header["refused"] = refuser.take()
+        with guard.harness_view():
+            wire.write_message(proto_out, header, arrays)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,10 @@
     nnparity check [--impl PATH] [--ops a,b] [--cases N] [--seed S] [--report DIR] [--json FILE]
     nnparity repro CASE_ID [--impl PATH]
 
+`check` prints the summary and the gist of each failure (likely bug, where, smallest failing
+case, repro command) and writes report.json, report.md and report.html into --report DIR;
+`repro` prints the full finding of one case (the Markdown section of the report).
+
 Exit codes: 0 every compared output matches, 1 at least one mismatch or error in the
 implementation, 2 unusable input (no such path, no implementation there, unknown op or case).
 """
@@ -10,7 +14,6 @@ implementation, 2 unusable input (no such path, no implementation there, unknown
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,14 +23,25 @@ from tabulate import tabulate
 from harness.cases import Case
 from harness.compare import DEFAULT_TOLERANCE
 from harness.conventions import PROFILES, get_profile
-from harness.diagnosis import diagnose
 from harness.evaluate import Checker
+from harness.investigate import check_and_investigate, investigate
 from harness.loader import BUNDLED_DIR, LoadError, locate
 from harness.progress import Progress
 from harness.registry import get_op, select_ops
-from harness.results import build_report
+from harness.report import write_reports
+from harness.report_md import render_section
+from harness.report_view import (
+    SUMMARY_HEADERS,
+    conventions_line,
+    headline,
+    section,
+    sections,
+    short,
+    summary_rows,
+)
+from harness.results import build_report, record
 from harness.sandbox import Limits
-from harness.session import DEFAULT_CASES, run_checks
+from harness.session import DEFAULT_CASES
 
 EXIT_OK, EXIT_MISMATCH, EXIT_UNUSABLE = 0, 1, 2
 
@@ -45,36 +59,23 @@ def _impl_arg(value: str | None) -> Path:
         raise UsageError(str(exc)) from None
 
 
-def _short(text: str, width: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def summary_table(report: dict[str, Any]) -> str:
-    rows = []
-    for item in report["results"]:
-        f = item.get("finding") or {}
-        loc = f.get("localization") or {}
-        diag = (f.get("diagnosis") or [{}])[0]
-        rows.append([item["op"], item["output"], item["status"].upper(), item["cases"],
-                     item["failed"], f"{loc['abs_err']:.3g}" if "abs_err" in loc else "",
-                     _short(diag.get("message", ""))])
-    return tabulate(rows, headers=["op", "output", "status", "cases", "failed", "worst |err|",
-                                   "first finding"])
+    return tabulate(summary_rows(report, width=60), headers=SUMMARY_HEADERS)
 
 
-def print_findings(report: dict[str, Any], impl: Path, out: TextIO | None = None) -> None:
+def print_findings(report: dict[str, Any], out: TextIO | None = None) -> None:
+    """The gist of each failure: likely bug, where, smallest case, repro command."""
     out = out or sys.stdout
-    for item in report["results"]:
-        f = item.get("finding")
-        if not f:
-            continue
-        print(f"\n{item['op']} {item['output']}: {item['status'].upper()} "
-              f"({item['failed']}/{item['cases']} cases)", file=out)
-        for cause in f["diagnosis"]:
-            print(f"  [{cause['code']}] {cause['message']}", file=out)
-        impl_opt = "" if impl == BUNDLED_DIR else f" --impl {impl}"
-        print(f"  repro: nnparity repro '{f['case_id']}'{impl_opt}", file=out)
+    for sec in sections(report):
+        print(f"\n{sec.title}", file=out)
+        print(f"  likely bug [{sec.likely.get('code')}]: {sec.likely.get('message')}", file=out)
+        if sec.where:
+            print(f"  where: {sec.where}", file=out)
+        shrunk = f" (shrunk: {sec.changed})" if sec.changed else ""
+        print(f"  smallest failing case: {sec.smallest_id}{shrunk}", file=out)
+        print(f"  repro: {sec.smallest_repro}", file=out)
+        for cause in sec.causes[:3]:
+            print(f"  also possible [{cause['code']}]: {short(cause['message'], 110)}", file=out)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -88,23 +89,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
     progress = Progress(len(specs) * args.cases, "checking")
     with Checker(impl, profile, limits=Limits(case_seconds=args.timeout)) as checker:
-        records = list(run_checks(checker, specs, args.cases, args.seed,
-                                  on_case=lambda cid: progress.advance(note=cid)))
+        report = check_and_investigate(checker, specs, args.cases, args.seed,
+                                       on_case=lambda cid: progress.advance(note=cid))
     progress.close()
-    report = build_report(records, impl=str(impl), seed=args.seed, profile=profile.describe(),
-                          tolerance=DEFAULT_TOLERANCE.describe(), cases_per_op=args.cases)
-    print(f"nnparity check: {impl}  (profile {profile.describe()})")
+    print(f"nnparity check: {impl}\n{conventions_line(report)}\n")
     print(summary_table(report))
-    print_findings(report, impl)
-    report_dir = Path(args.report)
-    report_dir.mkdir(parents=True, exist_ok=True)
-    paths = [report_dir / "report.json"] + ([Path(args.json)] if args.json else [])
-    for path in paths:
-        path.write_text(json.dumps(report, indent=2))
-    s = report["summary"]
-    print(f"\n{s['passed']}/{s['items']} op outputs pass over {s['cases']} cases; "
-          f"report: {report_dir / 'report.json'}")
-    return EXIT_OK if s["verdict"] == "pass" else EXIT_MISMATCH
+    print_findings(report)
+    paths = write_reports(report, args.report)
+    if args.json:
+        Path(args.json).write_text(paths["json"].read_text())
+    print(f"\n{headline(report)}\nreport: {paths['md']}, {paths['html']}, {paths['json']}")
+    return EXIT_OK if report["summary"]["verdict"] == "pass" else EXIT_MISMATCH
 
 
 def cmd_repro(args: argparse.Namespace) -> int:
@@ -114,21 +109,25 @@ def cmd_repro(args: argparse.Namespace) -> int:
         spec = get_op(case.op)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    with Checker(impl, get_profile(args.profile)) as checker:
-        verdicts = checker.check(spec, case)
-    print(f"case {case.id}\nimpl {impl}")
-    for name, v in verdicts.items():
-        print(f"\n{spec.name} {name}: {v.status.upper()}  {v.message}")
-        for cause in diagnose(v):
-            print(f"  [{cause.code}] {cause.message}")
-        cmp = v.comparison
-        for el in (cmp.top if cmp is not None else ()):
-            print(f"    at {el.where}: got {el.got:.6g}, expected {el.expected:.6g}")
-        if v.error and v.error.get("traceback"):
-            print("  " + v.error["traceback"].rstrip().replace("\n", "\n  "))
-        if v.stdout:
-            print(f"  printed: {_short(v.stdout, 300)}")
-    return EXIT_OK if all(v.passed for v in verdicts.values()) else EXIT_MISMATCH
+    profile = get_profile(args.profile)
+    with Checker(impl, profile) as checker:
+        records = [record(v, 0) for v in checker.check(spec, case).values()]
+        report = build_report(records, impl=str(impl), seed=0, profile=profile.describe(),
+                              tolerance=DEFAULT_TOLERANCE.describe(), cases_per_op=1)
+        investigate(report, checker)
+    print(f"case {case.id}\nimpl {impl}\n{conventions_line(report)}")
+    for item in report["results"]:
+        if item.get("finding"):
+            print("\n" + render_section(section(item, report["impl"])))
+        else:
+            print(f"\n{item['op']} {item['output']}: PASS")
+    return EXIT_OK if report["summary"]["verdict"] == "pass" else EXIT_MISMATCH
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from harness.grading import command  # local: grading's imports stay off `check`'s path
+
+    return command.run(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,6 +161,22 @@ def build_parser() -> argparse.ArgumentParser:
     repro.add_argument("case_id", metavar="CASE_ID")
     common(repro)
     repro.set_defaults(func=cmd_repro)
+
+    from harness.grading import command as grading
+
+    grade = sub.add_parser("grade", help="grade submissions (directories or .zip files)",
+                           description=grading.DESCRIPTION, epilog=grading.EPILOG,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    grading.add_arguments(grade)
+    grade.set_defaults(func=cmd_grade)
+
+    from harness.bench import cli as bench_cli
+
+    bench = sub.add_parser("bench", help="benchmark student_nn against PyTorch, and the harness",
+                           description=bench_cli.DESCRIPTION, epilog=bench_cli.EPILOG,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench_cli.add_arguments(bench)
+    bench.set_defaults(func=bench_cli.run)
     return parser
 
 

@@ -105,6 +105,12 @@ def _is_close(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> np.ndarr
     return close | same_special
 
 
+def mismatch_mask(got: np.ndarray, expected: np.ndarray,
+                  tol: Tolerance = DEFAULT_TOLERANCE) -> np.ndarray:
+    """True where `got` is outside the tolerance of `expected` (arrays of the same shape)."""
+    return ~_is_close(np.asarray(got, dtype=np.float64), expected, tol)
+
+
 def compare_values(got: np.ndarray, expected: np.ndarray, axes: tuple[str, ...],
                    tol: Tolerance = DEFAULT_TOLERANCE) -> Comparison:
     """Element-wise comparison of two arrays of the same shape."""

@@ -1,24 +1,23 @@
 """Diagnosis: from a failing verdict to a list of likely causes, most likely first.
 
-Each cause has a stable `code` (for scripts and rubrics) and a plain-English `message`
-(for a tired student at 2 a.m.). This module covers what the failure itself shows: the kind
-of comparison failure, exceptions and stubs.
+Each cause has a stable `code` (for scripts and rubrics; the catalogue is
+`harness.causes.CODES`) and a plain-English `message` (for a tired student at 2 a.m.). This
+module covers what one verdict shows: exceptions and stubs, the kind of comparison failure,
+and the patterns in the wrong values (`harness.patterns`). Rerunning variants of the case
+(shrinking, ablation) is `harness.investigate`'s job.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from harness.causes import Cause, rank
 from harness.evaluate import Verdict
+from harness.patterns import detect
+from harness.registry import get_op
 
+__all__ = ["Cause", "diagnose"]
 
-@dataclass(frozen=True)
-class Cause:
-    code: str
-    message: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
+NAN_HINT = ("; look for an overflow (exp of a large number: subtract the row maximum first), "
+            "a log of 0 or a division by zero")
 
 
 def _from_error(v: Verdict) -> list[Cause]:
@@ -38,6 +37,12 @@ def _from_error(v: Verdict) -> list[Cause]:
     return [Cause("student_exception", text)]
 
 
+def _patterns(v: Verdict) -> list[Cause]:
+    if v.got is None or v.expected is None:
+        return []
+    return detect(get_op(v.op), v.case, v.output, v.got, v.expected)
+
+
 def _from_comparison(v: Verdict) -> list[Cause]:
     cmp = v.comparison
     if cmp is None:
@@ -49,13 +54,13 @@ def _from_comparison(v: Verdict) -> list[Cause]:
         return [Cause("wrong_type", v.message)]
     if kind == "shape":
         code = "reshape_match" if cmp.values_match_after_reshape else "wrong_shape"
-        return [Cause(code, cmp.message)]
+        return [*_patterns(v), Cause(code, cmp.message)]
     if kind == "nonfinite":
-        return [Cause("nan_inf", cmp.message)]
+        return [Cause("nan_inf", cmp.message + NAN_HINT)]
     if kind == "match":  # values right, type or dtype wrong
         code = "wrong_dtype" if "dtype" in v.message else "wrong_type"
         return [Cause(code, v.message)]
-    return [Cause("value_mismatch", cmp.message)]
+    return [*_patterns(v), Cause("value_mismatch", cmp.message)]
 
 
 def diagnose(v: Verdict) -> list[Cause]:
@@ -63,5 +68,5 @@ def diagnose(v: Verdict) -> list[Cause]:
     if v.passed:
         return []
     if v.error is not None or v.status in ("timeout", "not_implemented"):
-        return _from_error(v)
-    return _from_comparison(v)
+        return rank(_from_error(v))
+    return rank(_from_comparison(v))

@@ -1,17 +1,20 @@
 """The pytest plugin (registered through the ``pytest11`` entry point).
 
 Any test that takes the ``parity_item`` fixture is parametrized with one item per
-op × output × case; ``tests/test_parity.py`` is the project's. Options:
+op × output × case; ``tests/test_parity.py`` is the project's (``parity_verdict`` is that
+item's verdict, ``explain(verdict, parity_impl)`` its failure text). Options:
 
     --impl PATH             implementation to check (default: the bundled student_nn)
     --parity-cases N        cases per op (default 50)
     --parity-seed S         case seed (default 0)
     --parity-ops a,b        only these ops
     --parity-profile NAME   conventions profile (default homework)
-    --parity-report DIR     write the combined report.json there (also under pytest-xdist)
+    --parity-report DIR     write the combined report.json, report.md and report.html there
+                            (also under pytest-xdist)
 
 Under pytest-xdist every worker checks with its own sandboxed child and sends its records
-to the controller through ``workeroutput``; the controller merges them into one report.
+to the controller through ``workeroutput``; the controller merges them into one report and,
+with its own Checker, investigates the failing items (shrinking, ablation) once.
 """
 
 from __future__ import annotations
@@ -27,9 +30,11 @@ from harness.cases import Case
 from harness.compare import DEFAULT_TOLERANCE
 from harness.conventions import get_profile
 from harness.evaluate import Checker, Verdict
+from harness.investigate import investigate
 from harness.loader import BUNDLED_DIR, LoadError, locate
 from harness.registry import OpSpec, select_ops
-from harness.results import build_report, record
+from harness.report import write_reports
+from harness.results import build_report, record, repro_command
 from harness.session import DEFAULT_CASES
 
 WORKER_KEY = "nnparity_records"
@@ -58,7 +63,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--parity-profile", default="homework", metavar="NAME",
                     help="conventions profile (homework | strict)")
     group.addoption("--parity-report", default=None, metavar="DIR",
-                    help="write the combined parity report to DIR")
+                    help="write the combined report (report.json, .md, .html) to DIR")
 
 
 def _impl(config: pytest.Config) -> Path:
@@ -73,6 +78,7 @@ def _impl(config: pytest.Config) -> Path:
 
 def pytest_configure(config: pytest.Config) -> None:
     config._nnparity_records = []  # type: ignore[attr-defined]
+    _impl(config)  # a bad --impl is a usage error before anything runs
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -111,6 +117,12 @@ def parity_checker(request: pytest.FixtureRequest):
         yield _CaseCache(checker)
 
 
+@pytest.fixture(scope="session")
+def parity_impl(request: pytest.FixtureRequest) -> str:
+    """The implementation under test, as repro commands spell it: `explain(verdict, impl)`."""
+    return str(_impl(request.config))
+
+
 @pytest.fixture
 def parity_verdict(parity_item: ParityItem, parity_checker: _CaseCache,
                    request: pytest.FixtureRequest) -> Verdict:
@@ -120,16 +132,17 @@ def parity_verdict(parity_item: ParityItem, parity_checker: _CaseCache,
     return verdict
 
 
-def explain(verdict: Verdict) -> str:
-    """The failure text pytest shows for one item."""
+def explain(verdict: Verdict, impl: str | None = None) -> str:
+    """The failure text pytest shows for one item (`impl`: the --impl path, for the repro)."""
     from harness.diagnosis import diagnose  # local: keeps plugin import light
 
     lines = [f"{verdict.op} {verdict.output} [{verdict.status}]: {verdict.message}"]
-    lines += [f"  [{c.code}] {c.message}" for c in diagnose(verdict)[1:]]
+    lines += [f"  [{c.code}] {c.message}" for c in diagnose(verdict)
+              if c.message != verdict.message]
     cmp = verdict.comparison
     for el in (cmp.top if cmp is not None else ())[1:]:
         lines.append(f"  also at {el.where}: got {el.got:.6g}, expected {el.expected:.6g}")
-    lines.append(f"  repro: nnparity repro '{verdict.case.id}'")
+    lines.append(f"  repro: {repro_command(verdict.case.id, impl or str(BUNDLED_DIR))}")
     return "\n".join(lines)
 
 
@@ -141,14 +154,20 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     out = config.getoption("--parity-report")
     if out and records:
-        profile = get_profile(config.getoption("--parity-profile"))
-        report = build_report(records, impl=str(_impl(config)),
-                              seed=config.getoption("--parity-seed"),
-                              profile=profile.describe(), tolerance=DEFAULT_TOLERANCE.describe(),
-                              cases_per_op=config.getoption("--parity-cases"))
-        path = Path(out)
-        path.mkdir(parents=True, exist_ok=True)
-        (path / "report.json").write_text(json.dumps(report, indent=2))
+        write_reports(_combined_report(config, records), out)
+
+
+def _combined_report(config: pytest.Config, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The report over every process's records; failing items investigated here, once."""
+    profile = get_profile(config.getoption("--parity-profile"))
+    impl = _impl(config)
+    report = build_report(records, impl=str(impl), seed=config.getoption("--parity-seed"),
+                          profile=profile.describe(), tolerance=DEFAULT_TOLERANCE.describe(),
+                          cases_per_op=config.getoption("--parity-cases"))
+    if report["summary"]["verdict"] != "pass":
+        with Checker(impl, profile) as checker:
+            investigate(report, checker)
+    return report
 
 
 @pytest.hookimpl(optionalhook=True)

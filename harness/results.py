@@ -7,13 +7,29 @@ the report can be merged from any number of processes. The report schema (``repo
      "summary": {"verdict": "pass"|"fail", "items": int, "passed": int, "failed": int,
                  "cases": int, "by_status": {status: count}},
      "results": [{"op", "output", "status", "cases", "failed", "notes": [str],
+                  "failed_cases": [case_id, ...],
                   "finding": {...} | absent when the item passed}]}
 
-A finding: ``case_id``, ``params``, ``status``, ``kind``, ``message``, ``localization``
-(``index`` by named axis, ``got``, ``expected``, ``abs_err``, ``rel_err``, ``mismatched``,
-``total``, ``top`` and the shapes; null when nothing could be compared), ``error`` (the
-exception and its place in the implementation's files, or null) and ``diagnosis``, a list of
-``{code, message}``, most likely first.
+A finding (the first failing case of the item): ``case_id``, ``params``, ``status``,
+``kind``, ``message``, ``localization`` (``index`` by named axis, ``got``, ``expected``,
+``abs_err``, ``rel_err``, ``mismatched``, ``total``, ``top`` and the shapes; null when
+nothing could be compared), ``error`` (the exception and its place in the implementation's
+files, or null), ``diagnosis``, a list of ``{code, message}``, most likely first (codes:
+`harness.causes.CODES`), ``stdout`` (what the implementation printed), and ``maps`` (where
+the mismatches are, see `harness.localize`; null unless the shapes match).
+
+`harness.investigate` adds to the findings of failing items (``nnparity check``, ``repro``
+and ``pytest --parity-report``):
+
+- ``repro``: the command that reruns the case;
+- ``smallest``: the smallest variant that still fails the same way, with ``case_id``,
+  ``params``, ``changed`` (parameter -> [original, smallest]), ``status``, ``kind``,
+  ``message``, ``localization``, ``error``, ``maps``, ``repro`` and, when they are small,
+  ``inputs``, ``got`` and ``expected`` (nested lists);
+- ``ablation``: one ``{factor, change, case_id, outcome, detail}`` per factor changed on
+  its own (outcome pass | same | different | unknown);
+- ``caused_by``: ``{op, output}`` when the failure comes from a failing activation;
+- ``diagnosis`` re-ranked with the causes that shrinking, ablation and blame found.
 """
 
 from __future__ import annotations
@@ -24,14 +40,17 @@ from typing import Any
 
 from harness.diagnosis import diagnose
 from harness.evaluate import Verdict
-from harness.registry import OPS
+from harness.loader import BUNDLED_DIR
+from harness.localize import mismatch_maps
+from harness.registry import OPS, get_op
 
 STATUS_PRECEDENCE = ("fail", "error", "timeout", "not_implemented")
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """Tuples (shapes, kernel sizes) as lists, the way JSON holds them."""
     if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
@@ -40,14 +59,14 @@ def finding(v: Verdict) -> dict[str, Any]:
     loc = None
     if cmp is not None and (cmp.worst is not None or cmp.got_shape is not None):
         loc = {"mismatched": cmp.mismatched, "total": cmp.total,
-               "got_shape": _jsonable(cmp.got_shape),
-               "expected_shape": _jsonable(cmp.expected_shape)}
+               "got_shape": jsonable(cmp.got_shape),
+               "expected_shape": jsonable(cmp.expected_shape)}
         if cmp.worst is not None:
             loc.update(cmp.worst.to_json())
             loc["top"] = [e.to_json() for e in cmp.top]
     return {
         "case_id": v.case.id,
-        "params": {k: _jsonable(x) for k, x in v.case.params},
+        "params": {k: jsonable(x) for k, x in v.case.params},
         "status": v.status,
         "kind": cmp.kind if cmp is not None else ("exception" if v.error else v.status),
         "message": v.message,
@@ -55,7 +74,20 @@ def finding(v: Verdict) -> dict[str, Any]:
         "error": v.error,
         "diagnosis": [c.to_json() for c in diagnose(v)],
         "stdout": v.stdout,
+        "maps": _maps(v),
     }
+
+
+def _maps(v: Verdict) -> dict[str, Any] | None:
+    if v.got is None or v.expected is None:
+        return None
+    return mismatch_maps(get_op(v.op), v.case, v.output, v.got, v.expected)
+
+
+def repro_command(case_id: str, impl: str) -> str:
+    """The shell command that reruns one case of `impl`."""
+    impl_opt = "" if impl == str(BUNDLED_DIR) else f" --impl '{impl}'"
+    return f"nnparity repro '{case_id}'{impl_opt}"
 
 
 def record(v: Verdict, index: int) -> dict[str, Any]:
@@ -77,6 +109,7 @@ class ItemResult:
     failed: int = 0
     by_status: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    failed_cases: list[str] = field(default_factory=list)
     finding: dict[str, Any] | None = None
 
     @property
@@ -94,6 +127,7 @@ class ItemResult:
                 self.notes.append(note)
         if rec["status"] != "pass":
             self.failed += 1
+            self.failed_cases.append(rec["case_id"])
             # Keep the finding of the most severe status; first case (edge cases) wins ties.
             rank = STATUS_PRECEDENCE.index
             if self.finding is None or rank(rec["status"]) < rank(self.finding["status"]):
@@ -106,7 +140,8 @@ class ItemResult:
 
     def to_json(self) -> dict[str, Any]:
         out = {"op": self.op, "output": self.output, "status": self.status,
-               "cases": self.cases, "failed": self.failed, "notes": self.notes}
+               "cases": self.cases, "failed": self.failed, "notes": self.notes,
+               "failed_cases": self.failed_cases}
         if self.finding is not None:
             out["finding"] = self.finding
         return out

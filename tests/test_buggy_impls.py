@@ -98,12 +98,17 @@ def reports() -> dict[tuple[str, str], tuple[dict, list[dict]]]:
 def _buggy_outputs(bug: Bug, spec, case: Case) -> dict:
     """Run the buggy class here, in-process, to find its worst element independently."""
     path = BUGS_DIR / bug.name / "neural_networks" / f"{spec.module}.py"
-    mod_spec = importlib.util.spec_from_file_location(f"buggy_{bug.name}", path)
-    module = importlib.util.module_from_spec(mod_spec)
-    mod_spec.loader.exec_module(module)
-    inputs = spec.inputs(case)
-    return run_op(spec.kind, getattr(module, spec.cls), spec.ctor(case), inputs,
-                  spec.outputs).outputs
+    base = importlib.import_module(f"student_nn.{spec.module}")
+    saved = dict(vars(base))  # a bug may patch the bundled module; undo that afterwards
+    try:
+        mod_spec = importlib.util.spec_from_file_location(f"buggy_{bug.name}", path)
+        module = importlib.util.module_from_spec(mod_spec)
+        mod_spec.loader.exec_module(module)
+        return run_op(spec.kind, getattr(module, spec.cls), spec.ctor(case), spec.inputs(case),
+                      spec.outputs).outputs
+    finally:
+        vars(base).clear()
+        vars(base).update(saved)
 
 
 @pytest.mark.parametrize("bug", BUGS, ids=[f"{b.name}-{b.profile}" for b in BUGS])

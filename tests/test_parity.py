@@ -2,9 +2,9 @@
 
 import pytest
 
+from harness.pytest_plugin import explain
 
-def test_parity(parity_verdict):
+
+def test_parity(parity_verdict, parity_impl):
     if not parity_verdict.passed:
-        from harness.pytest_plugin import explain
-
-        pytest.fail(explain(parity_verdict), pytrace=False)
+        pytest.fail(explain(parity_verdict, parity_impl), pytrace=False)

@@ -1,0 +1,266 @@
+"""bench.json and bench.md: the measurements, the targets met or not, and the machine.
+
+bench.json holds one entry per op measurement in ``ops`` (``op``, ``shape``, ``ours_s``,
+``torch_s``, ``ratio`` and more), the top-level ``gemm_gflops`` and ``conv_gflops``, and the
+``memory``, ``harness``, ``scaling`` and ``grading`` figures; ``targets`` says which targets
+are met. bench.md shows the same as tables.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from tabulate import tabulate
+
+SKIPPED = "skipped"
+
+# The issue's targets: (key, text, limit, direction).
+CONV_RATIO_LIMIT = 0.5
+CONV_GEMM_SHARE_MIN = 0.40
+POOL_RATIO_LIMIT = 1.0
+HARNESS_SHARE_LIMIT = 0.25
+
+
+def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target with its measured value and whether it is met (None: not measured).
+    The speed targets are judged at every thread count measured."""
+    ops = result.get("ops") or []
+    rows = []
+    for n in sorted({e["threads"] for e in ops}) or [None]:
+        at = [e for e in ops if e["threads"] == n]
+        conv = _headline_conv(at)
+        pools = [e for e in at if e["op"].startswith("pool2d")]
+        worst_pool = max(pools, key=lambda e: e["ratio"], default=None)
+        gemm = next((g for g in result.get("conv_vs_gemm") or [] if g["threads"] == n), None)
+        share = gemm and gemm["conv_gemm_share"]
+        where = f"{_where(conv)}, {_threads(n)}"
+        rows += [
+            _target(f"Conv2D fwd+bwd ≤ {CONV_RATIO_LIMIT}× PyTorch ({where})",
+                    conv and conv["ratio"], lambda v: v <= CONV_RATIO_LIMIT, "{:.2f}×",
+                    detail=conv and f"{_ms(conv['ours_s'])} vs {_ms(conv['torch_s'])} ms"),
+            _target(f"Conv2D ≥ {CONV_GEMM_SHARE_MIN:.0%} of the float64 GEMM rate ({where})",
+                    share, lambda v: v >= CONV_GEMM_SHARE_MIN, "{:.0%}",
+                    detail=gemm and f"{gemm['conv_gflops']:.1f} of {gemm['gemm_gflops']:.1f} "
+                                    "GFLOP/s"),
+            _target(f"Pool2D fwd+bwd ≤ {POOL_RATIO_LIMIT}× PyTorch (worst of {len(pools)} "
+                    f"shapes and modes, {_threads(n)})", worst_pool and worst_pool["ratio"],
+                    lambda v: v <= POOL_RATIO_LIMIT, "{:.2f}×",
+                    detail=worst_pool and f"{worst_pool['op']} {worst_pool['shape']}"),
+        ]
+    mem = result.get("memory") or {}
+    serial = (result.get("harness") or {}).get("serial") or {}
+    rows += [
+        _target("Conv2D step peak memory ≤ inputs + outputs + gradients + one im2col buffer"
+                + (f" ({mem['shape_text']})" if mem else ""),
+                mem.get("measured_bytes"), lambda v: v <= mem["budget_bytes"], "{}",
+                fmt_value=_mb,
+                detail=mem.get("budget_bytes") and f"budget {_mb(mem['budget_bytes'])}"),
+        _target(f"harness share of the serial check time ≤ {HARNESS_SHARE_LIMIT:.0%}",
+                serial.get("harness_share"), lambda v: v <= HARNESS_SHARE_LIMIT, "{:.0%}"),
+    ]
+    return rows
+
+
+def _threads(n: int | None) -> str:
+    return "threads not measured" if n is None else f"{n} thread{'s' if n != 1 else ''}"
+
+
+def _headline_conv(ops: list[dict[str, Any]]) -> dict[str, Any] | None:
+    convs = [e for e in ops if e["op"] == "conv2d"]
+    medium = [e for e in convs if e["shape"] == "medium"]
+    return (medium or convs or [None])[0]
+
+
+def _where(entry: dict[str, Any] | None) -> str:
+    return f"{entry['shape']}: {entry['shape_text']}" if entry else "not measured"
+
+
+def _target(text: str, value: Any, ok, fmt: str, detail: Any = None,
+            fmt_value=None) -> dict[str, Any]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return {"target": text, "value": None, "shown": "not measured", "met": None}
+    shown = fmt_value(value) if fmt_value else fmt.format(value)
+    if detail:
+        shown += f" ({detail})"
+    return {"target": text, "value": value, "shown": shown, "met": bool(ok(value))}
+
+
+def _mb(n: float | None) -> str:
+    if n is None:
+        return "-"
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.1f} KiB"
+
+
+def _ms(s: float | None) -> str:
+    return "-" if s is None else f"{s * 1e3:.3f}" if s < 0.01 else f"{s * 1e3:.1f}"
+
+
+def _num(x: float | None, fmt: str = "{:.2f}") -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else fmt.format(x)
+
+
+# ---------------------------------------------------------------- writing
+def write(result: dict[str, Any], out: str | Path) -> dict[str, Path]:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / "bench.json", "md": out / "bench.md"}
+    paths["json"].write_text(json.dumps(result, indent=2, default=_jsonable) + "\n")
+    paths["md"].write_text(markdown(result))
+    return paths
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (set, tuple)):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def machine_line(m: dict[str, Any]) -> str:
+    threads = m.get("threads", {})
+    return (f"{m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gib')} GiB; "
+            f"Python {m.get('python')}, NumPy {m.get('numpy')} (OpenBLAS, "
+            f"{m.get('openblas_kernel')} kernel), torch {m.get('torch')} "
+            f"({m.get('torch_blas')}); threads: torch {threads.get('torch')}, "
+            f"OpenBLAS {threads.get('openblas')}")
+
+
+def markdown(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    s = result["settings"]
+    lines = ["# nnparity bench", "",
+             f"Measured {m['date']} on {machine_line(m)}.",
+             f"Load average before/after: {m.get('load_average')} / "
+             f"{result.get('load_average_after')}"
+             + (f"; BLAS environment: {m['blas_env']}" if m.get("blas_env") else "") + ".",
+             f"Settings: {'quick, ' if s['quick'] else ''}median of {s['repeats']} interleaved "
+             f"repeats after {s['warmup']} warm-up calls; ratio = median over repeats of "
+             "ours/torch measured back to back (below 1: student_nn is faster).", ""]
+    lines += ["## Targets", "", _table(
+        [[t["target"], t["shown"], {True: "met", False: "NOT MET", None: "-"}[t["met"]]]
+         for t in result["targets"]], ["target", "measured", ""]), ""]
+    lines += _ops_section(result)
+    lines += _memory_section(result.get("memory"))
+    lines += _harness_section(result.get("harness"))
+    lines += _scaling_section(result.get("scaling"))
+    lines += _grading_section(result.get("grading"))
+    return "\n".join(lines) + "\n"
+
+
+def _table(rows: list[list[Any]], headers: list[str]) -> str:
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def _ops_section(result: dict[str, Any]) -> list[str]:
+    ops = result.get("ops")
+    if ops is None:
+        return ["## student_nn vs PyTorch", "", SKIPPED, ""]
+    rows = [[e["threads"], e["op"], e["shape"], e["shape_text"], _ms(e["ours_s"]),
+             _ms(e["torch_s"]), f"{e['ratio']:.2f}", _num(e.get("ours_gflops"), "{:.1f}"),
+             _num(e.get("torch_gflops"), "{:.1f}"), f"{e['max_rel_diff']:.0e}"] for e in ops]
+    out = ["## student_nn vs PyTorch (forward + backward, float64)", "",
+           "ours: student_nn's classes called directly on NHWC arrays; torch: "
+           "torch.nn.functional on NCHW tensors with autograd, inputs converted before timing; "
+           "both with the same number of threads (torch and OpenBLAS; NumPy's element-wise "
+           "operations use one thread whatever the setting). max rel diff: the largest "
+           "difference of any output, relative to its largest value.", "",
+           _table(rows, ["threads", "op", "shape", "", "ours ms", "torch ms", "ratio",
+                         "ours GFLOP/s", "torch GFLOP/s", "max rel diff"]), ""]
+    gemm_rows = [[g["threads"], g["shape"], f"{g['gemm_gflops']:.1f}",
+                  f"{g['gemm']['best_gflops']:.1f}", f"{g['conv_gflops']:.1f}",
+                  f"{g['conv_gemm_share']:.0%}", f"{g['conv_torch_gflops']:.1f}"]
+                 for g in result.get("conv_vs_gemm") or []]
+    if gemm_rows:
+        n = result["gemm"]["n"]
+        out += [f"Conv2D against the float64 GEMM rate (np.matmul of two {n}×{n} matrices, "
+                "timed in the same loop as the Conv2D). FLOPs counted: 2·multiply-adds of the "
+                "forward, dW and dX products.", "",
+                _table(gemm_rows, ["threads", "Conv2D", "GEMM GFLOP/s", "GEMM best",
+                                   "ours GFLOP/s", "ours / GEMM", "torch GFLOP/s"]), ""]
+    return out
+
+
+def _memory_section(mem: dict[str, Any] | None) -> list[str]:
+    if mem is None:
+        return ["## Memory of a Conv2D step", "", SKIPPED, ""]
+    rows = [[k, _mb(v)] for k, v in mem["budget_parts"].items()]
+    rows += [["**budget**", _mb(mem["budget_bytes"])],
+             ["**measured peak** (inputs + tracemalloc peak)", _mb(mem["measured_bytes"])],
+             ["held by the layer after the step", _mb(mem["held_after_step_bytes"])]]
+    return [f"## Memory of a Conv2D step ({mem['shape_text']}, linear activation)", "",
+            _table(rows, ["", "bytes"]), ""]
+
+
+def _harness_section(h: dict[str, Any] | None) -> list[str]:
+    if h is None:
+        return ["## Harness throughput", "", SKIPPED, ""]
+    out = ["## Harness throughput", ""]
+    rows = []
+    serial = h.get("serial")
+    if serial:
+        rows.append([f"check session in-process, serial ({serial['cases']} cases; child "
+                     f"started before, in {serial['child_start_s']:.2f} s)",
+                     f"{serial['seconds']:.1f}", f"{serial['cases_per_s']:.1f}"])
+    for key in ("check_command", "pytest_serial", "xdist"):
+        item = h.get(key)
+        if item:
+            workers = f", {item['workers']} workers" if item.get("workers") else ""
+            rows.append([f"`{item['command']}`{workers} (exit {item['exit_code']})",
+                         f"{item['wall_s']:.1f}", f"{item['cases_per_s']:.1f}"])
+        elif key in h:
+            rows.append([key, SKIPPED, ""])
+    out += [_table(rows, ["run", "seconds", "cases/s"]), ""]
+    if serial:
+        total = serial["seconds"]
+        split = [["implementation (inside Sandbox.run: the op and the round trip to its child)",
+                  f"{serial['impl_s']:.2f}", f"{serial['impl_s'] / total:.0%}"],
+                 ["reference (reference_outputs, PyTorch)", f"{serial['reference_s']:.2f}",
+                  f"{serial['reference_s'] / total:.0%}"],
+                 ["child restarts", f"{serial['startup_s']:.2f}",
+                  f"{serial['startup_s'] / total:.0%}"],
+                 ["**harness itself** (the rest)", f"{serial['harness_s']:.2f}",
+                  f"{serial['harness_share']:.0%}"]]
+        out += ["Where the serial session's time goes:", "",
+                _table(split, ["part", "seconds", "share"]), "",
+                "Mean seconds per case by op: " + ", ".join(
+                    f"{op} {s * 1e3:.1f} ms" for op, s in serial["per_op_mean_s"].items()), ""]
+    return out
+
+
+def _scaling_section(sc: dict[str, Any] | None) -> list[str]:
+    if sc is None:
+        return ["## Time against case size", "", SKIPPED, ""]
+    rows = [[p["case_id"].split("/", 1)[1].rsplit(",seed", 1)[0], f"{p['flops']:.3g}",
+             _ms(p["seconds"]), _ms(p["impl_s"]), _ms(p["reference_s"]), _ms(p["harness_s"])]
+            for p in sc["points"]]
+    return [f"## Time against case size ({sc['op']} cases through the Checker)", "",
+            _table(rows, ["case", "FLOPs", "total ms", "impl ms", "reference ms",
+                          "harness ms"]), "",
+            f"Fitted exponent: time ∝ FLOPs^α with **α = {sc['exponent']:.2f}** over all "
+            f"cases (implementation {sc['exponent_impl']:.2f}, reference "
+            f"{sc['exponent_reference']:.2f}, harness {sc['exponent_harness']:.2f}) and "
+            f"**α = {_num(sc.get('exponent_largest'))}** over the {min(4, len(sc['points']))} "
+            "largest; α ≈ 0 means fixed per-case overhead, α ≈ 1 time proportional to the "
+            f"work. The harness's own share of the largest case: "
+            f"{_num(sc.get('largest_harness_share'), '{:.0%}')}.", ""]
+
+
+def _grading_section(g: dict[str, Any] | None) -> list[str]:
+    if g is None:
+        return ["## Grading throughput", "", SKIPPED, ""]
+    if g.get("status") != "ok":
+        return ["## Grading throughput", "", f"{g.get('status')}"
+                + (f": {g['detail']}" if g.get("detail") else ""), ""]
+    one, batch = g["single"], g["batch"]
+    rows = [[f"one correct submission, --workers {one['workers']}",
+             f"{one['wall_s']:.1f} s wall ({_num(one['mean_grader_s'], '{:.1f}')} s in the "
+             "grader)", f"{one['full_score']}/{one['submissions']} full score"],
+            [f"{batch['submissions']} submissions, --workers {batch['workers']}",
+             f"{g['submissions_per_minute']:.1f} submissions/min ({batch['wall_s']:.1f} s)",
+             f"{batch['full_score']}/{batch['submissions']} full score"]]
+    return ["## Grading throughput (`nnparity grade`, default rubric, copies of student_nn)",
+            "", _table(rows, ["run", "time", "result"]), ""]

@@ -1,0 +1,296 @@
+"""How fast the harness checks and grades, and where its time goes.
+
+- serial: the `nnparity check` session in this process (one sandboxed child, cases one after
+  another), instrumented: time inside `Sandbox.run` (the implementation, including the round
+  trip to its child; child start-ups are counted apart) and inside `reference_outputs` (the
+  PyTorch twin); the rest is the harness itself (making inputs, comparing, bookkeeping).
+- the `nnparity check` command and `pytest -n auto tests/test_parity.py`, timed as
+  subprocesses (wall clock, start-up included).
+- scaling: conv2d cases of growing size through the same Checker; the fitted exponent α of
+  time ∝ FLOPs^α says whether the time is fixed overhead (α ≈ 0) or the work itself (α ≈ 1).
+- grading: `nnparity grade` on copies of student_nn as ``neural_networks/`` in temp dirs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness import evaluate
+from harness.bench.timing import fit_exponent
+from harness.cases import Case
+from harness.evaluate import Checker
+from harness.loader import BUNDLED_DIR
+from harness.registry import OPS, get_op
+from harness.sandbox import Sandbox
+from harness.session import DEFAULT_CASES, run_checks
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Clock:
+    """Seconds spent in the implementation, its child's start-ups and the reference."""
+
+    impl: float = 0.0
+    startup: float = 0.0
+    reference: float = 0.0
+    calls: dict[str, int] = field(default_factory=lambda: {"run": 0, "start": 0, "ref": 0})
+
+    def snapshot(self) -> tuple[float, float, float]:
+        return self.impl, self.startup, self.reference
+
+
+@contextlib.contextmanager
+def instrumented() -> Iterator[Clock]:
+    """Time `Sandbox.run`, `Sandbox._start` and `evaluate.reference_outputs` while inside;
+    everything is put back on exit. Cached reference outputs are dropped first, so that the
+    reference is really computed."""
+    clock = Clock()
+    run, start, reference = Sandbox.run, Sandbox._start, evaluate.reference_outputs
+
+    def timed_run(self, *args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return run(self, *args, **kwargs)
+        finally:
+            clock.impl += time.perf_counter() - t
+            clock.calls["run"] += 1
+
+    def timed_start(self, *args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return start(self, *args, **kwargs)
+        finally:
+            clock.startup += time.perf_counter() - t
+            clock.calls["start"] += 1
+
+    def timed_reference(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return reference(*args, **kwargs)
+        finally:
+            clock.reference += time.perf_counter() - t
+            clock.calls["ref"] += 1
+
+    _clear_reference_cache()
+    Sandbox.run, Sandbox._start = timed_run, timed_start
+    evaluate.reference_outputs = timed_reference
+    try:
+        yield clock
+    finally:
+        Sandbox.run, Sandbox._start = run, start
+        evaluate.reference_outputs = reference
+        _clear_reference_cache()
+
+
+def _clear_reference_cache() -> None:
+    cached = getattr(evaluate, "_cached_reference", None)
+    if hasattr(cached, "cache_clear"):
+        cached.cache_clear()
+
+
+def _shares(total: float, clock: Clock) -> dict[str, float]:
+    impl = clock.impl - clock.startup       # a child's start-up happens inside Sandbox.run
+    harness = max(total - impl - clock.reference, 0.0)
+    return {"impl_s": impl, "reference_s": clock.reference, "startup_s": clock.startup,
+            "harness_s": harness, "harness_share": harness / total if total else 0.0,
+            "harness_share_with_startup": (harness + clock.startup) / total if total else 0.0}
+
+
+# ---------------------------------------------------------------- the default suite, serially
+def serial_session(cases_per_op: int = DEFAULT_CASES, seed: int = 0) -> dict[str, Any]:
+    """Every op's cases through one Checker in this process, as `nnparity check` runs them.
+
+    The child is started (one case outside the suite) before the clock starts; its start-up
+    is reported apart, as ``child_start_s``."""
+    specs = list(OPS.values())
+    marks: list[float] = []
+    with instrumented() as clock, Checker(BUNDLED_DIR) as checker:
+        t = time.perf_counter()
+        first = next(iter(specs[0].cases(1, seed + 1)))   # not in the suite: starts the child
+        checker.check(specs[0], first)
+        startup = time.perf_counter() - t
+        clock.impl = clock.startup = clock.reference = 0.0
+        start = time.perf_counter()
+        records = list(run_checks(checker, specs, cases_per_op, seed,
+                                  on_case=lambda _id: marks.append(time.perf_counter())))
+        total = time.perf_counter() - start
+    cases = len(marks)
+    per_case = [b - a for a, b in zip([start, *marks], marks, strict=False)]
+    per_op: dict[str, float] = {}
+    for i, spec in enumerate(specs):
+        chunk = per_case[i * cases_per_op:(i + 1) * cases_per_op]
+        per_op[spec.name] = sum(chunk) / max(len(chunk), 1)
+    passed = sum(r.get("status") == "pass" for r in records)
+    return {"cases": cases, "items": len(records), "passed": passed, "seconds": total,
+            "cases_per_s": cases / total if total else 0.0, **_shares(total, clock),
+            "child_start_s": startup, "per_op_mean_s": per_op}
+
+
+# ---------------------------------------------------------------- subprocesses
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT),
+                                                     env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def _run(argv: list[str], timeout: float) -> tuple[float, subprocess.CompletedProcess]:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=PROJECT_ROOT, env=_env(), capture_output=True, text=True,
+                          timeout=timeout)
+    return time.perf_counter() - start, proc
+
+
+def check_command(cases_per_op: int = DEFAULT_CASES) -> dict[str, Any]:
+    """`nnparity check` as a user runs it (start-up and report writing included)."""
+    with tempfile.TemporaryDirectory(prefix="nnparity-bench-") as tmp:
+        wall, proc = _run([sys.executable, "-m", "harness.cli", "check", "--cases",
+                           str(cases_per_op), "--report", tmp], timeout=3600)
+    cases = cases_per_op * len(OPS)
+    return {"command": f"nnparity check --cases {cases_per_op}", "exit_code": proc.returncode,
+            "cases": cases, "wall_s": wall, "cases_per_s": cases / wall}
+
+
+def pytest_parity(cases_per_op: int = DEFAULT_CASES, workers: str = "auto") -> dict[str, Any]:
+    """`pytest -n auto tests/test_parity.py` (workers="auto"), or without xdist (workers="0"):
+    wall clock, interpreter start-up, xdist workers and collection included."""
+    xdist = ["-n", workers] if workers != "0" else ["-p", "no:xdist"]
+    argv = [sys.executable, "-m", "pytest", *xdist, "tests/test_parity.py", "-q",
+            "-p", "no:cacheprovider", "--parity-cases", str(cases_per_op)]
+    wall, proc = _run(argv, timeout=3600)
+    tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    found = re.search(r"(\d+) passed", tail)
+    started = re.search(r"(\d+) workers", proc.stdout)
+    cases = cases_per_op * len(OPS)
+    shown = "pytest " + (f"-n {workers} " if workers != "0" else "-p no:xdist ") \
+        + "tests/test_parity.py" \
+        + ("" if cases_per_op == DEFAULT_CASES else f" --parity-cases {cases_per_op}")
+    return {"command": shown, "exit_code": proc.returncode,
+            "workers": int(started.group(1)) if started else (1 if workers == "0" else None),
+            "items_passed": int(found.group(1)) if found else None, "cases": cases,
+            "wall_s": wall, "cases_per_s": cases / wall, "summary": tail}
+
+
+# ---------------------------------------------------------------- time against case size
+# conv2d cases from tiny to the medium shape: (n, h = w, cin, cout), 3×3 kernel, "same".
+SWEEP = ((1, 3, 1, 1), (1, 4, 2, 2), (2, 6, 2, 3), (2, 8, 4, 4), (4, 10, 4, 8),
+         (4, 14, 8, 8), (8, 14, 8, 16), (8, 20, 16, 16), (16, 28, 16, 16), (32, 28, 16, 32))
+QUICK_SWEEP = SWEEP[:4]
+
+
+def conv_flops(p: dict[str, Any]) -> float:
+    """Multiply-adds ×2 of forward, dW and dX (a stride-1 "same" conv: oh = h, ow = w)."""
+    kh, kw = p["k"]
+    return 3 * 2 * p["n"] * p["h"] * p["w"] * kh * kw * p["cin"] * p["cout"]
+
+
+def scaling(sweep: tuple[tuple[int, int, int, int], ...] = SWEEP, repeats: int = 3
+            ) -> dict[str, Any]:
+    """Seconds per conv2d case against its FLOPs, and the fitted exponents."""
+    spec = get_op("conv2d")
+    points = []
+    with instrumented() as clock, Checker(BUNDLED_DIR) as checker:
+        checker.check(spec, Case.make("conv2d", _sweep_params(*sweep[0]), 1))  # start the child
+        for size in sweep:
+            case = Case.make("conv2d", _sweep_params(*size), 1)
+            runs = []
+            for _ in range(repeats):
+                _clear_reference_cache()
+                before = clock.snapshot()
+                t = time.perf_counter()
+                checker.check(spec, case)
+                total = time.perf_counter() - t
+                impl, _, ref = (a - b for a, b in zip(clock.snapshot(), before, strict=True))
+                runs.append((total, impl, ref))
+            total, impl, ref = sorted(runs)[len(runs) // 2]
+            points.append({"case_id": case.id, "flops": conv_flops(case.p), "seconds": total,
+                           "impl_s": impl, "reference_s": ref,
+                           "harness_s": max(total - impl - ref, 0.0)})
+    flops = [p["flops"] for p in points]
+    top = points[-4:]  # the largest cases, where the work itself should dominate
+    return {"op": "conv2d", "points": points,
+            "exponent": fit_exponent(flops, [p["seconds"] for p in points]),
+            "exponent_largest": fit_exponent([p["flops"] for p in top],
+                                             [p["seconds"] for p in top]),
+            "largest_harness_share": top[-1]["harness_s"] / top[-1]["seconds"],
+            "exponent_impl": fit_exponent(flops, [p["impl_s"] for p in points]),
+            "exponent_reference": fit_exponent(flops, [p["reference_s"] for p in points]),
+            "exponent_harness": fit_exponent(flops, [max(p["harness_s"], 1e-6)
+                                                     for p in points])}
+
+
+def _sweep_params(n: int, hw: int, cin: int, cout: int) -> dict[str, Any]:
+    return {"n": n, "h": hw, "w": hw, "cin": cin, "cout": cout, "k": (3, 3), "s": 1,
+            "pad": "same", "act": "linear"}
+
+
+# ---------------------------------------------------------------- grading
+def grading(one_workers: int = 1, batch: int = 4, batch_workers: int = 2) -> dict[str, Any]:
+    """`nnparity grade` (default rubric) on copies of student_nn as neural_networks/:
+    seconds for one correct submission, and submissions per minute for a batch."""
+    wall, probe = _run([sys.executable, "-m", "harness.cli", "grade", "--help"], timeout=300)
+    if probe.returncode != 0:
+        return {"status": "not yet available",
+                "detail": (probe.stderr.strip().splitlines() or [""])[-1][:200]}
+    tmp = Path(tempfile.mkdtemp(prefix="nnparity-bench-grade-"))
+    try:
+        subs = [_submission(tmp / f"student{i}") for i in range(max(batch, 1))]
+        one = _grade(subs[:1], tmp / "out-one", one_workers)
+        many = _grade(subs, tmp / "out-batch", batch_workers)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"status": "ok", "rubric": "default",
+            "seconds_per_submission": one["wall_s"],
+            "grader_seconds_per_submission": one["mean_grader_s"],
+            "workers_one": one_workers, "single": one,
+            "batch": many, "batch_workers": batch_workers,
+            "submissions_per_minute": 60.0 * len(subs) / many["wall_s"]}
+
+
+def _submission(root: Path) -> Path:
+    root.mkdir(parents=True)
+    shutil.copytree(BUNDLED_DIR, root / "neural_networks",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return root
+
+
+def _grade(subs: list[Path], out: Path, workers: int) -> dict[str, Any]:
+    argv = [sys.executable, "-m", "harness.cli", "grade", *map(str, subs), "--out", str(out),
+            "--workers", str(workers), "--no-progress"]
+    wall, proc = _run(argv, timeout=3600)
+    rows = _gradebook(out / "gradebook.csv")
+    full = [r for r in rows if r.get("status") == "graded"
+            and _num(r.get("score")) == _num(r.get("max_score"))]
+    seconds = [_num(r.get("seconds")) for r in rows if _num(r.get("seconds")) is not None]
+    return {"submissions": len(subs), "workers": workers, "wall_s": wall,
+            "exit_code": proc.returncode, "full_score": len(full),
+            "mean_grader_s": sum(seconds) / len(seconds) if seconds else None,
+            "statuses": sorted({r.get("status", "?") for r in rows})}
+
+
+def _gradebook(path: Path) -> list[dict[str, str]]:
+    try:
+        with path.open(newline="") as f:
+            return list(csv.DictReader(f))
+    except OSError:
+        return []
+
+
+def _num(text: str | None) -> float | None:
+    try:
+        return float(text) if text not in (None, "") else None
+    except ValueError:
+        return None

@@ -1,0 +1,209 @@
+"""Timing under noise: interleaved repeats, medians, thread counts and the machine.
+
+Every comparison runs its contenders in the same loop, one sample each per repeat, the order
+alternating from repeat to repeat, so that a burst of load from another process hits both
+sides alike. A sample is ``number`` back-to-back calls (calibrated so one sample lasts at
+least `min_sample_s`), timed with `time.perf_counter`, with the garbage collector off.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# Environment variables that change what OpenBLAS does; reported, never set here.
+BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+            "MKL_NUM_THREADS")
+
+
+@dataclass
+class Samples:
+    """Seconds per call of each contender, one value per repeat (in repeat order)."""
+
+    seconds: dict[str, list[float]]
+    number: dict[str, int]                        # calls per sample, per contender
+    repeats: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.repeats = len(next(iter(self.seconds.values()), []))
+
+    def median(self, name: str) -> float:
+        return statistics.median(self.seconds[name])
+
+    def best(self, name: str) -> float:
+        return min(self.seconds[name])
+
+    def paired_ratio(self, num: str, den: str) -> float:
+        """Median over repeats of num/den, each pair measured back to back."""
+        return statistics.median(a / b for a, b in zip(self.seconds[num], self.seconds[den],
+                                                       strict=True))
+
+
+def _timed(fn: Callable[[], object], number: int) -> float:
+    start = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - start) / number
+
+
+def calibrate(fn: Callable[[], object], min_sample_s: float) -> int:
+    """Calls per sample so that one sample of `fn` lasts at least min_sample_s."""
+    return max(1, math.ceil(min_sample_s / max(_timed(fn, 1), 1e-9)))
+
+
+def interleaved(contenders: dict[str, Callable[[], object]], repeats: int, warmup: int = 2,
+                min_sample_s: float = 0.005) -> Samples:
+    """`repeats` samples of every contender, interleaved, after `warmup` calls of each."""
+    for fn in contenders.values():
+        for _ in range(warmup):
+            fn()
+    number = {name: calibrate(fn, min_sample_s) for name, fn in contenders.items()}
+    names = list(contenders)
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for r in range(repeats):
+            for name in names if r % 2 == 0 else reversed(names):
+                seconds[name].append(_timed(contenders[name], number[name]))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return Samples(seconds, number)
+
+
+def fit_exponent(x: list[float], y: list[float]) -> float:
+    """The slope α of log y = a + α·log x (least squares): y grows like x^α."""
+    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
+    if len(lx) < 2 or np.ptp(lx) == 0:
+        return float("nan")
+    return float(np.polyfit(lx, ly, 1)[0])
+
+
+# ---------------------------------------------------------------- OpenBLAS threads
+def _loaded_openblas() -> list[str]:
+    """Paths of the OpenBLAS libraries loaded in this process (Linux: /proc/self/maps)."""
+    try:
+        lines = Path("/proc/self/maps").read_text().splitlines()
+    except OSError:
+        return []
+    found = {line.split()[-1] for line in lines if "openblas" in line.lower() and "/" in line}
+    return sorted(found)
+
+
+def _blas_symbol(name: str) -> Any | None:
+    """`name` (get_num_threads, set_num_threads, get_corename, get_config) from NumPy's
+    OpenBLAS, whichever prefix and suffix its build uses; None when there is none."""
+    for path in _loaded_openblas():
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix in ("scipy_openblas_", "openblas_"):
+            for suffix in ("64_", ""):
+                fn = getattr(lib, f"{prefix}{name}{suffix}", None)
+                if fn is not None:
+                    return fn
+    return None
+
+
+def blas_threads() -> int | None:
+    """OpenBLAS's thread count, or None when it cannot be read."""
+    fn = _blas_symbol("get_num_threads")
+    if fn is None:
+        return None
+    fn.restype = ctypes.c_int
+    return int(fn())
+
+
+def set_blas_threads(n: int) -> bool:
+    """Set OpenBLAS's thread count for this process; False when it cannot be set."""
+    fn = _blas_symbol("set_num_threads")
+    if fn is None:
+        return False
+    fn.argtypes = [ctypes.c_int]
+    fn(n)
+    return blas_threads() == n
+
+
+def _blas_text(name: str) -> str | None:
+    fn = _blas_symbol(name)
+    if fn is None:
+        return None
+    fn.restype = ctypes.c_char_p
+    return fn().decode(errors="replace").strip()
+
+
+def thread_counts() -> dict[str, int | None]:
+    import torch
+
+    return {"torch": torch.get_num_threads(), "openblas": blas_threads()}
+
+
+def set_threads(n: int) -> dict[str, int | None]:
+    """The same thread count for torch and NumPy's OpenBLAS; returns what is now in force."""
+    import torch
+
+    torch.set_num_threads(n)
+    set_blas_threads(n)
+    return thread_counts()
+
+
+# ---------------------------------------------------------------- the machine
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    import torch
+
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "memory_gib": _memory_gib(),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "openblas": _blas_text("get_config"),
+        "openblas_kernel": _blas_text("get_corename"),
+        "torch_blas": "MKL" if torch.backends.mkl.is_available() else "other",
+        "threads": thread_counts(),
+        "blas_env": {k: os.environ[k] for k in BLAS_ENV if k in os.environ},
+        "load_average": load_average(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+    }
+
+
+def _memory_gib() -> float | None:
+    try:
+        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+    return round(pages * size / 2**30, 1)

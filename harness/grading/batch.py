@@ -1,0 +1,198 @@
+"""Grade a batch of submissions: in parallel, resumable, never losing a result.
+
+Each submission is graded by one worker (a process of its own, with a sandbox uid of its own
+when run as root) and its files are written by that worker as soon as it finishes, result.json
+last; a rerun with the same rubric skips every submission whose result.json matches its
+content, so an interrupted batch resumes where it stopped. The gradebook is rewritten after
+every submission, with ``pending`` rows for the ones still to come.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.grading.grader import SubmissionGrader, fail, new_result
+from harness.grading.outputs import read_result, write_gradebook, write_submission
+from harness.grading.rubric import Rubric
+from harness.grading.submission import Submission, discover
+from harness.progress import Progress
+from harness.sandbox import Policy, SandboxError, claim_uid, preflight, release_uid
+
+
+@dataclass
+class BatchOutcome:
+    results: list[dict[str, Any]]          # one per submission, in the order given
+    graded: list[str] = field(default_factory=list)    # names graded by this run
+    resumed: list[str] = field(default_factory=list)   # names whose earlier result was kept
+    gradebook: Path | None = None
+    seconds: float = 0.0
+    uid: int | None = None                  # the sandbox uid of in-process grading (root only)
+
+
+def _pending_row(sub: Submission, rubric: Rubric) -> dict[str, Any]:
+    return {"name": sub.name, "status": "pending", "score": "", "max_score": rubric.max_score,
+            "reason": "not graded yet", "source": str(sub.path), "tests": []}
+
+
+def is_done(result: dict[str, Any] | None, sub: Submission, rubric: Rubric) -> bool:
+    return bool(result) and result.get("status") != "internal_error" \
+        and result.get("fingerprint") == sub.fingerprint \
+        and result.get("rubric", {}).get("fingerprint") == rubric.fingerprint()
+
+
+# ------------------------------------------------------------------ workers
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(rubric: Rubric, out: Path, ticks: Any) -> None:
+    uid = claim_uid()
+    _worker.update(out=out, rubric=rubric, grader=SubmissionGrader(
+        rubric, uid, uid, on_case=lambda case_id: ticks.put(1)))
+
+
+def _grade_in_worker(sub: Submission) -> dict[str, Any]:
+    result = _worker["grader"].grade(sub)
+    write_submission(_worker["out"], result, _worker["rubric"])
+    return result
+
+
+def _internal_error(sub: Submission, rubric: Rubric, message: str) -> dict[str, Any]:
+    return fail(new_result(sub, rubric), rubric, "internal_error", message)
+
+
+# ------------------------------------------------------------------ the batch
+def grade_batch(paths: list[str], rubric: Rubric, out: str | Path, workers: int | None = None,
+                regrade: bool = False, progress: bool | None = None,
+                log: Callable[[str], None] | None = None) -> BatchOutcome:
+    """Grade every submission in `paths` into `out`.
+
+    ValueError for unusable paths, SandboxError when the sandbox cannot work on this machine;
+    a submission's own failures never raise (they are its status).
+    """
+    start = time.monotonic()
+    subs = discover(paths)
+    if not subs:
+        raise ValueError("no submissions given")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    os.chmod(out, 0o755)
+    results: dict[str, dict[str, Any]] = {}
+    outcome = BatchOutcome([])
+    for sub in subs:
+        previous = read_result(out, sub.name)
+        if not regrade and is_done(previous, sub, rubric):
+            results[sub.name] = previous
+            outcome.resumed.append(sub.name)
+    pending = [s for s in subs if s.name not in results]
+    bar = Progress(len(pending) * rubric.case_count, "grading", enabled=progress)
+    say = _logger(bar, log)
+    if outcome.resumed:
+        say(f"resuming: {len(outcome.resumed)} submission(s) already graded in {out} "
+            "(--regrade to grade them again)")
+
+    def finished(sub: Submission, result: dict[str, Any]) -> None:
+        results[sub.name] = result
+        outcome.graded.append(sub.name)
+        say(f"{sub.name}: {result['status']}  {result['score']:g}/{result['max_score']:g}  "
+            f"{result['reason']}")
+        write_gradebook(out, [results.get(s.name) or _pending_row(s, rubric) for s in subs],
+                        rubric)
+
+    uid = None
+    if pending:
+        uid = claim_uid()
+        problem = preflight(Policy(uid=uid, gid=uid)) if uid is not None else None
+        if problem:
+            release_uid(uid)
+            raise SandboxError(f"cannot run submissions as an unprivileged user: {problem}")
+        if uid is None:
+            say("warning: not running as root, so submissions run as this user and can write "
+                "wherever it can; grade as root (e.g. in a container) to confine them")
+        n = max(1, min(workers or os.cpu_count() or 1, len(pending)))
+        try:
+            if n == 1:
+                grader = SubmissionGrader(rubric, uid, uid,
+                                          on_case=lambda case_id: bar.advance())
+                for sub in pending:
+                    result = grader.grade(sub)
+                    write_submission(out, result, rubric)
+                    finished(sub, result)
+            else:
+                _run_pool(pending, rubric, out, n, bar, finished)
+        finally:
+            bar.close()
+    outcome.uid = uid
+    outcome.results = [results[s.name] for s in subs]
+    outcome.gradebook = write_gradebook(out, outcome.results, rubric)
+    outcome.seconds = time.monotonic() - start
+    return outcome
+
+
+def _run_pool(pending: list[Submission], rubric: Rubric, out: Path, n: int, bar: Progress,
+              finished: Callable[[Submission, dict[str, Any]], None]) -> None:
+    """Grade `pending` with `n` worker processes; a worker that dies is replaced once."""
+    ctx = multiprocessing.get_context("spawn")
+    ticks = ctx.Queue()
+    todo = list(pending)
+    for attempt in range(2):
+        broken: list[Submission] = []
+        pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(rubric, out, ticks))
+        try:
+            futures = {pool.submit(_grade_in_worker, sub): sub for sub in todo}
+            while futures:
+                done, _ = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
+                _drain(ticks, bar)
+                for fut in done:
+                    sub = futures.pop(fut)
+                    try:
+                        finished(sub, fut.result())
+                    except BrokenProcessPool:
+                        broken.append(sub)
+                    except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
+                        result = _internal_error(sub, rubric, f"the worker failed: {exc!r}")
+                        write_submission(out, result, rubric)
+                        finished(sub, result)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        _drain(ticks, bar)
+        if not broken:
+            return
+        todo = broken
+        if attempt == 1:
+            for sub in broken:
+                result = _internal_error(sub, rubric, "a grading worker process died twice "
+                                                      "while grading this submission")
+                write_submission(out, result, rubric)
+                finished(sub, result)
+
+
+def _drain(ticks: Any, bar: Progress) -> None:
+    while True:
+        try:
+            bar.advance(ticks.get_nowait())
+        except queue.Empty:
+            return
+
+
+def _logger(bar: Progress, log: Callable[[str], None] | None) -> Callable[[str], None]:
+    def say(text: str) -> None:
+        if log is not None:
+            log(text)
+            return
+        if bar.enabled:
+            bar.stream.write("\r\x1b[K")
+        print(text, file=sys.stdout, flush=True)
+    return say

@@ -1,0 +1,99 @@
+"""``nnparity grade``: the command line of batch grading (wired into harness/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from tabulate import tabulate
+
+from harness.grading.batch import grade_batch
+from harness.grading.rubric import DEFAULT_RUBRIC, RubricError, load_rubric
+from harness.sandbox import SandboxError
+
+EXIT_OK, EXIT_UNUSABLE = 0, 2
+
+DESCRIPTION = """\
+Grade submitted implementations with a rubric. Each SUBMISSION is a directory (holding a
+neural_networks/ package, possibly nested, or the contract modules themselves) or a .zip file.
+Every submission runs in its own sandboxed process with limits on time, CPU, memory, processes
+and file size (from the rubric); when run as root it runs as an unprivileged uid of its own,
+so it cannot write the project, the reports or other submissions. Only plain arrays cross the
+process boundary and the verdicts are computed here.
+
+Written to --out: gradebook.csv (one row per submission: status, score, reason, a column per
+test) and, per submission, feedback.md, Gradescope's results.json and result.json. Statuses:
+graded, refused_import, import_error, crashed, timeout, memory_limit, invalid, internal_error.
+A broken submission never stops the batch. Rerunning the same command resumes: submissions
+whose result.json matches their content and the rubric are not graded again."""
+
+EPILOG = """\
+examples:
+  nnparity grade submissions/*.zip --out grades
+  nnparity grade alice/ bob.zip --rubric my_rubric.toml --workers 4 --out grades
+
+exit codes: 0 the batch finished (even if submissions failed), 2 unusable input (no such path,
+not a directory or .zip, invalid rubric, sandbox unusable on this machine), 130 interrupted
+(rerun the same command to resume)."""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("submissions", nargs="+", metavar="SUBMISSION",
+                   help="a submission directory or .zip file (shell globs welcome)")
+    p.add_argument("--rubric", metavar="FILE", default=None,
+                   help=f"rubric TOML (default: the HW6 rubric, {_rel(DEFAULT_RUBRIC)})")
+    p.add_argument("--out", metavar="DIR", default="reports/grades",
+                   help="output directory (default: reports/grades)")
+    p.add_argument("--workers", metavar="N", type=int, default=os.cpu_count() or 1,
+                   help="submissions graded in parallel (default: the number of cores, "
+                        f"{os.cpu_count() or 1} here)")
+    p.add_argument("--regrade", action="store_true",
+                   help="grade every submission again, even those already graded in --out")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (it is drawn only on a terminal anyway)")
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def run(args: argparse.Namespace) -> int:
+    def fail(message: str) -> int:
+        print(f"nnparity grade: error: {message}", file=sys.stderr)
+        return EXIT_UNUSABLE
+
+    if args.workers < 1:
+        return fail("--workers must be at least 1")
+    try:
+        rubric = load_rubric(args.rubric)
+    except RubricError as exc:
+        return fail(str(exc))
+    print(f"nnparity grade: {len(args.submissions)} submission(s), rubric {rubric.name} "
+          f"({_rel(Path(rubric.path))}, {rubric.max_score:g} points, {len(rubric.tests)} tests, "
+          f"{rubric.case_count} cases each), {args.workers} worker(s) -> {args.out}", flush=True)
+    try:
+        outcome = grade_batch(args.submissions, rubric, args.out, workers=args.workers,
+                              regrade=args.regrade,
+                              progress=False if args.no_progress else None)
+    except (ValueError, SandboxError) as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        print("\nnnparity grade: interrupted; finished submissions are saved, rerun the same "
+              "command to resume", file=sys.stderr)
+        return 130
+    rows = [[r["name"], r["status"], f"{r['score']:g}/{r['max_score']:g}",
+             _cut(r["reason"], 70)] for r in outcome.results]
+    print()
+    print(tabulate(rows, headers=["submission", "status", "score", "reason"]))
+    print(f"\n{len(outcome.graded)} graded, {len(outcome.resumed)} kept from an earlier run, "
+          f"in {outcome.seconds:.1f} s; gradebook: {outcome.gradebook}")
+    return EXIT_OK
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

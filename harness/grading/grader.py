@@ -1,0 +1,442 @@
+"""Grade one submission with a rubric: run its cases in the sandbox, score, explain.
+
+The result is one JSON-able dict (``result.json`` under --out; see `harness.grading.outputs`):
+``status`` is one of
+
+    graded          every case ran (tests may still have failed)
+    refused_import  it imported (or tried to import) a refused module such as torch
+    import_error    a graded module cannot be imported (syntax error, missing dependency, ...)
+    crashed         the process died: os._exit, a segfault, a resource limit
+    timeout         a case exceeded its time limit, or the submission its time budget
+    memory_limit    it ran out of its address-space limit (MemoryError)
+    invalid         no implementation found: not a package, an unreadable or unsafe zip, ...
+    internal_error  nnparity itself failed (the traceback is in result.json)
+
+and ``reason`` says why in one line. Scores are computed in every case: an item scores what
+its cases earned, so a submission that crashes in Conv2D still gets its activations' points.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness.cases import Case
+from harness.evaluate import Checker, Verdict, describe_exception
+from harness.grading.rubric import Item, Rubric
+from harness.grading.submission import (
+    InvalidSubmission,
+    Submission,
+    find_package,
+    scan_imports,
+    stage,
+)
+from harness.loader import CONTRACT_MODULES
+from harness.registry import OpSpec, get_op
+from harness.results import aggregate, record, repro_command
+from harness.sandbox import Outage, Policy, Sandbox
+
+STATUSES = ("graded", "refused_import", "import_error", "crashed", "timeout", "memory_limit",
+            "invalid", "internal_error")
+STUDENT_IMPL = "path/to/your/hw6"   # how feedback names the submission in repro commands
+OUTAGES_BEFORE_GIVING_UP = 2   # consecutive timeouts/crashes after which an op's cases stop
+CUT_NOTE = re.compile(r"\n\.\.\. \[(\d+) more bytes of output cut\]")
+OLD_NUMPY = re.compile(r"module 'numpy' has no attribute '(\w+)'|`np\.(\w+)` was removed")
+NUMPY_REPLACEMENTS = {
+    "int": "int", "float": "float (or np.float64)", "complex": "complex", "object": "object",
+    "str": "str", "bool": "bool", "product": "np.prod", "cumproduct": "np.cumprod",
+    "sometrue": "np.any", "alltrue": "np.all", "asscalar": "a.item()", "float_": "np.float64",
+    "complex_": "np.complex128", "NaN": "np.nan", "Inf": "np.inf", "infty": "np.inf",
+    "round_": "np.round", "in1d": "np.isin", "trapz": "np.trapezoid", "msort": "np.sort",
+}
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("nnparity")
+    except Exception:  # noqa: BLE001
+        return "unknown"
+
+
+def short(text: str, width: int = 200) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class SubmissionGrader:
+    """Grades submissions one after another with one rubric, as one sandbox uid."""
+
+    def __init__(self, rubric: Rubric, uid: int | None = None, gid: int | None = None,
+                 on_case: Callable[[str], None] | None = None) -> None:
+        self.rubric = rubric
+        self.uid, self.gid = uid, gid
+        self.policy = Policy(uid=uid, gid=gid, refuse_imports=rubric.refuse_imports,
+                             numpy_compat=rubric.numpy_compat)
+        self.limits = rubric.limits.sandbox_limits()
+        self.on_case = on_case or (lambda name: None)
+
+    # -------------------------------------------------------------- one submission
+    def grade(self, sub: Submission) -> dict[str, Any]:
+        """The result of one submission; never raises (nnparity's own failures included)."""
+        start = time.monotonic()
+        result = new_result(sub, self.rubric, self.uid)
+        staging = Path(tempfile.mkdtemp(prefix="nnparity-stage-"))
+        staging.chmod(0o711)  # the sandbox uid may pass through, not list
+        try:
+            _Run(self, sub, staging / "submission", result, start).execute()
+        except InvalidSubmission as exc:
+            fail(result, self.rubric, "invalid", str(exc))
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # noqa: BLE001 - never lose a result
+            fail(result, self.rubric, "internal_error", f"nnparity failed on this submission: "
+                 f"{type(exc).__name__}: {exc}", traceback.format_exc()[-6000:])
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        result["score"] = round(sum(t["score"] for t in result["tests"]), 4)
+        result["seconds"] = round(time.monotonic() - start, 2)
+        return result
+
+
+def new_result(sub: Submission, rubric: Rubric, uid: int | None = None) -> dict[str, Any]:
+    """The result of a submission before grading (status graded, no tests yet)."""
+    return {
+        "name": sub.name, "source": str(sub.path), "fingerprint": sub.fingerprint,
+        "rubric": {"name": rubric.name, "path": rubric.path,
+                   "fingerprint": rubric.fingerprint(), "seed": rubric.seed,
+                   "profile": rubric.profile.describe()},
+        "nnparity": _version(), "graded_at": datetime.now(UTC).isoformat(),
+        "sandbox": {"uid": uid, "limits": vars(rubric.limits)},
+        "status": "graded", "reason": "", "score": 0.0, "max_score": rubric.max_score,
+        "modules": {}, "findings": [], "tests": [],
+    }
+
+
+def fail(result: dict[str, Any], rubric: Rubric, status: str, reason: str,
+         trace: str | None = None) -> dict[str, Any]:
+    """Mark `result` as not graded: `status`, `reason`, and zero for every test not scored."""
+    result.update(status=status, reason=short(reason))
+    if trace:
+        result["traceback"] = trace
+    if not result["tests"]:
+        result["tests"] = [_test_entry(item, out, 0, item.cases, "error", f"not graded: {reason}")
+                           for item, out in rubric.tests]
+    return result
+
+
+def _test_entry(item: Item, output: str, passed: int, cases: int, status: str, message: str,
+                finding: dict[str, Any] | None = None, notes: list[str] | None = None,
+                not_run: int = 0) -> dict[str, Any]:
+    """One test (an item's output): `passed` of `cases` cases, `not_run` of them skipped."""
+    points = item.points[output]
+    if item.partial_credit == "fraction":
+        score = points * passed / cases if cases else 0.0
+    else:
+        score = points if passed == cases else 0.0
+    return {"name": item.test_name(output), "item": item.name, "op": item.op, "output": output,
+            "score": round(score, 4), "max_score": points, "passed": passed, "cases": cases,
+            "not_run": not_run,
+            "status": status, "message": message, "visibility": item.visibility,
+            "partial_credit": item.partial_credit, "finding": finding, "notes": notes or []}
+
+
+class _Run:
+    """The state of grading one submission."""
+
+    def __init__(self, grader: SubmissionGrader, sub: Submission, staged: Path,
+                 result: dict[str, Any], start: float) -> None:
+        self.g, self.rubric, self.sub, self.staged = grader, grader.rubric, sub, staged
+        self.result = result
+        self.deadline = start + self.rubric.limits.submission_seconds
+        self.findings: list[dict[str, Any]] = result["findings"]
+        self.blocked: dict[str, tuple[str, dict[str, Any]]] = {}  # module -> (status, error)
+        self.verdicts: dict[tuple[str, str], dict[str, Verdict]] = {}
+        self.outages: list[Verdict] = []
+        self.load_errors: list[tuple[str, dict[str, Any]]] = []
+
+    def execute(self) -> None:
+        self.staged.mkdir()
+        stage(self.sub, self.staged, self.g.uid, self.g.gid)
+        package = find_package(self.staged)
+        self.result["package"] = str(package.relative_to(self.staged))
+        own = self._modules(package)
+        static = scan_imports(package, own + self._helpers(package), self.rubric.refuse_imports)
+        checker = Checker(package, self.rubric.profile, limits=self.g.limits,
+                          graded=self.rubric.graded_modules)
+        checker.sandbox = Sandbox(package, self.rubric.graded_modules, self.g.limits,
+                                  self.g.policy)
+        try:
+            self._load(checker.sandbox)
+            for op, cases in self._cases().items():
+                self._run_op(checker, get_op(op), cases)
+            self._score()
+            self.result["details"] = self._details(checker)
+        finally:
+            checker.close()
+        self._refused(static + checker.sandbox.refused)
+        if checker.sandbox.removed_files:
+            self._finding("left_files", "removed what the submission left in shared "
+                          f"directories: {', '.join(checker.sandbox.removed_files[:5])}")
+        self._status()
+
+    # -------------------------------------------------------------- modules
+    def _modules(self, package: Path) -> list[str]:
+        """Graded modules the submission has; the missing ones are blocked or borrowed."""
+        own = []
+        for module in self.rubric.graded_modules:
+            if (package / f"{module}.py").is_file():
+                own.append(module)
+                self.result["modules"][module] = "submission"
+            elif self.rubric.missing_module == "bundled":
+                self.result["modules"][module] = "bundled (missing from the submission)"
+            else:
+                self.result["modules"][module] = "missing"
+                self.blocked[module] = ("not_implemented", {
+                    "stage": "import", "type": "missing", "not_implemented": True,
+                    "message": f"not implemented: {module}.py is missing from the submission"})
+        for module in CONTRACT_MODULES:
+            if module not in self.rubric.graded_modules:
+                self.result["modules"].setdefault(module, "bundled (not graded)")
+        return own
+
+    @staticmethod
+    def _helpers(package: Path) -> list[str]:
+        return [p.stem for p in package.glob("*.py") if p.stem not in CONTRACT_MODULES]
+
+    def _load(self, sandbox: Sandbox) -> None:
+        """Import each graded module once: one that fails, hangs or crashes blocks its ops
+        (also a borrowed one: the package's __init__.py runs first, and may crash)."""
+        for module in self.rubric.graded_modules:
+            if module in self.blocked:
+                continue
+            answer = sandbox.run({"cmd": "load", "module": module}, {})
+            if isinstance(answer, Outage):
+                status = "timeout" if answer.status == "timeout" else "error"
+                what = ("starting (importing the package)" if answer.stage == "start"
+                        else f"importing {module}.py")
+                err = {"stage": "import", "type": answer.status, "not_implemented": False,
+                       "message": f"while {what}: {answer.detail}", "where": (
+                           "package" if answer.stage == "start" else module)}
+                self.blocked[module] = (status, err)
+                continue
+            header, _ = answer
+            if header.get("stdout", "").strip():
+                self.result.setdefault("printed_at_import", {})[module] = header["stdout"]
+                self._finding("printed_at_import",
+                              f"importing {module}.py printed: {_printed(header['stdout'])}")
+            if header.get("package_error") and not any(
+                    f["code"] == "package_init" for f in self.findings):
+                self._finding("package_init", "the package's __init__.py failed and was "
+                              f"skipped: {describe_exception(header['package_error'])}")
+            if not header["ok"]:
+                err = header["error"]
+                status = "not_implemented" if err.get("not_implemented") else "error"
+                self.blocked[module] = (status, err)
+                self.load_errors.append((module, err))
+
+    # -------------------------------------------------------------- cases
+    def _cases(self) -> dict[str, list[tuple[int, Case]]]:
+        """Distinct cases per op, in rubric order: (generation index, case)."""
+        per_op: dict[str, dict[str, tuple[int, Case]]] = {}
+        for item in self.rubric.items:
+            cases = per_op.setdefault(item.op, {})
+            for index, case in enumerate(item.spec.cases(item.cases, item.seed)):
+                cases.setdefault(case.id, (index, case))
+        return {op: list(cases.values()) for op, cases in per_op.items()}
+
+    def _run_op(self, checker: Checker, spec: OpSpec, cases: list[tuple[int, Case]]) -> None:
+        streak: list[Verdict] = []
+        for _, case in cases:
+            if spec.module in self.blocked:
+                status, err = self.blocked[spec.module]
+                msg = err["message"] if err["type"] == "missing" else describe_exception(err)
+                verdicts = _synthetic(spec, case, status, msg, err)
+            elif len(streak) >= OUTAGES_BEFORE_GIVING_UP:
+                last = streak[-1]
+                what = "timed out" if last.status == "timeout" else "crashed"
+                msg = (f"not run: {spec.cls} {what} in {len(streak)} cases in a row "
+                       f"({last.message})")
+                verdicts = _synthetic(spec, case, last.status, msg,
+                                      {**(last.error or {}), "message": msg})
+            elif time.monotonic() > self.deadline:
+                msg = (f"not run: the submission's time budget "
+                       f"({self.rubric.limits.submission_seconds:g} s) was used up")
+                verdicts = _synthetic(spec, case, "timeout", msg,
+                                      {"stage": "run", "type": "timeout", "message": msg,
+                                       "budget": True})
+            else:
+                verdicts = checker.check(spec, case)
+                first = next(iter(verdicts.values()))
+                if _is_outage(first):
+                    streak.append(first)
+                    self.outages.append(first)
+                else:
+                    streak = []
+            self.verdicts[(spec.name, case.id)] = verdicts
+            self.g.on_case(case.id)
+
+    # -------------------------------------------------------------- scoring
+    def _score(self) -> None:
+        tests = []
+        self.visible_records: list[dict[str, Any]] = []
+        for item, output in self.rubric.tests:
+            records = []
+            for index, case in enumerate(item.spec.cases(item.cases, item.seed)):
+                records.append(record(self.verdicts[(item.op, case.id)][output], index))
+            if item.visibility == "visible":
+                self.visible_records += records
+            passed = sum(r["status"] == "pass" for r in records)
+            not_run = sum(r.get("finding", {}).get("message", "").startswith("not run:")
+                          for r in records)
+            (agg,) = aggregate(records)
+            message = (agg.finding or {}).get("message", "") if agg.finding else ""
+            if agg.finding:
+                agg.finding["repro"] = repro_command(agg.finding["case_id"], STUDENT_IMPL)
+            notes = _distinct(agg.notes)
+            tests.append(_test_entry(item, output, passed, len(records), agg.status,
+                                     message or "all cases pass", agg.finding, notes,
+                                     not_run))
+        self.result["tests"] = tests
+
+    def _details(self, checker: Checker) -> str:
+        """nnparity's own report of the visible failures, investigated (the smallest failing
+        case, what changing one factor does, likely causes), in Markdown; "" if none."""
+        budget = self.rubric.investigate_budget
+        if not budget or time.monotonic() > self.deadline or not any(
+                r["status"] != "pass" for r in self.visible_records):
+            return ""
+        try:
+            from harness.investigate import investigate
+            from harness.report_md import render_markdown
+            from harness.results import build_report
+        except ImportError:
+            return ""
+        unique = {(r["op"], r["output"], r["case_id"]): r for r in self.visible_records}
+        report = build_report(list(unique.values()), impl=STUDENT_IMPL, seed=self.rubric.seed,
+                              profile=self.rubric.profile.describe(),
+                              tolerance=checker.tolerance.describe(),
+                              cases_per_op=self.rubric.cases)
+        try:
+            investigate(report, checker, budget=budget)
+            text = render_markdown(report)
+        except Exception as exc:  # noqa: BLE001 - the grade stands without the details
+            self._finding("no_details", f"nnparity could not write the detailed report "
+                          f"({type(exc).__name__}: {exc})")
+            return ""
+        return re.sub(r"^#", "##", text, flags=re.MULTILINE)  # nested under the feedback
+
+    # -------------------------------------------------------------- findings and status
+    def _finding(self, code: str, message: str) -> None:
+        self.findings.append({"code": code, "message": message})
+
+    def _refused(self, attempts: list[dict[str, Any]]) -> None:
+        seen = set()
+        for a in attempts:
+            where = f"{a['file']}:{a['line']}" if a.get("file") else "(at run time)"
+            key = (a["module"].partition(".")[0], where)
+            if key in seen:
+                continue
+            seen.add(key)
+            note = f" ({a['note']})" if a.get("note") else ""
+            self._finding("refused_import", f"import of '{a['module']}' refused at {where}"
+                          f"{note}: this assignment must be written from scratch with NumPy")
+
+    def _old_numpy(self) -> str | None:
+        errors = [e for _, e in self.load_errors] + [
+            v.error for vs in self.verdicts.values() for v in vs.values() if v.error]
+        for err in errors:
+            if err.get("type") != "AttributeError":
+                continue
+            m = OLD_NUMPY.search(err.get("message", ""))
+            if m:
+                name = m.group(1) or m.group(2)
+                use = NUMPY_REPLACEMENTS.get(name)
+                where = f" (at {err['file']}:{err['line']})" if "file" in err else ""
+                return (f"this code was written for an older NumPy: np.{name}{where} was "
+                        f"removed in NumPy 1.24/2.0{f'; use {use}' if use else ''}. The grader "
+                        f"runs NumPy {_numpy_version()}; a rubric can set numpy_compat = true "
+                        "to restore the old aliases")
+        return None
+
+    def _status(self) -> None:
+        r = self.result
+        old = self._old_numpy()
+        if old:
+            self._finding("old_numpy", old)
+        refused = [f for f in self.findings if f["code"] == "refused_import"]
+        # (kind, text) of every time the child timed out or died, in order
+        incidents = [(e["type"], f"{e['where']}: {e['message']}")
+                     for _, e in self.blocked.values() if e.get("type") in ("timeout", "crashed")]
+        incidents += [(v.error["type"], v.message) for v in self.outages]
+        incidents += [("timeout", v.message) for vs in self.verdicts.values()
+                      for v in vs.values() if (v.error or {}).get("budget")][:1]
+        crash = next((i for i in incidents if i[0] == "crashed"), None)
+        hang = next((i for i in incidents if i[0] == "timeout"), None)
+        memory = [v for vs in self.verdicts.values() for v in vs.values()
+                  if (v.error or {}).get("type") == "MemoryError"]
+        if refused:
+            r.update(status="refused_import", reason=refused[0]["message"])
+        elif self.load_errors:
+            module, err = self.load_errors[0]
+            why = old if old and err.get("type") == "AttributeError" else describe_exception(err)
+            r.update(status="import_error", reason=f"{module}.py cannot be imported: {why}")
+        elif crash or hang:
+            r.update(status=(crash or hang)[0], reason=(crash or hang)[1])
+        elif memory:
+            r.update(status="memory_limit",
+                     reason=f"{memory[0].op}: {memory[0].message} (the memory limit is "
+                            f"{self.rubric.limits.memory_mb} MB)")
+        else:
+            failing = [t for t in r["tests"] if t["score"] < t["max_score"]]
+            if old:
+                reason = old
+            elif failing:
+                t = failing[0]
+                reason = (f"{len(failing)} of {len(r['tests'])} tests lost points; first: "
+                          f"{t['name']}: {t['message']}")
+            else:
+                reason = f"all {len(r['tests'])} tests pass"
+            r.update(status="graded", reason=reason)
+        r["reason"] = short(r["reason"])
+
+
+def _printed(text: str) -> str:
+    """Printed output in one line: its start, and how much was cut."""
+    m = CUT_NOTE.search(text)
+    body = text[: m.start()] if m else text
+    return short(body, 240) + (f" [... {m.group(1)} more bytes cut]" if m else "")
+
+
+def _numpy_version() -> str:
+    import numpy
+    return numpy.__version__
+
+
+def _is_outage(v: Verdict) -> bool:
+    return (v.error or {}).get("type") in ("timeout", "crashed") and v.error.get("stage") == "run"
+
+
+def _synthetic(spec: OpSpec, case: Case, status: str, message: str,
+               error: dict[str, Any]) -> dict[str, Verdict]:
+    """Verdicts for a case that was not run (its module is blocked, its op gave up, ...)."""
+    return {o: Verdict(spec.name, o, case, status, message, error=dict(error))
+            for o in spec.outputs}
+
+
+def _distinct(notes: list[str], keep: int = 3) -> list[str]:
+    """Notes that differ in more than their numbers (one per kind), at most `keep`."""
+    out, kinds = [], set()
+    for note in notes:
+        kind = re.sub(r"\d+", "#", note)
+        if kind not in kinds:
+            kinds.add(kind)
+            out.append(note)
+    return out[:keep]

@@ -1,0 +1,205 @@
+"""What grading writes under --out.
+
+    OUT/gradebook.csv              one row per submission of the batch: status, score, reason
+                                   and one column per test (item and output)
+    OUT/<name>/result.json         everything nnparity knows about the grade (written last and
+                                   atomically: its presence marks the submission as done)
+    OUT/<name>/results.json        Gradescope's format (tests[] with name, score, max_score,
+                                   status, Markdown output and visibility)
+    OUT/<name>/feedback.md         the feedback for the student, in Markdown
+
+Every file is written to a temporary name and renamed into place, so an interrupted batch
+never leaves a half-written file, and a rerun skips exactly the submissions that finished.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tabulate import tabulate
+
+from harness.grading.rubric import Rubric
+
+RESULT_FILE = "result.json"
+GRADESCOPE_FILE = "results.json"
+FEEDBACK_FILE = "feedback.md"
+GRADEBOOK_FILE = "gradebook.csv"
+STATUS_TEXT = {
+    "graded": "graded",
+    "refused_import": "refused import",
+    "import_error": "import error",
+    "crashed": "crashed",
+    "timeout": "timed out",
+    "memory_limit": "out of memory",
+    "invalid": "not gradable",
+    "internal_error": "nnparity error",
+}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}" if x != int(x) else str(int(x))
+
+
+# ------------------------------------------------------------------ Markdown pieces
+def test_markdown(test: dict[str, Any]) -> str:
+    """One test's output: cases passed, the first failing case and what is wrong."""
+    credit = ("fraction of cases passed" if test["partial_credit"] == "fraction"
+              else "all or nothing")
+    lines = [f"**{test['passed']}/{test['cases']} cases pass**, "
+             f"{_fmt(test['score'])}/{_fmt(test['max_score'])} points ({credit})."]
+    f = test.get("finding")
+    if f:
+        lines += ["", f"First failing case: `{f['case_id']}`", "", f"{f['message']}"]
+        causes = [c for c in f.get("diagnosis") or [] if c.get("message") != f["message"]]
+        if causes:
+            lines += ["", "Likely causes:"] + [f"- `{c['code']}`: {c['message']}" for c in causes]
+        err = f.get("error") or {}
+        if err.get("file"):
+            lines += ["", f"Raised at `{err['file']}:{err['line']}` in `{err.get('function')}`:"
+                          f" `{err.get('code', '')}`"]
+        if f.get("repro"):
+            lines += ["", f"Rerun it: `{f['repro']}`"]
+        if (f.get("stdout") or "").strip():
+            lines += ["", "Printed by your code:", "", "```text", f["stdout"].rstrip()[:2000],
+                      "```"]
+    elif test["message"] and test["message"] != "all cases pass":
+        lines += ["", test["message"]]
+    for note in test.get("notes") or []:
+        lines += ["", f"Note: {note}"]
+    return "\n".join(lines)
+
+
+def summary_markdown(result: dict[str, Any]) -> str:
+    """The submission-level part: status, score, reason and findings."""
+    lines = [f"**Status: {STATUS_TEXT.get(result['status'], result['status'])}** · "
+             f"score {_fmt(result['score'])}/{_fmt(result['max_score'])}", "",
+             result["reason"]]
+    if result.get("findings"):
+        lines += ["", "Findings:"]
+        lines += [f"- `{f['code']}`: {f['message']}" for f in result["findings"]]
+    modules = result.get("modules") or {}
+    if modules:
+        lines += ["", "Modules: " + ", ".join(f"`{m}` {src}" for m, src in modules.items())]
+    return "\n".join(lines)
+
+
+def feedback_markdown(result: dict[str, Any]) -> str:
+    rows = [[t["name"], f"{_fmt(t['score'])}/{_fmt(t['max_score'])}",
+             f"{t['passed']}/{t['cases']}", t["status"],
+             "" if t["visibility"] == "visible" else t["visibility"]] for t in result["tests"]]
+    out = [f"# Feedback: {result['name']}", "", summary_markdown(result), "",
+           f"Rubric `{result['rubric']['name']}` (seed {result['rubric']['seed']}, profile "
+           f"{result['rubric']['profile']}); graded by nnparity {result.get('nnparity', '')} in "
+           f"{result.get('seconds', 0):g} s.", "",
+           "## Tests", "",
+           tabulate(rows, headers=["test", "score", "cases", "status", "visibility"],
+                    tablefmt="github"), ""]
+    failing = [t for t in result["tests"] if t["score"] < t["max_score"]]
+    if failing:
+        out += ["## What went wrong", ""]
+        for t in failing:
+            out += [f"### {t['name']}", "", test_markdown(t), ""]
+    notes = [(t["name"], n) for t in result["tests"] if t["score"] >= t["max_score"]
+             for n in t.get("notes") or []]
+    if notes:
+        out += ["## Notes on passing tests", ""] + [f"- {name}: {n}" for name, n in notes] + [""]
+    if result.get("details"):
+        out += ["## Details", "", result["details"]]
+    if result.get("traceback"):
+        out += ["## nnparity's traceback", "", "```text", result["traceback"], "```"]
+    return "\n".join(out).rstrip() + "\n"
+
+
+# ------------------------------------------------------------------ Gradescope
+def gradescope_results(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
+    """Gradescope's results.json for one submission."""
+    tests = [{
+        "number": str(i),
+        "name": t["name"],
+        "score": t["score"],
+        "max_score": t["max_score"],
+        "status": "passed" if t["score"] >= t["max_score"] else "failed",
+        "output": test_markdown(t),
+        "output_format": "md",
+        "visibility": t["visibility"],
+        "tags": [t["op"]],
+    } for i, t in enumerate(result["tests"], 1)]
+    return {
+        "score": result["score"],
+        "execution_time": int(round(result.get("seconds", 0))),
+        "output": summary_markdown(result) + (
+            f"\n\n{result['details']}" if result.get("details") else ""),
+        "output_format": "md",
+        "test_output_format": "md",
+        "test_name_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": rubric.stdout_visibility,
+        "extra_data": {"status": result["status"], "reason": result["reason"],
+                       "nnparity": result.get("nnparity"), "rubric": result["rubric"]},
+        "tests": tests,
+    }
+
+
+def failure_results(message: str) -> dict[str, Any]:
+    """A valid results.json when nothing else could be produced."""
+    return {"score": 0, "output": message, "output_format": "md", "visibility": "visible",
+            "stdout_visibility": "hidden", "tests": [],
+            "extra_data": {"status": "internal_error"}}
+
+
+# ------------------------------------------------------------------ files
+def write_submission(out: Path, result: dict[str, Any], rubric: Rubric) -> Path:
+    """Write feedback.md, results.json and, last, result.json; the submission's directory."""
+    d = out / result["name"]
+    d.mkdir(parents=True, exist_ok=True)
+    os.chmod(d, 0o755)
+    write_atomic(d / FEEDBACK_FILE, feedback_markdown(result))
+    write_atomic(d / GRADESCOPE_FILE, json.dumps(gradescope_results(result, rubric), indent=2))
+    write_atomic(d / RESULT_FILE, json.dumps(result, indent=2))
+    return d
+
+
+def read_result(out: Path, name: str) -> dict[str, Any] | None:
+    try:
+        return json.loads((out / name / RESULT_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def gradebook_csv(results: list[dict[str, Any]], rubric: Rubric) -> str:
+    tests = [item.test_name(out) for item, out in rubric.tests]
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["submission", "status", "score", "max_score", "reason", "seconds", "source",
+                *tests])
+    for r in results:
+        by_name = {t["name"]: t["score"] for t in r.get("tests", [])}
+        w.writerow([r["name"], r["status"], r["score"], r["max_score"], r["reason"],
+                    r.get("seconds", ""), r.get("source", ""),
+                    *[by_name.get(t, "") for t in tests]])
+    return buf.getvalue()
+
+
+def write_gradebook(out: Path, results: list[dict[str, Any]], rubric: Rubric) -> Path:
+    path = out / GRADEBOOK_FILE
+    write_atomic(path, gradebook_csv(results, rubric))
+    return path

@@ -1,0 +1,255 @@
+"""Rubrics: what a grade is made of, read from TOML.
+
+A rubric names the graded modules (every other module comes from the bundled student_nn), the
+conventions profile, a fixed seed (so a regrade gives identical scores), the limits, the
+refused imports, and one ``[[item]]`` per graded op with points per compared output. Each
+(item, output) is one test in Gradescope and one column in the gradebook. See
+``harness/rubrics/hw6.toml`` for the default, documented key by key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.conventions import PROFILES, Profile, get_profile
+from harness.loader import CONTRACT_MODULES
+from harness.registry import OPS, OpSpec, get_op
+from harness.sandbox import Limits
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+DEFAULT_RUBRIC = Path(__file__).resolve().parent.parent / "rubrics" / "hw6.toml"
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+PARTIAL_CREDIT = ("fraction", "all_or_nothing")
+MISSING_MODULE = ("zero", "bundled")
+OUTPUT_LABELS = {"forward": "forward", "dX": "backward dX", "dW": "dW", "db": "db"}
+
+
+class RubricError(ValueError):
+    """The rubric cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One graded op with points per output; each output is one test."""
+
+    name: str
+    op: str
+    points: dict[str, float]
+    cases: int
+    seed: int
+    partial_credit: str
+    visibility: str
+
+    @property
+    def spec(self) -> OpSpec:
+        return get_op(self.op)
+
+    def test_name(self, output: str) -> str:
+        return f"{self.name} {OUTPUT_LABELS.get(output, output)}"
+
+
+@dataclass(frozen=True)
+class GradeLimits:
+    """Per-case limits (see `harness.sandbox.Limits`) plus the submission's wall-clock budget."""
+
+    case_seconds: float = 10.0
+    startup_seconds: float = 30.0
+    submission_seconds: float = 480.0
+    case_cpu_seconds: float = 10.0
+    process_cpu_seconds: float = 480.0
+    memory_mb: int = 2048
+    processes: int = 32
+    file_mb: int = 16
+    output_kb: float = 8.0
+
+    def sandbox_limits(self) -> Limits:
+        return Limits(case_seconds=self.case_seconds, startup_seconds=self.startup_seconds,
+                      case_cpu_seconds=self.case_cpu_seconds,
+                      process_cpu_seconds=self.process_cpu_seconds, memory_mb=self.memory_mb,
+                      processes=self.processes, file_mb=self.file_mb,
+                      output_bytes=int(self.output_kb * 1024))
+
+
+@dataclass(frozen=True)
+class Rubric:
+    name: str
+    path: str
+    seed: int
+    cases: int
+    profile_name: str
+    graded_modules: tuple[str, ...]
+    missing_module: str
+    refuse_imports: tuple[str, ...]
+    numpy_compat: bool
+    stdout_visibility: str
+    investigate_budget: int
+    limits: GradeLimits
+    items: tuple[Item, ...] = field(default=())
+
+    @property
+    def profile(self) -> Profile:
+        return get_profile(self.profile_name)
+
+    @property
+    def tests(self) -> list[tuple[Item, str]]:
+        """Every (item, output) with points, in rubric order."""
+        return [(item, out) for item in self.items for out in item.spec.outputs
+                if out in item.points]
+
+    @property
+    def max_score(self) -> float:
+        return sum(item.points[out] for item, out in self.tests)
+
+    @property
+    def case_count(self) -> int:
+        """Distinct cases one submission runs (items of an op share cases with the same seed)."""
+        per_op: dict[tuple[str, int], int] = {}
+        for item in self.items:
+            key = (item.op, item.seed)
+            per_op[key] = max(per_op.get(key, 0), item.cases)
+        return sum(per_op.values())
+
+    def fingerprint(self) -> str:
+        """A hash of everything that decides a grade (not of comments or file layout)."""
+        data = asdict(self)
+        data.pop("path")
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+# ------------------------------------------------------------------ parsing
+RUBRIC_KEYS = {"name", "seed", "cases", "profile", "partial_credit", "graded_modules",
+               "missing_module", "refuse_imports", "numpy_compat", "visibility",
+               "stdout_visibility", "investigate"}
+ITEM_KEYS = {"name", "op", "points", "cases", "seed", "partial_credit", "visibility"}
+
+
+def _check(cond: bool, where: str, message: str) -> None:
+    if not cond:
+        raise RubricError(f"{where}: {message}")
+
+
+def _choice(value: Any, choices: tuple[str, ...], where: str) -> str:
+    _check(value in choices, where, f"{value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def _int(value: Any, where: str, minimum: int = 0) -> int:
+    _check(isinstance(value, int) and not isinstance(value, bool) and value >= minimum,
+           where, f"expected an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _number(value: Any, where: str) -> float:
+    _check(isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0,
+           where, f"expected a positive number, got {value!r}")
+    return float(value)
+
+
+def _names(value: Any, where: str) -> tuple[str, ...]:
+    _check(isinstance(value, list) and all(isinstance(v, str) and v for v in value), where,
+           f"expected a list of names, got {value!r}")
+    return tuple(value)
+
+
+def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
+    """A validated Rubric from parsed TOML; RubricError says what is wrong and where."""
+    unknown = set(data) - {"rubric", "limits", "item"}
+    _check(not unknown, path, f"unknown section(s) {sorted(unknown)}; expected [rubric], "
+                              "[limits] and [[item]]")
+    top = data.get("rubric", {})
+    where = f"{path} [rubric]"
+    _check(not set(top) - RUBRIC_KEYS, where,
+           f"unknown key(s) {sorted(set(top) - RUBRIC_KEYS)}; known: {sorted(RUBRIC_KEYS)}")
+    seed = _int(top.get("seed", 0), f"{where} seed")
+    cases = _int(top.get("cases", 20), f"{where} cases", 1)
+    partial = _choice(top.get("partial_credit", "fraction"), PARTIAL_CREDIT,
+                      f"{where} partial_credit")
+    visibility = _choice(top.get("visibility", "visible"), VISIBILITIES, f"{where} visibility")
+    profile = _choice(top.get("profile", "homework"), tuple(sorted(PROFILES)), f"{where} profile")
+    graded = _names(top.get("graded_modules", ["activations", "layers", "losses"]),
+                    f"{where} graded_modules")
+    for m in graded:
+        _check(m in CONTRACT_MODULES, f"{where} graded_modules",
+               f"{m!r} is not a contract module ({', '.join(CONTRACT_MODULES)})")
+    refuse = _names(top.get("refuse_imports", ["torch", "tensorflow", "jax"]),
+                    f"{where} refuse_imports")
+    for m in refuse:
+        _check(m.isidentifier(), f"{where} refuse_imports",
+               f"{m!r} is not a top-level module name")
+    numpy_compat = top.get("numpy_compat", False)
+    _check(isinstance(numpy_compat, bool), f"{where} numpy_compat", "expected true or false")
+
+    lim = data.get("limits", {})
+    known_limits = set(GradeLimits.__dataclass_fields__)
+    _check(not set(lim) - known_limits, f"{path} [limits]",
+           f"unknown key(s) {sorted(set(lim) - known_limits)}; known: {sorted(known_limits)}")
+    limits = GradeLimits(**{k: (_int(v, f"{path} [limits] {k}", 1)
+                                if isinstance(GradeLimits.__dataclass_fields__[k].default, int)
+                                else _number(v, f"{path} [limits] {k}"))
+                            for k, v in lim.items()})
+
+    items = []
+    raw_items = data.get("item", [])
+    _check(isinstance(raw_items, list) and raw_items, path,
+           "no [[item]] entries: a rubric grades at least one op")
+    for i, raw in enumerate(raw_items, 1):
+        w = f"{path} [[item]] #{i}"
+        _check(not set(raw) - ITEM_KEYS, w,
+               f"unknown key(s) {sorted(set(raw) - ITEM_KEYS)}; known: {sorted(ITEM_KEYS)}")
+        _check("op" in raw, w, "missing op")
+        _check(raw["op"] in OPS, f"{w} op", f"unknown op {raw['op']!r}; known: {', '.join(OPS)}")
+        spec = get_op(raw["op"])
+        w = f"{path} [[item]] {raw.get('name', spec.name)!r}"
+        _check(spec.module in graded, w,
+               f"op {spec.name} is in {spec.module}.py, which graded_modules does not list")
+        points = raw.get("points")
+        _check(isinstance(points, dict) and points, f"{w} points",
+               f"expected a table of points per output ({', '.join(spec.outputs)})")
+        for out, pts in points.items():
+            _check(out in spec.outputs, f"{w} points",
+                   f"{spec.name} has no output {out!r}; its outputs: {', '.join(spec.outputs)}")
+            _check(isinstance(pts, (int, float)) and not isinstance(pts, bool) and pts >= 0,
+                   f"{w} points.{out}", f"expected a number >= 0, got {pts!r}")
+        shared = sum(o.cls == spec.cls for o in OPS.values()) > 1  # Pool2D: max and average
+        items.append(Item(
+            name=str(raw.get("name", spec.name if shared else spec.cls)), op=spec.name,
+            points={o: float(points[o]) for o in spec.outputs if o in points},
+            cases=_int(raw.get("cases", cases), f"{w} cases", 1),
+            seed=_int(raw.get("seed", seed), f"{w} seed"),
+            partial_credit=_choice(raw.get("partial_credit", partial), PARTIAL_CREDIT,
+                                   f"{w} partial_credit"),
+            visibility=_choice(raw.get("visibility", visibility), VISIBILITIES,
+                               f"{w} visibility")))
+    names = [item.test_name(out) for item in items for out in item.points]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    _check(not dupes, path, f"test names must be unique; repeated: {dupes} (give items a name)")
+    return Rubric(
+        name=str(top.get("name", Path(path).stem)), path=path, seed=seed, cases=cases,
+        profile_name=profile, graded_modules=graded,
+        missing_module=_choice(top.get("missing_module", "zero"), MISSING_MODULE,
+                               f"{where} missing_module"),
+        refuse_imports=refuse, numpy_compat=numpy_compat,
+        stdout_visibility=_choice(top.get("stdout_visibility", "hidden"), VISIBILITIES,
+                                  f"{where} stdout_visibility"),
+        investigate_budget=_int(top.get("investigate", 200), f"{where} investigate"),
+        limits=limits, items=tuple(items))
+
+
+def load_rubric(path: str | Path | None = None) -> Rubric:
+    """Read and validate a rubric file (default: the shipped HW6 rubric)."""
+    p = Path(path) if path else DEFAULT_RUBRIC
+    try:
+        data = tomllib.loads(p.read_text())
+    except OSError as exc:
+        raise RubricError(f"cannot read rubric {p}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RubricError(f"{p} is not valid TOML: {exc}") from None
+    return parse_rubric(data, str(p))

@@ -1,0 +1,111 @@
+"""The Markdown report: summary table first, then one section per failure.
+
+Also readable as plain text, so `nnparity repro` prints `render_section` as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tabulate import tabulate
+
+from harness.report_view import (
+    SUMMARY_HEADERS,
+    Section,
+    ablation_rows,
+    conventions_line,
+    headline,
+    sections,
+    summary_rows,
+)
+
+MAX_LISTED = 12  # list the wrong elements one by one when there are at most this many
+
+
+def _cell(value: Any, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "share":
+        return f"{round(100 * value)}%"
+    return "." if value == 0 else str(value)
+
+
+def text_grid(grid: dict[str, Any]) -> str:
+    """A map as a text table: '.' for no mismatch, a count (or a share in %) otherwise."""
+    cells = [[_cell(v, grid["unit"]) for v in row] for row in grid["values"]]
+    ncols = len(cells[0]) if cells else 0
+    width = max([len(c) for row in cells for c in row] + [len(str(ncols - 1))])
+    corner = f"{grid['rows']}\\{grid['cols']}"
+    head = corner + " " + " ".join(f"{j:>{width}}" for j in range(ncols))
+    body = [f"{i:>{len(corner)}} " + " ".join(f"{c:>{width}}" for c in row)
+            for i, row in enumerate(cells)]
+    scale = "share of contributions" if grid["unit"] == "share" else f"of {grid['max']}"
+    return "\n".join([f"{grid['title']} ({scale} per cell)", head, *body])
+
+
+def _maps_md(sec: Section) -> list[str]:
+    maps = sec.maps or {}
+    out = [f"**Where the mismatches are** (case `{sec.maps_case}`): {sec.worst}", ""]
+    for grid in maps.get("grids", []):
+        out += ["```text", text_grid(grid), "```", ""]
+    if len(sec.top) > 1:
+        out += ["Largest errors:", ""] + [f"- {t}" for t in sec.top] + [""]
+    for axis, counts in maps.get("counts", {}).items():
+        out.append(f"- wrong elements per {axis}: {counts}")
+    wrong = maps.get("wrong", [])
+    if wrong and maps.get("wrong_total", 0) <= MAX_LISTED:
+        listed = "; ".join(" ".join(f"{k}={v}" for k, v in w.items()) for w in wrong)
+        out.append(f"- wrong elements: {listed}")
+    return out + [""]
+
+
+def _smallest_md(sec: Section) -> list[str]:
+    shrunk = f" (shrunk from `{sec.original_id}`: {sec.changed})" if sec.changed else ""
+    out = [f"**Smallest failing case:** `{sec.smallest_id}`{shrunk}", "",
+           "```sh", sec.smallest_repro, "```", "", sec.smallest_message, ""]
+    if sec.values:
+        out += ["```text"] + [f"{name} =\n{text}" for name, text in sec.values] + ["```", ""]
+    return out
+
+
+def render_section(sec: Section) -> str:
+    """One failure: likely bug, where, smallest case and repro, then the evidence."""
+    out = [f"### {sec.title}", ""]
+    out += [f"**Likely bug** (`{sec.likely.get('code', '')}`, {sec.likely_title}): "
+            f"{sec.likely.get('message', '')}", ""]
+    if sec.where:
+        out += [f"**Where:** `{sec.where}`", ""]
+    if sec.caused_by:
+        out += [f"**Caused by:** {sec.caused_by['op']} {sec.caused_by['output']}; "
+                "fix that first.", ""]
+    out += _smallest_md(sec)
+    if sec.causes:
+        out += ["**Other possible causes:**", ""]
+        out += [f"- `{c['code']}`: {c['message']}" for c in sec.causes] + [""]
+    if sec.ablation:
+        out += ["**One change at a time** (from the smallest case):", "",
+                tabulate(ablation_rows(sec), headers=["change", "result", "detail"],
+                         tablefmt="github"), ""]
+    if sec.maps or sec.worst:
+        out += _maps_md(sec)
+    if sec.notes:
+        out += [f"- note: {n}" for n in sec.notes] + [""]
+    if sec.traceback:
+        out += ["<details><summary>Traceback</summary>", "", "```text",
+                sec.traceback.rstrip(), "```", "", "</details>", ""]
+    if sec.stdout.strip():
+        out += ["Printed by the implementation:", "", "```text", sec.stdout.rstrip(), "```", ""]
+    return "\n".join(out)
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    out = ["# nnparity report", "", f"**{headline(report)}**", "",
+           f"Implementation: `{report['impl']}` · seed {report['seed']} · "
+           f"{report['cases_per_op']} cases per op", "", conventions_line(report), "",
+           "## Summary", "",
+           tabulate(summary_rows(report, width=90), headers=SUMMARY_HEADERS,
+                    tablefmt="github"), ""]
+    failures = sections(report)
+    if failures:
+        out += ["## Failures", ""] + [render_section(sec) for sec in failures]
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,2 @@
+"""Bug: activations.py imports a module that does not exist."""
+import numpy_extras  # noqa: F401

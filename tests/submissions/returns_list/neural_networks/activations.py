@@ -1,0 +1,8 @@
+"""Linear.forward returns a list."""
+from student_nn import activations as base
+from student_nn.activations import *  # noqa: F401,F403
+
+
+class Linear(base.Linear):
+    def forward(self, Z):
+        return Z.tolist()

@@ -1,0 +1,94 @@
+"""`nnparity bench`: a smoke test of its output's structure (tiny shapes, one repeat).
+
+Speed itself is measured by the benchmark, never asserted here.
+"""
+
+import json
+
+from harness.bench import report, throughput
+from harness.bench.timing import fit_exponent, interleaved
+from harness.cli import main
+from harness.sandbox import Sandbox
+
+OPS = {"conv2d", "pool2d_max", "pool2d_average", "fully_connected", "softmax"}
+
+
+def test_quick_bench_writes_json_and_markdown(tmp_path, capsys):
+    code = main(["bench", "--quick", "--repeats", "1", "--threads", "1", "--out", str(tmp_path),
+                 "--skip", "harness,xdist,scaling,grading"])
+    assert code == 0
+    result = json.loads((tmp_path / "bench.json").read_text())
+    assert {"machine", "settings", "ops", "gemm_gflops", "conv_gflops", "memory", "harness",
+            "scaling", "grading", "targets"} <= result.keys()
+    assert {e["op"] for e in result["ops"]} == OPS
+    for e in result["ops"]:
+        assert {"op", "shape", "ours_s", "torch_s", "ratio", "threads", "max_rel_diff"} <= e.keys()
+        assert e["ours_s"] > 0 and e["torch_s"] > 0 and e["threads"] == 1
+        assert e["max_rel_diff"] < 1e-9  # both sides computed the same thing
+    assert result["gemm_gflops"] > 0 and result["conv_gflops"] > 0
+    mem = result["memory"]
+    assert mem["budget_bytes"] > 0 and mem["measured_bytes"] > 0
+    assert result["harness"] is None and result["grading"] is None  # skipped
+    assert result["machine"]["threads"]["torch"] >= 1
+    assert all({"target", "shown", "met"} <= t.keys() for t in result["targets"])
+    md = (tmp_path / "bench.md").read_text()
+    for heading in ("# nnparity bench", "## Targets", "## student_nn vs PyTorch",
+                    "## Memory of a Conv2D step", "## Harness throughput"):
+        assert heading in md
+    assert "bench.md" in capsys.readouterr().out
+
+
+def test_unknown_part_is_a_usage_error(capsys):
+    assert main(["bench", "--quick", "--skip", "everything"]) == 2
+    assert "unknown part" in capsys.readouterr().err
+
+
+def test_markdown_shows_harness_scaling_and_grading_figures():
+    result = {
+        "machine": {"date": "today", "cpu": "cpu", "cores": 2, "threads": {"torch": 2}},
+        "settings": {"quick": False, "repeats": 15, "warmup": 3},
+        "ops": [{"op": "conv2d", "shape": "medium", "shape_text": "N=32", "threads": 2,
+                 "ours_s": 0.02, "torch_s": 0.01, "ratio": 2.0, "max_rel_diff": 1e-15},
+                {"op": "pool2d_max", "shape": "medium", "shape_text": "N=32", "threads": 2,
+                 "ours_s": 0.001, "torch_s": 0.002, "ratio": 0.5, "max_rel_diff": 0.0}],
+        "conv_vs_gemm": [{"threads": 2, "shape": "medium", "gemm": {"best_gflops": 110.0},
+                          "gemm_gflops": 100.0, "conv_gflops": 50.0, "conv_torch_gflops": 60.0,
+                          "conv_gemm_share": 0.5}],
+        "gemm": {"n": 2048},
+        "memory": {"shape_text": "N=32", "budget_parts": {"im2col buffer": 10},
+                   "budget_bytes": 100, "measured_bytes": 90, "held_after_step_bytes": 0},
+        "harness": {"serial": {"cases": 600, "seconds": 2.0, "cases_per_s": 300.0,
+                               "child_start_s": 1.0, "impl_s": 1.0, "reference_s": 0.5,
+                               "startup_s": 0.0, "harness_s": 0.5, "harness_share": 0.25,
+                               "per_op_mean_s": {"conv2d": 0.003}},
+                    "xdist": {"command": "pytest -n auto tests/test_parity.py", "workers": 2,
+                              "exit_code": 0, "wall_s": 8.0, "cases_per_s": 75.0}},
+        "scaling": {"op": "conv2d", "exponent": 0.5, "exponent_impl": 0.6,
+                    "exponent_reference": 0.4, "exponent_harness": 0.0,
+                    "points": [{"case_id": "conv2d/n=1,seed=1", "flops": 10.0, "seconds": 0.01,
+                                "impl_s": 0.005, "reference_s": 0.003, "harness_s": 0.002}]},
+        "grading": {"status": "not yet available"},
+    }
+    result["targets"] = report.targets(result)
+    met = {t["target"].split(" (")[0]: t["met"] for t in result["targets"]}
+    assert met["Conv2D fwd+bwd ≤ 0.5× PyTorch"] is False
+    assert met["Conv2D ≥ 40% of the float64 GEMM rate"] is True
+    assert met["Pool2D fwd+bwd ≤ 1.0× PyTorch"] is True
+    assert met["harness share of the serial check time ≤ 25%"] is True
+    md = report.markdown(result)
+    assert "α = 0.50" in md and "300.0" in md and "not yet available" in md
+    assert "NOT MET" in md
+
+
+def test_instrumentation_puts_everything_back():
+    run, start = Sandbox.run, Sandbox._start
+    with throughput.instrumented() as clock:
+        assert Sandbox.run is not run
+    assert (Sandbox.run, Sandbox._start) == (run, start) and clock.impl == 0.0
+
+
+def test_exponent_fit_and_interleaved_samples():
+    assert abs(fit_exponent([1, 10, 100], [2, 20, 200]) - 1.0) < 1e-9
+    samples = interleaved({"a": lambda: None, "b": lambda: None}, repeats=3, warmup=0,
+                          min_sample_s=0.0)
+    assert samples.repeats == 3 and set(samples.seconds) == {"a", "b"}

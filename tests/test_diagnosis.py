@@ -1,0 +1,151 @@
+"""Every diagnosis class is named first for at least one buggy implementation.
+
+Each folder in tests/diagnosis_impls/ holds a `neural_networks/` package with the one module
+it breaks (a subclass of the bundled class with one method overridden). Each is checked on
+a few cases of the ops it touches, the failures are investigated (shrinking, ablation,
+blame), and the report must name the expected class first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from harness.causes import CODES
+from harness.conventions import get_profile
+from harness.evaluate import Checker
+from harness.investigate import check_and_investigate
+from harness.registry import select_ops
+from harness.sandbox import Limits
+
+IMPLS = Path(__file__).parent / "diagnosis_impls"
+
+
+@dataclass(frozen=True)
+class Expect:
+    impl: str
+    ops: str                                  # ops to check, in this order
+    first: dict[tuple[str, str], str]         # (op, output) -> code named first
+    cases: int = 4
+    profile: str = "homework"
+    limits: Limits = field(default_factory=Limits)
+
+
+EXPECTS = [
+    # relu is checked first, so the child is up before linear's case runs out of time.
+    Expect("linear_forward_loops_forever", "relu,linear", {("linear", "forward"): "timeout"},
+           cases=1, limits=Limits(case_seconds=0.5)),
+    Expect("sigmoid_exits", "sigmoid", {("sigmoid", "forward"): "crashed"}, cases=1),
+    Expect("activations_import_error", "relu", {("relu", "dX"): "import_error"}, cases=1),
+    Expect("tanh_backward_raises_not_implemented", "tanh", {("tanh", "dX"): "not_implemented"},
+           cases=2),
+    Expect("relu_uses_np_int", "relu", {("relu", "dX"): "old_numpy_api"}, cases=2),
+    Expect("relu_backward_drops_dY_conv", "conv2d",
+           {("conv2d", "dX"): "caused_by_activation", ("conv2d", "dW"): "caused_by_activation"}),
+    Expect("fc_forward_without_bias", "fully_connected",
+           {("fully_connected", "forward"): "bias_offset",
+            ("fully_connected", "dX"): "caused_by_forward"}),
+    Expect("conv_backward_index_error", "conv2d", {("conv2d", "dX"): "student_exception"}),
+    Expect("conv_same_pad_asymmetric", "conv2d", {("conv2d", "forward"): "convention"}),
+    Expect("sigmoid_backward_scales_dY_in_place", "sigmoid",
+           {("sigmoid", "dX"): "input_mutated"}, cases=2),
+    Expect("tanh_forward_returns_list", "tanh", {("tanh", "forward"): "wrong_type"}, cases=2),
+    Expect("fc_dw_transposed", "fully_connected", {("fully_connected", "dW"): "permuted_axes"}),
+    Expect("conv_dw_as_matrix", "conv2d", {("conv2d", "dW"): "reshape_match"}),
+    Expect("softmax_exp_without_shift", "softmax", {("softmax", "forward"): "nan_inf"}, cases=2),
+    Expect("conv_never_stores_dW", "conv2d", {("conv2d", "dW"): "all_zeros"}),
+    Expect("l2_backward_sign", "l2", {("l2", "dX"): "sign_flip"}, cases=2),
+    Expect("relu_backward_drops_dY_conv", "relu", {("relu", "dX"): "upstream_ignored"},
+           cases=2),
+    Expect("cross_entropy_backward_sums_batch", "cross_entropy",
+           {("cross_entropy", "dX"): "scale_factor"}, cases=2),
+    Expect("conv_dw_rotated", "conv2d", {("conv2d", "dW"): "flipped_axes"}),
+    Expect("conv_forward_rows_shifted", "conv2d", {("conv2d", "forward"): "shift_by_one"}),
+    Expect("avgpool_pads_with_edge_values", "pool2d_average",
+           {("pool2d_average", "forward"): "border_only"}, cases=5),
+    Expect("avgpool_backward_repeats", "pool2d_average",
+           {("pool2d_average", "dX"): "stride_periodic"}, cases=2),
+    Expect("conv_skips_activation_derivative", "conv2d", {("conv2d", "dX"): "activation_use"}),
+    Expect("conv_pads_swapped", "conv2d", {("conv2d", "forward"): "kernel_axes"}),
+    Expect("conv_dx_forgets_stride", "conv2d", {("conv2d", "dX"): "stride"}, cases=2),
+    Expect("conv_dx_unpad_slice", "conv2d", {("conv2d", "dX"): "padding"}, cases=1),
+    Expect("conv_kernel_reshape_channel_major", "conv2d",
+           {("conv2d", "forward"): "channel_axis"}),
+    Expect("softmax_backward_sums_over_batch", "softmax", {("softmax", "dX"): "batch_axis"},
+           cases=1),
+    Expect("tanh_backward_uses_z", "tanh", {("tanh", "dX"): "large_inputs"}, cases=1),
+    Expect("fc_dx_bias_column", "fully_connected", {("fully_connected", "dX"): "wrong_shape"},
+           cases=1),
+    Expect("relu_forward_float32", "relu", {("relu", "forward"): "wrong_dtype"}, cases=1),
+    Expect("sigmoid_backward_wrong_derivative", "sigmoid", {("sigmoid", "dX"): "value_mismatch"},
+           cases=1),
+]
+
+
+_REPORTS: dict[tuple[str, str], dict] = {}
+
+
+def investigated(e: Expect) -> dict:
+    """The investigated report of one expectation, computed once per process."""
+    key = (e.impl, e.ops)
+    if key not in _REPORTS:
+        with Checker(IMPLS / e.impl / "neural_networks", get_profile(e.profile),
+                     limits=e.limits) as checker:
+            _REPORTS[key] = check_and_investigate(checker, select_ops(e.ops), e.cases)
+    return _REPORTS[key]
+
+
+def item_of(report: dict, op: str, output: str) -> dict:
+    return next(i for i in report["results"] if (i["op"], i["output"]) == (op, output))
+
+
+def test_every_diagnosis_code_is_exercised_by_a_buggy_implementation() -> None:
+    named_first = {code for e in EXPECTS for code in e.first.values()}
+    assert named_first == set(CODES)
+    assert all((IMPLS / e.impl / "neural_networks").is_dir() for e in EXPECTS)
+
+
+@pytest.mark.parametrize("e", EXPECTS, ids=[f"{e.impl}-{e.ops}" for e in EXPECTS])
+def test_report_names_the_bug_first(e: Expect) -> None:
+    report = investigated(e)
+    for (op, output), code in e.first.items():
+        finding = item_of(report, op, output)["finding"]
+        diagnosis = finding["diagnosis"]
+        assert diagnosis[0]["code"] == code, diagnosis
+        assert diagnosis[0]["message"].strip()
+        assert finding["repro"].startswith("nnparity repro '")
+
+
+def test_a_layer_failing_through_its_activation_points_at_it() -> None:
+    (e,) = [e for e in EXPECTS if e.impl == "relu_backward_drops_dY_conv" and e.ops == "conv2d"]
+    finding = item_of(investigated(e), "conv2d", "dX")["finding"]
+    assert finding["caused_by"] == {"op": "relu", "output": "dX"}
+    assert "ReLU" in finding["diagnosis"][0]["message"]
+
+
+def test_an_exception_names_the_students_file_and_line() -> None:
+    (e,) = [e for e in EXPECTS if e.impl == "conv_backward_index_error"]
+    finding = item_of(investigated(e), "conv2d", "dX")["finding"]
+    assert "neural_networks/layers.py:14" in finding["diagnosis"][0]["message"]
+    assert finding["smallest"]["error"]["line"] == 14
+
+
+def test_the_smallest_case_is_smaller_and_still_fails_the_same_way() -> None:
+    (e,) = [e for e in EXPECTS if e.impl == "conv_dx_forgets_stride"]
+    finding = item_of(investigated(e), "conv2d", "dX")["finding"]
+    small = finding["smallest"]
+    assert small["kind"] == finding["kind"] == "values"
+    assert small["params"]["s"] > 1, "stride 1 passes, so the shrunk case keeps its stride"
+    assert small["params"]["act"] == "linear" and small["changed"]
+    assert {"X", "W", "b", "dY"} <= small["inputs"].keys()
+    assert "got" in small and "expected" in small
+    trials = {t["change"]: t["outcome"] for t in finding["ablation"]}
+    assert trials["s=1"] == "pass"
+
+
+def test_the_padding_ablation_says_when_the_shape_goes_wrong() -> None:
+    (e,) = [e for e in EXPECTS if e.impl == "conv_dx_unpad_slice"]
+    message = item_of(investigated(e), "conv2d", "dX")["finding"]["diagnosis"][0]["message"]
+    assert "has shape (1, 0, 0, 1)" in message and "passes with pad=1" in message

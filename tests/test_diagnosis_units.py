@@ -1,0 +1,153 @@
+"""Shrinking, patterns, maps and ranking on synthetic data (no sandbox, fast)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from harness.cases import Case
+from harness.causes import CODES, Cause, rank
+from harness.conventions import Conventions
+from harness.evaluate import reference_outputs
+from harness.localize import mismatch_maps
+from harness.patterns import detect
+from harness.registry import get_op
+from harness.shrink import candidates, shrink
+
+CONV = get_op("conv2d")
+CONV_CASE = Case.make("conv2d", {"n": 3, "h": 7, "w": 6, "cin": 3, "cout": 2, "k": (3, 2),
+                                 "s": 2, "pad": "same", "act": "tanh"}, seed=11)
+
+
+def expected(spec, case: Case, output: str) -> np.ndarray:
+    return reference_outputs(spec, spec.ctor(case), spec.inputs(case), Conventions())[output]
+
+
+def codes(causes: list[Cause]) -> list[str]:
+    return [c.code for c in causes]
+
+
+# ---------------------------------------------------------------- shrinking
+def test_candidates_are_simplest_first() -> None:
+    assert candidates("act", "relu") == ["linear"] and candidates("act", "linear") == []
+    assert candidates("pad", "same") == [0, 1] and candidates("pad", 2) == [0, 1]
+    assert candidates("n", 9) == [1, 4, 8] and candidates("n", 1) == []
+    assert candidates("k", (3, 1)) == [(1, 1), (2, 1)]
+    assert candidates("seed", 5) == [] and candidates("target", "onehot") == []
+
+
+def test_shrink_finds_the_smallest_case_that_keeps_failing() -> None:
+    def fails(case: Case) -> bool:  # a bug that needs a batch and a kernel taller than 1
+        return case.p["n"] >= 2 and case.p["k"][0] >= 2
+
+    small = shrink(CONV_CASE, fails, CONV.family.valid)
+    assert small.p == {"n": 2, "h": 2, "w": 1, "cin": 1, "cout": 1, "k": (2, 1), "s": 1,
+                       "pad": 0, "act": "linear"}
+    assert CONV.family.valid(small.p) and small.seed == CONV_CASE.seed
+
+
+def test_shrink_keeps_max_pool_cases_valid() -> None:
+    pool = get_op("pool2d_max")
+    case = Case.make("pool2d_max", {"n": 2, "h": 6, "w": 6, "c": 2, "k": (3, 3), "s": 1,
+                                    "pad": 2}, seed=3)
+    seen: list[Case] = []
+    shrink(case, lambda c: seen.append(c) or True, pool.family.valid)
+    assert seen and all(pool.family.valid(c.p) for c in seen)
+    assert all(c.p["pad"] < min(c.p["k"]) for c in seen if isinstance(c.p["pad"], int))
+
+
+# ---------------------------------------------------------------- patterns
+def test_scale_factor_is_named_after_the_batch_size() -> None:
+    spec = get_op("cross_entropy")
+    case = Case.make("cross_entropy", {"n": 5, "classes": 3, "target": "onehot"}, seed=2)
+    want = expected(spec, case, "dX")
+    (first, *_) = detect(spec, case, "dX", want * 5, want)
+    assert first.code == "scale_factor" and "batch size m = 5" in first.message
+
+
+@pytest.mark.parametrize("transform, code", [
+    (lambda a: -a, "sign_flip"),
+    (lambda a: np.zeros_like(a), "all_zeros"),
+    (lambda a: a[:, ::-1, ::-1], "flipped_axes"),
+    (lambda a: np.roll(a, 1, axis=2), "shift_by_one"),
+    (lambda a: a * 0.25, "scale_factor"),
+])
+def test_value_patterns(transform, code) -> None:
+    want = expected(CONV, CONV_CASE, "forward")
+    assert codes(detect(CONV, CONV_CASE, "forward", transform(want), want))[:1] == [code]
+
+
+def test_permuted_axes_name_the_order() -> None:
+    want = expected(CONV, CONV_CASE, "dW")
+    (cause,) = detect(CONV, CONV_CASE, "dW", want.transpose(3, 2, 0, 1), want)
+    assert cause.code == "permuted_axes" and "(cout, cin, kh, kw)" in cause.message
+
+
+def test_border_only_and_its_interior() -> None:
+    case = CONV_CASE.replace(s=1, k=(3, 3))
+    want = expected(CONV, case, "dX")
+    got = want.copy()
+    got[:, 0] += 1.0
+    assert codes(detect(CONV, case, "dX", got, want))[0] == "border_only"
+    got[:, 3, 3] += 1.0
+    assert "border_only" not in codes(detect(CONV, case, "dX", got, want))
+
+
+def test_stride_periodic_errors_but_not_errors_everywhere_a_window_reaches() -> None:
+    case = CONV_CASE.replace(h=7, w=7, k=(2, 2), s=3, pad=0)
+    want = expected(CONV, case, "dX")
+    got = want.copy()
+    got[:, 1::3] += 1.0                       # rows 1 and 4: one residue of the stride
+    assert codes(detect(CONV, case, "dX", got, want))[0] == "stride_periodic"
+    everywhere = want + (want != 0)           # every pixel some window covers
+    assert "stride_periodic" not in codes(detect(CONV, case, "dX", everywhere, want))
+
+
+def test_bias_missing_is_recognised() -> None:
+    spec = get_op("fully_connected")
+    case = Case.make("fully_connected", {"n": 3, "n_in": 2, "n_out": 4, "act": "linear"}, 5)
+    want = expected(spec, case, "forward")
+    (cause, *_) = detect(spec, case, "forward", want - spec.inputs(case)["b"], want)
+    assert cause.code == "bias_offset" and "never added" in cause.message
+
+
+def test_nothing_is_claimed_for_random_errors() -> None:
+    want = expected(CONV, CONV_CASE, "forward")
+    noise = np.random.default_rng(0).standard_normal(want.shape)
+    assert detect(CONV, CONV_CASE, "forward", want + noise, want) == []
+
+
+# ---------------------------------------------------------------- maps
+def test_maps_count_mismatches_by_row_col_and_the_other_axes() -> None:
+    case = CONV_CASE.replace(s=1, k=(3, 3))
+    want = expected(CONV, case, "dX")
+    got = want.copy()
+    got[1, 2, 4, 0] += 1.0
+    maps = mismatch_maps(CONV, case, "dX", got, want)
+    grid = maps["grids"][0]
+    assert (grid["rows"], grid["cols"], grid["max"]) == ("row", "col", 3 * 3)
+    assert np.argwhere(np.array(grid["values"])).tolist() == [[2, 4]]
+    assert maps["counts"] == {"n": [0, 1, 0], "ch": [1, 0, 0]}
+    assert maps["wrong"] == [{"n": 1, "row": 2, "col": 4, "ch": 0}]
+    feeds, taps = maps["grids"][1], maps["grids"][2]
+    assert sum(map(sum, feeds["values"])) == 9        # 9 windows touch pixel (2, 4)
+    assert taps["unit"] == "share" and all(0 < v < 1 for row in taps["values"] for v in row)
+
+
+def test_kernel_maps_list_the_wrong_taps() -> None:
+    want = expected(CONV, CONV_CASE, "dW")
+    got = want.copy()
+    got[2, 1, 0, 1] *= 3
+    maps = mismatch_maps(CONV, CONV_CASE, "dW", got, want)
+    assert maps["grids"][0]["rows"] == "kh" and maps["wrong"] == [
+        {"kh": 2, "kw": 1, "cin": 0, "cout": 1}]
+    assert mismatch_maps(CONV, CONV_CASE, "dW", want, want) is None
+
+
+# ---------------------------------------------------------------- ranking
+def test_rank_orders_by_the_catalogue_and_keeps_one_cause_per_code() -> None:
+    causes = [Cause("value_mismatch", "a"), Cause("scale_factor", "b"),
+              Cause("caused_by_activation", "c"), Cause("scale_factor", "d")]
+    assert [(c.code, c.message) for c in rank(causes)] == [
+        ("caused_by_activation", "c"), ("scale_factor", "b"), ("value_mismatch", "a")]
+    assert len(CODES) == len(set(CODES)) and all(CODES.values())

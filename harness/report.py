@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from harness.report_html import render_html
 from harness.report_md import render_markdown
+from harness.results import strict_json
 
 
 def write_reports(report: dict[str, Any], directory: str | Path) -> dict[str, Path]:
@@ -15,7 +15,7 @@ def write_reports(report: dict[str, Any], directory: str | Path) -> dict[str, Pa
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "report.json", "md": out / "report.md", "html": out / "report.html"}
-    paths["json"].write_text(json.dumps(report, indent=2))
+    paths["json"].write_text(strict_json(report))
     paths["md"].write_text(render_markdown(report))
     paths["html"].write_text(render_html(report))
     return paths

@@ -34,6 +34,8 @@ and ``pytest --parity-report``):
 
 from __future__ import annotations
 
+import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +47,20 @@ from harness.localize import mismatch_maps
 from harness.registry import OPS, get_op
 
 STATUS_PRECEDENCE = ("fail", "error", "timeout", "not_implemented")
+
+
+def strict_json(obj: Any, indent: int | None = 2) -> str:
+    """JSON text that every parser accepts: NaN and ±Inf (which an implementation may return)
+    become the strings "NaN", "Infinity" and "-Infinity"."""
+    def clean(x: Any) -> Any:
+        if isinstance(x, float) and not math.isfinite(x):
+            return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [clean(v) for v in x]
+        return x
+    return json.dumps(clean(obj), indent=indent, allow_nan=False)
 
 
 def jsonable(value: Any) -> Any:

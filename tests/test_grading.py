@@ -200,6 +200,10 @@ def corpus(shared: Path) -> dict:
 
 
 # ------------------------------------------------------------------ per submission
+def _reject_nonstandard(token: str) -> None:
+    raise AssertionError(f"{token} is not standard JSON (Gradescope's parser rejects it)")
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_corpus_submission(corpus, name):
     status, reason, score = EXPECTED[name]
@@ -211,7 +215,8 @@ def test_corpus_submission(corpus, name):
     assert r["max_score"] == FULL
     # every submission has its three files, and a valid Gradescope results.json
     d = corpus["out"] / name
-    gs = json.loads((d / "results.json").read_text())
+    gs = json.loads((d / "results.json").read_text(), parse_constant=_reject_nonstandard)
+    json.loads((d / "result.json").read_text(), parse_constant=_reject_nonstandard)
     assert gs["score"] == pytest.approx(r["score"])
     assert len(gs["tests"]) == 28
     for t in gs["tests"]:
@@ -421,3 +426,22 @@ def test_grade_command_line(tmp_path, capsys):
     bad.write_text("[rubric\n")
     assert cli_main(["grade", str(CORPUS / "correct"), "--rubric", str(bad)]) == 2
     assert "is not valid TOML" in capsys.readouterr().err
+
+
+def test_importing_the_bundled_solution_is_refused_by_default(tmp_path, shared):
+    # nnparity's own student_nn lies beside the grader: the default rubric refuses it.
+    sub = tmp_path / "copycat" / "neural_networks"
+    sub.mkdir(parents=True)
+    (sub / "activations.py").write_text("from student_nn.activations import *  # noqa\n")
+    for p in [tmp_path, *tmp_path.rglob("*")]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    rubric = parse_rubric({"rubric": {"cases": 1, "investigate": 0},
+                           "item": [{"op": "relu", "points": {"forward": 1}}]})
+    assert "student_nn" in rubric.refuse_imports
+    with grading_lock(shared):
+        outcome = grade_batch([str(tmp_path / "copycat")], rubric, tmp_path / "out", workers=1,
+                              progress=False, log=lambda line: None)
+    (result,) = outcome.results
+    assert result["status"] == "refused_import"
+    assert "import of 'student_nn" in result["reason"] and "activations.py:1" in result["reason"]
+    assert result["score"] == 0

@@ -25,6 +25,7 @@ from typing import Any
 from tabulate import tabulate
 
 from harness.grading.rubric import Rubric
+from harness.results import strict_json
 
 RESULT_FILE = "result.json"
 GRADESCOPE_FILE = "results.json"
@@ -173,8 +174,8 @@ def write_submission(out: Path, result: dict[str, Any], rubric: Rubric) -> Path:
     d.mkdir(parents=True, exist_ok=True)
     os.chmod(d, 0o755)
     write_atomic(d / FEEDBACK_FILE, feedback_markdown(result))
-    write_atomic(d / GRADESCOPE_FILE, json.dumps(gradescope_results(result, rubric), indent=2))
-    write_atomic(d / RESULT_FILE, json.dumps(result, indent=2))
+    write_atomic(d / GRADESCOPE_FILE, strict_json(gradescope_results(result, rubric)))
+    write_atomic(d / RESULT_FILE, strict_json(result))
     return d
 
 

@@ -25,6 +25,8 @@ try:
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
+# Frameworks that would do the assignment's work, and nnparity's own correct implementation.
+DEFAULT_REFUSED = ("torch", "tensorflow", "jax", "student_nn")
 DEFAULT_RUBRIC = Path(__file__).resolve().parent.parent / "rubrics" / "hw6.toml"
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 PARTIAL_CREDIT = ("fraction", "all_or_nothing")
@@ -179,7 +181,7 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
     for m in graded:
         _check(m in CONTRACT_MODULES, f"{where} graded_modules",
                f"{m!r} is not a contract module ({', '.join(CONTRACT_MODULES)})")
-    refuse = _names(top.get("refuse_imports", ["torch", "tensorflow", "jax"]),
+    refuse = _names(top.get("refuse_imports", list(DEFAULT_REFUSED)),
                     f"{where} refuse_imports")
     for m in refuse:
         _check(m.isidentifier(), f"{where} refuse_imports",

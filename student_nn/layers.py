@@ -10,13 +10,24 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from functools import partial
+from itertools import product
 from typing import Any
 
 import numpy as np
 
 from .activations import initialize_activation
-from .utils import Pad, Pair, col2im, pad2d, pad_amounts, unpad2d, windows
+from .utils import (
+    Pad,
+    Pair,
+    col2im,
+    im2col,
+    output_size,
+    pad2d,
+    pad_amounts,
+    tap,
+    unpad2d,
+    window_origins,
+)
 from .weights import initialize_weights
 
 # What max pooling pads with. −inf means the padding never wins a window (PyTorch's semantics);
@@ -102,6 +113,9 @@ class Conv2D(_WeightedLayer):
 
     computed as one matrix product (im2col): each output pixel's window, flattened to
     kh·kw·C_in numbers, is a row of `cols`, and Z = cols @ W.reshape(kh·kw·C_in, C_out) + b.
+
+    Memory: a step holds one im2col-sized array at a time. `cols` lives from the forward pass
+    until dW is computed; dX's window gradients (dcols) are then made one kernel row at a time.
     """
 
     def __init__(
@@ -127,34 +141,47 @@ class Conv2D(_WeightedLayer):
             self._init_parameters(X.shape)
         self.cache.clear()  # let the last batch's cols go before building this batch's
         W, b = self.parameters["W"], self.parameters["b"]
-        Xp = pad2d(X, self.pads)
-        win = windows(Xp, self.kernel_shape, self.stride)  # (N, oh, ow, kh, kw, C_in)
-        N, oh, ow = win.shape[:3]
-        cols = win.reshape(N * oh * ow, -1)  # the one copy: (N·oh·ow, kh·kw·C_in)
-        W2 = W.reshape(-1, W.shape[-1])  # (kh·kw·C_in, C_out)
-        # Z = cols W2 + b, computed as (W2ᵀ colsᵀ + bᵀ)ᵀ: BLAS is faster with the long axis last.
-        ZT = W2.T @ cols.T
-        ZT += b.T  # in place: a second (N·oh·ow, C_out) array costs as much as the product
-        Z = ZT.T.reshape(N, oh, ow, -1)
-        self.cache.update(padded_shape=Xp.shape, cols=cols, Z=Z)
+        cols, padded_shape = im2col(X, self.kernel_shape, self.stride, self.pads)
+        oh, ow = output_size(padded_shape[1:3], self.kernel_shape, self.stride)
+        Z = cols @ W.reshape(-1, W.shape[-1])  # (N·oh·ow, C_out)
+        Z += b  # in place: a second (N·oh·ow, C_out) array costs as much as the product
+        Z = Z.reshape(len(X), oh, ow, -1)
+        self.cache.update(X=X, padded_shape=padded_shape, cols=cols, Z=Z)
         return self.activation(Z)
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         """dZ = σ'(Z)·dY;  dW = colsᵀ dZ,  db = Σ dZ,  dX = col2im(dZ W2ᵀ)."""
-        cols, Z = self.cache["cols"], self.cache["Z"]
+        Z = self.cache["Z"]
+        dZ = self.activation.backward(Z, dY).reshape(-1, Z.shape[-1])  # (N·oh·ow, C_out)
+        self.gradients["W"] = self._weight_gradient(dZ)
+        self.gradients["b"] = np.einsum("mo->o", dZ)[np.newaxis]  # Σ_m dZ[m, o]; beats .sum(0)
+        dXp = self._padded_input_gradient(dZ, Z.shape[:3])
+        return np.ascontiguousarray(unpad2d(dXp, self.pads))
+
+    def _weight_gradient(self, dZ: np.ndarray) -> np.ndarray:
+        """dW = colsᵀ dZ, reshaped like W. cols is let go here, before dX needs room; a second
+        backward for the same forward builds it again from X."""
+        cols = self.cache.pop("cols", None)
+        if cols is None:
+            cols, _ = im2col(self.cache["X"], self.kernel_shape, self.stride, self.pads)
+        return (dZ.T @ cols).T.reshape(self.parameters["W"].shape)  # BLAS: long axis last
+
+    def _padded_input_gradient(self, dZ: np.ndarray, out_shape: tuple[int, ...]) -> np.ndarray:
+        """col2im(dcols), dcols = dZ W2ᵀ: entry (i, j) of every window gets dZ W[i, j]ᵀ.
+
+        dcols is made one kernel row at a time, as W[i] dZᵀ: channel-first, with the long
+        axis last (BLAS is faster so), and dXp is accumulated channel-first too, so that
+        every tap's add runs along image rows.
+        """
         W = self.parameters["W"]
-        N, oh, ow, c_out = Z.shape
-        dZ = self.activation.backward(Z, dY).reshape(-1, c_out)  # (N·oh·ow, C_out)
-        self.gradients["W"] = (dZ.T @ cols).T.reshape(W.shape)  # colsᵀ dZ, long axis last
-        self.gradients["b"] = dZ.sum(axis=0, keepdims=True)
-        # dcols = dZ W2ᵀ, one kernel tap at a time: entry (i, j) of every window gets dZ W[i, j]ᵀ.
-        dXp = col2im(
-            lambda i, j: (dZ @ W[i, j].T).reshape(N, oh, ow, -1),
-            self.cache["padded_shape"],
-            self.kernel_shape,
-            self.stride,
-        )
-        return unpad2d(dXp, self.pads)
+        kh, kw, c_in, c_out = W.shape
+        N, Hp, Wp, _ = self.cache["padded_shape"]
+        dXp = np.zeros((c_in, N, Hp, Wp)).transpose(1, 2, 3, 0)  # NHWC view, channel-first
+        for i in range(kh):
+            dcols_i = (W[i].reshape(-1, c_out) @ dZ.T).reshape(kw, c_in, *out_shape)
+            for j in range(kw):
+                tap(dXp, i, j, out_shape[1:], self.stride)[...] += dcols_i[j].transpose(1, 2, 3, 0)
+        return dXp
 
 
 class Pool2D(Layer):
@@ -162,7 +189,11 @@ class Pool2D(Layer):
 
     X (N, H, W, C) -> Y (N, oh, ow, C), oh = (H + 2·ph − kh)//stride + 1 (ow likewise).
     average: zero padding, and every window is divided by the full area kh·kw.
-    max: padding is MAXPOOL_PAD_VALUE; the gradient of each output goes to its window's argmax.
+    max: padding is MAXPOOL_PAD_VALUE; the gradient of each output goes to its window's argmax
+    (the first maximum in row-major order on a tie, as in PyTorch).
+
+    Both go tap by tap: tap(Xp, i, j) is entry (i, j) of every window, an (N, oh, ow, C) view,
+    so each step is one vectorised operation on output-sized arrays, with no copy of windows.
     """
 
     def __init__(
@@ -179,26 +210,48 @@ class Pool2D(Layer):
     def forward(self, X: np.ndarray) -> np.ndarray:
         pad_value = MAXPOOL_PAD_VALUE if self.mode == "max" else 0.0
         Xp = pad2d(X, self.pads, pad_value)
-        win = windows(Xp, self.kernel_shape, self.stride)  # (N, oh, ow, kh, kw, C)
+        out_hw = output_size(Xp.shape[1:3], self.kernel_shape, self.stride)
+        taps = [tap(Xp, i, j, out_hw, self.stride) for i, j in self._taps()]
         self.cache["padded_shape"] = Xp.shape
+        Y = taps[0].copy()
         if self.mode == "average":
-            return win.mean(axis=(3, 4))
-        taps = win.reshape(*win.shape[:3], -1, win.shape[-1])  # (N, oh, ow, kh·kw, C)
-        self.cache["argmax"] = taps.argmax(axis=3)
-        return taps.max(axis=3)
+            for x in taps[1:]:
+                Y += x
+            Y /= len(taps)
+            return Y
+        for x in taps[1:]:
+            np.maximum(Y, x, out=Y)
+        # Which tap t = i·kw + j holds the maximum (the first one, on a tie): the number of
+        # taps before it, i.e. of leading taps below the maximum. Comparisons and sums only,
+        # no masked assignments, which are slow on unpredictable masks.
+        below = taps[0] < Y
+        argmax = below.astype(np.min_scalar_type(len(taps) - 1))
+        for x in taps[1:-1]:
+            below &= x < Y
+            argmax += below
+        self.cache["argmax"] = argmax
+        return Y
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
-        dXp = col2im(
-            partial(self._tap_grad, dY), self.cache["padded_shape"], self.kernel_shape, self.stride
-        )
+        shape = self.cache["padded_shape"]
+        if self.mode == "average":
+            share = dY / (self.kernel_shape[0] * self.kernel_shape[1])
+            dXp = col2im(lambda i, j: share, shape, self.kernel_shape, self.stride)
+        else:
+            # Each window sends its dY to where its maximum is: the window's origin plus the
+            # argmax tap's offset (i·Wp + j)·C, as a flat index into Xp. np.bincount adds up
+            # what overlapping windows send to the same pixel.
+            N, Hp, Wp, C = shape
+            offsets = np.array([(i * Wp + j) * C for i, j in self._taps()])
+            origins = window_origins(shape, dY.shape[1:3], self.stride)
+            where = origins + offsets[self.cache["argmax"]]
+            dXp = np.bincount(where.ravel(), weights=dY.ravel(), minlength=N * Hp * Wp * C)
+            dXp = dXp.reshape(shape)
         return unpad2d(dXp, self.pads)
 
-    def _tap_grad(self, dY: np.ndarray, i: int, j: int) -> np.ndarray:
-        """dL/d(entry (i, j) of every window): dY/(kh·kw) (average), or dY where it is the max."""
-        kh, kw = self.kernel_shape
-        if self.mode == "average":
-            return dY / (kh * kw)
-        return dY * (self.cache["argmax"] == i * kw + j)  # argmax is the flat tap index i·kw + j
+    def _taps(self) -> list[tuple[int, int]]:
+        """The kernel taps (i, j) in row-major order: tap t is (t // kw, t % kw)."""
+        return list(product(range(self.kernel_shape[0]), range(self.kernel_shape[1])))
 
 
 class Flatten(Layer):

@@ -4,11 +4,13 @@ A layer with a kh×kw kernel, stride s and padding (ph, pw) sees, for every outp
 (r, c), the window  Xp[n, s·r : s·r + kh, s·c : s·c + kw, :]  of the padded input Xp.
 
     windows(Xp)        -> (N, oh, ow, kh, kw, C)   every window, as a view (im2col without the copy)
-    col2im(tap_grads)  -> (N, Hp, Wp, C)           its adjoint: window gradients back to the image
+    im2col(X)          -> (N·oh·ow, kh·kw·C)        every window of the padded X as a row (a copy)
+    tap(Xp, i, j)      -> (N, oh, ow, C)           entry (i, j) of every window, as a strided view
+    col2im(tap_grads)  -> (N, Hp, Wp, C)           the adjoint: window gradients back to the image
 
 so a layer's forward reads windows and its backward sends window gradients through col2im,
 one kernel tap (i, j) at a time: the gradients of all windows' entry (i, j) form an
-(N, oh, ow, C) array that lands on a strided slice of the image.
+(N, oh, ow, C) array that lands on the strided slice tap(dXp, i, j) of the image.
 """
 
 from __future__ import annotations
@@ -35,8 +37,13 @@ def pad_amounts(pad: Pad, kernel_shape: Pair) -> Pair:
 
 
 def pad2d(X: np.ndarray, pads: Pair, value: float = 0.0) -> np.ndarray:
-    """X (N, H, W, C) -> (N, H + 2ph, W + 2pw, C), the border filled with `value`."""
+    """X (N, H, W, C) -> (N, H + 2ph, W + 2pw, C), the border filled with `value`.
+
+    Without padding this is X itself, not a copy: callers only read it.
+    """
     ph, pw = pads
+    if ph == pw == 0:
+        return X
     return np.pad(X, ((0, 0), (ph, ph), (pw, pw), (0, 0)), constant_values=value)
 
 
@@ -46,6 +53,11 @@ def unpad2d(Xp: np.ndarray, pads: Pair) -> np.ndarray:
     return Xp[:, ph : Xp.shape[1] - ph, pw : Xp.shape[2] - pw, :]
 
 
+def output_size(padded_hw: Pair, kernel_shape: Pair, stride: int) -> Pair:
+    """(oh, ow) = ((Hp − kh)//stride + 1, (Wp − kw)//stride + 1)."""
+    return tuple((p - k) // stride + 1 for p, k in zip(padded_hw, kernel_shape, strict=True))
+
+
 def windows(Xp: np.ndarray, kernel_shape: Pair, stride: int) -> np.ndarray:
     """All kh×kw windows of Xp at the given stride: a read-only view (N, oh, ow, kh, kw, C).
 
@@ -53,6 +65,26 @@ def windows(Xp: np.ndarray, kernel_shape: Pair, stride: int) -> np.ndarray:
     """
     every = sliding_window_view(Xp, kernel_shape, axis=(1, 2))  # (N, Hp−kh+1, Wp−kw+1, C, kh, kw)
     return every[:, ::stride, ::stride].transpose(0, 1, 2, 4, 5, 3)
+
+
+def im2col(X: np.ndarray, kernel_shape: Pair, stride: int, pads: Pair
+           ) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Every window of the zero-padded X as a row: cols (N·oh·ow, kh·kw·C), and Xp's shape.
+
+    Row (n, r, c) of cols is the window of output pixel (n, r, c), flattened in (i, j, k)
+    order. The padded copy of X is let go on return, so only cols stays.
+    """
+    Xp = pad2d(X, pads)
+    win = windows(Xp, kernel_shape, stride)
+    N, oh, ow = win.shape[:3]
+    return win.reshape(N * oh * ow, -1), Xp.shape
+
+
+def tap(Xp: np.ndarray, i: int, j: int, out_hw: Pair, stride: int) -> np.ndarray:
+    """Entry (i, j) of every window: the view Xp[:, s·r + i, s·c + j] for all r < oh, c < ow,
+    shape (N, oh, ow, C). Writing through it writes Xp."""
+    oh, ow = out_hw
+    return Xp[:, i : i + stride * oh : stride, j : j + stride * ow : stride]
 
 
 def col2im(
@@ -72,6 +104,13 @@ def col2im(
     dXp = np.zeros(padded_shape)
     for i, j in product(range(kernel_shape[0]), range(kernel_shape[1])):
         g = tap_grads(i, j)
-        oh, ow = g.shape[1:3]
-        dXp[:, i : i + stride * oh : stride, j : j + stride * ow : stride] += g
+        tap(dXp, i, j, g.shape[1:3], stride)[...] += g
     return dXp
+
+
+def window_origins(padded_shape: tuple[int, ...], out_hw: Pair, stride: int) -> np.ndarray:
+    """Flat index into Xp (N, Hp, Wp, C) of entry (0, 0) of every window, channel by channel:
+    an (N, oh, ow, C) array; entry (i, j) of the same window is (i·Wp + j)·C further on."""
+    N, Hp, Wp, C = padded_shape
+    n, r, c, k = np.ogrid[:N, : out_hw[0], : out_hw[1], :C]
+    return ((n * Hp + stride * r) * Wp + stride * c) * C + k

@@ -310,6 +310,7 @@ def _entry(op: str, label: str, p: Params, samples: Samples, diff: float) -> dic
         "ratio_of_medians": samples.median("ours") / samples.median("torch"),
         "ours_best_s": samples.best("ours"),
         "torch_best_s": samples.best("torch"),
+        "spread": max(samples.spread("ours"), samples.spread("torch")),
         "repeats": samples.repeats,
         "calls_per_sample": samples.number["ours"],
         "max_rel_diff": diff,

@@ -161,15 +161,17 @@ def _ops_section(result: dict[str, Any]) -> list[str]:
         return ["## student_nn vs PyTorch", "", SKIPPED, ""]
     rows = [[e["threads"], e["op"], e["shape"], e["shape_text"], _ms(e["ours_s"]),
              _ms(e["torch_s"]), f"{e['ratio']:.2f}", _num(e.get("ours_gflops"), "{:.1f}"),
-             _num(e.get("torch_gflops"), "{:.1f}"), f"{e['max_rel_diff']:.0e}"] for e in ops]
+             _num(e.get("torch_gflops"), "{:.1f}"), _num(e.get("spread"), "{:.0%}"),
+             f"{e['max_rel_diff']:.0e}"] for e in ops]
     out = ["## student_nn vs PyTorch (forward + backward, float64)", "",
            "ours: student_nn's classes called directly on NHWC arrays; torch: "
            "torch.nn.functional on NCHW tensors with autograd, inputs converted before timing; "
            "both with the same number of threads (torch and OpenBLAS; NumPy's element-wise "
-           "operations use one thread whatever the setting). max rel diff: the largest "
-           "difference of any output, relative to its largest value.", "",
+           "operations use one thread whatever the setting). noise: the larger interquartile "
+           "range of the two sides' samples, relative to their median. max rel diff: the "
+           "largest difference of any output, relative to its largest value.", "",
            _table(rows, ["threads", "op", "shape", "", "ours ms", "torch ms", "ratio",
-                         "ours GFLOP/s", "torch GFLOP/s", "max rel diff"]), ""]
+                         "ours GFLOP/s", "torch GFLOP/s", "noise", "max rel diff"]), ""]
     gemm_rows = [[g["threads"], g["shape"], f"{g['gemm_gflops']:.1f}",
                   f"{g['gemm']['best_gflops']:.1f}", f"{g['conv_gflops']:.1f}",
                   f"{g['conv_gemm_share']:.0%}", f"{g['conv_torch_gflops']:.1f}"]
@@ -208,7 +210,8 @@ def _harness_section(h: dict[str, Any] | None) -> list[str]:
     for key in ("check_command", "pytest_serial", "xdist"):
         item = h.get(key)
         if item:
-            workers = f", {item['workers']} workers" if item.get("workers") else ""
+            n = item.get("workers")
+            workers = f", {n} worker{'s' if n != 1 else ''}" if n else ""
             rows.append([f"`{item['command']}`{workers} (exit {item['exit_code']})",
                          f"{item['wall_s']:.1f}", f"{item['cases_per_s']:.1f}"])
         elif key in h:

@@ -168,12 +168,12 @@ def pytest_parity(cases_per_op: int = DEFAULT_CASES, workers: str = "auto") -> d
     """`pytest -n auto tests/test_parity.py` (workers="auto"), or without xdist (workers="0"):
     wall clock, interpreter start-up, xdist workers and collection included."""
     xdist = ["-n", workers] if workers != "0" else ["-p", "no:xdist"]
-    argv = [sys.executable, "-m", "pytest", *xdist, "tests/test_parity.py", "-q",
+    argv = [sys.executable, "-m", "pytest", *xdist, "tests/test_parity.py",
             "-p", "no:cacheprovider", "--parity-cases", str(cases_per_op)]
     wall, proc = _run(argv, timeout=3600)
-    tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    tail = proc.stdout.strip().splitlines()[-1].strip("= ") if proc.stdout.strip() else ""
     found = re.search(r"(\d+) passed", tail)
-    started = re.search(r"(\d+) workers", proc.stdout)
+    started = re.search(r"created: (\d+)/\d+ workers", proc.stdout)
     cases = cases_per_op * len(OPS)
     shown = "pytest " + (f"-n {workers} " if workers != "0" else "-p no:xdist ") \
         + "tests/test_parity.py" \

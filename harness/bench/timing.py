@@ -45,6 +45,12 @@ class Samples:
     def best(self, name: str) -> float:
         return min(self.seconds[name])
 
+    def spread(self, name: str) -> float:
+        """The interquartile range relative to the median: how noisy the samples were."""
+        q1, _, q3 = statistics.quantiles(self.seconds[name], n=4) if self.repeats > 1 \
+            else (0.0, 0.0, 0.0)
+        return (q3 - q1) / self.median(name)
+
     def paired_ratio(self, num: str, den: str) -> float:
         """Median over repeats of num/den, each pair measured back to back."""
         return statistics.median(a / b for a, b in zip(self.seconds[num], self.seconds[den],

@@ -137,11 +137,12 @@ def _softmax_unsaturated(Z: np.ndarray) -> bool:
     return bool((e / e.sum(axis=-1, keepdims=True)).max() < 0.999)
 
 
-def _activation_informative(act: object, Z: np.ndarray) -> bool:
+def _activation_informative(act: object, preactivation: Callable[[], np.ndarray]) -> bool:
+    """Whether Z = preactivation() is informative for `act` (computed only when it matters)."""
     if act == "relu":
-        return _relu_informative(Z)
+        return _relu_informative(preactivation())
     if act == "softmax":
-        return _softmax_unsaturated(Z)
+        return _softmax_unsaturated(preactivation())
     return True
 
 
@@ -226,7 +227,8 @@ DENSE = Family(
     ],
     ctor=lambda p, fixed: {"n_out": p["n_out"], "activation": p["act"]},
     inputs=_dense_inputs,
-    informative=lambda p, x: _activation_informative(p["act"], x["X"] @ x["W"] + x["b"]),
+    informative=lambda p, x: _activation_informative(
+        p["act"], lambda: x["X"] @ x["W"] + x["b"]),
     axes={
         "forward": ("n", "unit"),
         "dX": ("n", "feature"),
@@ -314,7 +316,8 @@ CONV = Family(
         "stride": p["s"], "pad": p["pad"],
     },
     inputs=_conv_inputs,
-    informative=lambda p, x: _activation_informative(p["act"], _conv_preactivation(p, x)),
+    informative=lambda p, x: _activation_informative(
+        p["act"], lambda: _conv_preactivation(p, x)),
     axes={
         "forward": IMAGE_AXES, "dX": IMAGE_AXES,
         "dW": ("kh", "kw", "cin", "cout"), "db": ("_", "cout"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -34,7 +35,9 @@ class OpSpec:
         return c.iter_cases(self.name, self.family, self.fixed, count, seed)
 
     def inputs(self, case: Case) -> dict[str, np.ndarray]:
-        return c.build_inputs(self.family, case)
+        """The case's input arrays, built once per case and read-only: copy them before
+        handing them to code that may write into its inputs."""
+        return dict(_cached_inputs(self.name, case))
 
     def ctor(self, case: Case) -> Params:
         return self.family.ctor(case.p, self.fixed)
@@ -72,6 +75,14 @@ OPS: dict[str, OpSpec] = {
         OpSpec("l2", "losses", "L2", c.LOSS, ACT_OUT, {"name": "l2", "target": "real"}),
     ]
 }
+
+
+@lru_cache(maxsize=8192)
+def _cached_inputs(op: str, case: Case) -> dict[str, np.ndarray]:
+    inputs = c.build_inputs(OPS[op].family, case)
+    for arr in inputs.values():
+        arr.flags.writeable = False
+    return inputs
 
 
 def get_op(name: str) -> OpSpec:

@@ -37,13 +37,13 @@ def write_message(stream: BinaryIO, header: dict[str, Any],
 
 
 def _read_exact(stream: BinaryIO, n: int) -> bytes:
-    data = b""
+    data = bytearray()  # appending to a bytearray is amortised O(1); to bytes, O(n) each time
     while len(data) < n:
         chunk = stream.read(n - len(data))
         if not chunk:
             raise WireError("stream closed")
         data += chunk
-    return data
+    return bytes(data)
 
 
 def read_message(stream: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -104,7 +104,8 @@ def _buggy_outputs(bug: Bug, spec, case: Case) -> dict:
         mod_spec = importlib.util.spec_from_file_location(f"buggy_{bug.name}", path)
         module = importlib.util.module_from_spec(mod_spec)
         mod_spec.loader.exec_module(module)
-        return run_op(spec.kind, getattr(module, spec.cls), spec.ctor(case), spec.inputs(case),
+        inputs = {k: v.copy() for k, v in spec.inputs(case).items()}
+        return run_op(spec.kind, getattr(module, spec.cls), spec.ctor(case), inputs,
                       spec.outputs).outputs
     finally:
         vars(base).clear()

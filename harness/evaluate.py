@@ -72,6 +72,24 @@ def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.n
     return {k: np.asarray(v, dtype=np.float64) for k, v in run.outputs.items()}
 
 
+# After this many timeouts or crashes of an op in a row, its remaining cases are not run.
+OUTAGES_BEFORE_GIVING_UP = 2
+
+
+def is_outage(v: Verdict) -> bool:
+    """The child gave no answer for this case: it timed out or died (not a skipped case)."""
+    err = v.error or {}
+    return (err.get("type") in ("timeout", "crashed") and err.get("stage") == "run"
+            and not err.get("not_run"))
+
+
+def not_run(spec: OpSpec, case: Case, status: str, message: str,
+            error: dict[str, Any]) -> dict[str, Verdict]:
+    """Verdicts for a case that was not run (its op gave up, its module is blocked, ...)."""
+    return {o: Verdict(spec.name, o, case, status, message, error={**error, "not_run": True})
+            for o in spec.outputs}
+
+
 class Checker:
     """Checks cases of one implementation; owns its sandbox (close it, or use `with`)."""
 
@@ -82,6 +100,7 @@ class Checker:
         self.profile = profile
         self.tolerance = tolerance
         self.sandbox = Sandbox(self.impl, graded, limits)
+        self._outages: dict[str, list[Verdict]] = {}  # op -> its timeouts/crashes in a row
 
     def close(self) -> None:
         self.sandbox.close()
@@ -93,6 +112,21 @@ class Checker:
         self.close()
 
     def check(self, spec: OpSpec, case: Case) -> dict[str, Verdict]:
+        """One verdict per output; after OUTAGES_BEFORE_GIVING_UP timeouts or crashes of an op
+        in a row, its further cases are not run (an infinite loop costs two time limits,
+        not fifty)."""
+        streak = self._outages.setdefault(spec.name, [])
+        if len(streak) >= OUTAGES_BEFORE_GIVING_UP:
+            last = streak[-1]
+            what = "timed out" if last.status == "timeout" else "crashed"
+            msg = f"not run: {spec.cls} {what} in {len(streak)} cases in a row ({last.message})"
+            return not_run(spec, case, last.status, msg, {**(last.error or {}), "message": msg})
+        verdicts = self._run(spec, case)
+        first = next(iter(verdicts.values()))
+        self._outages[spec.name] = streak + [first] if is_outage(first) else []
+        return verdicts
+
+    def _run(self, spec: OpSpec, case: Case) -> dict[str, Verdict]:
         inputs = spec.inputs(case)
         ctor = spec.ctor(case)
         request = {"cmd": "run", "kind": spec.kind, "module": spec.module, "cls": spec.cls,

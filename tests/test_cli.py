@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
+from harness.evaluate import Checker
+from harness.registry import get_op
+from harness.sandbox import Limits
 
 BUGS = Path(__file__).parent / "buggy_impls"
 
@@ -68,3 +71,19 @@ def test_repro_reruns_one_case_and_prints_the_elements(capsys):
     assert "conv2d dX: FAIL" in out and "conv2d forward: PASS" in out
     assert "at n=0 row=0" in out
     assert main(["repro", case_id]) == 0
+
+
+def test_an_op_that_hangs_is_given_up_after_two_time_limits(tmp_path, capsys):
+    hangs = Path(__file__).parent / "submissions" / "infinite_loop"
+    code = main(["check", "--impl", str(hangs), "--ops", "tanh,relu", "--cases", "6",
+                 "--timeout", "1", "--report", str(tmp_path)])
+    assert code == 1
+    report = json.loads((tmp_path / "report.json").read_text())
+    status = {(r["op"], r["output"]): (r["status"], r["failed"]) for r in report["results"]}
+    assert status[("tanh", "forward")] == ("timeout", 6)
+    assert status[("relu", "forward")] == ("pass", 0)      # the other ops still run
+    spec = get_op("tanh")
+    with Checker(hangs / "neural_networks", limits=Limits(case_seconds=1)) as checker:
+        messages = [checker.check(spec, case)["forward"].message for case in spec.cases(3)]
+    assert "no answer within 1 s" in messages[0] and "no answer within 1 s" in messages[1]
+    assert messages[2].startswith("not run: TanH timed out in 2 cases in a row")

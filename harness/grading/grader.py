@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.cases import Case
-from harness.evaluate import Checker, Verdict, describe_exception
+from harness.evaluate import Checker, Verdict, describe_exception, is_outage, not_run
 from harness.grading.rubric import Item, Rubric
 from harness.grading.submission import (
     InvalidSubmission,
@@ -46,7 +46,6 @@ from harness.sandbox import Outage, Policy, Sandbox
 STATUSES = ("graded", "refused_import", "import_error", "crashed", "timeout", "memory_limit",
             "invalid", "internal_error")
 STUDENT_IMPL = "path/to/your/hw6"   # how feedback names the submission in repro commands
-OUTAGES_BEFORE_GIVING_UP = 2   # consecutive timeouts/crashes after which an op's cases stop
 CUT_NOTE = re.compile(r"\n\.\.\. \[(\d+) more bytes of output cut\]")
 OLD_NUMPY = re.compile(r"module 'numpy' has no attribute '(\w+)'|`np\.(\w+)` was removed")
 NUMPY_REPLACEMENTS = {
@@ -253,33 +252,22 @@ class _Run:
         return {op: list(cases.values()) for op, cases in per_op.items()}
 
     def _run_op(self, checker: Checker, spec: OpSpec, cases: list[tuple[int, Case]]) -> None:
-        streak: list[Verdict] = []
         for _, case in cases:
             if spec.module in self.blocked:
                 status, err = self.blocked[spec.module]
                 msg = err["message"] if err["type"] == "missing" else describe_exception(err)
-                verdicts = _synthetic(spec, case, status, msg, err)
-            elif len(streak) >= OUTAGES_BEFORE_GIVING_UP:
-                last = streak[-1]
-                what = "timed out" if last.status == "timeout" else "crashed"
-                msg = (f"not run: {spec.cls} {what} in {len(streak)} cases in a row "
-                       f"({last.message})")
-                verdicts = _synthetic(spec, case, last.status, msg,
-                                      {**(last.error or {}), "message": msg})
+                verdicts = not_run(spec, case, status, msg, err)
             elif time.monotonic() > self.deadline:
                 msg = (f"not run: the submission's time budget "
                        f"({self.rubric.limits.submission_seconds:g} s) was used up")
-                verdicts = _synthetic(spec, case, "timeout", msg,
-                                      {"stage": "run", "type": "timeout", "message": msg,
-                                       "budget": True})
+                verdicts = not_run(spec, case, "timeout", msg,
+                                   {"stage": "run", "type": "timeout", "message": msg,
+                                    "budget": True})
             else:
-                verdicts = checker.check(spec, case)
+                verdicts = checker.check(spec, case)  # gives up after repeated outages itself
                 first = next(iter(verdicts.values()))
-                if _is_outage(first):
-                    streak.append(first)
+                if is_outage(first):
                     self.outages.append(first)
-                else:
-                    streak = []
             self.verdicts[(spec.name, case.id)] = verdicts
             self.g.on_case(case.id)
 
@@ -418,17 +406,6 @@ def _printed(text: str) -> str:
 def _numpy_version() -> str:
     import numpy
     return numpy.__version__
-
-
-def _is_outage(v: Verdict) -> bool:
-    return (v.error or {}).get("type") in ("timeout", "crashed") and v.error.get("stage") == "run"
-
-
-def _synthetic(spec: OpSpec, case: Case, status: str, message: str,
-               error: dict[str, Any]) -> dict[str, Verdict]:
-    """Verdicts for a case that was not run (its module is blocked, its op gave up, ...)."""
-    return {o: Verdict(spec.name, o, case, status, message, error=dict(error))
-            for o in spec.outputs}
 
 
 def _distinct(notes: list[str], keep: int = 3) -> list[str]:

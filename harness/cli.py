@@ -8,7 +8,8 @@ case, repro command) and writes report.json, report.md and report.html into --re
 `repro` prints the full finding of one case (the Markdown section of the report).
 
 Exit codes: 0 every compared output matches, 1 at least one mismatch or error in the
-implementation, 2 unusable input (no such path, no implementation there, unknown op or case).
+implementation, 2 unusable input (no such path, no implementation there, unknown op or case),
+130 interrupted (Ctrl-C; `check` still writes the report of the cases checked so far).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from harness.results import build_report, record
 from harness.sandbox import Limits
 from harness.session import DEFAULT_CASES
 
-EXIT_OK, EXIT_MISMATCH, EXIT_UNUSABLE = 0, 1, 2
+EXIT_OK, EXIT_MISMATCH, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class UsageError(Exception):
@@ -99,6 +100,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(paths["json"].read_text())
     print(f"\n{headline(report)}\nreport: {paths['md']}, {paths['html']}, {paths['json']}")
+    if report["summary"].get("interrupted"):
+        print(f"nnparity: interrupted; the report covers the {report['summary']['cases']} "
+              "cases checked so far", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return EXIT_OK if report["summary"]["verdict"] == "pass" else EXIT_MISMATCH
 
 
@@ -134,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnparity",
         description="Check a NumPy neural-network library op by op against PyTorch.",
-        epilog="Exit codes: 0 all pass, 1 mismatches, 2 unusable input.")
+        epilog="Exit codes: 0 all pass, 1 mismatches, 2 unusable input, 130 interrupted "
+               "(check writes the report of the cases done so far).")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -189,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_UNUSABLE
     except KeyboardInterrupt:
         print("\nnnparity: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

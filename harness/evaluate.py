@@ -66,6 +66,9 @@ def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.n
     if spec.kind == "layer":
         ctor = {**ctor, "conventions": conventions}
     run = run_op(spec.kind, cls, ctor, {k: v.copy() for k, v in inputs.items()}, spec.outputs)
+    for _, exc in run.errors.values():
+        if isinstance(exc, KeyboardInterrupt):  # the driver keeps what student code raises;
+            raise exc                            # here, in our own process, Ctrl-C must stop
     if run.errors and not partial:
         name, (stage, exc) = next(iter(run.errors.items()))
         raise RuntimeError(f"reference {spec.name} failed in {stage} for {name}") from exc

@@ -164,9 +164,22 @@ def investigate(report: dict[str, Any], checker: Checker, budget: int = 2000
 
 def check_and_investigate(checker: Checker, specs: list[OpSpec], cases: int, seed: int = 0,
                           on_case: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Check `cases` cases of each op, build the JSON report and investigate its failures."""
-    records = list(run_checks(checker, specs, cases, seed, on_case))
+    """Check `cases` cases of each op, build the JSON report and investigate its failures.
+
+    On Ctrl-C the report covers the cases checked so far, is not investigated, and says
+    ``summary.interrupted = true``: nothing already checked is lost.
+    """
+    records: list[dict[str, Any]] = []
+    try:
+        records.extend(run_checks(checker, specs, cases, seed, on_case))
+    except KeyboardInterrupt:
+        interrupted = True
+    else:
+        interrupted = False
     report = build_report(records, impl=str(checker.impl), seed=seed,
                           profile=checker.profile.describe(),
                           tolerance=checker.tolerance.describe(), cases_per_op=cases)
+    if interrupted:
+        report["summary"]["interrupted"] = True
+        return report
     return investigate(report, checker)

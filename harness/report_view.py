@@ -36,6 +36,9 @@ def headline(report: dict[str, Any]) -> str:
     """The report in one line (a correct implementation gets exactly this one line)."""
     s = report["summary"]
     cases = f"{s['cases']} case{'s' if s['cases'] != 1 else ''}"
+    if s.get("interrupted"):
+        return (f"Interrupted after {cases}: {s['failed']} of the {s['items']} op outputs "
+                "checked so far do not match PyTorch (failures not investigated).")
     if s["verdict"] == "pass":
         return f"All {s['items']} op outputs match PyTorch over {cases}: no bug found."
     return f"{s['failed']} of {s['items']} op outputs do not match PyTorch ({cases} checked)."

@@ -87,3 +87,20 @@ def test_an_op_that_hangs_is_given_up_after_two_time_limits(tmp_path, capsys):
         messages = [checker.check(spec, case)["forward"].message for case in spec.cases(3)]
     assert "no answer within 1 s" in messages[0] and "no answer within 1 s" in messages[1]
     assert messages[2].startswith("not run: TanH timed out in 2 cases in a row")
+
+
+def test_ctrl_c_writes_the_report_of_the_cases_checked_so_far(tmp_path, capsys, monkeypatch):
+    from harness.progress import Progress
+
+    def advance(self, n=1, note=""):
+        self.done += n
+        if self.done == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Progress, "advance", advance)
+    code = main(["check", "--ops", "relu", "--cases", "10", "--report", str(tmp_path)])
+    assert code == 130
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["summary"]["interrupted"] is True
+    assert report["summary"]["cases"] == 3
+    assert "Interrupted after 3 cases" in capsys.readouterr().out

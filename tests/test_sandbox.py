@@ -12,16 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness.confine import claim_uid, processes_of, release_uid
 from harness.sandbox import (
     PROJECT_ROOT,
     Limits,
     Outage,
     Policy,
     Sandbox,
-    claim_uid,
     preflight,
-    processes_of,
-    release_uid,
 )
 
 IS_ROOT = os.geteuid() == 0

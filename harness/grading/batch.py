@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.confine import SandboxError, claim_uid, release_uid
 from harness.grading.grader import SubmissionGrader, fail, new_result
 from harness.grading.outputs import read_result, write_gradebook, write_submission
 from harness.grading.rubric import Rubric
 from harness.grading.submission import Submission, discover
 from harness.progress import Progress
-from harness.sandbox import Policy, SandboxError, claim_uid, preflight, release_uid
+from harness.sandbox import Policy, preflight
 
 
 @dataclass

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from harness.confine import SandboxError
 from harness.grading.batch import grade_batch
 from harness.grading.rubric import DEFAULT_RUBRIC, RubricError, load_rubric
-from harness.sandbox import SandboxError
 
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 

@@ -1,0 +1,275 @@
+"""Confine a submission to a uid of its own, so that all it started and wrote can be removed.
+
+When nnparity runs as root, every grading worker claims a dedicated unprivileged uid
+(`claim_uid`): one that belongs to no account and to no other nnparity process. Every process
+and file of a submission then carries that uid, so whatever it started, however it forked or
+detached, can be found and killed (`kill_uid`), and whatever it left in /tmp and the like can
+be found and removed (`remove_files_of`), without touching anything else. Without root, the
+processes are found by a token in their environment instead (`_kill_marked`).
+
+Also here: how to start the child's Python so that such a uid can run it (`runtime_for`), and
+reaping the orphans this process adopts as a subreaper.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import shutil
+import signal
+import stat
+import sys
+import sysconfig
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TOKEN_VAR = "NNPARITY_SANDBOX"      # marks every process a sandbox started (see _kill_marked)
+SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+class SandboxError(RuntimeError):
+    """The sandbox cannot be set up on this machine; the message says how to fix it."""
+
+
+# ------------------------------------------------------------------ the child's interpreter
+@dataclass(frozen=True)
+class Runtime:
+    """How to start Python for the child: argv prefix, extra environment, fds to pass."""
+
+    argv: tuple[str, ...]
+    env: dict[str, str] = field(default_factory=dict)
+    fds: tuple[int, ...] = ()
+    pythonpath: tuple[str, ...] = ()    # besides the project (a virtual environment's site)
+
+
+def _can_use(path: str, uid: int, gid: int, final: int) -> bool:
+    """Whether uid/gid (no supplementary groups) can reach `path` and use it with `final` bits
+    (an octal "other" mask: 1 = x, 4 = r, 5 = r-x), judged from the mode bits alone."""
+    p = Path(path)
+    for i, part in enumerate([*reversed(p.parents), p]):
+        try:
+            st = os.stat(part)
+        except OSError:
+            return False
+        need = final if i == len(p.parents) else 1
+        shift = 6 if st.st_uid == uid else 3 if st.st_gid == gid else 0
+        if (st.st_mode >> shift) & need != need:
+            return False
+    return True
+
+
+@functools.cache
+def runtime_for(uid: int | None, gid: int | None) -> Runtime:
+    """How the child's Python is started for `uid` (None: as we are).
+
+    An interpreter installed under a private directory (pyenv in /root, say) cannot be reached
+    by an unprivileged uid. Then its prefix is opened here and passed to the child as an open
+    directory: the child runs ``/proc/self/fd/N/bin/python`` with PYTHONHOME there, which
+    reaches that directory's (world-readable) contents without searching the private parents.
+    """
+    if uid is None:
+        return Runtime((sys.executable,))
+    exe = os.path.realpath(sys.executable)
+    base = os.path.realpath(sys.base_prefix)
+    paths = sysconfig.get_paths()
+    site_dirs = sorted({paths["purelib"], paths["platlib"]})
+    if _can_use(exe, uid, gid, 5) and _can_use(paths["stdlib"], uid, gid, 5) \
+            and all(_can_use(d, uid, gid, 5) for d in site_dirs):
+        return Runtime((sys.executable,))
+    if not exe.startswith(base + os.sep):
+        raise SandboxError(f"the unprivileged child cannot run {sys.executable}, and it does not "
+                           f"live under sys.base_prefix ({base}); install Python where every "
+                           "user can read it")
+    fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
+    home = f"/proc/self/fd/{fd}"
+    env = {"PYTHONHOME": home, "LD_LIBRARY_PATH": f"{home}/lib"}
+    if os.path.realpath(sys.prefix) != base:  # a virtual environment: its site-packages too
+        extra = [d for d in site_dirs if not d.startswith(base + os.sep)]
+        if not all(_can_use(d, uid, gid, 5) for d in extra):
+            raise SandboxError(f"the unprivileged child cannot read {', '.join(extra)}; make "
+                               "the virtual environment readable by every user")
+        return Runtime((home + exe[len(base):],), env, (fd,), tuple(extra))
+    return Runtime((home + exe[len(base):],), env, (fd,))
+
+
+# ------------------------------------------------------------------ a uid of its own
+UID_FIRST = int(os.environ.get("NNPARITY_UID_BASE", "64000"))
+UID_COUNT = 1000
+_claimed: dict[int, int] = {}   # uid -> fd of its lock file, held while this process lives
+
+
+def claim_uid() -> int | None:
+    """A uid for this process's sandboxes, or None when we are not root.
+
+    The uid belongs to no account (no passwd entry) and to no other nnparity process (each
+    holds a lock file per uid), so sandboxes of concurrent graders cannot signal each other or
+    share a process limit, and killing "every process of the uid" touches nothing else.
+    Whatever a previous, interrupted grader left under the uid is cleaned up first.
+    """
+    if os.geteuid() != 0:
+        return None
+    import fcntl
+    import pwd
+
+    lockdir = Path("/run" if os.path.isdir("/run") else tempfile.gettempdir()) / "nnparity-uids"
+    lockdir.mkdir(mode=0o700, exist_ok=True)
+    for uid in range(UID_FIRST, UID_FIRST + UID_COUNT):
+        if uid in _claimed:
+            continue
+        try:
+            pwd.getpwuid(uid)
+            continue                      # a real account
+        except KeyError:
+            pass
+        fd = os.open(lockdir / f"{uid}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        _claimed[uid] = fd
+        kill_uid(uid)
+        remove_files_of(uid)
+        return uid
+    raise SandboxError(f"no free uid in {UID_FIRST}..{UID_FIRST + UID_COUNT - 1} "
+                       "(set NNPARITY_UID_BASE to another range)")
+
+
+def release_uid(uid: int | None) -> None:
+    fd = _claimed.pop(uid, None) if uid is not None else None
+    if fd is not None:
+        os.close(fd)
+
+
+# ------------------------------------------------------------------ cleaning up after a uid
+def _proc_stat(pid: str) -> tuple[str, int] | None:
+    """(state, uid) of a live process, or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rsplit(b")", 1)[1].split()[0].decode()
+        return state, os.stat(f"/proc/{pid}").st_uid
+    except (OSError, IndexError):
+        return None
+
+
+def processes_of(uid: int) -> list[int]:
+    """Live (not zombie) processes owned by `uid`."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        st = _proc_stat(pid)
+        if st is not None and st[1] == uid and st[0] not in ("Z", "X"):
+            found.append(int(pid))
+    return found
+
+
+def kill_uid(uid: int) -> None:
+    """Kill every process of `uid`, however it forked or detached (we must be root).
+
+    A helper process takes the uid and calls kill(-1, SIGKILL), which reaches every process
+    of that uid at once, so a fork storm cannot outrun it; repeated until none is left.
+    """
+    for _ in range(50):
+        if not processes_of(uid):
+            return
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the helper
+            try:
+                os.setgroups([])
+                os.setuid(uid)
+                os.kill(-1, signal.SIGKILL)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        time.sleep(0.02)
+
+
+def _marked(token: str) -> list[int]:
+    """Live processes whose environment carries `token`."""
+    needle = f"{TOKEN_VAR}={token}".encode()
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                marked = needle in f.read().split(b"\0")
+        except OSError:
+            continue
+        st = _proc_stat(pid)
+        if marked and st is not None and st[0] not in ("Z", "X"):
+            found.append(int(pid))
+    return found
+
+
+def _kill_marked(token: str) -> None:
+    """Without a dedicated uid: kill the processes whose environment carries our token
+    (descendants that left the process group with setsid still inherit it), until none is
+    left alive."""
+    for _ in range(50):
+        pids = _marked(token)
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.02)
+
+
+def remove_files_of(uid: int, dirs: tuple[str, ...] = SCRATCH_DIRS) -> list[str]:
+    """Remove what `uid` left at the top of world-writable directories; what was removed."""
+    removed = []
+    for d in dirs:
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    _rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+                removed.append(entry.path)
+            except OSError:
+                continue
+    return removed
+
+
+def _rmtree(path: str | Path) -> None:
+    """Remove a tree, also one the child made unreadable (chmod 000) for us as non-root."""
+    def retry(func, p, _exc):
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(p), stat.S_IRWXU)
+            if os.path.isdir(p) and not os.path.islink(p):
+                os.chmod(p, stat.S_IRWXU)
+            func(p)
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=retry)
+    else:
+        shutil.rmtree(path, onerror=retry)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def become_subreaper() -> None:
+    """Adopt orphaned descendants (Linux), so that killed grandchildren can be reaped here
+    instead of lingering as zombies that count against their uid's process limit."""
+    with contextlib.suppress(Exception):
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def reap_adopted() -> None:
+    """Reap this process's zombie children (orphans it adopted as a subreaper)."""
+    me = os.getpid()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] == b"Z" and int(fields[1]) == me:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(int(pid), os.WNOHANG)

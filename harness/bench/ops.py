@@ -107,6 +107,20 @@ def _out_size(size: int, k: int, s: int, pad: int) -> int:
     return (size + 2 * pad - k) // s + 1
 
 
+def _weighted_layer_side(layer: Any, X: np.ndarray, dY: np.ndarray
+                         ) -> tuple[Callable[[], Any], Callable[[], dict[str, np.ndarray]]]:
+    """student_nn's side for a layer with W and b: the timed step, and its four outputs."""
+    def ours():
+        Y = layer.forward(X)
+        return Y, layer.backward(dY)
+
+    def ours_outputs():
+        Y, dX = ours()
+        return {"forward": Y, "dX": dX, "dW": layer.gradients["W"], "db": layer.gradients["b"]}
+
+    return ours, ours_outputs
+
+
 def conv2d_pair(p: Params, rng: np.random.Generator) -> Pair:
     import torch
     import torch.nn.functional as F
@@ -127,17 +141,11 @@ def conv2d_pair(p: Params, rng: np.random.Generator) -> Pair:
     wt = _tensor(W.transpose(3, 2, 0, 1))
     bt = _tensor(b[0])
 
-    def ours():
-        Y = layer.forward(X)
-        return Y, layer.backward(dY)
+    ours, ours_outputs = _weighted_layer_side(layer, X, dY)
 
     def theirs():
         y = F.conv2d(x, wt, bt, stride=s, padding=pad)
         return y, torch.autograd.grad(y, (x, wt, bt), g)
-
-    def ours_outputs():
-        Y, dX = ours()
-        return {"forward": Y, "dX": dX, "dW": layer.gradients["W"], "db": layer.gradients["b"]}
 
     def theirs_outputs():
         y, (dx, dw, db) = theirs()
@@ -198,17 +206,11 @@ def fully_connected_pair(p: Params, rng: np.random.Generator) -> Pair:
     layer.parameters["W"], layer.parameters["b"] = W, b
     x, wt, bt, g = _tensor(X), _tensor(W), _tensor(b[0]), _tensor(dY, grad=False)
 
-    def ours():
-        Y = layer.forward(X)
-        return Y, layer.backward(dY)
+    ours, ours_outputs = _weighted_layer_side(layer, X, dY)
 
     def theirs():
         y = torch.addmm(bt, x, wt)
         return y, torch.autograd.grad(y, (x, wt, bt), g)
-
-    def ours_outputs():
-        Y, dX = ours()
-        return {"forward": Y, "dX": dX, "dW": layer.gradients["W"], "db": layer.gradients["b"]}
 
     def theirs_outputs():
         y, (dx, dw, db) = theirs()

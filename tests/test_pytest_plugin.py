@@ -1,6 +1,5 @@
 """The pytest plugin: one item per op × output × case, --impl, and xdist-safe reports."""
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -16,9 +15,9 @@ def _pytest(*args: str) -> subprocess.CompletedProcess:
         capture_output=True, text=True, cwd=ROOT, timeout=300)
 
 
-def test_items_are_op_output_case_and_a_bug_fails_only_its_items(tmp_path):
-    run = _pytest("-n", "2", "--impl", str(BUG), "--parity-ops", "conv2d,relu",
-                  "--parity-cases", "5", "--parity-report", str(tmp_path))
+def test_items_are_op_output_case_and_a_bug_fails_only_its_items():
+    # (Merging the report from xdist workers is tested in test_report.py.)
+    run = _pytest("--impl", str(BUG), "--parity-ops", "conv2d,relu", "--parity-cases", "5")
     assert run.returncode == 1, run.stdout[-2000:]
     # conv2d: 4 outputs x 5 cases, relu: 2 outputs x 5 cases. db fails where n > 1: the
     # first four (edge) cases have n=2, the fifth has n=1.
@@ -26,11 +25,7 @@ def test_items_are_op_output_case_and_a_bug_fails_only_its_items(tmp_path):
     failed = [line for line in run.stdout.splitlines() if line.startswith("FAILED")]
     assert len(failed) == 4 and all(":db" in line and "n=2" in line for line in failed)
     assert "repro: nnparity repro 'conv2d/" in run.stdout
-
-    report = json.loads((tmp_path / "report.json").read_text())
-    assert report["summary"]["cases"] == 10          # merged from both xdist workers
-    db = next(r for r in report["results"] if (r["op"], r["output"]) == ("conv2d", "db"))
-    assert (db["status"], db["cases"], db["failed"]) == ("fail", 5, 4)
+    assert f"--impl '{BUG / 'neural_networks'}'" in run.stdout  # the repro names the impl
 
 
 def test_unusable_impl_is_a_usage_error():

@@ -60,29 +60,19 @@ def instrumented() -> Iterator[Clock]:
     clock = Clock()
     run, start, reference = Sandbox.run, Sandbox._start, evaluate.reference_outputs
 
-    def timed_run(self, *args, **kwargs):
-        t = time.perf_counter()
-        try:
-            return run(self, *args, **kwargs)
-        finally:
-            clock.impl += time.perf_counter() - t
-            clock.calls["run"] += 1
+    def timed(fn, field: str, call: str):
+        """`fn`, adding its wall time to clock.<field> and counting calls as `call`."""
+        def wrapper(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                setattr(clock, field, getattr(clock, field) + time.perf_counter() - t)
+                clock.calls[call] += 1
+        return wrapper
 
-    def timed_start(self, *args, **kwargs):
-        t = time.perf_counter()
-        try:
-            return start(self, *args, **kwargs)
-        finally:
-            clock.startup += time.perf_counter() - t
-            clock.calls["start"] += 1
-
-    def timed_reference(*args, **kwargs):
-        t = time.perf_counter()
-        try:
-            return reference(*args, **kwargs)
-        finally:
-            clock.reference += time.perf_counter() - t
-            clock.calls["ref"] += 1
+    timed_run, timed_start = timed(run, "impl", "run"), timed(start, "startup", "start")
+    timed_reference = timed(reference, "reference", "ref")
 
     _clear_reference_cache()
     Sandbox.run, Sandbox._start = timed_run, timed_start

@@ -247,9 +247,11 @@ class Sandbox:
     """One implementation in one child process, restarted after a timeout or crash."""
 
     def __init__(self, impl: str | Path, graded: tuple[str, ...] | None = None,
-                 limits: Limits | None = None, policy: Policy | None = None) -> None:
+                 limits: Limits | None = None, policy: Policy | None = None,
+                 starter: str | Path | None = None) -> None:
         self.impl = str(impl)
         self.graded = graded
+        self.starter = str(starter) if starter else None   # the course's starter code
         self.limits = limits or Limits()
         self.policy = policy or Policy()
         self.proc: subprocess.Popen | None = None
@@ -266,6 +268,8 @@ class Sandbox:
         cmd = [*runtime.argv, "-m", "harness.child", self.impl]
         if self.graded:
             cmd += ["--graded", ",".join(self.graded)]
+        if self.starter:
+            cmd += ["--starter", self.starter]
         if self.limits.rlimits():
             cmd += ["--rlimits", self.limits.rlimits()]
         if self.policy.refuse_imports:

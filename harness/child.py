@@ -1,8 +1,9 @@
 """The sandboxed child: imports an implementation and runs ops on request.
 
 Started by `harness.sandbox.Sandbox` as
-``python -m harness.child IMPL [--graded m1,m2] [--rlimits as=N,...] [--refuse torch,...]
-[--numpy-compat]``. It speaks `harness.wire` messages on private copies of its stdin/stdout;
+``python -m harness.child IMPL [--graded m1,m2] [--starter DIR] [--missing-graded WHAT]
+[--rlimits as=N,...] [--refuse torch,...] [--numpy-compat]``.
+It speaks `harness.wire` messages on private copies of its stdin/stdout;
 whatever the implementation prints (Python or C level) goes to fd 2, a pipe the parent drains
 and truncates. It sends back only what the implementation returned, as plain arrays plus type
 descriptions, and copies of the inputs after each call: all judging happens in the parent.
@@ -284,6 +285,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m harness.child")
     parser.add_argument("impl")
     parser.add_argument("--graded", default="")
+    parser.add_argument("--starter", default="")
+    parser.add_argument("--missing-graded", default="student_nn")
     parser.add_argument("--rlimits", default="")
     parser.add_argument("--refuse", default="")
     parser.add_argument("--numpy-compat", action="store_true")
@@ -310,7 +313,8 @@ def main(argv: list[str] | None = None) -> None:
 
     impl: Implementation | BaseException
     try:
-        impl = Implementation.load(args.impl, graded)
+        impl = Implementation.load(args.impl, graded, args.starter or None,
+                                   args.missing_graded)
         impl_dir = refuser.impl_dir = impl.package_dir
     except BaseException as exc:  # noqa: BLE001
         impl = exc

@@ -1,7 +1,8 @@
 """The `nnparity` command line.
 
-    nnparity check [--impl PATH] [--ops a,b] [--cases N] [--seed S] [--report DIR] [--json FILE]
-    nnparity repro CASE_ID [--impl PATH]
+    nnparity check [--impl PATH] [--starter DIR] [--ops a,b] [--cases N] [--seed S]
+                   [--report DIR] [--json FILE]
+    nnparity repro CASE_ID [--impl PATH] [--starter DIR]
 
 `check` prints the summary and the gist of each failure (likely bug, where, smallest failing
 case, repro command) and writes report.json, report.md and report.html into --report DIR;
@@ -60,6 +61,26 @@ def _impl_arg(value: str | None) -> Path:
         raise UsageError(str(exc)) from None
 
 
+def _starter_arg(value: str | None) -> Path | None:
+    if value is None:
+        return None
+    p = Path(value).expanduser().resolve()
+    if not p.is_dir():
+        raise UsageError(f"--starter {value}: not a directory; give the directory of the "
+                         "course's starter code (holding neural_networks/ or its modules)")
+    return p
+
+
+def print_modules(plan: dict[str, dict[str, str]], out: TextIO | None = None) -> None:
+    """Which modules came from where, when any did not come from the implementation."""
+    borrowed = {m: s for m, s in plan.items() if s["origin"] != "submission"}
+    if not borrowed:
+        return
+    print("modules not from the implementation:", file=out or sys.stdout)
+    for m, s in borrowed.items():
+        print(f"  {m}: {s['origin']} ({s['reason']})", file=out or sys.stdout)
+
+
 def summary_table(report: dict[str, Any]) -> str:
     return tabulate(summary_rows(report, width=60), headers=SUMMARY_HEADERS)
 
@@ -88,12 +109,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.cases < 1:
         raise UsageError("--cases must be at least 1")
     profile = get_profile(args.profile)
+    starter = _starter_arg(args.starter)
     progress = Progress(len(specs) * args.cases, "checking")
-    with Checker(impl, profile, limits=Limits(case_seconds=args.timeout)) as checker:
+    with Checker(impl, profile, limits=Limits(case_seconds=args.timeout),
+                 starter=starter) as checker:
         report = check_and_investigate(checker, specs, args.cases, args.seed,
                                        on_case=lambda cid: progress.advance(note=cid))
+        report["modules"] = checker.plan().as_json()
     progress.close()
-    print(f"nnparity check: {impl}\n{conventions_line(report)}\n")
+    print(f"nnparity check: {impl}\n{conventions_line(report)}")
+    print_modules(report["modules"])
+    print()
     print(summary_table(report))
     print_findings(report)
     paths = write_reports(report, args.report)
@@ -115,7 +141,7 @@ def cmd_repro(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     profile = get_profile(args.profile)
-    with Checker(impl, profile) as checker:
+    with Checker(impl, profile, starter=_starter_arg(args.starter)) as checker:
         records = [record(v, 0) for v in checker.check(spec, case).values()]
         report = build_report(records, impl=str(impl), seed=0, profile=profile.describe(),
                               tolerance=DEFAULT_TOLERANCE.describe(), cases_per_op=1)
@@ -149,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "itself (default: the bundled student_nn)")
         p.add_argument("--profile", default="homework", choices=sorted(PROFILES),
                        help="conventions accepted (default: homework)")
+        p.add_argument("--starter", metavar="DIR",
+                       help="the course's starter code: modules that are not graded (weights, "
+                            "utils, ...) come from there (default: from the implementation, or "
+                            "from student_nn when it provides what the graded modules import)")
 
     check = sub.add_parser("check", help="check an implementation against PyTorch")
     common(check)

@@ -26,9 +26,10 @@ from harness.compare import (
 )
 from harness.conventions import DEFAULT_PROFILE, Conventions, Profile
 from harness.driver import run_op
-from harness.loader import BUNDLED_DIR
-from harness.registry import OpSpec, get_op
+from harness.loader import BUNDLED_DIR, locate
+from harness.registry import GRADED_MODULES, OpSpec, get_op
 from harness.sandbox import Limits, Outage, Sandbox
+from harness.sources import Plan, plan_sources
 
 # Conventions that change what the reference computes (grad_shape is judged in comparison).
 REFERENCE_CONVENTIONS = ("maxpool_pad", "same_pad")
@@ -98,15 +99,21 @@ class Checker:
 
     def __init__(self, impl: str | Path | None = None, profile: Profile = DEFAULT_PROFILE,
                  tolerance: Tolerance = DEFAULT_TOLERANCE, limits: Limits | None = None,
-                 graded: tuple[str, ...] | None = None) -> None:
+                 graded: tuple[str, ...] | None = GRADED_MODULES,
+                 starter: str | Path | None = None) -> None:
         self.impl = Path(impl) if impl else BUNDLED_DIR
         self.profile = profile
         self.tolerance = tolerance
-        self.sandbox = Sandbox(self.impl, graded, limits)
+        self.sandbox = Sandbox(self.impl, graded, limits, starter=starter)
+        self.graded, self.starter = graded, Path(starter) if starter else None
         self._outages: dict[str, list[Verdict]] = {}  # op -> its timeouts/crashes in a row
 
     def close(self) -> None:
         self.sandbox.close()
+
+    def plan(self) -> Plan:
+        """Where each of the implementation's modules comes from (see harness/sources.py)."""
+        return plan_sources(locate(self.impl), self.graded, self.starter)
 
     def __enter__(self) -> Checker:
         return self

@@ -77,6 +77,11 @@ OPS: dict[str, OpSpec] = {
 }
 
 
+# The modules that hold the registered ops: what `check` grades as the submission's own code
+# (every other module may come from the starter or student_nn, see harness/sources.py).
+GRADED_MODULES: tuple[str, ...] = tuple(dict.fromkeys(spec.module for spec in OPS.values()))
+
+
 @lru_cache(maxsize=8192)
 def _cached_inputs(op: str, case: Case) -> dict[str, np.ndarray]:
     inputs = c.build_inputs(OPS[op].family, case)

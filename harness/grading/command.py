@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -44,6 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="a submission directory or .zip file (shell globs welcome)")
     p.add_argument("--rubric", metavar="FILE", default=None,
                    help=f"rubric TOML (default: the HW6 rubric, {_rel(DEFAULT_RUBRIC)})")
+    p.add_argument("--starter", metavar="DIR", default=None,
+                   help="the course's starter code: modules the rubric does not grade come from "
+                        "there (overrides the rubric's starter key)")
     p.add_argument("--out", metavar="DIR", default="reports/grades",
                    help="output directory (default: reports/grades)")
     p.add_argument("--workers", metavar="N", type=int, default=os.cpu_count() or 1,
@@ -73,6 +77,12 @@ def run(args: argparse.Namespace) -> int:
         rubric = load_rubric(args.rubric)
     except RubricError as exc:
         return fail(str(exc))
+    if args.starter:
+        starter = Path(args.starter).expanduser().resolve()
+        if not starter.is_dir():
+            return fail(f"--starter {args.starter}: not a directory; give the directory of the "
+                        "course's starter code (holding neural_networks/ or its modules)")
+        rubric = dataclasses.replace(rubric, starter=str(starter))
     print(f"nnparity grade: {len(args.submissions)} submission(s), rubric {rubric.name} "
           f"({_rel(Path(rubric.path))}, {rubric.max_score:g} points, {len(rubric.tests)} tests, "
           f"{rubric.case_count} cases each), {args.workers} worker(s) -> {args.out}", flush=True)

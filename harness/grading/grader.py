@@ -38,10 +38,10 @@ from harness.grading.submission import (
     scan_imports,
     stage,
 )
-from harness.loader import CONTRACT_MODULES
 from harness.registry import OpSpec, get_op
 from harness.results import aggregate, record, repro_command
 from harness.sandbox import Outage, Policy, Sandbox
+from harness.sources import BUNDLED, MISSING, plan_sources
 
 STATUSES = ("graded", "refused_import", "import_error", "crashed", "timeout", "memory_limit",
             "invalid", "internal_error")
@@ -166,12 +166,13 @@ class _Run:
         stage(self.sub, self.staged, self.g.uid, self.g.gid)
         package = find_package(self.staged)
         self.result["package"] = str(package.relative_to(self.staged))
-        own = self._modules(package)
-        static = scan_imports(package, own + self._helpers(package), self.rubric.refuse_imports)
+        self._modules(package)
+        static = scan_imports(package, self.plan.running, self.rubric.refuse_imports)
+        starter = self.rubric.starter or None
         checker = Checker(package, self.rubric.profile, limits=self.g.limits,
-                          graded=self.rubric.graded_modules)
+                          graded=self.rubric.graded_modules, starter=starter)
         checker.sandbox = Sandbox(package, self.rubric.graded_modules, self.g.limits,
-                                  self.g.policy)
+                                  self.g.policy, starter=starter)
         try:
             self._load(checker.sandbox)
             for op, cases in self._cases().items():
@@ -187,28 +188,20 @@ class _Run:
         self._status()
 
     # -------------------------------------------------------------- modules
-    def _modules(self, package: Path) -> list[str]:
-        """Graded modules the submission has; the missing ones are blocked or borrowed."""
-        own = []
+    def _modules(self, package: Path) -> None:
+        """Record where every module comes from (harness/sources.py) in the result; block
+        the graded modules the submission lacks (unless the rubric borrows them)."""
+        missing = BUNDLED if self.rubric.missing_module == "bundled" else MISSING
+        plan = plan_sources(package, self.rubric.graded_modules,
+                            Path(self.rubric.starter) if self.rubric.starter else None, missing)
+        self.result["modules"] = plan.as_json()
+        self.plan = plan
         for module in self.rubric.graded_modules:
-            if (package / f"{module}.py").is_file():
-                own.append(module)
-                self.result["modules"][module] = "submission"
-            elif self.rubric.missing_module == "bundled":
-                self.result["modules"][module] = "bundled (missing from the submission)"
-            else:
-                self.result["modules"][module] = "missing"
+            if plan.origin(module) == MISSING:
                 self.blocked[module] = ("not_implemented", {
                     "stage": "import", "type": "missing", "not_implemented": True,
                     "message": f"not implemented: {module}.py is missing from the submission"})
-        for module in CONTRACT_MODULES:
-            if module not in self.rubric.graded_modules:
-                self.result["modules"].setdefault(module, "bundled (not graded)")
-        return own
 
-    @staticmethod
-    def _helpers(package: Path) -> list[str]:
-        return [p.stem for p in package.glob("*.py") if p.stem not in CONTRACT_MODULES]
 
     def _load(self, sandbox: Sandbox) -> None:
         """Import each graded module once: one that fails, hangs or crashes blocks its ops

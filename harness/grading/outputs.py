@@ -99,7 +99,7 @@ def summary_markdown(result: dict[str, Any]) -> str:
         lines += [f"- `{f['code']}`: {f['message']}" for f in result["findings"]]
     modules = result.get("modules") or {}
     if modules:
-        lines += ["", "Modules: " + ", ".join(f"`{m}` {src}" for m, src in modules.items())]
+        lines += ["", "Modules:"] + [f"- `{m}`: {_source(src)}" for m, src in modules.items()]
     return "\n".join(lines)
 
 
@@ -204,3 +204,10 @@ def write_gradebook(out: Path, results: list[dict[str, Any]], rubric: Rubric) ->
     path = out / GRADEBOOK_FILE
     write_atomic(path, gradebook_csv(results, rubric))
     return path
+
+
+def _source(src: dict[str, str] | str) -> str:
+    """Where a module came from, and why (result.json keeps {origin, reason})."""
+    if isinstance(src, str):
+        return src
+    return f"{src['origin']} ({src['reason']})"

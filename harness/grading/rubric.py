@@ -89,6 +89,7 @@ class Rubric:
     profile_name: str
     graded_modules: tuple[str, ...]
     missing_module: str
+    starter: str
     refuse_imports: tuple[str, ...]
     numpy_compat: bool
     stdout_visibility: str
@@ -129,7 +130,7 @@ class Rubric:
 # ------------------------------------------------------------------ parsing
 RUBRIC_KEYS = {"name", "seed", "cases", "profile", "partial_credit", "graded_modules",
                "missing_module", "refuse_imports", "numpy_compat", "visibility",
-               "stdout_visibility", "investigate"}
+               "stdout_visibility", "investigate", "starter"}
 ITEM_KEYS = {"name", "op", "points", "cases", "seed", "partial_credit", "visibility"}
 
 
@@ -186,6 +187,13 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
     for m in refuse:
         _check(m.isidentifier(), f"{where} refuse_imports",
                f"{m!r} is not a top-level module name")
+    starter = top.get("starter", "")
+    _check(isinstance(starter, str), f"{where} starter",
+           "expected the path of the course's starter code (relative to the rubric file)")
+    if starter:
+        starter_dir = (Path(path).parent / starter).resolve()
+        _check(starter_dir.is_dir(), f"{where} starter", f"{starter_dir} is not a directory")
+        starter = str(starter_dir)
     numpy_compat = top.get("numpy_compat", False)
     _check(isinstance(numpy_compat, bool), f"{where} numpy_compat", "expected true or false")
 
@@ -235,7 +243,7 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
     _check(not dupes, path, f"test names must be unique; repeated: {dupes} (give items a name)")
     return Rubric(
         name=str(top.get("name", Path(path).stem)), path=path, seed=seed, cases=cases,
-        profile_name=profile, graded_modules=graded,
+        profile_name=profile, graded_modules=graded, starter=starter,
         missing_module=_choice(top.get("missing_module", "zero"), MISSING_MODULE,
                                f"{where} missing_module"),
         refuse_imports=refuse, numpy_compat=numpy_compat,

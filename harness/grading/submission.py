@@ -16,10 +16,12 @@ import re
 import shutil
 import stat
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from harness.loader import CONTRACT_MODULES, PACKAGE_NAMES, LoadError, locate
+from harness.sources import module_files, top_level_modules
 
 MAX_FILES = 2000
 MAX_BYTES = 50 * 2**20
@@ -176,22 +178,24 @@ def find_package(root: Path) -> Path:
 
 
 # ------------------------------------------------------------------ refused imports, statically
-def scan_imports(package_dir: Path, modules: list[str], refused: tuple[str, ...]
+def scan_imports(package_dir: Path, modules: Iterable[str], refused: tuple[str, ...]
                  ) -> list[dict[str, object]]:
-    """Imports of refused modules in the given files of the package (file:line each).
+    """Imports of refused modules in the given modules of the package (file:line each); a
+    subpackage's every file counts.
 
     Catches what the child's import guard cannot see: imports in code that the grading never
     runs, or done in a way that bypasses the import system.
     """
     found: list[dict[str, object]] = []
     top = set(refused)
-    for module in modules:
-        path = package_dir / f"{module}.py"
+    own = top_level_modules(package_dir)
+    paths = [p for m in sorted(modules) if m in own for p in module_files(own[m])]
+    for path in paths:
         try:
             tree = ast.parse(path.read_bytes(), str(path))
         except (OSError, SyntaxError, ValueError):
             continue
-        rel = f"{package_dir.name}/{path.name}"
+        rel = f"{package_dir.name}/{path.relative_to(package_dir).as_posix()}"
         for node in ast.walk(tree):
             names: list[str] = []
             if isinstance(node, ast.Import):

@@ -36,6 +36,7 @@ import numpy as np
 from harness import wire
 from harness.driver import run_op
 from harness.loader import BUNDLED_ALIAS, Implementation
+from harness.sources import PACKAGE_NAMES
 
 # Aliases removed in NumPy 1.24 and 2.0 -> what they meant; installed by --numpy-compat.
 NUMPY_ALIASES: dict[str, Any] = {
@@ -88,7 +89,7 @@ def describe_error(stage: str, exc: BaseException, impl_dir: Path) -> dict[str, 
     info: dict[str, Any] = {
         "stage": stage,
         "type": type(exc).__name__,
-        "message": str(exc)[:1000],
+        "message": (str(exc) + _missing_package_hint(exc))[:1000],
         "not_implemented": isinstance(exc, NotImplementedError),
         "traceback": "".join(traceback.format_exception(exc))[-4000:],
     }
@@ -102,6 +103,17 @@ def describe_error(stage: str, exc: BaseException, impl_dir: Path) -> dict[str, 
     if "file" in info:
         info["file"] = _relative(info["file"], impl_dir)
     return info
+
+
+def _missing_package_hint(exc: BaseException) -> str:
+    """For an import of a package that is not installed here: say so, and what is."""
+    name = getattr(exc, "name", None) or ""
+    top = name.partition(".")[0]
+    if not isinstance(exc, ModuleNotFoundError) or not top or top in PACKAGE_NAMES \
+            or top == BUNDLED_ALIAS:
+        return ""
+    return (f" (the package '{top}' is not installed where nnparity runs the code: the graded "
+            "modules may use NumPy and the standard library only)")
 
 
 def _relative(filename: str, impl_dir: Path) -> str:

@@ -75,3 +75,100 @@ def test_a_broken_package_init_does_not_hide_its_modules(tmp_path):
     _write(tmp_path / "neural_networks" / "activations.py",
            "from student_nn.activations import *  # noqa: F403\n")
     assert _first_verdicts(tmp_path, "relu")["forward"].status == "pass"
+
+
+# ------------------------------------------------------------------ the submission's own layout
+FLATTEN_ON_OWN_HELPER = (
+    "from neural_networks.utils.convolution import flat, unflat\n"
+    "from student_nn.layers import Flatten as _Flatten\n"
+    "class Flatten(_Flatten):\n"
+    "    def forward(self, X):\n"
+    "        self.in_shape = X.shape\n"
+    "        return flat(X)\n"
+    "    def backward(self, dY):\n"
+    "        return unflat(dY, self.in_shape)\n")
+
+
+def _starter_2021_layout(root: Path, flat_bug: str = "") -> Path:
+    """A starter-code layout: utils/ without __init__.py holding convolution.py, no top-level
+    __init__.py, a datasets.py that needs pandas, a weights.py that handles 2-D shapes only."""
+    pkg = root / "neural_networks"
+    _write(pkg / "utils" / "convolution.py",
+           "import numpy as np\n"
+           f"def flat(X):\n    return X.reshape(X.shape[0], -1){flat_bug}\n"
+           "def unflat(dY, shape):\n    return dY.reshape(shape)\n")
+    _write(pkg / "utils" / "data_structures.py", "class AttrDict(dict):\n    pass\n")
+    _write(pkg / "datasets.py", "import pandas as pd\nimport not_installed_plotting_lib\n")
+    _write(pkg / "weights.py",
+           "import numpy as np\n"
+           "def initialize_weights(name, activation=None):\n"
+           "    def init(shape):\n"
+           "        n_in, n_out = shape  # 2-D only: a kernel (kh, kw, cin, cout) breaks this\n"
+           "        return np.random.uniform(-1, 1, size=shape) * np.sqrt(6 / (n_in + n_out))\n"
+           "    return init\n")
+    _write(pkg / "layers.py", "from neural_networks.weights import initialize_weights\n"
+           + FLATTEN_ON_OWN_HELPER
+           + "from student_nn.layers import Conv2D  # noqa: F401\n")
+    return root
+
+
+def test_a_utils_package_without_init_is_the_submissions_own(tmp_path):
+    impl = _starter_2021_layout(tmp_path)
+    v = _first_verdicts(impl, "flatten")
+    assert v["forward"].status == "pass", v["forward"].message
+    assert v["dX"].status == "pass"
+    with Checker(impl) as checker:
+        plan = checker.plan()
+    assert plan.origin("utils") == "submission"
+    assert "utils.convolution" in plan.sources["utils"].reason
+    assert plan.origin("datasets") == "submission" and "datasets" not in plan.running
+    # weights.py is not graded and student_nn provides what layers.py imports from it
+    assert plan.origin("weights") == "student_nn"
+    assert "initialize_weights" in plan.sources["weights"].reason
+
+
+def test_the_submissions_own_helper_really_runs(tmp_path):
+    impl = _starter_2021_layout(tmp_path, flat_bug=" * 2")  # the bug lives in utils/
+    v = _first_verdicts(impl, "flatten")
+    assert v["forward"].status == "fail"
+    assert v["dX"].status == "pass"
+
+
+def test_a_broken_starter_weights_file_cannot_sink_conv2d(tmp_path):
+    impl = _starter_2021_layout(tmp_path)
+    v = _first_verdicts(impl, "conv2d")
+    assert {o: x.status for o, x in v.items()} == dict.fromkeys(v, "pass")
+
+
+def test_modules_come_from_the_starter_when_one_is_given(tmp_path):
+    impl = _starter_2021_layout(tmp_path / "sub")
+    starter = tmp_path / "starter" / "neural_networks"
+    _write(starter / "weights.py", "from student_nn.weights import initialize_weights  # noqa\n")
+    with Checker(impl, starter=tmp_path / "starter") as checker:
+        assert checker.plan().origin("weights") == "starter"
+        spec = get_op("conv2d")
+        v = checker.check(spec, next(iter(spec.cases(1))))
+    assert v["dW"].status == "pass"
+
+
+def test_a_name_nothing_provides_names_the_module_and_the_name(tmp_path):
+    pkg = tmp_path / "neural_networks"
+    _write(pkg / "utils.py", "def pad2d(X, p):\n    return X\n")
+    _write(pkg / "layers.py", "from .utils import im2col_fast\nfrom student_nn.layers import *\n")
+    v = _first_verdicts(tmp_path, "flatten")["forward"]
+    assert v.status == "error"
+    assert "im2col_fast" in v.message and "neural_networks.utils" in v.message
+    assert "layers.py:1" in v.message
+    with Checker(tmp_path) as checker:
+        src = checker.plan().sources["utils"]
+    assert src.origin == "submission" and "im2col_fast" in src.reason
+
+
+def test_a_graded_module_importing_an_absent_package_names_it_and_the_line(tmp_path):
+    _write(tmp_path / "neural_networks" / "losses.py",
+           "import numpy as np\nimport tqdm_not_installed_here\nfrom student_nn.losses import *\n")
+    v = _first_verdicts(tmp_path, "l2")["forward"]
+    assert v.status == "error"
+    assert "tqdm_not_installed_here" in v.message and "is not installed" in v.message
+    assert "losses.py:2" in v.message
+    assert _first_verdicts(tmp_path, "relu")["forward"].status == "pass"  # other modules run

@@ -89,10 +89,13 @@ def describe_error(stage: str, exc: BaseException, impl_dir: Path) -> dict[str, 
     info: dict[str, Any] = {
         "stage": stage,
         "type": type(exc).__name__,
-        "message": (str(exc) + _missing_package_hint(exc))[:1000],
+        "message": str(exc)[:1000],
         "not_implemented": isinstance(exc, NotImplementedError),
         "traceback": "".join(traceback.format_exception(exc))[-4000:],
     }
+    hint = _missing_package_hint(exc)
+    if hint:
+        info["hint"] = hint
     frame = _student_frame(tb, impl_dir)
     if isinstance(exc, SyntaxError) and exc.filename:
         info.update(file=exc.filename, line=exc.lineno, function="<module>",
@@ -112,8 +115,8 @@ def _missing_package_hint(exc: BaseException) -> str:
     if not isinstance(exc, ModuleNotFoundError) or not top or top in PACKAGE_NAMES \
             or top == BUNDLED_ALIAS:
         return ""
-    return (f" (the package '{top}' is not installed where nnparity runs the code: the graded "
-            "modules may use NumPy and the standard library only)")
+    return (f"the package '{top}' is not installed where nnparity runs the code: the graded "
+            "modules may use NumPy and the standard library only")
 
 
 def _relative(filename: str, impl_dir: Path) -> str:

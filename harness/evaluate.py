@@ -276,4 +276,6 @@ def describe_exception(err: dict[str, Any]) -> str:
     text = f"{head}: {err['type']}: {err['message']}"
     if "file" in err:
         text += f" (at {err['file']}:{err['line']} in {err['function']}: {err['code']})"
+    if err.get("hint"):
+        text += f"; {err['hint']}"
     return text

@@ -39,7 +39,7 @@ def test_a_student_nn_shaped_copy_is_not_confused_with_the_bundled_one(tmp_path)
            "from student_nn.weights import initialize_weights  # starter-code import\n"
            "class L2:\n"
            "    def __init__(self, name=None): pass\n"
-           "    def forward(self, Y, Y_hat): return ((Y - Y_hat) ** 2).sum()\n"
+           "    def forward(self, Y, Y_hat): return 2 * ((Y - Y_hat) ** 2).mean()\n"
            "    def backward(self, Y, Y_hat): return 2 * (Y_hat - Y) / Y.size\n")
     verdicts = _first_verdicts(tmp_path, "l2")
     assert verdicts["forward"].status == "fail"     # the copy's bug, not the bundled L2

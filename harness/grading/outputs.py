@@ -97,9 +97,11 @@ def summary_markdown(result: dict[str, Any]) -> str:
     if result.get("findings"):
         lines += ["", "Findings:"]
         lines += [f"- `{f['code']}`: {f['message']}" for f in result["findings"]]
-    modules = result.get("modules") or {}
+    modules = {m: src for m, src in (result.get("modules") or {}).items()
+               if _origin(src) != "submission"}
     if modules:
-        lines += ["", "Modules:"] + [f"- `{m}`: {_source(src)}" for m, src in modules.items()]
+        lines += ["", "Modules not taken from the submission:"]
+        lines += [f"- `{m}`: {_source(src)}" for m, src in modules.items()]
     return "\n".join(lines)
 
 
@@ -204,6 +206,10 @@ def write_gradebook(out: Path, results: list[dict[str, Any]], rubric: Rubric) ->
     path = out / GRADEBOOK_FILE
     write_atomic(path, gradebook_csv(results, rubric))
     return path
+
+
+def _origin(src: dict[str, str] | str) -> str:
+    return src if isinstance(src, str) else src["origin"]
 
 
 def _source(src: dict[str, str] | str) -> str:

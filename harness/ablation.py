@@ -10,6 +10,7 @@ fails the same way, or fails differently; `interpret` turns the passing ones int
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -36,6 +37,25 @@ class Trial:
         return asdict(self)
 
 
+CHANNEL_KEYS = ("cin", "cout", "c", "n_in", "n_out")
+
+
+def _simplest_valid(spec: OpSpec, p: dict[str, object], changes: dict[str, int]
+                    ) -> dict[str, int]:
+    """`changes` (integers below the case's own) with each value raised just enough for the
+    family to build the variant (a softmax layer keeps two units); keys that cannot be
+    lowered at all are dropped."""
+    out = dict(changes)
+    for key, low in changes.items():
+        for value in range(low, int(p[key])):  # type: ignore[call-overload]
+            out[key] = value
+            if spec.family.valid({**p, **out}):
+                break
+        else:
+            del out[key]
+    return out if out and spec.family.valid({**p, **out}) else {}
+
+
 def _param_variants(spec: OpSpec, case: Case) -> list[tuple[str, dict[str, object]]]:
     """(factor, changes) pairs that apply to this case."""
     p = case.p
@@ -51,7 +71,7 @@ def _param_variants(spec: OpSpec, case: Case) -> list[tuple[str, dict[str, objec
         out.append(("n", {"n": 1}))
     if "shape" in p and p["shape"][0] > 1:
         out.append(("n", {"shape": (1, *p["shape"][1:])}))
-    many = {k: 1 for k in ("cin", "cout", "c", "n_in", "n_out") if p.get(k, 1) > 1}
+    many = _simplest_valid(spec, p, {k: 1 for k in CHANNEL_KEYS if p.get(k, 1) > 1})
     if many:
         out.append(("channels", many))
     if "k" in p and p["k"][0] != p["k"][1]:
@@ -69,21 +89,29 @@ def _convention_flips(spec: OpSpec, case: Case, output: str,
                       profile: Profile) -> list[tuple[str, Conventions]]:
     """(name, conventions) for each convention flip that could matter and is not accepted."""
     p = case.p
-    relevant = {
-        "maxpool_pad": spec.fixed.get("mode") == "max" and "k" in p
-        and any(pad_amount(p["pad"], k) for k in p["k"]),
-        "same_pad": p.get("pad") == "same",
-        "grad_shape": output in ("dW", "db"),
-    }
-    flips = [(name, flipped(profile.preferred, name)) for name in CHOICES if relevant[name]]
+    flips = [(name, flipped(profile.preferred, name)) for name in CHOICES
+             if CONVENTION_RELEVANT[name](spec, p, output)]
     return [(name, conv) for name, conv in flips if not profile.accepts(conv)]
+
+
+# Whether flipping a convention can change this case's output at all.
+CONVENTION_RELEVANT: dict[str, Callable[[OpSpec, dict[str, object], str], bool]] = {
+    "maxpool_pad": lambda spec, p, output: spec.fixed.get("mode") == "max" and "k" in p
+    and any(pad_amount(p["pad"], k) for k in p["k"]),  # type: ignore[union-attr]
+    "same_pad": lambda spec, p, output: p.get("pad") == "same",
+    "grad_shape": lambda spec, p, output: output in ("dW", "db"),
+    "l2_reduction": lambda spec, p, output: spec.cls == "L2"
+    and int(p.get("classes", 1)) > 1,  # type: ignore[call-overload]
+}
 
 
 def _convention_trial(spec: OpSpec, case: Case, output: str, got: np.ndarray, name: str,
                       conv: Conventions, tol: Tolerance) -> Trial:
     change = f"{name}={getattr(conv, name)}"
-    want = reference_outputs(spec, spec.ctor(case), spec.inputs(case), conv,
-                             partial=True).get(output)
+    ctor = spec.ctor(case)
+    if spec.kind == "loss":  # reference_outputs hands the conventions to layer twins only
+        ctor = {**ctor, "conventions": conv}
+    want = reference_outputs(spec, ctor, spec.inputs(case), conv, partial=True).get(output)
     if want is None:  # e.g. dY does not fit the output under this convention
         return Trial("convention", change, case.id, "same")
     ok = compare_output(got, want, spec.axes(output, want.ndim), tol,
@@ -145,6 +173,11 @@ CONVENTION_HINTS = {
     ("grad_shape", "broadcast"): "the gradient has a broadcast-equal shape (e.g. (n,) for "
                                  "(1, n)); the contract wants exactly the parameter's shape",
     ("grad_shape", "exact"): "the gradient has exactly the parameter's shape",
+    ("l2_reduction", "batch"): "your L2 divides the sum of squares by the batch size only; "
+                               "the contract (and PyTorch's mse_loss) takes the mean over all "
+                               "elements, which is the same only for targets of shape "
+                               "(batch_size, 1), the starter code's",
+    ("l2_reduction", "elements"): "your L2 is the mean over all elements (PyTorch's mse_loss)",
 }
 
 
@@ -170,7 +203,7 @@ def _message(factor: str, change: str, base: str, p: dict[str, object], output: 
                 "are mixed up (a sum or mean over the batch axis that should not be there, "
                 "or only sample 0 used)")
     if factor == "channels":
-        return (f"{base} only with several channels/units and passes with one ({change}): "
+        return (f"{base} only with several channels/units and passes with fewer ({change}): "
                 "the channel axes are mixed up (in/out swapped, W used transposed, or "
                 "channels confused with columns in a reshape)")
     if factor == "kernel":

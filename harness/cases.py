@@ -9,15 +9,25 @@ conv, pool, ...); the registry says which family each op belongs to.
 
 Inputs are informative: continuous random values (so ReLU never sits exactly at 0 and max-pool
 windows never tie), biases that are not zero, and upstream gradients that reach every element.
+
+Cases follow the assignment's contract (the HW6 starter code's docstrings), not a wider one:
+L2's targets are (batch_size, 1), SoftMax is over the last axis of (batch, classes) with at
+least two classes, padding is "same" | "valid" | an int. Cases beyond the contract are drawn
+only when a profile asks for them (`harness.conventions.EXTENSIONS`, applied by
+`for_profile`). A family's `valid` says which parameter sets it can build: shrinking and
+ablation propose nothing else, and `build_inputs` raises `UnbuildableCase` for the rest.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import numpy as np
+
+from harness.conventions import Profile
 
 Params = dict[str, object]
 
@@ -109,8 +119,10 @@ class Family:
     ctor(params, fixed) -> kwargs         constructor arguments of the contract class
     inputs(params, rng) -> {name: array}  the input arrays
     axes: output name -> axis names       for locating elements ("n=1 row=3 col=0 ch=2")
-    valid(params) -> bool                 whether a parameter set is a case (used when
-                                          shrinking and varying cases for diagnosis)
+    valid(params) -> bool                 whether a parameter set is a case this family can
+                                          build with informative inputs; shrinking and
+                                          ablation propose only these (every sampled and
+                                          edge case is valid: tests/test_cases.py)
     informative(params, inputs) -> bool   False: draw the inputs again (ReLU all dead, ...)
     """
 
@@ -208,14 +220,24 @@ def _dense_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
+# A softmax over one unit is the constant 1 and its Jacobian is 0: nothing about SoftMax (or
+# the layer's use of it) can be learnt there, and no draw is informative. Not a case.
+MIN_UNITS = {"softmax": 2}
+
+
 def _dense_sample(rng: np.random.Generator, fixed: Params) -> Params:
     act = str(rng.choice(ACTIVATIONS + ("softmax",)))
     return {
         "n": int(rng.integers(1, 7)),
         "n_in": int(rng.integers(1, 9)),
-        "n_out": int(rng.integers(2 if act == "softmax" else 1, 9)),  # softmax of 1 class is 1
+        "n_out": int(rng.integers(MIN_UNITS.get(act, 1), 9)),
         "act": act,
     }
+
+
+def _dense_valid(p: Params) -> bool:
+    return (min(p["n"], p["n_in"], p["n_out"]) >= 1
+            and p["n_out"] >= MIN_UNITS.get(str(p["act"]), 1))
 
 
 DENSE = Family(
@@ -235,6 +257,7 @@ DENSE = Family(
         "dW": ("in", "out"),
         "db": ("_", "out"),
     },
+    valid=_dense_valid,
 )
 
 
@@ -378,7 +401,36 @@ FLATTEN = Family(
 )
 
 
-# Losses: Y one-hot targets, Y_hat softmax probabilities (cross-entropy) or any reals (L2).
+# Losses: Y one-hot targets and Y_hat softmax probabilities of shape (batch, classes) for
+# cross-entropy; real Y and Y_hat for L2, of shape (batch_size, 1) under the starter's contract.
+# (Over several columns, the mean over all elements and the mean over the batch differ: the
+# convention l2_reduction, whose cases only a profile with the extension l2_columns asks for,
+# through the option max_classes.) The parameter is called "classes" for both, so that case
+# IDs stay the same as before.
+def _loss_classes(fixed: Params) -> tuple[int, int]:
+    """The (lowest, highest) number of columns of the targets."""
+    if fixed["target"] == "onehot":
+        return 2, 7  # one class: Y = Y_hat = 1, the loss and its gradient say nothing
+    return 1, int(fixed.get("max_classes", 1))  # type: ignore[call-overload]
+
+
+def _loss_sample(rng: np.random.Generator, fixed: Params) -> Params:
+    low, high = _loss_classes(fixed)
+    return {"n": int(rng.integers(1, 9)), "classes": int(rng.integers(low, high + 1)),
+            "target": fixed["target"]}
+
+
+def _loss_edge(fixed: Params) -> list[Params]:
+    low, high = _loss_classes(fixed)
+    return [{"n": 1, "classes": low, "target": fixed["target"]},
+            {"n": 7, "classes": min(3, high), "target": fixed["target"]}]
+
+
+def _loss_valid(p: Params) -> bool:
+    low = 2 if p["target"] == "onehot" else 1
+    return p["n"] >= 1 and p["classes"] >= low
+
+
 def _loss_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
     n, k = p["n"], p["classes"]
     if p["target"] == "onehot":
@@ -392,15 +444,26 @@ def _loss_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 
 LOSS = Family(
-    sample=lambda rng, fixed: {"n": int(rng.integers(1, 9)), "classes": int(rng.integers(2, 8)),
-                               "target": fixed["target"]},
-    edge_cases=lambda fixed: [{"n": 1, "classes": 2, "target": fixed["target"]},
-                              {"n": 7, "classes": 3, "target": fixed["target"]}],
+    sample=_loss_sample,
+    edge_cases=_loss_edge,
     ctor=lambda p, fixed: {"name": fixed["name"]},
     inputs=_loss_inputs,
     axes={"forward": (), "dX": ("n", "class")},
-    valid=lambda p: p["classes"] >= 2,
+    valid=_loss_valid,
 )
+
+
+# ---------------------------------------------------------------- profiles
+S = TypeVar("S")
+
+
+def for_profile(spec: S, profile: Profile) -> S:
+    """An op spec (a dataclass with `name` and `fixed`) whose cases include those `profile`
+    asks for beyond the contract; `spec` itself when it asks for none for this op."""
+    options = profile.case_options(spec.name)  # type: ignore[attr-defined]
+    if not options:
+        return spec
+    return replace(spec, fixed={**spec.fixed, **options})  # type: ignore[attr-defined,type-var]
 
 
 # ---------------------------------------------------------------- generation
@@ -427,6 +490,11 @@ SCALED_INPUTS = ("Z", "X")
 MAX_DRAWS = 100
 
 
+class UnbuildableCase(ValueError):
+    """A parameter set its family cannot build: not `valid`, or (a bug in the family) no
+    informative inputs in MAX_DRAWS draws."""
+
+
 def _draw_informative(family: Family, params: Params, seed: int) -> dict[str, np.ndarray]:
     """Draw from the case's seeded stream until the family finds the inputs informative."""
     rng = np.random.default_rng(seed)
@@ -434,12 +502,17 @@ def _draw_informative(family: Family, params: Params, seed: int) -> dict[str, np
         inputs = family.inputs(params, rng)
         if family.informative(params, inputs):
             return inputs
-    raise ValueError(f"no informative inputs for {params} in {MAX_DRAWS} draws")
+    raise UnbuildableCase(f"no informative inputs for {params} in {MAX_DRAWS} draws")
 
 
 def build_inputs(family: Family, case: Case) -> dict[str, np.ndarray]:
-    """The case's input arrays; the same on every call and every machine."""
+    """The case's input arrays; the same on every call and every machine.
+
+    Raises UnbuildableCase for a parameter set the family does not accept as a case.
+    """
     params = case.p
+    if not family.valid(params):
+        raise UnbuildableCase(f"{case.id} is not a case of its family (see its valid())")
     inputs = _draw_informative(family, params, case.seed)
     if "mag" in params:
         scale = MAGNITUDES[str(params["mag"])]

@@ -2,17 +2,24 @@
 
 Y (targets) and Y_hat (predictions) are float64 ndarrays of shape (batch, classes); L is a 0-d
 float64 ndarray and dY_hat = ∂L/∂Y_hat by autograd, shaped like Y_hat.
+
+L2's targets are (batch_size, 1) under the contract; over several columns its reduction is the
+convention l2_reduction (`harness.conventions`), passed as ``conventions=`` like the layers':
+"elements" (the default, PyTorch's mse_loss mean) or "batch" (sum over columns, mean over
+the batch). CrossEntropy has no convention and ignores it.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from harness.conventions import Conventions
 from reference._autograd import leaf, to_numpy, vjp
 
 
@@ -21,8 +28,9 @@ class Loss(ABC):
 
     default_name = "loss"
 
-    def __init__(self, name: str | None = None) -> None:
+    def __init__(self, name: str | None = None, conventions: Conventions | None = None) -> None:
         self.name = name or self.default_name
+        self.conventions = conventions or Conventions()
 
     @abstractmethod
     def apply(self, y: Tensor, y_hat: Tensor) -> Tensor:
@@ -50,13 +58,26 @@ class CrossEntropy(Loss):
         return -(y * torch.log(y_hat)).sum() / y.shape[0]
 
 
+# l2_reduction -> the loss of (y, y_hat); the two agree on targets of one column.
+L2_REDUCTIONS: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
+    "elements": lambda y, y_hat: F.mse_loss(y_hat, y, reduction="mean"),
+    "batch": lambda y, y_hat: F.mse_loss(y_hat, y, reduction="sum") / y.shape[0],
+}
+
+
 class L2(Loss):
-    """Mean over all elements of (Y − Y_hat)², i.e. `mse_loss(reduction="mean")`."""
+    """Mean over all elements of (Y − Y_hat)², i.e. `mse_loss(reduction="mean")`, under
+    l2_reduction="elements"; Σ(Y − Y_hat)² / batch under "batch"."""
 
     default_name = "l2"
 
     def apply(self, y: Tensor, y_hat: Tensor) -> Tensor:
-        return F.mse_loss(y_hat, y, reduction="mean")
+        try:
+            reduce = L2_REDUCTIONS[self.conventions.l2_reduction]
+        except KeyError:
+            raise ValueError(f"unknown l2_reduction convention "
+                             f"{self.conventions.l2_reduction!r}") from None
+        return reduce(y, y_hat)
 
 
 LOSSES: dict[str, type[Loss]] = {"cross_entropy": CrossEntropy, "l2": L2}

@@ -130,6 +130,17 @@ def test_losses_match_formulas():
     close(l2.backward(A, B), 2 * (B - A) / A.size)
 
 
+def test_l2_reductions_differ_only_beyond_the_contract():
+    batch = losses.L2("l2", conventions=Conventions(l2_reduction="batch"))
+    elements = losses.L2("l2")
+    A, B = randn(3, 4), randn(3, 4)
+    close(batch.forward(A, B), ((A - B) ** 2).sum() / 3)
+    close(batch.backward(A, B), 2 * (B - A) / 3)
+    A1, B1 = randn(5, 1), randn(5, 1)  # the contract's (batch_size, 1): the same loss
+    close(batch.forward(A1, B1), elements.forward(A1, B1))
+    close(batch.backward(A1, B1), elements.backward(A1, B1))
+
+
 # ---------------------------------------------------------------- layers
 def test_fully_connected_matches_formulas():
     X, W, b, dY = randn(4, 3), randn(3, 2), randn(1, 2), randn(4, 2)

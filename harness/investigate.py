@@ -7,23 +7,38 @@ that fails only with an activation that itself fails, a ``caused_by`` pointer to
 activation. Items that timed out, crashed, failed to import or are stubs are left as they
 are: rerunning them teaches nothing. The JSON keys it adds are documented in
 `harness.results`.
+
+Investigation never costs the report: each step of each item (rerunning its case, shrinking,
+ablation, diagnosis, blame) runs guarded. An exception skips that step only, with a
+``stopped`` record and a note on the item ("investigation stopped (shrinking): ValueError:
+... at harness/cases.py:437"); when shrinking stops, ablation starts from the original case.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
 
 import numpy as np
 
 from harness.ablation import ablate, interpret
-from harness.cases import ACTIVATIONS, Case
+from harness.cases import ACTIVATIONS, Case, for_profile
 from harness.causes import Cause, rank
 from harness.diagnosis import diagnose
 from harness.evaluate import Checker, Verdict
 from harness.probe import Probe, signature
 from harness.registry import OPS, OpSpec, get_op
-from harness.results import build_report, finding, jsonable, repro_command
+from harness.results import (
+    add_note,
+    add_stopped,
+    build_report,
+    finding,
+    jsonable,
+    repro_command,
+    stopped,
+)
 from harness.session import run_checks
 from harness.shrink import shrink
 
@@ -48,6 +63,8 @@ def smallest_json(small: Case, v: Verdict, original: Case, impl: str) -> dict[st
     f = finding(v)
     keep = ("case_id", "params", "status", "kind", "message", "localization", "error", "maps")
     out = {k: f[k] for k in keep}
+    if f.get("stopped"):
+        out["stopped"] = f["stopped"]
     before = original.p
     out["changed"] = {k: [jsonable(before.get(k)), jsonable(x)]
                       for k, x in small.p.items() if before.get(k) != x}
@@ -57,25 +74,61 @@ def smallest_json(small: Case, v: Verdict, original: Case, impl: str) -> dict[st
     return out
 
 
+T = TypeVar("T")
+
+
+@dataclass
+class _Steps:
+    """Runs the steps of one item's investigation; a step that raises is skipped, recorded
+    on the item (a ``stopped`` record and a note) and replaced by its fallback."""
+
+    item: dict[str, Any]
+
+    def run(self, stage: str, fn: Callable[[], T], fallback: T) -> T:
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001 - nnparity's bug must not cost the report
+            add_stopped(self.item, stopped("investigation", stage, exc))
+            return fallback
+
+
 def _investigate_item(probe: Probe, item: dict[str, Any], impl: str) -> None:
     f = item["finding"]
     spec, output = get_op(item["op"]), item["output"]
+    steps = _Steps(item)
     case = Case.from_id(f["case_id"])
-    base = probe.verdict(case, output)
-    if base is None or base.passed:
+    base = steps.run("rerunning the case", lambda: probe.verdict(case, output), None)
+    if base is None:
+        if not f.get("stopped"):
+            add_note(item, f"not investigated: the budget of {probe.budget} reruns was spent")
+        return
+    if base.passed:
+        add_note(item, f"not investigated: {case.id} passed when rerun (does the "
+                       "implementation give different results on the same inputs?)")
         return
     like = signature(base)
-    small = shrink(case, lambda c: probe.fails_like(c, output, like), spec.family.valid)
-    sv = probe.verdict(small, output) or base
-    trials = ablate(probe, spec, small, output, sv, probe.checker.profile,
-                    probe.checker.tolerance)
-    f["smallest"] = smallest_json(small, sv, case, impl)
+    small = steps.run("shrinking", lambda: shrink(
+        case, lambda c: probe.fails_like(c, output, like), spec.family.valid), case)
+    sv = steps.run("rerunning the smallest case", lambda: probe.verdict(small, output), None)
+    if sv is None or sv.passed:
+        small, sv = case, base
+    trials = steps.run("ablation", lambda: ablate(probe, spec, small, output, sv,
+                                                  probe.checker.profile,
+                                                  probe.checker.tolerance), [])
+    smallest = steps.run("smallest case", lambda: smallest_json(small, sv, case, impl), None)
+    if smallest is not None:
+        f["smallest"] = smallest
+        for s in smallest.get("stopped", []):
+            add_stopped(item, s)
     f["ablation"] = [t.to_json() for t in trials]
-    causes = diagnose(base)
+    causes = steps.run("diagnosis", lambda: diagnose(base), [])
     if all(c.code in GENERIC for c in causes):  # the smallest case may show a pattern
-        causes += diagnose(sv)
-    causes += interpret(small, output, sv, trials)
-    f["diagnosis"] = [c.to_json() for c in rank(causes)]
+        causes += steps.run("diagnosis of the smallest case", lambda: diagnose(sv), [])
+    causes += steps.run("interpreting the ablation",
+                        lambda: interpret(small, output, sv, trials), [])
+    if causes:
+        known = [Cause(d["code"], d["message"]) for d in f.get("diagnosis", [])]
+        f["diagnosis"] = [c.to_json() for c in rank(causes + known)]
 
 
 # ---------------------------------------------------------------- blame
@@ -153,12 +206,13 @@ def investigate(report: dict[str, Any], checker: Checker, budget: int = 2000
         item["finding"]["repro"] = repro_command(item["finding"]["case_id"], impl)
     todo = [i for i in failing if _worth(i["finding"])]
     for item in todo:
-        _investigate_item(probe, item, impl)
+        _Steps(item).run("investigation", partial(_investigate_item, probe, item, impl), None)
     acts_status = _ActivationStatus(probe, report)
     for item in todo:
-        _blame_forward(report, item)
+        steps = _Steps(item)
+        steps.run("blaming forward", partial(_blame_forward, report, item), None)
         if get_op(item["op"]).kind == "layer":
-            _blame(probe, item, acts_status)
+            steps.run("blaming the activation", partial(_blame, probe, item, acts_status), None)
     return report
 
 
@@ -166,9 +220,12 @@ def check_and_investigate(checker: Checker, specs: list[OpSpec], cases: int, see
                           on_case: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Check `cases` cases of each op, build the JSON report and investigate its failures.
 
-    On Ctrl-C the report covers the cases checked so far, is not investigated, and says
-    ``summary.interrupted = true``: nothing already checked is lost.
+    The cases are those of the checker's profile: the contract's, plus any it asks for beyond
+    the contract (`harness.cases.for_profile`). On Ctrl-C the report covers the cases checked
+    so far, is not investigated, and says ``summary.interrupted = true``: nothing already
+    checked is lost.
     """
+    specs = [for_profile(spec, checker.profile) for spec in specs]
     records: list[dict[str, Any]] = []
     try:
         records.extend(run_checks(checker, specs, cases, seed, on_case))

@@ -16,6 +16,7 @@ from harness.report_view import (
     anchor,
     conventions_line,
     headline,
+    render_guarded,
     sections,
     summary_rows,
 )
@@ -199,7 +200,8 @@ def render_html(report: dict[str, Any]) -> str:
             f"<p class=meta>{_e(conventions_line(report))}</p>",
             "<h2>Summary</h2>", _summary(report)]
     if failures:
-        body += ["<h2>Failures</h2>"] + [_section(sec) for sec in failures]
+        body += ["<h2>Failures</h2>"] + [render_guarded(report, sec, _section, "HTML section")
+                                          for sec in failures]
     return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>nnparity report</title><style>{CSS}</style></head><body><main>"

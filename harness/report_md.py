@@ -15,6 +15,7 @@ from harness.report_view import (
     ablation_rows,
     conventions_line,
     headline,
+    render_guarded,
     sections,
     summary_rows,
 )
@@ -107,5 +108,6 @@ def render_markdown(report: dict[str, Any]) -> str:
                     tablefmt="github"), ""]
     failures = sections(report)
     if failures:
-        out += ["## Failures", ""] + [render_section(sec) for sec in failures]
+        out += ["## Failures", ""] + [render_guarded(report, sec, render_section,
+                                                     "Markdown section") for sec in failures]
     return "\n".join(out).rstrip() + "\n"

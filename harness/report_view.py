@@ -5,17 +5,22 @@ the summary table and one `Section` per failing (op, output), ordered for a tire
 the likely bug in one sentence, where (file:line for an exception), the smallest failing
 case with its repro command and values, then the other causes, the ablation trials and the
 mismatch maps. `harness.report_md`, `harness.report_html` and the CLI render these.
+
+Rendering never costs the report: an item whose row or section cannot be built (a finding
+of an unexpected shape, a bug here) gets a plain fallback with a note saying what stopped,
+recorded on the item as well (`harness.results.add_stopped`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from harness.causes import CODES
-from harness.results import repro_command
+from harness.results import add_stopped, repro_command, stopped, stopped_note
 
 SUMMARY_HEADERS = ["op", "output", "status", "cases", "failed", "worst |err|",
                    "top diagnosis"]
@@ -53,16 +58,27 @@ def top_cause(item: dict[str, Any]) -> dict[str, str]:
     return diagnosis[0]
 
 
+def summary_row(item: dict[str, Any], width: int = 70) -> list[Any]:
+    loc = (item.get("finding") or {}).get("localization") or {}
+    cause = top_cause(item)
+    top = f"[{cause['code']}] {cause['message']}" if cause else ""
+    return [item["op"], item["output"], item["status"].upper(), item["cases"],
+            item["failed"], f"{loc['abs_err']:.3g}" if "abs_err" in loc else "",
+            short(top, width)]
+
+
 def summary_rows(report: dict[str, Any], width: int = 70) -> list[list[Any]]:
     """One row per (op, output): status, cases, failed, worst error, top diagnosis."""
     rows = []
     for item in report["results"]:
-        loc = (item.get("finding") or {}).get("localization") or {}
-        cause = top_cause(item)
-        top = f"[{cause['code']}] {cause['message']}" if cause else ""
-        rows.append([item["op"], item["output"], item["status"].upper(), item["cases"],
-                     item["failed"], f"{loc['abs_err']:.3g}" if "abs_err" in loc else "",
-                     short(top, width)])
+        try:
+            rows.append(summary_row(item, width))
+        except Exception as exc:  # noqa: BLE001 - one odd item must not cost the table
+            record = stopped("rendering", "summary row", exc)
+            add_stopped(item, record)
+            rows.append([item.get("op", "?"), item.get("output", "?"),
+                         str(item.get("status", "?")).upper(), item.get("cases", ""),
+                         item.get("failed", ""), "", short(stopped_note(record), width)])
     return rows
 
 
@@ -170,8 +186,51 @@ def section(item: dict[str, Any], impl: str) -> Section:
         stdout=f.get("stdout", ""), notes=item.get("notes", []))
 
 
+def fallback_section(item: dict[str, Any], note: str) -> Section:
+    """What is left of a section that could not be built: the item, its verdict, the note."""
+    f = item.get("finding") or {}
+    case_id = str(f.get("case_id", ""))
+    return Section(op=str(item.get("op", "?")), output=str(item.get("output", "?")),
+                   status=str(item.get("status", "fail")), cases=int(item.get("cases", 0)),
+                   failed=int(item.get("failed", 0)),
+                   likely={"code": "", "message": str(f.get("message", ""))},
+                   smallest_id=case_id, original_id=case_id,
+                   smallest_message=str(f.get("message", "")),
+                   notes=[n for n in item.get("notes", []) if n != note] + [note])
+
+
+def render_guarded(report: dict[str, Any], sec: Section, render: Callable[[Section], str],
+                   stage: str) -> str:
+    """render(sec); if that raises, the note goes on the item and its fallback is rendered
+    (or, should even that fail, the note alone)."""
+    try:
+        return render(sec)
+    except Exception as exc:  # noqa: BLE001 - one odd section must not cost the file
+        record = stopped("rendering", stage, exc)
+        item = next((i for i in report["results"]
+                     if (i.get("op"), i.get("output")) == (sec.op, sec.output)), {})
+        if item:
+            add_stopped(item, record)
+        note = stopped_note(record)
+        try:
+            return render(fallback_section(item or {"op": sec.op, "output": sec.output}, note))
+        except Exception:  # noqa: BLE001
+            return f"{sec.op} {sec.output}: {sec.status.upper()} ({note})\n"
+
+
 def sections(report: dict[str, Any]) -> list[Section]:
-    return [section(i, report["impl"]) for i in report["results"] if i.get("finding")]
+    """One section per failing item; an item whose section cannot be built gets a fallback."""
+    out = []
+    for item in report["results"]:
+        if not item.get("finding"):
+            continue
+        try:
+            out.append(section(item, report["impl"]))
+        except Exception as exc:  # noqa: BLE001 - one odd item must not cost the report
+            record = stopped("rendering", "failure section", exc)
+            add_stopped(item, record)
+            out.append(fallback_section(item, stopped_note(record)))
+    return out
 
 
 def ablation_rows(sec: Section) -> list[list[str]]:

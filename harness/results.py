@@ -30,15 +30,28 @@ and ``pytest --parity-report``):
   its own (outcome pass | same | different | unknown);
 - ``caused_by``: ``{op, output}`` when the failure comes from a failing activation;
 - ``diagnosis`` re-ranked with the causes that shrinking, ablation and blame found.
+
+The report is never lost to nnparity's own bugs: an exception while diagnosing, investigating
+or rendering one item is caught, that step is skipped (the rest of the item, the other items,
+the verdicts and all three report files are still produced) and the finding gets a
+``stopped`` entry ``{what, stage, type, message, file, line}`` (``what`` is investigation |
+rendering; ``file`` and ``line`` the innermost frame in nnparity's or the implementation's
+code), echoed in the item's ``notes`` as "investigation stopped (shrinking): ValueError: ...
+at harness/cases.py:437". An item investigation skipped for another reason (its case passed
+when rerun, the budget was spent) says so in ``notes`` too.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import traceback
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from harness.diagnosis import diagnose
 from harness.evaluate import Verdict
@@ -51,15 +64,20 @@ STATUS_PRECEDENCE = ("fail", "error", "timeout", "not_implemented")
 
 def strict_json(obj: Any, indent: int | None = 2) -> str:
     """JSON text that every parser accepts: NaN and ±Inf (which an implementation may return)
-    become the strings "NaN", "Infinity" and "-Infinity"."""
+    become the strings "NaN", "Infinity" and "-Infinity"; NumPy values become plain numbers
+    and lists, anything else its str(), so that writing the report never fails."""
     def clean(x: Any) -> Any:
+        if isinstance(x, np.generic | np.ndarray):
+            x = x.tolist()
         if isinstance(x, float) and not math.isfinite(x):
             return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
         if isinstance(x, dict):
-            return {k: clean(v) for k, v in x.items()}
+            return {str(k): clean(v) for k, v in x.items()}
         if isinstance(x, list | tuple):
             return [clean(v) for v in x]
-        return x
+        if x is None or isinstance(x, str | int | float | bool):
+            return x
+        return str(x)
     return json.dumps(clean(obj), indent=indent, allow_nan=False)
 
 
@@ -70,7 +88,75 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+# ---------------------------------------------------------------- stopped steps
+ROOT = Path(__file__).resolve().parent.parent
+OWN_CODE = ("harness", "reference", "student_nn", "tests")
+
+
+def _where(exc: BaseException) -> tuple[str | None, int | None]:
+    """(file, line) of the innermost frame in this repository's code, else the innermost."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return None, None
+    ours = [f for f in frames if _relative(f.filename).split("/")[0] in OWN_CODE]
+    frame = (ours or frames)[-1]
+    return _relative(frame.filename), frame.lineno
+
+
+def _relative(filename: str) -> str:
+    path = Path(filename).resolve()
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+
+
+def stopped(what: str, stage: str, exc: BaseException) -> dict[str, Any]:
+    """The JSON record of an exception that stopped one step (`what`: investigation |
+    rendering; `stage`: shrinking, ablation, patterns, maps, ...) for one item."""
+    file, line = _where(exc)
+    return {"what": what, "stage": stage, "type": type(exc).__name__,
+            "message": " ".join(str(exc).split())[:300], "file": file, "line": line}
+
+
+def stopped_note(s: dict[str, Any]) -> str:
+    """'investigation stopped (shrinking): ValueError: ... at harness/cases.py:437'."""
+    where = f" at {s['file']}:{s['line']}" if s.get("file") else ""
+    return f"{s['what']} stopped ({s['stage']}): {s['type']}: {s['message']}{where}"
+
+
+def add_stopped(item: dict[str, Any], record: dict[str, Any]) -> None:
+    """Keep `record` on the item's finding and its note in the item's notes (once)."""
+    finding_ = item.setdefault("finding", {})
+    records = finding_.setdefault("stopped", [])
+    if record not in records:
+        records.append(record)
+    note = stopped_note(record)
+    notes = item.setdefault("notes", [])
+    if note not in notes:
+        notes.append(note)
+
+
+def add_note(item: dict[str, Any], note: str) -> None:
+    notes = item.setdefault("notes", [])
+    if note not in notes:
+        notes.append(note)
+
+
+def _guarded(stops: list[dict[str, Any]], stage: str, fn: Any, fallback: Any) -> Any:
+    """fn(), or `fallback` with a stopped record in `stops` if it raises."""
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 - a diagnosis bug must not lose the verdict
+        stops.append(stopped("investigation", stage, exc))
+        return fallback
+
+
+# ---------------------------------------------------------------- findings
+def _fallback_diagnosis(v: Verdict) -> list[dict[str, str]]:
+    code = "student_exception" if v.error else "value_mismatch"
+    return [{"code": code, "message": v.message}]
+
+
 def finding(v: Verdict) -> dict[str, Any]:
+    stops: list[dict[str, Any]] = []
     cmp = v.comparison
     loc = None
     if cmp is not None and (cmp.worst is not None or cmp.got_shape is not None):
@@ -88,10 +174,11 @@ def finding(v: Verdict) -> dict[str, Any]:
         "message": v.message,
         "localization": loc,
         "error": v.error,
-        "diagnosis": [c.to_json() for c in diagnose(v)],
+        "diagnosis": _guarded(stops, "diagnosis", lambda: [c.to_json() for c in diagnose(v)],
+                              _fallback_diagnosis(v)),
         "stdout": v.stdout,
-        "maps": _maps(v),
-    }
+        "maps": _guarded(stops, "maps", lambda: _maps(v), None),
+    } | ({"stopped": stops} if stops else {})
 
 
 def _maps(v: Verdict) -> dict[str, Any] | None:
@@ -155,8 +242,12 @@ class ItemResult:
         return loc.get("abs_err")
 
     def to_json(self) -> dict[str, Any]:
+        notes = list(self.notes)
+        for s in (self.finding or {}).get("stopped", []):
+            if stopped_note(s) not in notes:
+                notes.append(stopped_note(s))
         out = {"op": self.op, "output": self.output, "status": self.status,
-               "cases": self.cases, "failed": self.failed, "notes": self.notes,
+               "cases": self.cases, "failed": self.failed, "notes": notes,
                "failed_cases": self.failed_cases}
         if self.finding is not None:
             out["finding"] = self.finding

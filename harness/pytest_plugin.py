@@ -14,7 +14,9 @@ item's verdict, ``explain(verdict, parity_impl)`` its failure text). Options:
 
 Under pytest-xdist every worker checks with its own sandboxed child and sends its records
 to the controller through ``workeroutput``; the controller merges them into one report and,
-with its own Checker, investigates the failing items (shrinking, ablation) once.
+with its own Checker, investigates the failing items (shrinking, ablation) once. A run with
+parity failures ends with the same summary as ``nnparity check`` (op × output → status,
+failed cases, likely bug, smallest failing case, repro), with or without --parity-report.
 """
 
 from __future__ import annotations
@@ -153,8 +155,33 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         config.workeroutput[WORKER_KEY] = json.dumps(records)
         return
     out = config.getoption("--parity-report")
-    if out and records:
-        write_reports(_combined_report(config, records), out)
+    failing = any(r["status"] != "pass" for r in records)
+    if records and (out or failing):
+        report = _combined_report(config, records)
+        config._nnparity_report = report  # type: ignore[attr-defined]
+        if out:
+            write_reports(report, out)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
+                            config: pytest.Config) -> None:
+    """After a run with parity failures: the check's summary of every failing item."""
+    report = getattr(config, "_nnparity_report", None)
+    if report is None or report["summary"]["verdict"] == "pass":
+        return
+    import io
+
+    from harness.cli import print_findings, summary_table  # local: only when there are failures
+
+    failing = {**report, "results": [r for r in report["results"] if r["status"] != "pass"]}
+    text = io.StringIO()
+    print(summary_table(failing), file=text)
+    print_findings(report, text)
+    terminalreporter.write_sep("=", f"nnparity: {len(failing['results'])} of "
+                                    f"{len(report['results'])} op outputs fail")
+    terminalreporter.write_line(f"implementation: {report['impl']}")
+    for line in text.getvalue().splitlines():
+        terminalreporter.write_line(line)
 
 
 def _combined_report(config: pytest.Config, records: list[dict[str, Any]]) -> dict[str, Any]:

@@ -26,6 +26,12 @@ def test_items_are_op_output_case_and_a_bug_fails_only_its_items():
     assert len(failed) == 4 and all(":db" in line and "n=2" in line for line in failed)
     assert "repro: nnparity repro 'conv2d/" in run.stdout
     assert f"--impl '{BUG / 'neural_networks'}'" in run.stdout  # the repro names the impl
+    # The run ends with the check's summary of the failing items, without --parity-report:
+    summary = run.stdout.split("nnparity: 1 of 6 op outputs fail", 1)[1]
+    summary = summary.split("short test summary info", 1)[0]
+    assert "conv2d  db" in summary and "FAIL" in summary
+    assert "likely bug [batch_axis]" in summary
+    assert "smallest failing case: conv2d/n=2," in summary and "relu  " not in summary
 
 
 def test_unusable_impl_is_a_usage_error():

@@ -184,7 +184,12 @@ def _blame(probe: Probe, item: dict[str, Any], acts_status: _ActivationStatus) -
 
 
 def _blame_forward(report: dict[str, Any], item: dict[str, Any]) -> None:
-    """A gradient that fails only on cases where the op's forward fails too: fix forward."""
+    """A gradient that fails only on cases where the op's forward fails too: fix forward.
+
+    Not for a loss: its backward(Y, Y_hat) is computed from the inputs, not from anything
+    forward cached, so a shared cause (an L2 reduction, say) is not forward's fault."""
+    if get_op(item["op"]).kind == "loss":
+        return
     forward = next((i for i in report["results"]
                     if i["op"] == item["op"] and i["output"] == "forward"), None)
     if forward is None or forward["status"] == "pass" or item["output"] == "forward":

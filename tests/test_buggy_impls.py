@@ -8,7 +8,9 @@ where the buggy output really is furthest from PyTorch's.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
+import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,11 +18,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.cases import Case
+from harness import cli
+from harness.cases import Case, for_profile
 from harness.conventions import get_profile
 from harness.driver import run_op
 from harness.evaluate import Checker, reference_outputs
-from harness.registry import OPS, get_op
+from harness.investigate import check_and_investigate
+from harness.registry import OPS, get_op, select_ops
 from harness.results import build_report
 from harness.session import run_checks
 
@@ -73,6 +77,16 @@ BUGS = [
         failing_case=lambda p: p["shape"][3] > 1 and p["shape"][1] * p["shape"][2] > 1),
     Bug("cross_entropy_divides_by_size", {("cross_entropy", "forward"): "values"}),
     Bug("l2_backward_missing_two", {("l2", "dX"): "values"}),
+    Bug("l2_backward_missing_two", {("l2", "dX"): "values"}, profile="strict"),
+    # A correct 2020 submission: the contract's (batch_size, 1) targets pass; only the strict
+    # profile's several-column cases tell the two reductions apart.
+    Bug("l2_mean_over_batch", {}),
+    Bug("l2_mean_over_batch", {("l2", "forward"): "values", ("l2", "dX"): "values"},
+        profile="strict", failing_case=lambda p: p["classes"] > 1),
+    Bug("softmax_backward_diagonal",
+        {("softmax", "dX"): "values",
+         **{("fully_connected", o): "values" for o in ("dX", "dW", "db")}},
+        failing_case=lambda p: p.get("act", "softmax") == "softmax"),
     Bug("losses_syntax_error",
         {(op, o): "exception" for op in ("cross_entropy", "l2") for o in ("forward", "dX")},
         status="error"),
@@ -87,8 +101,10 @@ def reports() -> dict[tuple[str, str], tuple[dict, list[dict]]]:
         key = (bug.name, bug.profile)
         if key in out:
             continue
-        with Checker(BUGS_DIR / bug.name, get_profile(bug.profile)) as checker:
-            records = list(run_checks(checker, list(OPS.values()), CASES, seed=0))
+        profile = get_profile(bug.profile)
+        specs = [for_profile(spec, profile) for spec in OPS.values()]
+        with Checker(BUGS_DIR / bug.name, profile) as checker:
+            records = list(run_checks(checker, specs, CASES, seed=0))
         report = build_report(records, impl=bug.name, seed=0, profile=bug.profile,
                               tolerance="", cases_per_op=CASES)
         out[key] = (report, records)
@@ -96,20 +112,27 @@ def reports() -> dict[tuple[str, str], tuple[dict, list[dict]]]:
 
 
 def _buggy_outputs(bug: Bug, spec, case: Case) -> dict:
-    """Run the buggy class here, in-process, to find its worst element independently."""
-    path = BUGS_DIR / bug.name / "neural_networks" / f"{spec.module}.py"
-    base = importlib.import_module(f"student_nn.{spec.module}")
-    saved = dict(vars(base))  # a bug may patch the bundled module; undo that afterwards
+    """Run the buggy class here, in-process, to find its worst element independently.
+
+    The bug's package is imported as `neural_networks` (its modules may import each other)
+    and removed again afterwards, with any patch it made to the bundled modules."""
+    bundled = {m: importlib.import_module(f"student_nn.{m}")
+               for m in ("activations", "layers", "losses")}
+    saved = {m: dict(vars(mod)) for m, mod in bundled.items()}  # a bug may patch these
+    sys.path.insert(0, str(BUGS_DIR / bug.name))
     try:
-        mod_spec = importlib.util.spec_from_file_location(f"buggy_{bug.name}", path)
-        module = importlib.util.module_from_spec(mod_spec)
-        mod_spec.loader.exec_module(module)
+        importlib.invalidate_caches()
+        module = importlib.import_module(f"neural_networks.{spec.module}")
         inputs = {k: v.copy() for k, v in spec.inputs(case).items()}
         return run_op(spec.kind, getattr(module, spec.cls), spec.ctor(case), inputs,
                       spec.outputs).outputs
     finally:
-        vars(base).clear()
-        vars(base).update(saved)
+        sys.path.remove(str(BUGS_DIR / bug.name))
+        for name in [n for n in sys.modules if n.split(".")[0] == "neural_networks"]:
+            del sys.modules[name]
+        for m, mod in bundled.items():
+            vars(mod).clear()
+            vars(mod).update(saved[m])
 
 
 @pytest.mark.parametrize("bug", BUGS, ids=[f"{b.name}-{b.profile}" for b in BUGS])
@@ -159,3 +182,46 @@ def test_syntax_error_names_file_and_line(reports) -> None:
     assert finding["error"]["type"] == "SyntaxError"
     assert finding["error"]["file"].endswith("losses.py")
     assert finding["error"]["line"] == 6
+
+
+# ---------------------------------------------------------------- investigated reports
+def _item(report: dict, op: str, output: str) -> dict:
+    return next(i for i in report["results"] if (i["op"], i["output"]) == (op, output))
+
+
+def test_softmax_backward_bug_is_investigated_and_reported(tmp_path, capsys) -> None:
+    """Issue #8: shrinking fully_connected's act=softmax failures proposed a softmax over one
+    unit, which cannot be built; `nnparity check` crashed and wrote no report."""
+    code = cli.main(["check", "--impl", str(BUGS_DIR / "softmax_backward_diagonal"),
+                     "--ops", "softmax,fully_connected", "--cases", "10",
+                     "--report", str(tmp_path)])
+    assert code == 1
+    assert all((tmp_path / f"report.{ext}").stat().st_size for ext in ("json", "md", "html"))
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert _item(report, "softmax", "dX")["status"] == "fail"
+    for output in ("dX", "dW", "db"):
+        item = _item(report, "fully_connected", output)
+        finding = item["finding"]
+        assert finding["caused_by"] == {"op": "softmax", "output": "dX"}
+        assert finding["diagnosis"][0]["code"] == "caused_by_activation"
+        small = finding["smallest"]["params"]
+        assert small["act"] == "softmax" and small["n_out"] == 2  # the smallest softmax layer
+        assert "stopped" not in finding and not any("stopped" in n for n in item["notes"])
+    assert "investigation stopped" not in capsys.readouterr().out
+
+
+def test_batch_mean_l2_passes_the_contract_and_is_named_a_convention_beyond_it() -> None:
+    with Checker(BUGS_DIR / "l2_mean_over_batch", get_profile("homework")) as checker:
+        homework = check_and_investigate(checker, select_ops("l2"), 20)
+    assert homework["summary"]["verdict"] == "pass"
+    with Checker(BUGS_DIR / "l2_mean_over_batch", get_profile("strict")) as checker:
+        strict = check_and_investigate(checker, select_ops("l2"), 8)
+    assert "l2_reduction=elements" in strict["profile"] and "l2_columns" in strict["profile"]
+    for output in ("forward", "dX"):
+        finding = _item(strict, "l2", output)["finding"]
+        assert finding["params"]["classes"] > 1
+        top = finding["diagnosis"][0]
+        assert top["code"] == "convention" and "l2_reduction=batch" in top["message"], top
+        assert finding["smallest"]["params"]["classes"] == 2
+        assert {"factor": "convention", "change": "l2_reduction=batch", "outcome": "pass"}.items() \
+            <= next(t for t in finding["ablation"] if t["factor"] == "convention").items()

@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 
-from harness.cases import Case, out_size
+from harness.ablation import _param_variants
+from harness.cases import Case, UnbuildableCase, build_inputs, for_profile, out_size
+from harness.conventions import get_profile
 from harness.registry import OPS, get_op
+from harness.shrink import shrink, variants
 
 ALL = list(OPS.values())
 
@@ -84,3 +87,56 @@ def test_malformed_ids_are_rejected_with_a_reason():
     for bad in ("conv2d", "conv2d/n=2", "conv2d/n2,seed=1", "conv2d/n=2,seed=x"):
         with pytest.raises(ValueError, match="case ID"):
             Case.from_id(bad)
+
+
+# ---------------------------------------------------------------- the contract, and only it
+def test_l2_follows_the_starter_contract_unless_the_profile_asks_for_more():
+    # The starter's docstring: Y and Y_hat of shape (batch_size, 1). Over several columns the
+    # reduction is the convention l2_reduction: only the strict profile's l2_columns asks.
+    l2 = get_op("l2")
+    assert {c.p["classes"] for c in l2.cases(200, seed=0)} == {1}
+    assert {c.p["classes"] for c in for_profile(l2, get_profile("homework")).cases(50)} == {1}
+    wide = {c.p["classes"] for c in for_profile(l2, get_profile("strict")).cases(200, seed=0)}
+    assert wide == set(range(1, 8))
+    assert for_profile(get_op("cross_entropy"), get_profile("strict")) == get_op("cross_entropy")
+    assert {c.p["classes"] for c in get_op("cross_entropy").cases(200)} == set(range(2, 8))
+    first = [c.id for c in get_op("cross_entropy").cases(3, seed=0)]  # unchanged by the above
+    assert first[0] == "cross_entropy/n=1,classes=2,target=onehot,seed=7813"
+
+
+def test_a_softmax_over_one_unit_is_not_a_case():
+    # Its output is the constant 1 and its Jacobian 0: no input is informative.
+    dense = get_op("fully_connected")
+    bad = Case.make("fully_connected", {"n": 1, "n_in": 1, "n_out": 1, "act": "softmax"}, 3)
+    assert not dense.family.valid(bad.p)
+    with pytest.raises(UnbuildableCase):
+        build_inputs(dense.family, bad)
+    assert dense.family.valid(bad.replace(n_out=2).p)
+    assert dense.family.valid(bad.replace(act="relu").p)
+    big = bad.replace(n=3, n_in=4, n_out=4)
+    smallest = shrink(big, lambda c: c.p["act"] == "softmax", dense.family.valid)
+    assert smallest.p == {"n": 1, "n_in": 1, "n_out": 2, "act": "softmax"}
+
+
+def _variants(spec, case):
+    """Every case shrinking and ablation may propose from `case`."""
+    yield from variants(case)
+    for _, changes in _param_variants(spec, case):
+        yield case.replace(**changes)
+
+
+@pytest.mark.parametrize("profile", ["homework", "strict"])
+@pytest.mark.parametrize("spec", ALL, ids=[s.name for s in ALL])
+def test_generated_cases_are_valid_and_every_valid_variant_builds(spec, profile):
+    """Shrinking and ablation propose only what `valid` accepts; whatever it accepts builds
+    (with informative inputs), and what it refuses raises UnbuildableCase, never hangs."""
+    scoped = for_profile(spec, get_profile(profile))
+    for seed in (0, 1):
+        for case in scoped.cases(25, seed=seed):
+            assert spec.family.valid(case.p), case.id
+            for variant in _variants(spec, case):
+                if spec.family.valid(variant.p):
+                    build_inputs(spec.family, variant)
+                else:
+                    with pytest.raises(UnbuildableCase):
+                        build_inputs(spec.family, variant)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness import report as report_module
 from harness.cli import main
 from harness.evaluate import Checker
 from harness.investigate import check_and_investigate
@@ -146,6 +147,93 @@ def test_check_writes_json_markdown_and_html(tmp_path, capsys) -> None:
     assert {"case_id", "params", "localization", "diagnosis", "smallest", "ablation",
             "maps", "repro"} <= finding.keys()
     assert "### conv2d dX: FAIL" in (tmp_path / "out" / "report.md").read_text()
+
+
+# ---------------------------------------------------------------- the report is never lost
+def _boom(*args, **kwargs):
+    raise ValueError("boom from a test")
+
+
+BOOM_LINE = _boom.__code__.co_firstlineno + 1
+
+
+def _check(tmp_path: Path, impl: Path | None = STRIDE_BUG, ops: str = "conv2d"
+           ) -> tuple[int, dict, Path]:
+    out = tmp_path / "out"
+    args = ["check", "--ops", ops, "--cases", "2", "--report", str(out)]
+    code = main(args + (["--impl", str(impl)] if impl else []))
+    return code, json.loads((out / "report.json").read_text()), out
+
+
+def test_an_exception_while_shrinking_is_a_note_and_the_rest_goes_on(tmp_path, monkeypatch,
+                                                                      capsys) -> None:
+    monkeypatch.setattr("harness.investigate.shrink", _boom)
+    code, report, out = _check(tmp_path)
+    assert code == 1  # the verdicts decide, not the investigation
+    item = next(i for i in report["results"] if i["output"] == "dX")
+    note = ("investigation stopped (shrinking): ValueError: boom from a test at "
+            f"tests/test_report.py:{BOOM_LINE}")
+    assert note in item["notes"]
+    assert {"what": "investigation", "stage": "shrinking", "type": "ValueError",
+            "file": "tests/test_report.py", "line": BOOM_LINE}.items() \
+        <= item["finding"]["stopped"][0].items()
+    # ablation went on from the original case, and still finds the stride
+    assert item["finding"]["smallest"]["case_id"] == item["finding"]["case_id"]
+    assert "stride" in {d["code"] for d in item["finding"]["diagnosis"]}
+    assert note in (out / "report.md").read_text()
+    assert "investigation stopped (shrinking)" in (out / "report.html").read_text()
+
+
+def test_an_exception_in_the_patterns_keeps_the_verdict_and_a_diagnosis(monkeypatch) -> None:
+    monkeypatch.setattr("harness.diagnosis.detect", _boom)
+    with Checker(STRIDE_BUG) as checker:
+        report = check_and_investigate(checker, select_ops("conv2d"), 2)
+    item = next(i for i in report["results"] if i["output"] == "dX")
+    assert item["status"] == "fail"
+    assert any(n.startswith("investigation stopped (diagnosis): ValueError: boom")
+               for n in item["notes"]), item["notes"]
+    assert item["finding"]["diagnosis"]  # the fallback, then what ablation found
+    assert "stride" in {d["code"] for d in item["finding"]["diagnosis"]}
+
+
+def test_a_section_that_cannot_be_rendered_leaves_the_others_and_a_note(tmp_path,
+                                                                        monkeypatch) -> None:
+    import harness.report_md as report_md
+
+    real = report_md.render_section
+
+    def flaky(sec):  # breaks relu dX's section, not its fallback
+        if (sec.op, sec.output) == ("relu", "dX") and not any("stopped" in n for n in sec.notes):
+            raise ValueError("boom from a test")
+        return real(sec)
+
+    monkeypatch.setattr(report_md, "render_section", flaky)
+    with Checker(RELU_BUG / "neural_networks") as checker:
+        report = check_and_investigate(checker, select_ops("relu,conv2d"), 3)
+    out = tmp_path / "out"
+    write_reports(report, out)
+    report = json.loads((out / "report.json").read_text())
+    md = (out / "report.md").read_text()
+    assert "### relu dX: FAIL" in md  # the fallback section
+    assert "rendering stopped (Markdown section): ValueError: boom from a test" in md
+    assert "### conv2d dX: FAIL" in md and "**Caused by:** relu dX" in md  # the others whole
+    item = next(i for i in report["results"] if (i["op"], i["output"]) == ("relu", "dX"))
+    assert item["finding"]["stopped"][0]["what"] == "rendering"
+    html = (out / "report.html").read_text()  # HTML renders the section whole, with the note
+    relu_dx = html[html.index('id="relu-dX"'):html.index('id="conv2d-dX"')]
+    assert "<h3>Smallest failing case</h3>" in relu_dx and "rendering stopped" in relu_dx
+
+
+def test_a_renderer_that_fails_as_a_whole_still_leaves_all_three_files(tmp_path,
+                                                                       monkeypatch) -> None:
+    monkeypatch.setitem(report_module.RENDERERS, "html", _boom)
+    code, report, out = _check(tmp_path, impl=None)
+    assert code == 0  # a correct implementation passes, whatever the renderer does
+    html = (out / "report.html").read_text()
+    assert "could not be rendered: rendering stopped (html report): ValueError" in html
+    assert "verdict: pass" in html
+    assert any("rendering stopped (html report)" in n for n in report["notes"])
+    assert "no bug found" in (out / "report.md").read_text()
 
 
 def test_repro_prints_the_full_finding(capsys) -> None:

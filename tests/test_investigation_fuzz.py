@@ -1,0 +1,73 @@
+"""Fuzz: investigating any failure of any buggy implementation never raises.
+
+For every implementation under tests/buggy_impls and tests/diagnosis_impls, a few seeds (the
+last under the strict profile, whose L2 cases go beyond the contract) check every op on a few
+cases (one edge case, two random ones), build the report and investigate it in process, the
+way `nnparity check` and `repro` do (shrinking, ablation, patterns, maps, blame), then render
+it. Nothing may escape, and every failing item must come out investigated: a smallest case,
+or a note saying why not (a spent budget). An investigation step that stopped on an
+exception is nnparity's bug, so it fails the test too, with the note that says where.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.cases import for_profile
+from harness.conventions import get_profile
+from harness.evaluate import Checker
+from harness.investigate import _worth, investigate
+from harness.registry import OPS
+from harness.report_html import render_html
+from harness.report_md import render_markdown
+from harness.results import build_report, record
+from harness.sandbox import Limits
+
+TESTS = Path(__file__).parent
+IMPLS = sorted(p for d in ("buggy_impls", "diagnosis_impls") for p in (TESTS / d).iterdir()
+               if (p / "neural_networks").is_dir())
+RUNS = (("homework", 11), ("homework", 12), ("strict", 13))  # (profile, seed)
+RANDOM_CASES = 2
+BUDGET = 300          # reruns per report: enough for every item here, bounded for time
+LIMITS = Limits(case_seconds=2.0)  # an infinite loop costs 2 × 2 s per profile, then is skipped
+
+
+def _cases(spec, seed: int) -> list:
+    """One edge case (a different one per seed) and RANDOM_CASES random ones."""
+    edges = len(spec.family.edge_cases(spec.fixed))
+    stream = list(spec.cases(edges + RANDOM_CASES, seed))
+    return [stream[seed % edges], *stream[edges:]]
+
+
+def _report(checker: Checker, profile: str, seed: int) -> dict:
+    records = []
+    for spec in (for_profile(s, checker.profile) for s in OPS.values()):
+        for index, case in enumerate(_cases(spec, seed)):
+            records += [record(v, index) for v in checker.check(spec, case).values()]
+    report = build_report(records, impl=str(checker.impl), seed=seed, profile=profile,
+                          tolerance=checker.tolerance.describe(), cases_per_op=RANDOM_CASES + 1)
+    return investigate(report, checker, budget=BUDGET)
+
+
+@pytest.mark.parametrize("impl", IMPLS, ids=[p.name for p in IMPLS])
+def test_investigation_never_raises(impl: Path) -> None:
+    problems = []
+    for name in dict.fromkeys(p for p, _ in RUNS):
+        with Checker(impl / "neural_networks", get_profile(name), limits=LIMITS) as checker:
+            for seed in (s for p, s in RUNS if p == name):
+                report = _report(checker, name, seed)
+                render_markdown(report), render_html(report)
+                for item in report["results"]:
+                    f = item.get("finding")
+                    where = f"{name} seed {seed}: {item['op']} {item['output']}"
+                    if f is None or not _worth(f):
+                        continue
+                    stopped = [n for n in item["notes"] if " stopped (" in n]
+                    if stopped:
+                        problems.append(f"{where}: {stopped}")
+                    elif "smallest" not in f and not any(n.startswith("not investigated")
+                                                         for n in item["notes"]):
+                        problems.append(f"{where}: neither investigated nor a note why not")
+    assert not problems, "\n".join(problems)

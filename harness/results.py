@@ -8,15 +8,17 @@ the report can be merged from any number of processes. The report schema (``repo
                  "cases": int, "by_status": {status: count}},
      "results": [{"op", "output", "status", "cases", "failed", "notes": [str],
                   "failed_cases": [case_id, ...],
-                  "finding": {...} | absent when the item passed}]}
+                  "finding": {...} | absent when the item passed}],
+     "notes": [str]  (only when a whole report file could not be rendered)}
 
 A finding (the first failing case of the item): ``case_id``, ``params``, ``status``,
 ``kind``, ``message``, ``localization`` (``index`` by named axis, ``got``, ``expected``,
 ``abs_err``, ``rel_err``, ``mismatched``, ``total``, ``top`` and the shapes; null when
 nothing could be compared), ``error`` (the exception and its place in the implementation's
 files, or null), ``diagnosis``, a list of ``{code, message}``, most likely first (codes:
-`harness.causes.CODES`), ``stdout`` (what the implementation printed), and ``maps`` (where
-the mismatches are, see `harness.localize`; null unless the shapes match).
+`harness.causes.CODES`), ``stdout`` (what the implementation printed), ``maps`` (where
+the mismatches are, see `harness.localize`; null unless the shapes match) and, when a step
+stopped on an exception, ``stopped`` (below).
 
 `harness.investigate` adds to the findings of failing items (``nnparity check``, ``repro``
 and ``pytest --parity-report``):

@@ -512,7 +512,8 @@ def build_inputs(family: Family, case: Case) -> dict[str, np.ndarray]:
     """
     params = case.p
     if not family.valid(params):
-        raise UnbuildableCase(f"{case.id} is not a case of its family (see its valid())")
+        raise UnbuildableCase(f"{case.id} is not a case: its parameters are outside what the "
+                             f"{case.op} case family builds (its valid() in harness/cases.py)")
     inputs = _draw_informative(family, params, case.seed)
     if "mag" in params:
         scale = MAGNITUDES[str(params["mag"])]

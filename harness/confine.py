@@ -239,10 +239,18 @@ def remove_files_of(uid: int, dirs: tuple[str, ...] = SCRATCH_DIRS) -> list[str]
 
 
 def _rmtree(path: str | Path) -> None:
-    """Remove a tree, also one the child made unreadable (chmod 000) for us as non-root."""
+    """Remove a tree, also one the child made unreadable (chmod 000) for us as non-root.
+
+    Only directories inside the tree are made writable again, never the one holding it (the
+    tree's root may be gone already: its parent is /tmp)."""
+    root = os.path.abspath(path)
+    if not os.path.lexists(root):
+        return
+
     def retry(func, p, _exc):
         with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(p), stat.S_IRWXU)
+            if os.path.abspath(p) != root:
+                os.chmod(os.path.dirname(p), stat.S_IRWXU)
             if os.path.isdir(p) and not os.path.islink(p):
                 os.chmod(p, stat.S_IRWXU)
             func(p)

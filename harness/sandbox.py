@@ -14,11 +14,15 @@ fills a disk nor blocks.
 Grading adds a `Policy` (harness/grading): resource limits set inside the child before the
 implementation is imported (address space, CPU time, processes, file size), refused imports,
 the old-NumPy compatibility shim and, when nnparity runs as root, a dedicated unprivileged uid.
-The child can then read the project (read-only) and its own copy of the submission, and write
-nothing but its working directory and world-writable places such as /tmp, which are cleaned
-when the sandbox closes; every process of that uid is killed on close, so nothing survives,
-not even processes that left the process group. Claiming that uid, starting Python as it, and
-killing and removing what it left are in harness/confine.py.
+Every process of that uid is killed on close, so nothing survives, not even processes that
+left the process group. Claiming that uid, starting Python as it, and killing and removing what
+it left are in harness/confine.py.
+
+Where the kernel allows it, the child also runs in namespaces of its own (harness/isolation.py,
+through bubblewrap): it sees a read-only root with Python, NumPy, nnparity's harness and
+student_nn, its own copy of the implementation, an empty private /tmp and its working
+directory, its own processes only, and no network. Without namespaces (`isolation` "uid" or
+"process") it sees the machine as its uid does. `Sandbox.isolation` says which level applies.
 """
 
 from __future__ import annotations
@@ -37,12 +41,12 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
 
-from harness import wire
+from harness import isolation, wire
 from harness.confine import (
     TOKEN_VAR,
     Runtime,
@@ -98,13 +102,16 @@ class Policy:
 
     uid/gid: run as this user (needs root); refuse_imports: top-level modules the
     implementation may not import (each attempt is reported with its file and line);
-    numpy_compat: restore aliases removed from NumPy (np.int, np.product, ...) before import.
+    numpy_compat: restore aliases removed from NumPy (np.int, np.product, ...) before import;
+    isolation: "auto" (the best the machine allows, see harness/isolation.py), or a level:
+    "namespaces" (an error where they are not available), "uid" or "process" (none).
     """
 
     uid: int | None = None
     gid: int | None = None
     refuse_imports: tuple[str, ...] = ()
     numpy_compat: bool = False
+    isolation: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,8 @@ class Outage:
 
 
 # ------------------------------------------------------------------ starting the child
-def child_env(home: Path, runtime: Runtime | None = None, token: str = "") -> dict[str, str]:
+def child_env(home: Path | str, runtime: Runtime | None = None, token: str = ""
+              ) -> dict[str, str]:
     env = {k: os.environ[k] for k in KEEP_ENV if k in os.environ}
     runtime = runtime or Runtime((sys.executable,))
     env.update(
@@ -132,29 +140,50 @@ def child_env(home: Path, runtime: Runtime | None = None, token: str = "") -> di
     return env
 
 
+# Run in the child's sandbox by `preflight`: NumPy and nnparity import, torch & co. do not.
+PREFLIGHT = ("import importlib.util, sys, numpy, harness.child\n"
+             "found = [m for m in sys.argv[1:] if importlib.util.find_spec(m)]\n"
+             "sys.exit('importable in the sandbox: ' + ', '.join(found) if found else 0)\n")
+
+
 def preflight(policy: Policy) -> str | None:
     """Start the child's interpreter as the policy's user once; None if it works, else why not.
 
     Run once before a batch, so that a machine where the unprivileged child cannot import
-    NumPy or nnparity fails with one clear message instead of a crash per submission.
+    NumPy or nnparity fails with one clear message instead of a crash per submission. In
+    namespaces, it also checks that torch, tensorflow and jax are not importable there.
     """
     try:
-        runtime = runtime_for(policy.uid, policy.gid)
+        level = isolation.level_for(policy.isolation, policy.uid)
+        runtime = runtime_for(policy.uid, policy.gid) if level != "namespaces" \
+            else Runtime((sys.executable,))
     except SandboxError as exc:
         return str(exc)
+    hidden = isolation.HIDDEN_PACKAGES if level == "namespaces" else ()
     with tempfile.TemporaryDirectory(prefix="nnparity-preflight-") as tmp:
+        home, private_tmp = Path(tmp, "home"), Path(tmp, "tmp")
+        home.mkdir()
+        private_tmp.mkdir()
         if policy.uid is not None:
-            os.chown(tmp, policy.uid, policy.gid if policy.gid is not None else -1)
+            for d in (tmp, home, private_tmp):
+                os.chown(d, policy.uid, policy.gid if policy.gid is not None else -1)
+        prefix, cwd, inside = [], home, str(home)
+        if level == "namespaces":
+            prefix = isolation.bwrap_argv(home, private_tmp, [], policy.uid, policy.gid)
+            inside = isolation.HOME
         try:
             proc = subprocess.run(
-                [*runtime.argv, "-c", "import numpy, harness.child"], cwd=tmp,
-                env=child_env(Path(tmp), runtime), capture_output=True, timeout=120,
-                pass_fds=runtime.fds, **_user_kwargs(policy))
+                [*prefix, *runtime.argv, "-c", PREFLIGHT, *hidden], cwd=cwd,
+                env=child_env(inside, runtime), capture_output=True, timeout=120,
+                stdin=subprocess.DEVNULL, pass_fds=runtime.fds,
+                **(_user_kwargs(policy) if level != "namespaces" else {}))
         except (OSError, subprocess.SubprocessError) as exc:
             return f"cannot start the child's interpreter: {exc}"
     if proc.returncode != 0:
         who = f"uid {policy.uid}" if policy.uid is not None else "the child"
         tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        if tail and tail[-1].startswith("importable in the sandbox"):
+            return f"{tail[-1]} (harness/isolation.py binds only NumPy's site package)"
         return (f"{who} cannot import numpy and nnparity ({' | '.join(tail)}); the project "
                 f"({PROJECT_ROOT}) and the Python installation must be readable by every user")
     return None
@@ -244,32 +273,74 @@ class _Channel:
 
 # ------------------------------------------------------------------ the sandbox
 class Sandbox:
-    """One implementation in one child process, restarted after a timeout or crash."""
+    """One implementation in one child process, restarted after a timeout or crash.
+
+    `share` is the directory the child may see around the implementation (grading passes the
+    staged copy of the submission); by default the directory holding the package. In
+    namespaces it is bound read-only under /sandbox/submission, the starter under
+    /sandbox/starter, and the child is given those paths.
+    """
 
     def __init__(self, impl: str | Path, graded: tuple[str, ...] | None = None,
                  limits: Limits | None = None, policy: Policy | None = None,
-                 starter: str | Path | None = None) -> None:
+                 starter: str | Path | None = None, share: str | Path | None = None) -> None:
         self.impl = str(impl)
         self.graded = graded
         self.starter = str(starter) if starter else None   # the course's starter code
         self.limits = limits or Limits()
         self.policy = policy or Policy()
+        self.isolation = isolation.level_for(self.policy.isolation, self.policy.uid)
         self.proc: subprocess.Popen | None = None
         self.workdir: Path | None = None
+        self.tmpdir: Path | None = None           # the child's private /tmp (namespaces)
         self.starts = 0
         self.refused: list[dict[str, Any]] = []   # refused imports the child reported
         self.removed_files: list[str] = []        # files the child left in /tmp and the like
         self._channel: _Channel | None = None
         self._token = uuid.uuid4().hex
+        self._child_pid: int | None = None
+        self._mounts: list[tuple[str, str]] = []
+        self._child_impl, self._child_starter = self.impl, self.starter
+        if self.isolation == "namespaces":
+            self._child_impl = self._mount(self.impl, share, isolation.SUBMISSION_ROOT)
+            if self.starter:
+                self._child_starter = self._mount(self.starter, None,
+                                                  isolation.STARTER_ROOT)
+
+    @property
+    def namespaced(self) -> bool:
+        return self.isolation == "namespaces"
+
+    def _mount(self, path: str, share: str | Path | None, root: str) -> str:
+        """Bind the directory around `path` read-only under `root`; `path` inside the sandbox.
+
+        Paths the sandbox already has (the bundled student_nn) and paths that do not exist
+        (the child reports them) are passed unchanged."""
+        p = Path(path).expanduser().resolve()
+        if not p.exists() or any(p.is_relative_to(isolation.PROJECT_ROOT / d)
+                                 for d in isolation.PROJECT_DIRS):
+            return path
+        around = Path(share).resolve() if share else _holder(p)
+        if not p.is_relative_to(around):
+            around = _holder(p)
+        dest = isolation.mount_point(root, around)
+        self._mounts.append((str(around), dest))
+        rel = p.relative_to(around).as_posix()
+        return dest if rel == "." else f"{dest}/{rel}"
 
     # -------------------------------------------------------------- lifecycle
     def _command(self) -> list[str]:
-        runtime = runtime_for(self.policy.uid, self.policy.gid)
-        cmd = [*runtime.argv, "-m", "harness.child", self.impl]
+        uid, gid = self.policy.uid, self.policy.gid
+        if self.namespaced:
+            cmd = [*isolation.bwrap_argv(self.workdir, self.tmpdir, self._mounts, uid, gid),
+                   sys.executable]
+        else:
+            cmd = list(runtime_for(uid, gid).argv)
+        cmd += ["-m", "harness.child", self._child_impl]
         if self.graded:
             cmd += ["--graded", ",".join(self.graded)]
-        if self.starter:
-            cmd += ["--starter", self.starter]
+        if self._child_starter:
+            cmd += ["--starter", self._child_starter]
         if self.limits.rlimits():
             cmd += ["--rlimits", self.limits.rlimits()]
         if self.policy.refuse_imports:
@@ -280,19 +351,24 @@ class Sandbox:
 
     def _start(self) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="nnparity-child-"))
+        if self.namespaced:
+            self.tmpdir = Path(tempfile.mkdtemp(prefix="nnparity-tmp-"))
         uid, gid = self.policy.uid, self.policy.gid
         if uid is not None:
-            os.chown(self.workdir, uid, gid if gid is not None else uid)
+            for d in filter(None, (self.workdir, self.tmpdir)):
+                os.chown(d, uid, gid if gid is not None else uid)
             become_subreaper()
-        runtime = runtime_for(uid, gid)
+        runtime = Runtime((sys.executable,)) if self.namespaced else runtime_for(uid, gid)
+        home = isolation.HOME if self.namespaced else self.workdir
         out_r, out_w = os.pipe()
         os.set_blocking(out_r, False)
+        self._child_pid = None
         try:
             self.proc = subprocess.Popen(
                 self._command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=out_w,
-                cwd=self.workdir, env=child_env(self.workdir, runtime, self._token),
+                cwd=self.workdir, env=child_env(home, runtime, self._token),
                 start_new_session=True, umask=0o077, pass_fds=runtime.fds,
-                **_user_kwargs(self.policy))
+                **({} if self.namespaced else _user_kwargs(self.policy)))
         except BaseException:
             os.close(out_r)
             raise
@@ -303,7 +379,8 @@ class Sandbox:
 
     def close(self) -> None:
         """Kill the child's whole process group (and, with a dedicated uid, every process of
-        that uid) and remove its working directory and the files it left behind."""
+        that uid; in namespaces, its whole PID namespace) and remove its working directory,
+        its private /tmp and the files it left behind."""
         if self.proc is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -320,6 +397,12 @@ class Sandbox:
             if self._channel is not None and self._channel.out_fd >= 0:
                 os.close(self._channel.out_fd)
             self.proc = self._channel = None
+            self._child_pid = None
+        if self.tmpdir is not None:   # first: it is the uid's, in the machine's /tmp
+            with contextlib.suppress(OSError):
+                self.removed_files += [f"/tmp/{name}" for name in sorted(os.listdir(self.tmpdir))]
+            _rmtree(self.tmpdir)
+            self.tmpdir = None
         if self.workdir is not None:
             _rmtree(self.workdir)
             self.workdir = None
@@ -331,6 +414,21 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def child_pid(self) -> int | None:
+        """The pid of the child's Python (in namespaces, below bwrap's two processes)."""
+        if self.proc is None:
+            return None
+        if not self.namespaced:
+            return self.proc.pid
+        if self._child_pid is None:
+            pid: int | None = self.proc.pid
+            for _ in range(3):   # bwrap's monitor, bwrap's init (PID 1 inside), Python
+                if pid is None or _comm(pid) not in ("bwrap", "setpriv"):
+                    break
+                pid = _first_child(pid)
+            self._child_pid = pid
+        return self._child_pid
 
     # -------------------------------------------------------------- requests
     def run(self, request: dict[str, Any], inputs: dict[str, np.ndarray]
@@ -375,17 +473,18 @@ class Sandbox:
     def _limit_case_cpu(self) -> None:
         """Move the child's soft CPU limit to (CPU used so far) + the case's CPU allowance."""
         seconds = self.limits.case_cpu_seconds
-        if not seconds or self.proc is None:
+        pid = self.child_pid() if seconds else None
+        if pid is None:
             return
         try:
-            with open(f"/proc/{self.proc.pid}/stat", "rb") as f:
+            with open(f"/proc/{pid}/stat", "rb") as f:
                 fields = f.read().rsplit(b")", 1)[1].split()
             used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            _, hard = resource.prlimit(self.proc.pid, resource.RLIMIT_CPU)
+            _, hard = resource.prlimit(pid, resource.RLIMIT_CPU)
             soft = math.ceil(used + seconds)
             if hard != resource.RLIM_INFINITY:
                 soft = min(soft, hard)
-            resource.prlimit(self.proc.pid, resource.RLIMIT_CPU, (soft, hard))
+            resource.prlimit(pid, resource.RLIMIT_CPU, (soft, hard))
         except (OSError, ValueError, IndexError):
             pass
 
@@ -399,6 +498,8 @@ class Sandbox:
         tail = channel.output.tail.decode(errors="replace").strip()
         self.close()
         status = "crashed"
+        if self.namespaced and code is not None and code > 128 and _is_signal(code - 128):
+            code = 128 - code   # bwrap exits with 128 + N for a child killed by signal N
         if code is None:
             what = "the child process broke the protocol (it wrote to nnparity's channel?)"
         elif code < 0:
@@ -426,7 +527,47 @@ class Sandbox:
         lines = tail[fatal:].splitlines()
         frames = [f"{m[1]}:{m[2]} in {m[3]}" for m in
                   re.finditer(r'File "(.+?)", line (\d+) in (\S+)', tail[fatal:])]
-        package = str(Path(self.impl).resolve().parent) + os.sep
+        package = (str(PurePosixPath(self._child_impl).parent) if self.namespaced
+                   else str(Path(self.impl).resolve().parent)) + os.sep
         own = [f.replace(package, "") for f in frames if f.startswith(package)]
         where = own or frames[:3]
         return f"; {lines[0].strip()}" + (f" at {'; '.join(where)}" if where else "")
+
+
+# ------------------------------------------------------------------ helpers
+PACKAGE_DIRS = ("neural_networks", "student_nn")
+
+
+def _holder(impl: Path) -> Path:
+    """The directory around an implementation: itself when it holds the package, else the
+    directory holding it (never the file system's root)."""
+    if any((impl / name).is_dir() for name in PACKAGE_DIRS) or impl.parent == impl \
+            or impl.parent == impl.parent.parent:
+        return impl
+    return impl.parent
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+        return data[data.index(b"(") + 1:data.rindex(b")")].decode(errors="replace")
+    except (OSError, ValueError):
+        return ""
+
+
+def _first_child(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = f.read().split()
+    except OSError:
+        return None
+    return int(kids[0]) if kids else None
+
+
+def _is_signal(n: int) -> bool:
+    try:
+        signal.Signals(n)
+    except ValueError:
+        return False
+    return True

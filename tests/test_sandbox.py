@@ -222,3 +222,15 @@ def test_refusing_student_nn_keeps_the_borrowed_modules(make_impl):
     assert err["stage"] == "import" and err["type"] == "RefusedImport"
     assert err["message"].startswith("import of 'student_nn' refused at "
                                      "neural_networks/activations.py:2")
+
+
+def test_removing_a_tree_never_touches_the_directory_holding_it(tmp_path):
+    from harness.confine import _rmtree
+    tmp_path.chmod(0o755)
+    _rmtree(tmp_path / "gone")                # already removed: its parent stays as it was
+    tree = tmp_path / "tree"
+    (tree / "locked").mkdir(parents=True)
+    (tree / "locked" / "f").write_text("x")
+    (tree / "locked").chmod(0)
+    _rmtree(tree)
+    assert not tree.exists() and (tmp_path.stat().st_mode & 0o777) == 0o755

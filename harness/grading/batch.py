@@ -5,10 +5,16 @@ when run as root) and its files are written by that worker as soon as it finishe
 last; a rerun with the same rubric skips every submission whose result.json matches its
 content, so an interrupted batch resumes where it stopped. The gradebook is rewritten after
 every submission, with ``pending`` rows for the ones still to come.
+
+The isolation level (harness/isolation.py) is decided once, at the start of the batch, and
+said there when it is not "namespaces"; every result records it. Below namespaces, as root,
+the submissions' sources, the output directory and the refused packages are made unreadable
+for other users (so for the sandbox uids) while the batch runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
@@ -26,6 +32,7 @@ from harness.grading.grader import SubmissionGrader, fail, new_result
 from harness.grading.outputs import read_result, write_gradebook, write_submission
 from harness.grading.rubric import Rubric
 from harness.grading.submission import Submission, discover
+from harness.isolation import Isolation, choose, hidden_from_others, refused_package_dirs
 from harness.progress import Progress
 from harness.sandbox import Policy, preflight
 
@@ -38,6 +45,7 @@ class BatchOutcome:
     gradebook: Path | None = None
     seconds: float = 0.0
     uid: int | None = None                  # the sandbox uid of in-process grading (root only)
+    isolation: Isolation | None = None      # the level the batch ran at (None: nothing to grade)
 
 
 def _pending_row(sub: Submission, rubric: Rubric) -> dict[str, Any]:
@@ -55,10 +63,10 @@ def is_done(result: dict[str, Any] | None, sub: Submission, rubric: Rubric) -> b
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(rubric: Rubric, out: Path, ticks: Any) -> None:
+def _init_worker(rubric: Rubric, out: Path, ticks: Any, level: str) -> None:
     uid = claim_uid()
     _worker.update(out=out, rubric=rubric, grader=SubmissionGrader(
-        rubric, uid, uid, on_case=lambda case_id: ticks.put(1)))
+        rubric, uid, uid, on_case=lambda case_id: ticks.put(1), isolation=level))
 
 
 def _grade_in_worker(sub: Submission) -> dict[str, Any]:
@@ -67,8 +75,9 @@ def _grade_in_worker(sub: Submission) -> dict[str, Any]:
     return result
 
 
-def _internal_error(sub: Submission, rubric: Rubric, message: str) -> dict[str, Any]:
-    return fail(new_result(sub, rubric), rubric, "internal_error", message)
+def _internal_error(sub: Submission, rubric: Rubric, message: str,
+                    level: str | None = None) -> dict[str, Any]:
+    return fail(new_result(sub, rubric, isolation=level), rubric, "internal_error", message)
 
 
 # ------------------------------------------------------------------ the batch
@@ -112,24 +121,37 @@ def grade_batch(paths: list[str], rubric: Rubric, out: str | Path, workers: int 
     uid = None
     if pending:
         uid = claim_uid()
-        problem = preflight(Policy(uid=uid, gid=uid)) if uid is not None else None
+        try:
+            iso = choose(uid)
+        except SandboxError:
+            release_uid(uid)
+            raise
+        level = iso.level
+        problem = preflight(Policy(uid=uid, gid=uid, isolation=level)) \
+            if uid is not None or level == "namespaces" else None
         if problem:
             release_uid(uid)
-            raise SandboxError(f"cannot run submissions as an unprivileged user: {problem}")
-        if uid is None:
-            say("warning: not running as root, so submissions run as this user and can write "
-                "wherever it can; grade as root (e.g. in a container) to confine them")
+            raise SandboxError(f"cannot run submissions in the sandbox: {problem}")
+        if level != "namespaces":
+            say(iso.warning())
+        outcome.isolation = iso
+        # Without namespaces the sandbox uid sees the file system as any user does: hide the
+        # batch's sources, the other results and torch & co. from it while the batch runs.
+        guard = hidden_from_others([s.path for s in subs] + [out] + refused_package_dirs(
+            rubric.refuse_imports)) if level == "uid" else contextlib.nullcontext([])
         n = max(1, min(workers or os.cpu_count() or 1, len(pending)))
         try:
-            if n == 1:
-                grader = SubmissionGrader(rubric, uid, uid,
-                                          on_case=lambda case_id: bar.advance())
-                for sub in pending:
-                    result = grader.grade(sub)
-                    write_submission(out, result, rubric)
-                    finished(sub, result)
-            else:
-                _run_pool(pending, rubric, out, n, bar, finished)
+            with guard:
+                if n == 1:
+                    grader = SubmissionGrader(rubric, uid, uid,
+                                              on_case=lambda case_id: bar.advance(),
+                                              isolation=level)
+                    for sub in pending:
+                        result = grader.grade(sub)
+                        write_submission(out, result, rubric)
+                        finished(sub, result)
+                else:
+                    _run_pool(pending, rubric, out, n, bar, finished, level)
         finally:
             bar.close()
     outcome.uid = uid
@@ -140,7 +162,7 @@ def grade_batch(paths: list[str], rubric: Rubric, out: str | Path, workers: int 
 
 
 def _run_pool(pending: list[Submission], rubric: Rubric, out: Path, n: int, bar: Progress,
-              finished: Callable[[Submission, dict[str, Any]], None]) -> None:
+              finished: Callable[[Submission, dict[str, Any]], None], level: str) -> None:
     """Grade `pending` with `n` worker processes; a worker that dies is replaced once."""
     ctx = multiprocessing.get_context("spawn")
     ticks = ctx.Queue()
@@ -148,7 +170,7 @@ def _run_pool(pending: list[Submission], rubric: Rubric, out: Path, n: int, bar:
     for attempt in range(2):
         broken: list[Submission] = []
         pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker,
-                                   initargs=(rubric, out, ticks))
+                                   initargs=(rubric, out, ticks, level))
         try:
             futures = {pool.submit(_grade_in_worker, sub): sub for sub in todo}
             while futures:
@@ -161,7 +183,8 @@ def _run_pool(pending: list[Submission], rubric: Rubric, out: Path, n: int, bar:
                     except BrokenProcessPool:
                         broken.append(sub)
                     except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
-                        result = _internal_error(sub, rubric, f"the worker failed: {exc!r}")
+                        result = _internal_error(sub, rubric, f"the worker failed: {exc!r}",
+                                                 level)
                         write_submission(out, result, rubric)
                         finished(sub, result)
         except BaseException:
@@ -175,7 +198,7 @@ def _run_pool(pending: list[Submission], rubric: Rubric, out: Path, n: int, bar:
         if attempt == 1:
             for sub in broken:
                 result = _internal_error(sub, rubric, "a grading worker process died twice "
-                                                      "while grading this submission")
+                                                      "while grading this submission", level)
                 write_submission(out, result, rubric)
                 finished(sub, result)
 

@@ -38,6 +38,7 @@ from harness.grading.submission import (
     scan_imports,
     stage,
 )
+from harness.isolation import level_for
 from harness.registry import OpSpec, get_op
 from harness.results import aggregate, record, repro_command
 from harness.sandbox import Outage, Policy, Sandbox
@@ -71,14 +72,17 @@ def short(text: str, width: int = 200) -> str:
 
 
 class SubmissionGrader:
-    """Grades submissions one after another with one rubric, as one sandbox uid."""
+    """Grades submissions one after another with one rubric, as one sandbox uid, at one
+    isolation level (harness/isolation.py; "auto": the best the machine allows)."""
 
     def __init__(self, rubric: Rubric, uid: int | None = None, gid: int | None = None,
-                 on_case: Callable[[str], None] | None = None) -> None:
+                 on_case: Callable[[str], None] | None = None,
+                 isolation: str = "auto") -> None:
         self.rubric = rubric
         self.uid, self.gid = uid, gid
+        self.isolation = level_for(isolation, uid)
         self.policy = Policy(uid=uid, gid=gid, refuse_imports=rubric.refuse_imports,
-                             numpy_compat=rubric.numpy_compat)
+                             numpy_compat=rubric.numpy_compat, isolation=self.isolation)
         self.limits = rubric.limits.sandbox_limits()
         self.on_case = on_case or (lambda name: None)
 
@@ -86,7 +90,7 @@ class SubmissionGrader:
     def grade(self, sub: Submission) -> dict[str, Any]:
         """The result of one submission; never raises (nnparity's own failures included)."""
         start = time.monotonic()
-        result = new_result(sub, self.rubric, self.uid)
+        result = new_result(sub, self.rubric, self.uid, self.isolation)
         staging = Path(tempfile.mkdtemp(prefix="nnparity-stage-"))
         staging.chmod(0o711)  # the sandbox uid may pass through, not list
         try:
@@ -105,15 +109,17 @@ class SubmissionGrader:
         return result
 
 
-def new_result(sub: Submission, rubric: Rubric, uid: int | None = None) -> dict[str, Any]:
-    """The result of a submission before grading (status graded, no tests yet)."""
+def new_result(sub: Submission, rubric: Rubric, uid: int | None = None,
+               isolation: str | None = None) -> dict[str, Any]:
+    """The result of a submission before grading (status graded, no tests yet); `isolation`
+    is the level its sandbox ran at (namespaces | uid | process)."""
     return {
         "name": sub.name, "source": str(sub.path), "fingerprint": sub.fingerprint,
         "rubric": {"name": rubric.name, "path": rubric.path,
                    "fingerprint": rubric.fingerprint(), "seed": rubric.seed,
                    "profile": rubric.profile.describe()},
         "nnparity": _version(), "graded_at": datetime.now(UTC).isoformat(),
-        "sandbox": {"uid": uid, "limits": vars(rubric.limits)},
+        "isolation": isolation, "sandbox": {"uid": uid, "limits": vars(rubric.limits)},
         "status": "graded", "reason": "", "score": 0.0, "max_score": rubric.max_score,
         "modules": {}, "findings": [], "tests": [],
     }
@@ -172,7 +178,7 @@ class _Run:
         checker = Checker(package, self.rubric.profile, limits=self.g.limits,
                           graded=self.rubric.graded_modules, starter=starter)
         checker.sandbox = Sandbox(package, self.rubric.graded_modules, self.g.limits,
-                                  self.g.policy, starter=starter)
+                                  self.g.policy, starter=starter, share=self.staged)
         try:
             self._load(checker.sandbox)
             for op, cases in self._cases().items():
@@ -183,8 +189,9 @@ class _Run:
             checker.close()
         self._refused(static + checker.sandbox.refused)
         if checker.sandbox.removed_files:
-            self._finding("left_files", "removed what the submission left in shared "
-                          f"directories: {', '.join(checker.sandbox.removed_files[:5])}")
+            where = "its private /tmp" if checker.sandbox.namespaced else "shared directories"
+            self._finding("left_files", f"removed what the submission left in {where}: "
+                          f"{', '.join(checker.sandbox.removed_files[:5])}")
         self._status()
 
     # -------------------------------------------------------------- modules

@@ -1,7 +1,8 @@
 """What grading writes under --out.
 
-    OUT/gradebook.csv              one row per submission of the batch: status, score, reason
-                                   and one column per test (item and output)
+    OUT/gradebook.csv              one row per submission of the batch: status, score, reason,
+                                   seconds, isolation level and one column per test (item and
+                                   output)
     OUT/<name>/result.json         everything nnparity knows about the grade (written last and
                                    atomically: its presence marks the submission as done)
     OUT/<name>/results.json        Gradescope's format (tests[] with name, score, max_score,
@@ -31,6 +32,12 @@ RESULT_FILE = "result.json"
 GRADESCOPE_FILE = "results.json"
 FEEDBACK_FILE = "feedback.md"
 GRADEBOOK_FILE = "gradebook.csv"
+ISOLATION_TEXT = {   # result["isolation"], see harness/isolation.py
+    "namespaces": "namespaces (your code ran in a sandbox of its own: its own files, "
+                  "processes and no network)",
+    "uid": "uid (your code ran as an unprivileged user of its own, without namespaces)",
+    "process": "process (your code ran in a separate process, without further isolation)",
+}
 STATUS_TEXT = {
     "graded": "graded",
     "refused_import": "refused import",
@@ -113,6 +120,7 @@ def feedback_markdown(result: dict[str, Any]) -> str:
            f"Rubric `{result['rubric']['name']}` (seed {result['rubric']['seed']}, profile "
            f"{result['rubric']['profile']}); graded by nnparity {result.get('nnparity', '')} in "
            f"{result.get('seconds', 0):g} s.", "",
+           f"Isolation: {ISOLATION_TEXT.get(result.get('isolation'), 'not recorded')}.", "",
            "## Tests", "",
            tabulate(rows, headers=["test", "score", "cases", "status", "visibility"],
                     tablefmt="github"), ""]
@@ -157,6 +165,7 @@ def gradescope_results(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]
         "visibility": "visible",
         "stdout_visibility": rubric.stdout_visibility,
         "extra_data": {"status": result["status"], "reason": result["reason"],
+                       "isolation": result.get("isolation"),
                        "nnparity": result.get("nnparity"), "rubric": result["rubric"]},
         "tests": tests,
     }
@@ -192,12 +201,12 @@ def gradebook_csv(results: list[dict[str, Any]], rubric: Rubric) -> str:
     tests = [item.test_name(out) for item, out in rubric.tests]
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["submission", "status", "score", "max_score", "reason", "seconds", "source",
-                *tests])
+    w.writerow(["submission", "status", "score", "max_score", "reason", "seconds", "isolation",
+                "source", *tests])
     for r in results:
         by_name = {t["name"]: t["score"] for t in r.get("tests", [])}
         w.writerow([r["name"], r["status"], r["score"], r["max_score"], r["reason"],
-                    r.get("seconds", ""), r.get("source", ""),
+                    r.get("seconds", ""), r.get("isolation") or "", r.get("source", ""),
                     *[by_name.get(t, "") for t in tests]])
     return buf.getvalue()
 

@@ -229,6 +229,15 @@ def _python_layout() -> _Layout:
     return _Layout(tuple(trees), tuple(files), tuple(sorted(masked)), tuple(packages))
 
 
+def under_tmp(ro_binds: list[tuple[str, str]]) -> set[str]:
+    """The names at the top of the sandbox's /tmp that bwrap creates to bind things below
+    it (the sandbox's own, not files the child left)."""
+    layout = _python_layout()
+    dests = [*layout.trees, *(d for _, d in layout.files), *(d for _, d in layout.packages),
+             *(str(PROJECT_ROOT / name) for name in PROJECT_DIRS), *(d for _, d in ro_binds)]
+    return {d.split("/")[2] for d in dests if d.startswith("/tmp/")}
+
+
 def mount_point(root: str, host: Path) -> str:
     """Where the host directory `host` appears under `root` in the sandbox."""
     return f"{root}/{host.name or 'root'}"
@@ -268,6 +277,8 @@ def bwrap_argv(home: Path, tmp: Path, ro_binds: list[tuple[str, str]],
             argv.extend(["--dir", parent])
         argv.extend([option, host, dest])
 
+    # /tmp first: what is bound below it (a checkout or a venv in /tmp) goes on top
+    argv += ["--proc", "/proc", "--dev", "/dev", "--bind", str(tmp), "/tmp"]
     for f in ETC_FILES:
         if os.path.exists(f):
             bind("--ro-bind", f, f)
@@ -285,9 +296,8 @@ def bwrap_argv(home: Path, tmp: Path, ro_binds: list[tuple[str, str]],
         bind("--ro-bind", p, p)
     for host, dest in ro_binds:
         bind("--ro-bind", host, dest)
-    argv += ["--proc", "/proc", "--dev", "/dev"]
     bind("--bind", str(home), HOME)
-    argv += ["--bind", str(tmp), "/tmp", "--chdir", HOME]
+    argv += ["--chdir", HOME]
     for d in layout.masked:
         argv += ["--remount-ro", d]
     argv += ["--remount-ro", "/", "--"]

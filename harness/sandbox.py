@@ -399,8 +399,10 @@ class Sandbox:
             self.proc = self._channel = None
             self._child_pid = None
         if self.tmpdir is not None:   # first: it is the uid's, in the machine's /tmp
+            ours = isolation.under_tmp(self._mounts)
             with contextlib.suppress(OSError):
-                self.removed_files += [f"/tmp/{name}" for name in sorted(os.listdir(self.tmpdir))]
+                self.removed_files += [f"/tmp/{name}" for name in sorted(os.listdir(self.tmpdir))
+                                       if name not in ours]
             _rmtree(self.tmpdir)
             self.tmpdir = None
         if self.workdir is not None:

@@ -22,6 +22,7 @@ CONV_RATIO_LIMIT = 0.5
 CONV_GEMM_SHARE_MIN = 0.40
 POOL_RATIO_LIMIT = 1.0
 HARNESS_SHARE_LIMIT = 0.25
+ISOLATION_COST_LIMIT = 0.3   # seconds more per submission in namespaces
 
 
 def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -61,6 +62,15 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         _target(f"harness share of the serial check time ≤ {HARNESS_SHARE_LIMIT:.0%}",
                 serial.get("harness_share"), lambda v: v <= HARNESS_SHARE_LIMIT, "{:.0%}"),
     ]
+    iso = (result.get("grading") or {}).get("isolation") or {}
+    ok = iso.get("status") == "ok"
+    rows.append(_target(
+        f"namespaces cost ≤ {ISOLATION_COST_LIMIT:g} s more per graded submission",
+        iso.get("extra_s_per_submission") if ok else None,
+        lambda v: v <= ISOLATION_COST_LIMIT, "{:+.2f} s",
+        detail=ok and f"{iso['levels']['namespaces']['wall_s_per_submission']:.2f} vs "
+                      f"{iso['levels'][iso['without']]['wall_s_per_submission']:.2f} s at "
+                      f"the {iso['without']} level"))
     return rows
 
 
@@ -266,4 +276,22 @@ def _grading_section(g: dict[str, Any] | None) -> list[str]:
              f"{g['submissions_per_minute']:.1f} submissions/min ({batch['wall_s']:.1f} s)",
              f"{batch['full_score']}/{batch['submissions']} full score"]]
     return ["## Grading throughput (`nnparity grade`, default rubric, copies of student_nn)",
-            "", _table(rows, ["run", "time", "result"]), ""]
+            "", _table(rows, ["run", "time", "result"]), "", *_isolation_lines(g.get("isolation"))]
+
+
+def _isolation_lines(iso: dict[str, Any] | None) -> list[str]:
+    """The cost of the namespace sandbox (harness/isolation.py), with and without it."""
+    if not iso:
+        return []
+    if iso.get("status") != "ok":
+        return [f"Isolation cost: {iso.get('status')}"
+                + (f" ({iso['detail']})" if iso.get("detail") else ""), ""]
+    rows = [[level, f"{v['wall_s_per_submission']:.2f} s",
+             _num(v["grader_s_per_submission"], "{:.2f} s"), f"{1000 * v['child_start_s']:.0f} ms",
+             f"{v['full_score']}/{v['graded']}"] for level, v in iso["levels"].items()]
+    return [f"Isolation cost ({iso['submissions']} submissions × {iso['rounds']} rounds per "
+            "level, `--workers 1`; the child's start is its start, first answer and clean-up):",
+            "", _table(rows, ["isolation", "wall per submission", "in the grader",
+                              "child start", "full score"]), "",
+            f"Namespaces cost {iso['extra_s_per_submission']:+.2f} s per submission "
+            f"({1000 * iso['extra_child_start_s']:+.0f} ms per child start).", ""]

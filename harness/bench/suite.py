@@ -47,6 +47,9 @@ def run_suite(quick: bool = False, repeats: int = 15, threads: list[int] | None 
     if "grading" not in skip:
         log("grading: nnparity grade on copies of student_nn")
         result["grading"] = throughput.grading(batch=2 if quick else 4)
+        log("grading: the cost of isolation, with and without namespaces")
+        result["grading"]["isolation"] = throughput.isolation_cost(
+            submissions=1 if quick else 3, rounds=1 if quick else 2, starts=3 if quick else 10)
     result["load_average_after"] = timing.load_average()
     result["targets"] = report.targets(result)
     return result

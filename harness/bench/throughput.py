@@ -9,6 +9,8 @@
 - scaling: conv2d cases of growing size through the same Checker; the fitted exponent α of
   time ∝ FLOPs^α says whether the time is fixed overhead (α ≈ 0) or the work itself (α ≈ 1).
 - grading: `nnparity grade` on copies of student_nn as ``neural_networks/`` in temp dirs.
+- isolation: what the namespace sandbox (harness/isolation.py) costs: a child's start, first
+  answer and clean-up, and seconds per graded submission, with and without namespaces.
 """
 
 from __future__ import annotations
@@ -27,13 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import evaluate
+from harness import evaluate, isolation
 from harness.bench.timing import fit_exponent
 from harness.cases import Case
+from harness.confine import claim_uid, release_uid
 from harness.evaluate import Checker
 from harness.loader import BUNDLED_DIR
 from harness.registry import OPS, get_op
-from harness.sandbox import Sandbox
+from harness.sandbox import Limits, Policy, Sandbox
 from harness.session import DEFAULT_CASES, run_checks
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -130,16 +133,17 @@ def serial_session(cases_per_op: int = DEFAULT_CASES, seed: int = 0) -> dict[str
 
 
 # ---------------------------------------------------------------- subprocesses
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {**os.environ, **(extra or {})}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT),
                                                      env.get("PYTHONPATH", "")) if p)
     return env
 
 
-def _run(argv: list[str], timeout: float) -> tuple[float, subprocess.CompletedProcess]:
+def _run(argv: list[str], timeout: float, env: dict[str, str] | None = None
+         ) -> tuple[float, subprocess.CompletedProcess]:
     start = time.perf_counter()
-    proc = subprocess.run(argv, cwd=PROJECT_ROOT, env=_env(), capture_output=True, text=True,
+    proc = subprocess.run(argv, cwd=PROJECT_ROOT, env=_env(env), capture_output=True, text=True,
                           timeout=timeout)
     return time.perf_counter() - start, proc
 
@@ -257,16 +261,18 @@ def _submission(root: Path) -> Path:
     return root
 
 
-def _grade(subs: list[Path], out: Path, workers: int) -> dict[str, Any]:
+def _grade(subs: list[Path], out: Path, workers: int, env: dict[str, str] | None = None
+           ) -> dict[str, Any]:
     argv = [sys.executable, "-m", "harness.cli", "grade", *map(str, subs), "--out", str(out),
             "--workers", str(workers), "--no-progress"]
-    wall, proc = _run(argv, timeout=3600)
+    wall, proc = _run(argv, timeout=3600, env=env)
     rows = _gradebook(out / "gradebook.csv")
     full = [r for r in rows if r.get("status") == "graded"
             and _num(r.get("score")) == _num(r.get("max_score"))]
     seconds = [_num(r.get("seconds")) for r in rows if _num(r.get("seconds")) is not None]
     return {"submissions": len(subs), "workers": workers, "wall_s": wall,
             "exit_code": proc.returncode, "full_score": len(full),
+            "isolation": sorted({r.get("isolation", "?") for r in rows}),
             "mean_grader_s": sum(seconds) / len(seconds) if seconds else None,
             "statuses": sorted({r.get("status", "?") for r in rows})}
 
@@ -284,3 +290,75 @@ def _num(text: str | None) -> float | None:
         return float(text) if text not in (None, "") else None
     except ValueError:
         return None
+
+
+# ---------------------------------------------------------------- the cost of isolation
+ISOLATION_TARGET_S = 0.3   # at most this much more per submission with namespaces
+
+
+def isolation_cost(submissions: int = 3, rounds: int = 2, starts: int = 10) -> dict[str, Any]:
+    """Seconds per submission graded with and without namespaces (default rubric, one
+    worker, copies of student_nn; after one warm-up the levels alternate, in turns, `rounds`
+    times, so that both see the same load), and the median time of one child's start, first
+    answer and clean-up."""
+    problem = isolation.namespaces_problem()
+    if problem is not None:
+        return {"status": "namespaces not available", "detail": problem}
+    without = "uid" if os.geteuid() == 0 else "process"
+    levels = ("namespaces", without)
+    tmp = Path(tempfile.mkdtemp(prefix="nnparity-bench-iso-"))
+    tmp.chmod(0o755)
+    try:
+        subs = [_submission(tmp / f"student{i}") for i in range(max(submissions, 1))]
+        for p in [tmp, *tmp.rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+        starts_s = {level: _child_start(subs[0] / "neural_networks", level, starts)
+                    for level in levels}
+        _grade(subs[:1], tmp / "out-warmup", 1)   # warms the file cache for both
+        runs: dict[str, list[dict[str, Any]]] = {level: [] for level in levels}
+        for r in range(max(rounds, 1)):
+            for level in levels if r % 2 == 0 else levels[::-1]:
+                runs[level].append(_grade(subs, tmp / f"out-{level}-{r}", 1,
+                                          env={isolation.ENV_VAR: level}))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    per: dict[str, dict[str, Any]] = {}
+    for level, done in runs.items():
+        walls = sorted(d["wall_s"] / d["submissions"] for d in done)
+        grader = sorted(d["mean_grader_s"] for d in done if d["mean_grader_s"] is not None)
+        per[level] = {"wall_s_per_submission": walls[len(walls) // 2],
+                      "grader_s_per_submission": grader[len(grader) // 2] if grader else None,
+                      "child_start_s": starts_s[level],
+                      "full_score": sum(d["full_score"] for d in done),
+                      "graded": sum(d["submissions"] for d in done),
+                      "recorded": sorted({x for d in done for x in d["isolation"]})}
+    ns, other = per["namespaces"], per[without]
+    extra = ns["wall_s_per_submission"] - other["wall_s_per_submission"]
+    extra_grader = (ns["grader_s_per_submission"] - other["grader_s_per_submission"]
+                    if ns["grader_s_per_submission"] is not None
+                    and other["grader_s_per_submission"] is not None else None)
+    return {"status": "ok", "without": without, "levels": per, "submissions": len(subs),
+            "rounds": rounds, "extra_s_per_submission": extra,
+            "extra_grader_s_per_submission": extra_grader,
+            "extra_child_start_s": ns["child_start_s"] - other["child_start_s"],
+            "target_s": ISOLATION_TARGET_S,
+            "met": extra <= ISOLATION_TARGET_S}
+
+
+def _child_start(package: Path, level: str, n: int) -> float:
+    """Median seconds of starting a child at `level`, its first answer and closing it."""
+    uid = claim_uid()
+    try:
+        times = []
+        for _ in range(max(n, 1)):
+            start = time.perf_counter()
+            with Sandbox(package, ("activations", "layers", "losses"), Limits(),
+                         Policy(uid=uid, gid=uid, refuse_imports=("torch",),
+                                isolation=level), share=package.parent) as sb:
+                answer = sb.run({"cmd": "load", "module": "activations"}, {})
+            times.append(time.perf_counter() - start)
+            if not isinstance(answer, tuple) or not answer[0].get("ok"):
+                raise RuntimeError(f"the child did not start at level {level}: {answer}")
+    finally:
+        release_uid(uid)
+    return sorted(times)[len(times) // 2]

@@ -67,6 +67,7 @@ def diagnose(v: Verdict) -> list[Cause]:
     """Likely causes of a failing verdict, most likely first (empty for a pass)."""
     if v.passed:
         return []
+    found = list(getattr(v, "causes", []))  # what judging found (whole models: localization)
     if v.error is not None or v.status in ("timeout", "not_implemented"):
-        return rank(_from_error(v))
-    return rank(_from_comparison(v))
+        return rank(found + _from_error(v))
+    return rank(found + _from_comparison(v))

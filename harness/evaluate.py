@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 import reference
+from harness import model_eval
 from harness.cases import Case
 from harness.compare import (
     DEFAULT_TOLERANCE,
@@ -50,6 +51,7 @@ class Verdict:
     got: np.ndarray | None = field(default=None, repr=False)
     expected: np.ndarray | None = field(default=None, repr=False)
     stdout: str = ""
+    causes: list = field(default_factory=list)   # likely causes found while judging (models)
 
     @property
     def passed(self) -> bool:
@@ -63,6 +65,8 @@ def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.n
     With `partial`, the outputs it could compute (diagnosis recomputes a case under another
     convention, whose output shape dY may not fit).
     """
+    if spec.kind in model_eval.KINDS:  # whole models, optimisers, initialisers, training
+        return model_eval.reference_outputs(spec, ctor, inputs, conventions)
     cls = getattr(reference.module(spec.module), spec.cls)
     if spec.kind == "layer":
         ctor = {**ctor, "conventions": conventions}
@@ -150,6 +154,8 @@ class Checker:
                     for o in spec.outputs}
         header, arrays = answer
         expected = _cached_reference(spec.name, case, self.profile.preferred)
+        if spec.kind in model_eval.KINDS:
+            return model_eval.judge_case(self, spec, case, header, arrays, inputs, expected)
         return {o: replace(self._judge(spec, case, o, header, arrays, inputs, expected),
                            stdout=header.get("stdout", ""))
                 for o in spec.outputs}

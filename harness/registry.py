@@ -13,9 +13,11 @@ from functools import lru_cache
 import numpy as np
 
 from harness import cases as c
+from harness import model_cases as mc
 from harness.cases import Case, Family, Params
 
-KIND_OF_MODULE = {"activations": "activation", "layers": "layer", "losses": "loss"}
+KIND_OF_MODULE = {"activations": "activation", "layers": "layer", "losses": "loss",
+                  "models": "model", "optimizers": "optimizer", "weights": "initializer"}
 
 
 @dataclass(frozen=True)
@@ -26,12 +28,16 @@ class OpSpec:
     family: Family              # how cases are sampled and inputs built
     outputs: tuple[str, ...]    # compared outputs, in order
     fixed: Params = field(default_factory=dict)  # constructor arguments this op fixes
+    op_kind: str | None = None  # how the driver runs it, when not its module's kind (training)
+    max_cases: int | None = None  # at most this many cases per run (training: each is K steps)
 
     @property
     def kind(self) -> str:
-        return KIND_OF_MODULE[self.module]
+        return self.op_kind or KIND_OF_MODULE[self.module]
 
     def cases(self, count: int, seed: int = 0) -> Iterator[Case]:
+        if self.max_cases is not None:
+            count = min(count, self.max_cases)
         return c.iter_cases(self.name, self.family, self.fixed, count, seed)
 
     def inputs(self, case: Case) -> dict[str, np.ndarray]:
@@ -56,6 +62,8 @@ class OpSpec:
 
 ACT_OUT = ("forward", "dX")
 PARAM_OUT = ("forward", "dX", "dW", "db")
+NETWORK_OUT = ("forward", "loss", "gradients", "predict", "update")
+INIT_OUT = ("scale", "distribution")
 
 OPS: dict[str, OpSpec] = {
     spec.name: spec
@@ -73,6 +81,19 @@ OPS: dict[str, OpSpec] = {
         OpSpec("cross_entropy", "losses", "CrossEntropy", c.LOSS, ACT_OUT,
                {"name": "cross_entropy", "target": "onehot"}),
         OpSpec("l2", "losses", "L2", c.LOSS, ACT_OUT, {"name": "l2", "target": "real"}),
+        # whole models (harness/model_cases.py): NeuralNetwork against the twin assembled
+        # from the reference twins, optimisers against torch.optim, weight initialisers
+        # against torch.nn.init, and training parity over K steps
+        OpSpec("network", "models", "NeuralNetwork", mc.NETWORK, NETWORK_OUT),
+        OpSpec("sgd", "optimizers", "initialize_optimizer", mc.OPTIMIZER, ("update",),
+               {"name": "sgd"}),
+        OpSpec("adam", "optimizers", "initialize_optimizer", mc.OPTIMIZER, ("update",),
+               {"name": "adam"}),
+        *(OpSpec(name, "weights", "initialize_weights", mc.INITIALIZER, INIT_OUT,
+                 {"name": name})
+          for name in ("xavier_uniform", "xavier_normal", "he_uniform", "he_normal")),
+        OpSpec("training", "models", "NeuralNetwork", mc.TRAINING, ("loss", "parameters"),
+               op_kind="training", max_cases=2),
     ]
 }
 

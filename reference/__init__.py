@@ -2,7 +2,10 @@
 
 `reference.activations`, `reference.layers` and `reference.losses` hold classes with the
 contract's names, constructors and methods, so `harness.driver.run_op` drives them exactly like
-a student's NumPy classes. `module(name)` returns the twin of a contract module.
+a student's NumPy classes. `reference.models` (NeuralNetwork, assembled from those twins),
+`reference.optimizers` (torch.optim behind the contract's `update`) and `reference.weights`
+(torch.nn.init, and the law each initializer draws from) complete the contract.
+`module(name)` returns the twin of a contract module.
 
 Semantics
 - Arithmetic: float64 tensors on the CPU. Inputs are copied into fresh tensors (the caller's
@@ -40,11 +43,11 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-MODULES = ("activations", "layers", "losses")
+MODULES = ("activations", "layers", "losses", "models", "optimizers", "weights")
 
 
 def module(name: str) -> ModuleType:
-    """The reference twin of contract module `name`: activations | layers | losses."""
+    """The reference twin of contract module `name` (one of `MODULES`)."""
     if name not in MODULES:
         raise ValueError(f"reference has no module {name!r}; it has {', '.join(MODULES)}")
     return importlib.import_module(f"{__name__}.{name}")

@@ -136,9 +136,11 @@ def grade_batch(paths: list[str], rubric: Rubric, out: str | Path, workers: int 
             say(iso.warning())
         outcome.isolation = iso
         # Without namespaces the sandbox uid sees the file system as any user does: hide the
-        # batch's sources, the other results and torch & co. from it while the batch runs.
-        guard = hidden_from_others([s.path for s in subs] + [out] + refused_package_dirs(
-            rubric.refuse_imports)) if level == "uid" else contextlib.nullcontext([])
+        # batch's sources, the other results, the rubric (its hidden cases' seeds) and torch
+        # & co. from it while the batch runs.
+        hide = [s.path for s in subs] + [out, Path(rubric.path)] + refused_package_dirs(
+            rubric.refuse_imports)
+        guard = hidden_from_others(hide) if level == "uid" else contextlib.nullcontext([])
         n = max(1, min(workers or os.cpu_count() or 1, len(pending)))
         try:
             with guard:

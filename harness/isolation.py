@@ -15,8 +15,9 @@ Three levels, the best one the machine allows, decided once per process (`choose
     uid         no namespaces (bwrap missing, or forbidden, as in Docker's default profile),
                 but nnparity runs as root: the child runs as a uid of its own
                 (harness/confine.py), its private copy is readable by that uid alone, and
-                for the batch the submissions' sources, the output directory and the refused
-                packages (torch, ...) are made unreadable for other users (`hidden_from_others`).
+                for the batch the submissions' sources, the output directory, the rubric and
+                the refused packages (torch, ...) are made unreadable for other users
+                (`hidden_from_others`, in harness/grading/batch.py).
     process     neither: the child is only a separate process of the same user.
 
 ``NNPARITY_ISOLATION`` = auto (the default: the best available) | namespaces (fail when they
@@ -76,9 +77,9 @@ class Isolation:
             return ""
         holds = ("each submission runs as an unprivileged uid of its own, on a private copy "
                  "only that uid can read; for the batch the submissions' sources, the output "
-                 "directory and torch/tensorflow/jax are made unreadable for other users. Not "
-                 "isolated: the network, and what every user may read (other processes' "
-                 "command lines, world-readable files)" if self.level == "uid" else
+                 "directory, the rubric and torch/tensorflow/jax are made unreadable for other "
+                 "users. Not isolated: the network, and what every user may read (other "
+                 "processes' command lines, world-readable files)" if self.level == "uid" else
                  "submissions run as this user, with its rights: they can read and write "
                  "whatever it can, see its processes and use the network; grade as root (e.g. "
                  "in a container) or where bubblewrap works")

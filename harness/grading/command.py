@@ -21,7 +21,10 @@ Grade submitted implementations with a rubric. Each SUBMISSION is a directory (h
 neural_networks/ package, possibly nested, or the contract modules themselves) or a .zip file.
 Every submission runs in its own sandboxed process with limits on time, CPU, memory, processes
 and file size (from the rubric); when run as root it runs as an unprivileged uid of its own,
-so it cannot write the project, the reports or other submissions. Only plain arrays cross the
+so it cannot write the project, the reports or other submissions. Where the kernel allows it
+(bubblewrap), it also runs in namespaces of its own: it sees only its own copy of the
+submission, no other process and no network. Where not, the batch says so at its start; every
+result records its isolation level (namespaces | uid | process). Only plain arrays cross the
 process boundary and the verdicts are computed here.
 
 Written to --out: gradebook.csv (one row per submission: status, score, reason, a column per

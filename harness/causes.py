@@ -55,8 +55,8 @@ CODES: dict[str, str] = {
     "optimizer_betas_swapped": "beta1 and beta2 swapped",
     # Weight initialisers (harness/init_stats.py).
     "init_kernel_fans": "wrong fans for a kernel",
-    "init_fans_swapped": "fan_in and fan_out swapped",
     "init_gain": "wrong gain",
+    "init_fans_swapped": "fan_in and fan_out swapped",
     "init_fan_rule": "wrong fan in the formula",
     "init_distribution_mixed": "uniform and normal mixed up",
     "init_scale_sqrt": "variance used as the scale",

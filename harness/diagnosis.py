@@ -10,6 +10,7 @@ and the patterns in the wrong values (`harness.patterns`). Rerunning variants of
 from __future__ import annotations
 
 from harness.causes import Cause, rank
+from harness.driver import MODEL_KINDS
 from harness.evaluate import Verdict
 from harness.patterns import detect
 from harness.registry import get_op
@@ -38,8 +39,8 @@ def _from_error(v: Verdict) -> list[Cause]:
 
 
 def _patterns(v: Verdict) -> list[Cause]:
-    if v.got is None or v.expected is None:
-        return []
+    if v.got is None or v.expected is None or get_op(v.op).kind in MODEL_KINDS:
+        return []  # whole models etc. are diagnosed while judged (harness/model_eval.py)
     return detect(get_op(v.op), v.case, v.output, v.got, v.expected)
 
 

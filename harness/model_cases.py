@@ -446,8 +446,9 @@ def _optim_sample(rng: np.random.Generator, fixed: Params) -> Params:
         tokens.append(tokens[0])      # two parameters of one shape: shared state shows
     p: Params = {"params": ".".join(tokens), "k": int(rng.integers(3, 8))}
     if fixed["name"] == "sgd":
-        p.update(lr=str(rng.choice(("0.1", "0.05", "0.3"))), mom=str(rng.choice(("0.0", "0.9",
-                                                                                  "0.5"))),
+        # no lr equals 1 - momentum, so "lr twice" and "damped momentum" stay apart
+        p.update(lr=str(rng.choice(("0.2", "0.05", "0.3"))), mom=str(rng.choice(("0.0", "0.9",
+                                                                                  "0.6"))),
                  clip=str(rng.choice(("none", "none", "0.5"))))
     else:
         p.update(lr=str(rng.choice(("0.01", "0.001", "0.1"))),
@@ -458,9 +459,9 @@ def _optim_sample(rng: np.random.Generator, fixed: Params) -> Params:
 
 def _optim_edges(fixed: Params) -> list[Params]:
     if fixed["name"] == "sgd":
-        return [{"params": "3x4.3x4", "k": 5, "lr": "0.1", "mom": "0.9", "clip": "none"},
+        return [{"params": "3x4.3x4", "k": 5, "lr": "0.2", "mom": "0.9", "clip": "none"},
                 {"params": "2x3", "k": 3, "lr": "0.05", "mom": "0.0", "clip": "none"},
-                {"params": "2x2x1x3.4x2", "k": 4, "lr": "0.1", "mom": "0.5", "clip": "0.5"}]
+                {"params": "2x2x1x3.4x2", "k": 4, "lr": "0.3", "mom": "0.6", "clip": "0.5"}]
     return [{"params": "3x4.3x4", "k": 6, "lr": "0.01", "b1": "0.9", "b2": "0.999",
              "eps": "1e-08"},
             {"params": "2x3.2x2x1x3", "k": 4, "lr": "0.1", "b1": "0.8", "b2": "0.99",

@@ -46,10 +46,8 @@ def sgd_deltas(args: dict[str, Any], names: list[str], grads: dict[str, np.ndarr
     out: Deltas = {}
     for t, name in _order(names, steps):
         g = _clip(grads[name][t - 1], args.get("clip_norm") if clip else None)
-        key = "shared" if shared else name
+        key = str(g.shape) if shared else name   # shared: one state per shape, as keyed by it
         v = state.get(key, np.zeros_like(g))
-        if v.shape != g.shape:
-            raise ValueError("shared state of another shape")
         if not momentum:
             v = g
         else:
@@ -74,10 +72,8 @@ def adam_deltas(args: dict[str, Any], names: list[str], grads: dict[str, np.ndar
     with np.errstate(all="ignore"):
         for t, name in _order(names, steps):
             g = grads[name][t - 1]
-            key = "shared" if shared_moments else name
+            key = str(g.shape) if shared_moments else name
             m, v = moments.get(key, [np.zeros_like(g), np.zeros_like(g)])
-            if m.shape != g.shape:
-                raise ValueError("shared state of another shape")
             tkey = "shared" if shared_t else name
             counts[tkey] = counts.get(tkey, 0) + 1
             step = counts[tkey] + t_offset
@@ -112,8 +108,8 @@ SGD_BUGS = (
     OptimizerBug("optimizer_momentum", "the velocity is damped, v ← μ·v + (1 − μ)·g: "
                  "torch.optim.SGD (dampening=0) and the contract use v ← μ·v + g",
                  {"dampening": True}, lambda a: float(a.get("momentum") or 0) > 0),
-    OptimizerBug("optimizer_state_shared", "one velocity is shared by every parameter: keep "
-                 "the optimiser's state per param_name", {"shared": True},
+    OptimizerBug("optimizer_state_shared", "one velocity is shared by the parameters (of one "
+                 "shape): keep the optimiser's state per param_name", {"shared": True},
                  lambda a: float(a.get("momentum") or 0) > 0),
     OptimizerBug("optimizer_clip_missing", "the gradient is not clipped: with clip_norm, "
                  "rescale g so that ‖g‖₂ ≤ clip_norm before the step", {"clip": False},
@@ -144,10 +140,11 @@ ADAM_BUGS = (
     OptimizerBug("optimizer_state_shared", "one step counter t is shared by every parameter "
                  "(incremented on every update call): keep t per param_name",
                  {"shared_t": True}),
-    OptimizerBug("optimizer_state_shared", "the moments m and v are shared by the parameters: "
-                 "keep them per param_name", {"shared_moments": True, "shared_t": True}),
     OptimizerBug("optimizer_state_shared", "the moments m and v are shared by the parameters "
-                 "(the step counter is per parameter): keep them per param_name",
+                 "(of one shape): keep them per param_name",
+                 {"shared_moments": True, "shared_t": True}),
+    OptimizerBug("optimizer_state_shared", "the moments m and v are shared by the parameters "
+                 "of one shape (the step counter is per parameter): keep them per param_name",
                  {"shared_moments": True}),
     OptimizerBug("optimizer_betas_swapped", "β₁ and β₂ are swapped: m uses β₁ (0.9), v uses β₂ "
                  "(0.999)", {"swap_betas": True}),

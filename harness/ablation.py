@@ -74,7 +74,7 @@ def _param_variants(spec: OpSpec, case: Case) -> list[tuple[str, dict[str, objec
     many = _simplest_valid(spec, p, {k: 1 for k in CHANNEL_KEYS if p.get(k, 1) > 1})
     if many:
         out.append(("channels", many))
-    if "k" in p and p["k"][0] != p["k"][1]:
+    if isinstance(p.get("k"), tuple) and p["k"][0] != p["k"][1]:  # a kernel (k is also a count)
         squares = [{"k": (k, k)} for k in (max(p["k"]), min(p["k"])) if k > 1]
         valid = [c for c in squares if spec.family.valid({**p, **c})]
         out += [("kernel", c) for c in valid[:1]]

@@ -77,6 +77,12 @@ def _upstream_ignored(x: _Ctx) -> Cause | None:
                                      "it by the upstream gradient dY (chain rule: dZ = f'(Z)·dY)")
 
 
+def _kernel(p: dict[str, object]) -> tuple[int, ...] | None:
+    """The case's kernel (kh, kw), or None (in other families "k" may count something else)."""
+    k = p.get("k")
+    return k if isinstance(k, tuple) else None  # type: ignore[return-value]
+
+
 def _named_factors(x: _Ctx) -> list[tuple[float, str, str]]:
     """(factor, name, hint) for the factors a bug typically introduces in this case."""
     p = x.case.p
@@ -89,7 +95,7 @@ def _named_factors(x: _Ctx) -> list[tuple[float, str, str]]:
          "the mean is over the wrong number of elements"),
         ("the number of classes", p.get("classes"),
          "something is divided by (or summed over) the classes instead of the batch"),
-        ("the kernel area kh·kw", int(np.prod(p["k"])) if "k" in p else None,
+        ("the kernel area kh·kw", int(np.prod(_kernel(p))) if _kernel(p) else None,
          "the kernel area enters where it should not (or is missing)"),
         ("the number of output units", shape[-1] if len(shape) > 1 else None,
          "something is summed or averaged over the output units"),
@@ -211,7 +217,7 @@ def _border_only(x: _Ctx) -> Cause | None:
         return None
     rc, rows, cols = found
     p = x.case.p
-    pads = [pad_amount(p["pad"], k) for k in p["k"]] if "k" in p else [0]
+    pads = [pad_amount(p["pad"], k) for k in _kernel(p)] if _kernel(p) and "pad" in p else [0]
     band = max(pads + [1])
     H, W = rc.shape
     interior = rc[band:H - band, band:W - band]
@@ -255,7 +261,7 @@ def _stride_periodic(x: _Ctx) -> Cause | None:
     """
     found = _wrong_rows_cols(x)
     p = x.case.p
-    if found is None or p.get("s", 1) < 2 or x.output != "dX":
+    if found is None or p.get("s", 1) < 2 or x.output != "dX" or not _kernel(p):
         return None
     rc, s = found[0], p["s"]
     rows, cols, model = _periodic_model(rc, s)

@@ -2,11 +2,12 @@
 
 For every implementation under tests/buggy_impls and tests/diagnosis_impls, a few seeds (the
 last under the strict profile, whose L2 cases go beyond the contract) check every op on a few
-cases (one edge case, two random ones), build the report and investigate it in process, the
-way `nnparity check` and `repro` do (shrinking, ablation, patterns, maps, blame), then render
-it. Nothing may escape, and every failing item must come out investigated: a smallest case,
-or a note saying why not (a spent budget). An investigation step that stopped on an
-exception is nnparity's bug, so it fails the test too, with the note that says where.
+cases (one edge case and two random ones; a whole model one edge case), build the report and
+investigate it in process, the way `nnparity check` and `repro` do (shrinking, ablation,
+patterns, maps, blame), then render it. Nothing may escape, and every failing item must come
+out investigated: a smallest case, or a note saying why not (a spent budget). An
+investigation step that stopped on an exception is nnparity's bug, so it fails the test too,
+with the note that says where.
 """
 
 from __future__ import annotations
@@ -34,10 +35,14 @@ BUDGET = 300          # reruns per report: enough for every item here, bounded f
 LIMITS = Limits(case_seconds=2.0)  # an infinite loop costs 2 × 2 s, then its op is skipped
 
 
+WHOLE_MODELS = ("model", "training")  # a case runs a whole network: one edge case each
+
+
 def _cases(spec, seed: int) -> list:
     """One edge case (a different one per seed) and RANDOM_CASES random ones."""
     edges = len(spec.family.edge_cases(spec.fixed))
-    stream = list(spec.cases(edges + RANDOM_CASES, seed))
+    extra = 0 if spec.kind in WHOLE_MODELS else RANDOM_CASES
+    stream = list(spec.cases(edges + extra, seed))
     return [stream[seed % edges], *stream[edges:]]
 
 

@@ -436,7 +436,7 @@ def judge_training(checker: Checker, spec: OpSpec, case: Case, answer: Answer,
                                     f"step {t + 1}, {_layer_label(layers, name)}",
                                     param_axes(name, expected[key].ndim - 1), checker.tolerance)
 
-    first_sep = ""
+    first: dict[str, tuple[int, str]] = {}   # output -> (step, label) where it separates
     for output in spec.outputs:
         v = verdicts[output]
         res, warnings = first_failure(step_results(output))
@@ -444,14 +444,18 @@ def judge_training(checker: Checker, spec: OpSpec, case: Case, answer: Answer,
             _from_error(v, err)
         else:
             _apply(v, res, warnings)
-        if res is not None and not first_sep:
-            first_sep = res.entry.label
+        if res is not None:
+            first[output] = (int(res.entry.label.split()[1].rstrip(",")), res.entry.label)
         if not v.passed:
             v.causes = [Cause("training_separates",
                               f"training separates from PyTorch's at {v.message.split(':')[0]}"
                               f" ({steps} steps, the same initial parameters and minibatches): "
                               "the first layer and parameter named there is where to look; "
                               "the network op checks one step of the same model in detail")]
+    # step t's loss is computed with the parameters after step t - 1's update: on a tie the
+    # parameters separated first
+    order = sorted(first.items(), key=lambda kv: (kv[1][0] - (kv[0] == "loss"), kv[0] == "loss"))
+    first_sep = order[0][1][1] if order else ""
     deviation = _deviation(answer, expected)
     got_list = [] if got_loss is None else [float(x) for x in np.asarray(got_loss).reshape(-1)]
     note = curve_note(case, got_list, [float(x) for x in expected["loss/all"]],

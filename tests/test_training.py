@@ -1,0 +1,101 @@
+"""Training parity: the same network trained by an implementation and by its twin, from the
+same initial parameters on the same minibatches; and student_nn trains Iris."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.evaluate import Checker
+from harness.model_cases import iris, iris_split
+from harness.model_eval import parse_curve_note
+from harness.registry import get_op
+from harness.results import build_report
+from harness.session import run_checks
+from student_nn.models import NeuralNetwork
+
+IMPLS = Path(__file__).parent / "model_impls"
+TRAINING_DEVIATION = 1e-10   # student_nn tracks PyTorch to float64 rounding (measured ~1e-15)
+
+
+@cache
+def report_of(impl: str | None) -> dict:
+    with Checker(IMPLS / impl if impl else None) as checker:
+        records = list(run_checks(checker, [get_op("training")], 50, seed=0))
+    return build_report(records, impl=str(impl), seed=0, profile="homework", tolerance="",
+                        cases_per_op=2)
+
+
+def _curves(report: dict) -> list[dict]:
+    loss = next(r for r in report["results"] if r["output"] == "loss")
+    return [c for c in map(parse_curve_note, loss["notes"]) if c]
+
+
+def test_default_training_cases_are_few_and_long() -> None:
+    cases = list(get_op("training").cases(50, 0))
+    assert len(cases) == 2 and all(c.p["steps"] >= 50 for c in cases)
+    assert {c.p["data"] for c in cases} == {"iris", "waves"}
+
+
+def test_student_nn_tracks_pytorch_over_every_step() -> None:
+    report = report_of(None)
+    assert report["summary"]["verdict"] == "pass"
+    curves = _curves(report)
+    assert len(curves) == 2
+    for curve in curves:
+        assert curve["max_deviation"] <= TRAINING_DEVIATION
+        got, want = np.array(curve["implementation"]), np.array(curve["reference"])
+        assert len(got) == len(want) >= 50
+        assert np.allclose(got, want, rtol=1e-7)
+        assert want[-5:].mean() < want[:5].mean()   # it learns
+
+
+def test_independent_model_trains_like_pytorch() -> None:
+    assert report_of("independent_model")["summary"]["verdict"] == "pass"
+
+
+def test_separation_names_step_layer_and_parameter() -> None:
+    report = report_of("update_before_backward")
+    items = {r["output"]: r for r in report["results"]}
+    params = items["parameters"]["finding"]
+    assert params["message"].startswith("step 1, layer 0 FullyConnected W"), params["message"]
+    assert params["diagnosis"][0]["code"] == "training_separates"
+    assert items["loss"]["finding"]["message"].startswith("step 2 loss")
+    curve = _curves(report)[0]
+    assert curve["separation"].startswith("step 1, layer 0")
+
+
+def test_iris_is_fishers() -> None:
+    X, Y = iris()
+    assert X.shape == (150, 4) and Y.sum(axis=0).tolist() == [50, 50, 50]
+    assert X[0].tolist() == [5.1, 3.5, 1.4, 0.2] and X.sum() == pytest.approx(2078.7)
+    Xtr, Ytr, Xte, Yte = iris_split(0)
+    assert len(Xtr) == 100 and len(Xte) == 50 and Yte.sum(axis=0).tolist() == [17, 17, 16]
+
+
+def iris_test_error(seed: int = 0, epochs: int = 25, batch: int = 25) -> float:
+    """student_nn on Iris in the HW6 starter's setting (train_ffnn.py): 4 -> 25 relu -> 3
+    softmax, xavier_uniform, SGD lr 0.01, momentum 0.9, clip_norm 1.0, batch 25, 25 epochs."""
+    Xtr, Ytr, Xte, Yte = iris_split(0)
+    layer_args = [{"name": "fully_connected", "n_out": 25, "activation": "relu",
+                   "weight_init": "xavier_uniform"},
+                  {"name": "fully_connected", "n_out": 3, "activation": "softmax",
+                   "weight_init": "xavier_uniform"}]
+    optimizer = {"name": "sgd", "lr": 0.01, "momentum": 0.9, "clip_norm": 1.0,
+                 "lr_scheduler": "constant"}
+    model = NeuralNetwork("cross_entropy", layer_args, optimizer, seed=seed)
+    rng = np.random.default_rng(seed)
+    for epoch in range(epochs):
+        order = rng.permutation(len(Xtr))
+        for i in range(-(-len(Xtr) // batch)):
+            idx = order[i * batch:(i + 1) * batch]
+            model.train_step(Xtr[idx], Ytr[idx], epoch)
+    Y_hat, _ = model.predict(Xte, Yte)
+    return float(np.mean(Y_hat.argmax(axis=1) != Yte.argmax(axis=1)))
+
+
+def test_student_nn_trains_iris() -> None:
+    assert iris_test_error(seed=0) <= 0.04

@@ -9,6 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from harness import report_models
 from harness.report_view import (
     SUMMARY_HEADERS,
     Section,
@@ -198,7 +199,7 @@ def render_html(report: dict[str, Any]) -> str:
             f"<p class=meta>Implementation <span class=code>{_e(report['impl'])}</span> · seed "
             f"{_e(report['seed'])} · {_e(report['cases_per_op'])} cases per op</p>",
             f"<p class=meta>{_e(conventions_line(report))}</p>",
-            "<h2>Summary</h2>", _summary(report)]
+            "<h2>Summary</h2>", _summary(report), report_models.html(report)]
     if failures:
         body += ["<h2>Failures</h2>"] + [render_guarded(report, sec, _section, "HTML section")
                                           for sec in failures]

@@ -9,6 +9,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from harness import report_models
 from harness.report_view import (
     SUMMARY_HEADERS,
     Section,
@@ -106,6 +107,7 @@ def render_markdown(report: dict[str, Any]) -> str:
            "## Summary", "",
            tabulate(summary_rows(report, width=90), headers=SUMMARY_HEADERS,
                     tablefmt="github"), ""]
+    out += report_models.markdown(report)  # whole models, optimizers, initializers, training
     failures = sections(report)
     if failures:
         out += ["## Failures", ""] + [render_guarded(report, sec, render_section,

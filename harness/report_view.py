@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from harness.causes import CODES
+from harness.report_models import is_curve_note
 from harness.results import add_stopped, repro_command, stopped, stopped_note
 
 SUMMARY_HEADERS = ["op", "output", "status", "cases", "failed", "worst |err|",
@@ -183,7 +184,8 @@ def section(item: dict[str, Any], impl: str) -> Section:
         worst=worst_text(maps_src.get("localization")), maps=maps_src.get("maps"),
         top=[element_text(e) for e in (maps_src.get("localization") or {}).get("top", [])],
         caused_by=f.get("caused_by"), traceback=(f.get("error") or {}).get("traceback", ""),
-        stdout=f.get("stdout", ""), notes=item.get("notes", []))
+        stdout=f.get("stdout", ""),
+        notes=[n for n in item.get("notes", []) if not is_curve_note(n)])
 
 
 def fallback_section(item: dict[str, Any], note: str) -> Section:

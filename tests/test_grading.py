@@ -374,11 +374,11 @@ def test_run_autograder_writes_results_even_without_python(tmp_path):
 # ------------------------------------------------------------------ rubric and command line
 def test_default_rubric():
     rubric = load_rubric(DEFAULT_RUBRIC)
-    assert rubric.max_score == 100 and len(rubric.tests) == 44
-    assert rubric.graded_modules == ("activations", "layers", "losses")
+    assert rubric.max_score == 100 and len(rubric.tests) == 49
+    assert rubric.graded_modules == ("activations", "layers", "losses", "models")
     assert rubric.refuse_imports == ("torch", "tensorflow", "jax", "student_nn")
     assert {item.visibility for item in rubric.items} == {"visible", "after_due_date"}
-    assert rubric.case_count == 300
+    assert rubric.case_count == 310
     assert rubric.fingerprint() == load_rubric(DEFAULT_RUBRIC).fingerprint()
 
 

@@ -96,8 +96,9 @@ def requested() -> str:
 
 
 def choose(uid: int | None, setting: str | None = None) -> Isolation:
-    """The best isolation for a child run as `uid` (None: as we are) that `setting` allows."""
-    setting = setting or requested()
+    """The best isolation for a child run as `uid` (None: as we are) that `setting` allows
+    (None or "auto": what NNPARITY_ISOLATION says, by default the best available)."""
+    setting = requested() if setting in (None, "auto") else setting
     fallback = "uid" if uid is not None else "process"
     if setting in ("uid", "process"):
         return Isolation(fallback, f"{ENV_VAR}={setting}")
@@ -112,6 +113,8 @@ def choose(uid: int | None, setting: str | None = None) -> Isolation:
 
 def level_for(setting: str, uid: int | None) -> str:
     """A Policy's isolation setting (a level, or auto) as the level to use."""
+    if setting == "auto":
+        setting = requested()
     if setting in ("uid", "process"):
         return "uid" if uid is not None else "process"
     return choose(uid, setting).level

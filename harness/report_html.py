@@ -15,6 +15,7 @@ from harness.report_view import (
     Section,
     ablation_rows,
     anchor,
+    block_guarded,
     conventions_line,
     headline,
     render_guarded,
@@ -199,7 +200,9 @@ def render_html(report: dict[str, Any]) -> str:
             f"<p class=meta>Implementation <span class=code>{_e(report['impl'])}</span> · seed "
             f"{_e(report['seed'])} · {_e(report['cases_per_op'])} cases per op</p>",
             f"<p class=meta>{_e(conventions_line(report))}</p>",
-            "<h2>Summary</h2>", _summary(report), report_models.html(report)]
+            "<h2>Summary</h2>", _summary(report),
+            block_guarded(report, report_models.html, "HTML whole-model section",
+                          lambda note: f"<p><i>note: {_e(note)}</i></p>")]
     if failures:
         body += ["<h2>Failures</h2>"] + [render_guarded(report, sec, _section, "HTML section")
                                           for sec in failures]

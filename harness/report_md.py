@@ -14,6 +14,7 @@ from harness.report_view import (
     SUMMARY_HEADERS,
     Section,
     ablation_rows,
+    block_guarded,
     conventions_line,
     headline,
     render_guarded,
@@ -107,7 +108,8 @@ def render_markdown(report: dict[str, Any]) -> str:
            "## Summary", "",
            tabulate(summary_rows(report, width=90), headers=SUMMARY_HEADERS,
                     tablefmt="github"), ""]
-    out += report_models.markdown(report)  # whole models, optimizers, initializers, training
+    out += block_guarded(report, report_models.markdown, "Markdown whole-model section",
+                         lambda note: [f"- note: {note}", ""])  # models, optimizers, training
     failures = sections(report)
     if failures:
         out += ["## Failures", ""] + [render_guarded(report, sec, render_section,

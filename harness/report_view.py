@@ -15,13 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from harness.causes import CODES
 from harness.report_models import is_curve_note
 from harness.results import add_stopped, repro_command, stopped, stopped_note
+
+T = TypeVar("T")
 
 SUMMARY_HEADERS = ["op", "output", "status", "cases", "failed", "worst |err|",
                    "top diagnosis"]
@@ -218,6 +220,20 @@ def render_guarded(report: dict[str, Any], sec: Section, render: Callable[[Secti
             return render(fallback_section(item or {"op": sec.op, "output": sec.output}, note))
         except Exception:  # noqa: BLE001
             return f"{sec.op} {sec.output}: {sec.status.upper()} ({note})\n"
+
+
+def block_guarded(report: dict[str, Any], render: Callable[[dict[str, Any]], T], stage: str,
+                  fallback: Callable[[str], T]) -> T:
+    """render(report) for a part of the page that is not one item's (the whole-model
+    section, say); if it raises, fallback(note), with the note in the report's ``notes``."""
+    try:
+        return render(report)
+    except Exception as exc:  # noqa: BLE001 - the rest of the page must survive
+        note = stopped_note(stopped("rendering", stage, exc))
+        notes = report.setdefault("notes", [])
+        if note not in notes:
+            notes.append(note)
+        return fallback(note)
 
 
 def sections(report: dict[str, Any]) -> list[Section]:

@@ -259,3 +259,16 @@ def test_pytest_parity_report_is_merged_from_every_xdist_worker(tmp_path) -> Non
     finding = report["results"][1]["finding"]
     assert finding["diagnosis"][0]["code"] == "stride" and "smallest" in finding
     assert "### conv2d dX: FAIL" in (out / "report.md").read_text()
+
+
+def test_a_failing_whole_model_section_leaves_the_rest_of_the_page(tmp_path,
+                                                                  monkeypatch) -> None:
+    monkeypatch.setattr("harness.report_models.markdown", _boom)
+    with Checker(STRIDE_BUG) as checker:
+        report = check_and_investigate(checker, select_ops("conv2d"), 2)
+    write_reports(report, tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    assert "## Summary" in md and "### conv2d dX: FAIL" in md
+    assert "rendering stopped (Markdown whole-model section): ValueError: boom" in md
+    saved = json.loads((tmp_path / "report.json").read_text())
+    assert any("Markdown whole-model section" in n for n in saved["notes"])

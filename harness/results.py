@@ -9,7 +9,8 @@ the report can be merged from any number of processes. The report schema (``repo
      "results": [{"op", "output", "status", "cases", "failed", "notes": [str],
                   "failed_cases": [case_id, ...],
                   "finding": {...} | absent when the item passed}],
-     "notes": [str]  (only when a whole report file could not be rendered)}
+     "notes": [str]  (only when a report file, or a part of one that is no item's, such as
+                      the whole-model section, could not be rendered)}
 
 A finding (the first failing case of the item): ``case_id``, ``params``, ``status``,
 ``kind``, ``message``, ``localization`` (``index`` by named axis, ``got``, ``expected``,

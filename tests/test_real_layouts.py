@@ -122,6 +122,10 @@ CHECK_CRASHES = (
     "harness/driver.py _run_layer records an exception of the init stage under no output, "
     "and harness/evaluate.py _judge then raises KeyError: 'forward': nnparity check crashes")
 CHECK_FAULTS = {"hw6_2020": CHECK_CRASHES, "hw6_2020_no_init": CHECK_CRASHES}
+MODELS_NEED_TQDM = (
+    "the shipped HW6 rubric grades models.py, and every starter generation's models.py imports "
+    "tqdm and pandas at the top, which the grading environment lacks: the submission becomes "
+    "import_error and loses the NeuralNetwork points for what is the environment's problem")
 
 
 def _params(reasons: dict[str, str]) -> list:
@@ -245,6 +249,16 @@ def test_grade_gives_the_same_verdicts(name, tmp_path, capsys):
         assert "old_numpy_api" in _codes(tests[key]), (key, _codes(tests[key]))
     for module, origin in ORIGINS[name].items():
         assert result["modules"][module]["origin"] == origin, module
+
+
+@pytest.mark.parametrize("name", _params(dict.fromkeys(FIXTURES, MODELS_NEED_TQDM)))
+def test_the_shipped_hw6_rubric_finds_no_import_error(name, tmp_path, capsys):
+    assert main(["grade", str(CORPUS / name), "--out", str(tmp_path), "--workers", "1",
+                 "--no-progress"]) == 0
+    capsys.readouterr()
+    result = json.loads((tmp_path / name / "result.json").read_text())
+    assert result["status"] != "import_error", result["reason"]
+    assert not [t["name"] for t in result["tests"] if "import_error" in _codes(t)]
 
 
 @pytest.mark.parametrize("name, fixed", [

@@ -34,8 +34,11 @@ class OpRun:
     outputs: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, tuple[str, BaseException]] = field(default_factory=dict)
     on_stage: Callable[[str], None] = field(default=lambda stage: None, repr=False)
+    init_error: BaseException | None = field(default=None, repr=False)
 
     def fail(self, names: tuple[str, ...] | list[str], stage: str, exc: BaseException) -> None:
+        if not names:
+            self.init_error = exc   # a stage that computes no output (init) failed
         for name in names:
             if name not in self.outputs:
                 self.errors[name] = (stage, exc)
@@ -98,6 +101,7 @@ def _run_layer(layer: Any, x: dict, outputs: tuple[str, ...], run: OpRun) -> Non
             layer.parameters["b"] = x["b"]
             return ()
         if not _attempt(run, (), "init", init):
+            run.fail(outputs, "init", run.init_error)
             return
     if not _attempt(run, ("forward",), "forward", lambda: (layer.forward(x["X"]),)):
         run.fail(outputs, "forward", run.errors["forward"][1])

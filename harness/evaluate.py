@@ -28,7 +28,7 @@ from harness.compare import (
 from harness.conventions import DEFAULT_PROFILE, Conventions, Profile
 from harness.driver import run_op
 from harness.loader import BUNDLED_DIR, locate
-from harness.registry import GRADED_MODULES, OpSpec, get_op
+from harness.registry import BASE_MODULES, OpSpec, get_op
 from harness.sandbox import Limits, Outage, Sandbox
 from harness.sources import Plan, plan_sources
 
@@ -80,6 +80,9 @@ def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.n
     return {k: np.asarray(v, dtype=np.float64) for k, v in run.outputs.items()}
 
 
+# Checker(graded=PER_OP), check's default: see Checker.__init__.
+PER_OP = "per-op"
+
 # After this many timeouts or crashes of an op in a row, its remaining cases are not run.
 OUTAGES_BEFORE_GIVING_UP = 2
 
@@ -103,17 +106,38 @@ class Checker:
 
     def __init__(self, impl: str | Path | None = None, profile: Profile = DEFAULT_PROFILE,
                  tolerance: Tolerance = DEFAULT_TOLERANCE, limits: Limits | None = None,
-                 graded: tuple[str, ...] | None = GRADED_MODULES,
+                 graded: tuple[str, ...] | None | str = PER_OP,
                  starter: str | Path | None = None) -> None:
+        """`graded`: the modules that are always the implementation's own. The default,
+        PER_OP (``check``), grades the modules of the single ops (activations, layers,
+        losses) and, for an op of another module (models, optimizers, weights), that module
+        too, in a child of its own: so a layer is checked with the modules grading would
+        give it, and `sgd` checks the implementation's own optimizers.py."""
         self.impl = Path(impl) if impl else BUNDLED_DIR
         self.profile = profile
         self.tolerance = tolerance
+        self.per_op = graded == PER_OP
+        graded = BASE_MODULES if self.per_op else graded
+        self.limits = limits
         self.sandbox = Sandbox(self.impl, graded, limits, starter=starter)
         self.graded, self.starter = graded, Path(starter) if starter else None
         self._outages: dict[str, list[Verdict]] = {}  # op -> its timeouts/crashes in a row
+        self._module_sandboxes: dict[str, Sandbox] = {}
+
+    def sandbox_for(self, spec: OpSpec) -> Sandbox:
+        """The child that runs `spec` (see `graded` above)."""
+        graded = self.graded or ()
+        if not self.per_op or spec.module in graded:
+            return self.sandbox
+        if spec.module not in self._module_sandboxes:
+            self._module_sandboxes[spec.module] = Sandbox(
+                self.impl, (*graded, spec.module), self.limits, starter=self.starter)
+        return self._module_sandboxes[spec.module]
 
     def close(self) -> None:
         self.sandbox.close()
+        for sandbox in self._module_sandboxes.values():
+            sandbox.close()
 
     def plan(self) -> Plan:
         """Where each of the implementation's modules comes from (see harness/sources.py)."""
@@ -145,7 +169,7 @@ class Checker:
         ctor = spec.ctor(case)
         request = {"cmd": "run", "kind": spec.kind, "module": spec.module, "cls": spec.cls,
                    "ctor": ctor, "outputs": list(spec.outputs)}
-        answer = self.sandbox.run(request, inputs)
+        answer = self.sandbox_for(spec).run(request, inputs)
         if isinstance(answer, Outage):
             status = "timeout" if answer.status == "timeout" else "error"
             msg = f"{spec.cls}: {answer.detail}"

@@ -253,7 +253,7 @@ def traced_answer(checker: Checker, spec: OpSpec, case: Case,
 
     request = {"cmd": "run", "kind": spec.kind, "module": spec.module, "cls": spec.cls,
                "ctor": {**spec.ctor(case), "trace": True}, "outputs": list(spec.outputs)}
-    got = checker.sandbox.run(request, inputs)
+    got = checker.sandbox_for(spec).run(request, inputs)
     return None if isinstance(got, Outage) else Answer(*got)
 
 

@@ -98,9 +98,14 @@ OPS: dict[str, OpSpec] = {
 }
 
 
-# The modules that hold the registered ops: what `check` grades as the submission's own code
-# (every other module may come from the starter or student_nn, see harness/sources.py).
+# The modules that hold the registered ops.
 GRADED_MODULES: tuple[str, ...] = tuple(dict.fromkeys(spec.module for spec in OPS.values()))
+# The modules of the single ops (activations, layers, losses): what `check` grades as the
+# submission's own code (every other module may come from the starter or student_nn, see
+# harness/sources.py); an op of another module (models, optimizers, weights) is checked with
+# its own module graded as well, in a child of its own (`harness.evaluate.Checker`).
+BASE_MODULES: tuple[str, ...] = tuple(dict.fromkeys(
+    spec.module for spec in OPS.values() if spec.kind in ("activation", "layer", "loss")))
 
 
 @lru_cache(maxsize=8192)

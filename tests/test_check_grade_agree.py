@@ -49,17 +49,6 @@ NOT_RUN_BY_CHECK = {
 }
 
 
-# nnparity faults that make them disagree: strict xfails (they turn red once fixed).
-DISAGREE = {
-    f"real_layouts/{name}": (
-        "check plans weights as graded (registry.GRADED_MODULES) and imports the 2-D-only "
-        "weights.py, whose exception in Conv2D._init_parameters harness/driver.py records under "
-        "no output: harness/evaluate.py _judge raises KeyError 'forward' and check crashes; "
-        "grade takes student_nn's weights")
-    for name in ("hw6_2020", "hw6_2020_no_init")
-}
-
-
 def corpus() -> list[str]:
     found = []
     for group in ("buggy_impls", "diagnosis_impls", "submissions", "real_layouts"):
@@ -113,9 +102,7 @@ def test_the_corpus_is_what_the_docstring_says():
         assert (TESTS / skipped).is_dir(), skipped
 
 
-@pytest.mark.parametrize("impl", [
-    pytest.param(i, marks=pytest.mark.xfail(strict=True, reason=DISAGREE[i])) if i in DISAGREE
-    else i for i in corpus()])
+@pytest.mark.parametrize("impl", corpus())
 def test_check_and_grade_give_every_item_the_same_status(impl, tmp_path, capsys):
     path = TESTS / impl
     code = main(["check", "--impl", str(path), "--cases", str(CASES), "--seed", str(SEED),

@@ -110,18 +110,8 @@ ORIGINS = {
 }
 
 
-# nnparity faults that keep `check` from giving a fixture what it deserves: strict xfails, so
-# that each turns red once fixed (then drop the mark).
-CHECK_PLANS_EVERY_MODULE = (
-    "check plans every module of a registered op as graded (registry.GRADED_MODULES: weights, "
-    "optimizers and models since the whole-model ops), even with --ops limited to the ops of "
-    "activations, layers and losses, so it imports the submission's own weights.py where "
-    "grade, under a rubric grading those ops, takes student_nn's")
-CHECK_CRASHES = (
-    "with the submission's own 2-D-only weights.py, Conv2D._init_parameters raises; "
-    "harness/driver.py _run_layer records an exception of the init stage under no output, "
-    "and harness/evaluate.py _judge then raises KeyError: 'forward': nnparity check crashes")
-CHECK_FAULTS = {"hw6_2020": CHECK_CRASHES, "hw6_2020_no_init": CHECK_CRASHES}
+# An nnparity fault that keeps the shipped rubric from grading a fixture as it deserves: a
+# strict xfail, so that it turns red once fixed (then drop the mark).
 MODELS_NEED_TQDM = (
     "the shipped HW6 rubric grades models.py, and every starter generation's models.py imports "
     "tqdm and pandas at the top, which the grading environment lacks: the submission becomes "
@@ -206,7 +196,7 @@ def test_graded_modules_import_in_their_own_checkout(name, tmp_path):
         assert err in ("", f"ModuleNotFoundError: No module named '{missing}'"), (module, err)
 
 
-@pytest.mark.parametrize("name", _params(CHECK_FAULTS))
+@pytest.mark.parametrize("name", FIXTURES)
 def test_check_gives_each_op_the_verdict_its_code_deserves(name, tmp_path, capsys):
     if name == "hw6_2021_2023_unfinished":
         _sigmoid_is_drawn()
@@ -222,7 +212,7 @@ def test_check_gives_each_op_the_verdict_its_code_deserves(name, tmp_path, capsy
         assert any(note in n for n in items[key]["notes"]), (key, items[key]["notes"])
 
 
-@pytest.mark.parametrize("name", _params(dict.fromkeys(FIXTURES, CHECK_PLANS_EVERY_MODULE)))
+@pytest.mark.parametrize("name", FIXTURES)
 def test_check_takes_each_module_from_where_grade_does(name, tmp_path, capsys):
     report = run_check(name, tmp_path, "--ops", "linear")
     capsys.readouterr()

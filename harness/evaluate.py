@@ -141,7 +141,12 @@ class Checker:
 
     def plan(self) -> Plan:
         """Where each of the implementation's modules comes from (see harness/sources.py)."""
-        return plan_sources(locate(self.impl), self.graded, self.starter)
+        plan = plan_sources(locate(self.impl), self.graded, self.starter)
+        for module in self._module_sandboxes:  # PER_OP: that module, as its own child had it
+            own = plan_sources(locate(self.impl), (*(self.graded or ()), module), self.starter)
+            plan = replace(plan, sources={**plan.sources, module: own.sources[module]},
+                           running=plan.running | own.running)
+        return plan
 
     def __enter__(self) -> Checker:
         return self

@@ -138,6 +138,7 @@ def cmd_repro(args: argparse.Namespace) -> int:
     try:
         case = Case.from_id(args.case_id)
         spec = get_op(case.op)
+        spec.inputs(case)  # a case its family cannot build (UnbuildableCase) is unusable input
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     profile = get_profile(args.profile)

@@ -33,7 +33,7 @@ from harness.sandbox import Limits, Outage, Sandbox
 from harness.sources import Plan, plan_sources
 
 # Conventions that change what the reference computes (grad_shape is judged in comparison).
-REFERENCE_CONVENTIONS = ("maxpool_pad", "same_pad")
+REFERENCE_CONVENTIONS = ("maxpool_pad", "same_pad", "l2_reduction")
 SCALAR_TYPES = ("builtins.float", "numpy.float64", "numpy.ndarray")
 
 
@@ -68,7 +68,7 @@ def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.n
     if spec.kind in model_eval.KINDS:  # whole models, optimisers, initialisers, training
         return model_eval.reference_outputs(spec, ctor, inputs, conventions)
     cls = getattr(reference.module(spec.module), spec.cls)
-    if spec.kind == "layer":
+    if spec.kind in ("layer", "loss"):
         ctor = {**ctor, "conventions": conventions}
     run = run_op(spec.kind, cls, ctor, {k: v.copy() for k, v in inputs.items()}, spec.outputs)
     for _, exc in run.errors.values():

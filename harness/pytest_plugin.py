@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from harness.cases import Case
+from harness.cases import Case, for_profile
 from harness.compare import DEFAULT_TOLERANCE
 from harness.conventions import get_profile
 from harness.evaluate import Checker, Verdict
@@ -91,6 +91,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         specs = select_ops(opt("--parity-ops"))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
+    profile = get_profile(opt("--parity-profile"))
+    specs = [for_profile(spec, profile) for spec in specs]
     items = [ParityItem(spec, case, i, output)
              for spec in specs
              for i, case in enumerate(spec.cases(opt("--parity-cases"), opt("--parity-seed")))

@@ -52,6 +52,8 @@ def test_check_exits_1_and_localizes_a_bug(tmp_path, capsys):
     (["check", "--cases", "0"], "--cases must be at least 1"),
     (["repro", "conv2d/n=2"], "seed=N"),
     (["repro", "conv9/n=2,seed=1"], "unknown op"),
+    (["repro", "fully_connected/n=1,n_in=1,n_out=1,act=softmax,seed=3"], "is not a case"),
+    (["check", "--starter", "/no/such/starter"], "--starter /no/such/starter: not a directory"),
 ])
 def test_unusable_input_exits_2_with_a_message_that_says_what_to_fix(argv, needle, capsys,
                                                                        tmp_path):

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.cases import Case
+from harness.cases import Case, for_profile
 from harness.evaluate import Checker, Verdict, describe_exception, is_outage, not_run
 from harness.grading.rubric import Item, Rubric
 from harness.grading.submission import (
@@ -242,12 +242,16 @@ class _Run:
                 self.load_errors.append((module, err))
 
     # -------------------------------------------------------------- cases
+    def _spec(self, item: Item) -> OpSpec:
+        """The item's op, with the cases the rubric's profile asks for beyond the contract."""
+        return for_profile(item.spec, self.rubric.profile)
+
     def _cases(self) -> dict[str, list[tuple[int, Case]]]:
         """Distinct cases per op, in rubric order: (generation index, case)."""
         per_op: dict[str, dict[str, tuple[int, Case]]] = {}
         for item in self.rubric.items:
             cases = per_op.setdefault(item.op, {})
-            for index, case in enumerate(item.spec.cases(item.cases, item.seed)):
+            for index, case in enumerate(self._spec(item).cases(item.cases, item.seed)):
                 cases.setdefault(case.id, (index, case))
         return {op: list(cases.values()) for op, cases in per_op.items()}
 
@@ -277,7 +281,7 @@ class _Run:
         self.visible_records: list[dict[str, Any]] = []
         for item, output in self.rubric.tests:
             records = []
-            for index, case in enumerate(item.spec.cases(item.cases, item.seed)):
+            for index, case in enumerate(self._spec(item).cases(item.cases, item.seed)):
                 records.append(record(self.verdicts[(item.op, case.id)][output], index))
             if item.visibility == "visible":
                 self.visible_records += records

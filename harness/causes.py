@@ -33,6 +33,7 @@ CODES: dict[str, str] = {
     "caused_by_layer": "caused by a layer that fails on its own",
     "caused_by_optimizer": "caused by an optimiser that fails on its own",
     "model_backward_order": "layers visited in the wrong order in backward",
+    "model_layer_skipped": "a layer never called in forward or backward",
     "model_forward_order": "layers called in the wrong order in forward",
     "model_not_chained": "results not passed from layer to layer",
     "model_loss_args_swapped": "loss arguments swapped in backward",

@@ -246,6 +246,8 @@ class Tracer:
             self.run.outputs[f"trace/{k}/{key}"] = value
         elif isinstance(value, float | int | np.floating) and not isinstance(value, bool):
             self.run.outputs[f"trace/{k}/{key}"] = np.asarray(value, dtype=np.float64)
+        else:  # None, Ellipsis, a list, ...: what it was, for the localization's message
+            self.run.outputs[f"trace/{k}/{key}.type"] = type(value).__qualname__
 
     def _state(self, k: int, obj: Any, what: str) -> None:
         with contextlib.suppress(Exception):

@@ -128,6 +128,14 @@ def _differs(got: np.ndarray | None, want: np.ndarray, tol: Tolerance,
             f"expected {w.expected:.6g}")
 
 
+RAISED = "it raised an exception where PyTorch's twin computes a result (see the error)"
+
+
+def _not_an_array(call: Call) -> str | None:
+    what = call.text("out.type")
+    return f"it returned {what}, not an array" if call.get("out") is None and what else None
+
+
 def _axes(spec: LayerSpec, output: str, ndim: int) -> tuple[str, ...]:
     from harness.registry import get_op
     return get_op(spec.op).axes(output, ndim)
@@ -152,8 +160,9 @@ def _replay_layer(call: Call, forward: Call | None, spec: LayerSpec, conventions
         Y = twin.forward(X)
         if call.method == "forward":
             if call.raised:
-                return None
-            msg = _differs(call.get("out"), Y, tol, _axes(spec, "forward", Y.ndim))
+                return CallFinding(call, "forward", RAISED)
+            msg = _differs(call.get("out"), Y, tol, _axes(spec, "forward", Y.ndim)) \
+                or _not_an_array(call)
             return CallFinding(call, "forward", msg) if msg else None
         dY = call.get("in0")
         if dY is None or dY.shape != Y.shape:
@@ -164,8 +173,8 @@ def _replay_layer(call: Call, forward: Call | None, spec: LayerSpec, conventions
     except Exception:  # noqa: BLE001 - the student's inputs may not suit the twin at all
         return None
     if call.raised:
-        return None
-    msg = _differs(call.get("out"), dX, tol, _axes(spec, "dX", dX.ndim))
+        return CallFinding(call, "dX", RAISED)
+    msg = _differs(call.get("out"), dX, tol, _axes(spec, "dX", dX.ndim)) or _not_an_array(call)
     if msg:
         return CallFinding(call, "dX", msg)
     grads = call.state("g")
@@ -293,14 +302,38 @@ def _layer_sequence(calls: list[Call], method: str) -> list[int]:
     return [c.index for c in calls if c.obj == "layer" and c.method == method]
 
 
+def _completed(calls: list[Call], method: str) -> bool:
+    """Whether the model's own `method` call of this phase returned (did not raise)."""
+    top = [c for c in calls if c.obj == "model" and c.method == method]
+    return bool(top) and not any(c.raised for c in top)
+
+
 def _backward_order(ctx: Context) -> str | None:
     n = len(ctx.layers)
+    want = list(range(n - 1, -1, -1))
     for step in (1, 2):
         seq = _layer_sequence(ctx.phase(f"step{step}.backward"), "backward")
-        if seq and seq != list(range(n - 1, -1, -1))[:len(seq)]:
+        if seq and seq != want[:len(seq)]:
             return (f"backward visits the layers in the order {seq} (step {step}); the chain "
-                    f"rule goes from the last layer to the first, {list(range(n - 1, -1, -1))}:"
-                    " iterate over reversed(self.layers)")
+                    f"rule goes from the last layer to the first, {want}: iterate over "
+                    "reversed(self.layers)")
+    return None
+
+
+def _layer_skipped(ctx: Context) -> str | None:
+    n = len(ctx.layers)
+    for name, method, want in (("step1.forward", "forward", list(range(n))),
+                               ("step1.backward", "backward", list(range(n - 1, -1, -1)))):
+        calls = ctx.phase(name)
+        seq = _layer_sequence(calls, method)
+        if _completed(calls, method) and seq == want[:len(seq)] and len(seq) < n:
+            missed = sorted(set(want) - set(seq))
+            hint = (" (a loop like range(n_layers - 1, 0, -1) stops before layer 0; iterate "
+                    "over reversed(self.layers))" if method == "backward" and 0 in missed else "")
+            return (f"{method} never calls layer {', '.join(map(str, missed))}'s {method} "
+                    f"({phase_text(name)}: it visits {seq}), so "
+                    + ("its gradients are never computed" if method == "backward"
+                       else "its output is missing") + hint)
     return None
 
 
@@ -471,6 +504,7 @@ class ModelBug:
 # The catalogue of model-code bugs, most specific first.
 MODEL_BUGS: tuple[ModelBug, ...] = (
     ModelBug("model_backward_order", ("loss", "gradients", "update"), _backward_order),
+    ModelBug("model_layer_skipped", ALL, _layer_skipped),
     ModelBug("model_forward_order", ALL, _forward_order),
     ModelBug("model_not_chained", ALL, _chaining),
     ModelBug("model_loss_args_swapped", ("loss", "gradients", "update"), _loss_swapped_backward),

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.cases import ACTIVATIONS, Family, Params, out_size, pad_amount
+from harness.cases import ACTIVATIONS, PADS, Family, Params, out_size, pad_amount
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 IRIS_CSV = DATA_DIR / "iris.csv"
@@ -311,10 +311,10 @@ def _dense_stack(rng: np.random.Generator, loss: str) -> list[LayerSpec]:
 def _conv_stack(rng: np.random.Generator, h: int, w: int, c: int) -> list[LayerSpec] | None:
     mode = "max" if rng.random() < 0.5 else "average"
     acts = BASE_ACTS if mode == "average" else ("linear", "sigmoid", "tanh")
-    pads = ("same", "valid", 0, 1)
-    conv = LayerSpec("conv", n_out=int(rng.integers(1, 5)),
+    pads = PADS  # as in the conv family; a pad of at least the kernel is redrawn (no window
+    conv = LayerSpec("conv", n_out=int(rng.integers(1, 5)),     # wholly in the padding)
                      k=(int(rng.integers(1, 4)), int(rng.integers(1, 4))),
-                     s=int(rng.integers(1, 3)), pad=pads[int(rng.integers(len(pads)))],
+                     s=int(rng.integers(1, 4)), pad=pads[int(rng.integers(len(pads)))],
                      act=str(rng.choice(acts)))
     pool_pads = (0, "valid") if mode == "max" else (0, 1, "same", "valid")
     pool = LayerSpec("pool", mode=mode, k=(int(rng.integers(1, 4)), int(rng.integers(1, 4))),

@@ -247,7 +247,9 @@ class Tracer:
         elif isinstance(value, float | int | np.floating) and not isinstance(value, bool):
             self.run.outputs[f"trace/{k}/{key}"] = np.asarray(value, dtype=np.float64)
         else:  # None, Ellipsis, a list, ...: what it was, for the localization's message
-            self.run.outputs[f"trace/{k}/{key}.type"] = type(value).__qualname__
+            what = "None" if value is None else "Ellipsis (...)" if value is Ellipsis \
+                else f"a {type(value).__qualname__}"
+            self.run.outputs[f"trace/{k}/{key}.type"] = what
 
     def _state(self, k: int, obj: Any, what: str) -> None:
         with contextlib.suppress(Exception):

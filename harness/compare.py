@@ -141,15 +141,26 @@ def compare_values(got: np.ndarray, expected: np.ndarray, axes: tuple[str, ...],
     return Comparison(kind, message, got.shape, expected.shape, mismatched, total, worst, top)
 
 
-def _reshape_match(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> str | None:
-    """How `got` matches `expected` despite its shape: 'broadcast', 'reshape' or None."""
+def _broadcast_equal(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    """Whether two shapes line up element for element when broadcast (they differ only by
+    leading or inner axes of size 1, as (n,), (1, n) and (1, 1, 1, n) do; (n, 1) and (1, n)
+    do not: broadcast together they make (n, n))."""
     try:
-        if np.broadcast_shapes(got.shape, expected.shape) == expected.shape \
-                and got.size == expected.size:
-            if _is_close(np.broadcast_to(got, expected.shape), expected, tol).all():
-                return "broadcast"
+        joint = np.broadcast_shapes(a, b)
     except ValueError:
-        pass
+        return False
+    return int(np.prod(joint)) == int(np.prod(a)) == int(np.prod(b))
+
+
+def _reshape_match(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> str | None:
+    """How `got` matches `expected` despite its shape: 'broadcast', 'reshape' or None.
+
+    'broadcast': the shapes differ only by axes of size 1 (db as (n,), (1, n) or
+    (1, 1, 1, n) for a (1, n) bias), so the values line up as `np.allclose` would line them
+    up; 'reshape': the same number of elements, matching once reshaped."""
+    if _broadcast_equal(got.shape, expected.shape):
+        if _is_close(got.reshape(expected.shape), expected, tol).all():
+            return "broadcast"
     if got.size == expected.size and _is_close(got.reshape(expected.shape), expected, tol).all():
         return "reshape"
     return None

@@ -56,6 +56,15 @@ def test_broadcast_equal_gradient_shape_passes_only_when_allowed():
     loose = compare_output(want.ravel(), want, ("_", "out"), allow_broadcast_shape=True)
     assert loose.ok and loose.warnings
     assert not compare_output(want.ravel(), want, ("_", "out")).ok
+    # a conv db kept 4-D (keepdims over n, rows, cols) lines up with b (1, n) too ...
+    four_d = compare_output(want.reshape(1, 1, 1, 3), want, ("_", "out"),
+                            allow_broadcast_shape=True)
+    assert four_d.ok and four_d.warnings
+    # ... a column does not (b - lr·db would become (3, 3)), nor do wrong values
+    column = compare_output(want.reshape(3, 1), want, ("_", "out"), allow_broadcast_shape=True)
+    assert not column.ok and column.kind == "shape"
+    assert not compare_output(want.ravel() + 1, want, ("_", "out"),
+                              allow_broadcast_shape=True).ok
 
 
 def test_in_place_modification_is_reported_with_the_changed_element():

@@ -63,12 +63,9 @@ EXPECTED = {
 # Deserved verdicts nnparity does not give yet: (fixture, op, output) -> (deserved, why).
 # Asserted by test_known_faults (strict xfail: it fails loudly once nnparity is fixed) and
 # left out of the exact comparisons, which hold for everything else.
-KNOWN_FAULTS = {
-    ("hw6_2021_2023", "conv2d", "db"): (
-        P, "db of shape (1, 1, 1, n) is broadcast-equal to b (1, n) and should pass with the "
-           "broadcast warning under the homework profile; harness/compare.py _reshape_match "
-           "accepts only shapes that broadcast *to* the parameter's, so it fails as "
-           "reshape_match"),
+KNOWN_FAULTS: dict[tuple[str, str, str], tuple[str, str]] = {
+    # (none open: the (1, 1, 1, n) db of hw6_2021_2023 passes with the broadcast warning since
+    # harness/compare.py accepts every shape that lines up element for element)
 }
 
 # The likely bug (first diagnosis code) of the non-passes, as `check` reports it.

@@ -10,7 +10,9 @@ descriptions, and copies of the inputs after each call: all judging happens in t
 
 Before the implementation is imported the child sets its resource limits, refuses the imports
 it was told to (recording each attempt with its file and line, even when the implementation
-catches the ImportError) and, if asked, restores the aliases that NumPy 1.24/2.0 removed.
+catches the ImportError), gives the packages starter code imports but graded code never uses
+(tqdm, pandas, matplotlib, ...) import-only stand-ins (`harness.standins`) and, if asked,
+restores the aliases that NumPy 1.24/2.0 removed.
 Requests: ``{"cmd": "run", ...}`` runs one case, ``{"cmd": "load", "module": m}`` imports one
 contract module (so an import that hangs or crashes is found once, not once per case),
 ``{"cmd": "ping"}`` answers once the implementation is loaded, ``{"cmd": "exit"}`` ends it.
@@ -37,6 +39,7 @@ from harness import wire
 from harness.driver import run_op
 from harness.loader import BUNDLED_ALIAS, Implementation
 from harness.sources import PACKAGE_NAMES
+from harness.standins import install as install_standins
 
 # Aliases removed in NumPy 1.24 and 2.0 -> what they meant; installed by --numpy-compat.
 NUMPY_ALIASES: dict[str, Any] = {
@@ -321,6 +324,7 @@ def main(argv: list[str] | None = None) -> None:
     refuser = ImportRefuser({m for m in args.refuse.split(",") if m}, impl_dir)
     if refuser.refused:
         sys.meta_path.insert(0, refuser)
+    standins = install_standins()  # tqdm, pandas, ...: importable, not usable (standins.py)
     if args.numpy_compat:
         install_numpy_aliases()
     guard = NumpyGuard()
@@ -351,6 +355,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.stdout.flush()
             sys.stderr.flush()
         header["refused"] = refuser.take()
+        header["standins"] = sorted(standins.imported)
         with guard.harness_view():
             wire.write_message(proto_out, header, arrays)
 

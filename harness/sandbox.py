@@ -295,6 +295,7 @@ class Sandbox:
         self.tmpdir: Path | None = None           # the child's private /tmp (namespaces)
         self.starts = 0
         self.refused: list[dict[str, Any]] = []   # refused imports the child reported
+        self.standins: set[str] = set()           # packages the child imported as stand-ins
         self.removed_files: list[str] = []        # files the child left in /tmp and the like
         self._channel: _Channel | None = None
         self._token = uuid.uuid4().hex
@@ -470,6 +471,7 @@ class Sandbox:
         if not keep_output:
             header["stdout"] = channel.output.take()
         self.refused.extend(header.pop("refused", []))
+        self.standins.update(header.pop("standins", []))
         return header, arrays
 
     def _limit_case_cpu(self) -> None:

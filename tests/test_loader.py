@@ -172,3 +172,28 @@ def test_a_graded_module_importing_an_absent_package_names_it_and_the_line(tmp_p
     assert "tqdm_not_installed_here" in v.message and "is not installed" in v.message
     assert "losses.py:2" in v.message
     assert _first_verdicts(tmp_path, "relu")["forward"].status == "pass"  # other modules run
+
+
+# ------------------------------------------------------------------ packages starter code imports
+def test_a_starter_import_of_tqdm_or_pandas_does_not_sink_a_graded_module(tmp_path):
+    _write(tmp_path / "neural_networks" / "losses.py",
+           "import pandas as pd\nimport matplotlib.pyplot as plt\nfrom tqdm import tqdm, trange\n"
+           "from sklearn.utils import shuffle  # noqa: F401\n"
+           "from student_nn.losses import *\n"
+           "assert [i for i in tqdm(range(3))] == [0, 1, 2] and len(list(trange(2))) == 2\n")
+    v = _first_verdicts(tmp_path, "l2")
+    assert v["forward"].status == "pass", v["forward"].message
+
+
+def test_using_a_stood_in_package_is_an_error_that_says_so(tmp_path):
+    _write(tmp_path / "neural_networks" / "activations.py",
+           "import pandas as pd\n"
+           "from student_nn.activations import *  # noqa: F403\n"
+           "from student_nn.activations import ReLU as _ReLU\n"
+           "class ReLU(_ReLU):\n"
+           "    def forward(self, Z):\n"
+           "        return pd.DataFrame(Z).clip(lower=0).values\n")
+    v = _first_verdicts(tmp_path, "relu")["forward"]
+    assert v.status == "error"
+    assert "pandas.DataFrame was used" in v.message and "not installed" in v.message
+    assert "activations.py:6" in v.message

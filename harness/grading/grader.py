@@ -188,6 +188,11 @@ class _Run:
         finally:
             checker.close()
         self._refused(static + checker.sandbox.refused)
+        if checker.sandbox.standins:
+            names = ", ".join(sorted(checker.sandbox.standins))
+            self._finding("stand_ins", f"the submission imports {names}, not installed where "
+                          "it is graded: the imports got stand-ins (using them is an error), "
+                          "so modules that only import them still load")
         if checker.sandbox.removed_files:
             where = "its private /tmp" if checker.sandbox.namespaced else "shared directories"
             self._finding("left_files", f"removed what the submission left in {where}: "

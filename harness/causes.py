@@ -25,9 +25,9 @@ CODES: dict[str, str] = {
     "timeout": "time limit exceeded",
     "crashed": "the process died",
     "import_error": "the module does not import",
+    "caused_by_activation": "caused by a failing activation",
     "not_implemented": "not implemented yet",
     "old_numpy_api": "uses a removed NumPy alias",
-    "caused_by_activation": "caused by a failing activation",
     "caused_by_forward": "caused by a failing forward",
     # Whole models (harness/model_localize.py): a layer, or the model's own code.
     "caused_by_layer": "caused by a layer that fails on its own",
@@ -95,6 +95,13 @@ CODES: dict[str, str] = {
     "wrong_dtype": "wrong dtype",
     "value_mismatch": "wrong values",
 }
+
+
+# The codes of whole models, optimizers, initializers and training (harness/model_localize.py,
+# optim_diagnose.py, init_stats.py, model_eval.py); tests/model_impls exercises each.
+WHOLE_MODEL_CODES: tuple[str, ...] = tuple(
+    code for code in CODES if code.startswith(("model_", "optimizer_", "init_", "training_"))
+) + ("caused_by_layer", "caused_by_optimizer")
 
 
 def rank(causes: list[Cause]) -> list[Cause]:

@@ -216,8 +216,14 @@ def investigate(report: dict[str, Any], checker: Checker, budget: int = 2000
     for item in todo:
         steps = _Steps(item)
         steps.run("blaming forward", partial(_blame_forward, report, item), None)
+    # A layer stubbed or raising only with an activation that is itself a stub (Sigmoid left
+    # as `return ...` makes FullyConnected "return Ellipsis") is blamed on it too.
+    stubbed = [i for i in failing if i not in todo and i["status"] == "not_implemented"
+               and (i["finding"].get("error") or {}).get("stage") != "import"]
+    for item in todo + stubbed:
         if get_op(item["op"]).kind == "layer":
-            steps.run("blaming the activation", partial(_blame, probe, item, acts_status), None)
+            _Steps(item).run("blaming the activation",
+                             partial(_blame, probe, item, acts_status), None)
     return report
 
 

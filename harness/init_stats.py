@@ -211,8 +211,8 @@ INIT_BUGS: tuple[InitBug, ...] = (
             "which for a kernel (kh, kw, c_in, c_out) are kh and c_out: use fan_in = "
             "kh·kw·c_in, fan_out = kh·kw·c_out", _refan(lambda s: s[0], lambda s: s[-1]),
             lambda name, shape: len(shape) == 4),
-    InitBug("init_fans_swapped", "fan_in and fan_out are swapped: for W (n_in, n_out) fan_in is "
-            "n_in (kernel: kh·kw·c_in)",
+    InitBug("init_fans_swapped", "fan_in and fan_out are swapped (for He: fan_out used instead "
+            "of fan_in): for W (n_in, n_out) fan_in is n_in (kernel: kh·kw·c_in)",
             lambda name, shape, law: make_law(name, law.family, law.fan_out, law.fan_in,
                                               law.gain)),
     InitBug("init_gain", "He without torch's default gain √2 (kaiming: nonlinearity="
@@ -222,8 +222,6 @@ INIT_BUGS: tuple[InitBug, ...] = (
             _gain(math.sqrt(2.0)), lambda name, shape: name.startswith("xavier")),
     InitBug("init_gain", "a gain of 5/3 (tanh's): with activation=None the gain is torch's "
             "default", _gain(5.0 / 3.0)),
-    InitBug("init_fan_rule", "He with fan_out instead of fan_in", _rule("out"),
-            lambda name, shape: name.startswith("he")),
     InitBug("init_fan_rule", "He with fan_in + fan_out (Xavier's fan) instead of fan_in",
             _rule("sum"), lambda name, shape: name.startswith("he")),
     InitBug("init_fan_rule", "Xavier with fan_in only instead of fan_in + fan_out",

@@ -351,7 +351,7 @@ def _chaining(ctx: Context) -> str | None:
     for name in ("step1.forward", "step1.backward"):
         calls = [c for c in ctx.phase(name) if c.obj == "layer"]
         for a, b in zip(calls, calls[1:], strict=False):
-            if a.raised or b.raised:
+            if a.raised:   # (b's input is recorded even when b raises)
                 break
             if not _same(a.get("out"), b.get("in0")):
                 if name.endswith("forward"):

@@ -30,6 +30,9 @@ BUGS = {  # implementation -> {op: top diagnosis code of its failing items}
     "init_kernel_fans_2d": {op: "init_kernel_fans" for op in INITS},
     "he_without_gain": {"he_uniform": "init_gain", "he_normal": "init_gain"},
     "xavier_uniform_draws_normal": {"xavier_uniform": "init_distribution_mixed"},
+    "he_fan_out": {"he_uniform": "init_fans_swapped", "he_normal": "init_fans_swapped"},
+    "he_fan_sum": {"he_uniform": "init_fan_rule", "he_normal": "init_fan_rule"},
+    "xavier_normal_variance_as_std": {"xavier_normal": "init_scale_sqrt"},
 }
 
 

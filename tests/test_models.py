@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from harness.cases import Case
+from harness.causes import WHOLE_MODEL_CODES
 from harness.evaluate import Checker
 from harness.model_cases import (
     format_layers,
@@ -30,6 +31,7 @@ from harness.session import run_checks
 
 IMPLS = Path(__file__).parent / "model_impls"
 CASES = 12
+ALL_OUTPUTS = ("forward", "loss", "gradients", "predict", "update")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,17 @@ BUGS = [
     ModelBug("loss_in_forward", {"loss": "model_loss_in_forward"},
              says={"loss": "computed in forward (step 2 forward)"}),
     ModelBug("update_before_backward", {"update": "model_update_before_backward"}),
+    ModelBug("forward_wrong_order", {o: "model_forward_order" for o in ALL_OUTPUTS},
+             status=dict.fromkeys(ALL_OUTPUTS, "error"),
+             says={"forward": "forward calls the layers in the order"}),
+    ModelBug("backward_not_chained", {o: "model_not_chained" for o in ("loss", "gradients",
+                                                                        "update")},
+             status={"loss": "error"}, says={"gradients": "as its dY"}),
+    ModelBug("update_adds_step", {"update": "model_update_sign"}),
+    ModelBug("update_names_shared", {"update": "model_optimizer_state_shared"}),
+    ModelBug("backward_returns_double_loss", {"loss": "model_code"}),
+    ModelBug("optimizer_fails_in_model", {"update": "caused_by_optimizer"},
+             says={"update": "the optimiser sgd fails on its own"}),
     ModelBug("layer_fc_dx_wrong", {o: "caused_by_layer" for o in ("gradients", "update")},
              says={"gradients": "FullyConnected(n_out=3, softmax): dX differs from PyTorch's "
                                 "when both are fed the same input (step 1 backward"}),
@@ -118,6 +131,19 @@ def test_independent_starter_style_model_passes() -> None:
         (r["output"], r["finding"]["message"]) for r in report["results"] if r.get("finding")]
     notes = {n for r in report["results"] for n in r["notes"]}
     assert any("one layer fewer than layer_args" in n for n in notes)
+
+
+def test_every_whole_model_code_is_exercised_by_a_buggy_implementation() -> None:
+    from test_initializers import BUGS as INIT_BUGS
+    from test_optimizers import BUGS as OPTIMIZER_BUGS
+
+    named = {code for bug in BUGS for code in bug.fails.values()}
+    named |= {code for _, code, _ in OPTIMIZER_BUGS.values()}
+    named |= {code for ops in INIT_BUGS.values() for code in ops.values()}
+    named |= {"training_separates"}   # tests/test_training.py
+    assert named == set(WHOLE_MODEL_CODES)
+    assert all((IMPLS / name / "README.md").is_file() for name in
+               [b.name for b in BUGS] + list(OPTIMIZER_BUGS) + list(INIT_BUGS))
 
 
 # ---------------------------------------------------------------- the case family

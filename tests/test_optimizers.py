@@ -35,6 +35,11 @@ BUGS = {  # implementation -> (op, top diagnosis code, text of the finding's mes
     "sgd_lr_twice": ("sgd", "optimizer_lr_twice", "step 1, parameter W0"),
     "sgd_wrong_sign": ("sgd", "optimizer_wrong_sign", "step 1, parameter W0"),
     "sgd_shared_velocity": ("sgd", "optimizer_state_shared", "parameter W1"),
+    "sgd_no_momentum": ("sgd", "optimizer_momentum", "step 2, parameter W0"),
+    "sgd_no_clipping": ("sgd", "optimizer_clip_missing", "step 1, parameter W0"),
+    # at step 1 the bias corrections make m̂ = g and v̂ = g² whatever the betas
+    "adam_betas_swapped": ("adam", "optimizer_betas_swapped", "step 2, parameter W0"),
+    "optimizer_fails_in_model": ("sgd", "optimizer_wrong_sign", "step 1, parameter W0"),
 }
 
 

@@ -470,7 +470,7 @@ def _run_training(cls: type, ctor: dict[str, Any], x: dict[str, np.ndarray],
     stage = "step 1"
     try:
         for step in range(int(ctor["steps"])):
-            idx = batches[step]
+            idx = np.asarray(batches[step]).astype(np.int64)  # row indices, sent as float64
             X, Y = np.array(data_X[idx]), np.array(data_Y[idx])
             stage = f"step {step + 1} forward"
             out = model.forward(X)

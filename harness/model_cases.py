@@ -18,7 +18,7 @@ network   A random, valid ``layer_args`` stack, spelled out in the ID's ``layers
           Inputs: the batches X, Y (step 1), X2, Y2 (step 2), X3, Y3 (predict) and every
           parametric layer i's W{i}, b{i}, which the driver sets before each step.
 sgd/adam  An optimiser's hyper-parameters and K steps of a gradient sequence for a few named
-          parameters (``params=3x4.2x2x1x3``: W0 (3, 4) with b0 (1, 4), W1 (2, 2, 1, 3) with
+          parameters (``params=w3x4.w2x2x1x3``: W0 (3, 4) with b0 (1, 4), W1 (2, 2, 1, 3) with
           b1 (1, 3)); the gradients of each parameter have their own scale (1, 1e-2 or 1e-4),
           so that epsilon matters for some of them.
 xavier_uniform, xavier_normal, he_uniform, he_normal
@@ -425,12 +425,11 @@ GRAD_SCALES = (1.0, 1e-2, 1e-4)
 
 
 def parse_param_shapes(text: str) -> list[tuple[str, tuple[int, ...]]]:
-    """``3x4.2x2x1x3`` -> [("W0", (3, 4)), ("b0", (1, 4)), ("W1", (2, 2, 1, 3)), ("b1", (1, 3))]."""
-    if isinstance(text, tuple):  # one parameter: the ID reads "3x4" back as a tuple
-        text = "x".join(str(v) for v in text)
+    """``w3x4.w2x2x1x3`` -> [("W0", (3, 4)), ("b0", (1, 4)), ("W1", (2, 2, 1, 3)),
+    ("b1", (1, 3))]. (The "w" keeps a single shape a string when a case ID is read back.)"""
     out = []
     for j, token in enumerate(str(text).split(".")):
-        shape = tuple(int(v) for v in token.split("x"))
+        shape = tuple(int(v) for v in token.removeprefix("w").split("x"))
         out += [(f"W{j}", shape), (f"b{j}", (1, shape[-1]))]
     return out
 
@@ -439,9 +438,9 @@ def _optim_sample(rng: np.random.Generator, fixed: Params) -> Params:
     tokens = []
     for _ in range(int(rng.integers(1, 4))):
         if rng.random() < 0.6:
-            tokens.append(f"{int(rng.integers(1, 6))}x{int(rng.integers(1, 6))}")
+            tokens.append(f"w{int(rng.integers(1, 6))}x{int(rng.integers(1, 6))}")
         else:
-            tokens.append("x".join(str(int(v)) for v in rng.integers(1, 4, size=4)))
+            tokens.append("w" + "x".join(str(int(v)) for v in rng.integers(1, 4, size=4)))
     if rng.random() < 0.3:
         tokens.append(tokens[0])      # two parameters of one shape: shared state shows
     p: Params = {"params": ".".join(tokens), "k": int(rng.integers(3, 8))}
@@ -459,12 +458,12 @@ def _optim_sample(rng: np.random.Generator, fixed: Params) -> Params:
 
 def _optim_edges(fixed: Params) -> list[Params]:
     if fixed["name"] == "sgd":
-        return [{"params": "3x4.3x4", "k": 5, "lr": "0.2", "mom": "0.9", "clip": "none"},
-                {"params": "2x3", "k": 3, "lr": "0.05", "mom": "0.0", "clip": "none"},
-                {"params": "2x2x1x3.4x2", "k": 4, "lr": "0.3", "mom": "0.6", "clip": "0.5"}]
-    return [{"params": "3x4.3x4", "k": 6, "lr": "0.01", "b1": "0.9", "b2": "0.999",
+        return [{"params": "w3x4.w3x4", "k": 5, "lr": "0.2", "mom": "0.9", "clip": "none"},
+                {"params": "w2x3", "k": 3, "lr": "0.05", "mom": "0.0", "clip": "none"},
+                {"params": "w2x2x1x3.w4x2", "k": 4, "lr": "0.3", "mom": "0.6", "clip": "0.5"}]
+    return [{"params": "w3x4.w3x4", "k": 6, "lr": "0.01", "b1": "0.9", "b2": "0.999",
              "eps": "1e-08"},
-            {"params": "2x3.2x2x1x3", "k": 4, "lr": "0.1", "b1": "0.8", "b2": "0.99",
+            {"params": "w2x3.w2x2x1x3", "k": 4, "lr": "0.1", "b1": "0.8", "b2": "0.99",
              "eps": "0.001"}]
 
 
@@ -534,7 +533,8 @@ INITIALIZER = Family(
                               {"shape": (1, 1), "draws": DRAWS}],
     ctor=lambda p, fixed: {"name": fixed["name"], "shape": tuple(p["shape"]),
                            "draws": int(p["draws"])},
-    inputs=lambda p, rng: {"seed": np.array(int(rng.integers(2**31)), dtype=np.int64)},
+    # the seed travels as a float64 like every input (exact below 2**53)
+    inputs=lambda p, rng: {"seed": np.array(float(rng.integers(2**31)))},
     valid=lambda p: len(p["shape"]) in (2, 4) and min(p["shape"]) >= 1 and p["draws"] >= 1,
     axes={"scale": (), "distribution": ()},
 )
@@ -610,7 +610,7 @@ def _training_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarra
     order = np.concatenate([rng.permutation(len(X))[: per_epoch * batch]
                             for _ in range(-(-steps // per_epoch))])
     return {"data_X": X, "data_Y": Y,
-            "batches": order[: steps * batch].reshape(steps, batch).astype(np.int64),
+            "batches": order[: steps * batch].reshape(steps, batch).astype(np.float64),
             **init_params(layers, shapes, rng, bias_scale=0.1)}
 
 

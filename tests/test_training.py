@@ -99,3 +99,15 @@ def iris_test_error(seed: int = 0, epochs: int = 25, batch: int = 25) -> float:
 
 def test_student_nn_trains_iris() -> None:
     assert iris_test_error(seed=0) <= 0.04
+
+
+def test_reports_draw_both_loss_curves() -> None:
+    from harness.report_html import render_html
+    from harness.report_md import render_markdown
+
+    report = report_of("update_before_backward")
+    html, md = render_html(report), render_markdown(report)
+    assert html.count("<svg") >= 2 and "<polyline" in html and "PyTorch" in html
+    assert "## Whole models, optimizers, initializers and training" in md
+    assert "they separate at step 1, layer 0 FullyConnected W" in md
+    assert "nnparity-training-curve" not in md.split("## Failures")[1]   # not a plain note

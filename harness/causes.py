@@ -70,6 +70,7 @@ CODES: dict[str, str] = {
     # What the returned value shows.
     "input_mutated": "input modified in place",
     "wrong_type": "wrong return type",
+    "wrong_formula": "a recognisable wrong formula (harness/fingerprints.py)",
     "permuted_axes": "axes transposed or permuted",
     "reshape_match": "wrong shape, right values",
     "nan_inf": "NaN or Inf (overflow?)",

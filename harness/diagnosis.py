@@ -12,6 +12,7 @@ from __future__ import annotations
 from harness.causes import Cause, rank
 from harness.driver import MODEL_KINDS
 from harness.evaluate import Verdict
+from harness.fingerprints import CATALOGUE, fingerprint
 from harness.patterns import detect
 from harness.registry import get_op
 
@@ -41,7 +42,10 @@ def _from_error(v: Verdict) -> list[Cause]:
 def _patterns(v: Verdict) -> list[Cause]:
     if v.got is None or v.expected is None or get_op(v.op).kind in MODEL_KINDS:
         return []  # whole models etc. are diagnosed while judged (harness/model_eval.py)
-    return detect(get_op(v.op), v.case, v.output, v.got, v.expected)
+    found = []
+    if v.op in CATALOGUE:  # the formula the student computed, when it is a known wrong one
+        found = fingerprint(v.op, v.output, get_op(v.op).inputs(v.case), v.got, v.expected)
+    return [*found, *detect(get_op(v.op), v.case, v.output, v.got, v.expected)]
 
 
 def _from_comparison(v: Verdict) -> list[Cause]:

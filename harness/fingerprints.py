@@ -3,7 +3,10 @@
 For the element-wise activations and the losses the inputs determine the output completely, so
 a wrong output can be recomputed under each of the usual wrong formulas: the factor or term
 dropped, the derivative taken of the wrong variable or evaluated at the output, the forward
-value used where the derivative belongs, dY ignored, the wrong axis, a wrong constant. When one
+value used where the derivative belongs, the wrong axis, the wrong function. Formulas that are
+the correct one times a constant (a missing 1/m, a sign, dY ignored) are not catalogued: on one
+case a constant cannot tell which parameter it follows, so the patterns and the ablation
+(`harness.patterns`, `harness.ablation`) explain those. When one
 candidate reproduces what the student returned (within the tolerance policy) and the correct
 formula does not, the student computed that candidate, and the message says so in the
 student's terms: "backward returns dY·σ(Z): the (1 − σ(Z)) factor is missing".
@@ -67,10 +70,10 @@ SIGMOID = (
     Formula("dX", "dY·σ(σ(Z))·(1 − σ(σ(Z)))", "the derivative is evaluated at the output "
             "σ(Z) instead of at Z: backward receives Z, so use σ(Z)·(1 − σ(Z)) directly",
             lambda x: x["dY"] * _sig(_sig(x["Z"])) * (1 - _sig(_sig(x["Z"])))),
+    Formula("dX", "dY·σ(Z)·(1 + σ(Z))", "the sign inside is wrong: dZ = dY·σ(Z)·(1 − σ(Z))",
+            lambda x: x["dY"] * _sig(x["Z"]) * (1 + _sig(x["Z"]))),
     Formula("dX", "dY·σ(Z)²", "σ(Z)·(1 − σ(Z)) became σ(Z)²",
             lambda x: x["dY"] * _sig(x["Z"]) ** 2),
-    Formula("dX", "σ(Z)·(1 − σ(Z))", "dY is not applied: multiply the derivative by dY",
-            lambda x: _sig(x["Z"]) * (1 - _sig(x["Z"]))),
 )
 
 TANH = (
@@ -89,8 +92,6 @@ TANH = (
             lambda x: x["dY"] * np.tanh(x["Z"]) ** 2),
     Formula("dX", "dY·(1 + tanh²(Z))", "the sign of tanh² is wrong: dZ = dY·(1 − tanh²(Z))",
             lambda x: x["dY"] * (1 + np.tanh(x["Z"]) ** 2)),
-    Formula("dX", "1 − tanh²(Z)", "dY is not applied: multiply the derivative by dY",
-            lambda x: 1 - np.tanh(x["Z"]) ** 2),
 )
 
 RELU = (
@@ -106,8 +107,6 @@ RELU = (
             "1[Z > 0] belongs", lambda x: x["dY"] * np.maximum(x["Z"], 0)),
     Formula("dX", "max(dY, 0)", "the mask is taken of dY instead of Z: dZ = dY·1[Z > 0]",
             lambda x: np.maximum(x["dY"], 0)),
-    Formula("dX", "1[Z > 0]", "dY is not applied: dZ = dY·1[Z > 0]",
-            lambda x: (x["Z"] > 0).astype(np.float64)),
 )
 
 LINEAR = (
@@ -140,46 +139,26 @@ SOFTMAX = (
 )
 
 CROSS_ENTROPY = (
-    Formula("forward", "−Σ Y·log(Ŷ)", "not divided by the batch size m",
-            lambda x: -np.sum(x["Y"] * np.log(x["Y_hat"]))),
-    Formula("forward", "−mean(Y·log(Ŷ))", "divided by every element (m·classes) instead of "
-            "the batch size m", lambda x: -np.mean(x["Y"] * np.log(x["Y_hat"]))),
     Formula("forward", "−(1/m)·Σ [Y·log(Ŷ) + (1 − Y)·log(1 − Ŷ)]", "that is the binary "
             "cross-entropy; the multi-class loss is −(1/m)·Σ Y·log(Ŷ)",
             lambda x: -np.sum(x["Y"] * np.log(x["Y_hat"])
                               + (1 - x["Y"]) * np.log(1 - x["Y_hat"])) / _m(x)),
     Formula("forward", "−(1/m)·Σ log(Ŷ)", "the target Y is missing from the sum",
             lambda x: -np.sum(np.log(x["Y_hat"])) / _m(x)),
-    Formula("dX", "−Y/Ŷ", "not divided by the batch size m: −Y/(m·Ŷ)",
-            lambda x: -x["Y"] / x["Y_hat"]),
     Formula("dX", "(Ŷ − Y)/m", "that is the gradient of softmax and cross-entropy combined "
             "(w.r.t. the logits); CrossEntropy.backward returns the gradient w.r.t. Ŷ, "
             "−Y/(m·Ŷ)", lambda x: (x["Y_hat"] - x["Y"]) / _m(x)),
     Formula("dX", "Ŷ − Y", "that is the combined softmax + cross-entropy gradient, without "
             "1/m; CrossEntropy.backward returns −Y/(m·Ŷ)", lambda x: x["Y_hat"] - x["Y"]),
-    Formula("dX", "−Y/(m·classes·Ŷ)", "divided by every element (m·classes) instead of the "
-            "batch size m", lambda x: -x["Y"] / x["Y_hat"] / x["Y"].size),
     Formula("dX", "−1/(m·Ŷ)", "the target Y is missing: −Y/(m·Ŷ)",
             lambda x: -1.0 / (_m(x) * x["Y_hat"])),
 )
 
 L2 = (
-    Formula("forward", "Σ (Y − Ŷ)²", "a sum: the loss is the mean of the squared errors",
-            lambda x: np.sum((x["Y"] - x["Y_hat"]) ** 2)),
-    Formula("forward", "½·mean((Y − Ŷ)²)", "a factor ½ that the mean squared error does not "
-            "have", lambda x: 0.5 * np.mean((x["Y"] - x["Y_hat"]) ** 2)),
     Formula("forward", "√mean((Y − Ŷ)²)", "a square root: the loss is the mean squared error, "
             "not its root", lambda x: np.sqrt(np.mean((x["Y"] - x["Y_hat"]) ** 2))),
     Formula("forward", "mean(|Y − Ŷ|)", "absolute instead of squared errors",
             lambda x: np.mean(np.abs(x["Y"] - x["Y_hat"]))),
-    Formula("dX", "(Ŷ − Y)/N", "the factor 2 from the square is missing: 2·(Ŷ − Y)/N",
-            lambda x: (x["Y_hat"] - x["Y"]) / x["Y"].size),
-    Formula("dX", "2·(Ŷ − Y)", "not divided by the number of elements N: 2·(Ŷ − Y)/N",
-            lambda x: 2 * (x["Y_hat"] - x["Y"])),
-    Formula("dX", "Ŷ − Y", "neither the factor 2 nor the 1/N of the mean: 2·(Ŷ − Y)/N",
-            lambda x: x["Y_hat"] - x["Y"]),
-    Formula("dX", "2·(Y − Ŷ)/N", "the derivative is taken w.r.t. Y instead of Ŷ (the sign): "
-            "2·(Ŷ − Y)/N", lambda x: 2 * (x["Y"] - x["Y_hat"]) / x["Y"].size),
 )
 
 CATALOGUE: dict[str, tuple[Formula, ...]] = {

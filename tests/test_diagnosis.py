@@ -73,13 +73,19 @@ EXPECTS = [
     Expect("conv_dx_unpad_slice", "conv2d", {("conv2d", "dX"): "padding"}, cases=1),
     Expect("conv_kernel_reshape_channel_major", "conv2d",
            {("conv2d", "forward"): "channel_axis"}),
-    Expect("softmax_backward_sums_over_batch", "softmax", {("softmax", "dX"): "batch_axis"},
+    Expect("softmax_backward_sums_over_batch", "softmax", {("softmax", "dX"): "wrong_formula"},
            cases=1),
-    Expect("tanh_backward_uses_z", "tanh", {("tanh", "dX"): "large_inputs"}, cases=1),
+    Expect("fc_db_first_sample_only", "fully_connected",
+           {("fully_connected", "db"): "batch_axis"}),
+    Expect("tanh_backward_uses_z", "tanh", {("tanh", "dX"): "wrong_formula"}, cases=1),
+    Expect("sigmoid_forward_clips_inputs", "sigmoid", {("sigmoid", "forward"): "large_inputs"},
+           cases=3),
     Expect("fc_dx_bias_column", "fully_connected", {("fully_connected", "dX"): "wrong_shape"},
            cases=1),
     Expect("relu_forward_float32", "relu", {("relu", "forward"): "wrong_dtype"}, cases=1),
-    Expect("sigmoid_backward_wrong_derivative", "sigmoid", {("sigmoid", "dX"): "value_mismatch"},
+    Expect("sigmoid_backward_wrong_derivative", "sigmoid", {("sigmoid", "dX"): "wrong_formula"},
+           cases=1),
+    Expect("sigmoid_backward_unrecognised", "sigmoid", {("sigmoid", "dX"): "value_mismatch"},
            cases=1),
 ]
 
@@ -150,3 +156,11 @@ def test_the_padding_ablation_says_when_the_shape_goes_wrong() -> None:
     (e,) = [e for e in EXPECTS if e.impl == "conv_dx_unpad_slice"]
     message = item_of(investigated(e), "conv2d", "dX")["finding"]["diagnosis"][0]["message"]
     assert "has shape (1, 0, 0, 1)" in message and "passes with pad=1" in message
+
+
+def test_a_wrong_formula_is_named_in_the_students_terms() -> None:
+    (tanh,) = [e for e in EXPECTS if e.impl == "tanh_backward_uses_z"]
+    message = item_of(investigated(tanh), "tanh", "dX")["finding"]["diagnosis"][0]["message"]
+    assert message == ("backward returns dY·(1 − Z²): the derivative is taken of Z instead of "
+                       "tanh(Z): dZ = dY·(1 − tanh²(Z))")
+

@@ -41,6 +41,7 @@ CODES: dict[str, str] = {
     "model_loss_in_forward": "loss computed in forward",
     "model_gradients_not_cleared": "gradients not cleared between steps",
     "model_update_before_backward": "update made before backward",
+    "model_gradient_shape": "a gradient not of its parameter's shape",
     "model_update_sign": "update adds the step",
     "model_optimizer_state_shared": "one optimiser state for several parameters",
     "model_layer_differs": "a layer differs only inside the model",

@@ -227,21 +227,38 @@ def first_differing_call(calls: list[Call], layers: list[LayerSpec], loss_name: 
 
 
 # ---------------------------------------------------------------- op-level verdicts
-def op_status(checker: Checker, op: str, output: str) -> tuple[int, int]:
-    """(failing, checked) cases of `op`'s `output` on its own, checked once per Checker."""
+def op_status(checker: Checker, op: str, output: str, act: str | None = None
+              ) -> tuple[int, int]:
+    """(failing, checked) cases of `op`'s `output` on its own, checked once per Checker:
+    OP_CASES of the op's cases, those with activation `act` when it has one."""
     from harness.registry import get_op
 
-    cache: dict[str, dict[str, int]] = checker.__dict__.setdefault("_model_op_status", {})
-    if op not in cache:
+    cache: dict[tuple[str, str | None], dict[str, int]] = \
+        checker.__dict__.setdefault("_model_op_status", {})
+    key = (op, act)
+    if key not in cache:
         spec = get_op(op)
+        stream = list(spec.cases(6 * OP_CASES, 0))
+        chosen = [c for c in stream if act is not None and c.p.get("act") == act][:OP_CASES] \
+            or stream[:OP_CASES]
         failing = dict.fromkeys(spec.outputs, 0)
-        checked = 0
-        for case in spec.cases(OP_CASES, 0):
-            checked += 1
+        for case in chosen:
             for out, v in checker.check(spec, case).items():
                 failing[out] += not v.passed
-        cache[op] = {**failing, "_checked": checked}
-    return cache[op].get(output, 0), cache[op]["_checked"]
+        cache[key] = {**failing, "_checked": len(chosen)}
+    return cache[key].get(output, 0), cache[key]["_checked"]
+
+
+def _activation_note(checker: Checker, spec: LayerSpec, output: str) -> str:
+    """'; its activation sigmoid (forward) fails on its own too: ...' or ''."""
+    if spec.kind not in ("fc", "conv") or spec.act == "linear":
+        return ""
+    act_output = "forward" if output == "forward" else "dX"
+    failing, checked = op_status(checker, spec.act, act_output)
+    if not failing:
+        return ""
+    return (f"; its activation {spec.act} {act_output} fails on its own too ({failing} of "
+            f"{checked} cases): fix activations.py first")
 
 
 def link_cause(checker: Checker, finding: CallFinding, layers: list[LayerSpec],
@@ -256,10 +273,15 @@ def link_cause(checker: Checker, finding: CallFinding, layers: list[LayerSpec],
         output = finding.output
     head = (f"{what}: {finding.output} differs from PyTorch's when both are fed the same "
             f"input ({call.where}: {finding.message})")
-    failing, checked = op_status(checker, op, output)
+    act = None if call.obj == "loss" or layers[call.index].kind not in ("fc", "conv") \
+        else layers[call.index].act
+    failing, checked = op_status(checker, op, output, act)
     if failing:
+        note = _activation_note(checker, layers[call.index], output) if act else ""
         return Cause("caused_by_layer", f"{head}; {op} {output} also fails on its own "
-                                        f"({failing} of {checked} cases): fix it first")
+                                        f"({failing} of {checked} cases"
+                                        f"{f' with act={act}' if act else ''}): fix it first"
+                                        f"{note}")
     return Cause("model_layer_differs",
                  f"{head}; {op} {output} passes on its own ({checked} cases), so it fails only "
                  "inside the model: look at what differs there (the shapes and values this "
@@ -353,6 +375,8 @@ def _chaining(ctx: Context) -> str | None:
         for a, b in zip(calls, calls[1:], strict=False):
             if a.raised:   # (b's input is recorded even when b raises)
                 break
+            if a.get("out") is None or b.get("in0") is None:
+                continue  # not an array: the layer call's own finding says so
             if not _same(a.get("out"), b.get("in0")):
                 if name.endswith("forward"):
                     return (f"forward does not pass layer {a.index}'s output on to layer "
@@ -463,6 +487,20 @@ def _update_before_backward(ctx: Context) -> str | None:
     return None
 
 
+def _gradient_shapes(ctx: Context) -> str | None:
+    for key in ctx.param_keys("gradients", 1):
+        got, want = ctx.got(key), ctx.expected[key]
+        if got is not None and got.shape != want.shape:
+            name = key.split("/")[-1]
+            i = int(name[2:])
+            return (f"layer {i} {ctx.layers[i].cls} stores {name[:2]} with shape {got.shape} "
+                    f"where its parameter has shape {want.shape} (accepted with a warning on "
+                    "its own, as grad_shape=broadcast): the model's update θ −= delta then "
+                    "broadcasts or fails; store every gradient with exactly its parameter's "
+                    "shape")
+    return None
+
+
 def _update_sign(ctx: Context) -> str | None:
     keys = ctx.param_keys("update", 1)
     if keys and all(ctx.matches(k, -ctx.expected[k]) for k in keys) and \
@@ -512,6 +550,7 @@ MODEL_BUGS: tuple[ModelBug, ...] = (
     ModelBug("model_loss_in_forward", ("loss", "predict", "forward"), _loss_in_forward),
     ModelBug("model_gradients_not_cleared", ("gradients", "update"), _gradients_not_cleared),
     ModelBug("model_update_before_backward", ("update",), _update_before_backward),
+    ModelBug("model_gradient_shape", ("update",), _gradient_shapes),
     ModelBug("model_update_sign", ("update",), _update_sign),
     ModelBug("model_optimizer_state_shared", ("update",), _update_names),
     ModelBug("caused_by_optimizer", ("update",), _optimizer_fails),

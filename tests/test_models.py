@@ -73,6 +73,8 @@ BUGS = [
     ModelBug("backward_returns_double_loss", {"loss": "model_code"}),
     ModelBug("optimizer_fails_in_model", {"update": "caused_by_optimizer"},
              says={"update": "the optimiser sgd fails on its own"}),
+    ModelBug("conv_db_4d_inplace_update", {"update": "model_gradient_shape"},
+             status={"update": "error"}, says={"update": "stores db with shape (1, 1, 1, "}),
     ModelBug("layer_fc_dx_wrong", {o: "caused_by_layer" for o in ("gradients", "update")},
              says={"gradients": "FullyConnected(n_out=3, softmax): dX differs from PyTorch's "
                                 "when both are fed the same input (step 1 backward"}),

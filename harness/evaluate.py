@@ -82,6 +82,7 @@ def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.n
 
 # Checker(graded=PER_OP), check's default: see Checker.__init__.
 PER_OP = "per-op"
+LEAF_MODULES = ("optimizers", "weights")
 
 # After this many timeouts or crashes of an op in a row, its remaining cases are not run.
 OUTAGES_BEFORE_GIVING_UP = 2
@@ -122,17 +123,19 @@ class Checker:
         self.sandbox = Sandbox(self.impl, graded, limits, starter=starter)
         self.graded, self.starter = graded, Path(starter) if starter else None
         self._outages: dict[str, list[Verdict]] = {}  # op -> its timeouts/crashes in a row
-        self._module_sandboxes: dict[str, Sandbox] = {}
+        self._module_sandboxes: dict[tuple[str, ...], Sandbox] = {}
 
     def sandbox_for(self, spec: OpSpec) -> Sandbox:
         """The child that runs `spec` (see `graded` above)."""
         graded = self.graded or ()
         if not self.per_op or spec.module in graded:
             return self.sandbox
-        if spec.module not in self._module_sandboxes:
-            self._module_sandboxes[spec.module] = Sandbox(
-                self.impl, (*graded, spec.module), self.limits, starter=self.starter)
-        return self._module_sandboxes[spec.module]
+        # optimizers.py and weights.py share a child: none of their ops touches the other
+        extra = LEAF_MODULES if spec.module in LEAF_MODULES else (spec.module,)
+        if extra not in self._module_sandboxes:
+            self._module_sandboxes[extra] = Sandbox(
+                self.impl, (*graded, *extra), self.limits, starter=self.starter)
+        return self._module_sandboxes[extra]
 
     def close(self) -> None:
         self.sandbox.close()
@@ -142,9 +145,11 @@ class Checker:
     def plan(self) -> Plan:
         """Where each of the implementation's modules comes from (see harness/sources.py)."""
         plan = plan_sources(locate(self.impl), self.graded, self.starter)
-        for module in self._module_sandboxes:  # PER_OP: that module, as its own child had it
-            own = plan_sources(locate(self.impl), (*(self.graded or ()), module), self.starter)
-            plan = replace(plan, sources={**plan.sources, module: own.sources[module]},
+        for extra in self._module_sandboxes:  # PER_OP: those modules, as their child had them
+            own = plan_sources(locate(self.impl), (*(self.graded or ()), *extra), self.starter)
+            plan = replace(plan, sources={**plan.sources,
+                                          **{m: own.sources[m] for m in extra
+                                             if m in own.sources}},
                            running=plan.running | own.running)
         return plan
 

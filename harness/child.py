@@ -86,15 +86,58 @@ def _student_frame(tb: traceback.StackSummary, impl_dir: Path) -> traceback.Fram
     return inside[-1] if inside else None
 
 
+def _in_package(filename: str, impl_dir: Path) -> bool:
+    return not filename.startswith("<") and Path(filename).resolve().is_relative_to(impl_dir)
+
+
+def _filtered(te: traceback.TracebackException, impl_dir: Path,
+              seen: set[int]) -> traceback.TracebackException | None:
+    """`te` with only the frames in the implementation's files (paths relative to the
+    directory holding the package); None for a chained exception with none of them."""
+    if id(te) in seen:
+        return None
+    seen.add(id(te))
+    frames = [traceback.FrameSummary(_relative(f.filename, impl_dir), f.lineno, f.name,
+                                     lookup_line=False,
+                                     line=getattr(f, "_original_line", f.line),
+                                     end_lineno=getattr(f, "end_lineno", None),
+                                     colno=getattr(f, "colno", None),
+                                     end_colno=getattr(f, "end_colno", None))
+              for f in te.stack if _in_package(f.filename, impl_dir)]
+    te.stack = traceback.StackSummary.from_list(frames)
+    filename = getattr(te, "filename", None)  # set for a SyntaxError only
+    own_file = bool(filename) and _in_package(str(filename), impl_dir)
+    if own_file:  # a SyntaxError: its file is shown with the offending line
+        te.filename = _relative(str(filename), impl_dir)
+    for attr in ("__cause__", "__context__"):
+        chained = getattr(te, attr)
+        if chained is not None:
+            setattr(te, attr, _filtered(chained, impl_dir, seen))
+    return te if frames or own_file else None
+
+
+def student_traceback(exc: BaseException, impl_dir: Path) -> str:
+    """The traceback as a student should see it: only the frames in the implementation's
+    own files (nnparity's, the standard library's and site-packages' frames are dropped: they
+    are noise to the student and reveal the grader's layout), its paths relative to the
+    directory holding the package (``neural_networks/layers.py``), and chained exceptions
+    only when they pass through those files. The exception line itself is always kept."""
+    te = traceback.TracebackException.from_exception(exc)
+    top = _filtered(te, impl_dir, set()) or te
+    text = "".join(top.format())
+    return text.replace(f"{impl_dir.parent}{os.sep}", "")
+
+
 def describe_error(stage: str, exc: BaseException, impl_dir: Path) -> dict[str, Any]:
-    """Type, message and the last frame inside the implementation's own files."""
+    """Type, message, the last frame inside the implementation's own files and the
+    traceback as the student sees it (`student_traceback`)."""
     tb = traceback.extract_tb(exc.__traceback__)
     info: dict[str, Any] = {
         "stage": stage,
         "type": type(exc).__name__,
         "message": str(exc)[:1000],
         "not_implemented": isinstance(exc, NotImplementedError),
-        "traceback": "".join(traceback.format_exception(exc))[-4000:],
+        "traceback": student_traceback(exc, impl_dir)[-4000:],
     }
     hint = _missing_package_hint(exc)
     if hint:

@@ -381,8 +381,11 @@ def judge_initializer(checker: Checker, spec: OpSpec, case: Case, answer: Answer
 def curve_note(case: Case, got: list[float], want: list[float], deviation: float,
                separation: str) -> str:
     """The loss curves of one training case as a note the reports draw (JSON after a prefix)."""
-    data = {"case_id": case.id, "implementation": [float(f"{x:.8g}") for x in got],
-            "reference": [float(f"{x:.8g}") for x in want], "max_deviation": deviation,
+    def num(x: float) -> float | None:   # NaN/Inf (a diverging implementation) as null
+        return float(f"{x:.8g}") if np.isfinite(x) else None
+
+    data = {"case_id": case.id, "implementation": [num(x) for x in got],
+            "reference": [num(x) for x in want], "max_deviation": num(deviation),
             "separation": separation}
     return CURVE_NOTE + json.dumps(data, allow_nan=False, default=str)
 

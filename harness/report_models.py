@@ -60,8 +60,14 @@ HEADERS = ["op", "output", "status", "cases", "failed", "first difference", "lik
 def _curve_text(c: dict[str, Any]) -> str:
     sep = f"they separate at {c['separation']}" if c.get("separation") else \
         "they never separate beyond the tolerance"
-    return (f"largest parameter deviation {c['max_deviation']:.3g} of max(1, |θ|) over "
-            f"{len(c['reference'])} steps; {sep}")
+    dev = c.get("max_deviation")
+    dev_text = f"{dev:.3g} of max(1, |θ|)" if isinstance(dev, int | float) else \
+        "not finite (NaN or Inf, or a parameter of another shape)"
+    return f"largest parameter deviation {dev_text} over {len(c['reference'])} steps; {sep}"
+
+
+def _num(v: Any) -> str:
+    return f"{v:.8g}" if isinstance(v, int | float) else "NaN/Inf"
 
 
 def _steps_shown(n: int) -> list[int]:
@@ -91,8 +97,8 @@ def _markdown(report: dict[str, Any]) -> list[str]:
         out += [f"### Training parity: `{c['case_id']}`", "", _curve_text(c), "",
                 "| step | implementation loss | PyTorch loss |", "|---|---|---|"]
         for i in _steps_shown(len(want)):
-            g = f"{got[i]:.8g}" if i < len(got) else "—"
-            out.append(f"| {i + 1} | {g} | {want[i]:.8g} |")
+            g = _num(got[i]) if i < len(got) else "—"
+            out.append(f"| {i + 1} | {g} | {_num(want[i])} |")
         out.append("")
     return out
 

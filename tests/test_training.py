@@ -111,3 +111,18 @@ def test_reports_draw_both_loss_curves() -> None:
     assert "## Whole models, optimizers, initializers and training" in md
     assert "they separate at step 1, layer 0 FullyConnected W" in md
     assert "nnparity-training-curve" not in md.split("## Failures")[1]   # not a plain note
+
+
+def test_a_diverging_curve_is_still_a_valid_note_and_renders() -> None:
+    from harness.cases import Case
+    from harness.model_eval import curve_note
+    from harness.report_models import markdown, svg_curves
+
+    case = next(iter(get_op("training").cases(1, 0)))
+    note = curve_note(Case.from_id(case.id), [1.0, float("nan"), float("inf")], [1.0, 0.9, 0.8],
+                      float("inf"), "step 2 loss")
+    curve = parse_curve_note(note)
+    assert curve["implementation"] == [1.0, None, None] and curve["max_deviation"] is None
+    report = {"results": [{"op": "training", "output": "loss", "status": "fail", "cases": 1,
+                           "failed": 1, "notes": [note]}]}
+    assert "NaN/Inf" in "\n".join(markdown(report)) and "<polyline" in svg_curves(curve)

@@ -295,7 +295,7 @@ def judge_network(checker: Checker, spec: OpSpec, case: Case, answer: Answer,
                                             verdicts)
         for output, v in verdicts.items():
             if not v.passed:
-                v.causes = found.causes_for(output)
+                v.causes = found.causes_for(output, generic=v.status == "fail")
     return verdicts
 
 
@@ -443,13 +443,14 @@ def judge_training(checker: Checker, spec: OpSpec, case: Case, answer: Answer,
     for output in spec.outputs:
         v = verdicts[output]
         res, warnings = first_failure(step_results(output))
-        if res is None and err is not None:
-            _from_error(v, err)
+        if err is not None and (res is None or res.comparison is not None
+                                and res.comparison.kind == "missing"):
+            _from_error(v, err)   # it raised before this step: the exception says where
         else:
             _apply(v, res, warnings)
         if res is not None:
             first[output] = (int(res.entry.label.split()[1].rstrip(",")), res.entry.label)
-        if not v.passed:
+        if v.status == "fail":   # (an exception's own message and line say more)
             v.causes = [Cause("training_separates",
                               f"training separates from PyTorch's at {v.message.split(':')[0]}"
                               f" ({steps} steps, the same initial parameters and minibatches): "

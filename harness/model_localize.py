@@ -574,9 +574,11 @@ GENERIC = {
 class Localization:
     causes: list[tuple[Cause, tuple[str, ...]]] = field(default_factory=list)
 
-    def causes_for(self, output: str) -> list[Cause]:
+    def causes_for(self, output: str, generic: bool = True) -> list[Cause]:
+        """The causes that explain `output`; with `generic`, the model's code in general
+        when none does (not for an exception, whose own message and line say more)."""
         found = [c for c, outs in self.causes if output in outs]
-        return found or [Cause("model_code", GENERIC[output])]
+        return found or ([Cause("model_code", GENERIC[output])] if generic else [])
 
 
 def _explains(finding: CallFinding) -> tuple[str, ...]:

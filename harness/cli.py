@@ -4,8 +4,9 @@
                    [--report DIR] [--json FILE]
     nnparity repro CASE_ID [--impl PATH] [--starter DIR]
 
-`check` prints the summary and the gist of each failure (likely bug, where, smallest failing
-case, repro command) and writes report.json, report.md and report.html into --report DIR;
+`check` prints the summary, the fix list (the distinct root causes, in the order to fix them)
+and the gist of each failure (likely bug, where, smallest failing case, repro command), and
+writes report.json, report.md and report.html into --report DIR;
 `repro` prints the full finding of one case (the Markdown section of the report).
 
 Exit codes: 0 every compared output matches, 1 at least one mismatch or error in the
@@ -26,6 +27,7 @@ from harness.cases import Case
 from harness.compare import DEFAULT_TOLERANCE
 from harness.conventions import PROFILES, get_profile
 from harness.evaluate import Checker
+from harness.fixlist import summary_line
 from harness.investigate import check_and_investigate, investigate
 from harness.loader import BUNDLED_DIR, LoadError, locate
 from harness.progress import Progress
@@ -35,7 +37,11 @@ from harness.report_md import render_section
 from harness.report_view import (
     SUMMARY_HEADERS,
     conventions_line,
+    entry_items_text,
+    entry_root_text,
+    fix_entries,
     headline,
+    ref_label,
     section,
     sections,
     short,
@@ -85,11 +91,36 @@ def summary_table(report: dict[str, Any]) -> str:
     return tabulate(summary_rows(report, width=60), headers=SUMMARY_HEADERS)
 
 
+def print_fix_list(report: dict[str, Any], out: TextIO | None = None) -> None:
+    """The fix list: each root cause in one line, what to open, what it explains."""
+    out = out or sys.stdout
+    entries = fix_entries(report)
+    if not entries:
+        return
+    print(f"\nfix list: {summary_line(entries)}", file=out)
+    for e in entries:
+        code = f"[{e['code']}] " if e.get("code") else ""
+        print(f"  {e['problem']}. {code}{short(e['message'], 110)}", file=out)
+        if e["root"].get("checked") is False:
+            print(f"     root: {entry_root_text(e)}", file=out)
+        if e.get("open"):
+            print(f"     open: {e['open']}", file=out)
+        print(f"     explains: {entry_items_text(e)}", file=out)
+
+
 def print_findings(report: dict[str, Any], out: TextIO | None = None) -> None:
-    """The gist of each failure: likely bug, where, smallest case, repro command."""
+    """The gist of each failure: likely bug, where, smallest case, repro command (an item
+    explained in the same words by an earlier one: a pointer to it)."""
     out = out or sys.stdout
     for sec in sections(report):
         print(f"\n{sec.title}", file=out)
+        if sec.same_as is not None:
+            print(f"  same cause as {ref_label(sec.same_as)} (problem {sec.problem} in the fix "
+                  "list)", file=out)
+            continue
+        if sec.problem is not None and sec.root is not None:
+            print(f"  part of problem {sec.problem} in the fix list: caused by "
+                  f"{ref_label(sec.root)}", file=out)
         print(f"  likely bug [{sec.likely.get('code')}]: {sec.likely.get('message')}", file=out)
         if sec.where:
             print(f"  where: {sec.where}", file=out)
@@ -121,6 +152,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     print_modules(report["modules"])
     print()
     print(summary_table(report))
+    print_fix_list(report)
     print_findings(report)
     paths = write_reports(report, args.report)
     if args.json:

@@ -1,7 +1,8 @@
 """The HTML report: one self-contained page (inline CSS and SVG heatmaps, no network).
 
-Same content and order as the Markdown report: headline and conventions, the summary table
-(each failing row links to its section), then one section per failure.
+Same content and order as the Markdown report: headline and conventions, the fix list (each
+root cause links to the sections it explains), the summary table (each failing row links to
+its section), then one section per failure.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from harness import report_models
+from harness import fixlist, report_models
 from harness.report_view import (
     SUMMARY_HEADERS,
     Section,
@@ -17,7 +18,12 @@ from harness.report_view import (
     anchor,
     block_guarded,
     conventions_line,
+    entry_root_text,
+    fix_anchor,
+    fix_entries,
     headline,
+    ref_anchor,
+    ref_label,
     render_guarded,
     sections,
     summary_rows,
@@ -42,6 +48,8 @@ th{background:#eef1f5}
 .s-not_implemented{background:#e4e7ec;color:#3a4252}
 section.failure{background:#fff;border:1px solid #dde1e8;border-radius:10px;padding:18px 20px;
  margin:18px 0}
+.fixes li{margin:6px 0}.fixes .open{color:#4a5263}
+.problem{color:#4a5263;margin:2px 0 8px}
 .likely{background:#fff7e0;border-left:5px solid #e5a100;padding:10px 14px;border-radius:4px}
 .code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
 pre{background:#f0f2f5;padding:10px 12px;border-radius:6px;overflow-x:auto;font-size:13px}
@@ -162,9 +170,55 @@ def _smallest(sec: Section) -> str:
     return "".join(out)
 
 
+def _link(ref: dict[str, Any]) -> str:
+    if ref.get("checked") is False:
+        return f"{_e(ref_label(ref))} (not checked in this report)"
+    return f'<a href="#{_e(ref_anchor(ref))}">{_e(ref_label(ref))}</a>'
+
+
+def fix_list_html(entries: list[dict[str, Any]]) -> str:
+    """The fix list: one numbered entry per root cause, linking to the items it explains."""
+    if not entries:
+        return ""
+    out = [f"<h2>Fix list</h2><p>{_e(fixlist.summary_line(entries))}</p><ol class=fixes>"]
+    for e in entries:
+        code = f"<span class=code>[{_e(e['code'])}]</span> " if e.get("code") else ""
+        root = (f"<br><span class=open>Root: {_e(entry_root_text(e))}</span>"
+                if e["root"].get("checked") is False else "")
+        opened = (f"<br><span class=open>Open <span class=code>{_e(e['open'])}</span></span>"
+                  if e.get("open") else "")
+        why = f" ({_e(e['why'])})" if len(e["items"]) > 1 else ""
+        out.append(f'<li id="{_e(fix_anchor(e["problem"]))}">{code}{_e(e["message"])}{root}'
+                   f"{opened}<br>Explains {', '.join(_link(r) for r in e['items'])}{why}</li>")
+    return "".join(out) + "</ol>"
+
+
+def _problem(sec: Section) -> str:
+    if sec.problem is None or (sec.problem_size < 2 and sec.root is None):
+        return ""
+    where = f'<a href="#{_e(fix_anchor(sec.problem))}">problem {sec.problem}</a> in the fix list'
+    if sec.root is None:
+        return f"<p class=problem><b>Root cause</b> of {where}: fix this first.</p>"
+    if sec.caused_by:
+        return f"<p class=problem>Part of {where}.</p>"
+    return f"<p class=problem>Part of {where}: caused by {_link(sec.root)}.</p>"
+
+
+def _compact(sec: Section) -> str:
+    problem = (f' (<a href="#{_e(fix_anchor(sec.problem))}">problem {sec.problem}</a> in the '
+               "fix list)" if sec.problem is not None else "")
+    return (f'<section class="failure" id="{_e(sec.anchor)}"><h2>{_e(sec.op)} '
+            f"{_e(sec.output)} {_badge(sec.status)} <small>{sec.failed} of {sec.cases} cases"
+            f"</small></h2><p>Same cause as {_link(sec.same_as or {})}{problem}; first "
+            f"failing case <span class=code>{_e(sec.original_id)}</span>.</p></section>")
+
+
 def _section(sec: Section) -> str:
+    if sec.same_as is not None:
+        return _compact(sec)
     out = [f'<section class="failure" id="{_e(sec.anchor)}"><h2>{_e(sec.op)} {_e(sec.output)} '
            f'{_badge(sec.status)} <small>{sec.failed} of {sec.cases} cases</small></h2>',
+           _problem(sec),
            f'<div class="likely"><b>Likely bug</b> <span class=code>[{_e(sec.likely.get("code"))}'
            f"]</span> {_e(sec.likely_title)}<br>{_e(sec.likely.get('message', ''))}</div>"]
     if sec.where:
@@ -184,7 +238,9 @@ def _section(sec: Section) -> str:
     if sec.maps or sec.worst:
         out.append(_maps(sec))
     out += [f"<p><i>note: {_e(n)}</i></p>" for n in sec.notes]
-    if sec.traceback:
+    if sec.traceback and sec.traceback_of is not None:
+        out.append(f"<p>Traceback: as in {_link(sec.traceback_of)}.</p>")
+    elif sec.traceback:
         out.append(f"<details><summary>Traceback</summary><pre>{_e(sec.traceback)}</pre>"
                    "</details>")
     if sec.stdout.strip():
@@ -194,12 +250,15 @@ def _section(sec: Section) -> str:
 
 def render_html(report: dict[str, Any]) -> str:
     verdict = report["summary"]["verdict"]
-    failures = sections(report)
+    entries = fix_entries(report)
+    failures = sections(report, entries)
     body = [f"<h1>nnparity report</h1><div class='banner {verdict}'>{_e(headline(report))}"
             "</div>",
             f"<p class=meta>Implementation <span class=code>{_e(report['impl'])}</span> · seed "
             f"{_e(report['seed'])} · {_e(report['cases_per_op'])} cases per op</p>",
             f"<p class=meta>{_e(conventions_line(report))}</p>",
+            block_guarded(report, lambda r: fix_list_html(entries), "HTML fix list",
+                          lambda note: f"<p><i>note: {_e(note)}</i></p>"),
             "<h2>Summary</h2>", _summary(report),
             block_guarded(report, report_models.html, "HTML whole-model section",
                           lambda note: f"<p><i>note: {_e(note)}</i></p>")]

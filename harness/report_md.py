@@ -1,4 +1,5 @@
-"""The Markdown report: summary table first, then one section per failure.
+"""The Markdown report: the fix list and the summary table first, then one section per
+failure.
 
 Also readable as plain text, so `nnparity repro` prints `render_section` as it is.
 """
@@ -9,14 +10,19 @@ from typing import Any
 
 from tabulate import tabulate
 
-from harness import report_models
+from harness import fixlist, report_models
 from harness.report_view import (
     SUMMARY_HEADERS,
     Section,
     ablation_rows,
     block_guarded,
     conventions_line,
+    entry_root_text,
+    fix_anchor,
+    fix_entries,
     headline,
+    ref_anchor,
+    ref_label,
     render_guarded,
     sections,
     summary_rows,
@@ -71,9 +77,58 @@ def _smallest_md(sec: Section) -> list[str]:
     return out
 
 
+def link(ref: dict[str, Any]) -> str:
+    """A link to an item's section (plain text for a root the report does not hold)."""
+    if ref.get("checked") is False:
+        return f"{ref_label(ref)} (not checked in this report)"
+    return f"[{ref_label(ref)}](#{ref_anchor(ref)})"
+
+
+def fix_list_md(entries: list[dict[str, Any]], heading: str = "## Fix list") -> list[str]:
+    """The fix list: one numbered line per root cause, what to open, the items it explains
+    (links to their sections)."""
+    if not entries:
+        return []
+    out = [heading, "", fixlist.summary_line(entries), ""]
+    for e in entries:
+        code = f"**[{e['code']}]** " if e.get("code") else ""
+        out.append(f'{e["problem"]}. <a id="{fix_anchor(e["problem"])}"></a>{code}'
+                   f"{e['message']}")
+        if e["root"].get("checked") is False:
+            out.append(f"   - Root: {entry_root_text(e)}")
+        if e.get("open"):
+            out.append(f"   - Open: `{e['open']}`")
+        why = f" ({e['why']})" if len(e["items"]) > 1 else ""
+        out.append(f"   - Explains: {', '.join(link(r) for r in e['items'])}{why}")
+    return out + [""]
+
+
+def _problem_md(sec: Section) -> list[str]:
+    """Where the section stands in the fix list (only when its problem explains more)."""
+    if sec.problem is None or (sec.problem_size < 2 and sec.root is None):
+        return []
+    where = f"[problem {sec.problem}](#{fix_anchor(sec.problem)}) in the fix list"
+    if sec.root is None:
+        return [f"**Root cause** of {where}: fix this first.", ""]
+    if sec.caused_by:  # the section's own "Caused by" line names the root
+        return [f"**Part of {where}**.", ""]
+    return [f"**Part of {where}**: caused by {link(sec.root)}.", ""]
+
+
+def render_compact(sec: Section) -> str:
+    """A failure explained, in the same words, by an earlier item: a pointer to it."""
+    problem = (f" ([problem {sec.problem}](#{fix_anchor(sec.problem)}) in the fix list)"
+               if sec.problem is not None else "")
+    return "\n".join([f"### {sec.title}", "",
+                      f"Same cause as {link(sec.same_as or {})}{problem}; first failing case "
+                      f"`{sec.original_id}`.", ""])
+
+
 def render_section(sec: Section) -> str:
     """One failure: likely bug, where, smallest case and repro, then the evidence."""
-    out = [f"### {sec.title}", ""]
+    if sec.same_as is not None:
+        return render_compact(sec)
+    out = [f"### {sec.title}", ""] + _problem_md(sec)
     out += [f"**Likely bug** (`{sec.likely.get('code', '')}`, {sec.likely_title}): "
             f"{sec.likely.get('message', '')}", ""]
     if sec.where:
@@ -93,7 +148,9 @@ def render_section(sec: Section) -> str:
         out += _maps_md(sec)
     if sec.notes:
         out += [f"- note: {n}" for n in sec.notes] + [""]
-    if sec.traceback:
+    if sec.traceback and sec.traceback_of is not None:
+        out += [f"Traceback: as in {link(sec.traceback_of)}.", ""]
+    elif sec.traceback:
         out += ["<details><summary>Traceback</summary>", "", "```text",
                 sec.traceback.rstrip(), "```", "", "</details>", ""]
     if sec.stdout.strip():
@@ -102,16 +159,21 @@ def render_section(sec: Section) -> str:
 
 
 def render_markdown(report: dict[str, Any]) -> str:
+    entries = fix_entries(report)
     out = ["# nnparity report", "", f"**{headline(report)}**", "",
            f"Implementation: `{report['impl']}` · seed {report['seed']} · "
-           f"{report['cases_per_op']} cases per op", "", conventions_line(report), "",
-           "## Summary", "",
+           f"{report['cases_per_op']} cases per op", "", conventions_line(report), ""]
+    out += block_guarded(report, lambda r: fix_list_md(entries), "Markdown fix list",
+                         lambda note: [f"- note: {note}", ""])
+    out += ["## Summary", "",
            tabulate(summary_rows(report, width=90), headers=SUMMARY_HEADERS,
                     tablefmt="github"), ""]
     out += block_guarded(report, report_models.markdown, "Markdown whole-model section",
                          lambda note: [f"- note: {note}", ""])  # models, optimizers, training
-    failures = sections(report)
+    failures = sections(report, entries)
     if failures:
-        out += ["## Failures", ""] + [render_guarded(report, sec, render_section,
-                                                     "Markdown section") for sec in failures]
+        out += ["## Failures", ""] + [
+            f'<a id="{sec.anchor}"></a>\n\n' + render_guarded(report, sec, render_section,
+                                                            "Markdown section")
+            for sec in failures]
     return "\n".join(out).rstrip() + "\n"

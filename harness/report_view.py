@@ -1,10 +1,14 @@
 """What a report shows, built once from the JSON report for every renderer.
 
-`summary_rows` and `sections` turn a JSON report (see `harness.results`) into the rows of
-the summary table and one `Section` per failing (op, output), ordered for a tired student:
+`fix_entries` gives the report's fix list (`harness.fixlist`: the distinct root causes, in
+the order to fix them), `summary_rows` and `sections` turn a JSON report (see
+`harness.results`) into the rows of the summary table and one `Section` per failing
+(op, output), ordered for a tired student:
 the likely bug in one sentence, where (file:line for an exception), the smallest failing
 case with its repro command and values, then the other causes, the ablation trials and the
-mismatch maps. `harness.report_md`, `harness.report_html` and the CLI render these.
+mismatch maps. A section whose item is explained by the same cause as an earlier one, with
+the same message, is only a pointer to it; a root cause's traceback is shown once.
+`harness.report_md`, `harness.report_html` and the CLI render these.
 
 Rendering never costs the report: an item whose row or section cannot be built (a finding
 of an unexpected shape, a bug here) gets a plain fallback with a note saying what stopped,
@@ -19,6 +23,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from harness import fixlist
 from harness.causes import CODES
 from harness.report_models import is_curve_note
 from harness.results import add_stopped, repro_command, stopped, stopped_note
@@ -114,6 +119,11 @@ class Section:
     traceback: str = ""
     stdout: str = ""
     notes: list[str] = field(default_factory=list)
+    problem: int | None = None                # its entry in the fix list
+    problem_size: int = 1                     # how many items that entry explains
+    root: dict[str, Any] | None = None        # the entry's root, when it is another item
+    same_as: dict[str, Any] | None = None     # an earlier item that says all this already
+    traceback_of: dict[str, Any] | None = None  # an earlier item showing this traceback
 
     @property
     def anchor(self) -> str:
@@ -236,8 +246,75 @@ def block_guarded(report: dict[str, Any], render: Callable[[dict[str, Any]], T],
         return fallback(note)
 
 
-def sections(report: dict[str, Any]) -> list[Section]:
-    """One section per failing item; an item whose section cannot be built gets a fallback."""
+def fix_entries(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's fix list, kept as ``report["fix_list"]`` (so report.json has it); if it
+    cannot be built, a note in the report's ``notes`` and no list."""
+    try:
+        return fixlist.attach(report)
+    except Exception as exc:  # noqa: BLE001 - the report stands without its fix list
+        note = stopped_note(stopped("rendering", "fix list", exc))
+        notes = report.setdefault("notes", [])
+        if note not in notes:
+            notes.append(note)
+        report["fix_list"] = []
+        return []
+
+
+def fix_anchor(problem: int) -> str:
+    return f"fix-{problem}"
+
+
+def ref_label(ref: dict[str, Any]) -> str:
+    return ref.get("test") or f"{ref['op']} {ref['output']}"
+
+
+def ref_anchor(ref: dict[str, Any]) -> str:
+    return test_anchor(ref["test"]) if ref.get("test") else anchor(ref["op"], ref["output"])
+
+
+def test_anchor(name: str) -> str:
+    """An anchor for a grading test's name: 'test-conv2d-backward-dx'."""
+    return "test-" + "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
+
+
+def _message_of(item: dict[str, Any]) -> tuple[str, str]:
+    return (top_cause(item).get("message", ""),
+            ((item.get("finding") or {}).get("error") or {}).get("traceback", ""))
+
+
+def _link_problems(secs: list[Section], report: dict[str, Any],
+                   entries: list[dict[str, Any]]) -> None:
+    """Mark each section with its problem, and which earlier item already explains it."""
+    items = {(i["op"], i["output"]): i for i in report["results"]}
+    by_key = {(s.op, s.output): s for s in secs}
+    for e in entries:
+        shown: dict[tuple[str, str], dict[str, Any]] = {}   # (message, traceback) -> item ref
+        traceback_shown: dict[str, Any] | None = None      # one traceback per root cause
+        root = e["root"]
+        for ref in e["items"]:
+            sec = by_key.get((ref["op"], ref["output"]))
+            item = items.get((ref["op"], ref["output"]))
+            if sec is None or item is None or sec.problem is not None:
+                continue
+            sec.problem, sec.problem_size = e["problem"], len(e["items"])
+            if (root["op"], root["output"]) != (sec.op, sec.output):
+                sec.root = root
+            said = _message_of(item)
+            if said[0] and said in shown:
+                sec.same_as = shown[said]
+            else:
+                shown.setdefault(said, ref)
+            if sec.traceback:
+                if traceback_shown is not None:
+                    sec.traceback_of = traceback_shown
+                else:
+                    traceback_shown = ref
+
+
+def sections(report: dict[str, Any],
+             entries: list[dict[str, Any]] | None = None) -> list[Section]:
+    """One section per failing item; an item whose section cannot be built gets a fallback.
+    Each is linked to its problem in the fix list (`entries`, else `fix_entries`)."""
     out = []
     for item in report["results"]:
         if not item.get("finding"):
@@ -248,7 +325,28 @@ def sections(report: dict[str, Any]) -> list[Section]:
             record = stopped("rendering", "failure section", exc)
             add_stopped(item, record)
             out.append(fallback_section(item, stopped_note(record)))
+    entries = fix_entries(report) if entries is None else entries
+    try:
+        _link_problems(out, report, entries)
+    except Exception as exc:  # noqa: BLE001 - unlinked sections are still the report
+        note = stopped_note(stopped("rendering", "fix list links", exc))
+        report.setdefault("notes", []).append(note)
     return out
+
+
+def entry_items_text(entry: dict[str, Any], limit: int = 8) -> str:
+    """'relu dX, conv2d dX and 2 more' (plain text)."""
+    labels = [ref_label(r) for r in entry["items"]]
+    if len(labels) > limit:
+        return ", ".join(labels[:limit]) + f" and {len(labels) - limit} more"
+    return ", ".join(labels)
+
+
+def entry_root_text(entry: dict[str, Any]) -> str:
+    """What a virtual root says: 'relu dX (not checked in this report)'."""
+    root = entry["root"]
+    return f"{ref_label(root)} (not checked in this report)" if root.get("checked") is False \
+        else ref_label(root)
 
 
 def ablation_rows(sec: Section) -> list[list[str]]:

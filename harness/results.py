@@ -9,8 +9,20 @@ the report can be merged from any number of processes. The report schema (``repo
      "results": [{"op", "output", "status", "cases", "failed", "notes": [str],
                   "failed_cases": [case_id, ...],
                   "finding": {...} | absent when the item passed}],
+     "fix_list": [{...}]  (the distinct root causes, below; written with the report files),
      "notes": [str]  (only when a report file, or a part of one that is no item's, such as
                       the whole-model section, could not be rendered)}
+
+``fix_list`` (`harness.fixlist`, computed when the report is rendered) groups the failing
+items into root causes, in the order to fix them (import errors first, then the registry's
+order: activations before layers, forward before the gradients): one entry per cause with
+``problem`` (1, 2, ...), ``code``, ``title`` and ``message`` (the root's top diagnosis),
+``open``, ``file``, ``line`` and ``function`` (what to open: the exception's place, else the
+op's module and method, "neural_networks/activations.py · Sigmoid.backward"), ``why`` (what
+groups the items: the same import error, the same exception site, a ``caused_by`` pointer,
+...), ``root`` (``{op, output}``; ``checked: false`` when the report does not hold it) and
+``items`` (every ``{op, output}`` it explains, root first). A finding that holds several
+bugs (``groups``) gives one entry per group.
 
 A finding (the first failing case of the item): ``case_id``, ``params``, ``status``,
 ``kind``, ``message``, ``localization`` (``index`` by named axis, ``got``, ``expected``,

@@ -9,6 +9,12 @@
                                    status, Markdown output and visibility)
     OUT/<name>/feedback.md         the feedback for the student, in Markdown
 
+feedback.md and Gradescope's top-level output start with the fix list (`harness.fixlist`):
+the distinct root causes of the failing tests, in the order to fix them. Each root cause is
+explained once, in its first test; the other tests it explains say "see problem N in the fix
+list". feedback.md lists every failing test; Gradescope's top-level output, always visible,
+only the visible ones (a hidden test keeps its own full output).
+
 Every file is written to a temporary name and renamed into place, so an interrupted batch
 never leaves a half-written file, and a rerun skips exactly the submissions that finished.
 """
@@ -25,6 +31,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from harness import fixlist
 from harness.grading.rubric import Rubric
 from harness.results import strict_json
 
@@ -67,14 +74,82 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}" if x != int(x) else str(int(x))
 
 
+# ------------------------------------------------------------------ the fix list
+def test_items(tests: list[dict[str, Any]], visible_only: bool = False) -> list[dict[str, Any]]:
+    """The tests as fix-list items (`harness.fixlist.fix_list_of`): op, output, status,
+    finding, message and the test's name."""
+    return [{"op": t["op"], "output": t["output"],
+             "status": "pass" if t["score"] >= t["max_score"] else t["status"],
+             "finding": t.get("finding"), "message": t.get("message", ""), "test": t["name"]}
+            for t in tests if not visible_only or t.get("visibility") == "visible"]
+
+
+def test_fix_list(result: dict[str, Any], visible_only: bool = False) -> list[dict[str, Any]]:
+    """The fix list of a graded submission's failing tests (the visible ones only, for the
+    output every student sees on Gradescope)."""
+    try:
+        return fixlist.fix_list_of(test_items(result.get("tests") or [], visible_only))
+    except Exception:  # noqa: BLE001 - the feedback stands without its fix list
+        return []
+
+
+def fix_list_markdown(entries: list[dict[str, Any]]) -> list[str]:
+    """The fix list in Markdown: one numbered entry per root cause."""
+    if not entries:
+        return []
+    out = ["**Fix list**: " + fixlist.summary_line(entries), ""]
+    for e in entries:
+        code = f"`{e['code']}`: " if e.get("code") else ""
+        out.append(f"{e['problem']}. {code}{e['message']}")
+        if e.get("open"):
+            out.append(f"   - open `{e['open']}`")
+        names = [r.get("test") or f"{r['op']} {r['output']}" for r in e["items"]]
+        out.append(f"   - {'explains' if len(names) > 1 else 'test'}: {', '.join(names)}")
+    return out
+
+
+def _explained(entries: list[dict[str, Any]], tests: list[dict[str, Any]]
+               ) -> dict[str, tuple[int, str | None]]:
+    """Test name -> (its problem number, the earlier test that already says the same, or
+    None when this one says it first), for the tests of problems that explain several."""
+    by_name = {t["name"]: t for t in tests}
+    out: dict[str, tuple[int, str | None]] = {}
+    for e in entries:
+        if len(e["items"]) < 2:
+            continue
+        first_of: dict[tuple[Any, ...], str] = {}
+        for ref in e["items"]:
+            name = ref.get("test")
+            test = by_name.get(name or "")
+            if test is None or name in out:
+                continue
+            said = fixlist.says(test)
+            out[name] = (e["problem"], first_of.get(said) if said[-1] else None)
+            first_of.setdefault(said, name)
+    return out
+
+
 # ------------------------------------------------------------------ Markdown pieces
-def test_markdown(test: dict[str, Any]) -> str:
-    """One test's output: cases passed, the first failing case and what is wrong."""
+def test_markdown(test: dict[str, Any], explained: tuple[int, str | None] | None = None,
+                  show_traceback: bool = False) -> str:
+    """One test's output: cases passed, the first failing case and what is wrong.
+
+    `explained` is (problem number, earlier test) from the fix list: a test whose root cause
+    an earlier test already explains, in the same words, only points to it. With
+    `show_traceback`, the implementation's traceback (only its own frames) is included."""
     credit = ("fraction of cases passed" if test["partial_credit"] == "fraction"
               else "all or nothing")
     lines = [f"**{test['passed']}/{test['cases']} cases pass**, "
              f"{_fmt(test['score'])}/{_fmt(test['max_score'])} points ({credit})."]
     f = test.get("finding")
+    if f and explained is not None and explained[1] is not None:
+        lines += ["", f"Same cause as **{explained[1]}**: see problem {explained[0]} in the "
+                      f"fix list. First failing case: `{f['case_id']}`."]
+        for note in test.get("notes") or []:
+            lines += ["", f"Note: {note}"]
+        return "\n".join(lines)
+    if f and explained is not None:
+        lines += ["", f"Problem {explained[0]} in the fix list."]
     if f:
         lines += ["", f"First failing case: `{f['case_id']}`", "", f"{f['message']}"]
         causes = [c for c in f.get("diagnosis") or [] if c.get("message") != f["message"]]
@@ -84,6 +159,10 @@ def test_markdown(test: dict[str, Any]) -> str:
         if err.get("file"):
             lines += ["", f"Raised at `{err['file']}:{err['line']}` in `{err.get('function')}`:"
                           f" `{err.get('code', '')}`"]
+        trace = err.get("traceback") or ""
+        if show_traceback and trace.strip():
+            lines += ["", "Traceback (only the frames in your files):", "", "```text",
+                      trace.rstrip(), "```"]
         if f.get("repro"):
             lines += ["", f"Rerun it: `{f['repro']}`"]
         if (f.get("stdout") or "").strip():
@@ -96,11 +175,15 @@ def test_markdown(test: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def summary_markdown(result: dict[str, Any]) -> str:
-    """The submission-level part: status, score, reason and findings."""
+def summary_markdown(result: dict[str, Any],
+                     entries: list[dict[str, Any]] | None = None) -> str:
+    """The submission-level part: status, score, reason, the fix list (`entries`) and the
+    findings."""
     lines = [f"**Status: {STATUS_TEXT.get(result['status'], result['status'])}** · "
              f"score {_fmt(result['score'])}/{_fmt(result['max_score'])}", "",
              result["reason"]]
+    if entries:
+        lines += ["", *fix_list_markdown(entries)]
     if result.get("findings"):
         lines += ["", "Findings:"]
         lines += [f"- `{f['code']}`: {f['message']}" for f in result["findings"]]
@@ -112,11 +195,29 @@ def summary_markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _traceback_elsewhere(test: dict[str, Any], details: str) -> bool:
+    """Whether the details (nnparity's investigated report) already show this traceback."""
+    trace = str(((test.get("finding") or {}).get("error") or {}).get("traceback") or "")
+    return bool(trace.strip()) and trace.strip() in details
+
+
+def _tests_markdown(tests: list[dict[str, Any]], entries: list[dict[str, Any]],
+                    details: str) -> dict[str, str]:
+    """Each test's output, its root cause explained once (see `test_markdown`)."""
+    explained = _explained(entries, tests)
+    return {t["name"]: test_markdown(
+        t, explained.get(t["name"]),
+        show_traceback=(explained.get(t["name"]) or (0, None))[1] is None
+        and not _traceback_elsewhere(t, details)) for t in tests}
+
+
 def feedback_markdown(result: dict[str, Any]) -> str:
     rows = [[t["name"], f"{_fmt(t['score'])}/{_fmt(t['max_score'])}",
              f"{t['passed']}/{t['cases']}", t["status"],
              "" if t["visibility"] == "visible" else t["visibility"]] for t in result["tests"]]
-    out = [f"# Feedback: {result['name']}", "", summary_markdown(result), "",
+    entries = test_fix_list(result)
+    outputs = _tests_markdown(result["tests"], entries, result.get("details") or "")
+    out = [f"# Feedback: {result['name']}", "", summary_markdown(result, entries), "",
            f"Rubric `{result['rubric']['name']}` (seed {result['rubric']['seed']}, profile "
            f"{result['rubric']['profile']}); graded by nnparity {result.get('nnparity', '')} in "
            f"{result.get('seconds', 0):g} s.", "",
@@ -128,28 +229,35 @@ def feedback_markdown(result: dict[str, Any]) -> str:
     if failing:
         out += ["## What went wrong", ""]
         for t in failing:
-            out += [f"### {t['name']}", "", test_markdown(t), ""]
+            out += [f"### {t['name']}", "", outputs[t["name"]], ""]
     notes = [(t["name"], n) for t in result["tests"] if t["score"] >= t["max_score"]
              for n in t.get("notes") or []]
     if notes:
         out += ["## Notes on passing tests", ""] + [f"- {name}: {n}" for name, n in notes] + [""]
     if result.get("details"):
         out += ["## Details", "", result["details"]]
-    if result.get("traceback"):
-        out += ["## nnparity's traceback", "", "```text", result["traceback"], "```"]
+    if result.get("traceback"):  # nnparity's own: its paths are for the staff (result.json)
+        out += ["## nnparity's error", "", "nnparity itself failed on this submission; the "
+                "course staff find its traceback in result.json."]
     return "\n".join(out).rstrip() + "\n"
 
 
 # ------------------------------------------------------------------ Gradescope
 def gradescope_results(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
-    """Gradescope's results.json for one submission."""
+    """Gradescope's results.json for one submission: the top-level output (always visible)
+    has the fix list of the visible tests, whose outputs point to it."""
+    entries = test_fix_list(result, visible_only=True)
+    visible = [t for t in result["tests"] if t.get("visibility") == "visible"]
+    details = result.get("details") or ""
+    outputs = {t["name"]: test_markdown(t) for t in result["tests"]}
+    outputs.update(_tests_markdown(visible, entries, details))
     tests = [{
         "number": str(i),
         "name": t["name"],
         "score": t["score"],
         "max_score": t["max_score"],
         "status": "passed" if t["score"] >= t["max_score"] else "failed",
-        "output": test_markdown(t),
+        "output": outputs[t["name"]],
         "output_format": "md",
         "visibility": t["visibility"],
         "tags": [t["op"]],
@@ -157,7 +265,7 @@ def gradescope_results(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]
     return {
         "score": result["score"],
         "execution_time": int(round(result.get("seconds", 0))),
-        "output": summary_markdown(result) + (
+        "output": summary_markdown(result, entries) + (
             f"\n\n{result['details']}" if result.get("details") else ""),
         "output_format": "md",
         "test_output_format": "md",

@@ -282,6 +282,18 @@ def attach(report: dict[str, Any]) -> list[dict[str, Any]]:
     return report["fix_list"]
 
 
+def says(item: dict[str, Any]) -> tuple[Any, ...]:
+    """What an item's explanation says: two items of one root cause that say the same need
+    it written out once. An exception says where it was raised and what it is (forward and
+    backward reaching the same raise say the same); anything else its top diagnosis."""
+    f = item.get("finding") or {}
+    err = f.get("error") or {}
+    if err.get("file") and err.get("line"):
+        return ("raised", err["file"], err["line"], err.get("type"), err.get("message"))
+    message = _top(f).get("message") if f else item.get("message")
+    return ("said", str(message or ""))
+
+
 def key_of(ref: dict[str, Any]) -> tuple[str, ...]:
     """How an item is named in the fix list: its test's name, else (op, output)."""
     return (ref["test"],) if ref.get("test") else (ref["op"], ref["output"])

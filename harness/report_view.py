@@ -277,18 +277,13 @@ def test_anchor(name: str) -> str:
     return "test-" + "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
 
 
-def _message_of(item: dict[str, Any]) -> tuple[str, str]:
-    return (top_cause(item).get("message", ""),
-            ((item.get("finding") or {}).get("error") or {}).get("traceback", ""))
-
-
 def _link_problems(secs: list[Section], report: dict[str, Any],
                    entries: list[dict[str, Any]]) -> None:
     """Mark each section with its problem, and which earlier item already explains it."""
     items = {(i["op"], i["output"]): i for i in report["results"]}
     by_key = {(s.op, s.output): s for s in secs}
     for e in entries:
-        shown: dict[tuple[str, str], dict[str, Any]] = {}   # (message, traceback) -> item ref
+        shown: dict[tuple[Any, ...], dict[str, Any]] = {}   # what it says -> item ref
         traceback_shown: dict[str, Any] | None = None      # one traceback per root cause
         root = e["root"]
         for ref in e["items"]:
@@ -299,8 +294,8 @@ def _link_problems(secs: list[Section], report: dict[str, Any],
             sec.problem, sec.problem_size = e["problem"], len(e["items"])
             if (root["op"], root["output"]) != (sec.op, sec.output):
                 sec.root = root
-            said = _message_of(item)
-            if said[0] and said in shown:
+            said = fixlist.says(item)
+            if said[-1] and said in shown:
                 sec.same_as = shown[said]
             else:
                 shown.setdefault(said, ref)

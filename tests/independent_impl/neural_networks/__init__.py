@@ -1,0 +1,1 @@
+"""An independent implementation of the HW6 activations, layers and losses (see README.md)."""

@@ -6,6 +6,12 @@ linear, pad -> 0 and pad -> 1, stride -> 1, batch -> 1, channels -> 1, a square 
 reference computed under the other choice). A `Trial` records whether the variant passes,
 fails the same way, or fails differently; `interpret` turns the passing ones into causes
 ("passes with act=linear: backward does not apply the activation's derivative").
+
+When the output is a constant multiple of the expected one, `scale_trials` reruns the case
+with m, kh, kw (and the classes or channels) changed one at a time and measures the factor
+on each variant (factor ``"scale"``; `harness.factors` interprets them), so that the cause
+names the parameter the factor follows (``factor_tracks``), never one that merely has the
+same value.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from harness import factors
 from harness.cases import Case, pad_amount
 from harness.causes import Cause
 from harness.compare import DEFAULT_TOLERANCE, Tolerance, compare_output
@@ -27,11 +34,12 @@ from harness.registry import OpSpec
 
 @dataclass(frozen=True)
 class Trial:
-    factor: str     # act | pad | s | n | channels | kernel | mag | convention
+    factor: str     # act | pad | s | n | channels | kernel | mag | convention | scale
     change: str     # what was changed, e.g. "act=linear" or "same_pad=asymmetric"
     case_id: str    # the variant (for a convention: the same case, another reference)
     outcome: str    # pass | same (fails the same way) | different | unknown (over budget)
-    detail: str = ""  # the variant's verdict message when it fails differently
+    detail: str = ""  # the variant's verdict message when it fails differently; for
+    #                   "scale", the factor measured on the variant ("factor 3")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,6 +62,14 @@ def _simplest_valid(spec: OpSpec, p: dict[str, object], changes: dict[str, int]
         else:
             del out[key]
     return out if out and spec.family.valid({**p, **out}) else {}
+
+
+def one_factor_changes(spec: OpSpec, case: Case) -> list[tuple[str, str, dict[str, object]]]:
+    """(factor, change, changes) for each one-factor variant of `case` the family can build,
+    as `ablate` runs them (change as in `Trial.change`, e.g. "pad=1")."""
+    return [(factor, ", ".join(f"{k}={_fmt(v)}" for k, v in changes.items()), changes)
+            for factor, changes in _param_variants(spec, case)
+            if spec.family.valid(case.replace(**changes).p)]
 
 
 def _param_variants(spec: OpSpec, case: Case) -> list[tuple[str, dict[str, object]]]:
@@ -141,15 +157,57 @@ def _fmt(value: object) -> str:
     return "x".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
+def scale_trials(probe: Probe, spec: OpSpec, case: Case, output: str, base: Verdict,
+                 tol: Tolerance = DEFAULT_TOLERANCE) -> list[Trial]:
+    """When `base` (the verdict of `case`) is off by a constant factor, one "scale" trial per
+    parameter the factor may follow (`harness.factors`), the factor measured on each."""
+    if not factors.is_factor(factors.measure(base.got, base.expected, tol)):
+        return []
+    return [_scale_trial(probe, output, base, change, variant, tol)
+            for change, variant in factors.variants(spec, case)]
+
+
+def _scale_trial(probe: Probe, output: str, base: Verdict, change: str, variant: Case,
+                 tol: Tolerance) -> Trial:
+    v = probe.verdict(variant, output)
+    if v is None:
+        return Trial("scale", change, variant.id, "unknown")
+    outcome = "pass" if v.passed else ("same" if signature(v) == signature(base) else
+                                       "different")
+    return Trial("scale", change, variant.id, outcome, factors.detail(v.got, v.expected, tol))
+
+
 def ablate(probe: Probe, spec: OpSpec, case: Case, output: str, base: Verdict,
            profile: Profile, tol: Tolerance = DEFAULT_TOLERANCE) -> list[Trial]:
-    """One trial per applicable factor, for the failing `base` verdict of `case`."""
+    """One trial per applicable factor, for the failing `base` verdict of `case` (the
+    "scale" trials of a constant factor are `scale_trials`)."""
     trials = [_param_trial(probe, spec, case, output, base, factor, changes)
               for factor, changes in _param_variants(spec, case)]
     if base.got is not None and base.comparison is not None:
         trials += [_convention_trial(spec, case, output, base.got, name, conv, tol)
                    for name, conv in _convention_flips(spec, case, output, profile)]
     return [t for t in trials if t is not None]
+
+
+def retry(probe: Probe, spec: OpSpec, case: Case, output: str, v: Verdict, trial: Trial,
+          profile: Profile, tol: Tolerance = DEFAULT_TOLERANCE) -> str | None:
+    """What `trial`'s change does to another failing case (verdict `v`): its outcome there
+    (pass | same | different | unknown), the change made with that case's own values (the
+    same change when it applies, else the first of the same factor); None when no change of
+    that factor applies to it (it is already linear, has no padding, ...)."""
+    if trial.factor == "convention":
+        name = trial.change.split("=", 1)[0]
+        flips = dict(_convention_flips(spec, case, output, profile))
+        if name not in flips or v.got is None or v.comparison is None:
+            return None
+        return _convention_trial(spec, case, output, v.got, name, flips[name], tol).outcome
+    options = [(change, changes) for factor, change, changes in one_factor_changes(spec, case)
+               if factor == trial.factor]
+    if not options:
+        return None
+    _, changes = next((o for o in options if o[0] == trial.change), options[0])
+    found = _param_trial(probe, spec, case, output, v, trial.factor, changes)
+    return None if found is None else found.outcome
 
 
 # ---------------------------------------------------------------- interpretation
@@ -227,7 +285,7 @@ def interpret(case: Case, output: str, base: Verdict, trials: list[Trial]) -> li
     activation on one branch, so they are left in the table but not reported as causes.
     """
     summary = failure_summary(output, base)
-    passed = [t for t in trials if t.outcome == "pass"]
+    passed = [t for t in trials if t.outcome == "pass" and t.factor != "scale"]
     if any(t.factor == "act" for t in passed):
         passed = [t for t in passed if t.factor in ("act", "convention")]
     causes = []

@@ -3,8 +3,9 @@
 Each cause has a stable `code` (for scripts and rubrics; the catalogue is
 `harness.causes.CODES`) and a plain-English `message` (for a tired student at 2 a.m.). This
 module covers what one verdict shows: exceptions and stubs, the kind of comparison failure,
-and the patterns in the wrong values (`harness.patterns`). Rerunning variants of the case
-(shrinking, ablation) is `harness.investigate`'s job.
+the formula or layer rule that reproduces the wrong values (`harness.fingerprints`,
+`harness.layer_rules`) and the patterns in them (`harness.patterns`). Rerunning variants of
+the case (shrinking, ablation, checking a rule on more cases) is `harness.investigate`'s job.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from harness.causes import Cause, rank
 from harness.driver import MODEL_KINDS
 from harness.evaluate import Verdict
 from harness.fingerprints import CATALOGUE, fingerprint
+from harness.layer_rules import RULES, explain
 from harness.patterns import detect
 from harness.registry import get_op
 
@@ -45,6 +47,8 @@ def _patterns(v: Verdict) -> list[Cause]:
     found = []
     if v.op in CATALOGUE:  # the formula the student computed, when it is a known wrong one
         found = fingerprint(v.op, v.output, get_op(v.op).inputs(v.case), v.got, v.expected)
+    if v.op in RULES:  # the layer's rule, when it is a known wrong one
+        found = explain(get_op(v.op), v.output, [(v.case, v.got, v.expected)])
     return [*found, *detect(get_op(v.op), v.case, v.output, v.got, v.expected)]
 
 

@@ -4,8 +4,18 @@
 checker (cached, see `harness.probe`) and adds to its finding the smallest failing case
 (with its values when small), the ablation trials, the causes they imply and, for a layer
 that fails only with an activation that itself fails, a ``caused_by`` pointer to that
-activation. Items that timed out, crashed, failed to import or are stubs are left as they
-are: rerunning them teaches nothing. The JSON keys it adds are documented in
+activation. A layer rule (`harness.layer_rules`) is checked on every case the investigation
+ran, not only on the one that suggested it.
+
+An item's failing cases may hold several bugs. They are grouped by signature (shape vs
+values, the exception's type) and, within a signature, by whether the one-factor change
+that fixes the group's first case fixes each member too; each group is investigated on its
+own (its own smallest case, ablation and diagnosis). With more than one group the finding
+gets ``groups`` and the item a note "2 separate problems in conv2d dX: ...". The finding's
+own smallest case, ablation and diagnosis are those of the group of its case.
+
+Items that timed out, crashed, failed to import or are stubs are left as they are:
+rerunning them teaches nothing. The JSON keys it adds are documented in
 `harness.results`.
 
 Investigation never costs the report: each step of each item (rerunning its case, shrinking,
@@ -16,19 +26,33 @@ ablation, diagnosis, blame) runs guarded. An exception skips that step only, wit
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
+from itertools import combinations
 from typing import Any, TypeVar
 
 import numpy as np
 
-from harness.ablation import ablate, interpret
+from harness import factors
+from harness.ablation import (
+    Trial,
+    ablate,
+    failure_summary,
+    interpret,
+    one_factor_changes,
+    retry,
+    scale_trials,
+)
 from harness.cases import ACTIVATIONS, Case, for_profile
 from harness.causes import Cause, rank
 from harness.diagnosis import diagnose
 from harness.evaluate import Checker, Verdict
-from harness.probe import Probe, signature
+from harness.layer_rules import CODES as RULE_CODES
+from harness.layer_rules import RULES
+from harness.layer_rules import explain as explain_rule
+from harness.probe import Probe, Signature, signature
 from harness.registry import OPS, OpSpec, get_op
 from harness.results import (
     add_note,
@@ -45,6 +69,9 @@ from harness.shrink import shrink
 SMALL = 48           # show an array's values when it has at most this many elements
 BLAME_CASES = 4      # cases of an activation checked when the report does not cover it
 GENERIC = ("value_mismatch", "wrong_shape")  # causes that name no particular bug
+FACTOR_CODES = ("factor_tracks", "scale_factor")
+GROUP_CASES = 24     # failing cases of an item rerun to group them into problems
+MAX_GROUPS = 4       # separate problems investigated per item
 
 
 def _worth(f: dict[str, Any]) -> bool:
@@ -92,6 +119,264 @@ class _Steps:
             return fallback
 
 
+@dataclass
+class _Problem:
+    """One problem of an item: the failing cases that fail alike, investigated on the first."""
+
+    members: list[tuple[Case, Verdict]]     # (case, its verdict); the representative first
+    small: Case | None = None
+    sv: Verdict | None = None
+    trials: list[Trial] = field(default_factory=list)
+    smallest: dict[str, Any] | None = None
+    causes: list[Cause] = field(default_factory=list)
+    decided: set[str] = field(default_factory=set)  # codes rechecked here on more cases
+    scale: list[Trial] = field(default_factory=list)  # the factor's trials
+    factor_case: tuple[Case, Verdict] | None = None    # the case they start from
+    ran: list[Case] = field(default_factory=list)      # its cases and its own reruns
+    split_off: list[Case] = field(default_factory=list)  # the cases split off it
+
+    @property
+    def case(self) -> Case:
+        return self.members[0][0]
+
+    @property
+    def base(self) -> Verdict:
+        return self.members[0][1]
+
+    @property
+    def top(self) -> str:
+        return self.causes[0].code if self.causes else ""
+
+
+def _rule_checked(probe: Probe, spec: OpSpec, output: str, like: Signature, cases: list[Case],
+                  causes: list[Cause]) -> list[Cause]:
+    """`causes` with each layer rule (`harness.layer_rules`) checked on every case this
+    problem ran that passes or fails the same way: a rule one case suggested and another
+    refutes is dropped, one that fits them all is named (on several cases, a rule that merely
+    coincides with another on one case is told apart)."""
+    if spec.name not in RULES:
+        return causes
+    seen: dict[str, Case] = {c.id: c for c in cases}
+    observations = []
+    for case in seen.values():
+        v = probe.cached(case, output)
+        if v is None or v.got is None or v.expected is None:
+            continue
+        if v.passed or signature(v) == like:
+            observations.append((case, v.got, v.expected))
+    checked = explain_rule(spec, output, observations, probe.checker.tolerance)
+    return checked + [c for c in causes if c.code not in RULE_CODES]
+
+
+def _explore(probe: Probe, spec: OpSpec, output: str, problem: _Problem, steps: _Steps,
+             impl: str) -> None:
+    """Shrink and ablate one problem from its representative case (and track a factor)."""
+    case, base = problem.case, problem.base
+    start = len(probe.log)
+    like = signature(base)
+    small = steps.run("shrinking", lambda: shrink(
+        case, lambda c: probe.fails_like(c, output, like), spec.family.valid), case)
+    sv = steps.run("rerunning the smallest case", lambda: probe.verdict(small, output), None)
+    if sv is None or sv.passed:
+        small, sv = case, base
+    problem.small, problem.sv = small, sv
+    tol = probe.checker.tolerance
+    problem.trials = steps.run("ablation", lambda: ablate(probe, spec, small, output, sv,
+                                                          probe.checker.profile, tol), [])
+    # A factor is tracked from the smallest case unless it has too few numbers to show one
+    # (a single element is always a multiple of the expected one), else from a member.
+    problem.factor_case = next(((c, v) for c, v in [(small, sv), *problem.members]
+                                if factors.measure(v.got, v.expected, tol) is not None),
+                               (small, sv))
+    fcase, fv = problem.factor_case
+    problem.scale = steps.run("tracking the factor",
+                              lambda: scale_trials(probe, spec, fcase, output, fv, tol), [])
+    problem.smallest = steps.run("smallest case",
+                                 lambda: smallest_json(small, sv, case, impl), None)
+    problem.ran = [c for c, _ in problem.members] + [small] + probe.log[start:]
+
+
+def _diagnose(probe: Probe, spec: OpSpec, output: str, problem: _Problem,
+              steps: _Steps) -> None:
+    """The causes of one explored problem: the diagnosis of its case (and of its smallest
+    case when that names nothing), the ablation's, the factor's, and the layer rules checked
+    on the problem's own cases and reruns."""
+    base, small, sv = problem.base, problem.small or problem.case, problem.sv or problem.base
+    tol = probe.checker.tolerance
+    fcase, fv = problem.factor_case or (small, sv)
+    found = steps.run("interpreting the factor", lambda: factors.interpret(
+        fcase, output, fv.got, fv.expected, problem.scale, tol), [])
+    found += steps.run("interpreting the ablation",
+                       lambda: interpret(small, output, sv, problem.trials), [])
+    causes = steps.run("diagnosis", lambda: diagnose(base), [])
+    if all(c.code in GENERIC for c in causes):  # the smallest case may show a pattern
+        causes += steps.run("diagnosis of the smallest case", lambda: diagnose(sv), [])
+    if any(c.code in FACTOR_CODES for c in found):  # the factor was tracked: no value guess
+        causes = [c for c in causes if c.code not in FACTOR_CODES]
+        problem.decided |= set(FACTOR_CODES)
+    # the rule's evidence: the cases of this problem and its own reruns (shrinking,
+    # ablation), not the cases split off it nor the reruns that split them (another bug)
+    gone = {c.id for c in problem.split_off}
+    ran = [c for c in problem.ran if c.id not in gone]
+    problem.causes = steps.run("checking the layer rules", lambda: _rule_checked(
+        probe, spec, output, signature(base), ran, found + causes), found + causes)
+    if spec.name in RULES:
+        problem.decided |= set(RULE_CODES)
+    problem.trials = problem.trials + problem.scale
+
+
+def _failing(probe: Probe, item: dict[str, Any], output: str, case: Case, base: Verdict
+             ) -> list[tuple[Case, Verdict]]:
+    """The item's failing cases with their verdicts (rerun, cached), its finding's first."""
+    out = [(case, base)]
+    for case_id in item.get("failed_cases", [])[:GROUP_CASES]:
+        if case_id == case.id:
+            continue
+        other = Case.from_id(case_id)
+        v = probe.verdict(other, output)
+        if v is not None and not v.passed:
+            out.append((other, v))
+    return out
+
+
+def _by_signature(failing: list[tuple[Case, Verdict]]) -> list[_Problem]:
+    groups: dict[Signature, list[tuple[Case, Verdict]]] = {}
+    for case, v in failing:
+        groups.setdefault(signature(v), []).append((case, v))
+    return [_Problem(members) for members in groups.values()]
+
+
+def _split(probe: Probe, spec: OpSpec, output: str, problem: _Problem
+           ) -> list[tuple[Case, Verdict]]:
+    """The members that the change fixing the representative does not fix: the same change
+    (with each member's own values) leaves them failing the same way, or none applies.
+    They are another problem with the same signature. Nothing splits when no one-factor
+    change fixes the representative."""
+    fixes = [t for t in problem.trials if t.outcome == "pass" and t.factor != "scale"]
+    if not fixes:
+        return []
+    profile, tol = probe.checker.profile, probe.checker.tolerance
+    apart = []
+    for case, v in problem.members[1:]:
+        outcomes = [retry(probe, spec, case, output, v, t, profile, tol) for t in fixes]
+        if all(o in (None, "same") for o in outcomes):
+            apart.append((case, v))
+    gone = {case.id for case, _ in apart}
+    problem.members = [m for m in problem.members if m[0].id not in gone]
+    problem.split_off = [case for case, _ in apart]
+    return apart
+
+
+def _fix(spec: OpSpec, case: Case, problem: _Problem) -> dict[str, object] | None:
+    """The one-factor change that fixed `problem`'s representative, made with `case`'s own
+    values (None when it has none, or none of that factor applies to `case`)."""
+    for t in problem.trials:
+        if t.outcome != "pass" or t.factor in ("scale", "convention"):
+            continue
+        options = [(change, changes) for factor, change, changes
+                   in one_factor_changes(spec, case) if factor == t.factor]
+        if options:
+            return next((o for o in options if o[0] == t.change), options[0])[1]
+    return None
+
+
+def _shows(probe: Probe, spec: OpSpec, output: str, case: Case, earlier: list[_Problem]
+           ) -> list[_Problem]:
+    """The earlier problems a failing case shows together: those whose fixes, one or two
+    combined, make it pass (empty when none do)."""
+    fixes = [(p, _fix(spec, case, p)) for p in earlier]
+    fixes = [(p, f) for p, f in fixes if f is not None]
+    for size in (1, 2):
+        for combo in combinations(fixes, size):
+            changes = {k: v for _, f in combo for k, v in f.items()}
+            variant = case.replace(**changes)
+            if len(changes) < sum(len(f) for _, f in combo) or not spec.family.valid(variant.p):
+                continue  # two fixes of the same parameter
+            v = probe.verdict(variant, output)
+            if v is not None and v.passed:
+                return [p for p, _ in combo]
+    return []
+
+
+def _attach(probe: Probe, spec: OpSpec, output: str, problem: _Problem,
+            problems: list[_Problem]) -> bool:
+    """Attach to the earlier problems each member that they explain (one case may show two
+    problems); True when no member is left to investigate on its own."""
+    if not problems:
+        return False
+    rest = []
+    for member in problem.members:
+        shown = _shows(probe, spec, output, member[0], problems)
+        for p in shown:
+            p.members.append(member)
+        if not shown:
+            rest.append(member)
+    problem.members = rest
+    return not rest
+
+
+def _problems(probe: Probe, spec: OpSpec, item: dict[str, Any], output: str, case: Case,
+              base: Verdict, steps: _Steps, impl: str) -> list[_Problem]:
+    """The item's failing cases grouped into problems, each investigated on its own: by
+    signature (shape vs values, the exception's type), then by whether the one-factor change
+    that fixes a group's representative fixes each member too. A case that the fixes of the
+    problems found so far make pass (one, or two combined) belongs to them (to both, when it
+    takes two); groups whose investigation names the same specific cause are one problem
+    showing in two ways."""
+    pending = steps.run("grouping the failing cases", lambda: _by_signature(
+        _failing(probe, item, output, case, base)), [_Problem([(case, base)])])
+    problems: list[_Problem] = []
+    while pending and len(problems) < MAX_GROUPS:
+        problem = pending.pop(0)
+        if steps.run("attaching cases to the problems found", partial(
+                _attach, probe, spec, output, problem, problems), False):
+            continue
+        _explore(probe, spec, output, problem, steps, impl)
+        apart = steps.run("splitting the group", partial(_split, probe, spec, output, problem),
+                          [])
+        if apart:
+            pending.insert(0, _Problem(apart))
+        _diagnose(probe, spec, output, problem, steps)
+        same = next((p for p in problems if p.top == problem.top
+                     and problem.top not in (*GENERIC, "student_exception")), None)
+        if same is not None:
+            same.members += problem.members
+        else:
+            problems.append(problem)
+    left = sum(len(p.members) for p in pending)
+    if left:
+        add_note(item, f"{left} failing case{'s' if left != 1 else ''} not grouped: at most "
+                       f"{MAX_GROUPS} separate problems are investigated")
+    return problems
+
+
+def group_json(problem: _Problem, output: str) -> dict[str, Any]:
+    """One entry of a finding's ``groups``: a problem, its cases and its own investigation."""
+    status, kind = signature(problem.base)
+    sv = problem.sv or problem.base
+    return {"case_id": problem.case.id, "signature": {"status": status, "kind": kind},
+            "summary": failure_summary(output, sv),
+            "cases": [c.id for c, _ in problem.members],
+            "smallest": problem.smallest, "ablation": [t.to_json() for t in problem.trials],
+            "diagnosis": [c.to_json() for c in rank(problem.causes)]}
+
+
+def problems_note(item: dict[str, Any], groups: list[dict[str, Any]]) -> str:
+    """'2 separate problems in conv2d dX: 1. 4 cases, dX has shape ...: padding; 2. ...'."""
+    counts = Counter(case_id for g in groups for case_id in g["cases"])
+    both = sum(1 for n in counts.values() if n > 1)
+    parts = []
+    for n, g in enumerate(groups, 1):
+        count = len(g["cases"])
+        top = g["diagnosis"][0]["code"] if g["diagnosis"] else "not diagnosed"
+        parts.append(f"{n}. {count} case{'s' if count != 1 else ''}, {g['summary']}: {top}")
+    return (f"{len(groups)} separate problems in {item['op']} {item['output']} (its failing "
+            "cases fall into groups that fail differently, each investigated on its own "
+            "smallest case): " + "; ".join(parts)
+            + (f" ({both} case{'s show' if both != 1 else ' shows'} more than one)"
+               if both else ""))
+
+
 def _investigate_item(probe: Probe, item: dict[str, Any], impl: str) -> None:
     f = item["finding"]
     spec, output = get_op(item["op"]), item["output"]
@@ -106,29 +391,22 @@ def _investigate_item(probe: Probe, item: dict[str, Any], impl: str) -> None:
         add_note(item, f"not investigated: {case.id} passed when rerun (does the "
                        "implementation give different results on the same inputs?)")
         return
-    like = signature(base)
-    small = steps.run("shrinking", lambda: shrink(
-        case, lambda c: probe.fails_like(c, output, like), spec.family.valid), case)
-    sv = steps.run("rerunning the smallest case", lambda: probe.verdict(small, output), None)
-    if sv is None or sv.passed:
-        small, sv = case, base
-    trials = steps.run("ablation", lambda: ablate(probe, spec, small, output, sv,
-                                                  probe.checker.profile,
-                                                  probe.checker.tolerance), [])
-    smallest = steps.run("smallest case", lambda: smallest_json(small, sv, case, impl), None)
-    if smallest is not None:
-        f["smallest"] = smallest
-        for s in smallest.get("stopped", []):
+    problems = _problems(probe, spec, item, output, case, base, steps, impl)
+    first = problems[0]
+    if first.smallest is not None:
+        f["smallest"] = first.smallest
+        for s in first.smallest.get("stopped", []):
             add_stopped(item, s)
-    f["ablation"] = [t.to_json() for t in trials]
-    causes = steps.run("diagnosis", lambda: diagnose(base), [])
-    if all(c.code in GENERIC for c in causes):  # the smallest case may show a pattern
-        causes += steps.run("diagnosis of the smallest case", lambda: diagnose(sv), [])
-    causes += steps.run("interpreting the ablation",
-                        lambda: interpret(small, output, sv, trials), [])
-    if causes:
-        known = [Cause(d["code"], d["message"]) for d in f.get("diagnosis", [])]
-        f["diagnosis"] = [c.to_json() for c in rank(causes + known)]
+    f["ablation"] = [t.to_json() for t in first.trials]
+    if first.causes:
+        known = [Cause(d["code"], d["message"]) for d in f.get("diagnosis", [])
+                 if d["code"] not in first.decided]
+        f["diagnosis"] = [c.to_json() for c in rank(first.causes + known)]
+    if len(problems) > 1:
+        groups = [group_json(p, output) for p in problems]
+        groups[0]["diagnosis"] = f["diagnosis"]
+        f["groups"] = groups
+        add_note(item, problems_note(item, groups))
 
 
 # ---------------------------------------------------------------- blame

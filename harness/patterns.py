@@ -1,7 +1,8 @@
 """Diagnosis by pattern: what the wrong values themselves say about the bug.
 
 `detect` compares what an implementation returned with the expected array and recognises
-classic bugs: all zeros, a flipped sign, a constant scale factor (named: batch size, 2, ...),
+classic bugs: all zeros, a flipped sign, a constant scale factor (named when one parameter
+has its value: batch size, kw, 2, ...; when several do, none is picked, see `harness.factors`),
 transposed or permuted axes, an axis reversed, a shift by one, a constant offset per unit
 (bias), errors only at the image border, errors repeating with the stride. Each recognised
 pattern is a `Cause` (codes in `harness.causes`). Nothing here reruns anything. An
@@ -97,9 +98,12 @@ def _named_factors(x: _Ctx) -> list[tuple[float, str, str]]:
          "something is divided by (or summed over) the classes instead of the batch"),
         ("the kernel area kh·kw", int(np.prod(_kernel(p))) if _kernel(p) else None,
          "the kernel area enters where it should not (or is missing)"),
+        ("the kernel height kh", _kernel(p)[0] if _kernel(p) else None,
+         "kh enters where it should not (or is missing)"),
+        ("the kernel width kw", _kernel(p)[1] if _kernel(p) else None,
+         "kw enters where it should not (or is missing)"),
         ("the number of output units", shape[-1] if len(shape) > 1 else None,
          "something is summed or averaged over the output units"),
-        ("2", 2, "a factor 2 is missing or extra (the derivative of a square is 2x)"),
     ]
     named = []
     for label, value, hint in sizes:
@@ -107,6 +111,12 @@ def _named_factors(x: _Ctx) -> list[tuple[float, str, str]]:
             named.append((float(value), f"{label} = {value}", hint))
             named.append((1.0 / value, f"1/{value}, one over {label}", hint))
     return named
+
+
+# A factor that no parameter of the case has (named only then).
+CONSTANTS = ((2.0, "2", "a factor 2 is missing or extra (the derivative of a square is 2x)"),
+             (0.5, "1/2, one over 2", "a factor 2 is missing or extra (the derivative of a "
+                                      "square is 2x)"))
 
 
 def _scale_factor(x: _Ctx) -> Cause | None:
@@ -119,13 +129,19 @@ def _scale_factor(x: _Ctx) -> Cause | None:
         return None
     if not x.close(x.got, c * x.expected):
         return None
-    name = next(((label, hint) for value, label, hint in _named_factors(x)
-                 if np.isclose(c, value, rtol=1e-6)), None)
-    if name is None and np.count_nonzero(e) < 2:
+    names = list(dict.fromkeys((label, hint) for value, label, hint in _named_factors(x)
+                               if np.isclose(c, value, rtol=1e-6)))
+    names = names or [(label, hint) for value, label, hint in CONSTANTS
+                      if np.isclose(c, value, rtol=1e-6)]
+    if not names and np.count_nonzero(e) < 2:
         return None  # one number is always a multiple of another
-    label, hint = name or ("", "")
-    return Cause("scale_factor", f"every element of {x.what} is {c:.6g} times the expected "
-                                 f"value" + (f" ({label}): {hint}" if name else ""))
+    head = f"every element of {x.what} is {c:.6g} times the expected value"
+    if len(names) > 1:  # a coincidence of values names nothing: the ablation tells which
+        labels = [label for label, _ in names]
+        return Cause("scale_factor", f"{head}; {', '.join(labels[:-1])} and {labels[-1]} all "
+                                     "have this value: which one the factor follows shows when "
+                                     "each is changed")
+    return Cause("scale_factor", head + (f" ({names[0][0]}): {names[0][1]}" if names else ""))
 
 
 def _permuted(x: _Ctx) -> Cause | None:

@@ -2,7 +2,8 @@
 
 Shrinking and ablation both ask "does this variant of the case still fail, and how?". A
 `Probe` answers through one `Checker`, runs each case at most once, and stops running new
-cases once its budget is spent (a variant over budget counts as "unknown").
+cases once its budget is spent (a variant over budget counts as "unknown"). Every case asked
+for is logged in order (`log`), so that an investigation can tell which reruns were its own.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Probe:
         self.checker = checker
         self.budget = budget
         self.runs = 0
+        self.log: list[Case] = []  # every case asked for, in order (repeats included)
         self._cache: dict[str, dict[str, Verdict]] = {}
 
     def verdicts(self, case: Case) -> dict[str, Verdict] | None:
@@ -35,6 +37,7 @@ class Probe:
 
         A variant that times out ends the budget: each further one could cost as much.
         """
+        self.log.append(case)
         if case.id not in self._cache:
             if self.runs >= self.budget:
                 return None
@@ -44,6 +47,11 @@ class Probe:
             if any(v.status == "timeout" for v in found.values()):
                 self.budget = self.runs
         return self._cache[case.id]
+
+    def cached(self, case: Case, output: str) -> Verdict | None:
+        """The verdict of a case already run, without running anything."""
+        found = self._cache.get(case.id)
+        return None if found is None else found.get(output)
 
     def verdict(self, case: Case, output: str) -> Verdict | None:
         found = self.verdicts(case)

@@ -60,7 +60,9 @@ EXPECTS = [
     Expect("relu_backward_drops_dY_conv", "relu", {("relu", "dX"): "upstream_ignored"},
            cases=2),
     Expect("cross_entropy_backward_sums_batch", "cross_entropy",
-           {("cross_entropy", "dX"): "scale_factor"}, cases=2),
+           {("cross_entropy", "dX"): "factor_tracks"}, cases=2),
+    Expect("conv_dw_averages_batch", "conv2d", {("conv2d", "dW"): "factor_tracks"}),
+    Expect("l2_backward_drops_two", "l2", {("l2", "dX"): "scale_factor"}, cases=3),
     Expect("conv_dw_rotated", "conv2d", {("conv2d", "dW"): "flipped_axes"}),
     Expect("conv_forward_rows_shifted", "conv2d", {("conv2d", "forward"): "shift_by_one"}),
     Expect("avgpool_pads_with_edge_values", "pool2d_average",
@@ -69,12 +71,35 @@ EXPECTS = [
            {("pool2d_average", "dX"): "stride_periodic"}, cases=2),
     Expect("conv_skips_activation_derivative", "conv2d", {("conv2d", "dX"): "activation_use"}),
     Expect("conv_pads_swapped", "conv2d", {("conv2d", "forward"): "kernel_axes"}),
-    Expect("conv_dx_forgets_stride", "conv2d", {("conv2d", "dX"): "stride"}, cases=2),
+    Expect("conv_dx_forgets_stride", "conv2d", {("conv2d", "dX"): "conv_stride_ignored"},
+           cases=2),
+    Expect("conv_forward_ceil_output", "conv2d", {("conv2d", "forward"): "stride"}),
     Expect("conv_dx_unpad_slice", "conv2d", {("conv2d", "dX"): "padding"}, cases=1),
     Expect("conv_kernel_reshape_channel_major", "conv2d",
            {("conv2d", "forward"): "channel_axis"}),
     Expect("softmax_backward_sums_over_batch", "softmax", {("softmax", "dX"): "wrong_formula"},
            cases=1),
+    # layer rules (harness/layer_rules.py)
+    Expect("maxpool_backward_to_window_corner", "pool2d_max",
+           {("pool2d_max", "dX"): "maxpool_routing"}),
+    Expect("maxpool_backward_every_element", "pool2d_max",
+           {("pool2d_max", "dX"): "maxpool_routing"}, cases=2),
+    Expect("maxpool_backward_spread_evenly", "pool2d_max",
+           {("pool2d_max", "dX"): "maxpool_routing"}, cases=2),
+    Expect("maxpool_backward_overwrites", "pool2d_max",
+           {("pool2d_max", "dX"): "maxpool_routing"}, cases=8),
+    Expect("avgpool_backward_divides_by_kh", "pool2d_average",
+           {("pool2d_average", "dX"): "avgpool_count"}),
+    Expect("avgpool_forward_excludes_padding", "pool2d_average",
+           {("pool2d_average", "forward"): "avgpool_count"}, cases=5),
+    Expect("conv_dw_unpadded_input", "conv2d", {("conv2d", "dW"): "conv_unpadded_input"}),
+    Expect("conv_dw_ignores_stride", "conv2d", {("conv2d", "dW"): "conv_stride_ignored"},
+           cases=2),
+    Expect("conv_db_per_tap", "conv2d", {("conv2d", "db"): "conv_bias_per_tap"}),
+    Expect("conv_forward_bias_per_tap", "conv2d", {("conv2d", "forward"): "conv_bias_per_tap",
+                                                   ("conv2d", "dX"): "caused_by_forward"}),
+    # two bugs in one output: each group of failing cases is diagnosed on its own
+    Expect("conv_dx_two_bugs", "conv2d", {("conv2d", "dX"): "padding"}, cases=8),
     Expect("fc_db_first_sample_only", "fully_connected",
            {("fully_connected", "db"): "batch_axis"}),
     Expect("tanh_backward_uses_z", "tanh", {("tanh", "dX"): "wrong_formula"}, cases=1),
@@ -164,3 +189,47 @@ def test_a_wrong_formula_is_named_in_the_students_terms() -> None:
     assert message == ("backward returns dY·(1 − Z²): the derivative is taken of Z instead of "
                        "tanh(Z): dZ = dY·(1 − tanh²(Z))")
 
+
+
+def _diagnosis(impl: str, op: str, output: str) -> list[dict]:
+    (e,) = [e for e in EXPECTS if e.impl == impl]
+    return item_of(investigated(e), op, output)["finding"]["diagnosis"]
+
+
+def test_a_constant_factor_is_named_after_the_parameter_it_follows() -> None:
+    """dX/kh gives a factor kw: with m = kw = 2 in the case, the value alone says nothing;
+    changing m, kh and kw one at a time shows that the factor follows kw."""
+    diagnosis = _diagnosis("avgpool_backward_divides_by_kh", "pool2d_average", "dX")
+    assert "kh = " in diagnosis[0]["message"] and "kh·kw" in diagnosis[0]["message"]
+    tracks = next(d["message"] for d in diagnosis if d["code"] == "factor_tracks")
+    assert "the factor follows kw: it is kw" in tracks and "batch size" not in tracks
+    assert not any("batch size" in d["message"] for d in diagnosis)
+    batch = _diagnosis("conv_dw_averages_batch", "conv2d", "dW")[0]["message"]
+    assert "the factor follows 1/m: it is 1/m" in batch and "kh" in batch.split(": it is")[1]
+    constant = _diagnosis("l2_backward_drops_two", "l2", "dX")[0]["message"]
+    assert "stays 0.5 when m changes" in constant and "batch size" not in constant
+
+
+def test_layer_rules_name_the_rule() -> None:
+    corner = _diagnosis("maxpool_backward_to_window_corner", "pool2d_max", "dX")
+    assert "top-left" in corner[0]["message"]
+    assert "flipped_axes" not in [d["code"] for d in corner]
+    excluded = _diagnosis("avgpool_forward_excludes_padding", "pool2d_average", "forward")
+    assert "count_include_pad=False" in excluded[0]["message"]
+    stride = _diagnosis("conv_dw_ignores_stride", "conv2d", "dW")[0]["message"]
+    assert "at stride 1 instead of at the stride" in stride
+
+
+def test_two_bugs_in_one_output_are_two_problems() -> None:
+    """A real spring 2023 conv2d dX: [p:-p] is empty at pad 0 (a wrong shape) and the
+    activation's derivative is skipped (wrong values): two groups, each with its own
+    smallest case and diagnosis, and a note that says so."""
+    (e,) = [e for e in EXPECTS if e.impl == "conv_dx_two_bugs"]
+    item = item_of(investigated(e), "conv2d", "dX")
+    groups = item["finding"]["groups"]
+    assert [(g["signature"]["kind"], g["diagnosis"][0]["code"]) for g in groups] == [
+        ("shape", "padding"), ("values", "activation_use")]
+    assert groups[0]["smallest"]["case_id"] == item["finding"]["smallest"]["case_id"]
+    assert groups[1]["smallest"]["params"]["act"] != "linear"
+    assert sorted(c for g in groups for c in g["cases"]) == sorted(item["failed_cases"])
+    assert any(n.startswith("2 separate problems in conv2d dX") for n in item["notes"])

@@ -138,7 +138,7 @@ def test_check_writes_json_markdown_and_html(tmp_path, capsys) -> None:
                  "--report", str(tmp_path / "out")])
     out = capsys.readouterr().out
     assert code == 1
-    assert "likely bug [stride]" in out and "smallest failing case: conv2d/" in out
+    assert "likely bug [conv_stride_ignored]" in out and "smallest failing case: conv2d/" in out
     files = {p.name for p in (tmp_path / "out").iterdir()}
     assert files == {"report.json", "report.md", "report.html"}
     report = json.loads((tmp_path / "out" / "report.json").read_text())
@@ -241,7 +241,7 @@ def test_repro_prints_the_full_finding(capsys) -> None:
     assert main(["repro", case_id, "--impl", str(STRIDE_BUG)]) == 1
     out = capsys.readouterr().out
     assert "conv2d forward: PASS" in out and "### conv2d dX: FAIL (1 of 1 cases)" in out
-    assert "(`stride`" in out and "| s=1 " in out and "input dY =" in out
+    assert "(`conv_stride_ignored`" in out and "| s=1 " in out and "input dY =" in out
 
 
 def test_pytest_parity_report_is_merged_from_every_xdist_worker(tmp_path) -> None:
@@ -257,7 +257,7 @@ def test_pytest_parity_report_is_merged_from_every_xdist_worker(tmp_path) -> Non
     assert [(r["output"], r["cases"]) for r in report["results"]] == [
         ("forward", 2), ("dX", 2), ("dW", 2), ("db", 2)]
     finding = report["results"][1]["finding"]
-    assert finding["diagnosis"][0]["code"] == "stride" and "smallest" in finding
+    assert finding["diagnosis"][0]["code"] == "conv_stride_ignored" and "smallest" in finding
     assert "### conv2d dX: FAIL" in (out / "report.md").read_text()
 
 

@@ -3,6 +3,7 @@
     nnparity check [--impl PATH] [--starter DIR] [--ops a,b] [--cases N] [--seed S]
                    [--report DIR] [--json FILE]
     nnparity repro CASE_ID [--impl PATH] [--starter DIR]
+    nnparity evidence [--quick] [--out docs/evidence.md] (harness/evidence/)
 
 `check` prints the summary, the fix list (the distinct root causes, in the order to fix them)
 and the gist of each failure (likely bug, where, smallest failing case, repro command), and
@@ -246,6 +247,16 @@ def build_parser() -> argparse.ArgumentParser:
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     bench_cli.add_arguments(bench)
     bench.set_defaults(func=bench_cli.run)
+
+    from harness.evidence import cli as evidence_cli
+
+    evidence = sub.add_parser("evidence", help="measure nnparity: mutants killed, diagnoses "
+                              "right, false positives (writes docs/evidence.md)",
+                              description=evidence_cli.DESCRIPTION,
+                              epilog=evidence_cli.EPILOG,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    evidence_cli.add_arguments(evidence)
+    evidence.set_defaults(func=evidence_cli.run)
     return parser
 
 

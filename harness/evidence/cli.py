@@ -1,0 +1,92 @@
+"""``nnparity evidence``: the command line of the evidence run (wired into harness/cli.py).
+
+Imports nothing heavy at module level, so building nnparity's parser stays cheap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+DESCRIPTION = """\
+Measure what nnparity finds: a mutation corpus of student_nn's activations, layers, losses and
+utils (nnparity's own AST operators), each mutant checked with the default 50 cases per op
+(killed? top diagnosis right?) and by a course-style assert_allclose test; equivalent
+mutants identified (survive 500 cases and have an argument); the top diagnosis on the
+labelled single-bug implementations; false positives over many cases of student_nn and of
+an independent correct implementation. Writes docs/evidence.md (--out) and, with --json,
+every record."""
+
+EPILOG = """\
+parts (for --skip): mutants, labelled, fp. The full run takes long (100,000 false-positive
+cases per implementation): run it in the background, not in CI; --quick is a smoke test.
+--render merges the JSON of earlier runs (later files win per part) into --out."""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quick", action="store_true",
+                   help="a sample: 12 mutants, 10 cases, 100 confirming cases, 1,200 "
+                        "false-positive cases, the labelled implementations")
+    p.add_argument("--out", default="docs/evidence.md", metavar="FILE",
+                   help="the Markdown report (default: docs/evidence.md)")
+    p.add_argument("--json", default=None, metavar="FILE", help="also write every record here")
+    p.add_argument("--cases", type=int, default=None, metavar="N",
+                   help="cases per op for each mutant (default: 50, the default suite)")
+    p.add_argument("--confirm", type=int, default=None, metavar="N",
+                   help="cases per op that a survivor must also survive (default: 500)")
+    p.add_argument("--fp-cases", type=int, default=None, metavar="N",
+                   help="false-positive cases per implementation, over the 12 single ops "
+                        "(default: 100000)")
+    p.add_argument("--jobs", type=int, default=2, metavar="N",
+                   help="parallel processes (default: 2)")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="run an even sample of N mutants")
+    p.add_argument("--skip", default="", metavar="A,B", help="parts to leave out")
+    p.add_argument("--render", nargs="+", default=None, metavar="JSON",
+                   help="write --out from these JSON results instead of running")
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.evidence import report
+    from harness.evidence.suite import PARTS, run_evidence
+
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    if skip - set(PARTS):
+        print(f"nnparity evidence: error: unknown part(s) {', '.join(sorted(skip - set(PARTS)))}"
+              f"; choose from {', '.join(PARTS)}", file=sys.stderr)
+        return 2
+    if args.render:
+        result: dict[str, Any] = {}
+        for path in args.render:
+            for key, value in report.load(path).items():
+                if key == "meta" and "meta" in result:
+                    continue
+                result[key] = value
+        report.resummarize(result)
+        paths = report.write(result, args.out, args.json)
+        print(f"written: {', '.join(map(str, paths.values()))}")
+        return 0
+    quick = args.quick
+    cases = args.cases or (10 if quick else 50)
+    confirm = args.confirm or (100 if quick else 500)
+    fp_cases = args.fp_cases or (1200 if quick else 100_000)
+    limit = args.limit or (12 if quick else None)
+    if min(cases, confirm, fp_cases, args.jobs) < 1:
+        print("nnparity evidence: error: --cases, --confirm, --fp-cases and --jobs must be at "
+              "least 1", file=sys.stderr)
+        return 2
+    result = run_evidence(quick=quick, cases=cases, confirm=confirm, fp_cases=fp_cases,
+                          jobs=args.jobs, limit=limit,
+                          parts=tuple(p for p in PARTS if p not in skip), log=_log)
+    paths = report.write(result, args.out, args.json)
+    print(report.markdown(result).split("## Method")[0].rstrip())
+    print(f"\nwritten: {', '.join(map(str, paths.values()))}")
+    return 0
+
+
+def _log(message: str, _start: list[Any] = [None]) -> None:  # noqa: B006 - a run-wide clock
+    if _start[0] is None:
+        _start[0] = time.monotonic()
+    print(f"[{time.monotonic() - _start[0]:7.1f}s] {message}", file=sys.stderr, flush=True)

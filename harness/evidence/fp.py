@@ -1,0 +1,52 @@
+"""False positives: many cases of every single op on correct implementations.
+
+Every case of a correct implementation must pass (a convention the profile accepts passes
+with its note). The cases of each op are split into chunks with distinct seeds (each chunk
+starts with the family's edge cases, then random cases), so that chunks run in parallel
+processes, each with its own sandboxed child.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from harness.evaluate import Checker
+from harness.registry import BASE_MODULES, OPS, get_op
+from harness.sandbox import Limits
+from harness.session import run_checks
+
+SINGLE_OPS = tuple(name for name, spec in OPS.items() if spec.module in BASE_MODULES)
+CHUNK = 2000
+SEED_BASE = 1000   # far from the default suite's seed 0
+
+
+def chunks(total: int, ops: tuple[str, ...] = SINGLE_OPS, chunk: int = CHUNK
+           ) -> list[tuple[str, int, int]]:
+    """(op, cases, seed) jobs: `total` cases spread evenly over `ops`, at most `chunk` per
+    job, each job with its own seed."""
+    per_op = -(-total // len(ops))
+    jobs = []
+    for op in ops:
+        left, k = per_op, 0
+        while left > 0:
+            jobs.append((op, min(chunk, left), SEED_BASE + k))
+            left -= chunk
+            k += 1
+    return jobs
+
+
+def run_chunk(impl: str | Path | None, op: str, cases: int, seed: int) -> dict[str, Any]:
+    """Check `cases` cases of `op` with `seed`: counts, failures (case IDs) and notes."""
+    start = time.monotonic()
+    spec = get_op(op)
+    with Checker(impl, limits=Limits(case_seconds=30.0)) as checker:
+        records = list(run_checks(checker, [spec], cases, seed))
+    ids = {r["case_id"] for r in records}
+    failed = sorted({r["case_id"] for r in records if r["status"] != "pass"})
+    notes = sorted({n for r in records for n in r.get("notes", [])})
+    return {"impl": str(impl or "student_nn"), "op": op, "seed": seed, "cases": len(ids),
+            "verdicts": len(records), "failed": failed,
+            "convention_notes": sum("convention" in n for n in notes),
+            "seconds": round(time.monotonic() - start, 1)}

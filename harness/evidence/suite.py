@@ -1,0 +1,193 @@
+"""Run the evidence: the mutation corpus, the labelled implementations, the false positives.
+
+Every part runs its jobs in `jobs` processes (each job checks in sandboxed children of its
+own). `run_evidence` returns one JSON-able dict; `harness.evidence.report` writes it.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness.evidence import fp, labelled
+from harness.evidence.course import describe as course_configs
+from harness.evidence.equivalent import argue
+from harness.evidence.mutants import OPERATORS, generate
+from harness.evidence.run import run_mutant
+
+PARTS = ("mutants", "labelled", "fp")
+INDEPENDENT = Path(__file__).resolve().parents[2] / "tests" / "independent_impl"
+
+
+def _pool(jobs: int, tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]], what: str,
+          log: Callable[[str], None]) -> list[Any]:
+    """Run (fn, args) tasks in `jobs` processes; results in task order. A task that raises
+    is recorded as {"error": ...} so one broken job cannot cost the run."""
+    results: list[Any] = [None] * len(tasks)
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(fn, *args): k for k, (fn, args) in enumerate(tasks)}
+        done = 0
+        for future in as_completed(futures):
+            k = futures[future]
+            try:
+                results[k] = future.result()
+            except Exception as exc:  # noqa: BLE001 - recorded, reported
+                results[k] = {"error": f"{type(exc).__name__}: {exc}", "task": repr(tasks[k][1])}
+            done += 1
+            if done % max(1, len(tasks) // 20) == 0 or done == len(tasks):
+                log(f"{what}: {done}/{len(tasks)}")
+    return results
+
+
+def _load() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def run_evidence(*, quick: bool = False, cases: int = 50, confirm: int = 500,
+                 fp_cases: int = 100_000, jobs: int = 2, parts: tuple[str, ...] = PARTS,
+                 limit: int | None = None, log: Callable[[str], None] = print
+                 ) -> dict[str, Any]:
+    """The evidence (see docs/evidence.md for what each part measures)."""
+    start = time.monotonic()
+    out: dict[str, Any] = {"meta": _meta(quick, cases, confirm, fp_cases, jobs, parts)}
+    if "mutants" in parts:
+        mutants = generate()
+        if limit is not None:   # an even sample of the corpus
+            step = max(1, len(mutants) // limit)
+            mutants = mutants[::step][:limit]
+        log(f"mutants: {len(mutants)} to run")
+        records = _pool(jobs, [(run_mutant, (m, cases, confirm)) for m in mutants], "mutants",
+                        log)
+        out["mutants"] = {"records": records, "summary": summarize_mutants(records)}
+        out["course"] = course_configs()
+    if "labelled" in parts:
+        labels = labelled.all_labels()
+        results = _pool(jobs, [(labelled.run_label, (label,)) for label in labels],
+                        "labelled", log)
+        records = [r for chunk in results for r in (chunk if isinstance(chunk, list)
+                                                    else [chunk])]
+        out["labelled"] = {"records": records, "summary": summarize_labelled(records)}
+    if "fp" in parts:
+        tasks = [(fp.run_chunk, (impl, op, n, seed))
+                 for impl in (None, str(INDEPENDENT / "neural_networks"))
+                 for op, n, seed in fp.chunks(fp_cases)]
+        chunks = _pool(jobs, tasks, "false positives", log)
+        out["fp"] = {"chunks": chunks, "summary": summarize_fp(chunks)}
+    out["meta"]["seconds"] = round(time.monotonic() - start, 1)
+    out["meta"]["load_after"] = _load()
+    out["meta"]["finished"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return out
+
+
+def _commit() -> str:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, cwd=INDEPENDENT.parent, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def _meta(quick: bool, cases: int, confirm: int, fp_cases: int, jobs: int,
+          parts: tuple[str, ...]) -> dict[str, Any]:
+    import numpy
+    import torch
+
+    return {"commit": _commit(), "quick": quick,
+            "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "cases": cases, "confirm": confirm, "fp_cases": fp_cases, "jobs": jobs,
+            "parts": list(parts), "python": platform.python_version(),
+            "numpy": numpy.__version__, "torch": torch.__version__,
+            "cpus": os.cpu_count(), "load_before": _load()}
+
+
+# ---------------------------------------------------------------- summaries
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def summarize_mutants(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Kill rates and diagnosis figures of the mutant records (a survivor of the confirming
+    cases without an automatic argument gets its hand-written one here, if it has one)."""
+    for r in records:
+        if r.get("survived_confirm") and not r.get("equivalent"):
+            r["equivalent"] = argue(r)
+    ok = [r for r in records if "error" not in r]
+    equivalent = [r for r in ok if r.get("equivalent")]
+    candidates = [r for r in ok if not r.get("equivalent")]
+    killed = [r for r in candidates if r.get("killed")]
+    course = [r for r in candidates if r.get("course_killed")]
+
+    def rows(key: str, values: list[str]) -> list[dict[str, Any]]:
+        table = []
+        for v in values:
+            group = [r for r in ok if r[key] == v]
+            if not group:
+                continue
+            cand = [r for r in group if not r.get("equivalent")]
+            kill = [r for r in cand if r.get("killed")]
+            table.append({key: v, "generated": len(group), "equivalent": len(group) - len(cand),
+                          "killed": len(kill), "course_killed": sum(
+                              bool(r.get("course_killed")) for r in cand),
+                          "diagnosis_right": sum(bool(r.get("diagnosis_ok")) for r in kill)})
+        return table
+
+    return {
+        "generated": len(records), "errors": len(records) - len(ok),
+        "equivalent": len(equivalent), "non_equivalent": len(candidates),
+        "killed": len(killed), "kill_rate": _rate(len(killed), len(candidates)),
+        "course_killed": len(course), "course_kill_rate": _rate(len(course), len(candidates)),
+        "killed_by_confirm": sum(bool(r.get("killed_by_confirm")) for r in candidates),
+        "diagnosis_right": sum(bool(r.get("diagnosis_ok")) for r in killed),
+        "diagnosis_rate": _rate(sum(bool(r.get("diagnosis_ok")) for r in killed), len(killed)),
+        "location_right": sum(bool(r.get("location_ok")) for r in killed),
+        "location_rate": _rate(sum(bool(r.get("location_ok")) for r in killed), len(killed)),
+        "top_codes": dict(Counter(r["top"]["code"] for r in killed).most_common()),
+        "by_operator": rows("operator", list(OPERATORS)),
+        "by_module": rows("module", ["activations", "layers", "losses", "utils"]),
+        "survivors": [r["id"] for r in candidates if not r.get("killed")],
+        "course_only": [r["id"] for r in candidates
+                        if r.get("course_killed") and not r.get("killed")],
+        "equivalent_kinds": dict(Counter(r["equivalent"]["kind"] for r in equivalent)),
+    }
+
+
+def summarize_labelled(records: list[dict[str, Any]]) -> dict[str, Any]:
+    ok = [r for r in records if "error" not in r]
+    out: dict[str, Any] = {"labelled": len(ok), "right": sum(r["right"] for r in ok),
+                           "rate": _rate(sum(r["right"] for r in ok), len(ok)),
+                           "errors": len(records) - len(ok)}
+    for source in ("diagnosis_impls", "buggy_impls"):
+        group = [r for r in ok if r["source"] == source]
+        out[source] = {"labelled": len(group), "right": sum(r["right"] for r in group),
+                       "rate": _rate(sum(r["right"] for r in group), len(group))}
+    out["wrong"] = [r for r in ok if not r["right"]]
+    return out
+
+
+def summarize_fp(chunks: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for c in chunks:
+        if "error" in c:
+            out.setdefault("errors", []).append(c)
+            continue
+        s = out.setdefault(c["impl"], {"cases": 0, "verdicts": 0, "failed": [],
+                                       "convention_notes": 0, "by_op": {}, "seconds": 0.0})
+        s["cases"] += c["cases"]
+        s["verdicts"] += c["verdicts"]
+        s["failed"] += c["failed"]
+        s["convention_notes"] += c["convention_notes"]
+        s["seconds"] = round(s["seconds"] + c["seconds"], 1)
+        s["by_op"][c["op"]] = s["by_op"].get(c["op"], 0) + c["cases"]
+    return out

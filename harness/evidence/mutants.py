@@ -7,7 +7,8 @@ or utils (the sliding-window helpers of Conv2D and Pool2D) and nothing else. The
     arith       a binary operator swapped (+ -, * /, ** -> *, @ -> *, // -> /), an augmented
                 assignment's operator swapped, a unary minus dropped
     compare     a comparison loosened or tightened (< <=, > >=, == !=, is / is not, in / not in)
-    axis        an ``axis=`` argument changed by one or dropped (a reduction over everything)
+    axis        an ``axis=`` argument or a ``.shape[k]`` index changed by one, or an
+                ``axis=`` dropped (a reduction over everything)
     keepdims    a ``keepdims=True`` dropped
     slice       a slice bound or step dropped, or an index/bound literal changed by one
     transpose   a ``.T`` dropped, the axes of a ``transpose``/``swapaxes`` call reversed
@@ -192,7 +193,8 @@ class _Sites(ast.NodeVisitor):
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         self.visit(node.value)
-        self.context.append("slice")
+        shape = isinstance(node.value, ast.Attribute) and node.value.attr == "shape"
+        self.context.append("axis" if shape else "slice")   # X.shape[0]: which dimension
         self.visit(node.slice)
         self.context.pop()
 

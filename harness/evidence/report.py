@@ -32,10 +32,11 @@ sample, `--json FILE` keeps every record.
 node of one function of student_nn's `activations.py`, `layers.py`, `losses.py` and `utils.py`
 (the sliding-window helpers Conv2D and Pool2D are made of): `constant` (a literal n → n ± 1),
 `arith` (+ ↔ −, * ↔ /, ** → *, @ → *, // → /, augmented assignments, a unary minus dropped),
-`compare` (< ↔ <=, > ↔ >=, == ↔ !=, is / is not, in / not in), `axis` (an `axis=` changed by
-one or dropped), `keepdims` (dropped), `slice` (a bound or step dropped, an index changed by
-one), `transpose` (`.T` dropped, `transpose`/`swapaxes` axes reversed), `drop_term` (one
-operand of + − * / kept alone, an augmented assignment dropped). Mutants whose function
+`compare` (< ↔ <=, > ↔ >=, == ↔ !=, is / is not, in / not in), `axis` (an `axis=` or a
+`.shape[k]` index changed by one, an `axis=` dropped), `keepdims` (dropped), `slice` (a
+bound or step dropped, an index changed by one), `transpose` (`.T` dropped,
+`transpose`/`swapaxes` axes reversed), `drop_term` (one operand of + − * / kept alone, an
+augmented assignment dropped). Mutants whose function
 comes out textually identical are kept once; functions only whole models call
 (`initialize_layer`, `initialize_loss`, `clear_gradients`) are out of scope. Each mutant is a
 temporary package: student_nn with the one mutated function, the rest of the file byte for

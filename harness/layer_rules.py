@@ -50,6 +50,11 @@ class Rule:
     code: str                                       # the diagnosis code it names
     fn: Callable[[Params, Inputs], np.ndarray]      # what the student returns under the rule
     message: Callable[[Params], str]                # the rule in the student's terms
+    short: str = ""                                 # a few words, when it coincides with another
+
+    @property
+    def said(self) -> str:
+        return self.short or self.key
 
 
 # ---------------------------------------------------------------- sliding windows in NumPy
@@ -155,7 +160,8 @@ def _every(share: bool) -> Callable[[Params, Inputs], np.ndarray]:
 def _maxpool_rules() -> tuple[Rule, ...]:
     rules = [Rule(f"position:{name}", "dX", "maxpool_routing", _fixed(pos),
                   lambda p, name=name: f"backward sends each window's gradient to {name} "
-                                       "instead of to the window's maximum" + MAX_HINT)
+                                       "instead of to the window's maximum" + MAX_HINT,
+                  f"sending it to {name.split(' (')[0]}")
              for name, pos in POSITIONS]
     rules += [
         Rule("every element", "dX", "maxpool_routing", _every(share=False),
@@ -166,7 +172,7 @@ def _maxpool_rules() -> tuple[Rule, ...]:
              lambda p: "backward spreads each window's gradient evenly over the window, "
                        f"dY/(kh·kw) = dY/{p['k'][0] * p['k'][1]} to every element "  # type: ignore[index]
                        "(average pooling's backward), instead of sending all of it to the "
-                       "window's maximum"),
+                       "window's maximum", "spreading it evenly"),
     ]
     for value, note in PAD_VALUES:
         rules += [
@@ -175,13 +181,15 @@ def _maxpool_rules() -> tuple[Rule, ...]:
                  lambda p, note=note: "backward sends each window's gradient to the mirror "
                                       "image of its maximum's position, (kh−1−i, kw−1−j) "
                                       f"instead of (i, j){note}: the argmax is taken of a "
-                                      "reversed window and not mapped back"),
+                                      "reversed window and not mapped back",
+                 f"the mirrored maximum{note}"),
             Rule(f"assigned{note}", "dX", "maxpool_routing",
                  lambda p, x, v=value: _route(p, x, _argmax(p, x, v), assign=True),
                  lambda p, note=note: "backward assigns each window's gradient to its maximum "
                                       "(dX[...] = dY) instead of adding it (+=): where "
                                       "overlapping windows share their maximum, only the last "
-                                      f"window's gradient is left{note}"),
+                                      f"window's gradient is left{note}",
+                 f"assigning instead of adding{note}"),
         ]
     return tuple(rules)
 
@@ -247,10 +255,10 @@ def _avgpool_rules() -> tuple[Rule, ...]:
         rules += [
             Rule(f"count:{key}", "forward", "avgpool_count", _avg_forward(count),
                  lambda p, says=says: f"forward divides each window's sum by {says(p)} "
-                                      f"instead of by {_area(p)}"),
+                                      f"instead of by {_area(p)}", f"dividing by {key}"),
             Rule(f"count:{key}", "dX", "avgpool_count", _avg_backward(count),
                  lambda p, says=says: f"backward divides each window's gradient by {says(p)} "
-                                      f"instead of by {_area(p)}"),
+                                      f"instead of by {_area(p)}", f"dividing by {key}"),
         ]
     rules.append(Rule("assigned", "dX", "avgpool_count", _avg_assigned,
                       lambda p: "backward assigns each window's share dY/(kh·kw) "
@@ -400,6 +408,6 @@ def explain(spec: OpSpec, output: str, observations: Iterable[Observation],
     (rule, case), others = found[0], [r for r, _ in found[1:] if r.key != found[0][0].key]
     message = rule.message(case.p)
     if others:
-        message += ("; on the cases tried this is the same as another rule: "
-                    + "; ".join(r.message(case.p) for r in others[:2]))
+        message += (" (on the cases tried, " + " or ".join(r.said for r in others[:3])
+                    + " gives the same values: a case where they differ tells them apart)")
     return [Cause(rule.code, message)]

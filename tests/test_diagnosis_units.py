@@ -1,14 +1,18 @@
-"""Shrinking, patterns, maps and ranking on synthetic data (no sandbox, fast)."""
+"""Shrinking, patterns, layer rules, factors, maps and ranking on synthetic data (no sandbox,
+fast)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from harness import factors
+from harness.ablation import Trial
 from harness.cases import Case
 from harness.causes import CODES, Cause, rank
 from harness.conventions import Conventions
 from harness.evaluate import reference_outputs
+from harness.layer_rules import RULES, explain, fitting
 from harness.localize import mismatch_maps
 from harness.patterns import detect
 from harness.registry import get_op
@@ -151,3 +155,107 @@ def test_rank_orders_by_the_catalogue_and_keeps_one_cause_per_code() -> None:
     assert [(c.code, c.message) for c in rank(causes)] == [
         ("caused_by_activation", "c"), ("scale_factor", "b"), ("value_mismatch", "a")]
     assert len(CODES) == len(set(CODES)) and all(CODES.values())
+
+
+# ---------------------------------------------------------------- layer rules
+RULE_CASES = {  # padding, a stride, a non-square kernel and overlapping windows
+    "pool2d_max": [Case.make("pool2d_max", {"n": 2, "h": 7, "w": 6, "c": 2, "k": (3, 2),
+                                            "s": 2, "pad": 1}, seed=4),
+                   Case.make("pool2d_max", {"n": 1, "h": 5, "w": 5, "c": 1, "k": (2, 2),
+                                            "s": 1, "pad": 0}, seed=8)],
+    "pool2d_average": [Case.make("pool2d_average", {"n": 2, "h": 7, "w": 6, "c": 2,
+                                                    "k": (3, 2), "s": 2, "pad": 1}, seed=4)],
+    "conv2d": [Case.make("conv2d", {"n": 2, "h": 7, "w": 6, "cin": 2, "cout": 3, "k": (3, 2),
+                                    "s": 2, "pad": 1, "act": "tanh"}, seed=4)],
+}
+RULE_ENTRIES = [(op, i) for op, table in RULES.items() for i in range(len(table))]
+
+
+@pytest.mark.parametrize(("op", "index"), RULE_ENTRIES,
+                         ids=[f"{op}-{RULES[op][i].output}-{RULES[op][i].key}"
+                              for op, i in RULE_ENTRIES])
+def test_every_layer_rule_is_recognised_as_itself(op: str, index: int) -> None:
+    spec, rule = get_op(op), RULES[op][index]
+    observations = []
+    for case in RULE_CASES[op]:
+        got = np.asarray(rule.fn(case.p, spec.inputs(case)))
+        observations.append((case, got, expected(spec, case, rule.output)))
+    assert any(not np.allclose(got, want) for _, got, want in observations), "never differs"
+    fits = [r.key for r, _ in fitting(spec, rule.output, observations)]
+    assert fits[0] == rule.key, fits
+    (cause,) = explain(spec, rule.output, observations)
+    assert cause.code == rule.code and cause.code in CODES
+
+
+@pytest.mark.parametrize("op", list(RULES))
+def test_no_layer_rule_fits_a_correct_output(op: str) -> None:
+    spec = get_op(op)
+    for case in spec.cases(40, seed=21):
+        for output in spec.outputs:
+            want = expected(spec, case, output)
+            assert fitting(spec, output, [(case, want, want)]) == [], case.id
+
+
+def test_a_rule_that_coincides_on_one_case_is_told_apart_on_another() -> None:
+    """With kh = s = 1, dividing by kh is dividing by nothing (or by s²); a case with kh = 2
+    tells which."""
+    spec = get_op("pool2d_average")
+    flat = Case.make("pool2d_average", {"n": 1, "h": 1, "w": 2, "c": 1, "k": (1, 2), "s": 1,
+                                        "pad": 0}, seed=5)
+    tall = flat.replace(h=2, k=(2, 2))
+    rule = next(r for r in RULES["pool2d_average"] if r.key == "count:kh" and r.output == "dX")
+
+    def seen(case: Case) -> tuple:
+        return case, rule.fn(case.p, spec.inputs(case)), expected(spec, case, "dX")
+    assert [r.key for r, _ in fitting(spec, "dX", [seen(flat)])] == [
+        "count:kh", "count:nothing", "count:stride²"]
+    (cause,) = explain(spec, "dX", [seen(flat)])
+    assert "dividing by nothing or dividing by stride² gives the same values" in cause.message
+    assert [r.key for r, _ in fitting(spec, "dX", [seen(flat), seen(tall)])] == ["count:kh"]
+
+
+# ---------------------------------------------------------------- factors
+def _scale(change: str, detail: str, outcome: str = "same") -> Trial:
+    return Trial("scale", change, "", outcome, detail)
+
+
+def test_a_factor_is_named_after_what_it_follows_not_after_its_value() -> None:
+    case = Case.make("pool2d_average", {"n": 2, "h": 3, "w": 3, "c": 1, "k": (2, 2), "s": 1,
+                                        "pad": 0}, seed=1)
+    want = expected(get_op("pool2d_average"), case, "dX")
+    trials = [_scale("m=3", "factor 2"), _scale("kh=3", "factor 2"), _scale("kw=3", "factor 3"),
+              _scale("c=2", "factor 2")]
+    (cause,) = factors.interpret(case, "dX", 2 * want, want, trials)
+    assert cause.code == "factor_tracks" and "the factor follows kw: it is kw" in cause.message
+    assert "stays the same when m, kh and c change" in cause.message
+    area = [_scale("m=3", "factor 4"), _scale("kh=3", "factor 6"), _scale("kw=3", "factor 6")]
+    (cause,) = factors.interpret(case, "dX", 4 * want, want, area)
+    assert "follows kh·kw: it is kh·kw" in cause.message and "kernel area" in cause.message
+    inverse = [_scale("m=3", "factor 0.333333"), _scale("kh=3", "factor 0.5")]
+    (cause,) = factors.interpret(case, "dX", want / 2, want, inverse)
+    assert "follows 1/m: it is 1/m" in cause.message
+    constant = [_scale("m=3", "factor 2"), _scale("kh=3", "factor 2")]
+    (cause,) = factors.interpret(case, "dX", 2 * want, want, constant)
+    assert cause.code == "scale_factor" and "stays 2 when m and kh change" in cause.message
+    broken = [_scale("m=3", "factor 2"), _scale("kw=3", "not a constant factor")]
+    assert factors.interpret(case, "dX", 2 * want, want, broken) == []
+
+
+def test_a_factor_several_parameters_share_names_none_of_them() -> None:
+    case = Case.make("pool2d_average", {"n": 2, "h": 3, "w": 3, "c": 1, "k": (1, 2), "s": 1,
+                                        "pad": 0}, seed=1)
+    spec = get_op("pool2d_average")
+    want = expected(spec, case, "dX")
+    (cause, *_) = detect(spec, case, "dX", 2 * want, want)
+    assert cause.code == "scale_factor" and "all have this value" in cause.message
+    assert "a 1/m average" not in cause.message
+
+
+def test_factor_variants_change_one_parameter_and_stay_buildable() -> None:
+    spec = get_op("pool2d_max")
+    case = Case.make("pool2d_max", {"n": 1, "h": 1, "w": 2, "c": 1, "k": (1, 2), "s": 1,
+                                    "pad": 0}, seed=1)
+    found = dict(factors.variants(spec, case))
+    assert set(found) == {"m=2", "kh=2", "kw=3", "c=2"}
+    assert found["kw=3"].p["k"] == (1, 3) and found["kw=3"].p["w"] == 3
+    assert all(spec.family.valid(v.p) for v in found.values())

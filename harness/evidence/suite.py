@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -31,18 +32,28 @@ def _pool(jobs: int, tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]], wh
     """Run (fn, args) tasks in `jobs` processes; results in task order. A task that raises
     is recorded as {"error": ...} so one broken job cannot cost the run."""
     results: list[Any] = [None] * len(tasks)
-    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+    done = 0
+
+    def finished(k: int, get: Callable[[], Any]) -> None:
+        nonlocal done
+        try:
+            results[k] = get()
+        except Exception as exc:  # noqa: BLE001 - recorded, reported
+            results[k] = {"error": f"{type(exc).__name__}: {exc}", "task": repr(tasks[k][1])}
+        done += 1
+        if done % max(1, len(tasks) // 20) == 0 or done == len(tasks):
+            log(f"{what}: {done}/{len(tasks)}")
+
+    if jobs <= 1:   # in this process (no pool to start)
+        for k, (fn, args) in enumerate(tasks):
+            finished(k, lambda fn=fn, args=args: fn(*args))
+        return results
+    # spawned, not forked: a fork of a process with threads (pytest-xdist's, torch's) can
+    # inherit a lock held by a thread that does not exist in the child, and hang
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
         futures = {pool.submit(fn, *args): k for k, (fn, args) in enumerate(tasks)}
-        done = 0
         for future in as_completed(futures):
-            k = futures[future]
-            try:
-                results[k] = future.result()
-            except Exception as exc:  # noqa: BLE001 - recorded, reported
-                results[k] = {"error": f"{type(exc).__name__}: {exc}", "task": repr(tasks[k][1])}
-            done += 1
-            if done % max(1, len(tasks) // 20) == 0 or done == len(tasks):
-                log(f"{what}: {done}/{len(tasks)}")
+            finished(futures[future], future.result)
     return results
 
 

@@ -42,9 +42,18 @@ and ``pytest --parity-report``):
   ``message``, ``localization``, ``error``, ``maps``, ``repro`` and, when they are small,
   ``inputs``, ``got`` and ``expected`` (nested lists);
 - ``ablation``: one ``{factor, change, case_id, outcome, detail}`` per factor changed on
-  its own (outcome pass | same | different | unknown);
+  its own (outcome pass | same | different | unknown); factor ``scale`` when the output is a
+  constant multiple of the expected one: m, kh, kw, ... changed one at a time, the factor
+  measured on the variant in ``detail`` ("factor 3", `harness.factors`);
 - ``caused_by``: ``{op, output}`` when the failure comes from a failing activation;
-- ``diagnosis`` re-ranked with the causes that shrinking, ablation and blame found.
+- ``diagnosis`` re-ranked with the causes that shrinking, ablation and blame found;
+- ``groups`` (only when the item's failing cases hold more than one problem): one entry per
+  problem, the finding's own first, each ``{case_id, signature: {status, kind}, summary,
+  cases: [case_id, ...], smallest, ablation, diagnosis}`` (``smallest``, ``ablation`` and
+  ``diagnosis`` as above, for that problem's own case; ``kind`` is the comparison's kind or
+  the exception's type). The cases are grouped by signature and, within one, by whether the
+  change that fixes a group's case fixes each member; a case that shows two problems is in
+  both. The item's ``notes`` then say "2 separate problems in conv2d dX: 1. ...".
 
 The report is never lost to nnparity's own bugs: an exception while diagnosing, investigating
 or rendering one item is caught, that step is skipped (the rest of the item, the other items,

@@ -124,13 +124,29 @@ def render_compact(sec: Section) -> str:
                       f"`{sec.original_id}`.", ""])
 
 
+def _problems_md(sec: Section) -> list[str]:
+    """Several bugs in this output (finding.groups): each with its own likely bug and case."""
+    if len(sec.problems) < 2:
+        return []
+    out = [f"**{len(sec.problems)} separate problems** in this output (its failing cases "
+           "fall into groups, each diagnosed on its own smallest case):", ""]
+    for n, g in enumerate(sec.problems, 1):
+        top = (g.get("diagnosis") or [{}])[0]
+        small = (g.get("smallest") or {}).get("case_id", g.get("case_id", ""))
+        count = len(g.get("cases", []))
+        out.append(f"{n}. {count} case{'s' if count != 1 else ''}, {g.get('summary', '')}: "
+                   f"`{top.get('code', '')}` {top.get('message', '')} (smallest case "
+                   f"`{small}`)")
+    return out + [""]
+
+
 def render_section(sec: Section) -> str:
     """One failure: likely bug, where, smallest case and repro, then the evidence."""
     if sec.same_as is not None:
         return render_compact(sec)
     out = [f"### {sec.title}", ""] + _problem_md(sec)
     out += [f"**Likely bug** (`{sec.likely.get('code', '')}`, {sec.likely_title}): "
-            f"{sec.likely.get('message', '')}", ""]
+            f"{sec.likely.get('message', '')}", ""] + _problems_md(sec)
     if sec.where:
         out += [f"**Where:** `{sec.where}`", ""]
     if sec.caused_by:
@@ -146,8 +162,9 @@ def render_section(sec: Section) -> str:
                          tablefmt="github"), ""]
     if sec.maps or sec.worst:
         out += _maps_md(sec)
-    if sec.notes:
-        out += [f"- note: {n}" for n in sec.notes] + [""]
+    notes = [n for n in sec.notes if not (sec.problems and " separate problems in " in n)]
+    if notes:
+        out += [f"- note: {n}" for n in notes] + [""]
     if sec.traceback and sec.traceback_of is not None:
         out += [f"Traceback: as in {link(sec.traceback_of)}.", ""]
     elif sec.traceback:

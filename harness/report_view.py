@@ -124,6 +124,7 @@ class Section:
     root: dict[str, Any] | None = None        # the entry's root, when it is another item
     same_as: dict[str, Any] | None = None     # an earlier item that says all this already
     traceback_of: dict[str, Any] | None = None  # an earlier item showing this traceback
+    problems: list[dict[str, Any]] = field(default_factory=list)  # finding.groups: bugs
 
     @property
     def anchor(self) -> str:
@@ -196,7 +197,7 @@ def section(item: dict[str, Any], impl: str) -> Section:
         worst=worst_text(maps_src.get("localization")), maps=maps_src.get("maps"),
         top=[element_text(e) for e in (maps_src.get("localization") or {}).get("top", [])],
         caused_by=f.get("caused_by"), traceback=(f.get("error") or {}).get("traceback", ""),
-        stdout=f.get("stdout", ""),
+        stdout=f.get("stdout", ""), problems=list(f.get("groups") or []),
         notes=[n for n in item.get("notes", []) if not is_curve_note(n)])
 
 

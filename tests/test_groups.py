@@ -61,7 +61,9 @@ def test_the_report_says_how_many_separate_problems() -> None:
     assert "1. 4 cases, dX has shape" in note and ": padding" in note
     assert "2. 3 cases, dX is wrong: activation_use" in note
     md = render_markdown(report)
-    assert "2 separate problems" in md
+    assert "**2 separate problems** in this output" in md
+    assert "1. 4 cases, dX has shape" in md and "2. 3 cases, dX is wrong: `activation_use`" in md
+    assert "- note: 2 separate problems" not in md  # listed once, not again as a note
 
 
 def test_two_value_bugs_split_on_the_change_that_fixes_each() -> None:

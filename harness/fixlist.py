@@ -29,6 +29,7 @@ models; forward before the gradients). Each entry (``fix_list`` in report.json):
      "message": "import raised: SyntaxError: ...",    (the root's top diagnosis)
      "open": "neural_networks/layers.py:5 · <module>",  (the file and function to open)
      "file": "neural_networks/layers.py", "line": 5, "function": "<module>",
+     "frames": [...],    (an exception's traceback frames in the implementation's files)
      "why": "the same import error",                  (why the items are grouped)
      "root": {"op": "fully_connected", "output": "forward"},
      "items": [{"op": ..., "output": ...}, ...]}       (every item it explains, root first)
@@ -38,6 +39,7 @@ Items of grading (tests) also carry ``test`` (the test's name) in ``root`` and `
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -81,21 +83,43 @@ def _method(op: str, output: str) -> str:
     return f"{spec.cls}.{METHOD.get(output, output)}"
 
 
+FRAME = re.compile(r'^  File "([^"]+)", line (\d+), in (\S+)$', re.MULTILINE)
+METHODS = ("forward", "backward", "_init_parameters", "__init__", "__call__")
+
+
+def frames(error: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The frames of an exception's traceback (only the implementation's own files are in
+    it, see harness/child.py), outermost first: [{file, line, function}]."""
+    text = str((error or {}).get("traceback") or "")
+    return [{"file": f, "line": int(n), "function": fn} for f, n, fn in FRAME.findall(text)]
+
+
+def _qualified(spec: Any, file: str, function: str, package: str) -> str:
+    """'Conv2D.forward' for a method of the op's own class in the op's own module."""
+    if spec and file == f"{package}/{spec.module}.py" and function in METHODS:
+        return f"{spec.cls}.{function}"
+    return function
+
+
 def _where(op: str, output: str, finding: dict[str, Any] | None,
            package: str) -> dict[str, Any]:
-    """The file and function to open: the error's, else the op's module and method."""
+    """The file and function to open: the error's (and, when it was raised in a helper, the
+    op's own method that called it), else the op's module and method."""
     err = (finding or {}).get("error") or {}
     spec = OPS.get(op)
     if err.get("file"):
-        function = str(err.get("function") or "")
-        module_file = f"{package}/{spec.module}.py" if spec else ""
-        if spec and err["file"] == module_file and function in (
-                "forward", "backward", "_init_parameters", "__init__", "__call__"):
-            function = f"{spec.cls}.{function}"
+        function = _qualified(spec, err["file"], str(err.get("function") or ""), package)
         line = err.get("line")
         open_ = f"{err['file']}:{line}" if line else str(err["file"])
-        return {"open": f"{open_} · {function}" if function else open_, "file": err["file"],
-                "line": line, "function": function}
+        open_ = f"{open_} · {function}" if function else open_
+        chain = frames(err)
+        caller = next((f for f in reversed(chain[:-1]) if spec and f["function"] in METHODS
+                       and f["file"] == f"{package}/{spec.module}.py"), None)
+        if caller is not None and (caller["file"], caller["line"]) != (err["file"], line):
+            open_ += (f", called from {caller['file']}:{caller['line']} · "
+                      f"{_qualified(spec, caller['file'], caller['function'], package)}")
+        return {"open": open_, "file": err["file"], "line": line, "function": function,
+                "frames": chain}
     if spec is None:
         return {"open": "", "file": None, "line": None, "function": None}
     file = f"{package}/{spec.module}.py"

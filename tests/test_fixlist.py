@@ -87,6 +87,25 @@ def test_what_others_point_at_comes_first_and_explains_them() -> None:
     assert entries[3]["open"] == "student_nn/losses.py:40 · L2.backward"
 
 
+def test_an_exception_in_a_helper_names_the_method_that_called_it() -> None:
+    trace = ('Traceback (most recent call last):\n'
+             '  File "neural_networks/layers.py", line 145, in forward\n'
+             '    oh, ow = output_size(padded_shape[1:2], self.kernel_shape, self.stride)\n'
+             '  File "neural_networks/utils.py", line 58, in output_size\n'
+             '    return tuple((p - k) // stride + 1 for p, k in zip(padded_hw, kernel_shape,\n'
+             '  File "neural_networks/utils.py", line 58, in <genexpr>\n'
+             '    ...\nValueError: zip() argument 2 is longer than argument 1\n')
+    err = {"stage": "forward", "type": "ValueError", "message": "zip()", "file":
+           "neural_networks/utils.py", "line": 58, "function": "<genexpr>", "code": "...",
+           "traceback": trace}
+    (entry,) = fix_list_of([_item("conv2d", "forward", "error", error=err)])
+    assert entry["open"] == ("neural_networks/utils.py:58 · <genexpr>, called from "
+                             "neural_networks/layers.py:145 · Conv2D.forward")
+    assert [(f["file"], f["line"]) for f in entry["frames"]] == [
+        ("neural_networks/layers.py", 145), ("neural_networks/utils.py", 58),
+        ("neural_networks/utils.py", 58)]
+
+
 def test_a_root_the_report_does_not_hold_still_gets_its_entry() -> None:
     """check --ops conv2d with a broken ReLU: the activation was checked by the blame only."""
     entries = fix_list_of([_item("conv2d", "dX", caused_by={"op": "relu", "output": "dX"},

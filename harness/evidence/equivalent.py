@@ -1,20 +1,95 @@
-"""Hand-written arguments for equivalent mutants the automatic checks cannot show.
+"""Equivalent mutants, argued by hand: the cases where the automatic arguments are not enough.
 
-A survivor of the confirming cases is equivalent when the mutated line never runs, or its
-outputs are bitwise identical to student_nn's (or differ by rounding only) on every case;
-else only with an argument here, keyed by the mutant's id without its counter
-(module:function:Lline:operator) and its description. Each says why no input the contract
-allows can tell the mutant from student_nn.
+The automatic arguments (`harness.evidence.run.equivalence`) say that a survivor of the
+confirming cases never runs its mutated line, or gives bitwise-identical (or rounding-close)
+outputs on every one of those cases. That is evidence over the cases drawn, not a proof over
+every input the contract allows. Each surviving mutant's record is read against two tables,
+keyed by (function, mutated line):
+
+- ``NOT_EQUIVALENT``: identical on the cases, but an input the contract allows (or the use
+  the contract makes of the function) tells it apart: it counts as a survivor, a miss;
+- ``ARGUMENTS``: why it is equivalent for every contract input (added to the automatic
+  argument, or the argument of a survivor that has none).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-ARGUMENTS: dict[tuple[str, str], str] = {}
+_DRIVER = ("what _init_parameters creates is never compared: the driver (as the contract's "
+           "tests do) sets W and b to the case's values right after it, so ")
+NOT_EQUIVALENT: dict[tuple[str, str], str] = {
+    ("_WeightedLayer._create_parameters", "self.parameters['b'] = np.zeros((2, self.n_out))"):
+        _DRIVER + "a bias created with shape (2, n_out) goes unseen; a model using it breaks",
+    ("_WeightedLayer._create_parameters", "self.parameters['b'] = np.zeros((0, self.n_out))"):
+        _DRIVER + "a bias created with shape (0, n_out) goes unseen; a model using it breaks",
+    ("FullyConnected._init_parameters", "self.n_in = X_shape[0]"):
+        _DRIVER + "W created as (batch, n_out) goes unseen; a model using it breaks",
+    ("Conv2D._init_parameters", "self.n_in = X_shape[2]"):
+        _DRIVER + "W created with the image width as C_in goes unseen",
+    ("SoftMax.forward", "e = np.exp(Z - Z.max(keepdims=True))"):
+        "one shift for the whole batch instead of per row: rows whose maxima differ by more "
+        "than ~745 underflow to 0/0 = NaN; the cases never put such rows in one batch "
+        "(scale=large shifts every row alike)",
+    ("FullyConnected.backward", "self.gradients['b'] = dZ.sum(axis=0)"):
+        "db stored as (n_out,) for b (1, n_out): the homework profile passes it with a warning "
+        "(grad_shape=broadcast, 'values match once broadcast; the contract wants exactly the "
+        "parameter's shape'), as the homework accepts; the strict profile fails it",
+    ("Pool2D.forward", "argmax = below.astype(np.min_scalar_type(1))"):
+        "the argmax counter is uint8 whatever the kernel: a kernel of 257 or more taps "
+        "(17x17) overflows it; the cases' kernels have at most 25",
+    ("Pool2D.forward", "argmax = below.astype(np.min_scalar_type(len(taps) - 2))"):
+        "the counter's type must hold len(taps) - 1: with exactly 257 taps it is uint8 and "
+        "overflows at 256; the cases' kernels have at most 25 taps",
+}
+ARGUMENTS: dict[tuple[str, str], str] = {
+    ("Sigmoid.forward", "return np.where(Z > 0, 1.0, e) / (1.0 + e)"):
+        "at z = 0 both branches give 1/(1 + 1): the comparison's boundary changes nothing",
+    ("ReLU.backward", "return dY * (Z >= 0)"):
+        "differs only at Z = 0, where ReLU has no derivative: the contract never asks "
+        "(such points are never generated, SPEC.md)",
+    ("Conv2D._weight_gradient", "if cols is not None:"):
+        "rebuilds cols from the cached X when it was cached: the same values, more work",
+    ("Pool2D.forward", "for x in taps[:]:"):
+        "the running maximum starts from tap 0; comparing with it again changes nothing",
+    ("Pool2D.forward", "for x in taps[0:]:"):
+        "the running maximum starts from tap 0; comparing with it again changes nothing",
+    ("Pool2D.forward", "for x in taps[1:]:"):
+        "the last tap adds 1 only when every tap is below the maximum, which one tap equals",
+    ("Pool2D.backward", "origins = window_origins(shape, dY.shape[1:], self.stride)"):
+        "window_origins reads out_hw[0] and out_hw[1] only; a third entry is ignored",
+    ("Pool2D.backward", "origins = window_origins(shape, dY.shape[1:4], self.stride)"):
+        "window_origins reads out_hw[0] and out_hw[1] only; a third entry is ignored",
+    ("pad_amounts", "if isinstance(pad, (int, np.integer)) and pad >= -1:"):
+        "only pad = -1 changes (accepted instead of refused), and the contract allows no "
+        "negative padding",
+    ("pad2d", "if ph == pw == -1:"):
+        "without padding, np.pad with zero widths returns a copy of X with the same values",
+}
+# NumPy treats any negative size in reshape as "the rest" (-2 like -1): checked in NumPy 2.4
+RESHAPE = "NumPy reads any negative size in reshape as 'the rest', as it does -1"
 
 
-def argue(record: dict[str, Any]) -> dict[str, str] | None:
-    """The hand-written argument for a surviving mutant's record, or None."""
-    key = (str(record.get("id", "")).rsplit(":", 1)[0], str(record.get("description", "")))
-    return {"kind": "argued", "why": ARGUMENTS[key]} if key in ARGUMENTS else None
+def _key(record: dict[str, Any]) -> tuple[str, str]:
+    return str(record.get("function", "")), str(record.get("after", ""))
+
+
+def judge(record: dict[str, Any]) -> None:
+    """Set a surviving record's ``equivalent`` (or ``not_equivalent``) from its automatic
+    argument (kept as ``auto_equivalent``) and the tables; the same result every time."""
+    if not record.get("survived_confirm"):
+        return
+    auto = record.setdefault("auto_equivalent", record.get("equivalent"))
+    record.pop("not_equivalent", None)
+    key = _key(record)
+    if key in NOT_EQUIVALENT:
+        record["equivalent"] = None
+        record["not_equivalent"] = NOT_EQUIVALENT[key]
+        return
+    why = ARGUMENTS.get(key) or (RESHAPE if "reshape(" in key[1] and "-2" in key[1] else None)
+    if why is None:
+        record["equivalent"] = auto
+    elif auto:
+        record["equivalent"] = {"kind": auto["kind"], "why": f"{auto['why']}; {why}"}
+    else:
+        record["equivalent"] = {"kind": "argued", "why": why}

@@ -5,7 +5,8 @@ change: a dropped ``keepdims`` or a changed ``axis`` is a batch or channel axis 
 a wrong shape), a changed constant a scale, an offset, a shift, padding or stride... A code
 that describes what the output shows whatever the bug (NaN, a wrong shape, an input modified
 in place, a wrong dtype) is always right. An exception is right when it is raised inside
-the mutated function. ``value_mismatch`` (wrong values, nothing more) is never right.
+the mutated function or its traceback passes through it (the student sees the mutated
+line). ``value_mismatch`` (wrong values, nothing more) is never right.
 """
 
 from __future__ import annotations
@@ -43,9 +44,12 @@ RAISED = {"student_exception", "old_numpy_api", "not_implemented", "import_error
 
 
 def _in_function(mutant: Mutant, top: dict[str, Any]) -> bool:
-    file, line = str(top.get("file") or ""), top.get("line")
-    return (file.endswith(f"/{mutant.module}.py") and isinstance(line, int)
-            and mutant.first_line <= line <= mutant.last_line)
+    """Whether the exception was raised in the mutated function, or passed through it (a
+    frame of its traceback, which shows the student that line, is in it)."""
+    places = [(top.get("file"), top.get("line"))]
+    places += [(f.get("file"), f.get("line")) for f in top.get("frames") or []]
+    return any(str(file or "").endswith(f"/{mutant.module}.py") and isinstance(line, int)
+               and mutant.first_line <= line <= mutant.last_line for file, line in places)
 
 
 def diagnosis_matches(mutant: Mutant, top: dict[str, Any]) -> bool:

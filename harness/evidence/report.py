@@ -180,10 +180,12 @@ def _mutants(result: dict[str, Any]) -> list[str]:
         out += ["### Surviving non-equivalent mutants", "",
                 tabulate([[f"`{r['id']}`", f"`{r['before']}` → `{r['after']}`",
                            "yes" if r.get("course_killed") else "no",
-                           ", ".join(r.get("killed_by_confirm") or []) or "-"]
+                           ", ".join(r.get("killed_by_confirm") or []) or "-",
+                           r.get("not_equivalent") or r.get("why_survived") or ""]
                           for r in survivors],
                          headers=["mutant", "change", "course-style kills it",
-                                  "killed by 500 cases"], tablefmt="github"), ""]
+                                  "killed by 500 cases", "why it is a miss"],
+                         tablefmt="github"), ""]
     wrong = [r for r in records if r.get("killed") and not r.get("diagnosis_ok")]
     if wrong:
         out += [f"### Killed mutants whose top diagnosis does not match ({len(wrong)})", "",

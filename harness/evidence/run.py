@@ -10,8 +10,10 @@ A survivor is checked again on `confirm` cases (500 by default); one that surviv
 is equivalent only with an argument (`equivalence`): the mutated line never runs when the ops
 are driven as the contract says (line tracing of the original on the same cases), the
 mutant's outputs are bitwise identical to the original's on every confirming case, they
-differ by rounding only, or a hand-written argument (`harness.evidence.equivalent`, applied
-when the results are summarised). A survivor without one counts as not killed.
+differ by rounding only. Those are evidence over the cases drawn: when the results are
+summarised, `harness.evidence.equivalent` adds the argument for every contract input, or
+overrules it (a difference the cases never reach, or that the driver hides). A survivor
+without an argument counts as not killed.
 """
 
 from __future__ import annotations
@@ -55,11 +57,11 @@ def run_mutant(mutant: Mutant, cases: int = 50, confirm: int = 500, seed: int = 
                        if i["status"] != "pass"]
             out.update(killed=bool(failing), failing=failing, cases=cases * len(specs),
                        notes=sorted({n for i in report["results"] for n in i.get("notes", [])
-                                     if "convention" in n})[:3])
+                                     if "convention" in n or "contract wants" in n})[:3])
             if failing:
                 top = fix_list(report)[0]
                 out["top"] = {k: top.get(k) for k in ("code", "message", "open", "file",
-                                                       "function", "line")}
+                                                       "function", "line", "frames")}
                 out["diagnosis_ok"] = diagnosis_matches(mutant, top)
                 out["location_ok"] = location_matches(mutant, top)
             if course:

@@ -19,7 +19,7 @@ from typing import Any
 
 from harness.evidence import fp, labelled
 from harness.evidence.course import describe as course_configs
-from harness.evidence.equivalent import argue
+from harness.evidence.equivalent import judge
 from harness.evidence.mutants import OPERATORS, generate
 from harness.evidence.run import run_mutant
 
@@ -125,15 +125,14 @@ def _meta(quick: bool, cases: int, confirm: int, fp_cases: int, jobs: int,
 
 # ---------------------------------------------------------------- summaries
 def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
+    return part / whole if whole else None
 
 
 def summarize_mutants(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Kill rates and diagnosis figures of the mutant records (a survivor of the confirming
     cases without an automatic argument gets its hand-written one here, if it has one)."""
     for r in records:
-        if r.get("survived_confirm") and not r.get("equivalent"):
-            r["equivalent"] = argue(r)
+        judge(r)
     ok = [r for r in records if "error" not in r]
     equivalent = [r for r in ok if r.get("equivalent")]
     candidates = [r for r in ok if not r.get("equivalent")]
@@ -168,6 +167,7 @@ def summarize_mutants(records: list[dict[str, Any]]) -> dict[str, Any]:
         "by_operator": rows("operator", list(OPERATORS)),
         "by_module": rows("module", ["activations", "layers", "losses", "utils"]),
         "survivors": [r["id"] for r in candidates if not r.get("killed")],
+        "not_equivalent": [r["id"] for r in candidates if r.get("not_equivalent")],
         "course_only": [r["id"] for r in candidates
                         if r.get("course_killed") and not r.get("killed")],
         "equivalent_kinds": dict(Counter(r["equivalent"]["kind"] for r in equivalent)),

@@ -18,8 +18,12 @@ Items are grouped when the report shows one thing explains them:
   activation's item is the root; a pointer to an item the report does not hold makes a
   root of its own), and a top diagnosis ``caused_by_forward`` (the op's forward item is the
   root);
+- the same specific top diagnosis of the same method of one op (Conv2D.backward's dX, dW
+  and db all ``activation_use``: one bug); generic codes (``value_mismatch``, a wrong
+  shape, ...) group nothing;
 - a finding whose investigation split one output's mismatches into several bugs (the
-  ``groups`` key of a finding, `harness.investigate`) gives one root cause per group.
+  ``groups`` key of a finding, `harness.investigate`) is one item per problem, each grouped
+  on its own (so a problem can join the same bug in the op's other outputs).
 
 Roots come first that others depend on: import errors (and a package that does not start)
 first, then the registry's order (activations before layers before losses before whole
@@ -53,11 +57,16 @@ METHOD = {"forward": "forward", "dX": "backward", "dW": "backward", "db": "backw
           "loss": "backward", "gradients": "backward", "predict": "predict",
           "update": "update", "parameters": "update"}
 GROUPS_KEY = "groups"  # several bugs found in one output (harness/investigate.py)
+# Top codes that do not name one bug: two outputs with these are not grouped by the code.
+UNSPECIFIC = {"value_mismatch", "wrong_shape", "wrong_type", "wrong_dtype", "nan_inf",
+              "student_exception", "caused_by_forward", "caused_by_activation",
+              "caused_by_layer", "caused_by_optimizer", "model_code", "training_separates"}
 
 WHY = {"import": "the same import error", "missing": "the same missing module",
        "class": "the same missing class", "site": "the same exception at the same line",
        "outage": "the same time-out or crash of one run", "stub": "the same stub",
        "budget": "the time budget was used up", "message": "the same message",
+       "code": "the same bug named in the same method",
        "caused_by": "they fail only through it", "forward": "backward starts from forward"}
 
 
@@ -157,6 +166,9 @@ def _keys(item: dict[str, Any]) -> list[tuple[Any, ...]]:
         return [("site", err["file"], err["line"], err.get("type"))]
     if item.get("status") == "not_implemented" or f.get("status") == "not_implemented":
         return [("stub", op, METHOD.get(output, output))]
+    code = _top(f).get("code")
+    if code and code not in UNSPECIFIC:  # one named bug of one method: dX, dW and db alike
+        return [("code", op, METHOD.get(output, output), code)]
     return []
 
 
@@ -198,7 +210,7 @@ def fix_list_of(items: Iterable[dict[str, Any]], package: str = PACKAGE
     """The root causes of the failing ones among `items` (each with ``op``, ``output``,
     ``status`` and, when it failed, ``finding``; a test of grading also ``test``), in the
     order to fix them (see the module docstring for the entries)."""
-    failing = [dict(i) for i in items if i.get("status", "pass") != "pass"]
+    failing = [sub for i in items if i.get("status", "pass") != "pass" for sub in _expand(i)]
     # virtual roots: items pointed at that the list does not hold (an activation blamed by
     # a layer when only the layer was checked)
     present = {(i["op"], i["output"]) for i in failing}
@@ -221,9 +233,10 @@ def fix_list_of(items: Iterable[dict[str, Any]], package: str = PACKAGE
                 why.setdefault(by_key[key], WHY[key[0]])
             else:
                 by_key[key] = i
-    by_item: dict[tuple[str, str], list[int]] = {}
+    by_item: dict[tuple[str, str], list[int]] = {}   # what a pointer to (op, output) means
     for i, item in enumerate(failing):
-        by_item.setdefault((item["op"], item["output"]), []).append(i)
+        if not item.get("group"):                      # an item, or its first problem
+            by_item.setdefault((item["op"], item["output"]), []).append(i)
     for i, item in enumerate(failing):
         f = item.get("finding") or {}
         targets: list[tuple[str, str]] = []
@@ -244,7 +257,8 @@ def fix_list_of(items: Iterable[dict[str, Any]], package: str = PACKAGE
         members.setdefault(groups.find(i), []).append(i)
 
     def order(i: int) -> tuple[Any, ...]:
-        return (_tier(failing[i]), *_op_order(failing[i]["op"], failing[i]["output"]), i)
+        return (_tier(failing[i]), *_op_order(failing[i]["op"], failing[i]["output"]),
+                failing[i].get("group") or 0, i)
 
     entries = []
     for group in members.values():
@@ -261,7 +275,7 @@ def fix_list_of(items: Iterable[dict[str, Any]], package: str = PACKAGE
 
 def _entries(failing: list[dict[str, Any]], root: int, rest: list[int], why: dict[int, str],
              package: str) -> list[dict[str, Any]]:
-    """The entry of one group (several when the root's finding holds several bugs)."""
+    """The entry of one group of items."""
     item = failing[root]
     explains = [i for i in rest if not failing[i].get("virtual")]
     f = item.get("finding")
@@ -272,26 +286,40 @@ def _entries(failing: list[dict[str, Any]], root: int, rest: list[int], why: dic
     else:
         cause = _top(f) if f else {"code": "", "message": str(item.get("message", ""))}
         where = _where(item["op"], item["output"], f, package)
-    refs = [_ref(failing[i]) for i in ([] if item.get("virtual") else [root]) + explains]
-    base = {"code": cause.get("code", ""), "title": CODES.get(cause.get("code", ""), ""),
-            "message": cause.get("message", ""), **where,
-            "why": why.get(root, "one output") if rest else "one output",
-            "root": _ref(item), "items": refs,
-            "_order": (_tier(item), *_op_order(item["op"], item["output"]), root)}
+    refs: list[dict[str, str]] = []
+    for i in ([] if item.get("virtual") else [root]) + explains:
+        if _ref(failing[i]) not in refs:      # two problems of one item explained together
+            refs.append(_ref(failing[i]))
+    entry = {"code": cause.get("code", ""), "title": CODES.get(cause.get("code", ""), ""),
+             "message": cause.get("message", ""), **where,
+             "why": why.get(root, "one output") if len(refs) > 1 else "one output",
+             "root": _ref(item), "items": refs,
+             "_order": (_tier(item), *_op_order(item["op"], item["output"]),
+                        item.get("group") or 0, root)}
     if item.get("virtual"):
-        base["root"]["checked"] = False
-    groups = [g for g in ((f or {}).get(GROUPS_KEY) or []) if isinstance(g, dict)]
+        entry["root"]["checked"] = False
+    if item.get("group") is not None:
+        entry["group"] = item["group"]
+        entry["why"] = (f"problem {item['group'] + 1} of {item['groups']} in "
+                        f"{item['op']} {item['output']}" + (f"; {entry['why']}"
+                                                           if len(refs) > 1 else ""))
+    return [entry]
+
+
+def _expand(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """An item, or one item per problem when its finding holds several (``groups``)."""
+    f = item.get("finding") or {}
+    groups = [g for g in f.get(GROUPS_KEY) or [] if isinstance(g, dict)]
     if len(groups) < 2:
-        return [base]
+        return [dict(item)]
     out = []
     for k, g in enumerate(groups):
-        top = (g.get("diagnosis") or [g])[0] if isinstance(g.get("diagnosis"), list) else g
-        entry = dict(base, code=top.get("code", ""), title=CODES.get(top.get("code", ""), ""),
-                     message=top.get("message", ""), group=k,
-                     why="one of several bugs found in this output",
-                     _order=(*base["_order"], k))
-        entry["items"] = refs if k == 0 else refs[:1]
-        out.append(entry)
+        diagnosis = g.get("diagnosis") if isinstance(g.get("diagnosis"), list) else [g]
+        sub = {key: v for key, v in f.items() if key != GROUPS_KEY}
+        sub["diagnosis"] = diagnosis
+        if k:   # the later problems are not the item's caused_by or forward pointers
+            sub.pop("caused_by", None)
+        out.append(dict(item, finding=sub, group=k, groups=len(groups)))
     return out
 
 

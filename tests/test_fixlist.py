@@ -131,7 +131,37 @@ def test_several_bugs_found_in_one_output_are_several_problems() -> None:
         ("stride", [("conv2d", "forward")])]
 
 
+def test_one_named_bug_of_one_method_is_one_problem() -> None:
+    skip = [{"code": "activation_use", "message": "the derivative is skipped"}]
+    entries = fix_list_of([_item("fully_connected", o, diagnosis=skip) for o in ("dX", "dW")]
+                          + [_item("fully_connected", "db"),          # value_mismatch: alone
+                             _item("l2", "forward", diagnosis=[{"code": "scale_factor",
+                                                                "message": "x2"}]),
+                             _item("l2", "dX", diagnosis=[{"code": "scale_factor",
+                                                           "message": "x2"}])])
+    assert [_pairs(e) for e in entries] == [
+        [("fully_connected", "dX"), ("fully_connected", "dW")], [("fully_connected", "db")],
+        [("l2", "forward")], [("l2", "dX")]]          # forward and backward: two methods
+    assert entries[0]["why"] == "the same bug named in the same method"
+
+
+def test_a_real_finding_with_two_problems_joins_each_to_its_own_outputs() -> None:
+    """conv_dx_two_bugs: dX has a padding bug and skips the activation's derivative, which
+    dW and db skip too (tests/test_groups.py)."""
+    impl = ROOT / "tests" / "diagnosis_impls" / "conv_dx_two_bugs" / "neural_networks"
+    with Checker(impl) as checker:
+        report = check_and_investigate(checker, select_ops("conv2d"), 8)
+    dx = next(i for i in report["results"] if i["output"] == "dX")
+    assert len(dx["finding"]["groups"]) == 2
+    entries = fix_list(report)
+    assert [(e["code"], e.get("group"), _pairs(e)) for e in entries] == [
+        ("padding", 0, [("conv2d", "dX")]),
+        ("activation_use", 1, [("conv2d", "dX"), ("conv2d", "dW"), ("conv2d", "db")])]
+    assert entries[0]["why"] == "problem 1 of 2 in conv2d dX"
+
+
 def test_every_failing_item_is_in_exactly_one_problem_and_passes_in_none() -> None:
+    """(an item with several problems is in one per problem; none here)"""
     items = [_item("relu", "dX"), {"op": "relu", "output": "forward", "status": "pass"},
              _item("conv2d", "dX", caused_by={"op": "relu", "output": "dX"}),
              _item("conv2d", "db"), _item("l2", "forward", "not_implemented")]

@@ -174,16 +174,36 @@ def _name_spellings(name: Any) -> list[Any]:
 def construct_optimizer(factory: Callable[..., Any], args: dict[str, Any],
                         optional: dict[str, Any] | None = None) -> Any:
     """factory(**args, **optional); the name also in other spellings, then without the
-    optional arguments. Raises the first attempt's exception when none works."""
+    optional arguments. When none works, raises a NotImplementedError one of them raised (the
+    implementation does not offer this optimizer), else the first attempt's exception."""
     first: BaseException | None = None
+    missing: BaseException | None = None
     for extra in ([optional, {}] if optional else [{}]):
         for name in _name_spellings(args.get("name")):
             try:
                 return factory(**{**args, "name": name, **extra})
             except Exception as exc:  # noqa: BLE001 - student code may raise anything
                 first = first or exc
+                if isinstance(exc, NotImplementedError):
+                    missing = missing or exc
     assert first is not None
-    raise first
+    if missing is None and isinstance(first, TypeError):
+        missing = _not_offered(factory, args)
+    raise missing or first
+
+
+def _not_offered(factory: Callable[..., Any], args: dict[str, Any]) -> BaseException | None:
+    """A NotImplementedError when the factory, asked with the name and lr alone, says it does
+    not offer the optimizer (a starter's initialize_optimizer knows only SGD)."""
+    for name in _name_spellings(args.get("name")):
+        try:
+            factory(name=name, lr=args.get("lr"))
+        except NotImplementedError as exc:
+            return NotImplementedError(f"initialize_optimizer does not offer {name!r} "
+                                       f"({exc or 'NotImplementedError'})")
+        except Exception:  # noqa: BLE001
+            continue
+    return None
 
 
 def _construct_model(cls: type, ctor: dict[str, Any]) -> tuple[Any, list[dict[str, Any]]]:

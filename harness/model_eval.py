@@ -313,8 +313,8 @@ def judge_optimizer(checker: Checker, spec: OpSpec, case: Case, answer: Answer,
         compare_entry(answer, e, expected[e.name], checker.tolerance, False, call)
         for e in entries)
     err = answer.error("update")
-    if res is None and err is not None:
-        _from_error(v, err)
+    if err is not None and (res is None or answer.info(entries[0].name) is None):
+        _from_error(v, err)  # it raised before returning anything (e.g. no such optimizer)
     else:
         _apply(v, res, warnings)
     if not v.passed:

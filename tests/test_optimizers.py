@@ -116,3 +116,21 @@ def test_variants_reduce_to_the_rule_without_their_bug() -> None:
         for t in range(1, 5):
             want = twin.update("W0", grads["W0"][t - 1], grads["W0"][t - 1], 0)
             assert np.allclose(variant[(t, "W0")], want, rtol=1e-12, atol=1e-15)
+
+
+def test_an_optimizer_the_implementation_does_not_offer_is_not_implemented(tmp_path) -> None:
+    # The HW6 starters' initialize_optimizer knows only SGD, with fixed keyword arguments:
+    # adam is not asked of them, so it is not_implemented, never a failure.
+    pkg = tmp_path / "neural_networks"
+    pkg.mkdir()
+    (pkg / "optimizers.py").write_text(
+        "from student_nn.optimizers import SGD\n"
+        "def initialize_optimizer(name, lr, momentum=None, lr_scheduler=None):\n"
+        "    if name == 'SGD':\n"
+        "        return SGD(lr, momentum=momentum or 0.0)\n"
+        "    raise NotImplementedError\n")
+    spec = get_op("adam")
+    with Checker(tmp_path) as checker:
+        (v,) = checker.check(spec, next(iter(spec.cases(1)))).values()
+    assert v.status == "not_implemented", v.message
+    assert "does not offer 'adam'" in v.message

@@ -60,9 +60,13 @@ def run(args: argparse.Namespace) -> int:
     if args.render:
         result: dict[str, Any] = {}
         for path in args.render:
-            for key, value in report.load(path).items():
-                if key == "meta" and "meta" in result:
+            loaded = report.load(path)
+            for key, value in loaded.items():
+                if key == "meta":
+                    result.setdefault("meta", value)
                     continue
+                if isinstance(value, dict) and key in ("mutants", "labelled", "fp"):
+                    value["meta"] = loaded.get("meta", {})   # when this part was measured
                 result[key] = value
         report.resummarize(result)
         paths = report.write(result, args.out, args.json)

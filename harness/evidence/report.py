@@ -22,6 +22,35 @@ def _met(ok: bool) -> str:
     return "**met**" if ok else "**not met**"
 
 
+READING = """\
+## Reading the figures
+
+- **The misses are real gaps, not noise.** Every surviving non-equivalent mutant is listed
+  below with why no case caught it. Most are one gap: what `_init_parameters` creates is never
+  compared, because the driver (like the homework's own tests) sets W and b to the case's
+  values right after calling it, so a bias created as (2, n_out) or a W built from the wrong
+  input axis goes unseen (closing it is a check of the created shapes in harness/driver.py).
+  A SoftMax shifted by the batch's maximum instead of each row's survives because no case puts
+  rows of very different scales in one batch (a case-generation gap in harness/cases.py). A
+  db stored as (n,) passes by design: the homework profile accepts broadcast-equal gradient
+  shapes with a warning; the strict profile and the course-style test fail it. The uint8
+  argmax counter needs a kernel of 257 or more taps.
+- **Equivalent mutants** are listed with their argument; most are NumPy reading any negative
+  reshape size as -1, comparisons at a boundary no contract input reaches, and a Flatten branch
+  (`keep_dim="last"`) the contract never uses.
+- **The course-style test** misses what six fixed, small, square-kernel, mostly unpadded
+  configurations cannot show: slices and strides at the border, padding of even kernels, a
+  stride larger than the kernel (its biggest gap is the `slice` operator).
+- **Diagnosis on mutants** is lower than on the labelled implementations: a mutant is an
+  arbitrary one-token change, a labelled bug is one a student makes. The top diagnosis of a
+  killed mutant that does not match is mostly `value_mismatch` (wrong values, no pattern found)
+  or an exception raised where a wrong value is used rather than where it is made (a pad
+  amount that is a float, say, raised in `np.pad`). tests/diagnosis_impls were written one per
+  diagnosis code, so their 100% is by construction; tests/buggy_impls were not written for the
+  diagnoser and are labelled from each bug's description (`harness/evidence/labelled.py`; two
+  labels were widened after the first run, as that file says).
+"""
+
 METHOD = """\
 ## Method
 
@@ -88,15 +117,23 @@ def _acceptance_table() -> str:
     return tabulate(rows, headers=["operator", "codes that match"], tablefmt="github")
 
 
+def _measured(meta: dict[str, Any]) -> str:
+    parts = ", ".join(meta.get("parts", []))
+    return (f"{meta['started']} – {meta.get('finished', '?')} by `nnparity evidence"
+            f"{' --quick' if meta['quick'] else ''}` ({parts}; {meta.get('seconds', 0):.0f} s, "
+            f"{meta['jobs']} processes, commit {meta.get('commit') or '?'}) on {meta['cpus']} "
+            f"cores, Python {meta['python']}, NumPy {meta['numpy']}, torch {meta['torch']}; "
+            f"load average before {meta['load_before']}, after {meta.get('load_after')}")
+
+
 def markdown(result: dict[str, Any]) -> str:
-    meta = result["meta"]
-    out = ["# Evidence: nnparity kills mutants, names the bug, and passes correct code", "",
-           f"Measured {meta['started']} – {meta.get('finished', '?')} by `nnparity evidence"
-           f"{' --quick' if meta['quick'] else ''}` ({meta['seconds']:.0f} s, {meta['jobs']} "
-           f"processes) on {meta['cpus']} cores, Python {meta['python']}, NumPy "
-           f"{meta['numpy']}, torch {meta['torch']}; load average before "
-           f"{meta['load_before']}, after {meta.get('load_after')}.", ""]
+    metas = [result[k]["meta"] for k in ("mutants", "labelled", "fp")
+             if isinstance(result.get(k), dict) and result[k].get("meta")]
+    metas = [m for i, m in enumerate(metas) if m not in metas[:i]] or [result["meta"]]
+    out = ["# Evidence: nnparity kills mutants, names the bug, and passes correct code", ""]
+    out += [line for m in metas for line in (f"Measured {_measured(m)}.", "")]
     out += _targets(result)
+    out += [READING, ""]
     out += _mutants(result)
     out += _labelled(result)
     out += _fp(result)

@@ -35,8 +35,8 @@ from harness.sources import (
     PACKAGE_NAMES,
     STARTER,
     Plan,
-    _starter_package,
     plan_sources,
+    starter_package,
 )
 
 __all__ = ["BUNDLED_ALIAS", "BUNDLED_DIR", "CONTRACT_MODULES", "Implementation", "LoadError",
@@ -158,7 +158,7 @@ class Implementation:
         alias = alias if alias.isidentifier() and alias != CANONICAL else None
         if alias:
             sys.modules[alias] = pkg
-        starter_pkg = _starter_package(self.starter)
+        starter_pkg = starter_package(self.starter)
         sys.meta_path.insert(0, _PlanFinder(alias, starter_pkg,
                                             set(self.plan.borrowed(STARTER))))
         if self.plan.borrowed(BUNDLED):

@@ -188,7 +188,9 @@ def imports_of(file: Path, package_dir: Path, own_names: tuple[str, ...]
 
 
 # ------------------------------------------------------------------ the plan
-def _starter_package(starter: Path | None) -> Path | None:
+def starter_package(starter: Path | None) -> Path | None:
+    """The package directory of the course's starter code (its neural_networks/ when it has
+    one, else the directory itself); shared by the plan and the child's loader."""
     if starter is None:
         return None
     for name in PACKAGE_NAMES:
@@ -229,7 +231,7 @@ def plan_sources(package_dir: Path, graded: tuple[str, ...] | None = None,
         return Plan({m: Source(m, SUBMISSION, "the bundled implementation") for m in own},
                     frozenset(own))
     own = top_level_modules(package_dir)
-    starter_pkg = _starter_package(starter)
+    starter_pkg = starter_package(starter)
     starter_has = top_level_modules(starter_pkg)
     graded_set = set(own) if graded is None else set(graded)
     names = tuple(dict.fromkeys(["neural_networks", package_dir.name]))

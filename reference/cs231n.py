@@ -227,7 +227,8 @@ def dropout_forward(x: np.ndarray, dropout_param: dict,
 
     Train: out = x · kept / p, with `kept` the boolean mask given (the units a student's
     dropout kept) or, when None, np.random.rand(*x.shape) < p drawn after
-    np.random.seed(seed) if a seed is given, as the assignment does. Test: out = x.
+    np.random.seed(seed) if a seed is given, as the assignment does. Test: out = x (`kept`
+    is ignored).
     """
     p, mode = dropout_param["p"], dropout_param["mode"]
     if kept is None and "seed" in dropout_param:

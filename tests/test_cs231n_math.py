@@ -503,7 +503,22 @@ BUG_CASES: dict[str, list[Case]] = {
     "softmax_loss": [CASES["softmax_loss"][0], CASES["softmax_loss"][3]],
     "svm_loss": [CASES["svm_loss"][0], CASES["svm_loss"][2]],
 }
-OUTPUTS = {op: list(pairs(op, mine, cases[0])) for op, cases in BUG_CASES.items()}
+# The compared outputs of each op, under the names the harness's registry uses.
+OUTPUTS: dict[str, list[str]] = {
+    "affine": ["forward", "dX", "dW", "db"], "relu": ["forward", "dX"],
+    "conv2d": ["forward", "dX", "dW", "db"], "pool2d_max": ["forward", "dX"],
+    "batchnorm": ["forward", "dX", "dgamma", "dbeta", "running_mean", "running_var"],
+    "batchnorm_test": ["forward"], "layernorm": ["forward", "dX", "dgamma", "dbeta"],
+    "dropout": ["forward", "dX", "mask"],
+    "spatial_batchnorm": ["forward", "dX", "dgamma", "dbeta", "running_mean", "running_var"],
+    "softmax_loss": ["forward", "dX"], "svm_loss": ["forward", "dX"],
+}
+
+
+def test_every_op_compares_its_outputs() -> None:
+    assert OUTPUTS.keys() == BUG_CASES.keys() == CASES.keys()
+    for op, cases in BUG_CASES.items():
+        assert list(pairs(op, mine, cases[0])) == OUTPUTS[op]
 
 
 def impl_folders() -> list[Path]:

@@ -55,16 +55,24 @@ def _windows(x, window, stride):
     return sliding_window_view(x, window, axis=(2, 3))[:, :, ::stride, ::stride]
 
 
-def _add_windows(dwin, image_shape, stride):
-    """The adjoint of _windows: dx[n, c, s·r + i, s·q + j] += dwin[n, c, r, q, i, j], summing
-    where windows overlap; one strided slice-add per kernel tap (i, j)."""
+def _im2col(x, window, stride, pad):
+    """Every window of x zero-padded by `pad`, one per column: cols (C·hh·ww, N·H'·W'), row
+    (c, i, j) holding entry (c, i, j) of each window; and (N, H', W')."""
+    win = _windows(_pad(x, pad), window, stride)
+    n, c, out_h, out_w = win.shape[:4]
+    cols = win.transpose(1, 4, 5, 0, 2, 3).reshape(c * window[0] * window[1], -1)
+    return cols, (n, out_h, out_w)
+
+
+def _add_windows(taps, image_shape, stride):
+    """The adjoint of _windows. taps[i, j] (..., H', W') is the gradient of entry (i, j) of every
+    window:  dx[..., s·r + i, s·q + j] += taps[i, j, ..., r, q],  summed where windows overlap;
+    one strided slice-add per kernel tap (i, j)."""
     dx = np.zeros(image_shape)
-    out_h, out_w, hh, ww = dwin.shape[2:]
+    hh, ww, *_, out_h, out_w = taps.shape
     for i in range(hh):
         for j in range(ww):
-            dx[:, :, i : i + stride * out_h : stride, j : j + stride * out_w : stride] += (
-                dwin[..., i, j]
-            )
+            dx[..., i : i + stride * out_h : stride, j : j + stride * out_w : stride] += taps[i, j]
     return dx
 
 
@@ -73,25 +81,28 @@ def conv_forward_naive(x, w, b, conv_param):
     """out[n, f, r, q] = b[f] + Σ_{c, i, j} xp[n, c, s·r + i, s·q + j] · w[f, c, i, j].
 
     x (N, C, H, W), w (F, C, HH, WW), b (F,); xp is x zero-padded by `pad` on every side, so
-    out is (N, F, H', W') with H' = 1 + (H + 2·pad − HH)//stride. All windows times all filters
-    is one tensordot (im2col: numpy copies the windows into one matrix).
+    out is (N, F, H', W') with H' = 1 + (H + 2·pad − HH)//stride. With the windows as columns
+    (im2col) this is one matrix product, out = w₂ cols + b, w₂ = w as (F, C·HH·WW).
     """
-    win = _windows(_pad(x, conv_param["pad"]), w.shape[2:], conv_param["stride"])
-    out = np.tensordot(win, w, axes=([1, 4, 5], [1, 2, 3]))  # (N, H', W', F)
-    return out.transpose(0, 3, 1, 2) + b[:, None, None], (x, w, b, conv_param)
+    cols, (n, out_h, out_w) = _im2col(x, w.shape[2:], conv_param["stride"], conv_param["pad"])
+    out = (w.reshape(len(w), -1) @ cols).reshape(len(w), n, out_h, out_w)
+    return out.transpose(1, 0, 2, 3) + b[:, None, None], (x, w, b, conv_param)
 
 
 def conv_backward_naive(dout, cache):
-    """db = Σ dout;  dw[f] = Σ_{n, r, q} dout[n, f, r, q] · window(n, r, q);
-    dx = every window's gradient Σ_f dout[n, f, r, q] · w[f] added back onto the image."""
+    """out = w₂ cols + b, so with dout as d (F, N·H'·W'):  dw = d colsᵀ,  db = Σ d,  and the
+    windows' gradient w₂ᵀ d is added back onto the (padded) image, tap by tap."""
     x, w, b, conv_param = cache
     stride, pad = conv_param["stride"], conv_param["pad"]
-    xp = _pad(x, pad)
-    win = _windows(xp, w.shape[2:], stride)
-    dw = np.tensordot(dout, win, axes=([0, 2, 3], [0, 2, 3]))  # (F, C, HH, WW)
-    dwin = np.tensordot(dout, w, axes=([1], [0]))  # (N, H', W', C, HH, WW)
-    dxp = _add_windows(dwin.transpose(0, 3, 1, 2, 4, 5), xp.shape, stride)
-    dx = dxp[:, :, pad : pad + x.shape[2], pad : pad + x.shape[3]]
+    n, c, h, width = x.shape
+    cols, _ = _im2col(x, w.shape[2:], stride, pad)
+    d = dout.transpose(1, 0, 2, 3).reshape(len(w), -1)
+    dw = (d @ cols.T).reshape(w.shape)
+    dcols = (w.reshape(len(w), -1).T @ d).reshape(c, *w.shape[2:], n, *dout.shape[2:])
+    # Channel-first (C, N, ...) keeps each tap's slice-add on contiguous image rows.
+    dxp = _add_windows(dcols.transpose(1, 2, 0, 3, 4, 5), (c, n, h + 2 * pad, width + 2 * pad),
+                       stride)
+    dx = dxp.transpose(1, 0, 2, 3)[:, :, pad : pad + h, pad : pad + width]
     return dx, dw, dout.sum(axis=(0, 2, 3))
 
 
@@ -109,9 +120,8 @@ def max_pool_backward_naive(dout, cache):
     """Each window's dout goes to the position of its maximum (the first one, on a tie)."""
     x_shape, argmax, pool_param = cache
     hh, ww = pool_param["pool_height"], pool_param["pool_width"]
-    at_max = argmax[..., None] == np.arange(hh * ww)  # one-hot over each window
-    dwin = (dout[..., None] * at_max).reshape(*dout.shape, hh, ww)
-    return _add_windows(dwin, x_shape, pool_param["stride"])
+    at_max = argmax == np.arange(hh * ww).reshape(hh, ww, 1, 1, 1, 1)  # (hh, ww, N, C, H', W')
+    return _add_windows(dout * at_max, x_shape, pool_param["stride"])
 
 
 # ---------------------------------------------------------------- normalisation

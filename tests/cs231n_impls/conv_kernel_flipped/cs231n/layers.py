@@ -1,10 +1,10 @@
 """Bug: conv_forward_naive flips the kernel (a true convolution) instead of cross-correlating."""
-import numpy as np
 from student_nn.cs231n.layers import *  # noqa: F403
-from student_nn.cs231n.layers import _pad, _windows
+from student_nn.cs231n.layers import _im2col
 
 
 def conv_forward_naive(x, w, b, conv_param):
-    win = _windows(_pad(x, conv_param["pad"]), w.shape[2:], conv_param["stride"])
-    out = np.tensordot(win, w[:, :, ::-1, ::-1], axes=([1, 4, 5], [1, 2, 3]))
-    return out.transpose(0, 3, 1, 2) + b[:, None, None], (x, w, b, conv_param)
+    cols, (n, out_h, out_w) = _im2col(x, w.shape[2:], conv_param["stride"], conv_param["pad"])
+    flipped = w[:, :, ::-1, ::-1]
+    out = (flipped.reshape(len(w), -1) @ cols).reshape(len(w), n, out_h, out_w)
+    return out.transpose(1, 0, 2, 3) + b[:, None, None], (x, w, b, conv_param)

@@ -8,5 +8,5 @@ from student_nn.cs231n.layers import _add_windows
 def max_pool_backward_naive(dout, cache):
     x_shape, argmax, pool_param = cache
     hh, ww = pool_param["pool_height"], pool_param["pool_width"]
-    dwin = np.broadcast_to(dout[..., None, None], (*dout.shape, hh, ww))
-    return _add_windows(dwin, x_shape, pool_param["stride"])
+    every = np.broadcast_to(dout, (hh, ww, *dout.shape))
+    return _add_windows(every, x_shape, pool_param["stride"])

@@ -94,7 +94,7 @@ def _param_variants(spec: OpSpec, case: Case) -> list[tuple[str, dict[str, objec
         squares = [{"k": (k, k)} for k in (max(p["k"]), min(p["k"])) if k > 1]
         valid = [c for c in squares if spec.family.valid({**p, **c})]
         out += [("kernel", c) for c in valid[:1]]
-    if p.get("scale") == "large":
+    if p.get("scale") in ("large", "mixed"):
         out.append(("mag", {"scale": "normal"}))
     elif "mag" not in p and {"X", "Z"} & set(spec.inputs(case)):
         out.append(("mag", {"mag": "small"}))
@@ -130,7 +130,7 @@ def _convention_trial(spec: OpSpec, case: Case, output: str, got: np.ndarray, na
     want = reference_outputs(spec, ctor, spec.inputs(case), conv, partial=True).get(output)
     if want is None:  # e.g. dY does not fit the output under this convention
         return Trial("convention", change, case.id, "same")
-    if spec.kind == "loss" and output == "forward" and got.size == 1:
+    if spec.scalar(output) and got.size == 1:
         got = got.reshape(())  # a loss is a scalar, however it is wrapped (as the Checker)
     ok = compare_output(got, want, spec.axes(output, want.ndim), tol,
                         allow_broadcast_shape=conv.grad_shape == "broadcast").ok
@@ -269,6 +269,13 @@ def _message(factor: str, change: str, base: str, p: dict[str, object], output: 
     if factor == "kernel":
         return (f"{base} only with the non-square kernel {_fmt(p['k'])} and passes with "
                 f"{change}: kernel rows and columns (kh, kw) are swapped somewhere")
+    if p.get("scale") == "mixed":
+        return (f"{base} only when the rows' logits differ in scale (row i shifted by 800·i) "
+                f"and passes with {change}: each row needs its own shift (subtract the row's "
+                "maximum, max(axis=-1, keepdims=True), not the whole batch's)")
+    if p.get("scale") == "large":
+        return (f"{base} only with large logits (every logit + 1000) and passes with "
+                f"{change}: an overflow in exp (subtract each row's maximum first)")
     return (f"{base} only with inputs of normal size and passes with {change}: an overflow, "
             "or a formula that is right only near 0 (e.g. using Z where f(Z) is needed)")
 

@@ -184,28 +184,38 @@ ELEMENTWISE = Family(
 
 
 # SoftMax over the last axis of (n, classes). scale=large adds 1000 to every logit: the output
-# is unchanged, but a softmax that does not subtract the row maximum overflows.
+# is unchanged, but a softmax that does not subtract the row maximum overflows. scale=mixed
+# adds 800·i to row i: each row is still an ordinary softmax, but one shift for the whole
+# batch (its maximum) underflows every row but the last to 0/0.
+SOFTMAX_OFFSETS = {"normal": 0.0, "large": 1000.0, "mixed": 800.0}
+
+
 def _softmax_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
     shape = (p["n"], p["classes"])
-    Z = _normal(rng, shape, 1.5) + (1000.0 if p["scale"] == "large" else 0.0)
-    return {"Z": Z, "dY": _normal(rng, shape)}
+    offset = SOFTMAX_OFFSETS[str(p["scale"])]
+    rows = np.arange(p["n"])[:, None] if p["scale"] == "mixed" else 1.0
+    return {"Z": _normal(rng, shape, 1.5) + offset * rows, "dY": _normal(rng, shape)}
+
+
+def _softmax_sample(rng: np.random.Generator, fixed: Params) -> Params:
+    n, classes, r = int(rng.integers(1, 7)), int(rng.integers(2, 11)), rng.random()
+    scale = "large" if r < 0.2 else "mixed" if r < 0.3 and n > 1 else "normal"
+    return {"n": n, "classes": classes, "scale": scale}
 
 
 SOFTMAX = Family(
-    sample=lambda rng, fixed: {
-        "n": int(rng.integers(1, 7)),
-        "classes": int(rng.integers(2, 11)),
-        "scale": "large" if rng.random() < 0.2 else "normal",
-    },
+    sample=_softmax_sample,
     edge_cases=lambda fixed: [
         {"n": 3, "classes": 4, "scale": "large"},
         {"n": 1, "classes": 2, "scale": "normal"},
+        {"n": 3, "classes": 3, "scale": "mixed"},
     ],
     ctor=lambda p, fixed: {},
     inputs=_softmax_inputs,
     axes={"forward": ("n", "class"), "dX": ("n", "class")},
     informative=lambda p, x: _softmax_unsaturated(x["Z"]),
-    valid=lambda p: p["classes"] >= 2,
+    valid=lambda p: p["classes"] >= 2 and str(p["scale"]) in SOFTMAX_OFFSETS
+    and (p["scale"] != "mixed" or p["n"] > 1),
 )
 
 
@@ -376,6 +386,7 @@ POOL = Family(
         _pool_edge(k=(2, 2), s=1, pad="same"),      # even kernel with "same"
         _pool_edge(h=3, w=3, k=(3, 3), s=1),        # 1x1 output
         _pool_edge(n=1, h=4, w=6, k=(3, 2), s=1, pad=1),  # batch 1, non-square, padded
+        _pool_edge(n=1, h=17, w=17, c=1, k=(17, 17), s=1),  # 289 taps: more than a byte counts
     ],
     ctor=lambda p, fixed: {"kernel_shape": tuple(p["k"]), "mode": fixed["mode"],
                            "stride": p["s"], "pad": p["pad"]},

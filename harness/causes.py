@@ -28,6 +28,7 @@ CODES: dict[str, str] = {
     "caused_by_activation": "caused by a failing activation",
     "not_implemented": "not implemented yet",
     "old_numpy_api": "uses a removed NumPy alias",
+    "created_shape": "parameters created with the wrong shape",
     "caused_by_forward": "caused by a failing forward",
     # Whole models (harness/model_localize.py): a layer, or the model's own code.
     "caused_by_layer": "caused by a layer that fails on its own",

@@ -36,8 +36,11 @@ from typing import Any
 import numpy as np
 
 from harness import wire
+from harness.apis.known import get_api
+from harness.apis.library import Library
 from harness.driver import run_op
 from harness.loader import BUNDLED_ALIAS, Implementation
+from harness.opspec import Calls
 from harness.sources import PACKAGE_NAMES
 from harness.standins import install as install_standins
 
@@ -296,14 +299,18 @@ def handle_run(impl: Implementation | BaseException, impl_dir: Path, request: di
     except BaseException as exc:  # noqa: BLE001
         header["errors"] = {o: describe_error("import", exc, impl_dir) for o in outputs}
         return header, arrays
+    calls = Calls(**request["calls"]) if request.get("calls") else None
     try:
         cls = getattr(module, request["cls"])
     except AttributeError as exc:
         err = describe_error("import", exc, impl_dir)
+        what = "function" if calls else "class"
         err.update(not_implemented=True,
-                   message=f"{request['module']}.py has no class {request['cls']}")
+                   message=f"{request['module']}.py has no {what} {request['cls']}")
         header["errors"] = {o: err for o in outputs}
         return header, arrays
+    if calls is not None:
+        cls = module  # a function API: the driver calls the module's functions
 
     def snapshot(stage: str) -> None:
         header["snapshots"].append(stage)
@@ -312,7 +319,7 @@ def handle_run(impl: Implementation | BaseException, impl_dir: Path, request: di
                 arrays[f"after/{stage}/{name}"] = np.array(arr, copy=True)
 
     ctor = {k: tuple(v) if isinstance(v, list) else v for k, v in request["ctor"].items()}
-    run = run_op(request["kind"], cls, ctor, inputs, outputs, on_stage=snapshot)
+    run = run_op(request["kind"], cls, ctor, inputs, outputs, on_stage=snapshot, calls=calls)
     with guard.harness_view():
         for name, value in run.outputs.items():
             try:
@@ -324,6 +331,8 @@ def handle_run(impl: Implementation | BaseException, impl_dir: Path, request: di
                 arrays[f"out/{name}"] = arr
     for name, (stage, exc) in run.errors.items():
         header["errors"][name] = describe_error(stage, exc, impl_dir)
+    if run.created:
+        header["created"] = {k: list(v) for k, v in run.created.items()}
     return header, arrays
 
 
@@ -351,6 +360,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rlimits", default="")
     parser.add_argument("--refuse", default="")
     parser.add_argument("--numpy-compat", action="store_true")
+    parser.add_argument("--api", default="hw6")
     args = parser.parse_args(argv)
 
     # Private channels for the protocol; the implementation's prints (fds 1 and 2) go to the
@@ -373,10 +383,14 @@ def main(argv: list[str] | None = None) -> None:
     guard = NumpyGuard()
     set_rlimits(args.rlimits)
 
-    impl: Implementation | BaseException
+    impl: Implementation | Library | BaseException
+    api = get_api(args.api)
     try:
-        impl = Implementation.load(args.impl, graded, args.starter or None,
-                                   args.missing_graded)
+        if api.functions:
+            impl = Library.load(args.impl, api.package, api.modules[0])
+        else:
+            impl = Implementation.load(args.impl, graded, args.starter or None,
+                                       args.missing_graded)
         impl_dir = refuser.impl_dir = impl.package_dir
     except BaseException as exc:  # noqa: BLE001
         impl = exc

@@ -75,7 +75,8 @@ class Comparison:
     """The verdict on one output.
 
     kind: "match", or why it does not: "values", "shape", "type", "nonfinite", "mutated",
-    "missing" (nothing comparable was returned).
+    "missing" (nothing comparable was returned), "created" (the values match, but the layer's
+    `_init_parameters` created a parameter of the wrong shape: `harness.evaluate`).
     """
 
     kind: str
@@ -141,7 +142,7 @@ def compare_values(got: np.ndarray, expected: np.ndarray, axes: tuple[str, ...],
     return Comparison(kind, message, got.shape, expected.shape, mismatched, total, worst, top)
 
 
-def _broadcast_equal(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+def broadcast_equal(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
     """Whether two shapes line up element for element when broadcast (they differ only by
     leading or inner axes of size 1, as (n,), (1, n) and (1, 1, 1, n) do; (n, 1) and (1, n)
     do not: broadcast together they make (n, n))."""
@@ -158,7 +159,7 @@ def _reshape_match(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> str
     'broadcast': the shapes differ only by axes of size 1 (db as (n,), (1, n) or
     (1, 1, 1, n) for a (1, n) bias), so the values line up as `np.allclose` would line them
     up; 'reshape': the same number of elements, matching once reshaped."""
-    if _broadcast_equal(got.shape, expected.shape):
+    if broadcast_equal(got.shape, expected.shape):
         if _is_close(got.reshape(expected.shape), expected, tol).all():
             return "broadcast"
     if got.size == expected.size and _is_close(got.reshape(expected.shape), expected, tol).all():

@@ -59,6 +59,8 @@ def _from_comparison(v: Verdict) -> list[Cause]:
     kind = cmp.kind
     if kind == "mutated":
         return [Cause("input_mutated", cmp.message)]
+    if kind == "created":  # the parameters _init_parameters made: found while judging
+        return []
     if kind == "type":
         return [Cause("wrong_type", v.message)]
     if kind == "shape":

@@ -4,7 +4,8 @@ The same code drives a student's class (inside the sandboxed child process) and 
 twin (in the parent), so both are exercised through exactly the contract's API:
 
 - activation: ``act = Cls(); forward(Z) -> Y; backward(Z, dY) -> dZ``
-- layer:      ``layer = Cls(**ctor); layer._init_parameters(X.shape)``, then W and b are set
+- layer:      ``layer = Cls(**ctor); layer._init_parameters(X.shape)`` (the shapes of the W
+              and b it created are kept: the contract fixes them), then W and b are set
               to the case's values; ``forward(X) -> Y; backward(dY) -> dX``;
               ``gradients["W"] -> dW``, ``gradients["b"] -> db``
 - loss:       ``loss = Cls(name); forward(Y, Y_hat) -> L; backward(Y, Y_hat) -> dY_hat``
@@ -26,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from harness.opspec import Calls
+
 STAGES = ("construct", "init", "forward", "backward", "gradients")
 
 
@@ -35,6 +38,7 @@ class OpRun:
     errors: dict[str, tuple[str, BaseException]] = field(default_factory=dict)
     on_stage: Callable[[str], None] = field(default=lambda stage: None, repr=False)
     init_error: BaseException | None = field(default=None, repr=False)
+    created: dict[str, tuple[int, ...]] = field(default_factory=dict)  # by _init_parameters
 
     def fail(self, names: tuple[str, ...] | list[str], stage: str, exc: BaseException) -> None:
         if not names:
@@ -48,15 +52,19 @@ class OpRun:
 OUTPUTS_OF_STAGE = {"forward": ("forward",), "backward": ("dX", "dW", "db")}
 
 
-def run_op(kind: str, cls: type, ctor: dict[str, Any], inputs: dict[str, np.ndarray],
+def run_op(kind: str, cls: Any, ctor: dict[str, Any], inputs: dict[str, np.ndarray],
            outputs: tuple[str, ...],
-           on_stage: Callable[[str], None] | None = None) -> OpRun:
-    """Construct `cls` and compute `outputs` on `inputs` (which the op may mutate).
+           on_stage: Callable[[str], None] | None = None, calls: Calls | None = None) -> OpRun:
+    """Construct `cls` and compute `outputs` on `inputs` (which the op may mutate); with
+    `calls` (a function API), call the functions of module `cls` as they say.
 
     `on_stage(stage)` is called after the forward and after the backward call, so a caller
     can see which call modified the inputs in place.
     """
     run = OpRun(on_stage=on_stage or (lambda stage: None))
+    if calls is not None:  # a function API: `cls` is the module holding the functions
+        _run_functions(cls, calls, ctor, inputs, outputs, run)
+        return run
     if kind in MODEL_RUNNERS:  # whole models, optimisers, initialisers, training (below)
         MODEL_RUNNERS[kind](cls, ctor, inputs, outputs, run)
         return run
@@ -97,6 +105,7 @@ def _run_layer(layer: Any, x: dict, outputs: tuple[str, ...], run: OpRun) -> Non
     if "W" in x:
         def init() -> tuple:
             layer._init_parameters(x["X"].shape)
+            run.created = _created_shapes(layer)
             layer.parameters["W"] = x["W"]
             layer.parameters["b"] = x["b"]
             return ()
@@ -112,6 +121,75 @@ def _run_layer(layer: Any, x: dict, outputs: tuple[str, ...], run: OpRun) -> Non
     for out, key in (("dW", "W"), ("db", "b")):
         if out in outputs:
             _attempt(run, (out,), "gradients", lambda key=key: (layer.gradients[key],))
+
+
+def _run_functions(module: Any, calls: Calls, ctor: dict[str, Any], x: dict,
+                   outputs: tuple[str, ...], run: OpRun) -> None:
+    """``out, cache = forward(*args, param)``; state read back from param; then
+    ``backward(dout, cache)`` (see `harness.opspec.Calls`)."""
+    args = [x[name] for name in calls.args]
+    param = None
+    if calls.param is not None:
+        param = {**ctor, **{k: np.array(x[k]) for k in calls.state if k in x}}
+        args.append(param)
+    forward = getattr(module, calls.forward)  # the child has checked that it exists
+    if calls.loss:
+        _attempt(run, ("forward", "dX"), "forward", lambda: tuple(_pair(forward(*args))))
+        return
+    cache: list[Any] = []
+
+    def call_forward() -> tuple:
+        out, kept = _pair(forward(*args))
+        cache.append(kept)
+        state = [param.get(k) if isinstance(param, dict) else None
+                 for k in calls.state if k in outputs]
+        return (out, *state)
+
+    state_names = tuple(k for k in calls.state if k in outputs)
+    if not _attempt(run, ("forward", *state_names), "forward", call_forward):
+        run.fail(outputs, "forward", run.errors["forward"][1])
+        return
+    grads = [g for g in calls.grads if g in outputs]
+    if calls.backward is None or not grads:
+        return
+    def call_backward() -> tuple:
+        got = _function(module, calls.backward)(x[calls.dout], cache[0])
+        values = (got,) if len(calls.grads) == 1 else tuple(_n_tuple(got, len(calls.grads)))
+        return tuple(v for name, v in zip(calls.grads, values, strict=True) if name in grads)
+
+    _attempt(run, tuple(grads), "backward", call_backward)
+
+
+def _function(module: Any, name: str) -> Callable[..., Any]:
+    found = getattr(module, name, None)
+    if not callable(found):
+        raise NotImplementedError(f"{module.__name__.rpartition('.')[2]}.py has no function "
+                                  f"{name}")
+    return found
+
+
+def _pair(result: Any) -> tuple[Any, Any]:
+    """The (value, cache) a function API's forward returns; a TypeError saying so else."""
+    return tuple(_n_tuple(result, 2))  # type: ignore[return-value]
+
+
+def _n_tuple(result: Any, n: int) -> tuple:
+    if not isinstance(result, tuple | list) or len(result) != n:
+        what = f"a {type(result).__qualname__}" + (
+            f" of length {len(result)}" if isinstance(result, tuple | list) else "")
+        raise TypeError(f"expected a tuple of {n} values, got {what}")
+    return tuple(result)
+
+
+def _created_shapes(layer: Any) -> dict[str, tuple[int, ...]]:
+    """The shapes of the W and b that `_init_parameters` created (the contract fixes them,
+    though the driver replaces the values with the case's right after)."""
+    try:
+        params = dict(layer.parameters)
+    except Exception:  # noqa: BLE001 - no parameters dict: the forward will say what is wrong
+        return {}
+    return {k: tuple(int(n) for n in params[k].shape) for k in ("W", "b")
+            if isinstance(params.get(k), np.ndarray)}
 
 
 # ================================================================== whole models and friends

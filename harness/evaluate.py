@@ -8,7 +8,8 @@ profile accepts; a match there passes with a note naming the convention.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import importlib
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,18 +18,21 @@ import numpy as np
 
 import reference
 from harness import model_eval
+from harness.apis.known import get_api
 from harness.cases import Case
+from harness.causes import Cause
 from harness.compare import (
     DEFAULT_TOLERANCE,
     Comparison,
     Tolerance,
+    broadcast_equal,
     compare_output,
     compare_unmodified,
 )
 from harness.conventions import DEFAULT_PROFILE, Conventions, Profile
 from harness.driver import run_op
-from harness.loader import BUNDLED_DIR, locate
-from harness.registry import BASE_MODULES, OpSpec, get_op
+from harness.loader import locate
+from harness.registry import BASE_MODULES, PARAMETER_SHAPES, OpSpec, get_op
 from harness.sandbox import Limits, Outage, Sandbox
 from harness.sources import Plan, plan_sources
 
@@ -67,10 +71,14 @@ def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.n
     """
     if spec.kind in model_eval.KINDS:  # whole models, optimisers, initialisers, training
         return model_eval.reference_outputs(spec, ctor, inputs, conventions)
-    cls = getattr(reference.module(spec.module), spec.cls)
+    if spec.calls is not None:  # a function API: its twins are functions of one module
+        cls = importlib.import_module(get_api(spec.api).reference)
+    else:
+        cls = getattr(reference.module(spec.module), spec.cls)
     if spec.kind in ("layer", "loss"):
         ctor = {**ctor, "conventions": conventions}
-    run = run_op(spec.kind, cls, ctor, {k: v.copy() for k, v in inputs.items()}, spec.outputs)
+    run = run_op(spec.kind, cls, ctor, {k: v.copy() for k, v in inputs.items()}, spec.outputs,
+                 calls=spec.calls)
     for _, exc in run.errors.values():
         if isinstance(exc, KeyboardInterrupt):  # the driver keeps what student code raises;
             raise exc                            # here, in our own process, Ctrl-C must stop
@@ -108,19 +116,22 @@ class Checker:
     def __init__(self, impl: str | Path | None = None, profile: Profile = DEFAULT_PROFILE,
                  tolerance: Tolerance = DEFAULT_TOLERANCE, limits: Limits | None = None,
                  graded: tuple[str, ...] | None | str = PER_OP,
-                 starter: str | Path | None = None) -> None:
+                 starter: str | Path | None = None, api: str = "hw6") -> None:
         """`graded`: the modules that are always the implementation's own. The default,
         PER_OP (``check``), grades the modules of the single ops (activations, layers,
         losses) and, for an op of another module (models, optimizers, weights), that module
         too, in a child of its own: so a layer is checked with the modules grading would
         give it, and `sgd` checks the implementation's own optimizers.py."""
-        self.impl = Path(impl) if impl else BUNDLED_DIR
+        self.api = get_api(api)
+        self.impl = Path(impl) if impl else self.api.bundled
         self.profile = profile
         self.tolerance = tolerance
         self.per_op = graded == PER_OP
+        if self.api.functions:   # a function API: its modules, no starter, one child
+            graded, starter, self.per_op = self.api.modules, None, False
         graded = BASE_MODULES if self.per_op else graded
         self.limits = limits
-        self.sandbox = Sandbox(self.impl, graded, limits, starter=starter)
+        self.sandbox = Sandbox(self.impl, graded, limits, starter=starter, api=self.api.name)
         self.graded, self.starter = graded, Path(starter) if starter else None
         self._outages: dict[str, list[Verdict]] = {}  # op -> its timeouts/crashes in a row
         self._module_sandboxes: dict[tuple[str, ...], Sandbox] = {}
@@ -144,6 +155,8 @@ class Checker:
 
     def plan(self) -> Plan:
         """Where each of the implementation's modules comes from (see harness/sources.py)."""
+        if self.api.functions:
+            return Plan()  # its modules are all its own
         plan = plan_sources(locate(self.impl), self.graded, self.starter)
         for extra in self._module_sandboxes:  # PER_OP: those modules, as their child had them
             own = plan_sources(locate(self.impl), (*(self.graded or ()), *extra), self.starter)
@@ -179,6 +192,8 @@ class Checker:
         ctor = spec.ctor(case)
         request = {"cmd": "run", "kind": spec.kind, "module": spec.module, "cls": spec.cls,
                    "ctor": ctor, "outputs": list(spec.outputs)}
+        if spec.calls is not None:
+            request["calls"] = asdict(spec.calls)
         answer = self.sandbox_for(spec).run(request, inputs)
         if isinstance(answer, Outage):
             status = "timeout" if answer.status == "timeout" else "error"
@@ -232,16 +247,47 @@ class Checker:
                 verdict.notes.append(f"matches the reference under the convention {matched}")
         verdict.comparison = cmp
         verdict.notes.extend(cmp.warnings)
+        created = self._created_problem(spec, output, header, inputs, verdict)
         problem = cmp.message if not cmp.ok else _type_problem(spec, output, info, cmp)
+        if created and not problem:
+            problem = created
+            verdict.comparison = replace(cmp, kind="created", message=created)
         if problem:
             verdict.message = problem
             return verdict
         verdict.status, verdict.message = "pass", cmp.message
         return verdict
 
+    def _created_problem(self, spec: OpSpec, output: str, header: dict[str, Any],
+                         inputs: dict[str, np.ndarray], verdict: Verdict) -> str:
+        """A message if `_init_parameters` created W or b in a shape the contract does not
+        name (judged with the forward, which a wrong parameter would break in training).
+        Broadcast-equal shapes pass with a note where gradients may be broadcast-equal."""
+        if output != "forward" or not header.get("created"):
+            return ""
+        wrong = []
+        for key, shape in header["created"].items():
+            want = inputs[key].shape
+            if tuple(shape) == want:
+                continue
+            if "broadcast" in self.profile.grad_shape and broadcast_equal(tuple(shape), want):
+                verdict.notes.append(f"_init_parameters created {key} as {tuple(shape)}: it "
+                                     f"broadcasts like {want}, but the contract wants exactly "
+                                     f"{PARAMETER_SHAPES[spec.name][key]} = {want}")
+                continue
+            wrong.append(f"{key} with shape {tuple(shape)} (the contract wants "
+                         f"{PARAMETER_SHAPES[spec.name][key]} = {want})")
+        if not wrong:
+            return ""
+        message = (f"{spec.cls}._init_parameters(X.shape) created " + " and ".join(wrong)
+                   + "; a layer built this way breaks in training (the forward's values here "
+                   "are right only because the check sets W and b to the case's own)")
+        verdict.causes.append(Cause("created_shape", message))
+        return message
+
     def _compare(self, spec: OpSpec, output: str, got: np.ndarray,
                  want: np.ndarray) -> Comparison:
-        if spec.kind == "loss" and output == "forward" and got.size == 1:
+        if spec.scalar(output) and got.size == 1:
             got = got.reshape(())  # a loss is a scalar, however it is wrapped
         loose_shape = output in ("dW", "db") and "broadcast" in self.profile.grad_shape
         return compare_output(got, want, spec.axes(output, want.ndim), self.tolerance,
@@ -297,7 +343,7 @@ def _call_of(spec: OpSpec, output: str) -> str:
 
 def _type_problem(spec: OpSpec, output: str, info: dict[str, Any], cmp: Comparison) -> str:
     """A message if the values match but the returned type or dtype breaks the contract."""
-    scalar_ok = spec.kind == "loss" and output == "forward" and info["type"] in SCALAR_TYPES
+    scalar_ok = spec.scalar(output) and info["type"] in SCALAR_TYPES
     if info["type"] != "numpy.ndarray" and not scalar_ok:
         return (f"{_call_of(spec, output)} returned a {info['type']}, not a numpy.ndarray "
                 "(the values match after conversion)")

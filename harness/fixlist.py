@@ -56,6 +56,8 @@ PACKAGE_NAMES = ("neural_networks", "student_nn")
 METHOD = {"forward": "forward", "dX": "backward", "dW": "backward", "db": "backward",
           "loss": "backward", "gradients": "backward", "predict": "predict",
           "update": "update", "parameters": "update"}
+# A top diagnosis that names the method to open, whatever output it was found in.
+METHOD_OF_CODE = {"created_shape": "_init_parameters"}
 GROUPS_KEY = "groups"  # several bugs found in one output (harness/investigate.py)
 # Top codes that do not name one bug: two outputs with these are not grouped by the code.
 UNSPECIFIC = {"value_mismatch", "wrong_shape", "wrong_type", "wrong_dtype", "nan_inf",
@@ -134,7 +136,8 @@ def _where(op: str, output: str, finding: dict[str, Any] | None,
     file = f"{package}/{spec.module}.py"
     if err.get("stage") == "import" and not err.get("not_implemented"):
         return {"open": file, "file": file, "line": None, "function": None}
-    function = _method(op, output)
+    code_method = METHOD_OF_CODE.get(_top(finding).get("code", ""))
+    function = f"{spec.cls}.{code_method}" if code_method else _method(op, output)
     return {"open": f"{file} · {function}", "file": file, "line": None, "function": function}
 
 

@@ -206,8 +206,9 @@ def _diagnose(probe: Probe, spec: OpSpec, output: str, problem: _Problem,
     fcase, fv = problem.factor_case or (small, sv)
     found = steps.run("interpreting the factor", lambda: factors.interpret(
         fcase, output, fv.got, fv.expected, problem.scale, tol), [])
-    found += steps.run("interpreting the ablation",
-                       lambda: interpret(small, output, sv, problem.trials), [])
+    if not (base.comparison and base.comparison.kind == "created"):  # a shape, not values
+        found += steps.run("interpreting the ablation",
+                           lambda: interpret(small, output, sv, problem.trials), [])
     causes = steps.run("diagnosis", lambda: diagnose(base), [])
     if all(c.code in GENERIC for c in causes):  # the smallest case may show a pattern
         causes += steps.run("diagnosis of the smallest case", lambda: diagnose(sv), [])

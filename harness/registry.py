@@ -6,59 +6,13 @@ reference/ with the same name; cases, comparison, reports and grading pick it up
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from functools import lru_cache
-
-import numpy as np
-
 from harness import cases as c
 from harness import model_cases as mc
-from harness.cases import Case, Family, Params
+from harness.apis.cs231n import CS231N_OPS
+from harness.opspec import KIND_OF_MODULE, Calls, OpSpec
 
-KIND_OF_MODULE = {"activations": "activation", "layers": "layer", "losses": "loss",
-                  "models": "model", "optimizers": "optimizer", "weights": "initializer"}
-
-
-@dataclass(frozen=True)
-class OpSpec:
-    name: str                   # canonical op name, used in case IDs, reports and rubrics
-    module: str                 # contract module holding the class: activations | layers | losses
-    cls: str                    # contract class name, the same in student_nn and reference
-    family: Family              # how cases are sampled and inputs built
-    outputs: tuple[str, ...]    # compared outputs, in order
-    fixed: Params = field(default_factory=dict)  # constructor arguments this op fixes
-    op_kind: str | None = None  # how the driver runs it, when not its module's kind (training)
-    max_cases: int | None = None  # at most this many cases per run (training: each is K steps)
-
-    @property
-    def kind(self) -> str:
-        return self.op_kind or KIND_OF_MODULE[self.module]
-
-    def cases(self, count: int, seed: int = 0) -> Iterator[Case]:
-        if self.max_cases is not None:
-            count = min(count, self.max_cases)
-        return c.iter_cases(self.name, self.family, self.fixed, count, seed)
-
-    def inputs(self, case: Case) -> dict[str, np.ndarray]:
-        """The case's input arrays, built once per case and read-only: copy them before
-        handing them to code that may write into its inputs."""
-        return dict(_cached_inputs(self.name, case))
-
-    def ctor(self, case: Case) -> Params:
-        return self.family.ctor(case.p, self.fixed)
-
-    def axes(self, output: str, ndim: int) -> tuple[str, ...]:
-        """Axis names for locating an element of `output` (generic names if ndim differs)."""
-        names = self.family.axes.get(output)
-        if names is not None and len(names) == ndim:
-            return names
-        if ndim == 4:
-            return c.IMAGE_AXES
-        if ndim == 2:
-            return ("n", "j")
-        return tuple(f"axis{i}" for i in range(ndim))
-
+__all__ = ["API_OPS", "BASE_MODULES", "GRADED_MODULES", "KIND_OF_MODULE", "OPS",
+           "PARAMETER_SHAPES", "Calls", "OpSpec", "get_op", "ops_of", "select_ops"]
 
 ACT_OUT = ("forward", "dX")
 PARAM_OUT = ("forward", "dX", "dW", "db")
@@ -98,6 +52,13 @@ OPS: dict[str, OpSpec] = {
 }
 
 
+# The shapes the contract gives the parameters `_init_parameters(X.shape)` creates, in words
+# (the case's W and b have them; `harness.evaluate` compares what the layer created).
+PARAMETER_SHAPES: dict[str, dict[str, str]] = {
+    "fully_connected": {"W": "(n_in, n_out)", "b": "(1, n_out)"},
+    "conv2d": {"W": "(kh, kw, cin, cout)", "b": "(1, cout)"},
+}
+
 # The modules that hold the registered ops.
 GRADED_MODULES: tuple[str, ...] = tuple(dict.fromkeys(spec.module for spec in OPS.values()))
 # The modules of the single ops (activations, layers, losses): what `check` grades as the
@@ -108,23 +69,38 @@ BASE_MODULES: tuple[str, ...] = tuple(dict.fromkeys(
     spec.module for spec in OPS.values() if spec.kind in ("activation", "layer", "loss")))
 
 
-@lru_cache(maxsize=8192)
-def _cached_inputs(op: str, case: Case) -> dict[str, np.ndarray]:
-    inputs = c.build_inputs(OPS[op].family, case)
-    for arr in inputs.values():
-        arr.flags.writeable = False
-    return inputs
+# Every API's op table (harness/apis): HW6's ops above keep their plain names; another API's
+# are named "api:op" (cs231n:batchnorm), so a name or a case ID says which API it belongs to.
+API_OPS: dict[str, dict[str, OpSpec]] = {"hw6": OPS, "cs231n": CS231N_OPS}
+
+
+def api_of(name: str) -> str:
+    """The API an op (or case ID) belongs to: the prefix before ':', else hw6."""
+    head, sep, _ = name.partition(":")
+    return head if sep and "/" not in head else "hw6"
 
 
 def get_op(name: str) -> OpSpec:
+    table = API_OPS.get(api_of(name), {})
     try:
-        return OPS[name]
+        return table[name]
     except KeyError:
-        raise ValueError(f"unknown op {name!r}; known ops: {', '.join(OPS)}") from None
+        raise ValueError(f"unknown op {name!r}; known ops: {', '.join(table or OPS)}") from None
 
 
-def select_ops(names: str | None) -> list[OpSpec]:
-    """Ops named in a comma-separated list (all ops when empty)."""
+def ops_of(api: str = "hw6") -> dict[str, OpSpec]:
+    """The op table of one API."""
+    return API_OPS[api]
+
+
+def select_ops(names: str | None, api: str = "hw6") -> list[OpSpec]:
+    """Ops of `api` named in a comma-separated list (all its ops when empty); a name without
+    the API's prefix is found with it ('batchnorm' for cs231n:batchnorm)."""
+    table = API_OPS[api]
     if not names:
-        return list(OPS.values())
-    return [get_op(n.strip()) for n in names.split(",") if n.strip()]
+        return list(table.values())
+    prefix = "" if api == "hw6" else f"{api}:"
+    picked = []
+    for name in (n.strip() for n in names.split(",") if n.strip()):
+        picked.append(get_op(name if name in table or ":" in name else prefix + name))
+    return picked

@@ -283,8 +283,10 @@ class Sandbox:
 
     def __init__(self, impl: str | Path, graded: tuple[str, ...] | None = None,
                  limits: Limits | None = None, policy: Policy | None = None,
-                 starter: str | Path | None = None, share: str | Path | None = None) -> None:
+                 starter: str | Path | None = None, share: str | Path | None = None,
+                 api: str = "hw6") -> None:
         self.impl = str(impl)
+        self.api = api
         self.graded = graded
         self.starter = str(starter) if starter else None   # the course's starter code
         self.limits = limits or Limits()
@@ -318,6 +320,8 @@ class Sandbox:
         Paths the sandbox already has (the bundled student_nn) and paths that do not exist
         (the child reports them) are passed unchanged."""
         p = Path(path).expanduser().resolve()
+        if p.is_file():  # a function API's module given as a file (layers.py)
+            p = p.parent
         if not p.exists() or any(p.is_relative_to(isolation.PROJECT_ROOT / d)
                                  for d in isolation.PROJECT_DIRS):
             return path
@@ -348,6 +352,8 @@ class Sandbox:
             cmd += ["--refuse", ",".join(self.policy.refuse_imports)]
         if self.policy.numpy_compat:
             cmd.append("--numpy-compat")
+        if self.api != "hw6":
+            cmd += ["--api", self.api]
         return cmd
 
     def _start(self) -> None:
@@ -539,7 +545,7 @@ class Sandbox:
 
 
 # ------------------------------------------------------------------ helpers
-PACKAGE_DIRS = ("neural_networks", "student_nn")
+PACKAGE_DIRS = ("neural_networks", "student_nn", "cs231n")
 
 
 def _holder(impl: Path) -> Path:

@@ -48,6 +48,7 @@ EXPECTS = [
            {("fully_connected", "forward"): "bias_offset",
             ("fully_connected", "dX"): "caused_by_forward"}),
     Expect("conv_backward_index_error", "conv2d", {("conv2d", "dX"): "student_exception"}),
+    Expect("conv_init_channels_from_width", "conv2d", {("conv2d", "forward"): "created_shape"}),
     Expect("conv_same_pad_asymmetric", "conv2d", {("conv2d", "forward"): "convention"}),
     Expect("sigmoid_backward_scales_dY_in_place", "sigmoid",
            {("sigmoid", "dX"): "input_mutated"}, cases=2),

@@ -1,0 +1,293 @@
+"""The CS231n API (assignment 2's ``layers.py``): its ops, their cases and calls.
+
+Each op is a pair of functions, ``out, cache = f_forward(x, ..., param)`` and
+``grads = f_backward(dout, cache)`` (a loss returns ``loss, dx`` in one call), on NCHW images
+with conv weights (F, C, HH, WW) and 1-D biases. `Calls` says which inputs each function takes
+and what it returns; the driver runs the implementation and its twin (reference/cs231n.py)
+through exactly those calls. Cases follow the assignment's docstrings: integer padding,
+sizes for which (H + 2·pad − HH) / stride is a whole number (the assignment's assumption),
+pooling without padding, labels in 0..C−1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from harness import cases as c
+from harness.cases import Family, Params
+from harness.opspec import Calls, OpSpec
+
+API = "cs231n"
+NCHW = ("n", "c", "h", "w")
+SPREADS = {"normal": 1.0, "small": 0.01}   # a feature's spread: eps matters when it is small
+
+
+def _normal(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 1.0) -> np.ndarray:
+    return rng.standard_normal(shape) * scale
+
+
+def _fits(size: int, kernel: int, stride: int, pad: int) -> bool:
+    """A whole number of windows, at least one: the assignment assumes it."""
+    span = size + 2 * pad - kernel
+    return span >= 0 and span % stride == 0
+
+
+def _out(size: int, kernel: int, stride: int, pad: int = 0) -> int:
+    return (size + 2 * pad - kernel) // stride + 1
+
+
+# affine: x (N, d_1, ..., d_k) is used as (N, D); w (D, M), b (M,).
+def _affine_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    shape, m = tuple(p["shape"]), p["m"]
+    d = int(np.prod(shape[1:]))
+    return {"x": _normal(rng, shape), "w": _normal(rng, (d, m), 1 / np.sqrt(d)),
+            "b": _normal(rng, (m,), 0.5), "dout": _normal(rng, (shape[0], m))}
+
+
+def _affine_sample(rng: np.random.Generator, fixed: Params) -> Params:
+    dims = tuple(int(x) for x in rng.integers(1, 5, size=int(rng.integers(1, 4))))
+    return {"shape": (int(rng.integers(1, 6)), *dims), "m": int(rng.integers(1, 7))}
+
+
+AFFINE = Family(
+    sample=_affine_sample,
+    edge_cases=lambda fixed: [{"shape": (2, 3), "m": 4}, {"shape": (2, 3, 2, 2), "m": 3}],
+    ctor=lambda p, fixed: {},
+    inputs=_affine_inputs,
+    axes={"forward": ("n", "m"), "dW": ("d", "m"), "db": ("m",)},
+    valid=lambda p: len(p["shape"]) >= 2 and min(p["shape"]) >= 1 and p["m"] >= 1,
+)
+
+
+# conv: x (N, C, H, W), w (F, C, HH, WW), b (F,), conv_param {stride, pad}.
+def _conv_valid(p: Params) -> bool:
+    (kh, kw), s, pad = p["k"], p["s"], p["pad"]
+    return (min(p["n"], p["cin"], p["cout"], kh, kw, s) >= 1 and pad >= 0
+            and _fits(p["h"], kh, s, pad) and _fits(p["w"], kw, s, pad))
+
+
+def _conv_sample(rng: np.random.Generator, fixed: Params) -> Params:
+    while True:
+        p = {"n": int(rng.integers(1, 4)), "cin": int(rng.integers(1, 4)),
+             "h": int(rng.integers(1, 9)), "w": int(rng.integers(1, 9)),
+             "cout": int(rng.integers(1, 4)),
+             "k": tuple(int(x) for x in rng.integers(1, 5, size=2)),
+             "s": int(rng.integers(1, 4)), "pad": int(rng.integers(0, 3))}
+        if _conv_valid(p):
+            return p
+
+
+def _conv_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    (kh, kw), s, pad = p["k"], p["s"], p["pad"]
+    oh, ow = _out(p["h"], kh, s, pad), _out(p["w"], kw, s, pad)
+    fan_in = p["cin"] * kh * kw
+    return {"x": _normal(rng, (p["n"], p["cin"], p["h"], p["w"])),
+            "w": _normal(rng, (p["cout"], p["cin"], kh, kw), 1 / np.sqrt(fan_in)),
+            "b": _normal(rng, (p["cout"],), 0.5),
+            "dout": _normal(rng, (p["n"], p["cout"], oh, ow))}
+
+
+def _conv_edge(n=2, cin=3, h=5, w=5, cout=2, k=(3, 3), s=1, pad=1) -> Params:
+    return {"n": n, "cin": cin, "h": h, "w": w, "cout": cout, "k": k, "s": s, "pad": pad}
+
+
+CONV = Family(
+    sample=_conv_sample,
+    edge_cases=lambda fixed: [
+        _conv_edge(),                                   # the notebook's: 3x3, pad 1
+        _conv_edge(h=5, w=7, k=(3, 3), s=2, pad=0),     # stride 2, no padding
+        _conv_edge(n=1, h=4, w=6, k=(2, 4), s=2, pad=1),  # non-square kernel, batch 1
+    ],
+    ctor=lambda p, fixed: {"stride": p["s"], "pad": p["pad"]},
+    inputs=_conv_inputs,
+    axes={"forward": NCHW, "dX": NCHW, "dW": ("f", "c", "kh", "kw"), "db": ("f",)},
+    valid=_conv_valid,
+)
+
+
+# max pooling: x (N, C, H, W), pool_param {pool_height, pool_width, stride}, no padding.
+def _pool_valid(p: Params) -> bool:
+    (kh, kw), s = p["k"], p["s"]
+    return (min(p["n"], p["c"], kh, kw, s) >= 1 and _fits(p["h"], kh, s, 0)
+            and _fits(p["w"], kw, s, 0))
+
+
+def _pool_sample(rng: np.random.Generator, fixed: Params) -> Params:
+    while True:
+        p = {"n": int(rng.integers(1, 4)), "c": int(rng.integers(1, 4)),
+             "h": int(rng.integers(1, 9)), "w": int(rng.integers(1, 9)),
+             "k": tuple(int(x) for x in rng.integers(1, 4, size=2)),
+             "s": int(rng.integers(1, 4))}
+        if _pool_valid(p):
+            return p
+
+
+def _pool_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    (kh, kw), s = p["k"], p["s"]
+    return {"x": _normal(rng, (p["n"], p["c"], p["h"], p["w"])),
+            "dout": _normal(rng, (p["n"], p["c"], _out(p["h"], kh, s), _out(p["w"], kw, s)))}
+
+
+POOL = Family(
+    sample=_pool_sample,
+    edge_cases=lambda fixed: [
+        {"n": 2, "c": 3, "h": 4, "w": 4, "k": (2, 2), "s": 2},   # the notebook's
+        {"n": 1, "c": 2, "h": 5, "w": 4, "k": (3, 2), "s": 1},   # overlapping windows
+    ],
+    ctor=lambda p, fixed: {"pool_height": p["k"][0], "pool_width": p["k"][1],
+                           "stride": p["s"]},
+    inputs=_pool_inputs,
+    axes={"forward": NCHW, "dX": NCHW},
+    valid=_pool_valid,
+)
+
+
+# batch and layer normalisation: x (N, D) with a mean and spread per feature, so that the
+# mean, the variance (biased or not) and eps all matter.
+BN_PARAM = {"eps": 1e-5, "momentum": 0.9}
+
+
+def _features(p: Params, rng: np.random.Generator, shape: tuple[int, ...],
+              per: tuple[int, ...]) -> np.ndarray:
+    spread = SPREADS[str(p["spread"])]
+    return _normal(rng, per, 2.0) + _normal(rng, shape) * spread * (0.5 + rng.random(per))
+
+
+def _norm_inputs(p: Params, rng: np.random.Generator, image: bool) -> dict[str, np.ndarray]:
+    shape = (p["n"], p["c"], p["h"], p["w"]) if image else (p["n"], p["d"])
+    per = (1, p["c"], 1, 1) if image else (1, p["d"])
+    width = p["c"] if image else p["d"]
+    x = {"x": _features(p, rng, shape, per), "gamma": 1 + _normal(rng, (width,), 0.5),
+         "beta": _normal(rng, (width,), 0.5), "dout": _normal(rng, shape)}
+    if p.get("running") == "given":
+        x["running_mean"] = _normal(rng, (width,))
+        x["running_var"] = 0.5 + rng.random(width)
+    return x
+
+
+def _norm_sample(rng: np.random.Generator, fixed: Params) -> Params:
+    p: Params = {"n": int(rng.integers(2, 7)), "d": int(rng.integers(2, 7)),
+                 "spread": "small" if rng.random() < 0.3 else "normal"}
+    if fixed.get("mode"):
+        p["running"] = "given" if fixed["mode"] == "test" or rng.random() < 0.7 else "none"
+    return p
+
+
+def _norm_family(fixed_edges: list[Params], ctor, valid) -> Family:
+    return Family(sample=_norm_sample, edge_cases=lambda fixed: fixed_edges, ctor=ctor,
+                  inputs=lambda p, rng: _norm_inputs(p, rng, image=False),
+                  axes={"forward": ("n", "d"), "dX": ("n", "d"), "dgamma": ("d",),
+                        "dbeta": ("d",), "running_mean": ("d",), "running_var": ("d",)},
+                  valid=valid)
+
+
+def _bn_ctor(p: Params, fixed: Params) -> Params:
+    return {"mode": fixed["mode"], **BN_PARAM}
+
+
+BATCHNORM = _norm_family(
+    [{"n": 4, "d": 3, "spread": "normal", "running": "given"},
+     {"n": 5, "d": 2, "spread": "small", "running": "none"}],
+    _bn_ctor, valid=lambda p: p["n"] >= 2 and p["d"] >= 1)
+BATCHNORM_TEST = _norm_family(
+    [{"n": 4, "d": 3, "spread": "normal", "running": "given"}],
+    _bn_ctor, valid=lambda p: p["n"] >= 1 and p["d"] >= 1 and p["running"] == "given")
+LAYERNORM = _norm_family(
+    [{"n": 4, "d": 5, "spread": "normal"}, {"n": 1, "d": 3, "spread": "small"}],
+    lambda p, fixed: {"eps": BN_PARAM["eps"]}, valid=lambda p: p["n"] >= 1 and p["d"] >= 2)
+
+
+def _spatial_sample(rng: np.random.Generator, fixed: Params) -> Params:
+    return {"n": int(rng.integers(1, 4)), "c": int(rng.integers(1, 4)),
+            "h": int(rng.integers(1, 5)), "w": int(rng.integers(2, 5)),
+            "spread": "small" if rng.random() < 0.3 else "normal",
+            "running": "given" if rng.random() < 0.7 else "none"}
+
+
+SPATIAL_BATCHNORM = Family(
+    sample=_spatial_sample,
+    edge_cases=lambda fixed: [{"n": 2, "c": 3, "h": 2, "w": 3, "spread": "normal",
+                               "running": "given"}],
+    ctor=_bn_ctor,
+    inputs=lambda p, rng: _norm_inputs(p, rng, image=True),
+    axes={"forward": NCHW, "dX": NCHW, "dgamma": ("c",), "dbeta": ("c",),
+          "running_mean": ("c",), "running_var": ("c",)},
+    valid=lambda p: p["n"] * p["h"] * p["w"] >= 2 and min(p["n"], p["c"], p["h"], p["w"]) >= 1,
+)
+
+
+# losses on class scores x (N, C) and labels y (N,) in 0..C-1.
+def _loss_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    shift = 1000.0 if p.get("scale") == "large" else 0.0
+    return {"x": _normal(rng, (p["n"], p["classes"]), 1.5) + shift,
+            "y": rng.integers(0, p["classes"], size=p["n"])}
+
+
+def _svm_informative(p: Params, x: dict[str, np.ndarray]) -> bool:
+    """No margin within 1e-6 of its kink, where the hinge has no derivative."""
+    correct = x["x"][np.arange(p["n"]), x["y"]][:, None]
+    return bool((np.abs(x["x"] - correct + 1) > 1e-6).all())
+
+
+def _loss_family(large: bool, informative=lambda p, x: True) -> Family:
+    def sample(rng: np.random.Generator, fixed: Params) -> Params:
+        p: Params = {"n": int(rng.integers(1, 7)), "classes": int(rng.integers(2, 8))}
+        if large:
+            p["scale"] = "large" if rng.random() < 0.2 else "normal"
+        return p
+
+    edge: Params = {"n": 3, "classes": 4, **({"scale": "large"} if large else {})}
+    return Family(sample=sample, edge_cases=lambda fixed: [edge, {**edge, "n": 1}],
+                  ctor=lambda p, fixed: {}, inputs=_loss_inputs,
+                  axes={"dX": ("n", "class")}, informative=informative,
+                  valid=lambda p: p["n"] >= 1 and p["classes"] >= 2)
+
+
+FORWARD_BACKWARD = ("forward", "dX")
+PARAM_OUT = ("forward", "dX", "dW", "db")
+NORM_OUT = ("forward", "dX", "dgamma", "dbeta")
+RUNNING = ("running_mean", "running_var")
+NORM_GRADS = ("dX", "dgamma", "dbeta")
+
+
+def _op(name: str, family: Family, outputs: tuple[str, ...], calls: Calls,
+        fixed: Params | None = None) -> OpSpec:
+    return OpSpec(f"{API}:{name}", "layers", calls.forward, family, outputs, fixed or {},
+                  api=API, calls=calls)
+
+
+def _bn_calls(prefix: str, backward: str | None = None) -> Calls:
+    return Calls(f"{prefix}_forward", ("x", "gamma", "beta"), backward or f"{prefix}_backward",
+                 NORM_GRADS, param="bn_param", state=RUNNING)
+
+
+CS231N_OPS: dict[str, OpSpec] = {
+    spec.name: spec
+    for spec in [
+        _op("affine", AFFINE, PARAM_OUT,
+            Calls("affine_forward", ("x", "w", "b"), "affine_backward", ("dX", "dW", "db"))),
+        _op("relu", c.ELEMENTWISE, FORWARD_BACKWARD,
+            Calls("relu_forward", ("Z",), "relu_backward", ("dX",), dout="dY")),
+        _op("conv2d", CONV, PARAM_OUT,
+            Calls("conv_forward_naive", ("x", "w", "b"), "conv_backward_naive",
+                  ("dX", "dW", "db"), param="conv_param")),
+        _op("pool2d_max", POOL, FORWARD_BACKWARD,
+            Calls("max_pool_forward_naive", ("x",), "max_pool_backward_naive", ("dX",),
+                  param="pool_param")),
+        _op("batchnorm", BATCHNORM, NORM_OUT + RUNNING, _bn_calls("batchnorm"),
+            {"mode": "train"}),
+        _op("batchnorm_alt", BATCHNORM, NORM_GRADS,
+            _bn_calls("batchnorm", backward="batchnorm_backward_alt"), {"mode": "train"}),
+        _op("batchnorm_test", BATCHNORM_TEST, ("forward", *RUNNING), _bn_calls("batchnorm"),
+            {"mode": "test"}),
+        _op("layernorm", LAYERNORM, NORM_OUT,
+            Calls("layernorm_forward", ("x", "gamma", "beta"), "layernorm_backward",
+                  NORM_GRADS, param="ln_param")),
+        _op("spatial_batchnorm", SPATIAL_BATCHNORM, NORM_OUT + RUNNING,
+            _bn_calls("spatial_batchnorm"), {"mode": "train"}),
+        _op("softmax_loss", _loss_family(large=True), FORWARD_BACKWARD,
+            Calls("softmax_loss", ("x", "y"), loss=True)),
+        _op("svm_loss", _loss_family(large=False, informative=_svm_informative),
+            FORWARD_BACKWARD, Calls("svm_loss", ("x", "y"), loss=True)),
+    ]
+}

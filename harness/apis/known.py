@@ -1,0 +1,61 @@
+"""The APIs nnparity knows, by name, and which one an implementation's files follow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.sources import BUNDLED_DIR
+
+
+@dataclass(frozen=True)
+class Api:
+    name: str
+    title: str
+    package: str          # the package the implementation is imported as
+    modules: tuple[str, ...]  # its graded modules
+    bundled: Path         # the correct implementation shipped for self-tests
+    reference: str        # the module of PyTorch twins ("" for HW6: the reference package)
+    markers: tuple[str, ...]  # files (relative to --impl) that say an implementation is this API's
+
+    @property
+    def functions(self) -> bool:
+        """A function API (driven by `harness.opspec.Calls`), not HW6's classes."""
+        return self.name != "hw6"
+
+
+HW6 = Api("hw6", "Berkeley CS189 HW6 (neural_networks)", "neural_networks",
+          ("activations", "layers", "losses", "models"), BUNDLED_DIR, "",
+          ("neural_networks", "student_nn", "activations.py", "losses.py"))
+CS231N = Api("cs231n", "CS231n assignment 2 (layers.py)", "cs231n", ("layers",),
+             BUNDLED_DIR / "cs231n", "reference.cs231n",
+             ("cs231n/layers.py", "layers.py"))
+APIS: dict[str, Api] = {api.name: api for api in (HW6, CS231N)}
+DEFAULT = HW6
+
+
+def get_api(name: str) -> Api:
+    try:
+        return APIS[name]
+    except KeyError:
+        raise ValueError(f"unknown API {name!r}; known APIs: {', '.join(APIS)}") from None
+
+
+def detect_api(path: str | Path | None) -> Api:
+    """The API an implementation's files follow: HW6 when its package or modules are there
+    (also its default, and its layout wins a tie: a checkout may hold both), else CS231n when
+    there is a cs231n/layers.py, a layers.py, or PATH is layers.py."""
+    if path is None:
+        return DEFAULT
+    p = Path(path).expanduser()
+    folder = p.parent if p.is_file() else p
+    if _looks_like(HW6, folder):
+        return HW6
+    if p.is_file():
+        return CS231N if p.name == "layers.py" else DEFAULT
+    return CS231N if _looks_like(CS231N, folder) else DEFAULT
+
+
+def _looks_like(api: Api, folder: Path) -> bool:
+    return folder.name in (api.package, "student_nn") and api is HW6 or any(
+        (folder / marker).exists() for marker in api.markers)

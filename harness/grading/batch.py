@@ -1,10 +1,12 @@
 """Grade a batch of submissions: in parallel, resumable, never losing a result.
 
 Each submission is graded by one worker (a process of its own, with a sandbox uid of its own
-when run as root) and its files are written by that worker as soon as it finishes, result.json
-last; a rerun with the same rubric skips every submission whose result.json matches its
-content, so an interrupted batch resumes where it stopped. The gradebook is rewritten after
-every submission, with ``pending`` rows for the ones still to come.
+when run as root) and its files are written as soon as it finishes, result.json last (by the
+worker; on a Dask cluster, `scheduler`, by this process as each result arrives: see
+harness/grading/distributed.py); a rerun with the same rubric skips every submission whose
+result.json matches its content, so an interrupted batch resumes where it stopped. The
+gradebook is rewritten after every submission, with ``pending`` rows for the ones still to
+come.
 
 The isolation level (harness/isolation.py) is decided once, at the start of the batch, and
 said there when it is not "namespaces"; every result records it. Below namespaces, as root,
@@ -46,6 +48,7 @@ class BatchOutcome:
     seconds: float = 0.0
     uid: int | None = None                  # the sandbox uid of in-process grading (root only)
     isolation: Isolation | None = None      # the level the batch ran at (None: nothing to grade)
+    dask: Any = None                        # on a Dask cluster: its DaskRun (distributed.py)
 
 
 def _pending_row(sub: Submission, rubric: Rubric) -> dict[str, Any]:
@@ -83,11 +86,15 @@ def _internal_error(sub: Submission, rubric: Rubric, message: str,
 # ------------------------------------------------------------------ the batch
 def grade_batch(paths: list[str], rubric: Rubric, out: str | Path, workers: int | None = None,
                 regrade: bool = False, progress: bool | None = None,
-                log: Callable[[str], None] | None = None) -> BatchOutcome:
-    """Grade every submission in `paths` into `out`.
+                log: Callable[[str], None] | None = None,
+                scheduler: str | None = None) -> BatchOutcome:
+    """Grade every submission in `paths` into `out`, with `workers` local processes or, with
+    `scheduler` (tcp://HOST:PORT or local:N), on a Dask cluster.
 
-    ValueError for unusable paths, SandboxError when the sandbox cannot work on this machine;
-    a submission's own failures never raise (they are its status).
+    ValueError for unusable paths, SandboxError when the sandbox cannot work on this machine
+    (or on a Dask worker); with a scheduler, distributed.DaskUnavailable when the cluster
+    cannot be used and distributed.SchedulerLost when it goes away mid-batch (what finished is
+    saved: a rerun resumes). A submission's own failures never raise (they are its status).
     """
     start = time.monotonic()
     subs = discover(paths)
@@ -119,7 +126,14 @@ def grade_batch(paths: list[str], rubric: Rubric, out: str | Path, workers: int 
                         rubric)
 
     uid = None
-    if pending:
+    if pending and scheduler is not None:
+        from harness.grading.distributed import grade_on_dask
+        try:
+            outcome.dask = grade_on_dask(pending, rubric, out, scheduler, bar, finished, say)
+        finally:
+            bar.close()
+        outcome.isolation = outcome.dask.isolation
+    elif pending:
         uid = claim_uid()
         try:
             iso = choose(uid)

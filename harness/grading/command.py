@@ -14,7 +14,7 @@ from harness.confine import SandboxError
 from harness.grading.batch import grade_batch
 from harness.grading.rubric import DEFAULT_RUBRIC, RubricError, load_rubric
 
-EXIT_OK, EXIT_UNUSABLE = 0, 2
+EXIT_OK, EXIT_UNUSABLE, EXIT_SCHEDULER_LOST = 0, 2, 3
 
 DESCRIPTION = """\
 Grade submitted implementations with a rubric. Each SUBMISSION is a directory (holding a
@@ -31,16 +31,25 @@ Written to --out: gradebook.csv (one row per submission: status, score, reason, 
 test) and, per submission, feedback.md, Gradescope's results.json and result.json. Statuses:
 graded, refused_import, import_error, crashed, timeout, memory_limit, invalid, internal_error.
 A broken submission never stops the batch. Rerunning the same command resumes: submissions
-whose result.json matches their content and the rubric are not graded again."""
+whose result.json matches their content and the rubric are not graded again.
+
+With --scheduler, each submission is a task on a Dask cluster (pip install "nnparity[dask]";
+docs/distributed.md): it travels by value (its bytes, with the rubric) to a Dask worker,
+which grades it in the same sandbox, with the same limits, and the results are written here
+as they arrive. Neither this process nor the scheduler runs student code."""
 
 EPILOG = """\
 examples:
   nnparity grade submissions/*.zip --out grades
   nnparity grade alice/ bob.zip --rubric my_rubric.toml --workers 4 --out grades
+  nnparity grade submissions/*.zip --scheduler tcp://scheduler.example.org:8786 --out grades
+  nnparity grade submissions/*.zip --scheduler local:2 --out grades
 
 exit codes: 0 the batch finished (even if submissions failed), 2 unusable input (no such path,
-not a directory or .zip, invalid rubric, sandbox unusable on this machine), 130 interrupted
-(rerun the same command to resume)."""
+not a directory or .zip, invalid rubric, sandbox unusable on this machine or on a Dask
+worker, --scheduler without Dask installed or not reachable), 3 the Dask scheduler was lost
+mid-batch (restart the cluster and rerun the same command to resume), 130 interrupted (rerun
+the same command to resume)."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -56,6 +65,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", metavar="N", type=int, default=os.cpu_count() or 1,
                    help="submissions graded in parallel (default: the number of cores, "
                         f"{os.cpu_count() or 1} here)")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="grade on a Dask cluster: tcp://HOST:PORT (tls://HOST:PORT) of a running "
+                        "Dask scheduler, or local:N to start a LocalCluster of N worker "
+                        "processes here; --workers is then not used (needs the dask extra: "
+                        'pip install "nnparity[dask]")')
     p.add_argument("--regrade", action="store_true",
                    help="grade every submission again, even those already graded in --out")
     p.add_argument("--no-progress", action="store_true",
@@ -76,6 +90,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         return fail("--workers must be at least 1")
+    dask_errors: tuple[type[Exception], ...] = ()
+    if args.scheduler is not None:
+        from harness.grading import distributed  # local: Dask stays off a local run's path
+        try:
+            distributed.parse_scheduler(args.scheduler)
+            distributed.require_distributed()
+        except distributed.DaskUnavailable as exc:
+            return fail(str(exc))
+        dask_errors = (distributed.DaskUnavailable, distributed.SchedulerLost)
     try:
         rubric = load_rubric(args.rubric)
     except RubricError as exc:
@@ -88,13 +111,21 @@ def run(args: argparse.Namespace) -> int:
         rubric = dataclasses.replace(rubric, starter=str(starter))
     print(f"nnparity grade: {len(args.submissions)} submission(s), rubric {rubric.name} "
           f"({_rel(Path(rubric.path))}, {rubric.max_score:g} points, {len(rubric.tests)} tests, "
-          f"{rubric.case_count} cases each), {args.workers} worker(s) -> {args.out}", flush=True)
+          f"{rubric.case_count} cases each), "
+          + (f"on Dask ({args.scheduler})" if args.scheduler else f"{args.workers} worker(s)")
+          + f" -> {args.out}", flush=True)
     try:
         outcome = grade_batch(args.submissions, rubric, args.out, workers=args.workers,
                               regrade=args.regrade,
-                              progress=False if args.no_progress else None)
+                              progress=False if args.no_progress else None,
+                              scheduler=args.scheduler)
     except (ValueError, SandboxError) as exc:
         return fail(str(exc))
+    except dask_errors as exc:
+        if type(exc).__name__ != "SchedulerLost":
+            return fail(str(exc))
+        print(f"\nnnparity grade: error: {exc}", file=sys.stderr)
+        return EXIT_SCHEDULER_LOST
     except KeyboardInterrupt:
         print("\nnnparity grade: interrupted; finished submissions are saved, rerun the same "
               "command to resume", file=sys.stderr)
@@ -105,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
     print(tabulate(rows, headers=["submission", "status", "score", "reason"]))
     print(f"\n{len(outcome.graded)} graded, {len(outcome.resumed)} kept from an earlier run, "
           f"in {outcome.seconds:.1f} s; gradebook: {outcome.gradebook}")
+    if outcome.dask is not None:
+        print(outcome.dask.summary())
     return EXIT_OK
 
 

@@ -1,8 +1,8 @@
 """The `nnparity` command line.
 
-    nnparity check [--impl PATH] [--starter DIR] [--ops a,b] [--cases N] [--seed S]
-                   [--report DIR] [--json FILE]
-    nnparity repro CASE_ID [--impl PATH] [--starter DIR]
+    nnparity check [--impl PATH] [--api NAME] [--starter DIR] [--ops a,b] [--cases N]
+                   [--seed S] [--report DIR] [--json FILE]
+    nnparity repro CASE_ID [--impl PATH] [--api NAME] [--starter DIR]
     nnparity evidence [--quick] [--out docs/evidence.md] (harness/evidence/)
 
 `check` prints the summary, the fix list (the distinct root causes, in the order to fix them)
@@ -24,15 +24,17 @@ from typing import Any, TextIO
 
 from tabulate import tabulate
 
+from harness.apis.known import APIS, HW6, Api, detect_api, get_api
+from harness.apis.library import LibraryError, locate_library
 from harness.cases import Case
 from harness.compare import DEFAULT_TOLERANCE
 from harness.conventions import PROFILES, get_profile
 from harness.evaluate import Checker
 from harness.fixlist import summary_line
 from harness.investigate import check_and_investigate, investigate
-from harness.loader import BUNDLED_DIR, LoadError, locate
+from harness.loader import LoadError, locate
 from harness.progress import Progress
-from harness.registry import get_op, select_ops
+from harness.registry import api_of, get_op, select_ops
 from harness.report import write_reports
 from harness.report_md import render_section
 from harness.report_view import (
@@ -59,12 +61,27 @@ class UsageError(Exception):
     """Input nnparity cannot use; the message says what to fix (exit code 2)."""
 
 
-def _impl_arg(value: str | None) -> Path:
-    if value is None:
-        return BUNDLED_DIR
+def _api_arg(value: str | None, impl: str | None, op: str | None = None) -> Api:
+    """--api NAME, else the API a case ID names, else the one the implementation's files
+    follow (HW6 when unsure)."""
     try:
+        if value:
+            return get_api(value)
+    except ValueError as exc:
+        raise UsageError(f"--api: {exc}") from None
+    if op is not None and api_of(op) != "hw6":
+        return get_api(api_of(op))
+    return detect_api(impl)
+
+
+def _impl_arg(value: str | None, api: Api = HW6) -> Path:
+    if value is None:
+        return api.bundled
+    try:
+        if api.functions:
+            return locate_library(value, api.package, api.modules[0])
         return locate(value)
-    except LoadError as exc:
+    except (LoadError, LibraryError) as exc:
         raise UsageError(str(exc)) from None
 
 
@@ -133,9 +150,10 @@ def print_findings(report: dict[str, Any], out: TextIO | None = None) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    impl = _impl_arg(args.impl)
+    api = _api_arg(args.api, args.impl)
+    impl = _impl_arg(args.impl, api)
     try:
-        specs = select_ops(args.ops)
+        specs = select_ops(args.ops, api.name)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if args.cases < 1:
@@ -144,12 +162,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     starter = _starter_arg(args.starter)
     progress = Progress(len(specs) * args.cases, "checking")
     with Checker(impl, profile, limits=Limits(case_seconds=args.timeout),
-                 starter=starter) as checker:
+                 starter=starter, api=api.name) as checker:
         report = check_and_investigate(checker, specs, args.cases, args.seed,
                                        on_case=lambda cid: progress.advance(note=cid))
         report["modules"] = checker.plan().as_json()
+        report["api"] = api.name
     progress.close()
-    print(f"nnparity check: {impl}\n{conventions_line(report)}")
+    print(f"nnparity check: {impl} (API {api.name}: {api.title})\n{conventions_line(report)}")
     print_modules(report["modules"])
     print()
     print(summary_table(report))
@@ -167,15 +186,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_repro(args: argparse.Namespace) -> int:
-    impl = _impl_arg(args.impl)
     try:
         case = Case.from_id(args.case_id)
         spec = get_op(case.op)
         spec.inputs(case)  # a case its family cannot build (UnbuildableCase) is unusable input
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    api = _api_arg(args.api, args.impl, case.op)
+    if api.name != spec.api:
+        raise UsageError(f"case {case.id} is an op of the {spec.api} API, not {api.name}")
+    impl = _impl_arg(args.impl, api)
     profile = get_profile(args.profile)
-    with Checker(impl, profile, starter=_starter_arg(args.starter)) as checker:
+    with Checker(impl, profile, starter=_starter_arg(args.starter), api=api.name) as checker:
         records = [record(v, 0) for v in checker.check(spec, case).values()]
         report = build_report(records, impl=str(impl), seed=0, profile=profile.describe(),
                               tolerance=DEFAULT_TOLERANCE.describe(), cases_per_op=1)
@@ -206,7 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--impl", metavar="PATH",
                        help="directory holding neural_networks/ or student_nn/, or the package "
-                            "itself (default: the bundled student_nn)")
+                            "itself; for --api cs231n a folder holding cs231n/layers.py, or "
+                            "layers.py itself (default: the bundled student_nn, or its cs231n)")
+        p.add_argument("--api", metavar="NAME", choices=sorted(APIS),
+                       help=f"the API the implementation follows: {', '.join(sorted(APIS))} "
+                            "(default: detected from its files; hw6 when unsure)")
         p.add_argument("--profile", default="homework", choices=sorted(PROFILES),
                        help="conventions accepted (default: homework)")
         p.add_argument("--starter", metavar="DIR",

@@ -18,24 +18,14 @@ is one row; tests/test_fingerprints.py checks that every row is recognised.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import numpy as np
 
+from harness.apis.cs231n_formulas import CS231N_CATALOGUE
 from harness.causes import Cause
 from harness.compare import DEFAULT_TOLERANCE, Tolerance, mismatch_mask
+from harness.formula import Formula, Inputs
 
-Inputs = dict[str, np.ndarray]
-
-
-@dataclass(frozen=True)
-class Formula:
-    output: str                          # "forward" | "dX"
-    computes: str                        # the formula the student computed
-    wrong: str                           # what is wrong with it, in the student's terms
-    fn: Callable[[Inputs], np.ndarray]   # that formula, from the case's inputs
-
+__all__ = ["CATALOGUE", "Formula", "fingerprint", "identify"]
 
 def _sig(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
@@ -164,8 +154,13 @@ L2 = (
 CATALOGUE: dict[str, tuple[Formula, ...]] = {
     "sigmoid": SIGMOID, "tanh": TANH, "relu": RELU, "linear": LINEAR, "softmax": SOFTMAX,
     "cross_entropy": CROSS_ENTROPY, "l2": L2,
+    **CS231N_CATALOGUE,   # the CS231n API's ops (harness/apis/cs231n_formulas.py)
 }
 CALL = {"forward": "forward returns", "dX": "backward returns"}
+
+
+def _call(output: str) -> str:
+    return CALL.get(output, f"{output} is")
 
 
 def _close(got: np.ndarray, want: np.ndarray, tol: Tolerance) -> bool:
@@ -201,4 +196,4 @@ def fingerprint(op: str, output: str, inputs: Inputs, got: np.ndarray, expected:
     formula = identify(op, output, inputs, got, expected, tol)
     if formula is None:
         return []
-    return [Cause("wrong_formula", f"{CALL[output]} {formula.computes}: {formula.wrong}")]
+    return [Cause("wrong_formula", f"{_call(output)} {formula.computes}: {formula.wrong}")]

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.causes import CODES
-from harness.registry import OPS
+from harness.registry import find_op, ops_of
 
 PACKAGE = "neural_networks"
 PACKAGE_NAMES = ("neural_networks", "student_nn")
@@ -72,25 +72,30 @@ WHY = {"import": "the same import error", "missing": "the same missing module",
        "caused_by": "they fail only through it", "forward": "backward starts from forward"}
 
 
-def package_name(impl: str | None) -> str:
-    """The package as the implementation's files name it: student_nn or neural_networks."""
+def package_name(impl: str | None, api: str = "hw6") -> str:
+    """The package as the implementation's files name it: student_nn or neural_networks (a
+    function API: the folder holding its modules, cs231n)."""
     name = Path(str(impl or "")).name
+    if api != "hw6":
+        return name or api
     return name if name in PACKAGE_NAMES else PACKAGE
 
 
 def _op_order(op: str, output: str) -> tuple[int, int]:
-    names = list(OPS)
-    spec = OPS.get(op)
-    return (names.index(op) if op in OPS else len(names),
+    spec = find_op(op)
+    names = list(ops_of(spec.api)) if spec else []
+    return (names.index(op) if op in names else len(names),
             spec.outputs.index(output) if spec and output in spec.outputs else 99)
 
 
 def _method(op: str, output: str) -> str:
-    spec = OPS.get(op)
+    spec = find_op(op)
     if spec is None:
         return ""
     if spec.kind in ("optimizer", "initializer"):
         return spec.cls  # a factory function: initialize_optimizer, initialize_weights
+    if spec.calls is not None:
+        return spec.function(output)  # a function API: batchnorm_backward
     return f"{spec.cls}.{METHOD.get(output, output)}"
 
 
@@ -117,7 +122,7 @@ def _where(op: str, output: str, finding: dict[str, Any] | None,
     """The file and function to open: the error's (and, when it was raised in a helper, the
     op's own method that called it), else the op's module and method."""
     err = (finding or {}).get("error") or {}
-    spec = OPS.get(op)
+    spec = find_op(op)
     if err.get("file"):
         function = _qualified(spec, err["file"], str(err.get("function") or ""), package)
         line = err.get("line")
@@ -149,7 +154,7 @@ def _top(finding: dict[str, Any] | None) -> dict[str, str]:
 def _keys(item: dict[str, Any]) -> list[tuple[Any, ...]]:
     """What this item shares with the items explained by the same cause."""
     op, output, f = item["op"], item["output"], item.get("finding")
-    spec = OPS.get(op)
+    spec = find_op(op)
     if not f:
         message = str(item.get("message") or "")
         return [("message", message)] if message else []
@@ -328,7 +333,8 @@ def _expand(item: dict[str, Any]) -> list[dict[str, Any]]:
 
 def fix_list(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The fix list of a JSON report (its ``results``); see the module docstring."""
-    return fix_list_of(report.get("results", []), package_name(report.get("impl")))
+    return fix_list_of(report.get("results", []),
+                       package_name(report.get("impl"), report.get("api", "hw6")))
 
 
 def attach(report: dict[str, Any]) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from harness.apis.cs231n import CS231N_OPS
 from harness.opspec import KIND_OF_MODULE, Calls, OpSpec
 
 __all__ = ["API_OPS", "BASE_MODULES", "GRADED_MODULES", "KIND_OF_MODULE", "OPS",
-           "PARAMETER_SHAPES", "Calls", "OpSpec", "get_op", "ops_of", "select_ops"]
+           "PARAMETER_SHAPES", "Calls", "OpSpec", "find_op", "get_op", "ops_of", "select_ops"]
 
 ACT_OUT = ("forward", "dX")
 PARAM_OUT = ("forward", "dX", "dW", "db")
@@ -86,6 +86,11 @@ def get_op(name: str) -> OpSpec:
         return table[name]
     except KeyError:
         raise ValueError(f"unknown op {name!r}; known ops: {', '.join(table or OPS)}") from None
+
+
+def find_op(name: str) -> OpSpec | None:
+    """The op of any API called `name`, or None."""
+    return API_OPS.get(api_of(name), {}).get(name)
 
 
 def ops_of(api: str = "hw6") -> dict[str, OpSpec]:

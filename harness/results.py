@@ -81,7 +81,7 @@ from harness.diagnosis import diagnose
 from harness.evaluate import Verdict
 from harness.loader import BUNDLED_DIR
 from harness.localize import mismatch_maps
-from harness.registry import OPS, get_op
+from harness.registry import API_OPS, get_op
 
 STATUS_PRECEDENCE = ("fail", "error", "timeout", "not_implemented")
 
@@ -285,7 +285,7 @@ def aggregate(records: list[dict[str, Any]]) -> list[ItemResult]:
         key = (rec["op"], rec["output"])
         items.setdefault(key, ItemResult(*key)).add(rec)
     order = {(op, out): i for i, (op, out) in enumerate(
-        (s.name, o) for s in OPS.values() for o in s.outputs)}
+        (s.name, o) for table in API_OPS.values() for s in table.values() for o in s.outputs)}
     return sorted(items.values(), key=lambda r: order.get((r.op, r.output), len(order)))
 
 

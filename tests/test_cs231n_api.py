@@ -1,0 +1,162 @@
+"""The CS231n API end to end: cases, the sandboxed child, the twins, verdicts, diagnoses.
+
+Each buggy folder under tests/cs231n_impls must fail exactly the (op, output) items its
+README names (dropout is not checked yet), with the diagnosis named here where there is one;
+the bundled student_nn.cs231n and the flat layout pass everything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.apis.known import CS231N, HW6, detect_api
+from harness.cli import main
+from harness.evaluate import Checker
+from harness.registry import get_op, select_ops
+
+HERE = Path(__file__).parent
+IMPLS = HERE / "cs231n_impls"
+CASES = 8
+CHECKED = select_ops(None, "cs231n")
+
+# folder -> {(op, output): top diagnosis code, or None for any}
+EXPECTED: dict[str, dict[tuple[str, str], str | None]] = {
+    "affine_dx_flat": {("affine", "dX"): None},
+    "batchnorm_backward_ignores_mean_var": {("batchnorm", "dX"): "wrong_formula"},
+    "batchnorm_eps_outside_sqrt": {
+        ("batchnorm", "forward"): "wrong_formula", ("batchnorm", "dX"): None,
+        ("batchnorm", "dgamma"): None, ("batchnorm_alt", "dX"): None,
+        ("batchnorm_alt", "dgamma"): None, ("batchnorm_test", "forward"): "wrong_formula"},
+    "batchnorm_momentum_swapped": {("batchnorm", "running_mean"): "wrong_formula",
+                                   ("batchnorm", "running_var"): "wrong_formula"},
+    "batchnorm_test_uses_batch_stats": {("batchnorm_test", "forward"): "wrong_formula"},
+    "batchnorm_unbiased_variance": {
+        ("batchnorm", "forward"): "wrong_formula", ("batchnorm", "dX"): None,
+        ("batchnorm", "dgamma"): None, ("batchnorm", "running_var"): None,
+        ("batchnorm_alt", "dX"): None, ("batchnorm_alt", "dgamma"): None},
+    "conv_dw_unpadded_input": {("conv2d", "dW"): None},
+    "conv_kernel_flipped": {("conv2d", "forward"): None},
+    "layernorm_over_batch": {("layernorm", "forward"): "wrong_formula",
+                             ("layernorm", "dX"): None, ("layernorm", "dgamma"): None},
+    "maxpool_backward_whole_window": {("pool2d_max", "dX"): None},
+    "softmax_loss_summed": {("softmax_loss", "forward"): None, ("softmax_loss", "dX"): None},
+    "softmax_loss_without_max_shift": {("softmax_loss", "forward"): "nan_inf",
+                                       ("softmax_loss", "dX"): None},
+    "spatial_batchnorm_reshape_without_transpose": {
+        ("spatial_batchnorm", o): "wrong_formula" if o == "forward" else None
+        for o in ("forward", "dX", "dgamma", "running_mean", "running_var")},
+    "svm_loss_counts_correct_class": {("svm_loss", "forward"): "wrong_formula",
+                                      ("svm_loss", "dX"): None},
+    "flat_layout": {},
+}
+
+
+def _report(impl: Path | None, tmp_path: Path, *args: str) -> tuple[int, dict]:
+    import json
+    out = tmp_path / "report.json"
+    argv = ["check", "--cases", str(CASES), "--report", str(tmp_path / "r"), "--json", str(out)]
+    if impl is not None:
+        argv += ["--impl", str(impl)]
+    code = main([*argv, *args])
+    return code, json.loads(out.read_text())
+
+
+def test_the_bundled_cs231n_implementation_passes_every_op(tmp_path) -> None:
+    code, report = _report(None, tmp_path, "--api", "cs231n")
+    assert code == 0
+    assert report["api"] == "cs231n"
+    assert {(r["op"], r["output"]) for r in report["results"]} == {
+        (s.name, o) for s in CHECKED for o in s.outputs}
+    assert all(r["status"] == "pass" for r in report["results"])
+
+
+def test_every_expected_folder_exists() -> None:
+    folders = {p.name for p in IMPLS.iterdir() if p.is_dir()}
+    assert set(EXPECTED) <= folders
+    assert folders - set(EXPECTED) <= {"dropout_p_is_drop_probability",
+                                       "dropout_without_scale"}  # dropout: not checked yet
+
+
+@pytest.mark.parametrize("folder", sorted(EXPECTED))
+def test_bug_fails_exactly_where_expected(folder: str, tmp_path) -> None:
+    code, report = _report(IMPLS / folder, tmp_path)   # the API is detected from the files
+    assert report["api"] == "cs231n"
+    failing = {(r["op"].split(":")[1], r["output"]): r for r in report["results"]
+               if r["status"] != "pass"}
+    assert set(failing) == set(EXPECTED[folder]), sorted(failing)
+    assert code == (1 if failing else 0)
+    for key, code_named in EXPECTED[folder].items():
+        item = failing[key]
+        assert item["status"] == "fail"
+        diagnosis = item["finding"]["diagnosis"]
+        assert diagnosis and diagnosis[0]["message"]
+        if code_named is not None:
+            assert diagnosis[0]["code"] == code_named, diagnosis
+        where = item["finding"]
+        assert where["repro"].startswith("nnparity repro 'cs231n:")
+
+
+def test_the_fix_list_opens_the_students_function(tmp_path) -> None:
+    _, report = _report(IMPLS / "batchnorm_backward_ignores_mean_var", tmp_path,
+                        "--ops", "batchnorm")
+    (entry,) = report["fix_list"]
+    assert entry["open"] == "cs231n/layers.py · batchnorm_backward"
+    assert "depend on x" in entry["message"]
+
+
+def test_stubs_and_missing_functions_are_not_implemented(tmp_path) -> None:
+    code, report = _report(HERE / "cs231n_layouts" / "skeleton", tmp_path)
+    status = {(r["op"].split(":")[1], r["output"]): r["status"] for r in report["results"]}
+    assert code == 1
+    assert status[("affine", "forward")] == status[("affine", "dX")] == "pass"
+    assert status[("relu", "forward")] == "pass"
+    assert status[("relu", "dX")] == "not_implemented"
+    assert {status[("conv2d", o)] for o in ("forward", "dX", "dW", "db")} == {"not_implemented"}
+    missing = next(r for r in report["results"] if r["op"] == "cs231n:batchnorm")
+    assert missing["status"] == "not_implemented"
+    assert "has no function batchnorm_forward" in missing["finding"]["message"]
+    assert all(r["status"] in ("pass", "not_implemented") for r in report["results"])
+
+
+def test_layers_py_itself_can_be_named(tmp_path) -> None:
+    code, report = _report(IMPLS / "flat_layout" / "layers.py", tmp_path, "--ops", "affine")
+    assert code == 0 and report["api"] == "cs231n"
+
+
+def test_the_api_is_detected_from_the_files() -> None:
+    assert detect_api(IMPLS / "conv_kernel_flipped") is CS231N
+    assert detect_api(IMPLS / "flat_layout") is CS231N
+    assert detect_api(HERE / "buggy_impls" / "sigmoid_backward_drops_dY") is HW6
+    assert detect_api(None) is HW6
+    # student_nn holds both (its cs231n/ twin): HW6's layout wins
+    assert detect_api(HERE.parent / "student_nn") is HW6
+
+
+def test_repro_of_a_cs231n_case(capsys) -> None:
+    case_id = next(get_op("cs231n:batchnorm").cases(1)).id
+    code = main(["repro", case_id, "--impl", str(IMPLS / "batchnorm_momentum_swapped")])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "momentum weighs the wrong term" in out
+
+
+@pytest.mark.parametrize("argv", [["check", "--api", "tensorflow"],
+                                  ["check", "--api", "cs231n", "--impl", "/nonexistent"],
+                                  ["check", "--api", "cs231n", "--ops", "sigmoid"]])
+def test_unusable_input_exits_2(argv, capsys) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as exc:   # argparse refuses an unknown --api choice itself
+        code = exc.code
+    assert code == 2
+    assert capsys.readouterr().err
+
+
+def test_checker_runs_the_twin_and_the_student_through_the_same_calls() -> None:
+    spec = get_op("cs231n:batchnorm")
+    case = next(spec.cases(1))
+    with Checker(IMPLS / "batchnorm_momentum_swapped", api="cs231n") as checker:
+        verdicts = checker.check(spec, case)
+    assert verdicts["forward"].passed and not verdicts["running_mean"].passed
+    assert verdicts["running_mean"].expected.shape == (case.p["d"],)

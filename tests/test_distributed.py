@@ -108,13 +108,14 @@ def _rubric(tmp: Path, starter: bool = False) -> Path:
     return path
 
 
-def _slow_submissions(root: Path, n: int) -> list[str]:
+def _submissions(root: Path, n: int, slow: bool = True) -> list[str]:
+    """n correct submissions, slow{i}/ (about a second each) or fast{i}/."""
     paths = []
     for i in range(n):
-        pkg = root / f"slow{i}" / "neural_networks"
-        pkg.mkdir(parents=True)
-        (pkg / "__init__.py").write_text("")
-        (pkg / "activations.py").write_text(SLOW)
+        pkg = root / f"{'slow' if slow else 'fast'}{i}" / "neural_networks"
+        shutil.copytree(CORPUS / "correct" / "neural_networks", pkg)
+        if slow:
+            (pkg / "activations.py").write_text(SLOW)
         paths.append(str(pkg.parent))
     return paths
 
@@ -288,7 +289,7 @@ def test_cluster_gives_the_rows_of_one_worker_and_keeps_its_workers(cluster, tmp
 
 def test_a_worker_killed_mid_batch_loses_no_row(cluster, tmp_path):
     c, client = cluster
-    subs = _slow_submissions(tmp_path / "in", 6)
+    subs = _submissions(tmp_path / "in", 6)
     rubric = load_rubric(_rubric(tmp_path))
     pids = client.run(os.getpid)
     victim: dict[str, str] = {}
@@ -356,7 +357,7 @@ class _Cluster:
 
 
 def test_lost_scheduler_stops_the_client_and_the_rerun_resumes(tmp_path):
-    subs = _slow_submissions(tmp_path / "in", 6)
+    subs = _submissions(tmp_path / "in", 6, slow=False)
     rubric = _rubric(tmp_path)
     out = tmp_path / "out"
     port = _free_port()
@@ -397,6 +398,28 @@ def test_lost_scheduler_stops_the_client_and_the_rerun_resumes(tmp_path):
     assert f"resuming: {len(saved)} submission(s) already graded" in rerun.stdout
     assert f"{6 - len(saved)} graded, {len(saved)} kept from an earlier run" in rerun.stdout
     rows = _gradebook(out)
-    assert [r["submission"] for r in rows] == [f"slow{i}" for i in range(6)]
+    assert [r["submission"] for r in rows] == [f"fast{i}" for i in range(6)]
     assert all(r["status"] == "graded" and float(r["score"]) == FULL for r in rows)
     assert {n: (out / n / "result.json").stat().st_mtime_ns for n in saved} == saved
+
+
+# ------------------------------------------------------------------ nnparity bench
+def test_bench_reports_the_cluster_throughput_and_its_overhead_target():
+    from harness.bench import report
+
+    grading = {"status": "ok",
+               "single": {"workers": 1, "wall_s": 6.0, "mean_grader_s": 4.0, "full_score": 1,
+                          "submissions": 1},
+               "batch": {"submissions": 4, "workers": 2, "wall_s": 16.0, "full_score": 4},
+               "submissions_per_minute": 15.0,
+               "dask": {"status": "ok", "scheduler": "local:2", "submissions_per_minute": 16.0,
+                        "run": {"submissions": 4, "wall_s": 15.0, "full_score": 4},
+                        "submissions_per_minute_cluster_up": 22.0, "cluster_start_s": 4.1,
+                        "overhead_s_per_submission": 0.05, "correct_grading_s": 4.0,
+                        "overhead_share": 0.0125, "summary": "Dask local:2: 4 submission(s)"}}
+    (row,) = [t for t in report.targets({"grading": grading}) if "Dask" in t["target"]]
+    assert row["met"] is True and row["shown"].startswith("1.2% (0.050 s of 4.00 s)")
+    text = "\n".join(report._grading_section(grading))
+    assert "--scheduler local:2 (a LocalCluster)" in text and "16.0 submissions/min" in text
+    (missing,) = [t for t in report.targets({}) if "Dask" in t["target"]]
+    assert missing["met"] is None and missing["shown"] == "not measured"

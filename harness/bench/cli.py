@@ -21,7 +21,8 @@ and grading throughput. Writes bench.json and bench.md to --out."""
 EPILOG = """\
 parts (for --skip): ops (student_nn vs PyTorch and the GEMM rate), memory (Conv2D step),
 harness (the check session in-process and `nnparity check`), xdist (pytest -n auto),
-scaling (time against case size), grading (nnparity grade).
+scaling (time against case size), grading (nnparity grade: --workers 2, a Dask LocalCluster
+of 2 workers and its overhead per submission, and the cost of isolation).
 Speed is measured here, never by timed unit tests; numbers from a loaded machine are noisy:
 bench.md records the load average before and after."""
 

@@ -23,6 +23,7 @@ CONV_GEMM_SHARE_MIN = 0.40
 POOL_RATIO_LIMIT = 1.0
 HARNESS_SHARE_LIMIT = 0.25
 ISOLATION_COST_LIMIT = 0.3   # seconds more per submission in namespaces
+DASK_OVERHEAD_LIMIT = 0.10   # the Dask cluster's overhead per submission, of its grading time
 
 
 def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -71,6 +72,15 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         detail=ok and f"{iso['levels']['namespaces']['wall_s_per_submission']:.2f} vs "
                       f"{iso['levels'][iso['without']]['wall_s_per_submission']:.2f} s at "
                       f"the {iso['without']} level"))
+    dask = (result.get("grading") or {}).get("dask") or {}
+    ok = dask.get("status") == "ok"
+    rows.append(_target(
+        f"Dask cluster overhead ≤ {DASK_OVERHEAD_LIMIT:.0%} of a correct submission's grading "
+        f"time ({dask.get('scheduler', 'local:2')})",
+        dask.get("overhead_share") if ok else None, lambda v: v <= DASK_OVERHEAD_LIMIT,
+        "{:.1%}",
+        detail=ok and dask.get("overhead_s_per_submission") is not None
+        and f"{dask['overhead_s_per_submission']:.3f} s of {dask['correct_grading_s']:.2f} s"))
     return rows
 
 
@@ -275,8 +285,21 @@ def _grading_section(g: dict[str, Any] | None) -> list[str]:
             [f"{batch['submissions']} submissions, --workers {batch['workers']}",
              f"{g['submissions_per_minute']:.1f} submissions/min ({batch['wall_s']:.1f} s)",
              f"{batch['full_score']}/{batch['submissions']} full score"]]
+    dask = g.get("dask") or {}
+    if dask.get("status") == "ok":
+        run = dask["run"]
+        rows.append([f"{run['submissions']} submissions, --scheduler {dask['scheduler']} "
+                     "(a LocalCluster)",
+                     f"{dask['submissions_per_minute']:.1f} submissions/min ({run['wall_s']:.1f} "
+                     f"s; {_num(dask.get('submissions_per_minute_cluster_up'), '{:.1f}')}/min "
+                     f"once the cluster is up, after {dask['cluster_start_s']:.1f} s)",
+                     f"{run['full_score']}/{run['submissions']} full score"])
+    elif dask:
+        rows.append(["--scheduler local:2", dask.get("status", "?"), ""])
+    lines = [f"{dask['summary']}.", ""] if dask.get("summary") else []
     return ["## Grading throughput (`nnparity grade`, default rubric, copies of student_nn)",
-            "", _table(rows, ["run", "time", "result"]), "", *_isolation_lines(g.get("isolation"))]
+            "", _table(rows, ["run", "time", "result"]), "", *lines,
+            *_isolation_lines(g.get("isolation"))]
 
 
 def _isolation_lines(iso: dict[str, Any] | None) -> list[str]:

@@ -8,7 +8,9 @@
   subprocesses (wall clock, start-up included).
 - scaling: conv2d cases of growing size through the same Checker; the fitted exponent α of
   time ∝ FLOPs^α says whether the time is fixed overhead (α ≈ 0) or the work itself (α ≈ 1).
-- grading: `nnparity grade` on copies of student_nn as ``neural_networks/`` in temp dirs.
+- grading: `nnparity grade` on copies of student_nn as ``neural_networks/`` in temp dirs, with
+  ``--workers 2`` and on a LocalCluster of 2 Dask workers (``--scheduler local:2``), and the
+  cluster's overhead per submission (harness/grading/distributed.py measures it per task).
 - isolation: what the namespace sandbox (harness/isolation.py) costs: a child's start, first
   answer and clean-up, and seconds per graded submission, with and without namespaces.
 """
@@ -232,9 +234,13 @@ def _sweep_params(n: int, hw: int, cin: int, cout: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- grading
+DASK_OVERHEAD_SHARE = 0.10   # the cluster's overhead per submission, of a correct one's grading
+
+
 def grading(one_workers: int = 1, batch: int = 4, batch_workers: int = 2) -> dict[str, Any]:
     """`nnparity grade` (default rubric) on copies of student_nn as neural_networks/:
-    seconds for one correct submission, and submissions per minute for a batch."""
+    seconds for one correct submission, and submissions per minute for a batch with
+    `batch_workers` local workers and on a LocalCluster of as many Dask workers."""
     wall, probe = _run([sys.executable, "-m", "harness.cli", "grade", "--help"], timeout=300)
     if probe.returncode != 0:
         return {"status": "not yet available",
@@ -244,6 +250,7 @@ def grading(one_workers: int = 1, batch: int = 4, batch_workers: int = 2) -> dic
         subs = [_submission(tmp / f"student{i}") for i in range(max(batch, 1))]
         one = _grade(subs[:1], tmp / "out-one", one_workers)
         many = _grade(subs, tmp / "out-batch", batch_workers)
+        cluster = _dask(subs, tmp / "out-dask", batch_workers, one)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return {"status": "ok", "rubric": "default",
@@ -251,7 +258,40 @@ def grading(one_workers: int = 1, batch: int = 4, batch_workers: int = 2) -> dic
             "grader_seconds_per_submission": one["mean_grader_s"],
             "workers_one": one_workers, "single": one,
             "batch": many, "batch_workers": batch_workers,
-            "submissions_per_minute": 60.0 * len(subs) / many["wall_s"]}
+            "submissions_per_minute": 60.0 * len(subs) / many["wall_s"],
+            "dask": cluster}
+
+
+def _dask(subs: list[Path], out: Path, workers: int, one: dict[str, Any]) -> dict[str, Any]:
+    """The same batch on a LocalCluster of `workers` Dask workers (`--scheduler local:N`):
+    submissions per minute (wall clock of the command, the cluster's start included, and
+    without it), and the overhead per submission the command reports (packing, dispatch,
+    unpacking on the worker, the result's way back), against one correct submission's
+    grading time."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return {"status": "dask not installed (pip install \"nnparity[dask]\")"}
+    done = _grade(subs, out, workers, scheduler=f"local:{workers}")
+    line = next((ln for ln in done["stdout"].splitlines() if ln.startswith("Dask ")), "")
+    overhead = _float(r"overhead ([0-9.]+) s per submission", line)
+    started = _float(r"cluster started in ([0-9.]+) s", line) or 0.0
+    grading_s = one.get("mean_grader_s")
+    share = overhead / grading_s if overhead is not None and grading_s else None
+    up = done["wall_s"] - started
+    return {"status": "ok" if done["exit_code"] == 0 else f"exit {done['exit_code']}",
+            "scheduler": f"local:{workers}", "workers": workers, "run": done,
+            "submissions_per_minute": 60.0 * len(subs) / done["wall_s"],
+            "submissions_per_minute_cluster_up": 60.0 * len(subs) / up if up > 0 else None,
+            "cluster_start_s": started, "overhead_s_per_submission": overhead,
+            "correct_grading_s": grading_s, "overhead_share": share,
+            "target_share": DASK_OVERHEAD_SHARE, "summary": line,
+            "met": share is not None and share <= DASK_OVERHEAD_SHARE}
+
+
+def _float(pattern: str, text: str) -> float | None:
+    m = re.search(pattern, text)
+    return float(m.group(1)) if m else None
 
 
 def _submission(root: Path) -> Path:
@@ -261,10 +301,12 @@ def _submission(root: Path) -> Path:
     return root
 
 
-def _grade(subs: list[Path], out: Path, workers: int, env: dict[str, str] | None = None
-           ) -> dict[str, Any]:
+def _grade(subs: list[Path], out: Path, workers: int, env: dict[str, str] | None = None,
+           scheduler: str | None = None) -> dict[str, Any]:
     argv = [sys.executable, "-m", "harness.cli", "grade", *map(str, subs), "--out", str(out),
             "--workers", str(workers), "--no-progress"]
+    if scheduler:
+        argv += ["--scheduler", scheduler]
     wall, proc = _run(argv, timeout=3600, env=env)
     rows = _gradebook(out / "gradebook.csv")
     full = [r for r in rows if r.get("status") == "graded"
@@ -274,7 +316,8 @@ def _grade(subs: list[Path], out: Path, workers: int, env: dict[str, str] | None
             "exit_code": proc.returncode, "full_score": len(full),
             "isolation": sorted({r.get("isolation", "?") for r in rows}),
             "mean_grader_s": sum(seconds) / len(seconds) if seconds else None,
-            "statuses": sorted({r.get("status", "?") for r in rows})}
+            "statuses": sorted({r.get("status", "?") for r in rows}),
+            **({"stdout": proc.stdout[-4000:]} if scheduler else {})}
 
 
 def _gradebook(path: Path) -> list[dict[str, str]]:

@@ -216,8 +216,7 @@ class _SharedHide:
     the last one to leave (or the next one to come, after a SIGKILL) puts the modes back."""
 
     def __init__(self, state: Path | None = None) -> None:
-        self.state = state or Path("/run" if os.path.isdir("/run")
-                                   else tempfile.gettempdir()) / "nnparity-dask-hidden.json"
+        self.state = state or _private_dir() / "hidden.json"
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, Any]]:
@@ -264,6 +263,16 @@ class _SharedHide:
                 _restore(data)
 
 
+def _private_dir() -> Path:
+    """A directory of this machine only root (we) can write, for the shared state."""
+    d = Path("/run" if os.path.isdir("/run") else tempfile.gettempdir()) / "nnparity-dask"
+    d.mkdir(mode=0o700, exist_ok=True)
+    st = os.lstat(d)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+        raise SandboxError(f"{d} is not a private directory of this user; remove it")
+    return d
+
+
 def _restore(data: dict[str, Any]) -> None:
     for p, mode in data["modes"].items():
         with contextlib.suppress(OSError):
@@ -300,7 +309,7 @@ class WorkerGrading:
         self.isolation: Isolation | None = None
         self.problem: str | None = None
         self.graders: dict[str, SubmissionGrader] = {}
-        self.starters: dict[str, Path] = {}
+        self.starters: dict[str, Path] = {}     # digest -> the starter unpacked here
         self.hide: _SharedHide | None = None
         self.worker: Any = None
         self.batch, self.current, self.ticks, self.sent = "", "", 0, 0.0
@@ -337,8 +346,9 @@ class WorkerGrading:
                 self.hide = None
             release_uid(self.uid)
             self.uid = None
-            if self.root is not None:
-                shutil.rmtree(self.root, ignore_errors=True)
+            for d in [self.root, *(p.parent for p in self.starters.values())]:
+                if d is not None:
+                    shutil.rmtree(d, ignore_errors=True)
 
     def describe(self) -> dict[str, Any]:
         iso = self.isolation
@@ -362,18 +372,13 @@ class WorkerGrading:
 
     # -------------------------------------------------------------- one submission
     def _starter(self, starter: Payload) -> Path:
-        """The starter code unpacked once per content, readable by the sandbox uids."""
+        """The starter code, unpacked once per content into a directory of this process
+        (unguessable, ours alone to write), readable by the sandbox uids."""
         if starter.digest not in self.starters:
-            base = Path(tempfile.gettempdir()) / f"nnparity-dask-starter-{starter.digest}"
-            if not base.is_dir():
-                tmp = Path(tempfile.mkdtemp(prefix=f"{base.name}.", dir=base.parent))
-                _extract(starter.data, tmp / starter.filename)
-                for p in [tmp, *tmp.rglob("*")]:
-                    p.chmod(0o755 if p.is_dir() else 0o644)
-                try:
-                    os.rename(tmp, base)
-                except OSError:       # another worker process of this machine was first
-                    shutil.rmtree(tmp, ignore_errors=True)
+            base = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-starter-"))
+            _extract(starter.data, base / starter.filename)
+            for p in [base, *base.rglob("*")]:
+                p.chmod(0o755 if p.is_dir() else 0o644)
             self.starters[starter.digest] = base / starter.filename
         return self.starters[starter.digest]
 

@@ -205,9 +205,10 @@ class Checker:
         expected = _cached_reference(spec.name, case, self.profile.preferred)
         if spec.kind in model_eval.KINDS:
             return model_eval.judge_case(self, spec, case, header, arrays, inputs, expected)
-        return {o: replace(self._judge(spec, case, o, header, arrays, inputs, expected),
-                           stdout=header.get("stdout", ""))
-                for o in spec.outputs}
+        verdicts = {o: replace(self._judge(spec, case, o, header, arrays, inputs, expected),
+                               stdout=header.get("stdout", ""))
+                    for o in spec.outputs}
+        return _state_of_a_stub(spec, verdicts)
 
     # -------------------------------------------------------------- judging one output
     def _judge(self, spec: OpSpec, case: Case, output: str, header: dict[str, Any],
@@ -335,10 +336,34 @@ def _cached_reference(op: str, case: Case, conventions: Conventions) -> dict[str
     return reference_outputs(spec, spec.ctor(case), spec.inputs(case), conventions)
 
 
+def _state_of_a_stub(spec: OpSpec, verdicts: dict[str, Verdict]) -> dict[str, Verdict]:
+    """A function API's state (bn_param's running statistics) is the forward's work: while
+    the forward is a stub, what it left there is not implemented either, not wrong."""
+    forward = verdicts.get("forward")
+    if spec.calls is None or forward is None or forward.status != "not_implemented":
+        return verdicts
+    for name in spec.calls.state:
+        if name in verdicts and not verdicts[name].passed:
+            verdicts[name] = replace(verdicts[name], status="not_implemented", comparison=None,
+                                     message=f"{forward.message} (so bn_param['{name}'] is "
+                                             "not computed either)")
+    return verdicts
+
+
 def _call_of(spec: OpSpec, output: str) -> str:
+    """The call that computed `output`, as the student wrote it."""
+    if spec.calls is not None:  # a function API: which of its values
+        calls = spec.calls
+        if output in calls.state:
+            return f"{calls.forward} (bn_param['{output}'])"
+        names = ("forward", "dX") if calls.loss else calls.grads
+        what = calls.forward if calls.loss or output == "forward" else calls.backward
+        if output == "forward" and not calls.loss:
+            return f"{what} (out)"
+        return f"{what} ({output}, value {names.index(output) + 1} of {len(names)})"
     return {"forward": f"{spec.cls}.forward", "dX": f"{spec.cls}.backward",
             "dW": f"{spec.cls}.backward (gradients['W'])",
-            "db": f"{spec.cls}.backward (gradients['b'])"}[output]
+            "db": f"{spec.cls}.backward (gradients['b'])"}.get(output, f"{spec.cls} {output}")
 
 
 def _type_problem(spec: OpSpec, output: str, info: dict[str, Any], cmp: Comparison) -> str:

@@ -173,10 +173,10 @@ def _keys(item: dict[str, Any]) -> list[tuple[Any, ...]]:
     if err.get("file") and err.get("line"):
         return [("site", err["file"], err["line"], err.get("type"))]
     if item.get("status") == "not_implemented" or f.get("status") == "not_implemented":
-        return [("stub", op, METHOD.get(output, output))]
+        return [("stub", op, _method(op, output) or output)]
     code = _top(f).get("code")
     if code and code not in UNSPECIFIC:  # one named bug of one method: dX, dW and db alike
-        return [("code", op, METHOD.get(output, output), code)]
+        return [("code", op, _method(op, output) or output, code)]
     return []
 
 

@@ -160,3 +160,14 @@ def test_checker_runs_the_twin_and_the_student_through_the_same_calls() -> None:
         verdicts = checker.check(spec, case)
     assert verdicts["forward"].passed and not verdicts["running_mean"].passed
     assert verdicts["running_mean"].expected.shape == (case.p["d"],)
+
+
+def test_an_untouched_skeleton_is_not_implemented_down_to_its_running_statistics(
+        tmp_path) -> None:
+    code, report = _report(HERE / "cs231n_layouts" / "unfinished_batchnorm", tmp_path,
+                           "--ops", "batchnorm")
+    assert code == 1
+    assert {r["output"]: r["status"] for r in report["results"]} == {
+        o: "not_implemented" for o in get_op("cs231n:batchnorm").outputs}
+    assert [e["open"] for e in report["fix_list"]] == [
+        "cs231n/layers.py · batchnorm_forward", "cs231n/layers.py · batchnorm_backward"]

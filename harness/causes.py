@@ -72,6 +72,7 @@ CODES: dict[str, str] = {
     # What the returned value shows.
     "input_mutated": "input modified in place",
     "wrong_type": "wrong return type",
+    "random_draw": "random draws that do not follow the parameters",
     "wrong_formula": "a recognisable wrong formula (harness/fingerprints.py)",
     # A layer's wrong rule, recomputed and matched (harness/layer_rules.py).
     "maxpool_routing": "max-pool gradient not routed to the maximum",
@@ -113,6 +114,10 @@ CODES: dict[str, str] = {
 WHOLE_MODEL_CODES: tuple[str, ...] = tuple(
     code for code in CODES if code.startswith(("model_", "optimizer_", "init_", "training_"))
 ) + ("caused_by_layer", "caused_by_optimizer")
+
+
+# The codes only a function API's ops give (tests/test_cs231n_api.py exercises each).
+FUNCTION_API_CODES: tuple[str, ...] = ("random_draw",)
 
 
 def rank(causes: list[Cause]) -> list[Cause]:

@@ -20,6 +20,7 @@ Whole models, optimisers, weight initialisers and training parity have kinds of 
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -133,6 +134,9 @@ def _run_functions(module: Any, calls: Calls, ctor: dict[str, Any], x: dict,
         param = {**ctor, **{k: np.array(x[k]) for k in calls.state if k in x}}
         args.append(param)
     forward = getattr(module, calls.forward)  # the child has checked that it exists
+    extra = {k: x[k] for k in calls.extra if k in x}   # the twin's only (harness.opspec)
+    if extra:
+        forward = functools.partial(forward, **extra)
     if calls.loss:
         _attempt(run, ("forward", "dX"), "forward", lambda: tuple(_pair(forward(*args))))
         return

@@ -191,7 +191,7 @@ class Checker:
         inputs = spec.inputs(case)
         ctor = spec.ctor(case)
         request = {"cmd": "run", "kind": spec.kind, "module": spec.module, "cls": spec.cls,
-                   "ctor": ctor, "outputs": list(spec.outputs)}
+                   "ctor": ctor, "outputs": list(spec.asked)}
         if spec.calls is not None:
             request["calls"] = asdict(spec.calls)
         answer = self.sandbox_for(spec).run(request, inputs)
@@ -202,12 +202,19 @@ class Checker:
                                error={"stage": "run", "type": answer.status, "message": msg})
                     for o in spec.outputs}
         header, arrays = answer
-        expected = _cached_reference(spec.name, case, self.profile.preferred)
+        got = {k.removeprefix("out/"): v for k, v in arrays.items() if k.startswith("out/")}
+        if spec.given is not None:  # the twin computes with the implementation's draw
+            expected = reference_outputs(spec, ctor, {**inputs, **spec.given(got, inputs)},
+                                         self.profile.preferred)
+        else:
+            expected = _cached_reference(spec.name, case, self.profile.preferred)
         if spec.kind in model_eval.KINDS:
             return model_eval.judge_case(self, spec, case, header, arrays, inputs, expected)
         verdicts = {o: replace(self._judge(spec, case, o, header, arrays, inputs, expected),
                                stdout=header.get("stdout", ""))
-                    for o in spec.outputs}
+                    for o in spec.asked}
+        for output in spec.derived:
+            verdicts[output] = _judge_derived(spec, case, output, got, inputs, ctor, verdicts)
         return _state_of_a_stub(spec, verdicts)
 
     # -------------------------------------------------------------- judging one output
@@ -334,6 +341,25 @@ class Checker:
 def _cached_reference(op: str, case: Case, conventions: Conventions) -> dict[str, np.ndarray]:
     spec = get_op(op)
     return reference_outputs(spec, spec.ctor(case), spec.inputs(case), conventions)
+
+
+def _judge_derived(spec: OpSpec, case: Case, output: str, got: dict[str, np.ndarray],
+                   inputs: dict[str, np.ndarray], ctor: dict[str, Any],
+                   verdicts: dict[str, Verdict]) -> Verdict:
+    """A derived output (dropout's mask): not judged while what it is derived from failed to
+    come back; else by the op's own test."""
+    source = verdicts.get("forward")
+    if source is not None and source.status in ("error", "not_implemented", "timeout"):
+        return replace(source, output=output, got=None, expected=None)
+    assert spec.judge is not None
+    try:
+        ok, message = spec.judge(output, got, inputs, ctor)
+    except Exception as exc:  # noqa: BLE001 - what came back may be anything
+        ok, message = False, f"{output} could not be judged from what forward returned: {exc}"
+    kind = "match" if ok else "values"
+    return Verdict(spec.name, output, case, "pass" if ok else "fail", message,
+                   comparison=Comparison(kind, message),
+                   causes=[] if ok else [Cause("random_draw", message)])
 
 
 def _state_of_a_stub(spec: OpSpec, verdicts: dict[str, Verdict]) -> dict[str, Verdict]:

@@ -467,8 +467,11 @@ def _blame_forward(report: dict[str, Any], item: dict[str, Any]) -> None:
 
     Not for a loss: its backward(Y, Y_hat) is computed from the inputs, not from anything
     forward cached, so a shared cause (an L2 reduction, say) is not forward's fault."""
-    if get_op(item["op"]).kind == "loss":
+    spec = get_op(item["op"])
+    if spec.kind == "loss" or (spec.calls is not None and spec.calls.loss):
         return
+    if item["output"] in spec.derived or (spec.calls and item["output"] in spec.calls.state):
+        return  # judged from forward's own call (dropout's draw, bn_param's statistics)
     forward = next((i for i in report["results"]
                     if i["op"] == item["op"] and i["output"] == "forward"), None)
     if forward is None or forward["status"] == "pass" or item["output"] == "forward":

@@ -10,7 +10,7 @@ and its PyTorch twin through exactly those calls.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -42,6 +42,7 @@ class Calls:
     state: tuple[str, ...] = ()
     dout: str = "dout"
     loss: bool = False
+    extra: tuple[str, ...] = ()   # inputs passed to the twin's forward only, by keyword
 
     def function(self, output: str) -> str:
         """The function that computes `output`."""
@@ -62,6 +63,16 @@ class OpSpec:
     max_cases: int | None = None  # at most this many cases per run (training: each is K steps)
     api: str = "hw6"            # the API whose table holds it (harness.apis)
     calls: Calls | None = None  # a function API's calls (kind "function")
+    # Outputs judged from the others by a test of their own (dropout's mask, by statistics):
+    # judge(output, got, inputs, ctor) -> (ok, message), with got the implementation's
+    # returned arrays by output name; they are not asked of the implementation.
+    derived: tuple[str, ...] = ()
+    judge: Callable[[str, dict[str, np.ndarray], dict[str, np.ndarray], Params],
+                    tuple[bool, str]] | None = None
+    # Inputs the twin is given from what the implementation returned (the units its dropout
+    # kept), so that both compute with the same random draw: given(got) -> {name: array}.
+    given: Callable[[dict[str, np.ndarray], dict[str, np.ndarray]],
+                    dict[str, np.ndarray]] | None = None
 
     def __post_init__(self) -> None:
         _FAMILIES.setdefault(self.name, self.family)
@@ -95,6 +106,11 @@ class OpSpec:
         if ndim == 2:
             return ("n", "j")
         return tuple(f"axis{i}" for i in range(ndim))
+
+    @property
+    def asked(self) -> tuple[str, ...]:
+        """The outputs the implementation computes (not the derived ones)."""
+        return tuple(o for o in self.outputs if o not in self.derived)
 
     def scalar(self, output: str) -> bool:
         """Whether `output` is a loss value: a scalar, however the implementation wraps it."""

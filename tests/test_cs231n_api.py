@@ -1,7 +1,7 @@
 """The CS231n API end to end: cases, the sandboxed child, the twins, verdicts, diagnoses.
 
 Each buggy folder under tests/cs231n_impls must fail exactly the (op, output) items its
-README names (dropout is not checked yet), with the diagnosis named here where there is one;
+README names, with the diagnosis named here where there is one;
 the bundled student_nn.cs231n and the flat layout pass everything."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.apis.known import CS231N, HW6, detect_api
+from harness.causes import FUNCTION_API_CODES
 from harness.cli import main
 from harness.evaluate import Checker
 from harness.registry import get_op, select_ops
@@ -48,6 +49,9 @@ EXPECTED: dict[str, dict[tuple[str, str], str | None]] = {
         for o in ("forward", "dX", "dgamma", "running_mean", "running_var")},
     "svm_loss_counts_correct_class": {("svm_loss", "forward"): "wrong_formula",
                                       ("svm_loss", "dX"): None},
+    "dropout_p_is_drop_probability": {("dropout", "forward"): None, ("dropout", "dX"): None,
+                                      ("dropout", "mask"): "random_draw"},
+    "dropout_without_scale": {("dropout", "forward"): None, ("dropout", "dX"): None},
     "flat_layout": {},
 }
 
@@ -73,9 +77,7 @@ def test_the_bundled_cs231n_implementation_passes_every_op(tmp_path) -> None:
 
 def test_every_expected_folder_exists() -> None:
     folders = {p.name for p in IMPLS.iterdir() if p.is_dir()}
-    assert set(EXPECTED) <= folders
-    assert folders - set(EXPECTED) <= {"dropout_p_is_drop_probability",
-                                       "dropout_without_scale"}  # dropout: not checked yet
+    assert set(EXPECTED) == folders
 
 
 @pytest.mark.parametrize("folder", sorted(EXPECTED))
@@ -171,3 +173,16 @@ def test_an_untouched_skeleton_is_not_implemented_down_to_its_running_statistics
         o: "not_implemented" for o in get_op("cs231n:batchnorm").outputs}
     assert [e["open"] for e in report["fix_list"]] == [
         "cs231n/layers.py · batchnorm_forward", "cs231n/layers.py · batchnorm_backward"]
+
+
+def test_every_function_api_code_is_named_first_by_a_buggy_folder() -> None:
+    assert set(FUNCTION_API_CODES) <= {c for e in EXPECTED.values() for c in e.values()}
+
+
+def test_dropout_mask_message_says_what_p_means(tmp_path) -> None:
+    _, report = _report(IMPLS / "dropout_p_is_drop_probability", tmp_path, "--ops", "dropout")
+    mask = next(r for r in report["results"] if r["output"] == "mask")
+    assert "probability of keeping" in mask["finding"]["diagnosis"][0]["message"]
+    # the draws of a correct dropout pass the binomial test on every default case
+    _, ok = _report(None, tmp_path / "ok", "--api", "cs231n", "--ops", "dropout")
+    assert all(r["status"] == "pass" for r in ok["results"])

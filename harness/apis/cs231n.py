@@ -243,6 +243,85 @@ def _loss_family(large: bool, informative=lambda p, x: True) -> Family:
                   valid=lambda p: p["n"] >= 1 and p["classes"] >= 2)
 
 
+# dropout: x (N, D), dropout_param {p (the probability of keeping a unit), mode, seed}. The
+# twin is given the units the implementation kept (forward's nonzero entries: x has none of
+# its own), so forward and dX are compared exactly; `mask` judges the draw itself by a
+# binomial test of the number kept (DROPOUT_ALPHA: the chance that a correct dropout fails
+# one case) and, in test mode, that every unit is kept.
+DROPOUT_KEEP = (0.25, 0.5, 0.75, 0.9)
+DROPOUT_ALPHA = 1e-6
+DROPOUT_Z = 4.892   # two-sided normal quantile for DROPOUT_ALPHA
+
+
+def _dropout_sample(rng: np.random.Generator, fixed: Params) -> Params:
+    return {"n": int(rng.integers(2, 9)), "d": int(rng.integers(100, 201)),
+            "p": DROPOUT_KEEP[int(rng.integers(len(DROPOUT_KEEP)))],
+            "mode": "test" if rng.random() < 0.2 else "train",
+            "draw": int(rng.integers(0, 10_000))}
+
+
+def _dropout_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    shape = (p["n"], p["d"])
+    x = _normal(rng, shape)
+    x[x == 0] = 1.0   # a kept unit is told from a dropped one by being nonzero
+    return {"x": x, "dout": _normal(rng, shape)}
+
+
+def _keep_of(p: object) -> float:
+    return float(str(p))
+
+
+DROPOUT = Family(
+    sample=_dropout_sample,
+    edge_cases=lambda fixed: [
+        {"n": 4, "d": 125, "p": 0.75, "mode": "train", "draw": 231},
+        {"n": 4, "d": 125, "p": 0.25, "mode": "train", "draw": 7},
+        {"n": 2, "d": 100, "p": 0.5, "mode": "test", "draw": 1},
+    ],
+    ctor=lambda p, fixed: {"p": _keep_of(p["p"]), "mode": p["mode"], "seed": p["draw"]},
+    inputs=_dropout_inputs,
+    axes={"forward": ("n", "d"), "dX": ("n", "d")},
+    valid=lambda p: p["n"] * p["d"] >= 100 and 0 < _keep_of(p["p"]) <= 1
+    and p["mode"] in ("train", "test"),
+)
+
+
+def _kept_by(got: dict[str, np.ndarray], inputs: dict[str, np.ndarray]) -> np.ndarray | None:
+    out = got.get("forward")
+    if out is None or np.shape(out) != inputs["x"].shape:
+        return None
+    return np.asarray(out) != 0
+
+
+def _dropout_given(got: dict[str, np.ndarray], inputs: dict[str, np.ndarray]
+                   ) -> dict[str, np.ndarray]:
+    kept = _kept_by(got, inputs)
+    return {} if kept is None else {"kept": kept}
+
+
+def _dropout_judge(output: str, got: dict[str, np.ndarray], inputs: dict[str, np.ndarray],
+                   ctor: Params) -> tuple[bool, str]:
+    kept = _kept_by(got, inputs)
+    if kept is None:
+        return False, "the mask cannot be read: forward did not return an array of x's shape"
+    n, k, p = kept.size, int(kept.sum()), float(ctor["p"])
+    if ctor["mode"] == "test":
+        ok = k == n
+        return ok, (f"test mode kept all {n} units" if ok else
+                    f"test mode dropped {n - k} of {n} units: at test time out = x")
+    sd = np.sqrt(n * p * (1 - p))
+    z = (k - n * p) / sd if sd > 0 else float(k != n) * np.inf
+    share = f"kept {k} of {n} units ({k / n:.1%}) with p = {p}"
+    if abs(z) <= DROPOUT_Z:
+        return True, f"{share}: within {DROPOUT_Z} standard deviations of p·N"
+    hint = (" — close to 1 − p: is p used as the probability of dropping? In CS231n p is "
+            "the probability of keeping a unit (mask = np.random.rand(*x.shape) < p)"
+            if abs(k / n - (1 - p)) < abs(k / n - p) else "")
+    return False, (f"{share}: {abs(z):.1f} standard deviations from the expected "
+                   f"{n * p:.0f} (a correct dropout fails this 1 time in "
+                   f"{1 / DROPOUT_ALPHA:,.0f}){hint}")
+
+
 FORWARD_BACKWARD = ("forward", "dX")
 PARAM_OUT = ("forward", "dX", "dW", "db")
 NORM_OUT = ("forward", "dX", "dgamma", "dbeta")
@@ -251,9 +330,9 @@ NORM_GRADS = ("dX", "dgamma", "dbeta")
 
 
 def _op(name: str, family: Family, outputs: tuple[str, ...], calls: Calls,
-        fixed: Params | None = None) -> OpSpec:
+        fixed: Params | None = None, **more: object) -> OpSpec:
     return OpSpec(f"{API}:{name}", "layers", calls.forward, family, outputs, fixed or {},
-                  api=API, calls=calls)
+                  api=API, calls=calls, **more)  # type: ignore[arg-type]
 
 
 def _bn_calls(prefix: str, backward: str | None = None) -> Calls:
@@ -285,6 +364,10 @@ CS231N_OPS: dict[str, OpSpec] = {
                   NORM_GRADS, param="ln_param")),
         _op("spatial_batchnorm", SPATIAL_BATCHNORM, NORM_OUT + RUNNING,
             _bn_calls("spatial_batchnorm"), {"mode": "train"}),
+        _op("dropout", DROPOUT, ("forward", "dX", "mask"),
+            Calls("dropout_forward", ("x",), "dropout_backward", ("dX",),
+                  param="dropout_param", extra=("kept",)),
+            derived=("mask",), judge=_dropout_judge, given=_dropout_given),
         _op("softmax_loss", _loss_family(large=True), FORWARD_BACKWARD,
             Calls("softmax_loss", ("x", "y"), loss=True)),
         _op("svm_loss", _loss_family(large=False, informative=_svm_informative),

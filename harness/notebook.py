@@ -1,0 +1,223 @@
+"""`nnparity.check` from Python: the sandboxed check of `nnparity check`, as a report object.
+
+    import nnparity
+    report = nnparity.check("cs231n/layers.py", api="cs231n", ops="batchnorm", cases=10)
+    report            # in Jupyter: the HTML report; in IPython: the summary table
+    print(report)     # the summary table and fix list `nnparity check` prints
+    report.passed, report.results, report.fix_list, report.json
+    report.save("reports/")   # report.json, report.md, report.html
+
+The check is the command line's: the same arguments mean the same (impl None: the API's
+bundled implementation; api None: detected from the files), the implementation runs in a
+sandboxed child and the verdicts are computed in this process. Unusable input raises
+`ValueError` with the command line's message; nothing is printed (but the progress bar, on
+stderr, in a terminal or a Jupyter kernel; `progress=False` silences it).
+
+The command line's modules are imported when a check runs or a report is rendered, not when
+`nnparity` is imported (they load torch).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from collections.abc import Iterable
+from html import escape
+from pathlib import Path
+from typing import Any
+
+# The srcdoc of the notebook's iframe: report.html's CSS styles `body`, `table`, `pre`, ... so
+# inlined it would restyle the whole notebook (and the notebook's CSS the report). Inside the
+# iframe, in-page links (#fix-1) scroll in place rather than load the notebook's URL (a srcdoc
+# document resolves '#x' against its parent's address), and the frame grows to its content.
+_FRAME_SCRIPT = """<script>
+document.addEventListener('click', function (e) {
+  var a = e.target.closest && e.target.closest('a[href^="#"]');
+  if (!a) return;
+  e.preventDefault();
+  var t = document.getElementById(decodeURIComponent(a.getAttribute('href').slice(1)));
+  if (t) t.scrollIntoView({block: 'start'});
+});
+function nnparityFit() {
+  try { frameElement.style.height = (document.documentElement.scrollHeight + 2) + 'px'; }
+  catch (err) {}
+}
+window.addEventListener('load', nnparityFit);
+window.addEventListener('resize', nnparityFit);
+</script>"""
+
+
+_FLAGS = re.compile(r"--(impl|api|ops|cases|seed|profile|starter|timeout)\b")
+
+
+def _usage(exc: Exception) -> ValueError:
+    """The command line's message for unusable input, naming the keyword rather than the
+    flag (`--api: unknown API ...` is `api: unknown API ...` here)."""
+    return ValueError(_FLAGS.sub(r"\1", str(exc)))
+
+
+def _ops_arg(ops: str | Iterable[str] | None) -> str | None:
+    if ops is None or isinstance(ops, str):
+        return ops
+    return ",".join(ops)
+
+
+def _show_progress(progress: bool | None) -> bool:
+    if progress is not None:
+        return progress
+    return sys.stderr.isatty() or "ipykernel" in sys.modules
+
+
+def check(impl: str | Path | None = None, api: str | None = None,
+          ops: str | Iterable[str] | None = None, cases: int = 50, seed: int = 0,
+          profile: str = "homework", starter: str | Path | None = None,
+          report_dir: str | Path | None = None, timeout: float = 20.0,
+          progress: bool | None = None) -> Report:
+    """Check an implementation against PyTorch, as `nnparity check` does; the report.
+
+    `impl`: a directory holding neural_networks/ or student_nn/ (or the package itself); for
+    the CS231n API a folder holding cs231n/layers.py, or layers.py itself (default: the
+    bundled implementation of the API). `api`: "hw6" or "cs231n" (default: detected from
+    the files). `ops`: "a,b" or a list of op names (default: all the API's ops). `cases`:
+    cases per op. `starter`: the course's starter code (modules that are not graded).
+    `report_dir`: also write report.json, report.md and report.html there. `timeout`:
+    seconds per case. `progress`: draw a progress bar on stderr (default: in a terminal or a
+    Jupyter kernel).
+
+    Raises ValueError, with a message that says what to fix, on unusable input (no such path,
+    no implementation there, an unknown API, op or profile, cases < 1).
+    """
+    from harness.cli import UsageError, _api_arg, _impl_arg, _starter_arg
+    from harness.conventions import get_profile
+    from harness.evaluate import Checker
+    from harness.investigate import check_and_investigate
+    from harness.progress import Progress
+    from harness.registry import select_ops
+    from harness.sandbox import Limits
+
+    try:
+        the_api = _api_arg(api, None if impl is None else str(impl))
+        where = _impl_arg(None if impl is None else str(impl), the_api)
+        specs = select_ops(_ops_arg(ops), the_api.name)
+        if cases < 1:
+            raise UsageError("--cases must be at least 1")
+        conventions = get_profile(profile)
+        starter_dir = _starter_arg(None if starter is None else str(starter))
+    except (UsageError, ValueError) as exc:
+        raise _usage(exc) from None
+    bar = Progress(len(specs) * cases, "checking", enabled=_show_progress(progress))
+    try:
+        with Checker(where, conventions, limits=Limits(case_seconds=timeout),
+                     starter=starter_dir, api=the_api.name) as checker:
+            report = check_and_investigate(checker, specs, cases, seed,
+                                           on_case=lambda cid: bar.advance(note=cid))
+            report["modules"] = checker.plan().as_json()
+            report["api"] = the_api.name
+    finally:
+        bar.close()
+    result = Report(report)
+    if report_dir is not None:
+        result.save(report_dir)
+    return result
+
+
+class Report:
+    """One check's report: `json` is the dict of report.json (see the README's "JSON
+    report"); renders as the HTML report in Jupyter and as the summary table in a terminal."""
+
+    def __init__(self, report: dict[str, Any]) -> None:
+        self.json = report
+
+    @property
+    def passed(self) -> bool:
+        """Every compared output matches (an interrupted check has not passed)."""
+        s = self.json["summary"]
+        return s["verdict"] == "pass" and not s.get("interrupted")
+
+    @property
+    def interrupted(self) -> bool:
+        return bool(self.json["summary"].get("interrupted"))
+
+    @property
+    def results(self) -> list[dict[str, Any]]:
+        """One item per (op, output): op, output, status, cases, failed, and a finding when
+        it fails."""
+        return self.json["results"]
+
+    @property
+    def failures(self) -> list[dict[str, Any]]:
+        """The items that did not pass."""
+        return [r for r in self.results if r["status"] != "pass"]
+
+    @property
+    def fix_list(self) -> list[dict[str, Any]]:
+        """The distinct root causes, in the order to fix them (each: problem, code, message,
+        open, and the items it explains)."""
+        from harness.report_view import fix_entries
+
+        return fix_entries(self.json)
+
+    def text(self, findings: bool = False) -> str:
+        """What `nnparity check` prints: implementation and conventions, borrowed modules,
+        the summary table, the fix list and the headline; with `findings`, the gist of each
+        failure too (likely bug, smallest failing case, repro command)."""
+        from harness.apis.known import get_api
+        from harness.cli import print_findings, print_fix_list, print_modules, summary_table
+        from harness.report_view import conventions_line, headline
+
+        out = io.StringIO()
+        name = self.json.get("api", "hw6")
+        try:
+            title = f" (API {name}: {get_api(name).title})"
+        except ValueError:
+            title = f" (API {name})"
+        print(f"nnparity check: {self.json['impl']}{title}\n{conventions_line(self.json)}",
+              file=out)
+        print_modules(self.json.get("modules", {}), out)
+        print(file=out)
+        print(summary_table(self.json), file=out)
+        print_fix_list(self.json, out)
+        if findings:
+            print_findings(self.json, out)
+        print(f"\n{headline(self.json)}", file=out)
+        return out.getvalue()
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        s = self.json["summary"]
+        if s.get("interrupted"):
+            state = (f"interrupted after {s['cases']} cases, {s['failed']} of {s['items']} "
+                     "outputs fail so far")
+        elif s["verdict"] == "pass":
+            state = f"all {s['items']} outputs pass"
+        else:
+            state = f"{s['failed']} of {s['items']} outputs fail"
+        return f"<nnparity Report: {state} — impl {self.json['impl']}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's terminal shows the table (Jupyter shows `_repr_html_`)."""
+        printer.text(repr(self) if cycle else self.text().rstrip("\n"))
+
+    def to_html(self) -> str:
+        """The HTML report: the same page as report.html."""
+        from harness.report import _render
+
+        return _render("html", self.json)
+
+    def _repr_html_(self) -> str:
+        """The HTML report in an iframe of its own (its CSS and the notebook's kept apart)."""
+        page = self.to_html()
+        page = (page.replace("</body>", _FRAME_SCRIPT + "</body>", 1) if "</body>" in page
+                else page + _FRAME_SCRIPT)
+        return ("<iframe class='nnparity-report' title='nnparity report' "
+                "style='width:100%;height:640px;border:1px solid #dde1e8;border-radius:6px' "
+                f"srcdoc=\"{escape(page, quote=True)}\"></iframe>")
+
+    def save(self, directory: str | Path) -> dict[str, Path]:
+        """Write report.json, report.md and report.html into `directory`; their paths."""
+        from harness.report import write_reports
+
+        return write_reports(self.json, directory)

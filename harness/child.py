@@ -36,11 +36,10 @@ from typing import Any
 import numpy as np
 
 from harness import wire
-from harness.apis.known import get_api
 from harness.apis.library import Library
 from harness.driver import run_op
 from harness.loader import BUNDLED_ALIAS, Implementation
-from harness.opspec import Calls
+from harness.opspec import Calls, Methods
 from harness.sources import PACKAGE_NAMES
 from harness.standins import install as install_standins
 
@@ -300,6 +299,7 @@ def handle_run(impl: Implementation | BaseException, impl_dir: Path, request: di
         header["errors"] = {o: describe_error("import", exc, impl_dir) for o in outputs}
         return header, arrays
     calls = Calls(**request["calls"]) if request.get("calls") else None
+    methods = Methods(**request["methods"]) if request.get("methods") else None
     try:
         cls = getattr(module, request["cls"])
     except AttributeError as exc:
@@ -319,7 +319,8 @@ def handle_run(impl: Implementation | BaseException, impl_dir: Path, request: di
                 arrays[f"after/{stage}/{name}"] = np.array(arr, copy=True)
 
     ctor = {k: tuple(v) if isinstance(v, list) else v for k, v in request["ctor"].items()}
-    run = run_op(request["kind"], cls, ctor, inputs, outputs, on_stage=snapshot, calls=calls)
+    run = run_op(request["kind"], cls, ctor, inputs, outputs, on_stage=snapshot, calls=calls,
+                 methods=methods)
     with guard.harness_view():
         for name, value in run.outputs.items():
             try:
@@ -360,7 +361,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rlimits", default="")
     parser.add_argument("--refuse", default="")
     parser.add_argument("--numpy-compat", action="store_true")
-    parser.add_argument("--api", default="hw6")
+    parser.add_argument("--library", default="",
+                        help="package:module of a function or class API (default: HW6)")
     args = parser.parse_args(argv)
 
     # Private channels for the protocol; the implementation's prints (fds 1 and 2) go to the
@@ -384,10 +386,10 @@ def main(argv: list[str] | None = None) -> None:
     set_rlimits(args.rlimits)
 
     impl: Implementation | Library | BaseException
-    api = get_api(args.api)
     try:
-        if api.functions:
-            impl = Library.load(args.impl, api.package, api.modules[0])
+        if args.library:
+            package, _, module_name = args.library.partition(":")
+            impl = Library.load(args.impl, package, module_name)
         else:
             impl = Implementation.load(args.impl, graded, args.starter or None,
                                        args.missing_graded)

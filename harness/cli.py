@@ -26,6 +26,7 @@ from tabulate import tabulate
 
 from harness.apis.known import APIS, HW6, Api, detect_api, get_api
 from harness.apis.library import LibraryError, locate_library
+from harness.apis.user import load_adapter
 from harness.cases import Case
 from harness.compare import DEFAULT_TOLERANCE
 from harness.conventions import PROFILES, get_profile
@@ -65,17 +66,23 @@ def _api_arg(value: str | None, impl: str | None, op: str | None = None) -> Api:
     """--api NAME, else the API a case ID names, else the one the implementation's files
     follow (HW6 when unsure)."""
     try:
+        if value and Path(value).suffix in (".toml", ".py"):
+            return load_adapter(value)   # a user-declared adapter (harness/apis/user.py)
         if value:
             return get_api(value)
+        if op is not None and api_of(op) != "hw6":
+            return get_api(api_of(op))
     except ValueError as exc:
-        raise UsageError(f"--api: {exc}") from None
-    if op is not None and api_of(op) != "hw6":
-        return get_api(api_of(op))
+        hint = ("; an adapter's case needs --api with its file" if op and not value else "")
+        raise UsageError(f"--api: {exc}{hint}") from None
     return detect_api(impl)
 
 
 def _impl_arg(value: str | None, api: Api = HW6) -> Path:
     if value is None:
+        if api.bundled is None:
+            raise UsageError(f"--impl is required with --api {api.name} (its adapter names "
+                             "no example implementation)")
         return api.bundled
     try:
         if api.functions:
@@ -188,11 +195,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_repro(args: argparse.Namespace) -> int:
     try:
         case = Case.from_id(args.case_id)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    api = _api_arg(args.api, args.impl, case.op)   # an adapter's ops exist once it is read
+    try:
         spec = get_op(case.op)
         spec.inputs(case)  # a case its family cannot build (UnbuildableCase) is unusable input
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    api = _api_arg(args.api, args.impl, case.op)
     if api.name != spec.api:
         raise UsageError(f"case {case.id} is an op of the {spec.api} API, not {api.name}")
     impl = _impl_arg(args.impl, api)
@@ -230,8 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="directory holding neural_networks/ or student_nn/, or the package "
                             "itself; for --api cs231n a folder holding cs231n/layers.py, or "
                             "layers.py itself (default: the bundled student_nn, or its cs231n)")
-        p.add_argument("--api", metavar="NAME", choices=sorted(APIS),
-                       help=f"the API the implementation follows: {', '.join(sorted(APIS))} "
+        p.add_argument("--api", metavar="NAME|FILE",
+                       help=f"the API the implementation follows: {', '.join(sorted(APIS))}, "
+                            "or an adapter file (.toml or .py, see docs/adapters.md) "
                             "(default: detected from its files; hw6 when unsure)")
         p.add_argument("--profile", default="homework", choices=sorted(PROFILES),
                        help="conventions accepted (default: homework)")

@@ -45,8 +45,10 @@ def _patterns(v: Verdict) -> list[Cause]:
     if v.got is None or v.expected is None or get_op(v.op).kind in MODEL_KINDS:
         return []  # whole models etc. are diagnosed while judged (harness/model_eval.py)
     found = []
-    if v.op in CATALOGUE:  # the formula the student computed, when it is a known wrong one
-        found = fingerprint(v.op, v.output, get_op(v.op).inputs(v.case), v.got, v.expected)
+    spec = get_op(v.op)
+    math = spec.twin or v.op   # an adapter's op: the catalogue of the op it maps to
+    if math in CATALOGUE:  # the formula the student computed, when it is a known wrong one
+        found = fingerprint(math, v.output, spec.inputs(v.case), v.got, v.expected)
     if v.op in RULES:  # the layer's rule, when it is a known wrong one
         found = explain(get_op(v.op), v.output, [(v.case, v.got, v.expected)])
     return [*found, *detect(get_op(v.op), v.case, v.output, v.got, v.expected)]

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.opspec import Calls
+from harness.opspec import Calls, Methods
 
 STAGES = ("construct", "init", "forward", "backward", "gradients")
 
@@ -55,7 +55,8 @@ OUTPUTS_OF_STAGE = {"forward": ("forward",), "backward": ("dX", "dW", "db")}
 
 def run_op(kind: str, cls: Any, ctor: dict[str, Any], inputs: dict[str, np.ndarray],
            outputs: tuple[str, ...],
-           on_stage: Callable[[str], None] | None = None, calls: Calls | None = None) -> OpRun:
+           on_stage: Callable[[str], None] | None = None, calls: Calls | None = None,
+           methods: Methods | None = None) -> OpRun:
     """Construct `cls` and compute `outputs` on `inputs` (which the op may mutate); with
     `calls` (a function API), call the functions of module `cls` as they say.
 
@@ -65,6 +66,9 @@ def run_op(kind: str, cls: Any, ctor: dict[str, Any], inputs: dict[str, np.ndarr
     run = OpRun(on_stage=on_stage or (lambda stage: None))
     if calls is not None:  # a function API: `cls` is the module holding the functions
         _run_functions(cls, calls, ctor, inputs, outputs, run)
+        return run
+    if methods is not None:  # a class API declared by an adapter
+        _run_object(cls, methods, ctor, inputs, outputs, run)
         return run
     if kind in MODEL_RUNNERS:  # whole models, optimisers, initialisers, training (below)
         MODEL_RUNNERS[kind](cls, ctor, inputs, outputs, run)
@@ -162,6 +166,32 @@ def _run_functions(module: Any, calls: Calls, ctor: dict[str, Any], x: dict,
         return tuple(v for name, v in zip(calls.grads, values, strict=True) if name in grads)
 
     _attempt(run, tuple(grads), "backward", call_backward)
+
+
+def _run_object(cls: Any, methods: Methods, ctor: dict[str, Any], x: dict,
+                outputs: tuple[str, ...], run: OpRun) -> None:
+    """``layer = cls(*init)``, ``forward(*args)``, ``backward(*args)``, then the gradients'
+    attributes (see `harness.opspec.Methods`)."""
+    def value(name: str) -> Any:
+        return x[name] if name in x else ctor[name]
+
+    try:
+        layer = cls(*[value(n) for n in methods.init])
+    except BaseException as exc:  # noqa: BLE001
+        run.fail(outputs, "construct", exc)
+        return
+    if not _attempt(run, ("forward",), "forward",
+                    lambda: (layer.forward(*[value(n) for n in methods.forward]),)):
+        run.fail(outputs, "forward", run.errors["forward"][1])
+        return
+    if not _attempt(run, (methods.returns,), "backward",
+                    lambda: (layer.backward(*[value(n) for n in methods.backward]),)):
+        run.fail(outputs, "backward", run.errors[methods.returns][1])
+        return
+    for output, attribute in methods.grads:
+        if output in outputs:
+            _attempt(run, (output,), "gradients",
+                     lambda attribute=attribute: (getattr(layer, attribute),))
 
 
 def _function(module: Any, name: str) -> Callable[..., Any]:

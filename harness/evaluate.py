@@ -71,6 +71,9 @@ def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.n
     """
     if spec.kind in model_eval.KINDS:  # whole models, optimisers, initialisers, training
         return model_eval.reference_outputs(spec, ctor, inputs, conventions)
+    if spec.twin is not None:  # an adapter's op: the op it maps to computes the expected
+        found = reference_outputs(get_op(spec.twin), ctor, inputs, conventions, partial)
+        return {k: v for k, v in found.items() if k in spec.outputs}
     if spec.calls is not None:  # a function API: its twins are functions of one module
         cls = importlib.import_module(get_api(spec.api).reference)
     else:
@@ -131,7 +134,8 @@ class Checker:
             graded, starter, self.per_op = self.api.modules, None, False
         graded = BASE_MODULES if self.per_op else graded
         self.limits = limits
-        self.sandbox = Sandbox(self.impl, graded, limits, starter=starter, api=self.api.name)
+        self.sandbox = Sandbox(self.impl, graded, limits, starter=starter,
+                               library=self.api.library)
         self.graded, self.starter = graded, Path(starter) if starter else None
         self._outages: dict[str, list[Verdict]] = {}  # op -> its timeouts/crashes in a row
         self._module_sandboxes: dict[tuple[str, ...], Sandbox] = {}
@@ -194,6 +198,8 @@ class Checker:
                    "ctor": ctor, "outputs": list(spec.asked)}
         if spec.calls is not None:
             request["calls"] = asdict(spec.calls)
+        if spec.methods is not None:
+            request["methods"] = asdict(spec.methods)
         answer = self.sandbox_for(spec).run(request, inputs)
         if isinstance(answer, Outage):
             status = "timeout" if answer.status == "timeout" else "error"

@@ -52,6 +52,30 @@ class Calls:
 
 
 @dataclass(frozen=True)
+class Methods:
+    """How a class API computes an op's outputs (kind "object"; a user-declared adapter).
+
+    ``layer = Cls(*init)``; ``out = layer.forward(*forward)``; ``dx = layer.backward(
+    *backward)``; then each of `grads` (output, attribute) is read from the object. Names in
+    `init`, `forward` and `backward` are the op's inputs or, for `init`, the case's
+    constructor parameters (stride, pad, pool_height, ...).
+    """
+
+    init: tuple[str, ...] = ()
+    forward: tuple[str, ...] = ("x",)
+    backward: tuple[str, ...] = ("dout",)
+    returns: str = "dX"
+    grads: tuple[tuple[str, str], ...] = ()
+    loss: bool = False
+
+    def function(self, cls: str, output: str) -> str:
+        if output == "forward":
+            return f"{cls}.forward"
+        attribute = dict(self.grads).get(output)
+        return f"{cls}.backward" + (f" (self.{attribute})" if attribute else "")
+
+
+@dataclass(frozen=True)
 class OpSpec:
     name: str                   # op name, used in case IDs, reports and rubrics
     module: str                 # contract module holding the class (or the functions)
@@ -73,6 +97,8 @@ class OpSpec:
     # kept), so that both compute with the same random draw: given(got) -> {name: array}.
     given: Callable[[dict[str, np.ndarray], dict[str, np.ndarray]],
                     dict[str, np.ndarray]] | None = None
+    methods: Methods | None = None  # a class API's calls (kind "object")
+    twin: str | None = None     # the op whose twin computes the expected outputs (adapters)
 
     def __post_init__(self) -> None:
         _FAMILIES.setdefault(self.name, self.family)
@@ -81,6 +107,8 @@ class OpSpec:
     def kind(self) -> str:
         if self.calls is not None:
             return "function"
+        if self.methods is not None:
+            return "object"
         return self.op_kind or KIND_OF_MODULE[self.module]
 
     def cases(self, count: int, seed: int = 0) -> Iterator[Case]:
@@ -115,12 +143,15 @@ class OpSpec:
     def scalar(self, output: str) -> bool:
         """Whether `output` is a loss value: a scalar, however the implementation wraps it."""
         return output == "forward" and (self.kind == "loss"
-                                        or (self.calls is not None and self.calls.loss))
+                                        or (self.calls is not None and self.calls.loss)
+                                        or (self.methods is not None and self.methods.loss))
 
     def function(self, output: str) -> str:
         """What to open for `output`: 'Conv2D.backward', or a function API's function."""
         if self.calls is not None:
             return self.calls.function(output)
+        if self.methods is not None:
+            return self.methods.function(self.cls, output)
         return ""
 
 

@@ -77,11 +77,12 @@ from typing import Any
 
 import numpy as np
 
+from harness.apis.known import APIS
 from harness.diagnosis import diagnose
 from harness.evaluate import Verdict
 from harness.loader import BUNDLED_DIR
 from harness.localize import mismatch_maps
-from harness.registry import API_OPS, get_op
+from harness.registry import API_OPS, api_of, get_op
 
 STATUS_PRECEDENCE = ("fail", "error", "timeout", "not_implemented")
 
@@ -212,9 +213,14 @@ def _maps(v: Verdict) -> dict[str, Any] | None:
 
 
 def repro_command(case_id: str, impl: str) -> str:
-    """The shell command that reruns one case of `impl`."""
-    impl_opt = "" if impl == str(BUNDLED_DIR) else f" --impl '{impl}'"
-    return f"nnparity repro '{case_id}'{impl_opt}"
+    """The shell command that reruns one case of `impl` (with its adapter file, for an op of
+    a user-declared API: the case ID names the API, the file declares it)."""
+    api = APIS.get(api_of(case_id))
+    bundled = {str(BUNDLED_DIR), str(api.bundled) if api and api.bundled else ""}
+    impl_opt = "" if impl in bundled else f" --impl '{impl}'"
+    api_opt = (f" --api '{api.reference}'" if api and api.reference.endswith((".toml", ".py"))
+               else "")
+    return f"nnparity repro '{case_id}'{impl_opt}{api_opt}"
 
 
 def record(v: Verdict, index: int) -> dict[str, Any]:

@@ -284,9 +284,9 @@ class Sandbox:
     def __init__(self, impl: str | Path, graded: tuple[str, ...] | None = None,
                  limits: Limits | None = None, policy: Policy | None = None,
                  starter: str | Path | None = None, share: str | Path | None = None,
-                 api: str = "hw6") -> None:
+                 library: str | None = None) -> None:
         self.impl = str(impl)
-        self.api = api
+        self.library = library   # 'package:module' of a function or class API, else HW6
         self.graded = graded
         self.starter = str(starter) if starter else None   # the course's starter code
         self.limits = limits or Limits()
@@ -352,8 +352,8 @@ class Sandbox:
             cmd += ["--refuse", ",".join(self.policy.refuse_imports)]
         if self.policy.numpy_compat:
             cmd.append("--numpy-compat")
-        if self.api != "hw6":
-            cmd += ["--api", self.api]
+        if self.library:
+            cmd += ["--library", self.library]
         return cmd
 
     def _start(self) -> None:

@@ -14,14 +14,21 @@ class Api:
     title: str
     package: str          # the package the implementation is imported as
     modules: tuple[str, ...]  # its graded modules
-    bundled: Path         # the correct implementation shipped for self-tests
-    reference: str        # the module of PyTorch twins ("" for HW6: the reference package)
+    bundled: Path | None  # the correct implementation shipped for self-tests (or an example)
+    reference: str        # the module of PyTorch twins ("" for HW6: the reference package;
+                          # a user adapter: its file, its ops' twins are other ops')
     markers: tuple[str, ...]  # files (relative to --impl) that say an implementation is this API's
 
     @property
     def functions(self) -> bool:
-        """A function API (driven by `harness.opspec.Calls`), not HW6's classes."""
+        """Not HW6's package: a library of functions or classes in one module, loaded by
+        `harness.apis.library` (CS231n's functions, a user-declared adapter's classes)."""
         return self.name != "hw6"
+
+    @property
+    def library(self) -> str | None:
+        """'package:module' for the sandboxed child's loader (None: HW6's loader)."""
+        return f"{self.package}:{self.modules[0]}" if self.functions else None
 
 
 HW6 = Api("hw6", "Berkeley CS189 HW6 (neural_networks)", "neural_networks",
@@ -32,6 +39,12 @@ CS231N = Api("cs231n", "CS231n assignment 2 (layers.py)", "cs231n", ("layers",),
              ("cs231n/layers.py", "layers.py"))
 APIS: dict[str, Api] = {api.name: api for api in (HW6, CS231N)}
 DEFAULT = HW6
+
+
+def register(api: Api) -> Api:
+    """Add a user-declared API (harness/apis/user.py) to the known ones."""
+    APIS[api.name] = api
+    return api
 
 
 def get_api(name: str) -> Api:

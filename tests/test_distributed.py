@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tarfile
+import tempfile
 import threading
 import time
 import zipfile
@@ -323,6 +324,15 @@ def test_a_worker_killed_mid_batch_loses_no_row(cluster, tmp_path):
     assert outcome.dask.where[victim["name"]] != victim["worker"]
     assert victim["worker"] not in client.run(os.getpid)
     client.wait_for_workers(2, timeout=60)        # the nanny started a new worker
+    # What the killed worker was staging lay in its own scratch, which the new one removed.
+    tmp = Path(tempfile.gettempdir())
+    assert not [p for p in tmp.glob("nnparity-stage-*") if "take their time" in "".join(
+        f.read_text() for f in p.rglob("activations.py"))]
+    killed = f"{dist.WORK_PREFIX}{pids[victim['worker']]}-"
+    deadline = time.monotonic() + 30
+    while list(tmp.glob(f"{killed}*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not list(tmp.glob(f"{killed}*"))
 
 
 # ------------------------------------------------------------------ a real scheduler, lost
@@ -349,9 +359,13 @@ class _Cluster:
             client.wait_for_workers(1, timeout=60)
 
     def stop(self) -> None:
-        for p in (self.worker, self.scheduler):
+        for p in (self.worker, self.scheduler):   # the worker first: it cleans up as it stops
             if p.poll() is None:
-                p.kill()
+                p.terminate()
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
             p.wait()
         self.log.close()
 

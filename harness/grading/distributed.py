@@ -60,7 +60,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.confine import SandboxError, claim_uid, release_uid
-from harness.grading.grader import SubmissionGrader, fail, new_result
+from harness.grading.grader import SubmissionGrader, _version, fail, new_result
 from harness.grading.outputs import write_submission
 from harness.grading.rubric import Rubric
 from harness.grading.submission import MAX_BYTES, MAX_FILES, SKIP_DIRS, Submission
@@ -315,6 +315,7 @@ class WorkerGrading:
         self.batch, self.current, self.ticks, self.sent = "", "", 0, 0.0
         self.graded = 0
         self.root: Path | None = None
+        self.tempdir: str | None | bool = False    # tempfile.tempdir before setup (False: kept)
 
     def setup(self, worker: Any = None) -> None:
         """Claim the uid, choose the level and check the sandbox once (as a local batch does
@@ -322,7 +323,12 @@ class WorkerGrading:
         self.worker = worker
         _clean_stale_scratch()
         self.root = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))
-        self.root.chmod(0o700)       # the submissions' bytes: for this process only
+        self.root.chmod(0o711)       # the sandbox uids may pass through, not list
+        if worker is not None:
+            # A Dask worker process grades only: its staging and its children's directories
+            # go under its scratch, so that a worker killed mid-submission leaves nothing at
+            # the top of /tmp, and the next worker process of this machine removes it all.
+            self.tempdir, tempfile.tempdir = tempfile.tempdir, str(self.root)
         try:
             self.uid = claim_uid()
             self.isolation = choose(self.uid)
@@ -346,6 +352,8 @@ class WorkerGrading:
                 self.hide = None
             release_uid(self.uid)
             self.uid = None
+            if self.tempdir is not False:
+                tempfile.tempdir, self.tempdir = self.tempdir, False
             for d in [self.root, *(p.parent for p in self.starters.values())]:
                 if d is not None:
                     shutil.rmtree(d, ignore_errors=True)
@@ -353,6 +361,7 @@ class WorkerGrading:
     def describe(self) -> dict[str, Any]:
         iso = self.isolation
         return {"host": socket.gethostname(), "pid": os.getpid(), "uid": self.uid,
+                "nnparity": _version(),
                 "level": iso.level if iso else None, "reason": iso.reason if iso else "",
                 "problem": self.problem, "graded": self.graded,
                 "reference": dict(zip(("built", "reused"), _reference_cache(), strict=True))}
@@ -403,7 +412,7 @@ class WorkerGrading:
                 raise SandboxError(f"the Dask worker on {socket.gethostname()} cannot run "
                                    f"submissions in the sandbox: {self.problem}")
             grader = self._grader(rubric, starter)
-            scratch = Path(tempfile.mkdtemp(dir=self.root))
+            scratch = Path(tempfile.mkdtemp(dir=self.root))   # 0700: the bytes are ours only
             try:
                 sub = unpack(payload, scratch)
                 self.batch, self.current = batch, payload.name
@@ -503,9 +512,11 @@ class DaskRun:
 
     def overhead(self, steady: bool = True) -> dict[str, float] | None:
         """Mean seconds per submission spent on Dask rather than on grading: packing on the
-        client, waiting for a free worker that was free (dispatch), unpacking and
-        bookkeeping on the worker, and getting the result back. `steady`: without each
-        worker's first submission (whose dispatch includes the worker's own start)."""
+        client, dispatch (from the worker being free, or the task being sent if later, to the
+        task starting there), unpacking and bookkeeping on the worker, and the result's way
+        back to the client. `steady`: without each worker's first submission (a worker that
+        joins mid-batch starts up in it), unless there are no others. Clocks: the client's
+        and the workers' (time.time()), so on several machines they must be synchronised."""
         rows = [t for t in self.timings if not steady or t["name"] not in self.first_on_worker]
         rows = rows or self.timings
         if not rows:
@@ -600,7 +611,17 @@ def grade_on_dask(pending: list[Submission], rubric: Rubric, out: Path, schedule
     run = DaskRun(scheduler)
     starter = pack_dir(Path(rubric.starter)) if rubric.starter else None
     with _quiet(), _client(scheduler, run) as client:
-        run.workers = client.run(_describe_worker)
+        try:
+            run.workers = client.run(_describe_worker)
+        except Exception as exc:  # noqa: BLE001 - a worker leaving right now, say
+            say(f"could not ask the Dask workers how they sandbox ({exc}); their tasks say")
+        mine = _version()
+        other = {a: w.get("nnparity") for a, w in run.workers.items()
+                 if w.get("nnparity") not in (None, mine)}
+        if other:
+            raise DaskUnavailable(f"the Dask worker(s) {', '.join(sorted(other))} run nnparity "
+                                  f"{', '.join(sorted(set(other.values())))}, this client "
+                                  f"{mine}: install the same version everywhere")
         broken = {a: w["problem"] for a, w in run.workers.items() if w.get("problem")}
         if broken:
             raise SandboxError("cannot run submissions in the sandbox on the Dask worker(s) " +

@@ -24,18 +24,16 @@ from typing import Any, TextIO
 
 from tabulate import tabulate
 
-from harness.apis.known import APIS, HW6, Api, detect_api, get_api
-from harness.apis.library import LibraryError, locate_library
-from harness.apis.user import load_adapter
+from harness.apis.known import APIS, HW6, Api
+from harness.apis.resolve import resolve_api, resolve_impl
 from harness.cases import Case
 from harness.compare import DEFAULT_TOLERANCE
 from harness.conventions import PROFILES, get_profile
 from harness.evaluate import Checker
 from harness.fixlist import summary_line
 from harness.investigate import check_and_investigate, investigate
-from harness.loader import LoadError, locate
 from harness.progress import Progress
-from harness.registry import api_of, get_op, select_ops
+from harness.registry import get_op, select_ops
 from harness.report import write_reports
 from harness.report_md import render_section
 from harness.report_view import (
@@ -63,32 +61,17 @@ class UsageError(Exception):
 
 
 def _api_arg(value: str | None, impl: str | None, op: str | None = None) -> Api:
-    """--api NAME, else the API a case ID names, else the one the implementation's files
-    follow (HW6 when unsure)."""
+    """--api NAME or FILE, else the case ID's API, else detected (harness/apis/resolve.py)."""
     try:
-        if value and Path(value).suffix in (".toml", ".py"):
-            return load_adapter(value)   # a user-declared adapter (harness/apis/user.py)
-        if value:
-            return get_api(value)
-        if op is not None and api_of(op) != "hw6":
-            return get_api(api_of(op))
+        return resolve_api(value, impl, op)
     except ValueError as exc:
-        hint = ("; an adapter's case needs --api with its file" if op and not value else "")
-        raise UsageError(f"--api: {exc}{hint}") from None
-    return detect_api(impl)
+        raise UsageError(str(exc)) from None
 
 
 def _impl_arg(value: str | None, api: Api = HW6) -> Path:
-    if value is None:
-        if api.bundled is None:
-            raise UsageError(f"--impl is required with --api {api.name} (its adapter names "
-                             "no example implementation)")
-        return api.bundled
     try:
-        if api.functions:
-            return locate_library(value, api.package, api.modules[0])
-        return locate(value)
-    except (LoadError, LibraryError) as exc:
+        return resolve_impl(value, api)
+    except ValueError as exc:
         raise UsageError(str(exc)) from None
 
 

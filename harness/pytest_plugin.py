@@ -5,6 +5,7 @@ op × output × case; ``tests/test_parity.py`` is the project's (``parity_verdic
 item's verdict, ``explain(verdict, parity_impl)`` its failure text). Options:
 
     --impl PATH             implementation to check (default: the bundled student_nn)
+    --api NAME|FILE         its API: hw6, cs231n or an adapter file (default: detected)
     --parity-cases N        cases per op (default 50)
     --parity-seed S         case seed (default 0)
     --parity-ops a,b        only these ops
@@ -28,12 +29,14 @@ from typing import Any
 
 import pytest
 
+from harness.apis.known import Api
+from harness.apis.resolve import resolve_api, resolve_impl
 from harness.cases import Case, for_profile
 from harness.compare import DEFAULT_TOLERANCE
 from harness.conventions import get_profile
 from harness.evaluate import Checker, Verdict
 from harness.investigate import investigate
-from harness.loader import BUNDLED_DIR, LoadError, locate
+from harness.loader import BUNDLED_DIR
 from harness.registry import OpSpec, select_ops
 from harness.report import write_reports
 from harness.results import build_report, record, repro_command
@@ -58,6 +61,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("nnparity", "nnparity: NumPy vs PyTorch parity")
     group.addoption("--impl", metavar="PATH", default=None,
                     help="implementation to check (default: the bundled student_nn)")
+    group.addoption("--api", default=None, metavar="NAME|FILE",
+                    help="the implementation's API: hw6, cs231n, or an adapter file "
+                         "(default: detected from its files)")
     group.addoption("--parity-cases", type=int, default=DEFAULT_CASES, metavar="N",
                     help=f"cases per op (default {DEFAULT_CASES})")
     group.addoption("--parity-seed", type=int, default=0, metavar="S", help="case seed")
@@ -68,19 +74,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write the combined report (report.json, .md, .html) to DIR")
 
 
-def _impl(config: pytest.Config) -> Path:
-    value = config.getoption("--impl")
-    if value is None:
-        return BUNDLED_DIR
+def _api(config: pytest.Config) -> Api:
     try:
-        return locate(value)
-    except LoadError as exc:
+        return resolve_api(config.getoption("--api"), config.getoption("--impl"))
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def _impl(config: pytest.Config) -> Path:
+    try:
+        return resolve_impl(config.getoption("--impl"), _api(config))
+    except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config._nnparity_records = []  # type: ignore[attr-defined]
-    _impl(config)  # a bad --impl is a usage error before anything runs
+    _impl(config)  # a bad --impl or --api is a usage error before anything runs
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -88,7 +98,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     opt = metafunc.config.getoption
     try:
-        specs = select_ops(opt("--parity-ops"))
+        specs = select_ops(opt("--parity-ops"), _api(metafunc.config).name)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
     profile = get_profile(opt("--parity-profile"))
@@ -117,7 +127,7 @@ class _CaseCache:
 def parity_checker(request: pytest.FixtureRequest):
     config = request.config
     profile = get_profile(config.getoption("--parity-profile"))
-    with Checker(_impl(config), profile) as checker:
+    with Checker(_impl(config), profile, api=_api(config).name) as checker:
         yield _CaseCache(checker)
 
 
@@ -193,8 +203,9 @@ def _combined_report(config: pytest.Config, records: list[dict[str, Any]]) -> di
     report = build_report(records, impl=str(impl), seed=config.getoption("--parity-seed"),
                           profile=profile.describe(), tolerance=DEFAULT_TOLERANCE.describe(),
                           cases_per_op=config.getoption("--parity-cases"))
+    report["api"] = _api(config).name
     if report["summary"]["verdict"] != "pass":
-        with Checker(impl, profile) as checker:
+        with Checker(impl, profile, api=report["api"]) as checker:
             investigate(report, checker)
     return report
 

@@ -38,3 +38,23 @@ def test_unusable_impl_is_a_usage_error():
     run = _pytest("--impl", "/no/such/dir", "--parity-cases", "1")
     assert run.returncode == 4  # pytest's usage-error exit code
     assert "no such file or directory" in run.stderr
+
+
+def test_the_cs231n_api_runs_under_the_plugin_and_xdist():
+    bug = ROOT / "tests" / "cs231n_impls" / "batchnorm_momentum_swapped"
+    run = _pytest("--impl", str(bug), "--parity-ops", "batchnorm", "--parity-cases", "3",
+                  "-n", "2")
+    assert run.returncode == 1, run.stdout[-2000:]
+    # 6 outputs x 3 cases; running_mean and running_var fail on every case
+    assert "6 failed, 12 passed" in run.stdout
+    assert "repro: nnparity repro 'cs231n:batchnorm/" in run.stdout
+    summary = run.stdout.split("nnparity: 2 of 6 op outputs fail", 1)[1]
+    assert "momentum weighs the wrong term" in summary
+
+
+def test_an_adapter_file_is_an_api():
+    adapter = ROOT / "docs" / "adapters" / "dlfs.toml"
+    run = _pytest("--impl", str(ROOT / "tests" / "adapter_impls" / "dlfs"), "--api",
+                  str(adapter), "--parity-ops", "affine,pooling", "--parity-cases", "2")
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert "12 passed" in run.stdout   # affine 4 outputs + pooling 2, 2 cases each

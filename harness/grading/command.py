@@ -12,7 +12,7 @@ from tabulate import tabulate
 
 from harness.confine import SandboxError
 from harness.grading.batch import grade_batch
-from harness.grading.rubric import DEFAULT_RUBRIC, RubricError, load_rubric
+from harness.grading.rubric import DEFAULT_RUBRIC, RubricError, load_rubric, shipped_rubric
 
 EXIT_OK, EXIT_UNUSABLE, EXIT_SCHEDULER_LOST = 0, 2, 3
 
@@ -60,6 +60,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--starter", metavar="DIR", default=None,
                    help="the course's starter code: modules the rubric does not grade come from "
                         "there (overrides the rubric's starter key)")
+    p.add_argument("--api", metavar="NAME", default=None,
+                   help="the submissions' API: without --rubric, grade with that API's "
+                        "shipped rubric (hw6, cs231n: harness/rubrics/NAME.toml); with "
+                        "--rubric, it must be the rubric's own (its api key)")
     p.add_argument("--out", metavar="DIR", default="reports/grades",
                    help="output directory (default: reports/grades)")
     p.add_argument("--workers", metavar="N", type=int, default=os.cpu_count() or 1,
@@ -100,9 +104,12 @@ def run(args: argparse.Namespace) -> int:
             return fail(str(exc))
         dask_errors = (distributed.DaskUnavailable, distributed.SchedulerLost)
     try:
-        rubric = load_rubric(args.rubric)
+        rubric = load_rubric(args.rubric or (shipped_rubric(args.api) if args.api else None))
     except RubricError as exc:
         return fail(str(exc))
+    if args.api and rubric.api_spec.name != args.api:
+        return fail(f"--api {args.api}: the rubric {rubric.path} grades the "
+                    f"{rubric.api_spec.name} API (its api key); give a rubric for {args.api}")
     if args.starter:
         starter = Path(args.starter).expanduser().resolve()
         if not starter.is_dir():

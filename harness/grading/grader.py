@@ -34,6 +34,7 @@ from harness.grading.rubric import Item, Rubric
 from harness.grading.submission import (
     InvalidSubmission,
     Submission,
+    find_library,
     find_package,
     scan_imports,
     stage,
@@ -42,7 +43,7 @@ from harness.isolation import level_for
 from harness.registry import OpSpec, get_op
 from harness.results import aggregate, record, repro_command
 from harness.sandbox import Outage, Policy, Sandbox
-from harness.sources import BUNDLED, MISSING, plan_sources
+from harness.sources import BUNDLED, MISSING, SUBMISSION, Plan, Source, plan_sources
 
 STATUSES = ("graded", "refused_import", "import_error", "crashed", "timeout", "memory_limit",
             "invalid", "internal_error")
@@ -170,15 +171,17 @@ class _Run:
     def execute(self) -> None:
         self.staged.mkdir()
         stage(self.sub, self.staged, self.g.uid, self.g.gid)
-        package = find_package(self.staged)
+        api = self.rubric.api_spec
+        package = find_library(self.staged, api) if api.functions else find_package(self.staged)
         self.result["package"] = str(package.relative_to(self.staged))
         self._modules(package)
         static = scan_imports(package, self.plan.running, self.rubric.refuse_imports)
         starter = self.rubric.starter or None
         checker = Checker(package, self.rubric.profile, limits=self.g.limits,
-                          graded=self.rubric.graded_modules, starter=starter)
-        checker.sandbox = Sandbox(package, self.rubric.graded_modules, self.g.limits,
-                                  self.g.policy, starter=starter, share=self.staged)
+                          graded=self.rubric.graded_modules, starter=starter, api=api.name)
+        checker.sandbox = Sandbox(package, checker.graded, self.g.limits, self.g.policy,
+                                  starter=checker.starter, share=self.staged,
+                                  library=api.library)
         try:
             self._load(checker.sandbox)
             for op, cases in self._cases().items():
@@ -204,8 +207,13 @@ class _Run:
         """Record where every module comes from (harness/sources.py) in the result; block
         the graded modules the submission lacks (unless the rubric borrows them)."""
         missing = BUNDLED if self.rubric.missing_module == "bundled" else MISSING
-        plan = plan_sources(package, self.rubric.graded_modules,
-                            Path(self.rubric.starter) if self.rubric.starter else None, missing)
+        if self.rubric.api_spec.functions:  # one module, the submission's own: found above
+            plan = Plan({m: Source(m, SUBMISSION, "graded") for m in self.rubric.graded_modules},
+                        frozenset(self.rubric.graded_modules))
+        else:
+            plan = plan_sources(package, self.rubric.graded_modules,
+                                Path(self.rubric.starter) if self.rubric.starter else None,
+                                missing)
         self.result["modules"] = plan.as_json()
         self.plan = plan
         for module in self.rubric.graded_modules:

@@ -15,9 +15,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.apis.known import Api
+from harness.apis.resolve import resolve_api
 from harness.conventions import PROFILES, Profile, get_profile
 from harness.loader import CONTRACT_MODULES
-from harness.registry import OPS, OpSpec, get_op
+from harness.registry import OpSpec, get_op, ops_of
 from harness.sandbox import Limits
 
 try:
@@ -96,6 +98,12 @@ class Rubric:
     investigate_budget: int
     limits: GradeLimits
     items: tuple[Item, ...] = field(default=())
+    api: str = "hw6"            # the API's name, or an adapter file's absolute path
+
+    @property
+    def api_spec(self) -> Api:
+        """The API the submissions follow (an adapter file is read on first use)."""
+        return resolve_api(self.api, None)
 
     @property
     def profile(self) -> Profile:
@@ -124,13 +132,15 @@ class Rubric:
         """A hash of everything that decides a grade (not of comments or file layout)."""
         data = asdict(self)
         data.pop("path")
+        if data["api"] == "hw6":
+            data.pop("api")  # HW6 rubrics keep the fingerprints they had before APIs
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
 # ------------------------------------------------------------------ parsing
 RUBRIC_KEYS = {"name", "seed", "cases", "profile", "partial_credit", "graded_modules",
                "missing_module", "refuse_imports", "numpy_compat", "visibility",
-               "stdout_visibility", "investigate", "starter"}
+               "stdout_visibility", "investigate", "starter", "api"}
 ITEM_KEYS = {"name", "op", "points", "cases", "seed", "partial_credit", "visibility"}
 
 
@@ -177,11 +187,22 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
                       f"{where} partial_credit")
     visibility = _choice(top.get("visibility", "visible"), VISIBILITIES, f"{where} visibility")
     profile = _choice(top.get("profile", "homework"), tuple(sorted(PROFILES)), f"{where} profile")
-    graded = _names(top.get("graded_modules", ["activations", "layers", "losses"]),
+    api_value = top.get("api", "hw6")
+    _check(isinstance(api_value, str) and api_value, f"{where} api",
+           "expected an API's name (hw6, cs231n) or an adapter file (relative to the rubric)")
+    if Path(api_value).suffix in (".toml", ".py"):
+        api_value = str((Path(path).parent / api_value).resolve())
+    try:
+        api = resolve_api(api_value, None)
+    except ValueError as exc:
+        raise RubricError(f"{where} api: {exc}") from None
+    modules = api.modules if api.functions else CONTRACT_MODULES
+    graded = _names(top.get("graded_modules", list(api.modules) if api.functions
+                            else ["activations", "layers", "losses"]),
                     f"{where} graded_modules")
     for m in graded:
-        _check(m in CONTRACT_MODULES, f"{where} graded_modules",
-               f"{m!r} is not a contract module ({', '.join(CONTRACT_MODULES)})")
+        _check(m in modules, f"{where} graded_modules",
+               f"{m!r} is not a module of the {api.name} API ({', '.join(modules)})")
     refuse = _names(top.get("refuse_imports", list(DEFAULT_REFUSED)),
                     f"{where} refuse_imports")
     for m in refuse:
@@ -215,8 +236,11 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
         _check(not set(raw) - ITEM_KEYS, w,
                f"unknown key(s) {sorted(set(raw) - ITEM_KEYS)}; known: {sorted(ITEM_KEYS)}")
         _check("op" in raw, w, "missing op")
-        _check(raw["op"] in OPS, f"{w} op", f"unknown op {raw['op']!r}; known: {', '.join(OPS)}")
-        spec = get_op(raw["op"])
+        table = ops_of(api.name)
+        op = raw["op"] if api.name == "hw6" or ":" in str(raw["op"]) else f"{api.name}:{raw['op']}"
+        _check(op in table, f"{w} op", f"unknown op {raw['op']!r} for the {api.name} API; "
+                                       f"known: {', '.join(table)}")
+        spec = table[op]
         w = f"{path} [[item]] {raw.get('name', spec.name)!r}"
         _check(spec.module in graded, w,
                f"op {spec.name} is in {spec.module}.py, which graded_modules does not list")
@@ -228,9 +252,11 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
                    f"{spec.name} has no output {out!r}; its outputs: {', '.join(spec.outputs)}")
             _check(isinstance(pts, (int, float)) and not isinstance(pts, bool) and pts >= 0,
                    f"{w} points.{out}", f"expected a number >= 0, got {pts!r}")
-        shared = sum(o.cls == spec.cls for o in OPS.values()) > 1  # Pool2D: max and average
+        shared = sum(o.cls == spec.cls for o in table.values()) > 1  # Pool2D: max and average
+        default = spec.name.partition(":")[2] if api.functions else (
+            spec.name if shared else spec.cls)
         items.append(Item(
-            name=str(raw.get("name", spec.name if shared else spec.cls)), op=spec.name,
+            name=str(raw.get("name", default)), op=spec.name,
             points={o: float(points[o]) for o in spec.outputs if o in points},
             cases=_int(raw.get("cases", cases), f"{w} cases", 1),
             seed=_int(raw.get("seed", seed), f"{w} seed"),
@@ -250,7 +276,17 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
         stdout_visibility=_choice(top.get("stdout_visibility", "hidden"), VISIBILITIES,
                                   f"{where} stdout_visibility"),
         investigate_budget=_int(top.get("investigate", 200), f"{where} investigate"),
-        limits=limits, items=tuple(items))
+        limits=limits, items=tuple(items), api=api_value)
+
+
+def shipped_rubric(api: str) -> Path:
+    """The rubric nnparity ships for a known API (harness/rubrics/<api>.toml)."""
+    path = DEFAULT_RUBRIC.parent / f"{api}.toml"
+    if not path.is_file():
+        shipped = sorted(p.stem for p in DEFAULT_RUBRIC.parent.glob("*.toml"))
+        raise RubricError(f"--api {api}: no shipped rubric for it (shipped: "
+                          f"{', '.join(shipped)}); give --rubric FILE")
+    return path
 
 
 def load_rubric(path: str | Path | None = None) -> Rubric:

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from harness.apis.known import Api
+from harness.apis.library import LibraryError, locate_library
 from harness.loader import CONTRACT_MODULES, PACKAGE_NAMES, LoadError, locate
 from harness.sources import module_files, top_level_modules
 
@@ -174,6 +176,22 @@ def find_package(root: Path) -> Path:
                       if not SKIP_DIRS & set(p.parts)}, key=lambda p: (len(p.parts), str(p)))
     if found:
         return locate(found[0])
+    raise InvalidSubmission(first_error)
+
+
+def find_library(root: Path, api: Api) -> Path:
+    """The folder holding a function or class API's module (cs231n/layers.py) inside a staged
+    submission, also when nested (assignment2/cs231n/layers.py, as zipped)."""
+    module = api.modules[0]
+    try:
+        return locate_library(root, api.package, module)
+    except LibraryError as exc:
+        first_error = str(exc).replace(f"--impl {root}", "the submission")
+    found = sorted((p.parent for p in root.glob(f"**/{module}.py")
+                    if not SKIP_DIRS & set(p.parts)),
+                   key=lambda p: (p.name != api.package, len(p.parts), str(p)))
+    if found:
+        return found[0]
     raise InvalidSubmission(first_error)
 
 

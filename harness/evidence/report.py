@@ -26,15 +26,13 @@ READING = """\
 ## Reading the figures
 
 - **The misses are real gaps, not noise.** Every surviving non-equivalent mutant is listed
-  below with why no case caught it. Most are one gap: what `_init_parameters` creates is never
-  compared, because the driver (like the homework's own tests) sets W and b to the case's
-  values right after calling it, so a bias created as (2, n_out) or a W built from the wrong
-  input axis goes unseen (closing it is a check of the created shapes in harness/driver.py).
-  A SoftMax shifted by the batch's maximum instead of each row's survives because no case puts
-  rows of very different scales in one batch (a case-generation gap in harness/cases.py). A
-  db stored as (n,) passes by design: the homework profile accepts broadcast-equal gradient
-  shapes with a warning; the strict profile and the course-style test fail it. The uint8
-  argmax counter needs a kernel of 257 or more taps.
+  below with why no case caught it. A db stored as (n,) passes by design: the homework profile
+  accepts broadcast-equal gradient shapes with a warning; the strict profile and the
+  course-style test fail it. A window counter one byte wide overflows only with exactly 257
+  taps (a 1x257 kernel), which no case has. The gaps the first run found are closed: the
+  shapes `_init_parameters` creates are now judged with the forward (`created_shape`), a
+  SoftMax case puts rows of very different scale in one batch (`scale=mixed`), and a 17x17
+  pooling case has more taps than a byte counts.
 - **Equivalent mutants** are listed with their argument; most are NumPy reading any negative
   reshape size as -1, comparisons at a boundary no contract input reaches, and a Flatten branch
   (`keep_dim="last"`) the contract never uses.

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -137,6 +138,18 @@ def _build_inputs(root: Path) -> Path:
     return inputs
 
 
+def _leftover_stages(before: set[Path], patience: float = 60.0) -> list[str]:
+    """Staging directories that appeared during the run and stay. /tmp is the machine's:
+    another test (or grader) running beside this one stages there too, briefly; ours would
+    stay for good, so a directory still there after `patience` seconds is a leftover."""
+    deadline = time.monotonic() + patience
+    while True:
+        new = set(Path(tempfile.gettempdir()).glob("nnparity-stage-*")) - before
+        if not new or time.monotonic() > deadline:
+            return sorted(str(p) for p in new)
+        time.sleep(0.5)
+
+
 def _grade_corpus(dest: Path) -> dict:
     """Grade the corpus into dest/out; return what the tests check about the run itself."""
     root = Path(tempfile.mkdtemp(prefix="nnparity-corpus-"))
@@ -157,8 +170,7 @@ def _grade_corpus(dest: Path) -> dict:
             "log": log,
             "leftover_processes": _marked_processes("nnparity-fork-storm")
             + [f"uid {u}: {processes_of(u)}" for u in uids if processes_of(u)],
-            "leftover_dirs": [str(p) for p in set(Path(tempfile.gettempdir()).glob(
-                "nnparity-stage-*")) - stages_before],
+            "leftover_dirs": _leftover_stages(stages_before),
             "pwned_tmp": (Path(tempfile.gettempdir()) / f"{root.name}-pwned").exists(),
             "project_files": [str(p) for p in (PROJECT_ROOT / "harness" / "PWNED.txt",
                                                PROJECT_ROOT / "student_nn" / "x.py")

@@ -1,0 +1,72 @@
+"""The HW6 API (Berkeley CS189/289A, `neural_networks`): its op table.
+
+HW6 is a class API: activations (`forward(Z)`, `backward(Z, dY)`), layers built lazily by
+`_init_parameters(X.shape)` with `parameters`/`gradients` dicts, losses, whole models,
+optimisers and weight initialisers; the driver's kinds activation, layer, loss, model,
+optimizer, initializer and training drive them (harness/driver.py), its twins are classes of
+the same names in reference/, and a submission's package is loaded by harness/loader.py and
+harness/sources.py. HW6's op names are plain (`conv2d`); other APIs' are `api:op`.
+
+Adding an op means one `OpSpec` entry below, one class in student_nn and one twin in
+reference/ with the same name; cases, comparison, reports and grading pick it up from here.
+"""
+
+from __future__ import annotations
+
+from harness import cases as c
+from harness import model_cases as mc
+from harness.opspec import OpSpec
+
+ACT_OUT = ("forward", "dX")
+PARAM_OUT = ("forward", "dX", "dW", "db")
+NETWORK_OUT = ("forward", "loss", "gradients", "predict", "update")
+INIT_OUT = ("scale", "distribution")
+
+HW6_OPS: dict[str, OpSpec] = {
+    spec.name: spec
+    for spec in [
+        OpSpec("linear", "activations", "Linear", c.ELEMENTWISE, ACT_OUT),
+        OpSpec("sigmoid", "activations", "Sigmoid", c.ELEMENTWISE, ACT_OUT),
+        OpSpec("tanh", "activations", "TanH", c.ELEMENTWISE, ACT_OUT),
+        OpSpec("relu", "activations", "ReLU", c.ELEMENTWISE, ACT_OUT),
+        OpSpec("softmax", "activations", "SoftMax", c.SOFTMAX, ACT_OUT),
+        OpSpec("fully_connected", "layers", "FullyConnected", c.DENSE, PARAM_OUT),
+        OpSpec("conv2d", "layers", "Conv2D", c.CONV, PARAM_OUT),
+        OpSpec("pool2d_max", "layers", "Pool2D", c.POOL, ACT_OUT, {"mode": "max"}),
+        OpSpec("pool2d_average", "layers", "Pool2D", c.POOL, ACT_OUT, {"mode": "average"}),
+        OpSpec("flatten", "layers", "Flatten", c.FLATTEN, ACT_OUT),
+        OpSpec("cross_entropy", "losses", "CrossEntropy", c.LOSS, ACT_OUT,
+               {"name": "cross_entropy", "target": "onehot"}),
+        OpSpec("l2", "losses", "L2", c.LOSS, ACT_OUT, {"name": "l2", "target": "real"}),
+        # whole models (harness/model_cases.py): NeuralNetwork against the twin assembled
+        # from the reference twins, optimisers against torch.optim, weight initialisers
+        # against torch.nn.init, and training parity over K steps
+        OpSpec("network", "models", "NeuralNetwork", mc.NETWORK, NETWORK_OUT),
+        OpSpec("sgd", "optimizers", "initialize_optimizer", mc.OPTIMIZER, ("update",),
+               {"name": "sgd"}),
+        OpSpec("adam", "optimizers", "initialize_optimizer", mc.OPTIMIZER, ("update",),
+               {"name": "adam"}),
+        *(OpSpec(name, "weights", "initialize_weights", mc.INITIALIZER, INIT_OUT,
+                 {"name": name})
+          for name in ("xavier_uniform", "xavier_normal", "he_uniform", "he_normal")),
+        OpSpec("training", "models", "NeuralNetwork", mc.TRAINING, ("loss", "parameters"),
+               op_kind="training", max_cases=2),
+    ]
+}
+
+
+# The shapes the contract gives the parameters `_init_parameters(X.shape)` creates, in words
+# (the case's W and b have them; `harness.evaluate` compares what the layer created).
+PARAMETER_SHAPES: dict[str, dict[str, str]] = {
+    "fully_connected": {"W": "(n_in, n_out)", "b": "(1, n_out)"},
+    "conv2d": {"W": "(kh, kw, cin, cout)", "b": "(1, cout)"},
+}
+
+# The modules that hold the registered ops.
+GRADED_MODULES: tuple[str, ...] = tuple(dict.fromkeys(spec.module for spec in HW6_OPS.values()))
+# The modules of the single ops (activations, layers, losses): what `check` grades as the
+# submission's own code (every other module may come from the starter or student_nn, see
+# harness/sources.py); an op of another module (models, optimizers, weights) is checked with
+# its own module graded as well, in a child of its own (`harness.evaluate.Checker`).
+BASE_MODULES: tuple[str, ...] = tuple(dict.fromkeys(
+    spec.module for spec in HW6_OPS.values() if spec.kind in ("activation", "layer", "loss")))

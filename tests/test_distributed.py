@@ -10,7 +10,9 @@ restarted cluster, resumes from what was saved.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import io
 import json
 import logging
@@ -137,10 +139,29 @@ def _result(out: Path, name: str) -> dict:
 
 
 @pytest.fixture(scope="module")
+def grading_lock(tmp_path_factory):
+    """test_grading.py's lock: grading that stages at the top of /tmp waits for its corpus
+    batch (which checks that no staging directory appeared there meanwhile)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+    @contextlib.contextmanager
+    def held():
+        with open(shared / "nnparity-grading.lock", "w") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+    return held
+
+
+@pytest.fixture(scope="module")
 def cluster():
     """Two worker processes of one thread each, and a client of the tests' own."""
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=logging.ERROR) as c, \
+                                  dashboard_address="127.0.0.1:0",
+                                  silence_logs=logging.ERROR) as c, \
             distributed.Client(c) as client:
         yield c, client
 
@@ -178,7 +199,7 @@ def test_unreachable_scheduler_is_unusable_input(tmp_path, capsys):
 
 
 # ------------------------------------------------------------------ by value
-def test_submissions_travel_by_value(tmp_path):
+def test_submissions_travel_by_value(tmp_path, grading_lock):
     """A worker grades the bytes it was sent: the original may be gone by then. Symlinks and
     caches stay behind, the client's fingerprint and path travel along."""
     src = tmp_path / "alice"
@@ -199,11 +220,12 @@ def test_submissions_travel_by_value(tmp_path):
     shutil.rmtree(src)
     rubric = load_rubric(_rubric(tmp_path))
     worker = dist.WorkerGrading()     # what a Dask worker's plugin holds
-    worker.setup()
-    try:
-        result = worker.grade(payload, rubric, None)["result"]
-    finally:
-        worker.teardown()
+    with grading_lock():
+        worker.setup()
+        try:
+            result = worker.grade(payload, rubric, None)["result"]
+        finally:
+            worker.teardown()
     assert (result["status"], result["score"]) == ("graded", FULL)
     assert result["source"] == str(sub.path)
     assert result["fingerprint"] == sub.fingerprint
@@ -234,7 +256,8 @@ def test_refused_packages_stay_hidden_until_the_last_worker_leaves(tmp_path):
 
 
 # ------------------------------------------------------------------ on a LocalCluster
-def test_cluster_gives_the_rows_of_one_worker_and_keeps_its_workers(cluster, tmp_path):
+def test_cluster_gives_the_rows_of_one_worker_and_keeps_its_workers(cluster, tmp_path,
+                                                                    grading_lock):
     """Same gradebook rows and results as --workers 1 (a starter travels with the rubric);
     crashing, hanging and broken submissions cost their own rows, never a worker; each
     worker builds the reference outputs once and reuses them."""
@@ -254,8 +277,9 @@ def test_cluster_gives_the_rows_of_one_worker_and_keeps_its_workers(cluster, tmp
     pids = client.run(os.getpid)
 
     t = time.monotonic()
-    local = grade_batch(subs, rubric, tmp_path / "local", workers=1, progress=False,
-                        log=lambda m: None)
+    with grading_lock():
+        local = grade_batch(subs, rubric, tmp_path / "local", workers=1, progress=False,
+                            log=lambda m: None)
     local_s = time.monotonic() - t
     t = time.monotonic()
     remote = grade_batch(subs, rubric, tmp_path / "dask", progress=False, log=lambda m: None,
@@ -286,6 +310,49 @@ def test_cluster_gives_the_rows_of_one_worker_and_keeps_its_workers(cluster, tmp
              and t["name"] in ("correct", "correct_zip")]
     assert any(t["reference_built"] > 0 for t in firsts)
     assert all(t["reference_built"] == 0 and t["reference_reused"] > 0 for t in later)
+
+
+def _adapter_of(name: str) -> str | None:
+    from harness.apis.known import APIS
+    return APIS[name].reference if name in APIS else None
+
+
+def _adapters_on_workers(cluster, name: str) -> list[str]:
+    """Where each worker that knows the API `name` read its adapter from."""
+    _, client = cluster
+    return [w for w in client.run(_adapter_of, name).values() if w]
+
+
+def test_a_user_declared_api_travels_with_its_adapter_file(cluster, tmp_path, grading_lock):
+    """A rubric for an adapter's API (docs/adapters.md) sends the adapter file along: the
+    cluster grades a class library as --workers 1 does."""
+    c, _ = cluster
+    (tmp_path / "adapter").mkdir()
+    shutil.copy(PROJECT_ROOT / "docs" / "adapters" / "dlfs.toml", tmp_path / "adapter")
+    (tmp_path / "rubric.toml").write_text(
+        '[rubric]\nname = "dlfs-test"\napi = "adapter/dlfs.toml"\ncases = 3\n'
+        'refuse_imports = ["torch"]\n'
+        '[[item]]\nop = "affine"\npoints = { forward = 1, dX = 1, dW = 1, db = 1 }\n'
+        '[[item]]\nop = "sigmoid"\npoints = { forward = 1, dX = 1 }\n')
+    rubric = load_rubric(tmp_path / "rubric.toml")
+    good = Path(__file__).parent / "adapter_impls" / "dlfs"
+    buggy = tmp_path / "buggy"
+    shutil.copytree(good, buggy)
+    layers = buggy / "common" / "layers.py"
+    layers.write_text(layers.read_text().replace("dout * self.out * (1.0 - self.out)",
+                                                 "dout * self.out"))
+    subs = [str(good), str(buggy)]
+    with grading_lock():
+        grade_batch(subs, rubric, tmp_path / "local", workers=1, progress=False,
+                    log=lambda m: None)
+    grade_batch(subs, rubric, tmp_path / "dask", progress=False, log=lambda m: None,
+                scheduler=c.scheduler_address)
+    rows = _rows(tmp_path / "dask")
+    assert rows == _rows(tmp_path / "local")
+    assert [(r["submission"], r["score"]) for r in rows] == [("dlfs", "6.0"), ("buggy", "5.0")]
+    # the workers read the adapter from the bytes they were sent, not from the client's path
+    where = _adapters_on_workers(cluster, "dlfs")
+    assert where and all(dist.WORK_PREFIX in w and w.endswith("/dlfs.toml") for w in where)
 
 
 def test_a_worker_killed_mid_batch_loses_no_row(cluster, tmp_path):

@@ -9,9 +9,10 @@ processes on this machine instead of connecting to a running scheduler.
 
 The client (this process) never runs student code, and neither does the scheduler: a task is
 the submission's bytes (`Payload`: a .zip as it is, a directory as a tar of what staging would
-copy), the rubric (a frozen dataclass) and the starter code's bytes, so workers need no shared
-file system. On a worker, `GradingPlugin` (a Dask worker plugin, registered on every worker,
-present and future) claims the worker process's own unprivileged sandbox uid when root,
+copy), the rubric (a frozen dataclass) and the bytes of the files it names (`RubricFiles`: the
+starter code, an API adapter), so workers need no shared file system. On a worker,
+`GradingPlugin` (a Dask worker plugin, registered on every worker, present and future)
+claims the worker process's own unprivileged sandbox uid when root,
 decides its isolation level once, as a local batch does, and keeps one `SubmissionGrader`
 per rubric; the reference outputs (harness.evaluate's per-process cache, keyed by op, case
 and conventions, so by rubric and seed) are built by a worker's first submission and reused
@@ -180,6 +181,27 @@ def pack_dir(path: Path) -> Payload:
     return Payload(path.name, str(path), "", path.name, "dir", _tar(path))
 
 
+@dataclass(frozen=True)
+class RubricFiles:
+    """The files a rubric names, by value: the starter code (a directory) and the adapter
+    file of a user-declared API (harness/apis/user.py: one .toml or .py)."""
+
+    starter: Payload | None = None
+    adapter: Payload | None = None
+
+    @property
+    def digest(self) -> str:
+        return "-".join(p.digest for p in (self.starter, self.adapter) if p is not None)
+
+
+def rubric_files(rubric: Rubric) -> RubricFiles:
+    api = Path(getattr(rubric, "api", "") or "")
+    adapter = None
+    if api.suffix in (".toml", ".py") and api.is_file():
+        adapter = Payload(api.name, str(api), "", api.name, "file", api.read_bytes())
+    return RubricFiles(pack_dir(Path(rubric.starter)) if rubric.starter else None, adapter)
+
+
 def _extract(data: bytes, dest: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
@@ -197,7 +219,7 @@ def unpack(payload: Payload, root: Path) -> Submission:
     """Write the payload under `root` (its own file or directory name kept) as a Submission
     that carries the client's fingerprint."""
     dest = root / payload.filename
-    if payload.kind == "zip":
+    if payload.kind in ("zip", "file"):
         dest.write_bytes(payload.data)
     else:
         _extract(payload.data, dest)
@@ -309,7 +331,7 @@ class WorkerGrading:
         self.isolation: Isolation | None = None
         self.problem: str | None = None
         self.graders: dict[str, SubmissionGrader] = {}
-        self.starters: dict[str, Path] = {}     # digest -> the starter unpacked here
+        self.files: dict[str, Path] = {}        # digest -> a rubric's file unpacked here
         self.hide: _SharedHide | None = None
         self.worker: Any = None
         self.batch, self.current, self.ticks, self.sent = "", "", 0, 0.0
@@ -354,7 +376,7 @@ class WorkerGrading:
             self.uid = None
             if self.tempdir is not False:
                 tempfile.tempdir, self.tempdir = self.tempdir, False
-            for d in [self.root, *(p.parent for p in self.starters.values())]:
+            for d in [self.root, *(p.parent for p in self.files.values())]:
                 if d is not None:
                     shutil.rmtree(d, ignore_errors=True)
 
@@ -380,29 +402,38 @@ class WorkerGrading:
         self.ticks, self.sent = 0, time.monotonic()
 
     # -------------------------------------------------------------- one submission
-    def _starter(self, starter: Payload) -> Path:
-        """The starter code, unpacked once per content into a directory of this process
-        (unguessable, ours alone to write), readable by the sandbox uids."""
-        if starter.digest not in self.starters:
-            base = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-starter-"))
-            _extract(starter.data, base / starter.filename)
+    def _unpacked(self, payload: Payload) -> Path:
+        """A rubric's file or directory, unpacked once per content (its name kept) into a
+        directory of this process (unguessable, ours alone to write), readable by the
+        sandbox uids."""
+        if payload.digest not in self.files:
+            base = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-files-"))
+            unpack(payload, base)
             for p in [base, *base.rglob("*")]:
                 p.chmod(0o755 if p.is_dir() else 0o644)
-            self.starters[starter.digest] = base / starter.filename
-        return self.starters[starter.digest]
+            self.files[payload.digest] = base / payload.filename
+        return self.files[payload.digest]
 
-    def _grader(self, rubric: Rubric, starter: Payload | None) -> SubmissionGrader:
-        key = rubric.fingerprint() + (starter.digest if starter else "")
+    def _grader(self, rubric: Rubric, files: RubricFiles | None) -> SubmissionGrader:
+        files = files or RubricFiles()
+        key = rubric.fingerprint() + files.digest
         if key not in self.graders:
             if self.hide is not None:
                 self.hide.enter(refused_package_dirs(rubric.refuse_imports))
-            local = rubric if starter is None else dataclasses.replace(
-                rubric, starter=str(self._starter(starter)))
-            self.graders[key] = SubmissionGrader(local, self.uid, self.uid, on_case=self._tick,
+            local = {}
+            if files.starter is not None:
+                local["starter"] = str(self._unpacked(files.starter))
+            if files.adapter is not None:
+                local["api"] = str(self._unpacked(files.adapter))
+            rubric = dataclasses.replace(rubric, **local) if local else rubric
+            if "api" in local:
+                _ = rubric.api_spec    # reads the adapter: registers its ops in this process
+            self.graders[key] = SubmissionGrader(rubric, self.uid, self.uid,
+                                                 on_case=self._tick,
                                                  isolation=self.isolation.level)
         return self.graders[key]
 
-    def grade(self, payload: Payload, rubric: Rubric, starter: Payload | None,
+    def grade(self, payload: Payload, rubric: Rubric, files: RubricFiles | None = None,
               batch: str = "") -> dict[str, Any]:
         """The result of one submission and how it went here (never raises for the
         submission's own failures; SandboxError when this worker cannot sandbox)."""
@@ -411,7 +442,7 @@ class WorkerGrading:
             if self.problem:
                 raise SandboxError(f"the Dask worker on {socket.gethostname()} cannot run "
                                    f"submissions in the sandbox: {self.problem}")
-            grader = self._grader(rubric, starter)
+            grader = self._grader(rubric, files)
             scratch = Path(tempfile.mkdtemp(dir=self.root))   # 0700: the bytes are ours only
             try:
                 sub = unpack(payload, scratch)
@@ -425,8 +456,8 @@ class WorkerGrading:
                 self._flush()
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
-            # As graded where it lies: its path and the client's rubric (the starter's
-            # place on this worker is not part of the grade).
+            # As graded where it lies: its path and the client's rubric (where the rubric's
+            # files lie on this worker is not part of the grade).
             result["source"] = payload.source
             result["rubric"] = new_result(sub, rubric)["rubric"]
             self.graded += 1
@@ -466,10 +497,10 @@ def _state() -> WorkerGrading:
     return _LOCAL_STATE
 
 
-def grade_packed(payload: Payload, rubric: Rubric, starter: Payload | None = None,
+def grade_packed(payload: Payload, rubric: Rubric, files: RubricFiles | None = None,
                  batch: str = "") -> dict[str, Any]:
     """The task: grade one submission sent by value on this worker."""
-    return _state().grade(payload, rubric, starter, batch)
+    return _state().grade(payload, rubric, files, batch)
 
 
 def _describe_worker(dask_worker: Any = None) -> dict[str, Any]:
@@ -571,7 +602,7 @@ def _client(scheduler: str, run: DaskRun) -> Iterator[Any]:
         if kind == "local":
             cluster = distributed.LocalCluster(
                 n_workers=value, threads_per_worker=1, processes=True,
-                dashboard_address=None, silence_logs=logging.ERROR)
+                dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
             client = distributed.Client(cluster)
         else:
             client = distributed.Client(value)
@@ -609,7 +640,7 @@ def grade_on_dask(pending: list[Submission], rubric: Rubric, out: Path, schedule
     into `out` as it arrives. DaskUnavailable when the cluster cannot be used, SandboxError
     when a worker cannot run the sandbox, SchedulerLost when the scheduler goes away."""
     run = DaskRun(scheduler)
-    starter = pack_dir(Path(rubric.starter)) if rubric.starter else None
+    files = rubric_files(rubric)
     with _quiet(), _client(scheduler, run) as client:
         try:
             run.workers = client.run(_describe_worker)
@@ -638,11 +669,11 @@ def grade_on_dask(pending: list[Submission], rubric: Rubric, out: Path, schedule
                 "for one")
         ticks: queue.SimpleQueue = queue.SimpleQueue()
         client.subscribe_topic(TOPIC, lambda event: ticks.put(event[1]))
-        _loop(client, pending, rubric, starter, out, bar, finished, run, ticks)
+        _loop(client, pending, rubric, files, out, bar, finished, run, ticks)
     return run
 
 
-def _loop(client: Any, pending: list[Submission], rubric: Rubric, starter: Payload | None,
+def _loop(client: Any, pending: list[Submission], rubric: Rubric, files: RubricFiles,
           out: Path, bar: Progress, finished: Callable[[Submission, dict[str, Any]], None],
           run: DaskRun, ticks: queue.SimpleQueue) -> None:
     from distributed import KilledWorker, as_completed
@@ -668,7 +699,7 @@ def _loop(client: Any, pending: list[Submission], rubric: Rubric, starter: Paylo
             t = time.perf_counter()
             payload = pack(sub)
             pack_s = time.perf_counter() - t
-            fut = client.submit(grade_packed, payload, rubric, starter, batch, pure=False,
+            fut = client.submit(grade_packed, payload, rubric, files, batch, pure=False,
                                 key=f"nnparity-grade-{sub.name}-{uuid.uuid4().hex[:8]}")
             running[fut] = (sub, pack_s, time.time())
             ac.add(fut)

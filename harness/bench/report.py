@@ -80,7 +80,9 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         dask.get("overhead_share") if ok else None, lambda v: v <= DASK_OVERHEAD_LIMIT,
         "{:.1%}",
         detail=ok and dask.get("overhead_s_per_submission") is not None
-        and f"{dask['overhead_s_per_submission']:.3f} s of {dask['correct_grading_s']:.2f} s"))
+        and f"{dask['overhead_s_per_submission']:.3f} s of {dask['correct_grading_s']:.2f} s"
+            + (" on a warm worker" if dask.get("correct_grading_s") == dask.get("warm_grading_s")
+               else "")))
     return rows
 
 

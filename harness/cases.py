@@ -34,6 +34,8 @@ Params = dict[str, object]
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu")
 PADS = ("same", "valid", 0, 1, 2)
 IMAGE_AXES = ("n", "row", "col", "ch")
+# The spatial axes of an image, by layout: HW6's NHWC (row, col), CS231n's NCHW (h, w).
+SPATIAL_AXES = (("row", "col"), ("h", "w"))
 
 
 # ---------------------------------------------------------------- parameter <-> text

@@ -79,6 +79,7 @@ CODES: dict[str, str] = {
     "avgpool_count": "average pooling divides by the wrong count",
     "conv_unpadded_input": "gradient computed from the unpadded input",
     "conv_stride_ignored": "stride ignored in a gradient",
+    "conv_kernel_rotated": "kernel rotated by 180 degrees (a true convolution)",
     "conv_bias_per_tap": "bias added once per kernel tap",
     "permuted_axes": "axes transposed or permuted",
     "reshape_match": "wrong shape, right values",

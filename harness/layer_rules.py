@@ -14,7 +14,8 @@ bug in the student's terms:
   gradient assigned instead of added (`avgpool_count`);
 - a convolution's dW computed from the unpadded input (`conv_unpadded_input`), the stride
   ignored in dW or dX (`conv_stride_ignored`), the bias added once per kernel tap, in
-  forward or in db (`conv_bias_per_tap`).
+  forward or in db (`conv_bias_per_tap`), the kernel rotated by 180 degrees in forward (a
+  true convolution, `conv_kernel_rotated`).
 
 `RULES` holds one table per op: each `Rule` is a stable key (the same idea on every case,
 so that several cases can be checked against one rule), the output it is about, the code,
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harness.apis.layouts import BRIDGES, Bridge
 from harness.cases import Case, Params, pad_amount
 from harness.causes import Cause
 from harness.compare import DEFAULT_TOLERANCE, Tolerance, mismatch_mask
@@ -348,14 +350,33 @@ CONV: tuple[Rule, ...] = (
          lambda p, x: _taps_count(p) * _dz(p, x).sum(axis=(0, 1, 2))[None],
          lambda p: f"gradients['b'] adds Σ dZ once per kernel tap, kh·kw = {_taps_count(p)} "
                    "times: db = Σ_{n,r,c} dZ belongs outside the loop over the taps"),
+    Rule("kernel rotated", "forward", "conv_kernel_rotated",
+         lambda p, x: _act(str(p["act"]), _conv_z(p, {**x, "W": x["W"][::-1, ::-1]})),
+         lambda p: "forward uses the kernel rotated by 180 degrees (W[::-1, ::-1]: a true "
+                   "convolution): the layer computes the cross-correlation, "
+                   "Z[r, c] = Σ_{i,j} Xp[s·r + i, s·c + j]·W[i, j], with the kernel as it is"),
     Rule("bias once per tap", "forward", "conv_bias_per_tap",
          lambda p, x: _act(str(p["act"]), _conv_z(p, x, bias=_taps_count(p))),
          lambda p: f"forward adds the bias once per kernel tap, kh·kw = {_taps_count(p)} "
                    "times: Z = Σ_taps X·W, then + b once, outside the loop over the taps"),
 )
 
-RULES: dict[str, tuple[Rule, ...]] = {
+def _bridged(rule: Rule, bridge: Bridge) -> Rule:
+    """An HW6 rule for the same op in another API's layout (harness/apis/layouts.py)."""
+    return Rule(rule.key, rule.output, rule.code,
+                lambda p, x: bridge.back(rule.output,
+                                         rule.fn(bridge.params(p), bridge.hw6_inputs(x))),
+                lambda p: rule.message(bridge.params(p)), rule.short)
+
+
+HW6_RULES: dict[str, tuple[Rule, ...]] = {
     "pool2d_max": _maxpool_rules(), "pool2d_average": _avgpool_rules(), "conv2d": CONV,
+}
+RULES: dict[str, tuple[Rule, ...]] = {
+    **HW6_RULES,
+    **{name: tuple(_bridged(rule, bridge) for rule in HW6_RULES[bridge.hw6]
+                   if rule.key not in bridge.without)
+       for name, bridge in BRIDGES.items()},
 }
 CODES = tuple(dict.fromkeys(rule.code for rules in RULES.values() for rule in rules))
 

@@ -22,12 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from harness.cases import Case, pad_amount
+from harness.cases import SPATIAL_AXES, Case, pad_amount
 from harness.compare import DEFAULT_TOLERANCE, Tolerance, mismatch_mask
 from harness.registry import OpSpec
 
 MAX_WRONG = 24
-GRID_AXES = (("row", "col"), ("kh", "kw"))
+GRID_AXES = (*SPATIAL_AXES, ("kh", "kw"))
 
 
 def _grid_axes(axes: tuple[str, ...]) -> tuple[int, int] | None:
@@ -62,7 +62,7 @@ def _feed_grids(wrong_rc: np.ndarray, case: Case) -> list[dict[str, Any]]:
     """Which output positions and kernel taps feed the wrong dX pixels (conv and pool)."""
     p = case.p
     (kh, kw), s = p["k"], p["s"]
-    ph, pw = pad_amount(p["pad"], kh), pad_amount(p["pad"], kw)
+    ph, pw = pad_amount(p.get("pad", 0), kh), pad_amount(p.get("pad", 0), kw)
     H, W = wrong_rc.shape
     oh, ow = (H + 2 * ph - kh) // s + 1, (W + 2 * pw - kw) // s + 1
     tap_wrong, tap_all = np.zeros((kh, kw), int), np.zeros((kh, kw), int)
@@ -108,6 +108,9 @@ def mismatch_maps(spec: OpSpec, case: Case, output: str, got: np.ndarray,
     idx = np.argwhere(mask)[:MAX_WRONG]
     maps["wrong"] = [dict(zip(axes, map(int, ix), strict=True)) for ix in idx]
     maps["wrong_total"] = int(mask.sum())
-    if output == "dX" and "k" in case.p and axes == ("n", "row", "col", "ch"):
-        maps["grids"] += _feed_grids(mask.any(axis=(0, 3)), case)
+    image = next((pair for pair in SPATIAL_AXES if set(pair) <= set(axes)), None)
+    if output == "dX" and "k" in case.p and image is not None and len(axes) == 4:
+        spatial = (axes.index(image[0]), axes.index(image[1]))
+        others = tuple(i for i in range(4) if i not in spatial)   # batch and channels
+        maps["grids"] += _feed_grids(mask.any(axis=others), case)
     return maps

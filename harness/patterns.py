@@ -17,7 +17,7 @@ from itertools import combinations, permutations
 
 import numpy as np
 
-from harness.cases import Case, pad_amount
+from harness.cases import SPATIAL_AXES, Case, pad_amount
 from harness.causes import Cause
 from harness.compare import DEFAULT_TOLERANCE, Tolerance, mismatch_mask
 from harness.registry import OpSpec
@@ -166,7 +166,8 @@ def _flipped(x: _Ctx) -> Cause | None:
         for axes in combinations(flippable, size):
             if x.close(np.flip(x.got, axes)):
                 names = " and ".join(x.axes[i] for i in axes)
-                spatial = {x.axes[i] for i in axes} in ({"kh", "kw"}, {"row", "col"})
+                spatial = {x.axes[i] for i in axes} in ({"kh", "kw"},
+                                                         *(set(p) for p in SPATIAL_AXES))
                 hint = (": the kernel is rotated by 180 degrees (a true convolution instead of "
                         "the cross-correlation, or W[::-1, ::-1])" if spatial else
                         ": an index runs backwards")
@@ -211,10 +212,11 @@ def _bias_offset(x: _Ctx) -> Cause | None:
 
 
 def _wrong_rows_cols(x: _Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    if "row" not in x.axes or "col" not in x.axes:
+    pair = next((p for p in SPATIAL_AXES if set(p) <= set(x.axes)), None)
+    if pair is None:
         return None
     mask = mismatch_mask(x.got, x.expected, x.tol)
-    r, c = x.axes.index("row"), x.axes.index("col")
+    r, c = x.axes.index(pair[0]), x.axes.index(pair[1])
     others = tuple(i for i in range(mask.ndim) if i not in (r, c))
     rc = mask.any(axis=others)
     return rc, rc.any(axis=1), rc.any(axis=0)
@@ -283,7 +285,7 @@ def _stride_periodic(x: _Ctx) -> Cause | None:
     rows, cols, model = _periodic_model(rc, s)
     if len(rows) == s or len(cols) == s or not rows + cols:
         return None
-    hit = [_covered(n, k, s, pad_amount(p["pad"], k)) for n, k in zip(rc.shape, p["k"],
+    hit = [_covered(n, k, s, pad_amount(p.get("pad", 0), k)) for n, k in zip(rc.shape, p["k"],
                                                                        strict=True)]
     everywhere = np.array_equal(rc, hit[0][:, None] & hit[1][None, :])
     if (rc & ~model).any() or rc[model].mean() < 0.5 or everywhere:

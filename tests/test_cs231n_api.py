@@ -36,11 +36,12 @@ EXPECTED: dict[str, dict[tuple[str, str], str | None]] = {
         ("batchnorm", "forward"): "wrong_formula", ("batchnorm", "dX"): None,
         ("batchnorm", "dgamma"): None, ("batchnorm", "running_var"): None,
         ("batchnorm_alt", "dX"): None, ("batchnorm_alt", "dgamma"): None},
-    "conv_dw_unpadded_input": {("conv2d", "dW"): None},
-    "conv_kernel_flipped": {("conv2d", "forward"): None},
+    # the HW6 layer rules, through the NCHW bridge (harness/apis/layouts.py)
+    "conv_dw_unpadded_input": {("conv2d", "dW"): "conv_unpadded_input"},
+    "conv_kernel_flipped": {("conv2d", "forward"): "conv_kernel_rotated"},
     "layernorm_over_batch": {("layernorm", "forward"): "wrong_formula",
                              ("layernorm", "dX"): None, ("layernorm", "dgamma"): None},
-    "maxpool_backward_whole_window": {("pool2d_max", "dX"): None},
+    "maxpool_backward_whole_window": {("pool2d_max", "dX"): "maxpool_routing"},
     "softmax_loss_summed": {("softmax_loss", "forward"): None, ("softmax_loss", "dX"): None},
     "softmax_loss_without_max_shift": {("softmax_loss", "forward"): "nan_inf",
                                        ("softmax_loss", "dX"): None},
@@ -186,3 +187,11 @@ def test_dropout_mask_message_says_what_p_means(tmp_path) -> None:
     # the draws of a correct dropout pass the binomial test on every default case
     _, ok = _report(None, tmp_path / "ok", "--api", "cs231n", "--ops", "dropout")
     assert all(r["status"] == "pass" for r in ok["results"])
+
+
+def test_maps_of_an_nchw_failure_use_its_axes(tmp_path) -> None:
+    _, report = _report(IMPLS / "maxpool_backward_whole_window", tmp_path, "--ops", "pool2d_max")
+    maps = next(r for r in report["results"] if r["output"] == "dX")["finding"]["maps"]
+    titles = [g["title"] for g in maps["grids"]]
+    assert titles[0] == "wrong elements by h × w (summed over n and c)"
+    assert any(t.startswith("kernel taps") for t in titles)   # which taps feed wrong pixels

@@ -65,6 +65,8 @@ EXPECTS = [
     Expect("conv_dw_averages_batch", "conv2d", {("conv2d", "dW"): "factor_tracks"}),
     Expect("l2_backward_drops_two", "l2", {("l2", "dX"): "scale_factor"}, cases=3),
     Expect("conv_dw_rotated", "conv2d", {("conv2d", "dW"): "flipped_axes"}),
+    Expect("conv_forward_true_convolution", "conv2d",
+           {("conv2d", "forward"): "conv_kernel_rotated"}),
     Expect("conv_forward_rows_shifted", "conv2d", {("conv2d", "forward"): "shift_by_one"}),
     Expect("avgpool_pads_with_edge_values", "pool2d_average",
            {("pool2d_average", "forward"): "border_only"}, cases=5),

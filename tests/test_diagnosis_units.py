@@ -167,6 +167,14 @@ RULE_CASES = {  # padding, a stride, a non-square kernel and overlapping windows
                                                     "k": (3, 2), "s": 2, "pad": 1}, seed=4)],
     "conv2d": [Case.make("conv2d", {"n": 2, "h": 7, "w": 6, "cin": 2, "cout": 3, "k": (3, 2),
                                     "s": 2, "pad": 1, "act": "tanh"}, seed=4)],
+    # CS231n's (NCHW, through harness/apis/layouts.py): no padding in pooling, whole windows
+    "cs231n:pool2d_max": [
+        Case.make("cs231n:pool2d_max", {"n": 2, "c": 2, "h": 7, "w": 6, "k": (3, 2), "s": 2},
+                  seed=4),
+        Case.make("cs231n:pool2d_max", {"n": 1, "c": 1, "h": 5, "w": 5, "k": (2, 2), "s": 1},
+                  seed=8)],
+    "cs231n:conv2d": [Case.make("cs231n:conv2d", {"n": 2, "cin": 2, "h": 7, "w": 6, "cout": 3,
+                                                  "k": (3, 2), "s": 2, "pad": 1}, seed=4)],
 }
 RULE_ENTRIES = [(op, i) for op, table in RULES.items() for i in range(len(table))]
 

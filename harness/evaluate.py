@@ -285,9 +285,10 @@ class Checker:
             if tuple(shape) == want:
                 continue
             if "broadcast" in self.profile.grad_shape and broadcast_equal(tuple(shape), want):
-                verdict.notes.append(f"_init_parameters created {key} as {tuple(shape)}: it "
-                                     f"broadcasts like {want}, but the contract wants exactly "
-                                     f"{PARAMETER_SHAPES[spec.name][key]} = {want}")
+                verdict.notes.append(  # worded alike on every case: one note per bug
+                    f"_init_parameters creates {key} with {len(shape)} axes where the "
+                    f"contract wants {PARAMETER_SHAPES[spec.name][key]}: it broadcasts the "
+                    "same, but the contract wants exactly that shape")
                 continue
             wrong.append(f"{key} with shape {tuple(shape)} (the contract wants "
                          f"{PARAMETER_SHAPES[spec.name][key]} = {want})")

@@ -92,7 +92,7 @@ BUGS = [
         failing_case=lambda p: p.get("act", "softmax") == "softmax"),
     Bug("fc_init_rows_from_batch", {("fully_connected", "forward"): "created"},
         failing_case=lambda p: p["n"] != p["n_in"]),
-    Bug("conv_init_bias_flat", {}, notes={("conv2d", "forward"): "_init_parameters created b"}),
+    Bug("conv_init_bias_flat", {}, notes={("conv2d", "forward"): "_init_parameters creates b"}),
     Bug("conv_init_bias_flat", {("conv2d", "forward"): "created"}, profile="strict"),
     Bug("losses_syntax_error",
         {(op, o): "exception" for op in ("cross_entropy", "l2") for o in ("forward", "dX")},

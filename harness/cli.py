@@ -194,6 +194,7 @@ def cmd_repro(args: argparse.Namespace) -> int:
         records = [record(v, 0) for v in checker.check(spec, case).values()]
         report = build_report(records, impl=str(impl), seed=0, profile=profile.describe(),
                               tolerance=DEFAULT_TOLERANCE.describe(), cases_per_op=1)
+        report["api"] = api.name
         investigate(report, checker)
     print(f"case {case.id}\nimpl {impl}\n{conventions_line(report)}")
     for item in report["results"]:

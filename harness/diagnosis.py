@@ -48,7 +48,10 @@ def _patterns(v: Verdict) -> list[Cause]:
     spec = get_op(v.op)
     math = spec.twin or v.op   # an adapter's op: the catalogue of the op it maps to
     if math in CATALOGUE:  # the formula the student computed, when it is a known wrong one
-        found = fingerprint(math, v.output, spec.inputs(v.case), v.got, v.expected)
+        inputs = spec.inputs(v.case)
+        if spec.given is not None and v.output == "forward":  # e.g. the units dropout kept
+            inputs = {**inputs, **spec.given({"forward": v.got}, inputs)}
+        found = fingerprint(math, v.output, inputs, v.got, v.expected)
     if v.op in RULES:  # the layer's rule, when it is a known wrong one
         found = explain(get_op(v.op), v.output, [(v.case, v.got, v.expected)])
     return [*found, *detect(get_op(v.op), v.case, v.output, v.got, v.expected)]

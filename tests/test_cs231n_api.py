@@ -52,7 +52,7 @@ EXPECTED: dict[str, dict[tuple[str, str], str | None]] = {
                                       ("svm_loss", "dX"): None},
     "dropout_p_is_drop_probability": {("dropout", "forward"): None, ("dropout", "dX"): None,
                                       ("dropout", "mask"): "random_draw"},
-    "dropout_without_scale": {("dropout", "forward"): None, ("dropout", "dX"): None},
+    "dropout_without_scale": {("dropout", "forward"): "wrong_formula", ("dropout", "dX"): None},
     "flat_layout": {},
 }
 

@@ -135,7 +135,14 @@ SVM_LOSS = (
             lambda x: float(np.maximum(_svm_margins(x)[0] - 1, 0).sum() / x["x"].shape[0])),
 )
 
+DROPOUT = (  # "kept": the units the implementation kept (forward's nonzero entries)
+    Formula("forward", "x·mask", "the kept units are not scaled by 1/p: inverted dropout "
+            "divides by the keep probability in train mode, out = x·mask/p (so that test "
+            "mode needs no scaling)", lambda x: np.where(x["kept"], x["x"], 0.0)),
+)
+
 CS231N_CATALOGUE: dict[str, tuple[Formula, ...]] = {
+    "cs231n:dropout": DROPOUT,
     "cs231n:batchnorm": BATCHNORM,
     "cs231n:batchnorm_alt": tuple(f for f in BATCHNORM if f.output == "dX"),
     "cs231n:batchnorm_test": BATCHNORM_TEST,

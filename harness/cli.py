@@ -160,6 +160,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     progress.close()
     print(f"nnparity check: {impl} (API {api.name}: {api.title})\n{conventions_line(report)}")
     print_modules(report["modules"])
+    for skip in report.get("skipped", []):
+        print(f"not checked: {skip['op']} ({skip['reason']})")
     print()
     print(summary_table(report))
     print_fix_list(report)

@@ -520,8 +520,9 @@ def check_and_investigate(checker: Checker, specs: list[OpSpec], cases: int, see
     """
     specs = [for_profile(spec, checker.profile) for spec in specs]
     records: list[dict[str, Any]] = []
+    skipped: list[dict[str, str]] = []
     try:
-        records.extend(run_checks(checker, specs, cases, seed, on_case))
+        records.extend(run_checks(checker, specs, cases, seed, on_case, skipped))
     except KeyboardInterrupt:
         interrupted = True
     else:
@@ -529,6 +530,8 @@ def check_and_investigate(checker: Checker, specs: list[OpSpec], cases: int, see
     report = build_report(records, impl=str(checker.impl), seed=seed,
                           profile=checker.profile.describe(),
                           tolerance=checker.tolerance.describe(), cases_per_op=cases)
+    if skipped:
+        report["skipped"] = skipped
     if interrupted:
         report["summary"]["interrupted"] = True
         return report

@@ -98,6 +98,8 @@ class OpSpec:
     given: Callable[[dict[str, np.ndarray], dict[str, np.ndarray]],
                     dict[str, np.ndarray]] | None = None
     methods: Methods | None = None  # a class API's calls (kind "object")
+    optional: bool = False      # some years' assignment has no such function: when the
+                                # implementation has none, `check` leaves the op out, saying so
     twin: str | None = None     # the op whose twin computes the expected outputs (adapters)
 
     def __post_init__(self) -> None:

@@ -26,6 +26,7 @@ from harness.report_view import (
     ref_label,
     render_guarded,
     sections,
+    skipped_line,
     summary_rows,
 )
 
@@ -257,6 +258,7 @@ def render_html(report: dict[str, Any]) -> str:
             f"<p class=meta>Implementation <span class=code>{_e(report['impl'])}</span> · seed "
             f"{_e(report['seed'])} · {_e(report['cases_per_op'])} cases per op</p>",
             f"<p class=meta>{_e(conventions_line(report))}</p>",
+            f"<p class=meta>{_e(skipped_line(report))}</p>" if skipped_line(report) else "",
             block_guarded(report, lambda r: fix_list_html(entries), "HTML fix list",
                           lambda note: f"<p><i>note: {_e(note)}</i></p>"),
             "<h2>Summary</h2>", _summary(report),

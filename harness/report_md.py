@@ -25,6 +25,7 @@ from harness.report_view import (
     ref_label,
     render_guarded,
     sections,
+    skipped_line,
     summary_rows,
 )
 
@@ -180,6 +181,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     out = ["# nnparity report", "", f"**{headline(report)}**", "",
            f"Implementation: `{report['impl']}` · seed {report['seed']} · "
            f"{report['cases_per_op']} cases per op", "", conventions_line(report), ""]
+    if skipped_line(report):
+        out += [skipped_line(report), ""]
     out += block_guarded(report, lambda r: fix_list_md(entries), "Markdown fix list",
                          lambda note: [f"- note: {note}", ""])
     out += ["## Summary", "",

@@ -65,6 +65,13 @@ def conventions_line(report: dict[str, Any]) -> str:
     return f"Conventions: profile {report['profile']}. Tolerance: {report['tolerance']}."
 
 
+def skipped_line(report: dict[str, Any]) -> str:
+    """The optional ops left out because the implementation has no such function ("")."""
+    skipped = report.get("skipped") or []
+    return ("Not checked: " + "; ".join(f"{s['op']} ({s['reason']})" for s in skipped) + "."
+            if skipped else "")
+
+
 def top_cause(item: dict[str, Any]) -> dict[str, str]:
     diagnosis = (item.get("finding") or {}).get("diagnosis") or [{}]
     return diagnosis[0]

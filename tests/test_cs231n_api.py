@@ -195,3 +195,15 @@ def test_maps_of_an_nchw_failure_use_its_axes(tmp_path) -> None:
     titles = [g["title"] for g in maps["grids"]]
     assert titles[0] == "wrong elements by h × w (summed over n and c)"
     assert any(t.startswith("kernel taps") for t in titles)   # which taps feed wrong pixels
+
+
+def test_an_optional_op_the_file_does_not_define_is_left_out_and_said_so(tmp_path) -> None:
+    code, report = _report(HERE / "cs231n_layouts" / "without_svm_loss", tmp_path)
+    assert code == 0
+    assert {s["op"] for s in report["skipped"]} == {"cs231n:svm_loss", "cs231n:layernorm"}
+    assert not any(r["op"] in ("cs231n:svm_loss", "cs231n:layernorm")
+                   for r in report["results"])
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "Not checked: cs231n:layernorm (layers.py has no layernorm_forward" in md
+    assert "cs231n:svm_loss (layers.py has no svm_loss, which not every year" in md
+    # a required op that is missing is still not_implemented (the skeleton's batchnorm above)

@@ -359,9 +359,9 @@ CS231N_OPS: dict[str, OpSpec] = {
             _bn_calls("batchnorm", backward="batchnorm_backward_alt"), {"mode": "train"}),
         _op("batchnorm_test", BATCHNORM_TEST, ("forward", *RUNNING), _bn_calls("batchnorm"),
             {"mode": "test"}),
-        _op("layernorm", LAYERNORM, NORM_OUT,
+        _op("layernorm", LAYERNORM, NORM_OUT,   # since 2018
             Calls("layernorm_forward", ("x", "gamma", "beta"), "layernorm_backward",
-                  NORM_GRADS, param="ln_param")),
+                  NORM_GRADS, param="ln_param"), optional=True),
         _op("spatial_batchnorm", SPATIAL_BATCHNORM, NORM_OUT + RUNNING,
             _bn_calls("spatial_batchnorm"), {"mode": "train"}),
         _op("dropout", DROPOUT, ("forward", "dX", "mask"),
@@ -370,7 +370,7 @@ CS231N_OPS: dict[str, OpSpec] = {
             derived=("mask",), judge=_dropout_judge, given=_dropout_given),
         _op("softmax_loss", _loss_family(large=True), FORWARD_BACKWARD,
             Calls("softmax_loss", ("x", "y"), loss=True)),
-        _op("svm_loss", _loss_family(large=False, informative=_svm_informative),
-            FORWARD_BACKWARD, Calls("svm_loss", ("x", "y"), loss=True)),
+        _op("svm_loss", _loss_family(large=False, informative=_svm_informative),   # until
+            FORWARD_BACKWARD, Calls("svm_loss", ("x", "y"), loss=True), optional=True),  # ~2023
     ]
 }

@@ -43,6 +43,10 @@ from harness.opspec import Calls, Methods
 from harness.sources import PACKAGE_NAMES
 from harness.standins import install as install_standins
 
+# The implementation's own package names: a module missing from them is its own file missing,
+# not a package to install (a function API's package joins them when it is loaded).
+OWN_PACKAGES = set(PACKAGE_NAMES)
+
 # Aliases removed in NumPy 1.24 and 2.0 -> what they meant; installed by --numpy-compat.
 NUMPY_ALIASES: dict[str, Any] = {
     "int": int, "float": float, "complex": complex, "object": object, "str": str,
@@ -160,7 +164,7 @@ def _missing_package_hint(exc: BaseException) -> str:
     """For an import of a package that is not installed here: say so, and what is."""
     name = getattr(exc, "name", None) or ""
     top = name.partition(".")[0]
-    if not isinstance(exc, ModuleNotFoundError) or not top or top in PACKAGE_NAMES \
+    if not isinstance(exc, ModuleNotFoundError) or not top or top in OWN_PACKAGES \
             or top == BUNDLED_ALIAS:
         return ""
     return (f"the package '{top}' is not installed where nnparity runs the code: the graded "
@@ -389,6 +393,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.library:
             package, _, module_name = args.library.partition(":")
+            OWN_PACKAGES.add(package)
             impl = Library.load(args.impl, package, module_name)
         else:
             impl = Implementation.load(args.impl, graded, args.starter or None,

@@ -309,7 +309,7 @@ def handle_run(impl: Implementation | BaseException, impl_dir: Path, request: di
     except AttributeError as exc:
         err = describe_error("import", exc, impl_dir)
         what = "function" if calls else "class"
-        err.update(not_implemented=True,
+        err.update(not_implemented=True, absent=request["cls"],
                    message=f"{request['module']}.py has no {what} {request['cls']}")
         header["errors"] = {o: err for o in outputs}
         return header, arrays

@@ -145,21 +145,20 @@ def _run_functions(module: Any, calls: Calls, ctor: dict[str, Any], x: dict,
         _attempt(run, ("forward", "dX"), "forward", lambda: tuple(_pair(forward(*args))))
         return
     cache: list[Any] = []
+    state_names = tuple(k for k in calls.state if k in outputs)
 
-    def call_forward() -> tuple:
+    def call_forward() -> tuple:   # the out, then the state the function left in param
         out, kept = _pair(forward(*args))
         cache.append(kept)
-        state = [param.get(k) if isinstance(param, dict) else None
-                 for k in calls.state if k in outputs]
-        return (out, *state)
+        return (out, *[param.get(k) for k in state_names])  # type: ignore[union-attr]
 
-    state_names = tuple(k for k in calls.state if k in outputs)
     if not _attempt(run, ("forward", *state_names), "forward", call_forward):
         run.fail(outputs, "forward", run.errors["forward"][1])
         return
     grads = [g for g in calls.grads if g in outputs]
     if calls.backward is None or not grads:
         return
+
     def call_backward() -> tuple:
         got = _function(module, calls.backward)(x[calls.dout], cache[0])
         values = (got,) if len(calls.grads) == 1 else tuple(_n_tuple(got, len(calls.grads)))

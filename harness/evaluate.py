@@ -34,7 +34,7 @@ from harness.driver import run_op
 from harness.loader import locate
 from harness.registry import BASE_MODULES, PARAMETER_SHAPES, OpSpec, get_op
 from harness.sandbox import Limits, Outage, Sandbox
-from harness.sources import Plan, plan_sources
+from harness.sources import Plan, own_plan, plan_sources
 
 # Conventions that change what the reference computes (grad_shape is judged in comparison).
 REFERENCE_CONVENTIONS = ("maxpool_pad", "same_pad", "l2_reduction")
@@ -160,7 +160,7 @@ class Checker:
     def plan(self) -> Plan:
         """Where each of the implementation's modules comes from (see harness/sources.py)."""
         if self.api.functions:
-            return Plan()  # its modules are all its own
+            return own_plan(self.api.modules)  # its one module, its own
         plan = plan_sources(locate(self.impl), self.graded, self.starter)
         for extra in self._module_sandboxes:  # PER_OP: those modules, as their child had them
             own = plan_sources(locate(self.impl), (*(self.graded or ()), *extra), self.starter)

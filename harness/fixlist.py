@@ -88,14 +88,16 @@ def _op_order(op: str, output: str) -> tuple[int, int]:
             spec.outputs.index(output) if spec and output in spec.outputs else 99)
 
 
-def _method(op: str, output: str) -> str:
+def _method(op: str, output: str, detail: bool = True) -> str:
+    """What to open for `output`: 'Conv2D.backward', 'batchnorm_backward', an adapter's
+    'Affine.backward (self.db)' (without `detail`: the method alone, 'Affine.backward')."""
     spec = find_op(op)
     if spec is None:
         return ""
     if spec.kind in ("optimizer", "initializer"):
         return spec.cls  # a factory function: initialize_optimizer, initialize_weights
     if spec.calls is not None or spec.methods is not None:
-        return spec.function(output)  # batchnorm_backward; an adapter's Affine.backward
+        return spec.function(output, detail)
     return f"{spec.cls}.{METHOD.get(output, output)}"
 
 
@@ -173,10 +175,10 @@ def _keys(item: dict[str, Any]) -> list[tuple[Any, ...]]:
     if err.get("file") and err.get("line"):
         return [("site", err["file"], err["line"], err.get("type"))]
     if item.get("status") == "not_implemented" or f.get("status") == "not_implemented":
-        return [("stub", op, _method(op, output).split(" (")[0] or output)]
+        return [("stub", op, _method(op, output, detail=False) or output)]
     code = _top(f).get("code")
     if code and code not in UNSPECIFIC:  # one named bug of one method: dX, dW and db alike
-        return [("code", op, _method(op, output).split(" (")[0] or output, code)]
+        return [("code", op, _method(op, output, detail=False) or output, code)]
     return []
 
 

@@ -78,7 +78,7 @@ def is_bundled(package_dir: Path) -> bool:
     return package_dir.resolve() == BUNDLED_DIR
 
 
-def _new_package(name: str, directory: Path) -> types.ModuleType:
+def new_package(name: str, directory: Path) -> types.ModuleType:
     """A package object over `directory`, whether or not it has an ``__init__.py``."""
     pkg = types.ModuleType(name)
     pkg.__path__ = [str(directory)]
@@ -153,7 +153,7 @@ class Implementation:
             return
         self.plan = plan_sources(self.package_dir, self.graded, self.starter,
                                  self.missing_graded)
-        pkg = _new_package(CANONICAL, self.package_dir)
+        pkg = new_package(CANONICAL, self.package_dir)
         alias = self.package_dir.name
         alias = alias if alias.isidentifier() and alias != CANONICAL else None
         if alias:
@@ -162,7 +162,7 @@ class Implementation:
         sys.meta_path.insert(0, _PlanFinder(alias, starter_pkg,
                                             set(self.plan.borrowed(STARTER))))
         if self.plan.borrowed(BUNDLED):
-            bundled = _new_package(BUNDLED_ALIAS, BUNDLED_DIR)
+            bundled = new_package(BUNDLED_ALIAS, BUNDLED_DIR)
             for module in self.plan.borrowed(BUNDLED):
                 borrowed = importlib.import_module(f"{BUNDLED_ALIAS}.{module}")
                 setattr(bundled, module, borrowed)

@@ -68,10 +68,10 @@ class Methods:
     grads: tuple[tuple[str, str], ...] = ()
     loss: bool = False
 
-    def function(self, cls: str, output: str) -> str:
+    def function(self, cls: str, output: str, detail: bool = True) -> str:
         if output == "forward":
             return f"{cls}.forward"
-        attribute = dict(self.grads).get(output)
+        attribute = dict(self.grads).get(output) if detail else None
         return f"{cls}.backward" + (f" (self.{attribute})" if attribute else "")
 
 
@@ -148,12 +148,13 @@ class OpSpec:
                                         or (self.calls is not None and self.calls.loss)
                                         or (self.methods is not None and self.methods.loss))
 
-    def function(self, output: str) -> str:
-        """What to open for `output`: 'Conv2D.backward', or a function API's function."""
+    def function(self, output: str, detail: bool = True) -> str:
+        """What to open for `output`: a function API's function, or an adapter's method
+        (with `detail`, the attribute its gradient is read from); "" for HW6's classes."""
         if self.calls is not None:
             return self.calls.function(output)
         if self.methods is not None:
-            return self.methods.function(self.cls, output)
+            return self.methods.function(self.cls, output, detail)
         return ""
 
 

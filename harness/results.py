@@ -218,8 +218,7 @@ def repro_command(case_id: str, impl: str) -> str:
     api = APIS.get(api_of(case_id))
     bundled = {str(BUNDLED_DIR), str(api.bundled) if api and api.bundled else ""}
     impl_opt = "" if impl in bundled else f" --impl '{impl}'"
-    api_opt = (f" --api '{api.reference}'" if api and api.reference.endswith((".toml", ".py"))
-               else "")
+    api_opt = f" --api '{api.adapter}'" if api and api.adapter else ""
     return f"nnparity repro '{case_id}'{impl_opt}{api_opt}"
 
 

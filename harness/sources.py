@@ -79,6 +79,11 @@ class Plan:
         return {m: {"origin": s.origin, "reason": s.reason} for m, s in self.sources.items()}
 
 
+def own_plan(modules: tuple[str, ...]) -> Plan:
+    """Every module the implementation's own (a function API's single module)."""
+    return Plan({m: Source(m, SUBMISSION, "graded") for m in modules}, frozenset(modules))
+
+
 # ------------------------------------------------------------------ what a package has
 def top_level_modules(package_dir: Path | None) -> dict[str, Path]:
     """Modules and subpackages directly in `package_dir`: name -> file or directory."""

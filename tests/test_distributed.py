@@ -314,7 +314,7 @@ def test_cluster_gives_the_rows_of_one_worker_and_keeps_its_workers(cluster, tmp
 
 def _adapter_of(name: str) -> str | None:
     from harness.apis.known import APIS
-    return APIS[name].reference if name in APIS else None
+    return APIS[name].adapter if name in APIS else None
 
 
 def _adapters_on_workers(cluster, name: str) -> list[str]:

@@ -268,6 +268,7 @@ def _dropout_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray
 
 
 def _keep_of(p: object) -> float:
+    """The keep probability: a float when sampled, text when read back from a case ID."""
     return float(str(p))
 
 

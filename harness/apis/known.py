@@ -15,9 +15,10 @@ class Api:
     package: str          # the package the implementation is imported as
     modules: tuple[str, ...]  # its graded modules
     bundled: Path | None  # the correct implementation shipped for self-tests (or an example)
-    reference: str        # the module of PyTorch twins ("" for HW6: the reference package;
-                          # a user adapter: its file, its ops' twins are other ops')
+    reference: str        # the module of PyTorch twins ("" for HW6, the reference package,
+                          # and for a user adapter, whose ops' twins are other ops')
     markers: tuple[str, ...]  # files (relative to --impl) that say an implementation is this API's
+    adapter: str = ""     # a user-declared API's adapter file (harness/apis/user.py)
 
     @property
     def functions(self) -> bool:
@@ -73,5 +74,7 @@ def detect_api(path: str | Path | None) -> Api:
 
 
 def _looks_like(api: Api, folder: Path) -> bool:
-    return folder.name in (api.package, "student_nn") and api is HW6 or any(
-        (folder / marker).exists() for marker in api.markers)
+    """One of the API's marker files is there (HW6: or the folder is its package)."""
+    if api is HW6 and folder.name in (HW6.package, "student_nn"):
+        return True
+    return any((folder / marker).exists() for marker in api.markers)

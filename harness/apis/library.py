@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import importlib.util
 import sys
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.sources import Plan
+from harness.loader import new_package
 
 
 class LibraryError(Exception):
@@ -48,20 +47,12 @@ class Library:
     package_dir: Path
     package: str
     package_error: BaseException | None = None
-    plan: Plan = field(default_factory=Plan)
     _modules: dict[str, types.ModuleType | BaseException] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path, package: str, module: str) -> Library:
         lib = cls(locate_library(path, package, module), package)
-        pkg = types.ModuleType(package)
-        pkg.__path__ = [str(lib.package_dir)]
-        pkg.__file__ = str(lib.package_dir / "__init__.py")
-        pkg.__package__ = package
-        pkg.__spec__ = importlib.util.spec_from_file_location(
-            package, lib.package_dir / "__init__.py",
-            submodule_search_locations=[str(lib.package_dir)])
-        sys.modules[package] = pkg
+        new_package(package, lib.package_dir)   # its __init__.py, if any, is not run
         return lib
 
     @property

@@ -116,7 +116,7 @@ def load_adapter(path: str | Path) -> Api:
         _check(isinstance(top.get(key), str) and top[key].isidentifier(), f"{p} [api] {key}",
                "expected a Python identifier")
     name = top["name"]
-    _check(name not in APIS or APIS[name].reference == str(p), f"{p} [api] name",
+    _check(name not in APIS or APIS[name].adapter == str(p), f"{p} [api] name",
            f"{name!r} is already an API's name; choose another")
     raw_ops = data.get("op")
     _check(isinstance(raw_ops, list) and raw_ops, str(p), "no [[op]] entries")
@@ -124,6 +124,6 @@ def load_adapter(path: str | Path) -> Api:
            for i, raw in enumerate(raw_ops, 1)]
     example = top.get("example")
     api = Api(name, str(top.get("title", name)), top["package"], (top["module"],),
-              (p.parent / example).resolve() if example else None, str(p), ())
+              (p.parent / example).resolve() if example else None, "", (), adapter=str(p))
     API_OPS[name] = {spec.name: spec for spec in ops}
     return register(api)

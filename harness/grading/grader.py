@@ -43,7 +43,7 @@ from harness.isolation import level_for
 from harness.registry import OpSpec, get_op
 from harness.results import aggregate, record, repro_command
 from harness.sandbox import Outage, Policy, Sandbox
-from harness.sources import BUNDLED, MISSING, SUBMISSION, Plan, Source, plan_sources
+from harness.sources import BUNDLED, MISSING, own_plan, plan_sources
 
 STATUSES = ("graded", "refused_import", "import_error", "crashed", "timeout", "memory_limit",
             "invalid", "internal_error")
@@ -208,8 +208,7 @@ class _Run:
         the graded modules the submission lacks (unless the rubric borrows them)."""
         missing = BUNDLED if self.rubric.missing_module == "bundled" else MISSING
         if self.rubric.api_spec.functions:  # one module, the submission's own: found above
-            plan = Plan({m: Source(m, SUBMISSION, "graded") for m in self.rubric.graded_modules},
-                        frozenset(self.rubric.graded_modules))
+            plan = own_plan(self.rubric.graded_modules)
         else:
             plan = plan_sources(package, self.rubric.graded_modules,
                                 Path(self.rubric.starter) if self.rubric.starter else None,

@@ -26,7 +26,7 @@ chmod -R a+rX,go-w /opt/nnparity "$SOURCE"
 chmod 755 "$(dirname "$SOURCE")"
 
 # The isolation level this image reaches (the autograder's stdout shows it again per run).
-(cd "$SOURCE/nnparity" && "$VENV/bin/python" -m harness.isolation) || true
+(cd "$SOURCE/nnparity" && "$VENV/bin/python" -m harness.sandbox.isolation) || true
 
 # Check the whole chain once: the bundled implementation must grade to full marks.
 smoke=$(mktemp -d)

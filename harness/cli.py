@@ -26,17 +26,18 @@ from tabulate import tabulate
 
 from harness.apis.known import APIS, HW6, Api
 from harness.apis.resolve import resolve_api, resolve_impl
-from harness.cases import Case
-from harness.compare import DEFAULT_TOLERANCE
-from harness.conventions import PROFILES, get_profile
-from harness.evaluate import Checker
-from harness.fixlist import summary_line
-from harness.investigate import check_and_investigate, investigate
+from harness.core.cases import Case
+from harness.core.compare import DEFAULT_TOLERANCE
+from harness.core.conventions import PROFILES, get_profile
+from harness.core.evaluate import Checker
+from harness.core.registry import get_op, select_ops
+from harness.core.results import build_report, record
+from harness.core.session import DEFAULT_CASES
+from harness.diagnosis.fixlist import summary_line
+from harness.diagnosis.investigate import check_and_investigate, investigate
 from harness.progress import Progress
-from harness.registry import get_op, select_ops
-from harness.report import write_reports
-from harness.report_md import render_section
-from harness.report_view import (
+from harness.reports.markdown import render_section
+from harness.reports.view import (
     SUMMARY_HEADERS,
     conventions_line,
     entry_items_text,
@@ -49,9 +50,8 @@ from harness.report_view import (
     short,
     summary_rows,
 )
-from harness.results import build_report, record
-from harness.sandbox import Limits
-from harness.session import DEFAULT_CASES
+from harness.reports.write import write_reports
+from harness.sandbox.parent import Limits
 
 EXIT_OK, EXIT_MISMATCH, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 

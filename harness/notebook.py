@@ -89,12 +89,12 @@ def check(impl: str | Path | None = None, api: str | None = None,
     no implementation there, an unknown API, op or profile, cases < 1).
     """
     from harness.cli import UsageError, _api_arg, _impl_arg, _starter_arg
-    from harness.conventions import get_profile
-    from harness.evaluate import Checker
-    from harness.investigate import check_and_investigate
+    from harness.core.conventions import get_profile
+    from harness.core.evaluate import Checker
+    from harness.core.registry import select_ops
+    from harness.diagnosis.investigate import check_and_investigate
     from harness.progress import Progress
-    from harness.registry import select_ops
-    from harness.sandbox import Limits
+    from harness.sandbox.parent import Limits
 
     try:
         the_api = _api_arg(api, None if impl is None else str(impl))
@@ -154,7 +154,7 @@ class Report:
     def fix_list(self) -> list[dict[str, Any]]:
         """The distinct root causes, in the order to fix them (each: problem, code, message,
         open, and the items it explains)."""
-        from harness.report_view import fix_entries
+        from harness.reports.view import fix_entries
 
         return fix_entries(self.json)
 
@@ -164,7 +164,7 @@ class Report:
         failure too (likely bug, smallest failing case, repro command)."""
         from harness.apis.known import get_api
         from harness.cli import print_findings, print_fix_list, print_modules, summary_table
-        from harness.report_view import conventions_line, headline
+        from harness.reports.view import conventions_line, headline
 
         out = io.StringIO()
         name = self.json.get("api", "hw6")
@@ -203,7 +203,7 @@ class Report:
 
     def to_html(self) -> str:
         """The HTML report: the same page as report.html."""
-        from harness.report import _render
+        from harness.reports.write import _render
 
         return _render("html", self.json)
 
@@ -218,6 +218,6 @@ class Report:
 
     def save(self, directory: str | Path) -> dict[str, Path]:
         """Write report.json, report.md and report.html into `directory`; their paths."""
-        from harness.report import write_reports
+        from harness.reports.write import write_reports
 
         return write_reports(self.json, directory)

@@ -31,16 +31,16 @@ import pytest
 
 from harness.apis.known import Api
 from harness.apis.resolve import resolve_api, resolve_impl
-from harness.cases import Case, for_profile
-from harness.compare import DEFAULT_TOLERANCE
-from harness.conventions import get_profile
-from harness.evaluate import Checker, Verdict
-from harness.investigate import investigate
-from harness.loader import BUNDLED_DIR
-from harness.registry import OpSpec, select_ops
-from harness.report import write_reports
-from harness.results import build_report, record, repro_command
-from harness.session import DEFAULT_CASES
+from harness.core.cases import Case, for_profile
+from harness.core.compare import DEFAULT_TOLERANCE
+from harness.core.conventions import get_profile
+from harness.core.evaluate import Checker, Verdict
+from harness.core.registry import OpSpec, select_ops
+from harness.core.results import build_report, record, repro_command
+from harness.core.session import DEFAULT_CASES
+from harness.diagnosis.investigate import investigate
+from harness.reports.write import write_reports
+from harness.sandbox.loader import BUNDLED_DIR
 
 WORKER_KEY = "nnparity_records"
 
@@ -148,7 +148,7 @@ def parity_verdict(parity_item: ParityItem, parity_checker: _CaseCache,
 
 def explain(verdict: Verdict, impl: str | None = None) -> str:
     """The failure text pytest shows for one item (`impl`: the --impl path, for the repro)."""
-    from harness.diagnosis import diagnose  # local: keeps plugin import light
+    from harness.diagnosis.diagnose import diagnose  # local: keeps plugin import light
 
     lines = [f"{verdict.op} {verdict.output} [{verdict.status}]: {verdict.message}"]
     lines += [f"  [{c.code}] {c.message}" for c in diagnose(verdict)

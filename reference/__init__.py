@@ -1,8 +1,8 @@
 """PyTorch twins of the contract: the expected values every implementation is compared with.
 
 `reference.activations`, `reference.layers` and `reference.losses` hold classes with the
-contract's names, constructors and methods, so `harness.driver.run_op` drives them exactly like
-a student's NumPy classes. `reference.models` (NeuralNetwork, assembled from those twins),
+contract's names, constructors and methods, so `harness.sandbox.driver.run_op` drives them exactly
+like a student's NumPy classes. `reference.models` (NeuralNetwork, assembled from those twins),
 `reference.optimizers` (torch.optim behind the contract's `update`) and `reference.weights`
 (torch.nn.init, and the law each initializer draws from) complete the contract.
 `module(name)` returns the twin of a contract module.
@@ -25,7 +25,7 @@ Semantics
   Conv2D and average pooling pad with 0, and average pooling divides by the full kernel area.
   Max pooling pads with −inf under maxpool_pad="-inf" (PyTorch: padding never wins) or with 0
   under "zero" (np.pad's default).
-- Conventions come from one `harness.conventions.Conventions` per layer (keyword
+- Conventions come from one `harness.core.conventions.Conventions` per layer (keyword
   `conventions=`; None means the defaults: maxpool_pad="-inf", same_pad="symmetric").
 
 Where the derivative is undefined

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from harness.conventions import Conventions
+from harness.core.conventions import Conventions
 from reference._autograd import leaf, to_numpy, vjp
 from reference.activations import initialize_activation
 

@@ -10,7 +10,7 @@ torch's fans of the torch-layout tensor are then the contract's: fan_in = kh·kw
 fan_out = kh·kw·c_out (kh = kw = 1 for a matrix).
 
 `law(name, shape)` is the distribution itself, which the initializer ops compare a
-submission's draws with (`harness.init_stats`): the fans come from torch's own
+submission's draws with (`harness.diagnosis.init_stats`): the fans come from torch's own
 `_calculate_fan_in_and_fan_out` on the torch-layout tensor and the gain from
 `torch.nn.init.calculate_gain`, with torch's defaults (the contract's
 ``initialize_weights(name, activation=None)`` has gain 1 for Xavier and torch's

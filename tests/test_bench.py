@@ -8,7 +8,7 @@ import json
 from harness.bench import report, throughput
 from harness.bench.timing import fit_exponent, interleaved
 from harness.cli import main
-from harness.sandbox import Sandbox
+from harness.sandbox.parent import Sandbox
 
 OPS = {"conv2d", "pool2d_max", "pool2d_average", "fully_connected", "softmax"}
 

@@ -19,14 +19,14 @@ import numpy as np
 import pytest
 
 from harness import cli
-from harness.cases import Case, for_profile
-from harness.conventions import get_profile
-from harness.driver import run_op
-from harness.evaluate import Checker, reference_outputs
-from harness.investigate import check_and_investigate
-from harness.registry import OPS, get_op, select_ops
-from harness.results import build_report
-from harness.session import run_checks
+from harness.core.cases import Case, for_profile
+from harness.core.conventions import get_profile
+from harness.core.evaluate import Checker, reference_outputs
+from harness.core.registry import OPS, get_op, select_ops
+from harness.core.results import build_report
+from harness.core.session import run_checks
+from harness.diagnosis.investigate import check_and_investigate
+from harness.sandbox.driver import run_op
 
 BUGS_DIR = Path(__file__).parent / "buggy_impls"
 CASES = 10

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from harness.ablation import _param_variants
-from harness.cases import Case, UnbuildableCase, build_inputs, for_profile, out_size
-from harness.conventions import get_profile
-from harness.registry import OPS, get_op
-from harness.shrink import shrink, variants
+from harness.core.cases import Case, UnbuildableCase, build_inputs, for_profile, out_size
+from harness.core.conventions import get_profile
+from harness.core.registry import OPS, get_op
+from harness.diagnosis.ablation import _param_variants
+from harness.diagnosis.shrink import shrink, variants
 
 ALL = list(OPS.values())
 
@@ -56,7 +56,7 @@ def test_spatial_cases_are_valid_and_cover_the_space(name):
 
 
 def test_max_pool_windows_never_lie_wholly_in_padding():
-    from harness.cases import pad_amount
+    from harness.core.cases import pad_amount
 
     for case in get_op("pool2d_max").cases(300, seed=0):
         p = case.p

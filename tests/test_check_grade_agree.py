@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.registry import OPS
+from harness.core.registry import OPS
 
 TESTS = Path(__file__).parent
 SEED, CASES, CASE_SECONDS = 11, 3, 2

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.evaluate import Checker
-from harness.registry import get_op
-from harness.sandbox import Limits
+from harness.core.evaluate import Checker
+from harness.core.registry import get_op
+from harness.sandbox.parent import Limits
 
 BUGS = Path(__file__).parent / "buggy_impls"
 

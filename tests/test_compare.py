@@ -2,7 +2,12 @@
 
 import numpy as np
 
-from harness.compare import DEFAULT_TOLERANCE, compare_output, compare_unmodified, compare_values
+from harness.core.compare import (
+    DEFAULT_TOLERANCE,
+    compare_output,
+    compare_unmodified,
+    compare_values,
+)
 
 AXES = ("n", "row", "col", "ch")
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from harness.apis.known import CS231N, HW6, detect_api
-from harness.causes import FUNCTION_API_CODES
 from harness.cli import main
-from harness.evaluate import Checker
-from harness.registry import get_op, select_ops
+from harness.core.evaluate import Checker
+from harness.core.registry import get_op, select_ops
+from harness.diagnosis.causes import FUNCTION_API_CODES
 
 HERE = Path(__file__).parent
 IMPLS = HERE / "cs231n_impls"

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.causes import CODES, FUNCTION_API_CODES, WHOLE_MODEL_CODES
-from harness.conventions import get_profile
-from harness.evaluate import Checker
-from harness.investigate import check_and_investigate
-from harness.registry import select_ops
-from harness.sandbox import Limits
+from harness.core.conventions import get_profile
+from harness.core.evaluate import Checker
+from harness.core.registry import select_ops
+from harness.diagnosis.causes import CODES, FUNCTION_API_CODES, WHOLE_MODEL_CODES
+from harness.diagnosis.investigate import check_and_investigate
+from harness.sandbox.parent import Limits
 
 IMPLS = Path(__file__).parent / "diagnosis_impls"
 
@@ -82,7 +82,7 @@ EXPECTS = [
            {("conv2d", "forward"): "channel_axis"}),
     Expect("softmax_backward_sums_over_batch", "softmax", {("softmax", "dX"): "wrong_formula"},
            cases=1),
-    # layer rules (harness/layer_rules.py)
+    # layer rules (harness/diagnosis/layer_rules.py)
     Expect("maxpool_backward_to_window_corner", "pool2d_max",
            {("pool2d_max", "dX"): "maxpool_routing"}),
     Expect("maxpool_backward_every_element", "pool2d_max",

@@ -6,17 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness import factors
-from harness.ablation import Trial
-from harness.cases import Case
-from harness.causes import CODES, Cause, rank
-from harness.conventions import Conventions
-from harness.evaluate import reference_outputs
-from harness.layer_rules import RULES, explain, fitting
-from harness.localize import mismatch_maps
-from harness.patterns import detect
-from harness.registry import get_op
-from harness.shrink import candidates, shrink
+from harness.core.cases import Case
+from harness.core.conventions import Conventions
+from harness.core.evaluate import reference_outputs
+from harness.core.registry import get_op
+from harness.diagnosis import factors
+from harness.diagnosis.ablation import Trial
+from harness.diagnosis.causes import CODES, Cause, rank
+from harness.diagnosis.layer_rules import RULES, explain, fitting
+from harness.diagnosis.localize import mismatch_maps
+from harness.diagnosis.patterns import detect
+from harness.diagnosis.shrink import candidates, shrink
 
 CONV = get_op("conv2d")
 CONV_CASE = Case.make("conv2d", {"n": 3, "h": 7, "w": 6, "cin": 3, "cout": 2, "k": (3, 2),

@@ -36,7 +36,7 @@ from harness.grading import distributed as dist
 from harness.grading.batch import grade_batch
 from harness.grading.rubric import load_rubric
 from harness.grading.submission import Submission, discover
-from harness.sandbox import PROJECT_ROOT
+from harness.sandbox.parent import PROJECT_ROOT
 
 distributed = pytest.importorskip("distributed")   # CI installs the extra: .[dev,dask]
 

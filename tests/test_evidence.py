@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.evaluate import Checker
+from harness.core.evaluate import Checker
+from harness.core.registry import OPS
+from harness.core.session import run_checks
 from harness.evidence import fp, labelled
 from harness.evidence.course import course_test
 from harness.evidence.intent import diagnosis_matches, location_matches
 from harness.evidence.mutants import OPERATORS, generate, write_package
 from harness.evidence.run import executed_lines, run_mutant
-from harness.loader import BUNDLED_DIR
-from harness.registry import OPS
-from harness.session import run_checks
+from harness.sandbox.loader import BUNDLED_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 INDEPENDENT = ROOT / "tests" / "independent_impl" / "neural_networks"

@@ -4,10 +4,10 @@ output is never fingerprinted."""
 import numpy as np
 import pytest
 
-from harness.conventions import DEFAULT_PROFILE
-from harness.evaluate import _cached_reference
-from harness.fingerprints import CATALOGUE, fingerprint, identify
-from harness.registry import get_op
+from harness.core.conventions import DEFAULT_PROFILE
+from harness.core.evaluate import _cached_reference
+from harness.core.registry import get_op
+from harness.diagnosis.fingerprints import CATALOGUE, fingerprint, identify
 
 CASES = 12
 

@@ -1,5 +1,5 @@
-"""The fix list (harness/fixlist.py): root causes first, each explained once, and tracebacks
-that show the student only their own frames."""
+"""The fix list (harness/diagnosis/fixlist.py): root causes first, each explained once, and
+tracebacks that show the student only their own frames."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from harness.child import describe_error
 from harness.cli import main
-from harness.evaluate import Checker
-from harness.fixlist import fix_list, fix_list_of
+from harness.core.evaluate import Checker
+from harness.core.registry import select_ops
+from harness.diagnosis.fixlist import fix_list, fix_list_of
+from harness.diagnosis.investigate import check_and_investigate
 from harness.grading.batch import grade_batch
 from harness.grading.rubric import load_rubric
-from harness.investigate import check_and_investigate
-from harness.registry import select_ops
-from harness.report_html import render_html
-from harness.report_md import fix_list_md, render_markdown
+from harness.reports.html_page import render_html
+from harness.reports.markdown import fix_list_md, render_markdown
+from harness.sandbox.child import describe_error
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "submissions"
@@ -368,7 +368,7 @@ def test_a_traceback_through_the_graders_frames_shows_only_the_students(tmp_path
                                                   pkg / "helpers.py")
     helpers = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(helpers)
-    from harness.driver import run_op
+    from harness.sandbox.driver import run_op
 
     class Op:  # the grader's driver calls the student's code
         def forward(self, Z):

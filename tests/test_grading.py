@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main as cli_main
-from harness.confine import processes_of
 from harness.grading.batch import grade_batch
 from harness.grading.rubric import DEFAULT_RUBRIC, RubricError, load_rubric, parse_rubric
-from harness.sandbox import PROJECT_ROOT
+from harness.sandbox.confine import processes_of
+from harness.sandbox.parent import PROJECT_ROOT
 
 CORPUS = Path(__file__).parent / "submissions"
 RUBRIC = CORPUS / "rubric.toml"

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.evaluate import Checker
-from harness.investigate import check_and_investigate
-from harness.registry import select_ops
-from harness.report_md import render_markdown
+from harness.core.evaluate import Checker
+from harness.core.registry import select_ops
+from harness.diagnosis.investigate import check_and_investigate
+from harness.reports.markdown import render_markdown
 
 IMPLS = Path(__file__).parent / "diagnosis_impls"
 _REPORTS: dict[str, dict] = {}

@@ -1,6 +1,6 @@
 """The initializer ops: a weight initialiser's draws against the law torch.nn.init draws from.
 
-The tests have a documented false-alarm rate (harness/init_stats.py: α = 1e-6 per test);
+The tests have a documented false-alarm rate (harness/diagnosis/init_stats.py: α = 1e-6 per test);
 torch's own draws pass them; each buggy initialiser in tests/model_impls/ fails with its
 mistake named; student_nn and an independently written initialiser pass.
 """
@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 import torch
 
-from harness import init_stats
-from harness.evaluate import Checker
-from harness.registry import get_op
-from harness.results import build_report
-from harness.session import run_checks
+from harness.core.evaluate import Checker
+from harness.core.registry import get_op
+from harness.core.results import build_report
+from harness.core.session import run_checks
+from harness.diagnosis import init_stats
 from reference.weights import initialize_weights, law
 
 IMPLS = Path(__file__).parent / "model_impls"

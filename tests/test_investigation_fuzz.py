@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from harness.cases import for_profile
-from harness.conventions import get_profile
-from harness.evaluate import Checker
-from harness.investigate import _worth, investigate
-from harness.registry import OPS
-from harness.report_html import render_html
-from harness.report_md import render_markdown
-from harness.results import build_report, record
-from harness.sandbox import Limits
+from harness.core.cases import for_profile
+from harness.core.conventions import get_profile
+from harness.core.evaluate import Checker
+from harness.core.registry import OPS
+from harness.core.results import build_report, record
+from harness.diagnosis.investigate import _worth, investigate
+from harness.reports.html_page import render_html
+from harness.reports.markdown import render_markdown
+from harness.sandbox.parent import Limits
 
 TESTS = Path(__file__).parent
 IMPLS = sorted(p for d in ("buggy_impls", "diagnosis_impls") for p in (TESTS / d).iterdir()

@@ -1,4 +1,4 @@
-"""Isolation (harness/isolation.py): a hostile submission really tries each escape.
+"""Isolation (harness/sandbox/isolation.py): a hostile submission really tries each escape.
 
 One batch per isolation level is graded by ``nnparity grade`` in a subprocess (so the
 grader's command line names every submission, as a user's would), with two workers: a
@@ -37,10 +37,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import isolation
-from harness.confine import SandboxError, claim_uid, processes_of, release_uid
-from harness.isolation import choose, hidden_from_others, namespaces_problem, refused_package_dirs
-from harness.sandbox import PROJECT_ROOT, Limits, Policy, Sandbox, preflight
+from harness.sandbox import isolation
+from harness.sandbox.confine import SandboxError, claim_uid, processes_of, release_uid
+from harness.sandbox.isolation import (
+    choose,
+    hidden_from_others,
+    namespaces_problem,
+    refused_package_dirs,
+)
+from harness.sandbox.parent import PROJECT_ROOT, Limits, Policy, Sandbox, preflight
 
 IS_ROOT = os.geteuid() == 0
 PROBLEM = namespaces_problem()
@@ -572,7 +577,7 @@ def test_the_level_can_be_lowered_and_required(monkeypatch):
 
 @pytest.mark.skipif(not IS_ROOT or SETPRIV is None, reason="needs root and setpriv")
 def test_docker_default_capabilities_mean_the_uid_level():
-    code = "from harness.isolation import choose; print(choose(64000).level)"
+    code = "from harness.sandbox.isolation import choose; print(choose(64000).level)"
     proc = subprocess.run([SETPRIV, "--bounding-set",
                            ",".join(["-all", *(f"+{c}" for c in DOCKER_CAPS)]),
                            "--inh-caps=-all", sys.executable, "-c", code],

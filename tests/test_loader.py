@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.evaluate import Checker
-from harness.loader import LoadError, locate
-from harness.registry import get_op
+from harness.core.evaluate import Checker
+from harness.core.registry import get_op
+from harness.sandbox.loader import LoadError, locate
 
 BUGS = Path(__file__).parent / "buggy_impls"
 

@@ -15,19 +15,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.cases import Case
-from harness.causes import WHOLE_MODEL_CODES
-from harness.evaluate import Checker
-from harness.model_cases import (
+from harness.core.cases import Case
+from harness.core.evaluate import Checker
+from harness.core.model_cases import (
     format_layers,
     input_shape,
     layer_shapes,
     network_valid,
     parse_layers,
 )
-from harness.registry import get_op
-from harness.results import build_report
-from harness.session import run_checks
+from harness.core.registry import get_op
+from harness.core.results import build_report
+from harness.core.session import run_checks
+from harness.diagnosis.causes import WHOLE_MODEL_CODES
 
 IMPLS = Path(__file__).parent / "model_impls"
 CASES = 12

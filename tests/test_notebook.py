@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import nnparity
-from harness.report_view import SUMMARY_HEADERS
+from harness.reports.view import SUMMARY_HEADERS
 
 HERE = Path(__file__).parent
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.registry import OPS
+from harness.core.registry import OPS
 
 CORPUS = Path(__file__).parent / "real_layouts"
 FIXTURES = sorted(p.name for p in CORPUS.iterdir() if (p / "neural_networks").is_dir())
@@ -65,7 +65,7 @@ EXPECTED = {
 # left out of the exact comparisons, which hold for everything else.
 KNOWN_FAULTS: dict[tuple[str, str, str], tuple[str, str]] = {
     # (none open: the (1, 1, 1, n) db of hw6_2021_2023 passes with the broadcast warning since
-    # harness/compare.py accepts every shape that lines up element for element)
+    # harness/core/compare.py accepts every shape that lines up element for element)
 }
 
 # The likely bug (first diagnosis code) of the non-passes, as `check` reports it.
@@ -95,7 +95,7 @@ NOTES = {
     "hw6_2024": {("pool2d_max", "forward"): ZERO_PAD, ("pool2d_max", "dX"): ZERO_PAD},
 }
 
-# Where the non-graded modules come from (harness/sources.py rules).
+# Where the non-graded modules come from (harness/sandbox/sources.py rules).
 ORIGINS = {
     # weights.py handles only 2-D shapes: student_nn's initialize_weights stands in; layers.py
     # imports utils.convolution, which only the submission has.
@@ -228,8 +228,8 @@ def test_grade_gives_the_same_verdicts(name, tmp_path, capsys):
 @pytest.mark.parametrize("name", ["hw6_2020", "hw6_2021_2023", "hw6_2024"])  # one per generation
 def test_the_shipped_hw6_rubric_finds_no_import_error(name, tmp_path, capsys):
     """The rubric grades models.py, whose starter code imports tqdm and pandas at the top:
-    they are not where the code is graded, so the imports get stand-ins (harness/standins.py)
-    and the result says so."""
+    they are not where the code is graded, so the imports get stand-ins
+    (harness/sandbox/standins.py) and the result says so."""
     assert main(["grade", str(CORPUS / name), "--out", str(tmp_path), "--workers", "1",
                  "--no-progress"]) == 0
     capsys.readouterr()

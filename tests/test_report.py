@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import report as report_module
 from harness.cli import main
-from harness.evaluate import Checker
-from harness.investigate import check_and_investigate
-from harness.registry import select_ops
-from harness.report import write_reports
-from harness.report_html import render_html
-from harness.report_md import render_markdown
+from harness.core.evaluate import Checker
+from harness.core.registry import select_ops
+from harness.diagnosis.investigate import check_and_investigate
+from harness.reports import write as report_module
+from harness.reports.html_page import render_html
+from harness.reports.markdown import render_markdown
+from harness.reports.write import write_reports
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPLS = ROOT / "tests" / "diagnosis_impls"
@@ -167,7 +167,7 @@ def _check(tmp_path: Path, impl: Path | None = STRIDE_BUG, ops: str = "conv2d"
 
 def test_an_exception_while_shrinking_is_a_note_and_the_rest_goes_on(tmp_path, monkeypatch,
                                                                       capsys) -> None:
-    monkeypatch.setattr("harness.investigate.shrink", _boom)
+    monkeypatch.setattr("harness.diagnosis.investigate.shrink", _boom)
     code, report, out = _check(tmp_path)
     assert code == 1  # the verdicts decide, not the investigation
     item = next(i for i in report["results"] if i["output"] == "dX")
@@ -185,7 +185,7 @@ def test_an_exception_while_shrinking_is_a_note_and_the_rest_goes_on(tmp_path, m
 
 
 def test_an_exception_in_the_patterns_keeps_the_verdict_and_a_diagnosis(monkeypatch) -> None:
-    monkeypatch.setattr("harness.diagnosis.detect", _boom)
+    monkeypatch.setattr("harness.diagnosis.diagnose.detect", _boom)
     with Checker(STRIDE_BUG) as checker:
         report = check_and_investigate(checker, select_ops("conv2d"), 2)
     item = next(i for i in report["results"] if i["output"] == "dX")
@@ -198,7 +198,7 @@ def test_an_exception_in_the_patterns_keeps_the_verdict_and_a_diagnosis(monkeypa
 
 def test_a_section_that_cannot_be_rendered_leaves_the_others_and_a_note(tmp_path,
                                                                         monkeypatch) -> None:
-    import harness.report_md as report_md
+    import harness.reports.markdown as report_md
 
     real = report_md.render_section
 
@@ -263,7 +263,7 @@ def test_pytest_parity_report_is_merged_from_every_xdist_worker(tmp_path) -> Non
 
 def test_a_failing_whole_model_section_leaves_the_rest_of_the_page(tmp_path,
                                                                   monkeypatch) -> None:
-    monkeypatch.setattr("harness.report_models.markdown", _boom)
+    monkeypatch.setattr("harness.reports.model_section.markdown", _boom)
     with Checker(STRIDE_BUG) as checker:
         report = check_and_investigate(checker, select_ops("conv2d"), 2)
     write_reports(report, tmp_path)

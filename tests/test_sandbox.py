@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.confine import claim_uid, processes_of, release_uid
-from harness.sandbox import (
+from harness.sandbox.confine import claim_uid, processes_of, release_uid
+from harness.sandbox.parent import (
     PROJECT_ROOT,
     Limits,
     Outage,
@@ -225,7 +225,7 @@ def test_refusing_student_nn_keeps_the_borrowed_modules(make_impl):
 
 
 def test_removing_a_tree_never_touches_the_directory_holding_it(tmp_path):
-    from harness.confine import _rmtree
+    from harness.sandbox.confine import _rmtree
     tmp_path.chmod(0o755)
     _rmtree(tmp_path / "gone")                # already removed: its parent stays as it was
     tree = tmp_path / "tree"

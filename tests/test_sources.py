@@ -1,8 +1,9 @@
-"""Where each module comes from (harness/sources.py): decided statically, from the imports."""
+"""Where each module comes from (harness/sandbox/sources.py): decided statically, from the
+imports."""
 
 from pathlib import Path
 
-from harness.sources import BUNDLED_DIR, imports_of, plan_sources
+from harness.sandbox.sources import BUNDLED_DIR, imports_of, plan_sources
 
 GRADED = ("activations", "layers", "losses")
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.evaluate import Checker
-from harness.model_cases import iris, iris_split
-from harness.model_eval import parse_curve_note
-from harness.registry import get_op
-from harness.results import build_report
-from harness.session import run_checks
+from harness.core.evaluate import Checker
+from harness.core.model_cases import iris, iris_split
+from harness.core.model_eval import parse_curve_note
+from harness.core.registry import get_op
+from harness.core.results import build_report
+from harness.core.session import run_checks
 from student_nn.models import NeuralNetwork
 
 IMPLS = Path(__file__).parent / "model_impls"
@@ -102,8 +102,8 @@ def test_student_nn_trains_iris() -> None:
 
 
 def test_reports_draw_both_loss_curves() -> None:
-    from harness.report_html import render_html
-    from harness.report_md import render_markdown
+    from harness.reports.html_page import render_html
+    from harness.reports.markdown import render_markdown
 
     report = report_of("update_before_backward")
     html, md = render_html(report), render_markdown(report)
@@ -114,9 +114,9 @@ def test_reports_draw_both_loss_curves() -> None:
 
 
 def test_a_diverging_curve_is_still_a_valid_note_and_renders() -> None:
-    from harness.cases import Case
-    from harness.model_eval import curve_note
-    from harness.report_models import markdown, svg_curves
+    from harness.core.cases import Case
+    from harness.core.model_eval import curve_note
+    from harness.reports.model_section import markdown, svg_curves
 
     case = next(iter(get_op("training").cases(1, 0)))
     note = curve_note(Case.from_id(case.id), [1.0, float("nan"), float("inf")], [1.0, 0.9, 0.8],

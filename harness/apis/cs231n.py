@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness import cases as c
-from harness.cases import Family, Params
-from harness.opspec import Calls, OpSpec
+from harness.core import cases as c
+from harness.core.cases import Family, Params
+from harness.core.opspec import Calls, OpSpec
 
 API = "cs231n"
 NCHW = ("n", "c", "h", "w")

@@ -1,4 +1,4 @@
-"""The wrong formulas CS231n students compute, one table per op (`harness.fingerprints`).
+"""The wrong formulas CS231n students compute, one table per op (`harness.diagnosis.fingerprints`).
 
 Each row is a `Formula`: the output it is about, what the student computed, what is wrong
 with it, and the formula itself from the case's inputs (x, gamma, beta, dout, y, and the
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.apis.cs231n import BN_PARAM
-from harness.formula import Formula, Inputs
+from harness.diagnosis.formula import Formula, Inputs
 
 EPS, MOMENTUM = BN_PARAM["eps"], BN_PARAM["momentum"]
 

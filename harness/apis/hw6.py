@@ -3,9 +3,9 @@
 HW6 is a class API: activations (`forward(Z)`, `backward(Z, dY)`), layers built lazily by
 `_init_parameters(X.shape)` with `parameters`/`gradients` dicts, losses, whole models,
 optimisers and weight initialisers; the driver's kinds activation, layer, loss, model,
-optimizer, initializer and training drive them (harness/driver.py), its twins are classes of
-the same names in reference/, and a submission's package is loaded by harness/loader.py and
-harness/sources.py. HW6's op names are plain (`conv2d`); other APIs' are `api:op`.
+optimizer, initializer and training drive them (harness/sandbox/driver.py), its twins are classes of
+the same names in reference/, and a submission's package is loaded by harness/sandbox/loader.py and
+harness/sandbox/sources.py. HW6's op names are plain (`conv2d`); other APIs' are `api:op`.
 
 Adding an op means one `OpSpec` entry below, one class in student_nn and one twin in
 reference/ with the same name; cases, comparison, reports and grading pick it up from here.
@@ -13,9 +13,9 @@ reference/ with the same name; cases, comparison, reports and grading pick it up
 
 from __future__ import annotations
 
-from harness import cases as c
-from harness import model_cases as mc
-from harness.opspec import OpSpec
+from harness.core import cases as c
+from harness.core import model_cases as mc
+from harness.core.opspec import OpSpec
 
 ACT_OUT = ("forward", "dX")
 PARAM_OUT = ("forward", "dX", "dW", "db")
@@ -38,7 +38,7 @@ HW6_OPS: dict[str, OpSpec] = {
         OpSpec("cross_entropy", "losses", "CrossEntropy", c.LOSS, ACT_OUT,
                {"name": "cross_entropy", "target": "onehot"}),
         OpSpec("l2", "losses", "L2", c.LOSS, ACT_OUT, {"name": "l2", "target": "real"}),
-        # whole models (harness/model_cases.py): NeuralNetwork against the twin assembled
+        # whole models (harness/core/model_cases.py): NeuralNetwork against the twin assembled
         # from the reference twins, optimisers against torch.optim, weight initialisers
         # against torch.nn.init, and training parity over K steps
         OpSpec("network", "models", "NeuralNetwork", mc.NETWORK, NETWORK_OUT),
@@ -56,7 +56,7 @@ HW6_OPS: dict[str, OpSpec] = {
 
 
 # The shapes the contract gives the parameters `_init_parameters(X.shape)` creates, in words
-# (the case's W and b have them; `harness.evaluate` compares what the layer created).
+# (the case's W and b have them; `harness.core.evaluate` compares what the layer created).
 PARAMETER_SHAPES: dict[str, dict[str, str]] = {
     "fully_connected": {"W": "(n_in, n_out)", "b": "(1, n_out)"},
     "conv2d": {"W": "(kh, kw, cin, cout)", "b": "(1, cout)"},
@@ -66,7 +66,7 @@ PARAMETER_SHAPES: dict[str, dict[str, str]] = {
 GRADED_MODULES: tuple[str, ...] = tuple(dict.fromkeys(spec.module for spec in HW6_OPS.values()))
 # The modules of the single ops (activations, layers, losses): what `check` grades as the
 # submission's own code (every other module may come from the starter or student_nn, see
-# harness/sources.py); an op of another module (models, optimizers, weights) is checked with
-# its own module graded as well, in a child of its own (`harness.evaluate.Checker`).
+# harness/sandbox/sources.py); an op of another module (models, optimizers, weights) is checked with
+# its own module graded as well, in a child of its own (`harness.core.evaluate.Checker`).
 BASE_MODULES: tuple[str, ...] = tuple(dict.fromkeys(
     spec.module for spec in HW6_OPS.values() if spec.kind in ("activation", "layer", "loss")))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.sources import BUNDLED_DIR
+from harness.sandbox.sources import BUNDLED_DIR
 
 
 @dataclass(frozen=True)

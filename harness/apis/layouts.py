@@ -3,8 +3,8 @@
 CS231n's conv2d and max pooling are HW6's on NCHW images, (F, C, HH, WW) kernels and 1-D
 biases, with integer padding and (pooling) none at all. A `Bridge` turns a CS231n case's
 parameters and inputs into the HW6 op's, and an HW6-layout array back into CS231n's, so that
-what is written once for HW6 — the layer rules (harness/layer_rules.py) — explains CS231n's
-failures too, in CS231n's own axes.
+what is written once for HW6 — the layer rules (harness/diagnosis/layer_rules.py) — explains
+CS231n's failures too, in CS231n's own axes.
 """
 
 from __future__ import annotations

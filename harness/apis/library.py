@@ -15,7 +15,7 @@ import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.loader import new_package
+from harness.sandbox.loader import new_package
 
 
 class LibraryError(Exception):

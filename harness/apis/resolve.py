@@ -9,8 +9,8 @@ from pathlib import Path
 from harness.apis.known import HW6, Api, detect_api, get_api
 from harness.apis.library import LibraryError, locate_library
 from harness.apis.user import load_adapter
-from harness.loader import LoadError, locate
-from harness.registry import api_of
+from harness.core.registry import api_of
+from harness.sandbox.loader import LoadError, locate
 
 
 def resolve_api(value: str | None, impl: str | Path | None, op: str | None = None) -> Api:

@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.apis.known import APIS, Api, register
-from harness.opspec import Methods, OpSpec
-from harness.registry import API_OPS, find_op
+from harness.core.opspec import Methods, OpSpec
+from harness.core.registry import API_OPS, find_op
 
 API_KEYS = {"name", "title", "package", "module", "example"}
 OP_KEYS = {"name", "twin", "class", "init", "forward", "backward", "returns", "grads"}

@@ -305,7 +305,7 @@ def _grading_section(g: dict[str, Any] | None) -> list[str]:
 
 
 def _isolation_lines(iso: dict[str, Any] | None) -> list[str]:
-    """The cost of the namespace sandbox (harness/isolation.py), with and without it."""
+    """The cost of the namespace sandbox (harness/sandbox/isolation.py), with and without it."""
     if not iso:
         return []
     if iso.get("status") != "ok":

@@ -11,7 +11,7 @@
 - grading: `nnparity grade` on copies of student_nn as ``neural_networks/`` in temp dirs, with
   ``--workers 2`` and on a LocalCluster of 2 Dask workers (``--scheduler local:2``), and the
   cluster's overhead per submission (harness/grading/distributed.py measures it per task).
-- isolation: what the namespace sandbox (harness/isolation.py) costs: a child's start, first
+- isolation: what the namespace sandbox (harness/sandbox/isolation.py) costs: a child's start, first
   answer and clean-up, and seconds per graded submission, with and without namespaces.
 """
 
@@ -31,15 +31,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import evaluate, isolation
 from harness.bench.timing import fit_exponent
-from harness.cases import Case
-from harness.confine import claim_uid, release_uid
-from harness.evaluate import Checker
-from harness.loader import BUNDLED_DIR
-from harness.registry import OPS, get_op
-from harness.sandbox import Limits, Policy, Sandbox
-from harness.session import DEFAULT_CASES, run_checks
+from harness.core import evaluate
+from harness.core.cases import Case
+from harness.core.evaluate import Checker
+from harness.core.registry import OPS, get_op
+from harness.core.session import DEFAULT_CASES, run_checks
+from harness.sandbox import isolation
+from harness.sandbox.confine import claim_uid, release_uid
+from harness.sandbox.loader import BUNDLED_DIR
+from harness.sandbox.parent import Limits, Policy, Sandbox
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from harness.cases import Case
-from harness.conventions import DEFAULT_PROFILE
-from harness.evaluate import Checker, reference_outputs
-from harness.registry import OpSpec
-from harness.sandbox import Outage
+from harness.core.cases import Case
+from harness.core.conventions import DEFAULT_PROFILE
+from harness.core.evaluate import Checker, reference_outputs
+from harness.core.registry import OpSpec
+from harness.sandbox.parent import Outage
 
 _ELEMENTWISE = ["shape=2x3", "shape=4x5", "shape=1x10", "shape=8x16", "shape=3x4x4x2",
                 "shape=2x5x5x3"]

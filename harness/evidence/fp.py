@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.evaluate import Checker
-from harness.registry import BASE_MODULES, OPS, get_op
-from harness.sandbox import Limits
-from harness.session import run_checks
+from harness.core.evaluate import Checker
+from harness.core.registry import BASE_MODULES, OPS, get_op
+from harness.core.session import run_checks
+from harness.sandbox.parent import Limits
 
 SINGLE_OPS = tuple(name for name, spec in OPS.items() if spec.module in BASE_MODULES)
 CHUNK = 2000

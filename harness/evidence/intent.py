@@ -17,7 +17,8 @@ from harness.evidence.mutants import Mutant
 
 GEOMETRY = {"shift_by_one", "border_only", "padding", "stride", "stride_periodic",
             "kernel_axes", "convention", "conv_unpadded_input", "conv_stride_ignored"}
-# The layer rules (harness/layer_rules.py): a recognised wrong rule of a layer's arithmetic.
+# The layer rules (harness/diagnosis/layer_rules.py): a recognised wrong rule of a layer's
+# arithmetic.
 LAYER_RULES = {"maxpool_routing", "avgpool_count", "conv_unpadded_input",
                "conv_stride_ignored", "conv_bias_per_tap"}
 SCALE = {"scale_factor", "factor_tracks"}

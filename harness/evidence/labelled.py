@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.conventions import get_profile
-from harness.evaluate import Checker
-from harness.investigate import check_and_investigate
-from harness.registry import select_ops
-from harness.sandbox import Limits
+from harness.core.conventions import get_profile
+from harness.core.evaluate import Checker
+from harness.core.registry import select_ops
+from harness.diagnosis.investigate import check_and_investigate
+from harness.sandbox.parent import Limits
 
 TESTS = Path(__file__).resolve().parents[2] / "tests"
 

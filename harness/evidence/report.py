@@ -8,8 +8,8 @@ from typing import Any
 
 from tabulate import tabulate
 
+from harness.core.results import strict_json
 from harness.evidence.intent import ACCEPT, FACTS, RAISED
-from harness.results import strict_json
 
 TARGETS = {"kill": 0.99, "diagnosis": 0.90}
 
@@ -82,8 +82,8 @@ mutant's raw outputs are bitwise identical to student_nn's on all 500 cases, the
 rounding only (≤ 1e-12 relative), or a hand-written argument. A survivor without an argument
 counts as not killed.
 
-**Top diagnosis.** The first root cause of the mutant's fix list (`harness/fixlist.py`): what
-a student is told to fix first. It matches the mutation when its code is one the operator
+**Top diagnosis.** The first root cause of the mutant's fix list (`harness/diagnosis/fixlist.py`):
+what a student is told to fix first. It matches the mutation when its code is one the operator
 can cause (`harness/evidence/intent.py`, table below), a code that states what the output
 shows whatever the bug ({facts}), or an exception ({raised}) raised inside the mutated
 function; `value_mismatch` never matches. *Location* counts a fix-list entry that names the

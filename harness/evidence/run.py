@@ -4,7 +4,8 @@ Each mutant is written as a temporary package (student_nn with the one mutated f
 checked like any implementation: `check_and_investigate` in the sandbox, the default 50
 cases of every op the mutated function drives, with activations, layers, losses and utils
 graded (the implementation's own). Killed: at least one (op, output) fails. The top diagnosis
-is the fix list's first root cause (`harness.fixlist`): what a student is told to fix first.
+is the fix list's first root cause (`harness.diagnosis.fixlist`): what a student is told to fix
+first.
 
 A survivor is checked again on `confirm` cases (500 by default); one that survives those too
 is equivalent only with an argument (`equivalence`): the mutated line never runs when the ops
@@ -27,16 +28,16 @@ from typing import Any
 
 import numpy as np
 
-from harness.evaluate import Checker
+from harness.core.evaluate import Checker
+from harness.core.registry import get_op
+from harness.core.session import run_checks
+from harness.diagnosis.fixlist import fix_list
+from harness.diagnosis.investigate import check_and_investigate
 from harness.evidence.course import course_test, raw_outputs
 from harness.evidence.intent import diagnosis_matches, location_matches
 from harness.evidence.mutants import Mutant, write_package
-from harness.fixlist import fix_list
-from harness.investigate import check_and_investigate
-from harness.loader import BUNDLED_DIR
-from harness.registry import get_op
-from harness.sandbox import Limits
-from harness.session import run_checks
+from harness.sandbox.loader import BUNDLED_DIR
+from harness.sandbox.parent import Limits
 
 GRADED = ("activations", "layers", "losses", "utils")
 LIMITS = Limits(case_seconds=10.0, startup_seconds=60.0, memory_mb=4096)
@@ -131,7 +132,7 @@ def executed_lines(module: str, ops: tuple[str, ...], cases: int, seed: int) -> 
     (in this process, with the driver the sandbox uses)."""
     import importlib
 
-    from harness.driver import run_op
+    from harness.sandbox.driver import run_op
 
     targets = {str((BUNDLED_DIR / f"{module}.py").resolve()), str(BUNDLED_DIR / f"{module}.py")}
     lines: set[int] = set()

@@ -8,7 +8,7 @@ result.json matches its content, so an interrupted batch resumes where it stoppe
 gradebook is rewritten after every submission, with ``pending`` rows for the ones still to
 come.
 
-The isolation level (harness/isolation.py) is decided once, at the start of the batch, and
+The isolation level (harness/sandbox/isolation.py) is decided once, at the start of the batch, and
 said there when it is not "namespaces"; every result records it. Below namespaces, as root,
 the submissions' sources, the output directory and the refused packages are made unreadable
 for other users (so for the sandbox uids) while the batch runs.
@@ -29,14 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.confine import SandboxError, claim_uid, release_uid
 from harness.grading.grader import SubmissionGrader, fail, new_result
 from harness.grading.outputs import read_result, write_gradebook, write_submission
 from harness.grading.rubric import Rubric
 from harness.grading.submission import Submission, discover
-from harness.isolation import Isolation, choose, hidden_from_others, refused_package_dirs
 from harness.progress import Progress
-from harness.sandbox import Policy, preflight
+from harness.sandbox.confine import SandboxError, claim_uid, release_uid
+from harness.sandbox.isolation import Isolation, choose, hidden_from_others, refused_package_dirs
+from harness.sandbox.parent import Policy, preflight
 
 
 @dataclass

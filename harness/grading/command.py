@@ -10,9 +10,9 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from harness.confine import SandboxError
 from harness.grading.batch import grade_batch
 from harness.grading.rubric import DEFAULT_RUBRIC, RubricError, load_rubric, shipped_rubric
+from harness.sandbox.confine import SandboxError
 
 EXIT_OK, EXIT_UNUSABLE, EXIT_SCHEDULER_LOST = 0, 2, 3
 

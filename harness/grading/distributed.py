@@ -14,7 +14,7 @@ starter code, an API adapter), so workers need no shared file system. On a worke
 `GradingPlugin` (a Dask worker plugin, registered on every worker, present and future)
 claims the worker process's own unprivileged sandbox uid when root,
 decides its isolation level once, as a local batch does, and keeps one `SubmissionGrader`
-per rubric; the reference outputs (harness.evaluate's per-process cache, keyed by op, case
+per rubric; the reference outputs (harness.core.evaluate's per-process cache, keyed by op, case
 and conventions, so by rubric and seed) are built by a worker's first submission and reused
 by the next ones. A worker grades one submission at a time (the sandbox uid is one per
 process): run workers with one thread each (``dask worker --nthreads 1 --nworkers N``).
@@ -60,14 +60,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.confine import SandboxError, claim_uid, release_uid
 from harness.grading.grader import SubmissionGrader, _version, fail, new_result
 from harness.grading.outputs import write_submission
 from harness.grading.rubric import Rubric
 from harness.grading.submission import MAX_BYTES, MAX_FILES, SKIP_DIRS, Submission
-from harness.isolation import Isolation, choose, refused_package_dirs
 from harness.progress import Progress
-from harness.sandbox import Policy, preflight
+from harness.sandbox.confine import SandboxError, claim_uid, release_uid
+from harness.sandbox.isolation import Isolation, choose, refused_package_dirs
+from harness.sandbox.parent import Policy, preflight
 
 INSTALL = 'pip install "nnparity[dask]"'
 PLUGIN_NAME = "nnparity-grading"
@@ -313,9 +313,9 @@ def _alive(pid: int) -> bool:
 
 
 def _reference_cache() -> tuple[int, int]:
-    """(built, reused) so far: the misses and hits of harness.evaluate's reference cache."""
+    """(built, reused) so far: the misses and hits of harness.core.evaluate's reference cache."""
     try:
-        from harness import evaluate
+        from harness.core import evaluate
         info = evaluate._cached_reference.cache_info()
         return info.misses, info.hits
     except Exception:  # noqa: BLE001 - a statistic only
@@ -364,7 +364,7 @@ class WorkerGrading:
             self.hide = _SharedHide()
             self.hide.enter(refused_package_dirs(DEFAULT_REFUSED))
         with contextlib.suppress(Exception):
-            import harness.evaluate  # noqa: F401 - and through it PyTorch
+            import harness.core.evaluate  # noqa: F401 - and through it PyTorch
             import reference  # noqa: F401
 
     def teardown(self) -> None:

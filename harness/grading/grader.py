@@ -28,8 +28,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.cases import Case, for_profile
-from harness.evaluate import Checker, Verdict, describe_exception, is_outage, not_run
+from harness.core.cases import Case, for_profile
+from harness.core.evaluate import Checker, Verdict, describe_exception, is_outage, not_run
+from harness.core.registry import OpSpec, get_op
+from harness.core.results import aggregate, record, repro_command
 from harness.grading.rubric import Item, Rubric
 from harness.grading.submission import (
     InvalidSubmission,
@@ -39,11 +41,9 @@ from harness.grading.submission import (
     scan_imports,
     stage,
 )
-from harness.isolation import level_for
-from harness.registry import OpSpec, get_op
-from harness.results import aggregate, record, repro_command
-from harness.sandbox import Outage, Policy, Sandbox
-from harness.sources import BUNDLED, MISSING, own_plan, plan_sources
+from harness.sandbox.isolation import level_for
+from harness.sandbox.parent import Outage, Policy, Sandbox
+from harness.sandbox.sources import BUNDLED, MISSING, own_plan, plan_sources
 
 STATUSES = ("graded", "refused_import", "import_error", "crashed", "timeout", "memory_limit",
             "invalid", "internal_error")
@@ -74,7 +74,7 @@ def short(text: str, width: int = 200) -> str:
 
 class SubmissionGrader:
     """Grades submissions one after another with one rubric, as one sandbox uid, at one
-    isolation level (harness/isolation.py; "auto": the best the machine allows)."""
+    isolation level (harness/sandbox/isolation.py; "auto": the best the machine allows)."""
 
     def __init__(self, rubric: Rubric, uid: int | None = None, gid: int | None = None,
                  on_case: Callable[[str], None] | None = None,
@@ -204,7 +204,7 @@ class _Run:
 
     # -------------------------------------------------------------- modules
     def _modules(self, package: Path) -> None:
-        """Record where every module comes from (harness/sources.py) in the result; block
+        """Record where every module comes from (harness/sandbox/sources.py) in the result; block
         the graded modules the submission lacks (unless the rubric borrows them)."""
         missing = BUNDLED if self.rubric.missing_module == "bundled" else MISSING
         if self.rubric.api_spec.functions:  # one module, the submission's own: found above
@@ -318,9 +318,9 @@ class _Run:
                 r["status"] != "pass" for r in self.visible_records):
             return ""
         try:
-            from harness.investigate import investigate
-            from harness.report_md import render_markdown
-            from harness.results import build_report
+            from harness.core.results import build_report
+            from harness.diagnosis.investigate import investigate
+            from harness.reports.markdown import render_markdown
         except ImportError:
             return ""
         unique = {(r["op"], r["output"], r["case_id"]): r for r in self.visible_records}

@@ -9,7 +9,7 @@
                                    status, Markdown output and visibility)
     OUT/<name>/feedback.md         the feedback for the student, in Markdown
 
-feedback.md and Gradescope's top-level output start with the fix list (`harness.fixlist`):
+feedback.md and Gradescope's top-level output start with the fix list (`harness.diagnosis.fixlist`):
 the distinct root causes of the failing tests, in the order to fix them. Each root cause is
 explained once, in its first test; the other tests it explains say "see problem N in the fix
 list". feedback.md lists every failing test; Gradescope's top-level output, always visible,
@@ -31,15 +31,15 @@ from typing import Any
 
 from tabulate import tabulate
 
-from harness import fixlist
+from harness.core.results import strict_json
+from harness.diagnosis import fixlist
 from harness.grading.rubric import Rubric
-from harness.results import strict_json
 
 RESULT_FILE = "result.json"
 GRADESCOPE_FILE = "results.json"
 FEEDBACK_FILE = "feedback.md"
 GRADEBOOK_FILE = "gradebook.csv"
-ISOLATION_TEXT = {   # result["isolation"], see harness/isolation.py
+ISOLATION_TEXT = {   # result["isolation"], see harness/sandbox/isolation.py
     "namespaces": "namespaces (your code ran in a sandbox of its own: its own files, "
                   "processes and no network)",
     "uid": "uid (your code ran as an unprivileged user of its own, without namespaces)",
@@ -76,7 +76,7 @@ def _fmt(x: float) -> str:
 
 # ------------------------------------------------------------------ the fix list
 def test_items(tests: list[dict[str, Any]], visible_only: bool = False) -> list[dict[str, Any]]:
-    """The tests as fix-list items (`harness.fixlist.fix_list_of`): op, output, status,
+    """The tests as fix-list items (`harness.diagnosis.fixlist.fix_list_of`): op, output, status,
     finding, message and the test's name."""
     return [{"op": t["op"], "output": t["output"],
              "status": "pass" if t["score"] >= t["max_score"] else t["status"],

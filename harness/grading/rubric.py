@@ -17,10 +17,10 @@ from typing import Any
 
 from harness.apis.known import Api
 from harness.apis.resolve import resolve_api
-from harness.conventions import PROFILES, Profile, get_profile
-from harness.loader import CONTRACT_MODULES
-from harness.registry import OpSpec, get_op, ops_of
-from harness.sandbox import Limits
+from harness.core.conventions import PROFILES, Profile, get_profile
+from harness.core.registry import OpSpec, get_op, ops_of
+from harness.sandbox.loader import CONTRACT_MODULES
+from harness.sandbox.parent import Limits
 
 try:
     import tomllib
@@ -62,7 +62,8 @@ class Item:
 
 @dataclass(frozen=True)
 class GradeLimits:
-    """Per-case limits (see `harness.sandbox.Limits`) plus the submission's wall-clock budget."""
+    """Per-case limits (see `harness.sandbox.parent.Limits`) plus the submission's wall-clock
+    budget."""
 
     case_seconds: float = 10.0
     startup_seconds: float = 30.0

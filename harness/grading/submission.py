@@ -22,8 +22,8 @@ from pathlib import Path, PurePosixPath
 
 from harness.apis.known import Api
 from harness.apis.library import LibraryError, locate_library
-from harness.loader import CONTRACT_MODULES, PACKAGE_NAMES, LoadError, locate
-from harness.sources import module_files, top_level_modules
+from harness.sandbox.loader import CONTRACT_MODULES, PACKAGE_NAMES, LoadError, locate
+from harness.sandbox.sources import module_files, top_level_modules
 
 MAX_FILES = 2000
 MAX_BYTES = 50 * 2**20

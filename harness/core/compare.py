@@ -1,0 +1,214 @@
+"""Compare what an implementation returned with the reference, element by element.
+
+Tolerance policy (float64). An element passes when
+
+    |got - expected| <= atol + rtol * |expected|,   rtol = 1e-6,
+                                                     atol = 1e-9 * max(1, max |expected|)
+
+A correct float64 implementation differs from PyTorch only by rounding: about 1e-16 relative
+per operation, 1e-13 after the longest sums in these cases. The policy leaves seven orders of
+magnitude of headroom for reordered sums and still fails any real bug, which changes values in
+the first few digits. atol is scaled by the largest expected magnitude so that elements that
+cancel to nearly zero are judged against the size of the output, not against themselves.
+The policy is one constant (`DEFAULT_TOLERANCE`): it is never loosened for a single op.
+
+Every comparison returns one `Comparison`; its `message` gives counts, the worst element
+by named axes (``n=1 row=3 col=0 ch=2``), got and expected there, like PyTorch's
+``assert_close`` but with the axes named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+TOP_K = 5
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float = 1e-6
+    atol_scale: float = 1e-9
+
+    def atol(self, expected: np.ndarray) -> float:
+        peak = float(np.max(np.abs(expected))) if expected.size else 0.0
+        return self.atol_scale * max(1.0, peak)
+
+    def describe(self) -> str:
+        return f"rtol={self.rtol:g}, atol={self.atol_scale:g}*max(1, max|expected|)"
+
+
+DEFAULT_TOLERANCE = Tolerance()
+
+
+@dataclass(frozen=True)
+class Element:
+    """One element: where it is and how far it is off."""
+
+    index: tuple[int, ...]
+    axes: tuple[str, ...]
+    got: float
+    expected: float
+
+    @property
+    def abs_err(self) -> float:
+        return abs(self.got - self.expected)
+
+    @property
+    def rel_err(self) -> float:
+        return self.abs_err / abs(self.expected) if self.expected else float("inf")
+
+    @property
+    def where(self) -> str:
+        if not self.index:
+            return "(scalar)"
+        return " ".join(f"{a}={i}" for a, i in zip(self.axes, self.index, strict=True))
+
+    def to_json(self) -> dict:
+        return {"index": dict(zip(self.axes, self.index, strict=True)), "got": self.got,
+                "expected": self.expected, "abs_err": self.abs_err, "rel_err": self.rel_err}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The verdict on one output.
+
+    kind: "match", or why it does not: "values", "shape", "type", "nonfinite", "mutated",
+    "missing" (nothing comparable was returned), "created" (the values match, but the layer's
+    `_init_parameters` created a parameter of the wrong shape: `harness.core.evaluate`).
+    """
+
+    kind: str
+    message: str
+    got_shape: tuple[int, ...] | None = None
+    expected_shape: tuple[int, ...] | None = None
+    mismatched: int = 0
+    total: int = 0
+    worst: Element | None = None
+    top: tuple[Element, ...] = ()
+    values_match_after_reshape: bool | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return self.kind == "match"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _is_close(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> np.ndarray:
+    close = np.abs(got - expected) <= tol.atol(expected) + tol.rtol * np.abs(expected)
+    # Matching infinities and matching NaNs count as equal.
+    same_special = (got == expected) | (np.isnan(got) & np.isnan(expected))
+    return close | same_special
+
+
+def mismatch_mask(got: np.ndarray, expected: np.ndarray,
+                  tol: Tolerance = DEFAULT_TOLERANCE) -> np.ndarray:
+    """True where `got` is outside the tolerance of `expected` (arrays of the same shape)."""
+    return ~_is_close(np.asarray(got, dtype=np.float64), expected, tol)
+
+
+def compare_values(got: np.ndarray, expected: np.ndarray, axes: tuple[str, ...],
+                   tol: Tolerance = DEFAULT_TOLERANCE) -> Comparison:
+    """Element-wise comparison of two arrays of the same shape."""
+    got = np.asarray(got, dtype=np.float64)
+    close = _is_close(got, expected, tol)
+    total = int(close.size)
+    mismatched = total - int(close.sum())
+    if mismatched == 0:
+        return Comparison("match", "all elements match", got.shape, expected.shape, 0, total)
+
+    err = np.where(close, -1.0, np.abs(got - expected))
+    err = np.where(np.isnan(err), np.inf, err)  # NaN where a number was expected: worst
+    order = np.argsort(err, axis=None, kind="stable")[::-1][: min(TOP_K, mismatched)]
+    top = tuple(
+        Element(tuple(int(i) for i in np.unravel_index(k, got.shape)), axes,
+                float(got.flat[k]), float(expected.flat[k]))
+        for k in order)
+    worst = top[0]
+    nonfinite = int((~np.isfinite(got) & np.isfinite(expected)).sum())
+    kind = "nonfinite" if nonfinite else "values"
+    head = (f"{nonfinite} element(s) are NaN/Inf where finite values were expected; "
+            if nonfinite else "")
+    message = (
+        f"{head}mismatched elements: {mismatched} / {total} ({100 * mismatched / total:.1f}%); "
+        f"worst at {worst.where}: got {_fmt(worst.got)}, expected {_fmt(worst.expected)} "
+        f"(abs err {_fmt(worst.abs_err)}, rel err {_fmt(worst.rel_err)}); "
+        f"tolerance {tol.describe()}")
+    return Comparison(kind, message, got.shape, expected.shape, mismatched, total, worst, top)
+
+
+def broadcast_equal(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    """Whether two shapes line up element for element when broadcast (they differ only by
+    leading or inner axes of size 1, as (n,), (1, n) and (1, 1, 1, n) do; (n, 1) and (1, n)
+    do not: broadcast together they make (n, n))."""
+    try:
+        joint = np.broadcast_shapes(a, b)
+    except ValueError:
+        return False
+    return int(np.prod(joint)) == int(np.prod(a)) == int(np.prod(b))
+
+
+def _reshape_match(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> str | None:
+    """How `got` matches `expected` despite its shape: 'broadcast', 'reshape' or None.
+
+    'broadcast': the shapes differ only by axes of size 1 (db as (n,), (1, n) or
+    (1, 1, 1, n) for a (1, n) bias), so the values line up as `np.allclose` would line them
+    up; 'reshape': the same number of elements, matching once reshaped."""
+    if broadcast_equal(got.shape, expected.shape):
+        if _is_close(got.reshape(expected.shape), expected, tol).all():
+            return "broadcast"
+    if got.size == expected.size and _is_close(got.reshape(expected.shape), expected, tol).all():
+        return "reshape"
+    return None
+
+
+def compare_output(got: np.ndarray, expected: np.ndarray, axes: tuple[str, ...],
+                   tol: Tolerance = DEFAULT_TOLERANCE,
+                   allow_broadcast_shape: bool = False) -> Comparison:
+    """Compare an output of any shape: a wrong shape gets its own finding.
+
+    With `allow_broadcast_shape`, a gradient whose shape differs from the parameter's only
+    by size-1 axes (db as (n,) for (1, n)) and whose values match passes with a warning.
+    """
+    got = np.asarray(got)
+    if got.shape == expected.shape:
+        return compare_values(got, expected, axes, tol)
+    how = _reshape_match(got.astype(np.float64), expected, tol)
+    shapes = f"got shape {got.shape}, expected {expected.shape}"
+    if how == "broadcast" and allow_broadcast_shape:
+        return Comparison("match", f"values match; {shapes}", got.shape, expected.shape,
+                          0, expected.size,
+                          warnings=(f"{shapes}: values match once broadcast; the contract "
+                                    "wants exactly the parameter's shape",))
+    if how:
+        tail = f"the values match after {how} to {expected.shape}"
+    elif got.size == expected.size:
+        tail = "the values do not match even after reshaping"
+    else:
+        tail = f"{got.size} elements instead of {expected.size}"
+    return Comparison("shape", f"wrong shape: {shapes}; {tail}", got.shape, expected.shape,
+                      values_match_after_reshape=bool(how))
+
+
+def compare_unmodified(name: str, stage: str, before: np.ndarray, after: np.ndarray,
+                       axes: tuple[str, ...]) -> Comparison | None:
+    """A finding if the op modified its input `name` in place during `stage`, else None."""
+    if before.shape == after.shape and (
+            (before == after) | (np.isnan(before) & np.isnan(after))).all():
+        return None
+    if before.shape != after.shape:
+        return Comparison("mutated", f"{stage} changed the shape of its input {name} in place "
+                                     f"from {before.shape} to {after.shape}")
+    changed = compare_values(after, before, axes, Tolerance(0.0, 0.0))
+    return Comparison(
+        "mutated",
+        f"{stage} modified its input {name} in place ({changed.mismatched} of "
+        f"{changed.total} elements changed; e.g. at {changed.worst.where}: was "
+        f"{_fmt(changed.worst.expected)}, now {_fmt(changed.worst.got)}); work on a copy",
+        before.shape, before.shape, changed.mismatched, changed.total, changed.worst,
+        changed.top)

@@ -1,0 +1,426 @@
+"""Judge one case: run the implementation in its sandbox, the twin here, compare outputs.
+
+`Checker.check(spec, case)` returns one `Verdict` per compared output. Statuses:
+pass | fail | error (an exception or a crash) | not_implemented | timeout.
+A mismatch is retried against the reference under each alternative convention that the
+profile accepts; a match there passes with a note naming the convention.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import reference
+from harness.apis.known import get_api
+from harness.core import model_eval
+from harness.core.cases import Case
+from harness.core.compare import (
+    DEFAULT_TOLERANCE,
+    Comparison,
+    Tolerance,
+    broadcast_equal,
+    compare_output,
+    compare_unmodified,
+)
+from harness.core.conventions import DEFAULT_PROFILE, Conventions, Profile
+from harness.core.registry import BASE_MODULES, PARAMETER_SHAPES, OpSpec, get_op
+from harness.diagnosis.causes import Cause
+from harness.sandbox.driver import run_op
+from harness.sandbox.loader import locate
+from harness.sandbox.parent import Limits, Outage, Sandbox
+from harness.sandbox.sources import Plan, own_plan, plan_sources
+
+# Conventions that change what the reference computes (grad_shape is judged in comparison).
+REFERENCE_CONVENTIONS = ("maxpool_pad", "same_pad", "l2_reduction")
+SCALAR_TYPES = ("builtins.float", "numpy.float64", "numpy.ndarray")
+
+
+@dataclass
+class Verdict:
+    op: str
+    output: str
+    case: Case
+    status: str                              # pass | fail | error | not_implemented | timeout
+    message: str = ""
+    comparison: Comparison | None = None
+    error: dict[str, Any] | None = None      # the child's description of an exception
+    convention: str | None = None            # "maxpool_pad=zero" when matched only under it
+    notes: list[str] = field(default_factory=list)
+    got: np.ndarray | None = field(default=None, repr=False)
+    expected: np.ndarray | None = field(default=None, repr=False)
+    stdout: str = ""
+    causes: list = field(default_factory=list)   # likely causes found while judging (models)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+
+def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.ndarray],
+                      conventions: Conventions, partial: bool = False) -> dict[str, np.ndarray]:
+    """The PyTorch twin's outputs; a failure here is nnparity's bug, so it raises.
+
+    With `partial`, the outputs it could compute (diagnosis recomputes a case under another
+    convention, whose output shape dY may not fit).
+    """
+    if spec.kind in model_eval.KINDS:  # whole models, optimisers, initialisers, training
+        return model_eval.reference_outputs(spec, ctor, inputs, conventions)
+    if spec.twin is not None:  # an adapter's op: the op it maps to computes the expected
+        found = reference_outputs(get_op(spec.twin), ctor, inputs, conventions, partial)
+        return {k: v for k, v in found.items() if k in spec.outputs}
+    if spec.calls is not None:  # a function API: its twins are functions of one module
+        cls = importlib.import_module(get_api(spec.api).reference)
+    else:
+        cls = getattr(reference.module(spec.module), spec.cls)
+    if spec.kind in ("layer", "loss"):
+        ctor = {**ctor, "conventions": conventions}
+    run = run_op(spec.kind, cls, ctor, {k: v.copy() for k, v in inputs.items()}, spec.outputs,
+                 calls=spec.calls)
+    for _, exc in run.errors.values():
+        if isinstance(exc, KeyboardInterrupt):  # the driver keeps what student code raises;
+            raise exc                            # here, in our own process, Ctrl-C must stop
+    if run.errors and not partial:
+        name, (stage, exc) = next(iter(run.errors.items()))
+        raise RuntimeError(f"reference {spec.name} failed in {stage} for {name}") from exc
+    return {k: np.asarray(v, dtype=np.float64) for k, v in run.outputs.items()}
+
+
+# Checker(graded=PER_OP), check's default: see Checker.__init__.
+PER_OP = "per-op"
+LEAF_MODULES = ("optimizers", "weights")
+
+# After this many timeouts or crashes of an op in a row, its remaining cases are not run.
+OUTAGES_BEFORE_GIVING_UP = 2
+
+
+def is_outage(v: Verdict) -> bool:
+    """The child gave no answer for this case: it timed out or died (not a skipped case)."""
+    err = v.error or {}
+    return (err.get("type") in ("timeout", "crashed") and err.get("stage") == "run"
+            and not err.get("not_run"))
+
+
+def not_run(spec: OpSpec, case: Case, status: str, message: str,
+            error: dict[str, Any]) -> dict[str, Verdict]:
+    """Verdicts for a case that was not run (its op gave up, its module is blocked, ...)."""
+    return {o: Verdict(spec.name, o, case, status, message, error={**error, "not_run": True})
+            for o in spec.outputs}
+
+
+class Checker:
+    """Checks cases of one implementation; owns its sandbox (close it, or use `with`)."""
+
+    def __init__(self, impl: str | Path | None = None, profile: Profile = DEFAULT_PROFILE,
+                 tolerance: Tolerance = DEFAULT_TOLERANCE, limits: Limits | None = None,
+                 graded: tuple[str, ...] | None | str = PER_OP,
+                 starter: str | Path | None = None, api: str = "hw6") -> None:
+        """`graded`: the modules that are always the implementation's own. The default,
+        PER_OP (``check``), grades the modules of the single ops (activations, layers,
+        losses) and, for an op of another module (models, optimizers, weights), that module
+        too, in a child of its own: so a layer is checked with the modules grading would
+        give it, and `sgd` checks the implementation's own optimizers.py."""
+        self.api = get_api(api)
+        self.impl = Path(impl) if impl else self.api.bundled
+        self.profile = profile
+        self.tolerance = tolerance
+        self.per_op = graded == PER_OP
+        if self.api.functions:   # a function API: its modules, no starter, one child
+            graded, starter, self.per_op = self.api.modules, None, False
+        graded = BASE_MODULES if self.per_op else graded
+        self.limits = limits
+        self.sandbox = Sandbox(self.impl, graded, limits, starter=starter,
+                               library=self.api.library)
+        self.graded, self.starter = graded, Path(starter) if starter else None
+        self._outages: dict[str, list[Verdict]] = {}  # op -> its timeouts/crashes in a row
+        self._module_sandboxes: dict[tuple[str, ...], Sandbox] = {}
+
+    def sandbox_for(self, spec: OpSpec) -> Sandbox:
+        """The child that runs `spec` (see `graded` above)."""
+        graded = self.graded or ()
+        if not self.per_op or spec.module in graded:
+            return self.sandbox
+        # optimizers.py and weights.py share a child: none of their ops touches the other
+        extra = LEAF_MODULES if spec.module in LEAF_MODULES else (spec.module,)
+        if extra not in self._module_sandboxes:
+            self._module_sandboxes[extra] = Sandbox(
+                self.impl, (*graded, *extra), self.limits, starter=self.starter)
+        return self._module_sandboxes[extra]
+
+    def close(self) -> None:
+        self.sandbox.close()
+        for sandbox in self._module_sandboxes.values():
+            sandbox.close()
+
+    def plan(self) -> Plan:
+        """Where each of the implementation's modules comes from (see
+        harness/sandbox/sources.py)."""
+        if self.api.functions:
+            return own_plan(self.api.modules)  # its one module, its own
+        plan = plan_sources(locate(self.impl), self.graded, self.starter)
+        for extra in self._module_sandboxes:  # PER_OP: those modules, as their child had them
+            own = plan_sources(locate(self.impl), (*(self.graded or ()), *extra), self.starter)
+            plan = replace(plan, sources={**plan.sources,
+                                          **{m: own.sources[m] for m in extra
+                                             if m in own.sources}},
+                           running=plan.running | own.running)
+        return plan
+
+    def __enter__(self) -> Checker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def check(self, spec: OpSpec, case: Case) -> dict[str, Verdict]:
+        """One verdict per output; after OUTAGES_BEFORE_GIVING_UP timeouts or crashes of an op
+        in a row, its further cases are not run (an infinite loop costs two time limits,
+        not fifty)."""
+        streak = self._outages.setdefault(spec.name, [])
+        if len(streak) >= OUTAGES_BEFORE_GIVING_UP:
+            last = streak[-1]
+            what = "timed out" if last.status == "timeout" else "crashed"
+            msg = f"not run: {spec.cls} {what} in {len(streak)} cases in a row ({last.message})"
+            return not_run(spec, case, last.status, msg, {**(last.error or {}), "message": msg})
+        verdicts = self._run(spec, case)
+        first = next(iter(verdicts.values()))
+        self._outages[spec.name] = streak + [first] if is_outage(first) else []
+        return verdicts
+
+    def _run(self, spec: OpSpec, case: Case) -> dict[str, Verdict]:
+        inputs = spec.inputs(case)
+        ctor = spec.ctor(case)
+        request = {"cmd": "run", "kind": spec.kind, "module": spec.module, "cls": spec.cls,
+                   "ctor": ctor, "outputs": list(spec.asked)}
+        if spec.calls is not None:
+            request["calls"] = asdict(spec.calls)
+        if spec.methods is not None:
+            request["methods"] = asdict(spec.methods)
+        answer = self.sandbox_for(spec).run(request, inputs)
+        if isinstance(answer, Outage):
+            status = "timeout" if answer.status == "timeout" else "error"
+            msg = f"{spec.cls}: {answer.detail}"
+            return {o: Verdict(spec.name, o, case, status, msg,
+                               error={"stage": "run", "type": answer.status, "message": msg})
+                    for o in spec.outputs}
+        header, arrays = answer
+        got = {k.removeprefix("out/"): v for k, v in arrays.items() if k.startswith("out/")}
+        if spec.given is not None:  # the twin computes with the implementation's draw
+            expected = reference_outputs(spec, ctor, {**inputs, **spec.given(got, inputs)},
+                                         self.profile.preferred)
+        else:
+            expected = _cached_reference(spec.name, case, self.profile.preferred)
+        if spec.kind in model_eval.KINDS:
+            return model_eval.judge_case(self, spec, case, header, arrays, inputs, expected)
+        verdicts = {o: replace(self._judge(spec, case, o, header, arrays, inputs, expected),
+                               stdout=header.get("stdout", ""))
+                    for o in spec.asked}
+        for output in spec.derived:
+            verdicts[output] = _judge_derived(spec, case, output, got, inputs, ctor, verdicts)
+        return _state_of_a_stub(spec, verdicts)
+
+    # -------------------------------------------------------------- judging one output
+    def _judge(self, spec: OpSpec, case: Case, output: str, header: dict[str, Any],
+               arrays: dict[str, np.ndarray], inputs: dict[str, np.ndarray],
+               expected: dict[str, np.ndarray]) -> Verdict:
+        verdict = Verdict(spec.name, output, case, "fail")
+        if output in header["errors"]:
+            err = header["errors"][output]
+            verdict.error = err
+            verdict.status = "not_implemented" if err["not_implemented"] else "error"
+            verdict.message = describe_exception(err)
+            return verdict
+        info = header["outputs"][output]
+        if "special" in info:
+            verdict.status = "not_implemented"
+            verdict.message = (f"{_call_of(spec, output)} returned {info['special']}: "
+                               "is it still a stub?")
+            return verdict
+        got = arrays.get(f"out/{output}")
+        want = expected[output]
+        verdict.got, verdict.expected = got, want
+        if got is None:
+            verdict.comparison = Comparison("type", "")
+            verdict.message = (f"{_call_of(spec, output)} returned a {info['type']} "
+                               f"({info.get('repr', '')}); expected a numpy.ndarray")
+            return verdict
+        mutation = self._mutation(spec, output, header, arrays, inputs)
+        if mutation is not None:
+            verdict.comparison, verdict.message = mutation, mutation.message
+            return verdict
+        cmp = self._compare(spec, output, got, want)
+        if not cmp.ok and cmp.kind in ("values", "nonfinite"):
+            matched = self._match_under_alternatives(spec, case, output, got)
+            if matched:
+                verdict.convention = matched
+                cmp = replace(cmp, kind="match", message=f"matches under {matched}")
+                verdict.notes.append(f"matches the reference under the convention {matched}")
+        verdict.comparison = cmp
+        verdict.notes.extend(cmp.warnings)
+        created = self._created_problem(spec, output, header, inputs, verdict)
+        problem = cmp.message if not cmp.ok else _type_problem(spec, output, info, cmp)
+        if created and not problem:
+            problem = created
+            verdict.comparison = replace(cmp, kind="created", message=created)
+        if problem:
+            verdict.message = problem
+            return verdict
+        verdict.status, verdict.message = "pass", cmp.message
+        return verdict
+
+    def _created_problem(self, spec: OpSpec, output: str, header: dict[str, Any],
+                         inputs: dict[str, np.ndarray], verdict: Verdict) -> str:
+        """A message if `_init_parameters` created W or b in a shape the contract does not
+        name (judged with the forward, which a wrong parameter would break in training).
+        Broadcast-equal shapes pass with a note where gradients may be broadcast-equal."""
+        if output != "forward" or not header.get("created"):
+            return ""
+        wrong = []
+        for key, shape in header["created"].items():
+            want = inputs[key].shape
+            if tuple(shape) == want:
+                continue
+            if "broadcast" in self.profile.grad_shape and broadcast_equal(tuple(shape), want):
+                verdict.notes.append(  # worded alike on every case: one note per bug
+                    f"_init_parameters creates {key} with {len(shape)} axes where the "
+                    f"contract wants {PARAMETER_SHAPES[spec.name][key]}: it broadcasts the "
+                    "same, but the contract wants exactly that shape")
+                continue
+            wrong.append(f"{key} with shape {tuple(shape)} (the contract wants "
+                         f"{PARAMETER_SHAPES[spec.name][key]} = {want})")
+        if not wrong:
+            return ""
+        message = (f"{spec.cls}._init_parameters(X.shape) created " + " and ".join(wrong)
+                   + "; a layer built this way breaks in training (the forward's values here "
+                   "are right only because the check sets W and b to the case's own)")
+        verdict.causes.append(Cause("created_shape", message))
+        return message
+
+    def _compare(self, spec: OpSpec, output: str, got: np.ndarray,
+                 want: np.ndarray) -> Comparison:
+        if spec.scalar(output) and got.size == 1:
+            got = got.reshape(())  # a loss is a scalar, however it is wrapped
+        loose_shape = output in ("dW", "db") and "broadcast" in self.profile.grad_shape
+        return compare_output(got, want, spec.axes(output, want.ndim), self.tolerance,
+                              allow_broadcast_shape=loose_shape)
+
+    def _match_under_alternatives(self, spec: OpSpec, case: Case, output: str,
+                                  got: np.ndarray) -> str | None:
+        preferred = self.profile.preferred
+        for conv in self.profile.alternatives():
+            changed = [k for k in REFERENCE_CONVENTIONS
+                       if getattr(conv, k) != getattr(preferred, k)]
+            if not changed or conv.grad_shape != preferred.grad_shape:
+                continue
+            try:
+                want = _cached_reference(spec.name, case, conv)[output]
+            except RuntimeError:  # e.g. dY does not fit the output shape under this convention
+                continue
+            if self._compare(spec, output, got, want).ok:
+                return ", ".join(f"{k}={getattr(conv, k)}" for k in changed)
+        return None
+
+    def _mutation(self, spec: OpSpec, output: str, header: dict[str, Any],
+                  arrays: dict[str, np.ndarray], inputs: dict[str, np.ndarray]
+                  ) -> Comparison | None:
+        stage = "forward" if output == "forward" else "backward"
+        if stage not in header["snapshots"]:
+            return None
+        before_stage = "forward" if stage == "backward" and "forward" in header["snapshots"] \
+            else None
+        for name, original in inputs.items():
+            before = arrays[f"after/{before_stage}/{name}"] if before_stage else original
+            after = arrays[f"after/{stage}/{name}"]
+            found = compare_unmodified(name, stage, before, after,
+                                       spec.axes(name, original.ndim))
+            if found is not None:
+                return found
+        return None
+
+
+# Large enough for every case of a rubric with its convention alternatives: grading reuses the
+# same cases for every submission (an LRU cache smaller than one cycle would always miss).
+@lru_cache(maxsize=8192)
+def _cached_reference(op: str, case: Case, conventions: Conventions) -> dict[str, np.ndarray]:
+    spec = get_op(op)
+    return reference_outputs(spec, spec.ctor(case), spec.inputs(case), conventions)
+
+
+def _judge_derived(spec: OpSpec, case: Case, output: str, got: dict[str, np.ndarray],
+                   inputs: dict[str, np.ndarray], ctor: dict[str, Any],
+                   verdicts: dict[str, Verdict]) -> Verdict:
+    """A derived output (dropout's mask): not judged while what it is derived from failed to
+    come back; else by the op's own test."""
+    source = verdicts.get("forward")
+    if source is not None and source.status in ("error", "not_implemented", "timeout"):
+        return replace(source, output=output, got=None, expected=None)
+    assert spec.judge is not None
+    try:
+        ok, message = spec.judge(output, got, inputs, ctor)
+    except Exception as exc:  # noqa: BLE001 - what came back may be anything
+        ok, message = False, f"{output} could not be judged from what forward returned: {exc}"
+    kind = "match" if ok else "values"
+    return Verdict(spec.name, output, case, "pass" if ok else "fail", message,
+                   comparison=Comparison(kind, message),
+                   causes=[] if ok else [Cause("random_draw", message)])
+
+
+def _state_of_a_stub(spec: OpSpec, verdicts: dict[str, Verdict]) -> dict[str, Verdict]:
+    """A function API's state (bn_param's running statistics) is the forward's work: while
+    the forward is a stub, what it left there is not implemented either, not wrong."""
+    forward = verdicts.get("forward")
+    if spec.calls is None or forward is None or forward.status != "not_implemented":
+        return verdicts
+    for name in spec.calls.state:
+        if name in verdicts and not verdicts[name].passed:
+            verdicts[name] = replace(verdicts[name], status="not_implemented", comparison=None,
+                                     message=f"{forward.message} (so bn_param['{name}'] is "
+                                             "not computed either)")
+    return verdicts
+
+
+def _call_of(spec: OpSpec, output: str) -> str:
+    """The call that computed `output`, as the student wrote it."""
+    if spec.calls is not None:  # a function API: which of its values
+        calls = spec.calls
+        if output in calls.state:
+            return f"{calls.forward} (bn_param['{output}'])"
+        names = ("forward", "dX") if calls.loss else calls.grads
+        what = calls.forward if calls.loss or output == "forward" else calls.backward
+        if output == "forward" and not calls.loss:
+            return f"{what} (out)"
+        return f"{what} ({output}, value {names.index(output) + 1} of {len(names)})"
+    return {"forward": f"{spec.cls}.forward", "dX": f"{spec.cls}.backward",
+            "dW": f"{spec.cls}.backward (gradients['W'])",
+            "db": f"{spec.cls}.backward (gradients['b'])"}.get(output, f"{spec.cls} {output}")
+
+
+def _type_problem(spec: OpSpec, output: str, info: dict[str, Any], cmp: Comparison) -> str:
+    """A message if the values match but the returned type or dtype breaks the contract."""
+    scalar_ok = spec.scalar(output) and info["type"] in SCALAR_TYPES
+    if info["type"] != "numpy.ndarray" and not scalar_ok:
+        return (f"{_call_of(spec, output)} returned a {info['type']}, not a numpy.ndarray "
+                "(the values match after conversion)")
+    if info.get("dtype") != "float64" or info.get("complex"):
+        return (f"{_call_of(spec, output)} returned dtype {info.get('dtype')}"
+                f"{' (complex)' if info.get('complex') else ''}; the contract is float64 "
+                "(the values match within tolerance)")
+    return ""
+
+
+def describe_exception(err: dict[str, Any]) -> str:
+    """One line: what was raised, and where in the implementation's own files."""
+    if err.get("type") in ("timeout", "crashed"):
+        return err["message"]
+    head = "not implemented" if err.get("not_implemented") else f"{err['stage']} raised"
+    text = f"{head}: {err['type']}: {err['message']}"
+    if "file" in err:
+        text += f" (at {err['file']}:{err['line']} in {err['function']}: {err['code']})"
+    if err.get("hint"):
+        text += f"; {err['hint']}"
+    return text

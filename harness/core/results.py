@@ -1,0 +1,312 @@
+"""Results: one JSON record per verdict, aggregated per (op, output) into the JSON report.
+
+Records are plain dicts so that pytest-xdist workers can send them to the controller and
+the report can be merged from any number of processes. The report schema (``report.json``):
+
+    {"impl": str, "seed": int, "profile": str, "tolerance": str, "cases_per_op": int,
+     "summary": {"verdict": "pass"|"fail", "items": int, "passed": int, "failed": int,
+                 "cases": int, "by_status": {status: count}},
+     "results": [{"op", "output", "status", "cases", "failed", "notes": [str],
+                  "failed_cases": [case_id, ...],
+                  "finding": {...} | absent when the item passed}],
+     "fix_list": [{...}]  (the distinct root causes, below; written with the report files),
+     "notes": [str]  (only when a report file, or a part of one that is no item's, such as
+                      the whole-model section, could not be rendered)}
+
+``fix_list`` (`harness.diagnosis.fixlist`, computed when the report is rendered) groups the failing
+items into root causes, in the order to fix them (import errors first, then the registry's
+order: activations before layers, forward before the gradients): one entry per cause with
+``problem`` (1, 2, ...), ``code``, ``title`` and ``message`` (the root's top diagnosis),
+``open``, ``file``, ``line`` and ``function`` (what to open: the exception's place, else the
+op's module and method, "neural_networks/activations.py · Sigmoid.backward"), ``why`` (what
+groups the items: the same import error, the same exception site, a ``caused_by`` pointer,
+...), ``root`` (``{op, output}``; ``checked: false`` when the report does not hold it) and
+``items`` (every ``{op, output}`` it explains, root first). A finding that holds several
+bugs (``groups``) gives one entry per group.
+
+A finding (the first failing case of the item): ``case_id``, ``params``, ``status``,
+``kind``, ``message``, ``localization`` (``index`` by named axis, ``got``, ``expected``,
+``abs_err``, ``rel_err``, ``mismatched``, ``total``, ``top`` and the shapes; null when
+nothing could be compared), ``error`` (the exception and its place in the implementation's
+files, or null), ``diagnosis``, a list of ``{code, message}``, most likely first (codes:
+`harness.diagnosis.causes.CODES`), ``stdout`` (what the implementation printed), ``maps`` (where
+the mismatches are, see `harness.diagnosis.localize`; null unless the shapes match) and, when a step
+stopped on an exception, ``stopped`` (below).
+
+`harness.diagnosis.investigate` adds to the findings of failing items (``nnparity check``, ``repro``
+and ``pytest --parity-report``):
+
+- ``repro``: the command that reruns the case;
+- ``smallest``: the smallest variant that still fails the same way, with ``case_id``,
+  ``params``, ``changed`` (parameter -> [original, smallest]), ``status``, ``kind``,
+  ``message``, ``localization``, ``error``, ``maps``, ``repro`` and, when they are small,
+  ``inputs``, ``got`` and ``expected`` (nested lists);
+- ``ablation``: one ``{factor, change, case_id, outcome, detail}`` per factor changed on
+  its own (outcome pass | same | different | unknown); factor ``scale`` when the output is a
+  constant multiple of the expected one: m, kh, kw, ... changed one at a time, the factor
+  measured on the variant in ``detail`` ("factor 3", `harness.diagnosis.factors`);
+- ``caused_by``: ``{op, output}`` when the failure comes from a failing activation;
+- ``diagnosis`` re-ranked with the causes that shrinking, ablation and blame found;
+- ``groups`` (only when the item's failing cases hold more than one problem): one entry per
+  problem, the finding's own first, each ``{case_id, signature: {status, kind}, summary,
+  cases: [case_id, ...], smallest, ablation, diagnosis}`` (``smallest``, ``ablation`` and
+  ``diagnosis`` as above, for that problem's own case; ``kind`` is the comparison's kind or
+  the exception's type). The cases are grouped by signature and, within one, by whether the
+  change that fixes a group's case fixes each member; a case that shows two problems is in
+  both. The item's ``notes`` then say "2 separate problems in conv2d dX: 1. ...".
+
+The report is never lost to nnparity's own bugs: an exception while diagnosing, investigating
+or rendering one item is caught, that step is skipped (the rest of the item, the other items,
+the verdicts and all three report files are still produced) and the finding gets a
+``stopped`` entry ``{what, stage, type, message, file, line}`` (``what`` is investigation |
+rendering; ``file`` and ``line`` the innermost frame in nnparity's or the implementation's
+code), echoed in the item's ``notes`` as "investigation stopped (shrinking): ValueError: ...
+at harness/core/cases.py:437". An item investigation skipped for another reason (its case passed
+when rerun, the budget was spent) says so in ``notes`` too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.apis.known import APIS
+from harness.core.evaluate import Verdict
+from harness.core.registry import API_OPS, api_of, get_op
+from harness.diagnosis.diagnose import diagnose
+from harness.diagnosis.localize import mismatch_maps
+from harness.sandbox.loader import BUNDLED_DIR
+
+STATUS_PRECEDENCE = ("fail", "error", "timeout", "not_implemented")
+
+
+def strict_json(obj: Any, indent: int | None = 2) -> str:
+    """JSON text that every parser accepts: NaN and ±Inf (which an implementation may return)
+    become the strings "NaN", "Infinity" and "-Infinity"; NumPy values become plain numbers
+    and lists, anything else its str(), so that writing the report never fails."""
+    def clean(x: Any) -> Any:
+        if isinstance(x, np.generic | np.ndarray):
+            x = x.tolist()
+        if isinstance(x, float) and not math.isfinite(x):
+            return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+        if isinstance(x, dict):
+            return {str(k): clean(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [clean(v) for v in x]
+        if x is None or isinstance(x, str | int | float | bool):
+            return x
+        return str(x)
+    return json.dumps(clean(obj), indent=indent, allow_nan=False)
+
+
+def jsonable(value: Any) -> Any:
+    """Tuples (shapes, kernel sizes) as lists, the way JSON holds them."""
+    if isinstance(value, tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------- stopped steps
+ROOT = Path(__file__).resolve().parents[2]
+OWN_CODE = ("harness", "reference", "student_nn", "tests")
+
+
+def _where(exc: BaseException) -> tuple[str | None, int | None]:
+    """(file, line) of the innermost frame in this repository's code, else the innermost."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return None, None
+    ours = [f for f in frames if _relative(f.filename).split("/")[0] in OWN_CODE]
+    frame = (ours or frames)[-1]
+    return _relative(frame.filename), frame.lineno
+
+
+def _relative(filename: str) -> str:
+    path = Path(filename).resolve()
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+
+
+def stopped(what: str, stage: str, exc: BaseException) -> dict[str, Any]:
+    """The JSON record of an exception that stopped one step (`what`: investigation |
+    rendering; `stage`: shrinking, ablation, patterns, maps, ...) for one item."""
+    file, line = _where(exc)
+    return {"what": what, "stage": stage, "type": type(exc).__name__,
+            "message": " ".join(str(exc).split())[:300], "file": file, "line": line}
+
+
+def stopped_note(s: dict[str, Any]) -> str:
+    """'investigation stopped (shrinking): ValueError: ... at harness/core/cases.py:437'."""
+    where = f" at {s['file']}:{s['line']}" if s.get("file") else ""
+    return f"{s['what']} stopped ({s['stage']}): {s['type']}: {s['message']}{where}"
+
+
+def add_stopped(item: dict[str, Any], record: dict[str, Any]) -> None:
+    """Keep `record` on the item's finding and its note in the item's notes (once)."""
+    finding_ = item.setdefault("finding", {})
+    records = finding_.setdefault("stopped", [])
+    if record not in records:
+        records.append(record)
+    note = stopped_note(record)
+    notes = item.setdefault("notes", [])
+    if note not in notes:
+        notes.append(note)
+
+
+def add_note(item: dict[str, Any], note: str) -> None:
+    notes = item.setdefault("notes", [])
+    if note not in notes:
+        notes.append(note)
+
+
+def _guarded(stops: list[dict[str, Any]], stage: str, fn: Any, fallback: Any) -> Any:
+    """fn(), or `fallback` with a stopped record in `stops` if it raises."""
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 - a diagnosis bug must not lose the verdict
+        stops.append(stopped("investigation", stage, exc))
+        return fallback
+
+
+# ---------------------------------------------------------------- findings
+def _fallback_diagnosis(v: Verdict) -> list[dict[str, str]]:
+    code = "student_exception" if v.error else "value_mismatch"
+    return [{"code": code, "message": v.message}]
+
+
+def finding(v: Verdict) -> dict[str, Any]:
+    stops: list[dict[str, Any]] = []
+    cmp = v.comparison
+    loc = None
+    if cmp is not None and (cmp.worst is not None or cmp.got_shape is not None):
+        loc = {"mismatched": cmp.mismatched, "total": cmp.total,
+               "got_shape": jsonable(cmp.got_shape),
+               "expected_shape": jsonable(cmp.expected_shape)}
+        if cmp.worst is not None:
+            loc.update(cmp.worst.to_json())
+            loc["top"] = [e.to_json() for e in cmp.top]
+    return {
+        "case_id": v.case.id,
+        "params": {k: jsonable(x) for k, x in v.case.params},
+        "status": v.status,
+        "kind": cmp.kind if cmp is not None else ("exception" if v.error else v.status),
+        "message": v.message,
+        "localization": loc,
+        "error": v.error,
+        "diagnosis": _guarded(stops, "diagnosis", lambda: [c.to_json() for c in diagnose(v)],
+                              _fallback_diagnosis(v)),
+        "stdout": v.stdout,
+        "maps": _guarded(stops, "maps", lambda: _maps(v), None),
+    } | ({"stopped": stops} if stops else {})
+
+
+def _maps(v: Verdict) -> dict[str, Any] | None:
+    if v.got is None or v.expected is None:
+        return None
+    return mismatch_maps(get_op(v.op), v.case, v.output, v.got, v.expected)
+
+
+def repro_command(case_id: str, impl: str) -> str:
+    """The shell command that reruns one case of `impl` (with its adapter file, for an op of
+    a user-declared API: the case ID names the API, the file declares it)."""
+    api = APIS.get(api_of(case_id))
+    bundled = {str(BUNDLED_DIR), str(api.bundled) if api and api.bundled else ""}
+    impl_opt = "" if impl in bundled else f" --impl '{impl}'"
+    api_opt = f" --api '{api.adapter}'" if api and api.adapter else ""
+    return f"nnparity repro '{case_id}'{impl_opt}{api_opt}"
+
+
+def record(v: Verdict, index: int) -> dict[str, Any]:
+    """The JSON-able record of one verdict; `index` is the case's place in generation order."""
+    rec: dict[str, Any] = {"op": v.op, "output": v.output, "case_id": v.case.id,
+                           "index": index, "status": v.status, "notes": list(v.notes)}
+    if not v.passed:
+        rec["finding"] = finding(v)
+    return rec
+
+
+@dataclass
+class ItemResult:
+    """One (op, output) over all its cases."""
+
+    op: str
+    output: str
+    cases: int = 0
+    failed: int = 0
+    by_status: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    failed_cases: list[str] = field(default_factory=list)
+    finding: dict[str, Any] | None = None
+
+    @property
+    def status(self) -> str:
+        for status in STATUS_PRECEDENCE:
+            if self.by_status[status]:
+                return status
+        return "pass"
+
+    def add(self, rec: dict[str, Any]) -> None:
+        self.cases += 1
+        self.by_status[rec["status"]] += 1
+        for note in rec.get("notes", []):
+            if note not in self.notes:
+                self.notes.append(note)
+        if rec["status"] != "pass":
+            self.failed += 1
+            self.failed_cases.append(rec["case_id"])
+            # Keep the finding of the most severe status; first case (edge cases) wins ties.
+            rank = STATUS_PRECEDENCE.index
+            if self.finding is None or rank(rec["status"]) < rank(self.finding["status"]):
+                self.finding = rec["finding"]
+
+    @property
+    def worst_abs_err(self) -> float | None:
+        loc = (self.finding or {}).get("localization") or {}
+        return loc.get("abs_err")
+
+    def to_json(self) -> dict[str, Any]:
+        notes = list(self.notes)
+        for s in (self.finding or {}).get("stopped", []):
+            if stopped_note(s) not in notes:
+                notes.append(stopped_note(s))
+        out = {"op": self.op, "output": self.output, "status": self.status,
+               "cases": self.cases, "failed": self.failed, "notes": notes,
+               "failed_cases": self.failed_cases}
+        if self.finding is not None:
+            out["finding"] = self.finding
+        return out
+
+
+def aggregate(records: list[dict[str, Any]]) -> list[ItemResult]:
+    """Per (op, output) results in registry order."""
+    items: dict[tuple[str, str], ItemResult] = {}
+    for rec in sorted(records, key=lambda r: (r["index"], r["case_id"])):
+        key = (rec["op"], rec["output"])
+        items.setdefault(key, ItemResult(*key)).add(rec)
+    order = {(op, out): i for i, (op, out) in enumerate(
+        (s.name, o) for table in API_OPS.values() for s in table.values() for o in s.outputs)}
+    return sorted(items.values(), key=lambda r: order.get((r.op, r.output), len(order)))
+
+
+def build_report(records: list[dict[str, Any]], *, impl: str, seed: int, profile: str,
+                 tolerance: str, cases_per_op: int) -> dict[str, Any]:
+    items = aggregate(records)
+    by_status = Counter(i.status for i in items)
+    return {
+        "impl": impl, "seed": seed, "profile": profile, "tolerance": tolerance,
+        "cases_per_op": cases_per_op,
+        "summary": {
+            "verdict": "pass" if items and by_status["pass"] == len(items) else "fail",
+            "items": len(items), "passed": by_status["pass"],
+            "failed": len(items) - by_status["pass"],
+            "cases": len({r["case_id"] for r in records}),
+            "by_status": dict(by_status),
+        },
+        "results": [i.to_json() for i in items],
+    }

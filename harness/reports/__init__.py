@@ -1,0 +1,1 @@
+"""Reports: report.json, report.md and report.html, built from one view of the JSON report."""

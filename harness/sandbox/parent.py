@@ -1,0 +1,584 @@
+"""Run an implementation in a separate process and talk to it in plain arrays.
+
+`Sandbox` starts ``python -m harness.sandbox.child`` in a fresh temporary directory, in its own
+process group, with a scrubbed environment, and sends it one request per case. A case that
+takes longer than its time limit, or a child that dies (``os._exit``, a segfault, a resource
+limit), is reported as an `Outage`; the child is killed with its whole process group and a
+fresh one is started for the next case, so one bad case never sinks the others.
+
+What the implementation prints (Python or C level, stdout and stderr) goes through a pipe that
+the parent drains while it waits for an answer: every case's output is kept up to
+`Limits.output_bytes` and the rest is counted, so a submission that prints 100 MB neither
+fills a disk nor blocks.
+
+Grading adds a `Policy` (harness/grading): resource limits set inside the child before the
+implementation is imported (address space, CPU time, processes, file size), refused imports,
+the old-NumPy compatibility shim and, when nnparity runs as root, a dedicated unprivileged uid.
+Every process of that uid is killed on close, so nothing survives, not even processes that
+left the process group. Claiming that uid, starting Python as it, and killing and removing what
+it left are in harness/sandbox/confine.py.
+
+Where the kernel allows it, the child also runs in namespaces of its own
+(harness/sandbox/isolation.py, through bubblewrap): it sees a read-only root with Python, NumPy,
+nnparity's harness and student_nn, its own copy of the implementation, an empty private /tmp and
+its working directory, its own processes only, and no network. Without namespaces (`isolation`
+"uid" or "process") it sees the machine as its uid does. `Sandbox.isolation` says which level
+applies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import os
+import re
+import resource
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import numpy as np
+
+from harness.sandbox import isolation, wire
+from harness.sandbox.confine import (
+    TOKEN_VAR,
+    Runtime,
+    SandboxError,
+    _kill_marked,
+    _rmtree,
+    become_subreaper,
+    kill_uid,
+    reap_adopted,
+    remove_files_of,
+    runtime_for,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+KEEP_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ")
+TAIL_BYTES = 8000                   # output kept for a death notice
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits for the child.
+
+    case_seconds bounds one case's wall-clock time, startup_seconds the child's start (Python,
+    NumPy and the implementation's imports). The others apply only when set (grading sets them):
+    case_cpu_seconds: CPU time per case (a soft RLIMIT_CPU moved before every case);
+    process_cpu_seconds: CPU time of one child process over its life (hard RLIMIT_CPU);
+    memory_mb: address space (RLIMIT_AS); processes: processes and threads of the child's uid
+    (RLIMIT_NPROC, meaningful with a dedicated uid); file_mb: largest file it may write
+    (RLIMIT_FSIZE); output_bytes: printed output kept per case (the rest is counted).
+    """
+
+    case_seconds: float = 20.0
+    startup_seconds: float = 60.0
+    case_cpu_seconds: float | None = None
+    process_cpu_seconds: float | None = None
+    memory_mb: int | None = None
+    processes: int | None = None
+    file_mb: int | None = None
+    output_bytes: int = 4000
+
+    def rlimits(self) -> str:
+        """The child's ``--rlimits`` argument."""
+        parts = {"as": self.memory_mb and self.memory_mb * 2**20,
+                 "cpu": self.process_cpu_seconds and math.ceil(self.process_cpu_seconds),
+                 "nproc": self.processes,
+                 "fsize": self.file_mb and self.file_mb * 2**20}
+        return ",".join(f"{k}={int(v)}" for k, v in parts.items() if v)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What else the child may (not) do; the default changes nothing (used by `check`).
+
+    uid/gid: run as this user (needs root); refuse_imports: top-level modules the
+    implementation may not import (each attempt is reported with its file and line);
+    numpy_compat: restore aliases removed from NumPy (np.int, np.product, ...) before import;
+    isolation: "auto" (the best the machine allows, see harness/sandbox/isolation.py), or a level:
+    "namespaces" (an error where they are not available), "uid" or "process" (none).
+    """
+
+    uid: int | None = None
+    gid: int | None = None
+    refuse_imports: tuple[str, ...] = ()
+    numpy_compat: bool = False
+    isolation: str = "auto"
+
+
+@dataclass(frozen=True)
+class Outage:
+    """The child produced no answer: it timed out or died."""
+
+    status: str   # "timeout" | "crashed"
+    detail: str
+    stage: str = "run"   # "start": while starting Python and importing the package
+
+
+# ------------------------------------------------------------------ starting the child
+def child_env(home: Path | str, runtime: Runtime | None = None, token: str = ""
+              ) -> dict[str, str]:
+    env = {k: os.environ[k] for k in KEEP_ENV if k in os.environ}
+    runtime = runtime or Runtime((sys.executable,))
+    env.update(
+        HOME=str(home), TMPDIR=str(home),
+        PYTHONPATH=os.pathsep.join((str(PROJECT_ROOT), *runtime.pythonpath)),
+        PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTHONNOUSERSITE="1",
+        OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+        **runtime.env,
+    )
+    if token:
+        env[TOKEN_VAR] = token
+    return env
+
+
+# Run in the child's sandbox by `preflight`: NumPy and nnparity import, torch & co. do not.
+PREFLIGHT = ("import importlib.util, sys, numpy, harness.sandbox.child\n"
+             "found = [m for m in sys.argv[1:] if importlib.util.find_spec(m)]\n"
+             "sys.exit('importable in the sandbox: ' + ', '.join(found) if found else 0)\n")
+
+
+def preflight(policy: Policy) -> str | None:
+    """Start the child's interpreter as the policy's user once; None if it works, else why not.
+
+    Run once before a batch, so that a machine where the unprivileged child cannot import
+    NumPy or nnparity fails with one clear message instead of a crash per submission. In
+    namespaces, it also checks that torch, tensorflow and jax are not importable there.
+    """
+    try:
+        level = isolation.level_for(policy.isolation, policy.uid)
+        runtime = runtime_for(policy.uid, policy.gid) if level != "namespaces" \
+            else Runtime((sys.executable,))
+    except SandboxError as exc:
+        return str(exc)
+    hidden = isolation.HIDDEN_PACKAGES if level == "namespaces" else ()
+    with tempfile.TemporaryDirectory(prefix="nnparity-preflight-") as tmp:
+        home, private_tmp = Path(tmp, "home"), Path(tmp, "tmp")
+        home.mkdir()
+        private_tmp.mkdir()
+        if policy.uid is not None:
+            for d in (tmp, home, private_tmp):
+                os.chown(d, policy.uid, policy.gid if policy.gid is not None else -1)
+        prefix, cwd, inside = [], home, str(home)
+        if level == "namespaces":
+            prefix = isolation.bwrap_argv(home, private_tmp, [], policy.uid, policy.gid)
+            inside = isolation.HOME
+        try:
+            proc = subprocess.run(
+                [*prefix, *runtime.argv, "-c", PREFLIGHT, *hidden], cwd=cwd,
+                env=child_env(inside, runtime), capture_output=True, timeout=120,
+                stdin=subprocess.DEVNULL, pass_fds=runtime.fds,
+                **(_user_kwargs(policy) if level != "namespaces" else {}))
+        except (OSError, subprocess.SubprocessError) as exc:
+            return f"cannot start the child's interpreter: {exc}"
+    if proc.returncode != 0:
+        who = f"uid {policy.uid}" if policy.uid is not None else "the child"
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        if tail and tail[-1].startswith("importable in the sandbox"):
+            return f"{tail[-1]} (harness/sandbox/isolation.py binds only NumPy's site package)"
+        return (f"{who} cannot import numpy and nnparity ({' | '.join(tail)}); the project "
+                f"({PROJECT_ROOT}) and the Python installation must be readable by every user")
+    return None
+
+
+def _user_kwargs(policy: Policy) -> dict[str, Any]:
+    if policy.uid is None:
+        return {}
+    return {"user": policy.uid, "group": policy.gid if policy.gid is not None else policy.uid,
+            "extra_groups": []}
+
+
+# ------------------------------------------------------------------ the pipes
+class _Output:
+    """What the child printed: the head of each case's output and the tail of everything."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep, self.head, self.cut, self.tail = keep, bytearray(), 0, b""
+
+    def add(self, data: bytes) -> None:
+        room = self.keep - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+        self.cut += max(0, len(data) - max(room, 0))
+        self.tail = (self.tail + data)[-TAIL_BYTES:]
+
+    def take(self) -> str:
+        text = self.head.decode(errors="replace")
+        if self.cut:
+            text += f"\n... [{self.cut} more bytes of output cut]"
+        self.head, self.cut = bytearray(), 0
+        return text
+
+
+class _Channel:
+    """The protocol pipes of one child, used with a deadline; drains its output meanwhile."""
+
+    def __init__(self, proc: subprocess.Popen, out_fd: int, output: _Output) -> None:
+        self.proc, self.out_fd, self.output = proc, out_fd, output
+        self.rfd = proc.stdout.fileno()
+        self.wfd = proc.stdin.fileno()
+        self.deadline = 0.0
+
+    def _wait(self, fd: int, write: bool) -> None:
+        """Block until `fd` is ready, collecting output meanwhile; TimeoutError at the deadline."""
+        while True:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            rlist = ([] if write else [fd]) + ([self.out_fd] if self.out_fd >= 0 else [])
+            r, w, _ = select.select(rlist, [fd] if write else [], [], remaining)
+            if self.out_fd in r:
+                self._read_output()
+            if w or fd in r:
+                return
+
+    def _read_output(self) -> bool:
+        """One read of the output pipe; False when there is nothing (more) to read."""
+        try:
+            data = os.read(self.out_fd, 1 << 16)
+        except BlockingIOError:
+            return False
+        if not data:
+            os.close(self.out_fd)
+            self.out_fd = -1
+            return False
+        self.output.add(data)
+        return True
+
+    def send(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            self._wait(self.wfd, write=True)
+            view = view[os.write(self.wfd, view[: 1 << 16]):]
+
+    def read(self, n: int) -> bytes:
+        self._wait(self.rfd, write=False)
+        return os.read(self.rfd, min(n, 1 << 20))
+
+    def drain_ready(self, reads: int = 64) -> None:
+        """Collect what is already in the output pipe (up to `reads` reads: a background
+        process may print forever), without waiting for more."""
+        for _ in range(reads):
+            if self.out_fd < 0 or not self._read_output():
+                return
+
+
+# ------------------------------------------------------------------ the sandbox
+class Sandbox:
+    """One implementation in one child process, restarted after a timeout or crash.
+
+    `share` is the directory the child may see around the implementation (grading passes the
+    staged copy of the submission); by default the directory holding the package. In
+    namespaces it is bound read-only under /sandbox/submission, the starter under
+    /sandbox/starter, and the child is given those paths.
+    """
+
+    def __init__(self, impl: str | Path, graded: tuple[str, ...] | None = None,
+                 limits: Limits | None = None, policy: Policy | None = None,
+                 starter: str | Path | None = None, share: str | Path | None = None,
+                 library: str | None = None) -> None:
+        self.impl = str(impl)
+        self.library = library   # 'package:module' of a function or class API, else HW6
+        self.graded = graded
+        self.starter = str(starter) if starter else None   # the course's starter code
+        self.limits = limits or Limits()
+        self.policy = policy or Policy()
+        self.isolation = isolation.level_for(self.policy.isolation, self.policy.uid)
+        self.proc: subprocess.Popen | None = None
+        self.workdir: Path | None = None
+        self.tmpdir: Path | None = None           # the child's private /tmp (namespaces)
+        self.starts = 0
+        self.refused: list[dict[str, Any]] = []   # refused imports the child reported
+        self.standins: set[str] = set()           # packages the child imported as stand-ins
+        self.removed_files: list[str] = []        # files the child left in /tmp and the like
+        self._channel: _Channel | None = None
+        self._token = uuid.uuid4().hex
+        self._child_pid: int | None = None
+        self._mounts: list[tuple[str, str]] = []
+        self._child_impl, self._child_starter = self.impl, self.starter
+        if self.isolation == "namespaces":
+            self._child_impl = self._mount(self.impl, share, isolation.SUBMISSION_ROOT)
+            if self.starter:
+                self._child_starter = self._mount(self.starter, None,
+                                                  isolation.STARTER_ROOT)
+
+    @property
+    def namespaced(self) -> bool:
+        return self.isolation == "namespaces"
+
+    def _mount(self, path: str, share: str | Path | None, root: str) -> str:
+        """Bind the directory around `path` read-only under `root`; `path` inside the sandbox.
+
+        Paths the sandbox already has (the bundled student_nn) and paths that do not exist
+        (the child reports them) are passed unchanged."""
+        p = Path(path).expanduser().resolve()
+        if p.is_file():  # a function API's module given as a file (layers.py)
+            p = p.parent
+        if not p.exists() or any(p.is_relative_to(isolation.PROJECT_ROOT / d)
+                                 for d in isolation.PROJECT_DIRS):
+            return path
+        around = Path(share).resolve() if share else _holder(p)
+        if not p.is_relative_to(around):
+            around = _holder(p)
+        dest = isolation.mount_point(root, around)
+        self._mounts.append((str(around), dest))
+        rel = p.relative_to(around).as_posix()
+        return dest if rel == "." else f"{dest}/{rel}"
+
+    # -------------------------------------------------------------- lifecycle
+    def _command(self) -> list[str]:
+        uid, gid = self.policy.uid, self.policy.gid
+        if self.namespaced:
+            cmd = [*isolation.bwrap_argv(self.workdir, self.tmpdir, self._mounts, uid, gid),
+                   sys.executable]
+        else:
+            cmd = list(runtime_for(uid, gid).argv)
+        cmd += ["-m", "harness.sandbox.child", self._child_impl]
+        if self.graded:
+            cmd += ["--graded", ",".join(self.graded)]
+        if self._child_starter:
+            cmd += ["--starter", self._child_starter]
+        if self.limits.rlimits():
+            cmd += ["--rlimits", self.limits.rlimits()]
+        if self.policy.refuse_imports:
+            cmd += ["--refuse", ",".join(self.policy.refuse_imports)]
+        if self.policy.numpy_compat:
+            cmd.append("--numpy-compat")
+        if self.library:
+            cmd += ["--library", self.library]
+        return cmd
+
+    def _start(self) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="nnparity-child-"))
+        if self.namespaced:
+            self.tmpdir = Path(tempfile.mkdtemp(prefix="nnparity-tmp-"))
+        uid, gid = self.policy.uid, self.policy.gid
+        if uid is not None:
+            for d in filter(None, (self.workdir, self.tmpdir)):
+                os.chown(d, uid, gid if gid is not None else uid)
+            become_subreaper()
+        runtime = Runtime((sys.executable,)) if self.namespaced else runtime_for(uid, gid)
+        home = isolation.HOME if self.namespaced else self.workdir
+        out_r, out_w = os.pipe()
+        os.set_blocking(out_r, False)
+        self._child_pid = None
+        try:
+            self.proc = subprocess.Popen(
+                self._command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=out_w,
+                cwd=self.workdir, env=child_env(home, runtime, self._token),
+                start_new_session=True, umask=0o077, pass_fds=runtime.fds,
+                **({} if self.namespaced else _user_kwargs(self.policy)))
+        except BaseException:
+            os.close(out_r)
+            raise
+        finally:
+            os.close(out_w)
+        self._channel = _Channel(self.proc, out_r, _Output(self.limits.output_bytes))
+        self.starts += 1
+
+    def close(self) -> None:
+        """Kill the child's whole process group (and, with a dedicated uid, every process of
+        that uid; in namespaces, its whole PID namespace) and remove its working directory,
+        its private /tmp and the files it left behind."""
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            if self.policy.uid is not None:
+                kill_uid(self.policy.uid)
+            else:
+                _kill_marked(self._token)
+            self.proc.wait()
+            if self.policy.uid is not None:
+                reap_adopted()
+            for stream in (self.proc.stdin, self.proc.stdout):
+                with contextlib.suppress(OSError):
+                    stream.close()
+            if self._channel is not None and self._channel.out_fd >= 0:
+                os.close(self._channel.out_fd)
+            self.proc = self._channel = None
+            self._child_pid = None
+        if self.tmpdir is not None:   # first: it is the uid's, in the machine's /tmp
+            ours = isolation.under_tmp(self._mounts)
+            with contextlib.suppress(OSError):
+                self.removed_files += [f"/tmp/{name}" for name in sorted(os.listdir(self.tmpdir))
+                                       if name not in ours]
+            _rmtree(self.tmpdir)
+            self.tmpdir = None
+        if self.workdir is not None:
+            _rmtree(self.workdir)
+            self.workdir = None
+            if self.policy.uid is not None:
+                self.removed_files += remove_files_of(self.policy.uid)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def child_pid(self) -> int | None:
+        """The pid of the child's Python (in namespaces, below bwrap's two processes)."""
+        if self.proc is None:
+            return None
+        if not self.namespaced:
+            return self.proc.pid
+        if self._child_pid is None:
+            pid: int | None = self.proc.pid
+            for _ in range(3):   # bwrap's monitor, bwrap's init (PID 1 inside), Python
+                if pid is None or _comm(pid) not in ("bwrap", "setpriv"):
+                    break
+                pid = _first_child(pid)
+            self._child_pid = pid
+        return self._child_pid
+
+    # -------------------------------------------------------------- requests
+    def run(self, request: dict[str, Any], inputs: dict[str, np.ndarray]
+            ) -> tuple[dict[str, Any], dict[str, np.ndarray]] | Outage:
+        """Send one request; the answer, or an Outage after which the child is replaced.
+
+        The answer's header carries ``stdout``: what the implementation printed meanwhile.
+        """
+        if self.proc is None:
+            self._start()
+            # Starting Python and importing the implementation gets its own time budget; what
+            # the import prints stays in the output buffer for the first answer.
+            started = self._exchange({"cmd": "ping"}, {}, self.limits.startup_seconds,
+                                     "to start (an import that never ends?)", keep_output=True)
+            if isinstance(started, Outage):
+                return Outage(started.status, started.detail, "start")
+        self._limit_case_cpu()
+        return self._exchange(request, inputs, self.limits.case_seconds,
+                              "(an infinite loop, or far too slow)")
+
+    def _exchange(self, request: dict[str, Any], inputs: dict[str, np.ndarray],
+                  seconds: float, what: str, keep_output: bool = False
+                  ) -> tuple[dict[str, Any], dict[str, np.ndarray]] | Outage:
+        channel = self._channel
+        channel.deadline = time.monotonic() + seconds
+        try:
+            buf = io.BytesIO()
+            wire.write_message(buf, request, inputs)
+            channel.send(buf.getvalue())
+            header, arrays = wire.read_message(channel)  # type: ignore[arg-type]
+        except TimeoutError:
+            self.close()
+            return Outage("timeout", f"no answer within {seconds:g} s {what}")
+        except (wire.WireError, OSError):
+            return self._death_notice()
+        channel.drain_ready()
+        if not keep_output:
+            header["stdout"] = channel.output.take()
+        self.refused.extend(header.pop("refused", []))
+        self.standins.update(header.pop("standins", []))
+        return header, arrays
+
+    def _limit_case_cpu(self) -> None:
+        """Move the child's soft CPU limit to (CPU used so far) + the case's CPU allowance."""
+        seconds = self.limits.case_cpu_seconds
+        pid = self.child_pid() if seconds else None
+        if pid is None:
+            return
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            _, hard = resource.prlimit(pid, resource.RLIMIT_CPU)
+            soft = math.ceil(used + seconds)
+            if hard != resource.RLIM_INFINITY:
+                soft = min(soft, hard)
+            resource.prlimit(pid, resource.RLIMIT_CPU, (soft, hard))
+        except (OSError, ValueError, IndexError):
+            pass
+
+    def _death_notice(self) -> Outage:
+        proc, channel = self.proc, self._channel
+        try:
+            code = proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            code = None
+        channel.drain_ready()
+        tail = channel.output.tail.decode(errors="replace").strip()
+        self.close()
+        status = "crashed"
+        if self.namespaced and code is not None and code > 128 and _is_signal(code - 128):
+            code = 128 - code   # bwrap exits with 128 + N for a child killed by signal N
+        if code is None:
+            what = "the child process broke the protocol (it wrote to nnparity's channel?)"
+        elif code < 0:
+            sig = signal.Signals(-code)
+            what = f"the process was killed by signal {sig.name}"
+            if sig == signal.SIGXCPU:
+                status, what = "timeout", what + " (CPU time limit exceeded)"
+            elif sig == signal.SIGXFSZ:
+                what += f" (it wrote a file larger than the {self.limits.file_mb} MB limit)"
+            elif sig == signal.SIGSEGV:
+                what += " (a segmentation fault: invalid memory access, e.g. through ctypes)"
+            elif sig == signal.SIGKILL:
+                what += " (killed from outside, e.g. out of memory)"
+        else:
+            what = f"the process exited with code {code} (os._exit?)"
+        return Outage(status, what + self._last_words(tail))
+
+    def _last_words(self, tail: str) -> str:
+        """The end of what a dead child printed; for a fatal error, where it happened."""
+        if not tail:
+            return ""
+        fatal = tail.rfind("Fatal Python error")
+        if fatal < 0:
+            return f"; its last words: {tail[-1500:]}"
+        lines = tail[fatal:].splitlines()
+        frames = [f"{m[1]}:{m[2]} in {m[3]}" for m in
+                  re.finditer(r'File "(.+?)", line (\d+) in (\S+)', tail[fatal:])]
+        package = (str(PurePosixPath(self._child_impl).parent) if self.namespaced
+                   else str(Path(self.impl).resolve().parent)) + os.sep
+        own = [f.replace(package, "") for f in frames if f.startswith(package)]
+        where = own or frames[:3]
+        return f"; {lines[0].strip()}" + (f" at {'; '.join(where)}" if where else "")
+
+
+# ------------------------------------------------------------------ helpers
+PACKAGE_DIRS = ("neural_networks", "student_nn", "cs231n")
+
+
+def _holder(impl: Path) -> Path:
+    """The directory around an implementation: itself when it holds the package, else the
+    directory holding it (never the file system's root)."""
+    if any((impl / name).is_dir() for name in PACKAGE_DIRS) or impl.parent == impl \
+            or impl.parent == impl.parent.parent:
+        return impl
+    return impl.parent
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+        return data[data.index(b"(") + 1:data.rindex(b")")].decode(errors="replace")
+    except (OSError, ValueError):
+        return ""
+
+
+def _first_child(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = f.read().split()
+    except OSError:
+        return None
+    return int(kids[0]) if kids else None
+
+
+def _is_signal(n: int) -> bool:
+    try:
+        signal.Signals(n)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,293 @@
+"""Where each module of an implementation comes from: the submission, the starter, student_nn.
+
+A submission is imported the way it imports in the student's own checkout: every module and
+subpackage it has (``utils/`` with or without ``__init__.py``, ``utils/convolution.py``,
+``datasets.py``, helpers of its own) is found under ``neural_networks.`` by Python's ordinary
+machinery. `plan_sources` decides, per module, which copy is used:
+
+- a graded module (the rubric's ``graded_modules``; for ``check``, the API's) is always the
+  submission's own; when the submission lacks it, it is missing (grading) or borrowed from
+  student_nn (``check``, and rubrics that say ``missing_module = "bundled"``);
+- a module that is not graded comes from the course's starter code when a starter directory
+  is given and has it; otherwise from student_nn when student_nn has that module and defines
+  every name that the submission's code imports from it (so a broken starter ``weights.py``
+  cannot sink Conv2D); otherwise it is the submission's own copy (so
+  ``neural_networks.utils.convolution`` is the submission's own file);
+- a module the submission lacks comes from the starter, else from student_nn, else nowhere.
+
+"The submission's code" means the modules that will run from the submission: the graded
+ones and, transitively, the submission's own modules they import. The decision is static (the
+import statements, read with `ast`), so the parent can print it and the sandboxed child can
+follow it without either importing anything. Nothing here imports the implementation.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+CONTRACT_MODULES = ("activations", "weights", "layers", "losses", "optimizers", "models", "utils")
+PACKAGE_NAMES = ("neural_networks", "student_nn")
+BUNDLED_DIR = Path(__file__).resolve().parents[2] / "student_nn"
+
+SUBMISSION, STARTER, BUNDLED, MISSING = "submission", "starter", "student_nn", "missing"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one top-level module of the package comes from, and why."""
+
+    module: str
+    origin: str          # submission | starter | student_nn | missing
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.module}: {self.origin} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What the submission's code imports from one top-level module of its package."""
+
+    names: frozenset[str] = frozenset()     # `from .weights import initialize_weights`
+    whole: bool = False                     # `from . import utils`, `import ....utils`, `*`
+    submodules: frozenset[str] = frozenset()  # `from .utils.convolution import im2col`
+    importers: frozenset[str] = frozenset()   # the modules that import it
+
+    def merge(self, other: Needs) -> Needs:
+        return Needs(self.names | other.names, self.whole or other.whole,
+                     self.submodules | other.submodules, self.importers | other.importers)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The source of every module, keyed by top-level module name."""
+
+    sources: dict[str, Source] = field(default_factory=dict)
+    running: frozenset[str] = frozenset()   # the submission's modules that run: graded + reached
+
+    def origin(self, module: str) -> str:
+        src = self.sources.get(module)
+        return src.origin if src else MISSING
+
+    def borrowed(self, origin: str) -> list[str]:
+        return [m for m, s in self.sources.items() if s.origin == origin]
+
+    def as_json(self) -> dict[str, dict[str, str]]:
+        return {m: {"origin": s.origin, "reason": s.reason} for m, s in self.sources.items()}
+
+
+def own_plan(modules: tuple[str, ...]) -> Plan:
+    """Every module the implementation's own (a function API's single module)."""
+    return Plan({m: Source(m, SUBMISSION, "graded") for m in modules}, frozenset(modules))
+
+
+# ------------------------------------------------------------------ what a package has
+def top_level_modules(package_dir: Path | None) -> dict[str, Path]:
+    """Modules and subpackages directly in `package_dir`: name -> file or directory."""
+    if package_dir is None or not package_dir.is_dir():
+        return {}
+    found: dict[str, Path] = {}
+    for p in sorted(package_dir.iterdir()):
+        if p.is_file() and p.suffix == ".py" and p.stem != "__init__" and p.stem.isidentifier():
+            found[p.stem] = p
+        elif p.is_dir() and p.name.isidentifier() and any(p.rglob("*.py")):
+            found.setdefault(p.name, p)
+    return found
+
+
+def module_files(path: Path) -> list[Path]:
+    """The Python files of a top-level module (one file, or every file of a subpackage)."""
+    return [path] if path.is_file() else sorted(path.rglob("*.py"))
+
+
+@cache
+def _parse(path: Path, mtime_ns: int) -> ast.Module | None:
+    try:
+        return ast.parse(path.read_bytes(), str(path))
+    except (SyntaxError, ValueError, OSError):
+        return None   # the import itself reports the syntax error, with its line
+
+
+def parse(path: Path) -> ast.Module | None:
+    try:
+        return _parse(path, path.stat().st_mtime_ns)
+    except OSError:
+        return None
+
+
+def defined_names(path: Path) -> frozenset[str] | None:
+    """Names a module file binds at its top level (None: it cannot be read or parsed)."""
+    tree = parse(path) if path.is_file() else None
+    if tree is None:
+        return None
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                names.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return frozenset(names)
+
+
+# ------------------------------------------------------------------ what it imports
+def _package_parts(file: Path, package_dir: Path) -> list[str]:
+    """The package that `file` is in, as parts below the top package ([] for top level)."""
+    rel = file.relative_to(package_dir).parts[:-1]
+    return list(rel)
+
+
+def imports_of(file: Path, package_dir: Path, own_names: tuple[str, ...]
+               ) -> dict[str, Needs]:
+    """What `file` imports from its own package, per top-level module of the package.
+
+    Relative imports and absolute ones through any name the package goes by
+    (``neural_networks.``, the directory's own name) count; anything else is outside.
+    """
+    tree = parse(file)
+    if tree is None:
+        return {}
+    importer = file.relative_to(package_dir).with_suffix("").as_posix().replace("/", ".")
+    here = _package_parts(file, package_dir)
+    found: dict[str, Needs] = {}
+
+    def add(parts: list[str], names: tuple[str, ...] = (), whole: bool = False) -> None:
+        if not parts:   # `from . import X` / `from neural_networks import X`: X is a module
+            for n in names:
+                add([n], whole=True)
+            return
+        top, rest = parts[0], parts[1:]
+        need = Needs(frozenset() if rest else frozenset(names), whole and not rest,
+                     frozenset([".".join(rest)]) if rest else frozenset(),
+                     frozenset([importer]))
+        if "*" in names and not rest:
+            need = Needs(whole=True, importers=frozenset([importer]))
+        found[top] = found[top].merge(need) if top in found else need
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            names = tuple(a.name for a in node.names)
+            if node.level:
+                base = here[: len(here) - (node.level - 1)] if node.level - 1 <= len(here) \
+                    else None
+                if base is None:
+                    continue
+                parts = base + (node.module.split(".") if node.module else [])
+            elif node.module and node.module.split(".")[0] in own_names:
+                parts = node.module.split(".")[1:]
+            else:
+                continue
+            add(parts, names)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                head, *parts = alias.name.split(".")
+                if head in own_names and parts:
+                    add(parts, whole=True)
+    return found
+
+
+# ------------------------------------------------------------------ the plan
+def starter_package(starter: Path | None) -> Path | None:
+    """The package directory of the course's starter code (its neural_networks/ when it has
+    one, else the directory itself); shared by the plan and the child's loader."""
+    if starter is None:
+        return None
+    for name in PACKAGE_NAMES:
+        if (starter / name).is_dir():
+            return starter / name
+    return starter
+
+
+def _bundled_provides(module: str, need: Needs) -> tuple[bool, str]:
+    """Whether student_nn's `module` serves everything `need` asks for; and why not."""
+    path = BUNDLED_DIR / f"{module}.py"
+    if not path.is_file():
+        return False, "student_nn has no such module"
+    who = " and ".join(sorted(need.importers))
+    if need.submodules:
+        sub = sorted(need.submodules)[0]
+        return False, f"{who} imports {module}.{sub}, which student_nn does not have"
+    if need.whole:
+        return False, f"{who} uses the module {module} as a whole"
+    defined = defined_names(path) or frozenset()
+    missing = sorted(need.names - defined)
+    if missing:
+        return False, f"student_nn's {module} has no {', '.join(missing)}"
+    return True, ""
+
+
+def plan_sources(package_dir: Path, graded: tuple[str, ...] | None = None,
+                 starter: Path | None = None, missing_graded: str = BUNDLED) -> Plan:
+    """Decide where each module of the implementation in `package_dir` comes from.
+
+    `graded` None means every module the package has is graded (its own code is used
+    throughout); `missing_graded` is what a graded module the package lacks becomes:
+    student_nn (BUNDLED) or MISSING.
+    """
+    package_dir = package_dir.resolve()
+    if package_dir == BUNDLED_DIR:
+        own = top_level_modules(package_dir)
+        return Plan({m: Source(m, SUBMISSION, "the bundled implementation") for m in own},
+                    frozenset(own))
+    own = top_level_modules(package_dir)
+    starter_pkg = starter_package(starter)
+    starter_has = top_level_modules(starter_pkg)
+    graded_set = set(own) if graded is None else set(graded)
+    names = tuple(dict.fromkeys(["neural_networks", package_dir.name]))
+
+    decided: dict[str, Source] = {}
+    for m in sorted(set(own) | set(CONTRACT_MODULES) | set(starter_has)):
+        if m in graded_set:
+            if m in own:
+                decided[m] = Source(m, SUBMISSION, "graded")
+            elif missing_graded == BUNDLED and (BUNDLED_DIR / f"{m}.py").is_file():
+                decided[m] = Source(m, BUNDLED, "graded, missing from the submission")
+            else:
+                decided[m] = Source(m, MISSING, "graded, missing from the submission")
+        elif m in starter_has:
+            decided[m] = Source(m, STARTER, "not graded: the course's starter code")
+
+    # The rest: student_nn when it serves every import of the code that runs from the
+    # submission (the graded modules and the submission's own modules they reach), else the
+    # submission's own copy. Taking a module from the submission can add its imports to what
+    # must be served, so repeat until nothing more runs from the submission.
+    undecided = [m for m in sorted(set(own) | set(CONTRACT_MODULES)) if m not in decided]
+    running = {m for m, s in decided.items() if s.origin == SUBMISSION}
+    while True:
+        needs = _needs(running, own, package_dir, names)
+        for m in undecided:
+            decided[m] = _decide(m, needs.get(m), m in own)
+        reached = {m for m in undecided if decided[m].origin == SUBMISSION and m in needs}
+        if reached <= running:
+            return Plan(dict(sorted(decided.items())), frozenset(running))
+        running |= reached
+
+
+def _needs(running: set[str], own: dict[str, Path], package_dir: Path,
+           names: tuple[str, ...]) -> dict[str, Needs]:
+    needs: dict[str, Needs] = {}
+    for m in sorted(running):
+        for f in module_files(own[m]):
+            for top, need in imports_of(f, package_dir, names).items():
+                if top != m:
+                    needs[top] = needs[top].merge(need) if top in needs else need
+    return needs
+
+
+def _decide(module: str, need: Needs | None, has_own: bool) -> Source:
+    ok, why = _bundled_provides(module, need or Needs())
+    if ok and not has_own:
+        return Source(module, BUNDLED, "missing from the submission")
+    if ok:
+        what = (f"student_nn provides {', '.join(sorted(need.names))}" if need and need.names
+                else "the graded code imports nothing from it")
+        return Source(module, BUNDLED, f"not graded; {what}")
+    if has_own:
+        return Source(module, SUBMISSION, f"not graded; the submission's own copy: {why}")
+    return Source(module, MISSING, f"missing from the submission, and {why}")

@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 from tabulate import tabulate
 
-from harness.apis.known import APIS, HW6, Api
+from harness.apis.known import APIS, DEFAULT, Api
 from harness.apis.resolve import resolve_api, resolve_impl
 from harness.core.cases import Case
 from harness.core.compare import DEFAULT_TOLERANCE
@@ -68,7 +68,7 @@ def _api_arg(value: str | None, impl: str | None, op: str | None = None) -> Api:
         raise UsageError(str(exc)) from None
 
 
-def _impl_arg(value: str | None, api: Api = HW6) -> Path:
+def _impl_arg(value: str | None, api: Api = DEFAULT) -> Path:
     try:
         return resolve_impl(value, api)
     except ValueError as exc:

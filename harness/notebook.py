@@ -162,12 +162,12 @@ class Report:
         """What `nnparity check` prints: implementation and conventions, borrowed modules,
         the summary table, the fix list and the headline; with `findings`, the gist of each
         failure too (likely bug, smallest failing case, repro command)."""
-        from harness.apis.known import get_api
+        from harness.apis.known import DEFAULT, get_api
         from harness.cli import print_findings, print_fix_list, print_modules, summary_table
         from harness.reports.view import conventions_line, headline
 
         out = io.StringIO()
-        name = self.json.get("api", "hw6")
+        name = self.json.get("api", DEFAULT.name)
         try:
             title = f" (API {name}: {get_api(name).title})"
         except ValueError:

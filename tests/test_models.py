@@ -15,15 +15,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.core.cases import Case
-from harness.core.evaluate import Checker
-from harness.core.model_cases import (
+from harness.apis.hw6.model_cases import (
     format_layers,
     input_shape,
     layer_shapes,
     network_valid,
     parse_layers,
 )
+from harness.core.cases import Case
+from harness.core.evaluate import Checker
 from harness.core.registry import get_op
 from harness.core.results import build_report
 from harness.core.session import run_checks

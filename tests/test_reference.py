@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 import reference
-from harness.core import model_eval
+from harness.apis.hw6 import model_eval
+from harness.apis.hw6.runners import MODEL_KINDS
 from harness.core.conventions import Conventions
 from harness.core.registry import OPS
-from harness.sandbox.driver import MODEL_KINDS, run_op
+from harness.sandbox.driver import run_op
 from reference import activations, layers, losses
 from reference.layers import output_size, pad_amounts
 
@@ -251,7 +252,7 @@ def is_finite_float64(value: object, output: str) -> bool:
 def test_every_op_runs_through_driver(spec):
     cls = getattr(reference.module(spec.module), spec.cls)
     for case in spec.cases(10):
-        if spec.kind in MODEL_KINDS:  # whole models etc.: collected outputs (sandbox/driver.py)
+        if spec.kind in MODEL_KINDS:  # whole models etc.: collected outputs (apis/hw6/runners.py)
             out = model_eval.reference_outputs(spec, spec.ctor(case), spec.inputs(case),
                                                Conventions())
             assert out and all(np.isfinite(np.asarray(getattr(v, "scale", v))).all()

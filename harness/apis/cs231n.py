@@ -11,8 +11,12 @@ pooling without padding, labels in 0..C−1.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from harness.apis.api import Api
+from harness.apis.hw6.package import BUNDLED_DIR
 from harness.core import cases as c
 from harness.core.cases import Family, Params
 from harness.core.opspec import Calls, OpSpec
@@ -375,3 +379,8 @@ CS231N_OPS: dict[str, OpSpec] = {
             FORWARD_BACKWARD, Calls("svm_loss", ("x", "y"), loss=True), optional=True),  # ~2023
     ]
 }
+
+
+SPEC = Api(API, "CS231n assignment 2 (layers.py)", "cs231n", ("layers",),
+           BUNDLED_DIR / "cs231n", "reference.cs231n", ("cs231n/layers.py", "layers.py"),
+           ops=CS231N_OPS, rubric=Path(__file__).resolve().parents[1] / "rubrics" / "cs231n.toml")

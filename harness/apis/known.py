@@ -2,50 +2,46 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib
 from pathlib import Path
+from typing import Any
 
-from harness.sandbox.sources import BUNDLED_DIR
+from harness.apis import cs231n, hw6
+from harness.apis.api import Api
 
-
-@dataclass(frozen=True)
-class Api:
-    name: str
-    title: str
-    package: str          # the package the implementation is imported as
-    modules: tuple[str, ...]  # its graded modules
-    bundled: Path | None  # the correct implementation shipped for self-tests (or an example)
-    reference: str        # the module of PyTorch twins ("" for HW6, the reference package,
-                          # and for a user adapter, whose ops' twins are other ops')
-    markers: tuple[str, ...]  # files (relative to --impl) that say an implementation is this API's
-    adapter: str = ""     # a user-declared API's adapter file (harness/apis/user.py)
-
-    @property
-    def functions(self) -> bool:
-        """Not HW6's package: a library of functions or classes in one module, loaded by
-        `harness.apis.library` (CS231n's functions, a user-declared adapter's classes)."""
-        return self.name != "hw6"
-
-    @property
-    def library(self) -> str | None:
-        """'package:module' for the sandboxed child's loader (None: HW6's loader)."""
-        return f"{self.package}:{self.modules[0]}" if self.functions else None
+__all__ = ["APIS", "CS231N", "DEFAULT", "HW6", "Api", "detect_api", "get_api", "judge_of",
+           "kind_runners", "register"]
 
 
-HW6 = Api("hw6", "Berkeley CS189 HW6 (neural_networks)", "neural_networks",
-          ("activations", "layers", "losses", "models"), BUNDLED_DIR, "",
-          ("neural_networks", "student_nn", "activations.py", "losses.py"))
-CS231N = Api("cs231n", "CS231n assignment 2 (layers.py)", "cs231n", ("layers",),
-             BUNDLED_DIR / "cs231n", "reference.cs231n",
-             ("cs231n/layers.py", "layers.py"))
+HW6 = hw6.API
+CS231N = cs231n.SPEC
 APIS: dict[str, Api] = {api.name: api for api in (HW6, CS231N)}
-DEFAULT = HW6
+DEFAULT = HW6   # `check` without --api on the bundled implementation, and a tie's winner
 
 
 def register(api: Api) -> Api:
     """Add a user-declared API (harness/apis/user.py) to the known ones."""
     APIS[api.name] = api
     return api
+
+
+def kind_runners() -> dict[str, Any]:
+    """Every API's own kinds of op and the runner of each (`harness.sandbox.driver`)."""
+    runners: dict[str, Any] = {}
+    for api in APIS.values():
+        if api.runners:
+            runners.update(importlib.import_module(api.runners).RUNNERS)
+    return runners
+
+
+def judge_of(spec: Any) -> Any | None:
+    """The module that judges `spec`'s kind when its API declares one for it (whole models:
+    more than one call, collected outputs), else None (the core judges it output by output)."""
+    api = APIS.get(spec.api)
+    if api is None or not api.judge:
+        return None
+    module = importlib.import_module(api.judge)
+    return module if spec.kind in module.KINDS else None
 
 
 def get_api(name: str) -> Api:
@@ -75,6 +71,6 @@ def detect_api(path: str | Path | None) -> Api:
 
 def _looks_like(api: Api, folder: Path) -> bool:
     """One of the API's marker files is there (HW6: or the folder is its package)."""
-    if api is HW6 and folder.name in (HW6.package, "student_nn"):
+    if folder.name in api.package_names:
         return True
     return any((folder / marker).exists() for marker in api.markers)

@@ -36,7 +36,7 @@ from typing import Any
 
 from harness.apis.known import APIS, Api, register
 from harness.core.opspec import Methods, OpSpec
-from harness.core.registry import API_OPS, find_op
+from harness.core.registry import find_op
 
 API_KEYS = {"name", "title", "package", "module", "example"}
 OP_KEYS = {"name", "twin", "class", "init", "forward", "backward", "returns", "grads"}
@@ -124,6 +124,6 @@ def load_adapter(path: str | Path) -> Api:
            for i, raw in enumerate(raw_ops, 1)]
     example = top.get("example")
     api = Api(name, str(top.get("title", name)), top["package"], (top["module"],),
-              (p.parent / example).resolve() if example else None, "", (), adapter=str(p))
-    API_OPS[name] = {spec.name: spec for spec in ops}
+              (p.parent / example).resolve() if example else None, "", (), adapter=str(p),
+              ops={spec.name: spec for spec in ops})
     return register(api)

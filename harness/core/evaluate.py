@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 
 import reference
-from harness.apis.known import get_api
-from harness.core import model_eval
+from harness.apis.known import DEFAULT, get_api, judge_of
 from harness.core.cases import Case
 from harness.core.compare import (
     DEFAULT_TOLERANCE,
@@ -29,7 +28,7 @@ from harness.core.compare import (
     compare_unmodified,
 )
 from harness.core.conventions import DEFAULT_PROFILE, Conventions, Profile
-from harness.core.registry import BASE_MODULES, PARAMETER_SHAPES, OpSpec, get_op
+from harness.core.registry import OpSpec, get_op
 from harness.diagnosis.causes import Cause
 from harness.sandbox.driver import run_op
 from harness.sandbox.loader import locate
@@ -69,8 +68,9 @@ def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.n
     With `partial`, the outputs it could compute (diagnosis recomputes a case under another
     convention, whose output shape dY may not fit).
     """
-    if spec.kind in model_eval.KINDS:  # whole models, optimisers, initialisers, training
-        return model_eval.reference_outputs(spec, ctor, inputs, conventions)
+    judge = judge_of(spec)
+    if judge is not None:  # a kind its API judges (HW6's whole models, optimisers, ...)
+        return judge.reference_outputs(spec, ctor, inputs, conventions)
     if spec.twin is not None:  # an adapter's op: the op it maps to computes the expected
         found = reference_outputs(get_op(spec.twin), ctor, inputs, conventions, partial)
         return {k: v for k, v in found.items() if k in spec.outputs}
@@ -78,7 +78,7 @@ def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.n
         cls = importlib.import_module(get_api(spec.api).reference)
     else:
         cls = getattr(reference.module(spec.module), spec.cls)
-    if spec.kind in ("layer", "loss"):
+    if spec.twin_conventions:
         ctor = {**ctor, "conventions": conventions}
     run = run_op(spec.kind, cls, ctor, {k: v.copy() for k, v in inputs.items()}, spec.outputs,
                  calls=spec.calls)
@@ -119,7 +119,7 @@ class Checker:
     def __init__(self, impl: str | Path | None = None, profile: Profile = DEFAULT_PROFILE,
                  tolerance: Tolerance = DEFAULT_TOLERANCE, limits: Limits | None = None,
                  graded: tuple[str, ...] | None | str = PER_OP,
-                 starter: str | Path | None = None, api: str = "hw6") -> None:
+                 starter: str | Path | None = None, api: str = DEFAULT.name) -> None:
         """`graded`: the modules that are always the implementation's own. The default,
         PER_OP (``check``), grades the modules of the single ops (activations, layers,
         losses) and, for an op of another module (models, optimizers, weights), that module
@@ -132,7 +132,7 @@ class Checker:
         self.per_op = graded == PER_OP
         if self.api.functions:   # a function API: its modules, no starter, one child
             graded, starter, self.per_op = self.api.modules, None, False
-        graded = BASE_MODULES if self.per_op else graded
+        graded = self.api.base_modules if self.per_op else graded
         self.limits = limits
         self.sandbox = Sandbox(self.impl, graded, limits, starter=starter,
                                library=self.api.library)
@@ -215,8 +215,9 @@ class Checker:
                                          self.profile.preferred)
         else:
             expected = _cached_reference(spec.name, case, self.profile.preferred)
-        if spec.kind in model_eval.KINDS:
-            return model_eval.judge_case(self, spec, case, header, arrays, inputs, expected)
+        judge = judge_of(spec)
+        if judge is not None:
+            return judge.judge_case(self, spec, case, header, arrays, inputs, expected)
         verdicts = {o: replace(self._judge(spec, case, o, header, arrays, inputs, expected),
                                stdout=header.get("stdout", ""))
                     for o in spec.asked}
@@ -275,8 +276,9 @@ class Checker:
 
     def _created_problem(self, spec: OpSpec, output: str, header: dict[str, Any],
                          inputs: dict[str, np.ndarray], verdict: Verdict) -> str:
-        """A message if `_init_parameters` created W or b in a shape the contract does not
-        name (judged with the forward, which a wrong parameter would break in training).
+        """A message if the op created a parameter (`spec.creates`: HW6's `_init_parameters`)
+        in a shape the contract does not name (judged with the forward, which a wrong
+        parameter would break in training).
         Broadcast-equal shapes pass with a note where gradients may be broadcast-equal."""
         if output != "forward" or not header.get("created"):
             return ""
@@ -287,15 +289,15 @@ class Checker:
                 continue
             if "broadcast" in self.profile.grad_shape and broadcast_equal(tuple(shape), want):
                 verdict.notes.append(  # worded alike on every case: one note per bug
-                    f"_init_parameters creates {key} with {len(shape)} axes where the "
-                    f"contract wants {PARAMETER_SHAPES[spec.name][key]}: it broadcasts the "
+                    f"{spec.creates.partition('(')[0]} creates {key} with {len(shape)} axes "
+                    f"where the contract wants {spec.param_shapes[key]}: it broadcasts the "
                     "same, but the contract wants exactly that shape")
                 continue
             wrong.append(f"{key} with shape {tuple(shape)} (the contract wants "
-                         f"{PARAMETER_SHAPES[spec.name][key]} = {want})")
+                         f"{spec.param_shapes[key]} = {want})")
         if not wrong:
             return ""
-        message = (f"{spec.cls}._init_parameters(X.shape) created " + " and ".join(wrong)
+        message = (f"{spec.cls}.{spec.creates} created " + " and ".join(wrong)
                    + "; a layer built this way breaks in training (the forward's values here "
                    "are right only because the check sets W and b to the case's own)")
         verdict.causes.append(Cause("created_shape", message))

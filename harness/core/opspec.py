@@ -1,8 +1,9 @@
 """What one op is to the harness: an `OpSpec`, the row of an API's op table.
 
 An op is the math (fully_connected, conv2d, batchnorm, ...); an API (`harness.apis`) says how
-an implementation reaches it. The HW6 API's ops are classes (`module.cls`, driven by their
-kind: activation, layer, loss, model, ...); a function API's ops are pairs of functions
+an implementation reaches it. A class API's ops are classes (`module.cls`, driven by their
+kind, which the API's runners define: HW6's activation, layer, loss, model, ...); a function
+API's ops are pairs of functions
 described by `Calls` (CS231n's ``affine_forward(x, w, b) -> (out, cache)`` and
 ``affine_backward(dout, cache) -> (dx, dw, db)``). The same driver runs the implementation
 and its PyTorch twin through exactly those calls.
@@ -18,9 +19,6 @@ import numpy as np
 
 from harness.core import cases as c
 from harness.core.cases import Case, Family, Params
-
-KIND_OF_MODULE = {"activations": "activation", "layers": "layer", "losses": "loss",
-                  "models": "model", "optimizers": "optimizer", "weights": "initializer"}
 
 
 @dataclass(frozen=True)
@@ -83,9 +81,9 @@ class OpSpec:
     family: Family              # how cases are sampled and inputs built
     outputs: tuple[str, ...]    # compared outputs, in order
     fixed: Params = field(default_factory=dict)  # constructor arguments this op fixes
-    op_kind: str | None = None  # how the driver runs it, when not its module's kind (training)
+    op_kind: str | None = None  # how the driver runs it: a kind its API's runners define
     max_cases: int | None = None  # at most this many cases per run (training: each is K steps)
-    api: str = "hw6"            # the API whose table holds it (harness.apis)
+    api: str = ""               # the API whose table holds it (harness.apis)
     calls: Calls | None = None  # a function API's calls (kind "function")
     # Outputs judged from the others by a test of their own (dropout's mask, by statistics):
     # judge(output, got, inputs, ctor) -> (ok, message), with got the implementation's
@@ -101,6 +99,15 @@ class OpSpec:
     optional: bool = False      # some years' assignment has no such function: when the
                                 # implementation has none, `check` leaves the op out, saying so
     twin: str | None = None     # the op whose twin computes the expected outputs (adapters)
+    loss: bool = False          # its forward is a loss value (a scalar, however wrapped)
+    twin_conventions: bool = False  # its twin is built with the conventions (conventions=...)
+    # The shapes the contract gives the parameters the op creates itself (in words, by
+    # name), and the call that creates them: the created shapes are compared too.
+    param_shapes: dict[str, str] = field(default_factory=dict)
+    creates: str = ""
+    # What to open for each output, for an op its API's runner drives ('Conv2D.backward',
+    # 'initialize_optimizer'); a function or adapter API's op says it through its calls.
+    opens: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _FAMILIES.setdefault(self.name, self.family)
@@ -111,7 +118,9 @@ class OpSpec:
             return "function"
         if self.methods is not None:
             return "object"
-        return self.op_kind or KIND_OF_MODULE[self.module]
+        if self.op_kind is None:
+            raise ValueError(f"op {self.name}: no kind (calls, methods or op_kind)")
+        return self.op_kind
 
     def cases(self, count: int, seed: int = 0) -> Iterator[Case]:
         if self.max_cases is not None:
@@ -144,18 +153,19 @@ class OpSpec:
 
     def scalar(self, output: str) -> bool:
         """Whether `output` is a loss value: a scalar, however the implementation wraps it."""
-        return output == "forward" and (self.kind == "loss"
+        return output == "forward" and (self.loss
                                         or (self.calls is not None and self.calls.loss)
                                         or (self.methods is not None and self.methods.loss))
 
     def function(self, output: str, detail: bool = True) -> str:
         """What to open for `output`: a function API's function, or an adapter's method
-        (with `detail`, the attribute its gradient is read from); "" for HW6's classes."""
+        (with `detail`, the attribute its gradient is read from), or what its API's table
+        says to open (`opens`); "" when nothing says."""
         if self.calls is not None:
             return self.calls.function(output)
         if self.methods is not None:
             return self.methods.function(self.cls, output, detail)
-        return ""
+        return self.opens.get(output, "")
 
 
 # The family each op name was declared with: the inputs of a case depend on its op only.

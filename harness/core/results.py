@@ -79,7 +79,7 @@ import numpy as np
 
 from harness.apis.known import APIS
 from harness.core.evaluate import Verdict
-from harness.core.registry import API_OPS, api_of, get_op
+from harness.core.registry import api_of, get_op
 from harness.diagnosis.diagnose import diagnose
 from harness.diagnosis.localize import mismatch_maps
 from harness.sandbox.loader import BUNDLED_DIR
@@ -290,7 +290,7 @@ def aggregate(records: list[dict[str, Any]]) -> list[ItemResult]:
         key = (rec["op"], rec["output"])
         items.setdefault(key, ItemResult(*key)).add(rec)
     order = {(op, out): i for i, (op, out) in enumerate(
-        (s.name, o) for table in API_OPS.values() for s in table.values() for o in s.outputs)}
+        (s.name, o) for api in APIS.values() for s in api.ops.values() for o in s.outputs)}
     return sorted(items.values(), key=lambda r: order.get((r.op, r.output), len(order)))
 
 

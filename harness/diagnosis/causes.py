@@ -30,7 +30,7 @@ CODES: dict[str, str] = {
     "old_numpy_api": "uses a removed NumPy alias",
     "created_shape": "parameters created with the wrong shape",
     "caused_by_forward": "caused by a failing forward",
-    # Whole models (harness/diagnosis/model_localize.py): a layer, or the model's own code.
+    # Whole models (harness/apis/hw6/model_localize.py): a layer, or the model's own code.
     "caused_by_layer": "caused by a layer that fails on its own",
     "caused_by_optimizer": "caused by an optimiser that fails on its own",
     "model_backward_order": "layers visited in the wrong order in backward",
@@ -46,7 +46,7 @@ CODES: dict[str, str] = {
     "model_update_sign": "update adds the step",
     "model_optimizer_state_shared": "one optimiser state for several parameters",
     "model_layer_differs": "a layer differs only inside the model",
-    # Optimisers (harness/diagnosis/optim_diagnose.py).
+    # Optimisers (harness/apis/hw6/optim_diagnose.py).
     "optimizer_bias_correction_missing": "Adam without bias correction",
     "optimizer_bias_correction_step": "bias correction at the wrong step",
     "optimizer_eps_inside_sqrt": "epsilon inside the square root",
@@ -111,7 +111,7 @@ CODES: dict[str, str] = {
 
 
 # The codes of whole models, optimizers, initializers and training
-# (harness/diagnosis/model_localize.py, optim_diagnose.py, init_stats.py, model_eval.py);
+# (harness/apis/hw6/model_localize.py, optim_diagnose.py, init_stats.py, model_eval.py);
 # tests/model_impls exercises each.
 WHOLE_MODEL_CODES: tuple[str, ...] = tuple(
     code for code in CODES if code.startswith(("model_", "optimizer_", "init_", "training_"))

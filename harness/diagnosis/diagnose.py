@@ -11,13 +11,13 @@ variants of the case (shrinking, ablation, checking a rule on more cases) is
 
 from __future__ import annotations
 
+from harness.apis.known import judge_of
 from harness.core.evaluate import Verdict
 from harness.core.registry import get_op
 from harness.diagnosis.causes import Cause, rank
 from harness.diagnosis.fingerprints import CATALOGUE, fingerprint
 from harness.diagnosis.layer_rules import RULES, explain
 from harness.diagnosis.patterns import detect
-from harness.sandbox.driver import MODEL_KINDS
 
 __all__ = ["Cause", "diagnose"]
 
@@ -43,8 +43,8 @@ def _from_error(v: Verdict) -> list[Cause]:
 
 
 def _patterns(v: Verdict) -> list[Cause]:
-    if v.got is None or v.expected is None or get_op(v.op).kind in MODEL_KINDS:
-        return []  # whole models etc. are diagnosed while judged (harness/core/model_eval.py)
+    if v.got is None or v.expected is None or judge_of(get_op(v.op)) is not None:
+        return []  # whole models etc. are diagnosed while judged (harness/apis/hw6/model_eval.py)
     found = []
     spec = get_op(v.op)
     math = spec.twin or v.op   # an adapter's op: the catalogue of the op it maps to

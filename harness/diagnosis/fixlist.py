@@ -48,16 +48,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from harness.apis.known import APIS, DEFAULT
 from harness.core.registry import find_op, ops_of
 from harness.diagnosis.causes import CODES
 
-PACKAGE = "neural_networks"
-PACKAGE_NAMES = ("neural_networks", "student_nn")
-METHOD = {"forward": "forward", "dX": "backward", "dW": "backward", "db": "backward",
-          "loss": "backward", "gradients": "backward", "predict": "predict",
-          "update": "update", "parameters": "update"}
-# A top diagnosis that names the method to open, whatever output it was found in.
-METHOD_OF_CODE = {"created_shape": "_init_parameters"}
 GROUPS_KEY = "groups"  # several bugs found in one output (harness/diagnosis/investigate.py)
 # Top codes that do not name one bug: two outputs with these are not grouped by the code.
 UNSPECIFIC = {"value_mismatch", "wrong_shape", "wrong_type", "wrong_dtype", "nan_inf",
@@ -72,13 +66,15 @@ WHY = {"import": "the same import error", "missing": "the same missing module",
        "caused_by": "they fail only through it", "forward": "backward starts from forward"}
 
 
-def package_name(impl: str | None, api: str = "hw6") -> str:
-    """The package as the implementation's files name it: student_nn or neural_networks (a
-    function API: the folder holding its modules, cs231n)."""
+def package_name(impl: str | None, api: str = DEFAULT.name) -> str:
+    """The package as the implementation's files name it: one of its API's package names
+    (HW6: student_nn or neural_networks), else the name it is imported as; a function API:
+    the folder holding its modules (cs231n)."""
     name = Path(str(impl or "")).name
-    if api != "hw6":
+    known = APIS.get(api)
+    if known is None or known.functions:
         return name or api
-    return name if name in PACKAGE_NAMES else PACKAGE
+    return name if name in known.package_names else known.package
 
 
 def _op_order(op: str, output: str) -> tuple[int, int]:
@@ -94,11 +90,7 @@ def _method(op: str, output: str, detail: bool = True) -> str:
     spec = find_op(op)
     if spec is None:
         return ""
-    if spec.kind in ("optimizer", "initializer"):
-        return spec.cls  # a factory function: initialize_optimizer, initialize_weights
-    if spec.calls is not None or spec.methods is not None:
-        return spec.function(output, detail)
-    return f"{spec.cls}.{METHOD.get(output, output)}"
+    return spec.function(output, detail)
 
 
 FRAME = re.compile(r'^  File "([^"]+)", line (\d+), in (\S+)$', re.MULTILINE)
@@ -143,8 +135,9 @@ def _where(op: str, output: str, finding: dict[str, Any] | None,
     file = f"{package}/{spec.module}.py"
     if err.get("stage") == "import" and not err.get("not_implemented"):
         return {"open": file, "file": file, "line": None, "function": None}
-    code_method = METHOD_OF_CODE.get(_top(finding).get("code", ""))
-    function = f"{spec.cls}.{code_method}" if code_method else _method(op, output)
+    creates = _top(finding).get("code") == "created_shape" and spec.creates
+    # a wrong created shape: open the method that creates the parameters, whatever output
+    function = f"{spec.cls}.{spec.creates.partition('(')[0]}" if creates else _method(op, output)
     return {"open": f"{file} · {function}", "file": file, "line": None, "function": function}
 
 
@@ -215,7 +208,7 @@ def _ref(item: dict[str, Any]) -> dict[str, str]:
     return ref
 
 
-def fix_list_of(items: Iterable[dict[str, Any]], package: str = PACKAGE
+def fix_list_of(items: Iterable[dict[str, Any]], package: str = DEFAULT.package
                 ) -> list[dict[str, Any]]:
     """The root causes of the failing ones among `items` (each with ``op``, ``output``,
     ``status`` and, when it failed, ``finding``; a test of grading also ``test``), in the
@@ -336,7 +329,7 @@ def _expand(item: dict[str, Any]) -> list[dict[str, Any]]:
 def fix_list(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The fix list of a JSON report (its ``results``); see the module docstring."""
     return fix_list_of(report.get("results", []),
-                       package_name(report.get("impl"), report.get("api", "hw6")))
+                       package_name(report.get("impl"), report.get("api", DEFAULT.name)))
 
 
 def attach(report: dict[str, Any]) -> list[dict[str, Any]]:

@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness.apis.hw6.ops import BASE_MODULES
 from harness.core.evaluate import Checker
-from harness.core.registry import BASE_MODULES, OPS, get_op
+from harness.core.registry import OPS, get_op
 from harness.core.session import run_checks
 from harness.sandbox.parent import Limits
 

@@ -172,7 +172,8 @@ class _Run:
         self.staged.mkdir()
         stage(self.sub, self.staged, self.g.uid, self.g.gid)
         api = self.rubric.api_spec
-        package = find_library(self.staged, api) if api.functions else find_package(self.staged)
+        find = find_library if api.functions else find_package
+        package = find(self.staged, api)
         self.result["package"] = str(package.relative_to(self.staged))
         self._modules(package)
         static = scan_imports(package, self.plan.running, self.rubric.refuse_imports)

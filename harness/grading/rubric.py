@@ -15,11 +15,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.apis.known import Api
+from harness.apis.known import APIS, DEFAULT, Api
 from harness.apis.resolve import resolve_api
 from harness.core.conventions import PROFILES, Profile, get_profile
 from harness.core.registry import OpSpec, get_op, ops_of
-from harness.sandbox.loader import CONTRACT_MODULES
 from harness.sandbox.parent import Limits
 
 try:
@@ -29,7 +28,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 
 # Frameworks that would do the assignment's work, and nnparity's own correct implementation.
 DEFAULT_REFUSED = ("torch", "tensorflow", "jax", "student_nn")
-DEFAULT_RUBRIC = Path(__file__).resolve().parent.parent / "rubrics" / "hw6.toml"
+DEFAULT_RUBRIC: Path = DEFAULT.rubric  # type: ignore[assignment]
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 PARTIAL_CREDIT = ("fraction", "all_or_nothing")
 MISSING_MODULE = ("zero", "bundled")
@@ -99,7 +98,7 @@ class Rubric:
     investigate_budget: int
     limits: GradeLimits
     items: tuple[Item, ...] = field(default=())
-    api: str = "hw6"            # the API's name, or an adapter file's absolute path
+    api: str = DEFAULT.name     # the API's name, or an adapter file's absolute path
 
     @property
     def api_spec(self) -> Api:
@@ -133,8 +132,8 @@ class Rubric:
         """A hash of everything that decides a grade (not of comments or file layout)."""
         data = asdict(self)
         data.pop("path")
-        if data["api"] == "hw6":
-            data.pop("api")  # HW6 rubrics keep the fingerprints they had before APIs
+        if data["api"] == DEFAULT.name:
+            data.pop("api")  # the default API's rubrics keep the fingerprints they had before APIs
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -188,18 +187,18 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
                       f"{where} partial_credit")
     visibility = _choice(top.get("visibility", "visible"), VISIBILITIES, f"{where} visibility")
     profile = _choice(top.get("profile", "homework"), tuple(sorted(PROFILES)), f"{where} profile")
-    api_value = top.get("api", "hw6")
+    api_value = top.get("api", DEFAULT.name)
     _check(isinstance(api_value, str) and api_value, f"{where} api",
-           "expected an API's name (hw6, cs231n) or an adapter file (relative to the rubric)")
+           f"expected an API's name ({', '.join(APIS)}) or an adapter file (relative to the "
+           "rubric)")
     if Path(api_value).suffix in (".toml", ".py"):
         api_value = str((Path(path).parent / api_value).resolve())
     try:
         api = resolve_api(api_value, None)
     except ValueError as exc:
         raise RubricError(f"{where} api: {exc}") from None
-    modules = api.modules if api.functions else CONTRACT_MODULES
-    graded = _names(top.get("graded_modules", list(api.modules) if api.functions
-                            else ["activations", "layers", "losses"]),
+    modules = api.contract_modules or api.modules
+    graded = _names(top.get("graded_modules", list(api.base_modules or api.modules)),
                     f"{where} graded_modules")
     for m in graded:
         _check(m in modules, f"{where} graded_modules",
@@ -238,7 +237,7 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
                f"unknown key(s) {sorted(set(raw) - ITEM_KEYS)}; known: {sorted(ITEM_KEYS)}")
         _check("op" in raw, w, "missing op")
         table = ops_of(api.name)
-        op = raw["op"] if api.name == "hw6" or ":" in str(raw["op"]) else f"{api.name}:{raw['op']}"
+        op = api.op_name(str(raw["op"]))
         _check(op in table, f"{w} op", f"unknown op {raw['op']!r} for the {api.name} API; "
                                        f"known: {', '.join(table)}")
         spec = table[op]
@@ -281,10 +280,10 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
 
 
 def shipped_rubric(api: str) -> Path:
-    """The rubric nnparity ships for a known API (harness/rubrics/<api>.toml)."""
-    path = DEFAULT_RUBRIC.parent / f"{api}.toml"
-    if not path.is_file():
-        shipped = sorted(p.stem for p in DEFAULT_RUBRIC.parent.glob("*.toml"))
+    """The rubric nnparity ships for a known API (`Api.rubric`: harness/rubrics/<api>.toml)."""
+    path = APIS[api].rubric if api in APIS else None
+    if path is None or not path.is_file():
+        shipped = sorted(name for name, known in APIS.items() if known.rubric)
         raise RubricError(f"--api {api}: no shipped rubric for it (shipped: "
                           f"{', '.join(shipped)}); give --rubric FILE")
     return path

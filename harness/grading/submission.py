@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from harness.apis.known import Api
 from harness.apis.library import LibraryError, locate_library
-from harness.sandbox.loader import CONTRACT_MODULES, PACKAGE_NAMES, LoadError, locate
+from harness.sandbox.loader import LoadError, locate
 from harness.sandbox.sources import module_files, top_level_modules
 
 MAX_FILES = 2000
@@ -160,19 +160,20 @@ def stage(sub: Submission, dest: Path, uid: int | None = None, gid: int | None =
     return dest
 
 
-def find_package(root: Path) -> Path:
-    """The implementation's package directory inside a staged submission.
+def find_package(root: Path, api: Api) -> Path:
+    """A package API's package directory inside a staged submission.
 
-    As ``--impl`` (a neural_networks/ or student_nn/ package, or a directory of contract
-    modules), also when it is nested a few levels down (hw6/neural_networks/, as zipped).
+    As ``--impl`` (a package under one of the API's names, neural_networks/ or student_nn/
+    for HW6, or a directory of its contract modules), also when it is nested a few levels
+    down (hw6/neural_networks/, as zipped).
     """
     try:
         return locate(root)
     except LoadError as exc:
         first_error = str(exc).replace(f"--impl {root}", "the submission")
-    found = sorted({p for name in PACKAGE_NAMES for p in root.glob(f"**/{name}")
+    found = sorted({p for name in api.package_names for p in root.glob(f"**/{name}")
                     if p.is_dir() and not SKIP_DIRS & set(p.parts)}
-                   | {p.parent for m in CONTRACT_MODULES for p in root.glob(f"**/{m}.py")
+                   | {p.parent for m in api.contract_modules for p in root.glob(f"**/{m}.py")
                       if not SKIP_DIRS & set(p.parts)}, key=lambda p: (len(p.parts), str(p)))
     if found:
         return locate(found[0])

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from harness.apis.known import APIS, DEFAULT
 from harness.core.results import add_stopped, repro_command, stopped, stopped_note
 from harness.diagnosis import fixlist
 from harness.diagnosis.causes import CODES
@@ -58,9 +59,10 @@ def headline(report: dict[str, Any]) -> str:
 
 
 def conventions_line(report: dict[str, Any]) -> str:
-    """The conventions and the tolerance; HW6's conventions only for HW6 (another API's ops
-    have none of them)."""
-    if report.get("api", "hw6") != "hw6":
+    """The conventions and the tolerance; the conventions only for an API whose ops have
+    them (HW6's; `Api.conventions`)."""
+    api = APIS.get(report.get("api", DEFAULT.name))
+    if api is None or not api.conventions:
         return f"Tolerance: {report['tolerance']}."
     return f"Conventions: profile {report['profile']}. Tolerance: {report['tolerance']}."
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.apis.hw6.package import CANONICAL
 from harness.sandbox.sources import (
     BUNDLED,
     BUNDLED_DIR,
@@ -43,7 +44,6 @@ __all__ = ["BUNDLED_ALIAS", "BUNDLED_DIR", "CONTRACT_MODULES", "Implementation",
            "is_bundled", "locate"]
 
 BUNDLED_ALIAS = "_nnparity_bundled"
-CANONICAL = "neural_networks"
 
 
 class LoadError(Exception):

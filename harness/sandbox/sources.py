@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-CONTRACT_MODULES = ("activations", "weights", "layers", "losses", "optimizers", "models", "utils")
-PACKAGE_NAMES = ("neural_networks", "student_nn")
-BUNDLED_DIR = Path(__file__).resolve().parents[2] / "student_nn"
+from harness.apis.hw6.package import BUNDLED_DIR, CANONICAL, CONTRACT_MODULES, PACKAGE_NAMES
+
+__all__ = ["BUNDLED_DIR", "CONTRACT_MODULES", "PACKAGE_NAMES", "Plan", "Source", "own_plan",
+           "plan_sources", "starter_package"]
 
 SUBMISSION, STARTER, BUNDLED, MISSING = "submission", "starter", "student_nn", "missing"
 
@@ -239,7 +240,7 @@ def plan_sources(package_dir: Path, graded: tuple[str, ...] | None = None,
     starter_pkg = starter_package(starter)
     starter_has = top_level_modules(starter_pkg)
     graded_set = set(own) if graded is None else set(graded)
-    names = tuple(dict.fromkeys(["neural_networks", package_dir.name]))
+    names = tuple(dict.fromkeys([CANONICAL, package_dir.name]))
 
     decided: dict[str, Source] = {}
     for m in sorted(set(own) | set(CONTRACT_MODULES) | set(starter_has)):

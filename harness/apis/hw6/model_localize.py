@@ -1,6 +1,6 @@
 """Localization inside a model, in the spirit of CRADLE: which layer, or which line of the model.
 
-The child traced every call the model made (`harness.sandbox.driver.Tracer`): each layer's forward
+The child traced every call the model made (`harness.apis.hw6.runners.Tracer`): each layer's forward
 and backward with its input, output, parameters and stored gradients, every loss call with
 its arguments, the model's own forward/backward calls and the optimiser's updates. Here each
 traced layer and loss call is replayed on its PyTorch twin *with the same input*:
@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import reference
+from harness.apis.hw6.model_cases import LayerSpec, parse_layers
+from harness.apis.hw6.runners import OBJECTS, PHASES
 from harness.core.compare import Tolerance, compare_output
-from harness.core.model_cases import LayerSpec, parse_layers
 from harness.diagnosis.causes import Cause
-from harness.sandbox.driver import OBJECTS, PHASES
 
 if TYPE_CHECKING:
+    from harness.apis.hw6.model_eval import Answer
     from harness.core.evaluate import Checker, Verdict
-    from harness.core.model_eval import Answer
     from harness.core.registry import OpSpec
 
 OP_CASES = 10             # op-level cases checked to link a layer to its own verdict
@@ -85,7 +85,7 @@ def read_trace(answer: Answer) -> list[Call]:
     table = answer.array("trace/events")
     if table is None:
         return []
-    from harness.sandbox.driver import METHODS
+    from harness.apis.hw6.runners import METHODS
     return [Call(k, int(r[0]), OBJECTS[int(r[1])], int(r[2]), METHODS[int(r[3])], bool(r[4]),
                  answer) for k, r in enumerate(np.asarray(table).reshape(-1, 5))]
 

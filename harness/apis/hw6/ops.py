@@ -2,9 +2,9 @@
 
 HW6 is a class API: activations (`forward(Z)`, `backward(Z, dY)`), layers built lazily by
 `_init_parameters(X.shape)` with `parameters`/`gradients` dicts, losses, whole models,
-optimisers and weight initialisers; the driver's kinds activation, layer, loss, model,
-optimizer, initializer and training drive them (harness/sandbox/driver.py), its twins are classes of
-the same names in reference/, and a submission's package is loaded by harness/sandbox/loader.py and
+optimisers and weight initialisers. Each op's kind follows its module (`KIND_OF_MODULE`);
+harness/apis/hw6/runners.py drives the kinds, its twins are classes of the same names in
+reference/, and a submission's package is loaded by harness/sandbox/loader.py and
 harness/sandbox/sources.py. HW6's op names are plain (`conv2d`); other APIs' are `api:op`.
 
 Adding an op means one `OpSpec` entry below, one class in student_nn and one twin in
@@ -13,17 +13,52 @@ reference/ with the same name; cases, comparison, reports and grading pick it up
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from harness.apis.hw6 import model_cases as mc
 from harness.core import cases as c
-from harness.core import model_cases as mc
 from harness.core.opspec import OpSpec
+
+# How each module's ops are driven (harness/apis/hw6/runners.py): its kind.
+KIND_OF_MODULE = {"activations": "activation", "layers": "layer", "losses": "loss",
+                  "models": "model", "optimizers": "optimizer", "weights": "initializer"}
+# The kinds whose twins take the conventions (max-pool padding, "same" padding, L2's reduction).
+CONVENTION_KINDS = ("layer", "loss")
+# The method that computes each output (the fix list says which to open); a factory's ops
+# (optimisers, initialisers) open the factory function.
+METHOD = {"forward": "forward", "dX": "backward", "dW": "backward", "db": "backward",
+          "loss": "backward", "gradients": "backward", "predict": "predict",
+          "update": "update", "parameters": "update"}
+FACTORY_KINDS = ("optimizer", "initializer")
 
 ACT_OUT = ("forward", "dX")
 PARAM_OUT = ("forward", "dX", "dW", "db")
 NETWORK_OUT = ("forward", "loss", "gradients", "predict", "update")
 INIT_OUT = ("scale", "distribution")
 
+# The shapes the contract gives the parameters `_init_parameters(X.shape)` creates, in words
+# (the case's W and b have them; `harness.core.evaluate` compares what the layer created).
+PARAMETER_SHAPES: dict[str, dict[str, str]] = {
+    "fully_connected": {"W": "(n_in, n_out)", "b": "(1, n_out)"},
+    "conv2d": {"W": "(kh, kw, cin, cout)", "b": "(1, cout)"},
+}
+
+
+def _contract(spec: OpSpec) -> OpSpec:
+    """An HW6 op as the core sees it: its kind (from its module), whether its forward is a
+    loss and its twin takes the conventions, the parameter shapes it must create, and the
+    method to open for each output."""
+    kind = spec.op_kind or KIND_OF_MODULE[spec.module]
+    shapes = PARAMETER_SHAPES.get(spec.name, {})
+    opens = {o: spec.cls if kind in FACTORY_KINDS else f"{spec.cls}.{METHOD.get(o, o)}"
+             for o in spec.outputs}
+    return replace(spec, api="hw6", op_kind=kind, loss=kind == "loss",
+                   twin_conventions=kind in CONVENTION_KINDS, param_shapes=shapes,
+                   creates="_init_parameters(X.shape)" if shapes else "", opens=opens)
+
+
 HW6_OPS: dict[str, OpSpec] = {
-    spec.name: spec
+    spec.name: _contract(spec)
     for spec in [
         OpSpec("linear", "activations", "Linear", c.ELEMENTWISE, ACT_OUT),
         OpSpec("sigmoid", "activations", "Sigmoid", c.ELEMENTWISE, ACT_OUT),
@@ -38,7 +73,7 @@ HW6_OPS: dict[str, OpSpec] = {
         OpSpec("cross_entropy", "losses", "CrossEntropy", c.LOSS, ACT_OUT,
                {"name": "cross_entropy", "target": "onehot"}),
         OpSpec("l2", "losses", "L2", c.LOSS, ACT_OUT, {"name": "l2", "target": "real"}),
-        # whole models (harness/core/model_cases.py): NeuralNetwork against the twin assembled
+        # whole models (harness/apis/hw6/model_cases.py): NeuralNetwork against the twin assembled
         # from the reference twins, optimisers against torch.optim, weight initialisers
         # against torch.nn.init, and training parity over K steps
         OpSpec("network", "models", "NeuralNetwork", mc.NETWORK, NETWORK_OUT),
@@ -54,13 +89,6 @@ HW6_OPS: dict[str, OpSpec] = {
     ]
 }
 
-
-# The shapes the contract gives the parameters `_init_parameters(X.shape)` creates, in words
-# (the case's W and b have them; `harness.core.evaluate` compares what the layer created).
-PARAMETER_SHAPES: dict[str, dict[str, str]] = {
-    "fully_connected": {"W": "(n_in, n_out)", "b": "(1, n_out)"},
-    "conv2d": {"W": "(kh, kw, cin, cout)", "b": "(1, cout)"},
-}
 
 # The modules that hold the registered ops.
 GRADED_MODULES: tuple[str, ...] = tuple(dict.fromkeys(spec.module for spec in HW6_OPS.values()))

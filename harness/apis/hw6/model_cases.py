@@ -45,7 +45,7 @@ import numpy as np
 
 from harness.core.cases import ACTIVATIONS, PADS, Family, Params, out_size, pad_amount
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 IRIS_CSV = DATA_DIR / "iris.csv"
 
 

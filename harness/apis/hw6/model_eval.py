@@ -8,9 +8,9 @@ and, for a model, the trace of every call); the twin's outputs come from the sam
 network    forward, loss, gradients, update: step 1 then step 2, each entry compared with the
            documented tolerance (`harness.core.compare`); predict: (Y_hat, loss). The first entry
            that differs names the step, the layer and the parameter. A failing case is
-           localized by `harness.diagnosis.model_localize` (which layer, or which model-code bug).
+           localized by `harness.apis.hw6.model_localize` (which layer, or which model-code bug).
 sgd, adam  update: the delta of every (step, parameter) in call order; the first that differs
-           is named, and `harness.diagnosis.optim_diagnose` says which usual bug the deltas match.
+           is named, and `harness.apis.hw6.optim_diagnose` says which usual bug the deltas match.
 xavier_*, he_*
            scale and distribution: statistical tests of the draws against the law torch.nn.init
            draws from (`harness.diagnosis.init_stats`, false-alarm rate documented there).
@@ -32,11 +32,12 @@ import numpy as np
 import torch
 
 import reference
+from harness.apis.hw6 import model_localize, optim_diagnose
+from harness.apis.hw6.model_cases import parse_layers
 from harness.core.cases import Case
 from harness.core.compare import Comparison, Element, Tolerance, compare_output
 from harness.core.conventions import Conventions
-from harness.core.model_cases import parse_layers
-from harness.diagnosis import init_stats, model_localize, optim_diagnose
+from harness.diagnosis import init_stats
 from harness.diagnosis.causes import Cause
 from harness.sandbox.driver import run_op
 

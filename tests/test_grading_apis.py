@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
+from harness.grading import gradescope
 from harness.grading.rubric import RubricError, load_rubric, parse_rubric
 
 HERE = Path(__file__).parent
@@ -115,3 +116,37 @@ def test_grade_api_picks_the_shipped_rubric_or_checks_the_given_one(tmp_path, ca
     code = main(["grade", str(CS231N / "flat_layout"), "--api", "cs231n", "--rubric",
                  str(ROOT / "harness" / "rubrics" / "hw6.toml"), "--out", str(tmp_path / "x")])
     assert code == 2 and "grades the hw6 API" in capsys.readouterr().err
+
+
+def _gradescope(tmp_path: Path, upload: Path, rubric: str) -> dict:
+    """Gradescope's layout: the upload in ROOT/submission, the staff's rubric in
+    ROOT/source/rubric.toml; returns ROOT/results/results.json."""
+    root = tmp_path / "autograder"
+    shutil.copytree(upload, root / "submission")
+    (root / "source").mkdir()
+    (root / "source" / "rubric.toml").write_text(rubric)
+    assert gradescope.main(["--root", str(root)]) == 0
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def test_gradescope_grades_a_cs231n_upload(tmp_path) -> None:
+    """A CS231n-style upload (cs231n/layers.py) graded by the Gradescope entry point with a
+    rubric that names the cs231n API: full marks when correct; the one wrong output loses
+    exactly its points, and the feedback names the student's own file and function, a repro
+    command for a cs231n checkout, and none of HW6's conventions."""
+    rubric = RUBRIC.format(api="cs231n", items=BATCHNORM)
+    correct = _gradescope(tmp_path / "a", CS231N / "flat_layout", rubric)
+    assert correct["score"] == 5.0 and correct["extra_data"]["status"] == "graded"
+    assert {t["name"] for t in correct["tests"]} >= {"batchnorm forward", "dropout mask"}
+    upload = tmp_path / "upload"
+    (upload / "cs231n").mkdir(parents=True)
+    shutil.copy(CS231N / "batchnorm_momentum_swapped" / "cs231n" / "layers.py",
+                upload / "cs231n" / "layers.py")
+    buggy = _gradescope(tmp_path / "b", upload, rubric)
+    assert buggy["score"] == 4.0
+    lost = [t for t in buggy["tests"] if t["score"] < t["max_score"]]
+    assert [t["name"] for t in lost] == ["batchnorm running_mean"]
+    assert "momentum weighs the wrong term" in lost[0]["output"]
+    assert "--impl 'path/to/your/cs231n'" in lost[0]["output"]
+    assert "open `cs231n/layers.py · batchnorm_forward`" in buggy["output"]
+    assert "neural_networks" not in buggy["output"] and "maxpool_pad" not in buggy["output"]

@@ -38,6 +38,8 @@ class Api:
     contract_modules: tuple[str, ...] = ()  # PACKAGE: every module the contract names
     base_modules: tuple[str, ...] = ()      # PACKAGE: what `check` grades as the submission's
                                             # own for every op (the single ops' modules)
+    leaf_modules: tuple[str, ...] = ()      # PACKAGE: modules whose ops share one child (no
+                                            # op of one touches the other)
     runners: str = ""     # the module whose RUNNERS drive this API's own kinds
     judge: str = ""       # the module judging its kinds of more than one call (KINDS,
                           # judge_case, reference_outputs)

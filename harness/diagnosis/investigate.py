@@ -468,7 +468,7 @@ def _blame_forward(report: dict[str, Any], item: dict[str, Any]) -> None:
     Not for a loss: its backward(Y, Y_hat) is computed from the inputs, not from anything
     forward cached, so a shared cause (an L2 reduction, say) is not forward's fault."""
     spec = get_op(item["op"])
-    if spec.kind == "loss" or (spec.calls is not None and spec.calls.loss):
+    if spec.scalar("forward"):
         return
     if item["output"] in spec.derived or (spec.calls and item["output"] in spec.calls.state):
         return  # judged from forward's own call (dropout's draw, bn_param's statistics)

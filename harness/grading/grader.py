@@ -32,6 +32,7 @@ from harness.core.cases import Case, for_profile
 from harness.core.evaluate import Checker, Verdict, describe_exception, is_outage, not_run
 from harness.core.registry import OpSpec, get_op
 from harness.core.results import aggregate, record, repro_command
+from harness.grading.outputs import student_impl
 from harness.grading.rubric import Item, Rubric
 from harness.grading.submission import (
     InvalidSubmission,
@@ -47,7 +48,6 @@ from harness.sandbox.sources import BUNDLED, MISSING, own_plan, plan_sources
 
 STATUSES = ("graded", "refused_import", "import_error", "crashed", "timeout", "memory_limit",
             "invalid", "internal_error")
-STUDENT_IMPL = "path/to/your/hw6"   # how feedback names the submission in repro commands
 CUT_NOTE = re.compile(r"\n\.\.\. \[(\d+) more bytes of output cut\]")
 OLD_NUMPY = re.compile(r"module 'numpy' has no attribute '(\w+)'|`np\.(\w+)` was removed")
 NUMPY_REPLACEMENTS = {
@@ -118,7 +118,7 @@ def new_result(sub: Submission, rubric: Rubric, uid: int | None = None,
         "name": sub.name, "source": str(sub.path), "fingerprint": sub.fingerprint,
         "rubric": {"name": rubric.name, "path": rubric.path,
                    "fingerprint": rubric.fingerprint(), "seed": rubric.seed,
-                   "profile": rubric.profile.describe()},
+                   "profile": rubric.profile.describe(), "api": rubric.api_spec.name},
         "nnparity": _version(), "graded_at": datetime.now(UTC).isoformat(),
         "isolation": isolation, "sandbox": {"uid": uid, "limits": vars(rubric.limits)},
         "status": "graded", "reason": "", "score": 0.0, "max_score": rubric.max_score,
@@ -304,7 +304,8 @@ class _Run:
             (agg,) = aggregate(records)
             message = (agg.finding or {}).get("message", "") if agg.finding else ""
             if agg.finding:
-                agg.finding["repro"] = repro_command(agg.finding["case_id"], STUDENT_IMPL)
+                agg.finding["repro"] = repro_command(agg.finding["case_id"],
+                                                     student_impl(self.rubric.api_spec))
             notes = _distinct(agg.notes)
             tests.append(_test_entry(item, output, passed, len(records), agg.status,
                                      message or "all cases pass", agg.finding, notes,
@@ -325,10 +326,12 @@ class _Run:
         except ImportError:
             return ""
         unique = {(r["op"], r["output"], r["case_id"]): r for r in self.visible_records}
-        report = build_report(list(unique.values()), impl=STUDENT_IMPL, seed=self.rubric.seed,
-                              profile=self.rubric.profile.describe(),
+        api = self.rubric.api_spec
+        report = build_report(list(unique.values()), impl=student_impl(api),
+                              seed=self.rubric.seed, profile=self.rubric.profile.describe(),
                               tolerance=checker.tolerance.describe(),
                               cases_per_op=self.rubric.cases)
+        report["api"] = api.name
         try:
             investigate(report, checker, budget=budget)
             text = render_markdown(report)

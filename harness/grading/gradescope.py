@@ -63,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         print(traceback.format_exc(), file=sys.stderr)
         write_atomic(results, json.dumps(failure_results(
             "The autograder could not grade this submission "
-            f"({type(exc).__name__}: {str(exc)[:300]}). Please check that you uploaded your "
-            "`neural_networks/` package, and contact the course staff if this persists.")))
+            f"({type(exc).__name__}: {str(exc)[:300]}). Please check that you uploaded the "
+            "files the assignment asks for, and contact the course staff if this persists.")))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

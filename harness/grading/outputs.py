@@ -31,6 +31,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from harness.apis.known import APIS, DEFAULT, Api
 from harness.core.results import strict_json
 from harness.diagnosis import fixlist
 from harness.grading.rubric import Rubric
@@ -84,11 +85,24 @@ def test_items(tests: list[dict[str, Any]], visible_only: bool = False) -> list[
             for t in tests if not visible_only or t.get("visibility") == "visible"]
 
 
+def student_impl(api: Api) -> str:
+    """How feedback names the submission in repro commands ('path/to/your/hw6'; a function
+    API's: the folder that holds its module, 'path/to/your/cs231n')."""
+    return f"path/to/your/{api.package if api.functions else api.name}"
+
+
+def api_of_result(result: dict[str, Any]) -> Api:
+    """The API a graded submission was graded as (its rubric's)."""
+    return APIS.get(result.get("rubric", {}).get("api", DEFAULT.name), DEFAULT)
+
+
 def test_fix_list(result: dict[str, Any], visible_only: bool = False) -> list[dict[str, Any]]:
     """The fix list of a graded submission's failing tests (the visible ones only, for the
     output every student sees on Gradescope)."""
+    api = api_of_result(result)
     try:
-        return fixlist.fix_list_of(test_items(result.get("tests") or [], visible_only))
+        return fixlist.fix_list_of(test_items(result.get("tests") or [], visible_only),
+                                   fixlist.package_name(student_impl(api), api.name))
     except Exception:  # noqa: BLE001 - the feedback stands without its fix list
         return []
 
@@ -218,8 +232,9 @@ def feedback_markdown(result: dict[str, Any]) -> str:
     entries = test_fix_list(result)
     outputs = _tests_markdown(result["tests"], entries, result.get("details") or "")
     out = [f"# Feedback: {result['name']}", "", summary_markdown(result, entries), "",
-           f"Rubric `{result['rubric']['name']}` (seed {result['rubric']['seed']}, profile "
-           f"{result['rubric']['profile']}); graded by nnparity {result.get('nnparity', '')} in "
+           f"Rubric `{result['rubric']['name']}` (seed {result['rubric']['seed']}"
+           + (f", profile {result['rubric']['profile']}" if api_of_result(result).conventions
+              else "") + f"); graded by nnparity {result.get('nnparity', '')} in "
            f"{result.get('seconds', 0):g} s.", "",
            f"Isolation: {ISOLATION_TEXT.get(result.get('isolation'), 'not recorded')}.", "",
            "## Tests", "",

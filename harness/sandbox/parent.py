@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.apis.known import APIS
 from harness.sandbox import isolation, wire
 from harness.sandbox.confine import (
     TOKEN_VAR,
@@ -546,7 +547,8 @@ class Sandbox:
 
 
 # ------------------------------------------------------------------ helpers
-PACKAGE_DIRS = ("neural_networks", "student_nn", "cs231n")
+PACKAGE_DIRS = tuple(dict.fromkeys(name for api in APIS.values()
+                                   for name in (*api.package_names, api.package)))
 
 
 def _holder(impl: Path) -> Path:

@@ -20,6 +20,7 @@ API = Api("hw6", "Berkeley CS189 HW6 (neural_networks)", CANONICAL,
           ("activations", "layers", "losses", "models"), BUNDLED_DIR, "",
           (*PACKAGE_NAMES, "activations.py", "losses.py"), ops=HW6_OPS, loader=PACKAGE,
           package_names=PACKAGE_NAMES, contract_modules=CONTRACT_MODULES, base_modules=BASE_MODULES,
+          leaf_modules=("optimizers", "weights"),
           runners="harness.apis.hw6.runners", judge="harness.apis.hw6.model_eval",
           rubric=Path(__file__).resolve().parents[2] / "rubrics" / "hw6.toml",
           conventions=True, plain_names=True)

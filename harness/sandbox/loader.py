@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.apis.hw6.package import CANONICAL
 from harness.sandbox.sources import (
     BUNDLED,
     BUNDLED_DIR,
+    CANONICAL,
     CONTRACT_MODULES,
     PACKAGE_NAMES,
     STARTER,

@@ -28,10 +28,16 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from harness.apis.hw6.package import BUNDLED_DIR, CANONICAL, CONTRACT_MODULES, PACKAGE_NAMES
+from harness.apis.api import PACKAGE
+from harness.apis.known import APIS
 
-__all__ = ["BUNDLED_DIR", "CONTRACT_MODULES", "PACKAGE_NAMES", "Plan", "Source", "own_plan",
-           "plan_sources", "starter_package"]
+# The API whose implementations are packages of modules (HW6's ``neural_networks``): its
+# names and modules, as its adapter declares them (harness/apis/hw6/package.py).
+PACKAGE_API = next(api for api in APIS.values() if api.loader == PACKAGE)
+CANONICAL = PACKAGE_API.package               # the name the package is imported as
+PACKAGE_NAMES = PACKAGE_API.package_names     # the directory names a package may have
+CONTRACT_MODULES = PACKAGE_API.contract_modules
+BUNDLED_DIR: Path = PACKAGE_API.bundled       # type: ignore[assignment]
 
 SUBMISSION, STARTER, BUNDLED, MISSING = "submission", "starter", "student_nn", "missing"
 

@@ -92,8 +92,10 @@ def student_impl(api: Api) -> str:
 
 
 def api_of_result(result: dict[str, Any]) -> Api:
-    """The API a graded submission was graded as (its rubric's)."""
-    return APIS.get(result.get("rubric", {}).get("api", DEFAULT.name), DEFAULT)
+    """The API a graded submission was graded as: its rubric's `api`, a name or the adapter
+    file registered in this process (the default API when neither is known here)."""
+    value = result.get("rubric", {}).get("api", DEFAULT.name)
+    return APIS.get(value) or next((a for a in APIS.values() if a.adapter == value), DEFAULT)
 
 
 def test_fix_list(result: dict[str, Any], visible_only: bool = False) -> list[dict[str, Any]]:

@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 
 from harness.apis.hw6.model_cases import iris, iris_split
-from harness.apis.hw6.model_eval import parse_curve_note
 from harness.core.evaluate import Checker
 from harness.core.registry import get_op
-from harness.core.results import build_report
+from harness.core.results import build_report, parse_curve_note
 from harness.core.session import run_checks
 from student_nn.models import NeuralNetwork
 
@@ -114,8 +113,8 @@ def test_reports_draw_both_loss_curves() -> None:
 
 
 def test_a_diverging_curve_is_still_a_valid_note_and_renders() -> None:
-    from harness.apis.hw6.model_eval import curve_note
     from harness.core.cases import Case
+    from harness.core.results import curve_note
     from harness.reports.model_section import markdown, svg_curves
 
     case = next(iter(get_op("training").cases(1, 0)))

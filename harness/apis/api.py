@@ -43,6 +43,8 @@ class Api:
     runners: str = ""     # the module whose RUNNERS drive this API's own kinds
     judge: str = ""       # the module judging its kinds of more than one call (KINDS,
                           # judge_case, reference_outputs)
+    formulas: str = ""    # the module whose CATALOGUE holds its ops' wrong formulas
+                          # (harness.diagnosis.fingerprints)
     rubric: Path | None = None  # the rubric `nnparity grade --api NAME` grades with
     conventions: bool = False   # whether the named conventions (harness.core.conventions)
                                 # apply to its ops

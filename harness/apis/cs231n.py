@@ -383,4 +383,5 @@ CS231N_OPS: dict[str, OpSpec] = {
 
 SPEC = Api(API, "CS231n assignment 2 (layers.py)", "cs231n", ("layers",),
            BUNDLED_DIR / "cs231n", "reference.cs231n", ("cs231n/layers.py", "layers.py"),
-           ops=CS231N_OPS, rubric=Path(__file__).resolve().parents[1] / "rubrics" / "cs231n.toml")
+           ops=CS231N_OPS, formulas="harness.apis.cs231n_formulas",
+           rubric=Path(__file__).resolve().parents[1] / "rubrics" / "cs231n.toml")

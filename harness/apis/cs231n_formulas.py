@@ -141,7 +141,7 @@ DROPOUT = (  # "kept": the units the implementation kept (forward's nonzero entr
             "mode needs no scaling)", lambda x: np.where(x["kept"], x["x"], 0.0)),
 )
 
-CS231N_CATALOGUE: dict[str, tuple[Formula, ...]] = {
+CATALOGUE: dict[str, tuple[Formula, ...]] = {
     "cs231n:dropout": DROPOUT,
     "cs231n:batchnorm": BATCHNORM,
     "cs231n:batchnorm_alt": tuple(f for f in BATCHNORM if f.output == "dX"),

@@ -18,9 +18,11 @@ is one row; tests/test_fingerprints.py checks that every row is recognised.
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 
-from harness.apis.cs231n_formulas import CS231N_CATALOGUE
+from harness.apis.known import APIS
 from harness.core.compare import DEFAULT_TOLERANCE, Tolerance, mismatch_mask
 from harness.diagnosis.causes import Cause
 from harness.diagnosis.formula import Formula, Inputs
@@ -154,7 +156,10 @@ L2 = (
 CATALOGUE: dict[str, tuple[Formula, ...]] = {
     "sigmoid": SIGMOID, "tanh": TANH, "relu": RELU, "linear": LINEAR, "softmax": SOFTMAX,
     "cross_entropy": CROSS_ENTROPY, "l2": L2,
-    **CS231N_CATALOGUE,   # the CS231n API's ops (harness/apis/cs231n_formulas.py)
+    # the wrong formulas an API's adapter brings for its own ops (`Api.formulas`: CS231n's
+    # batchnorm, layernorm, dropout and SVM, harness/apis/cs231n_formulas.py)
+    **{op: formulas for api in APIS.values() if api.formulas
+       for op, formulas in importlib.import_module(api.formulas).CATALOGUE.items()},
 }
 CALL = {"forward": "forward returns", "dX": "backward returns"}
 

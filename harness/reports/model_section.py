@@ -9,7 +9,7 @@ these ops), called from one line each in `harness.reports.markdown` and `harness
   PyTorch's, inline SVG in HTML, a table of steps in Markdown), the largest parameter
   deviation over all steps and, when they separate, the first step, layer and parameter.
 
-The curves travel in the training item's notes (`harness.apis.hw6.model_eval.CURVE_NOTE`), which the
+The curves travel in the training item's notes (`harness.core.results.CURVE_NOTE`), which the
 generic renderers leave out (`is_curve_note`).
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from harness.apis.hw6.model_eval import CURVE_NOTE, parse_curve_note
+from harness.core.results import CURVE_NOTE, parse_curve_note
 
 MODEL_OPS = ("network", "sgd", "adam", "xavier_uniform", "xavier_normal", "he_uniform",
              "he_normal", "training")

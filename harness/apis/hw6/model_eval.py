@@ -16,14 +16,13 @@ xavier_*, he_*
            draws from (`harness.diagnosis.init_stats`, false-alarm rate documented there).
 training   loss and parameters after every step; the first step, layer and parameter where the
            implementation and its twin separate beyond the tolerance. The loss curves go into
-           a note (`CURVE_NOTE`) that the reports draw.
+           a note (`harness.core.results.curve_note`) that the reports draw.
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -37,6 +36,7 @@ from harness.apis.hw6.model_cases import parse_layers
 from harness.core.cases import Case
 from harness.core.compare import Comparison, Element, Tolerance, compare_output
 from harness.core.conventions import Conventions
+from harness.core.results import curve_note
 from harness.diagnosis import init_stats
 from harness.diagnosis.causes import Cause
 from harness.sandbox.driver import run_op
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     from harness.core.registry import OpSpec
 
 KINDS = ("model", "optimizer", "initializer", "training")
-CURVE_NOTE = "nnparity-training-curve "  # a note: this prefix, then JSON (see curve_note)
 SCALAR_TYPES = ("builtins.float", "builtins.int", "numpy.float64", "numpy.float32",
                 "numpy.ndarray")
 
@@ -379,26 +378,6 @@ def judge_initializer(checker: Checker, spec: OpSpec, case: Case, answer: Answer
 
 
 # ---------------------------------------------------------------- training
-def curve_note(case: Case, got: list[float], want: list[float], deviation: float,
-               separation: str) -> str:
-    """The loss curves of one training case as a note the reports draw (JSON after a prefix)."""
-    def num(x: float) -> float | None:   # NaN/Inf (a diverging implementation) as null
-        return float(f"{x:.8g}") if np.isfinite(x) else None
-
-    data = {"case_id": case.id, "implementation": [num(x) for x in got],
-            "reference": [num(x) for x in want], "max_deviation": num(deviation),
-            "separation": separation}
-    return CURVE_NOTE + json.dumps(data, allow_nan=False, default=str)
-
-
-def parse_curve_note(note: str) -> dict[str, Any] | None:
-    if not note.startswith(CURVE_NOTE):
-        return None
-    try:
-        return json.loads(note[len(CURVE_NOTE):])
-    except ValueError:
-        return None
-
 
 def _deviation(answer: Answer, expected: dict[str, np.ndarray]) -> float:
     """The largest |θ − θ_twin| / max(1, max|θ_twin|) over every step and parameter."""

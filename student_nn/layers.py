@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Iterator
 from itertools import product
+from math import prod
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from .utils import (
     batch_chunks,
     col2im,
     im2col,
+    ones_column,
     output_size,
     pad2d,
     pad_amounts,
@@ -174,9 +176,9 @@ class Conv2D(_WeightedLayer):
         """(rows, cols) chunk by chunk: cols (n·oh·ow, kh·kw·C_in + 1) are rows `rows` of
         im2col(win), built in one buffer that every chunk reuses."""
         N, oh, ow = win.shape[:3]
-        width = int(np.prod(win.shape[3:])) + 1
+        width = prod(win.shape[3:]) + 1
         chunks = batch_chunks(N, oh * ow * width * 8, CHUNK_BYTES)
-        buffer = np.ones((chunks[0].stop - chunks[0].start) * oh * ow * width)
+        buffer = ones_column(np.empty((chunks[0].stop - chunks[0].start) * oh * ow * width), width)
         for batch in chunks:
             rows = slice(batch.start * oh * ow, batch.stop * oh * ow)
             yield rows, im2col(win[batch], buffer)
@@ -184,7 +186,7 @@ class Conv2D(_WeightedLayer):
     def _weight_gradient(self, dZ: np.ndarray) -> np.ndarray:
         """dW = colsᵀ dZ, summed chunk by chunk, reshaped like W (cols's column of 1s gives
         Σ dZ = db as well; it is dropped here)."""
-        dWb = np.zeros((dZ.shape[1], int(np.prod(self.parameters["W"].shape[:3])) + 1))
+        dWb = np.zeros((dZ.shape[1], prod(self.parameters["W"].shape[:3]) + 1))
         for rows, cols in self._cols_by_chunk(self.cache["windows"]):
             dWb += dZ[rows].T @ cols  # (C_out, kh·kw·C_in + 1): BLAS is faster long axis last
         return dWb[:, :-1].T.reshape(self.parameters["W"].shape)
@@ -200,7 +202,8 @@ class Conv2D(_WeightedLayer):
         W = self.parameters["W"]
         kh, kw, c_in, c_out = W.shape
         N, oh, ow = out_shape
-        W_taps = W.reshape(kh * kw, c_in, c_out).transpose(0, 2, 1)  # W[i, j]ᵀ, tap by tap
+        # W[i, j]ᵀ tap by tap, copied: matmul is 2–3× faster on contiguous operands
+        W_taps = np.ascontiguousarray(W.reshape(kh * kw, c_in, c_out).transpose(0, 2, 1))
         dXp = np.zeros(self.cache["padded_shape"])
         per_sample = kh * kw * oh * ow * c_in
         chunks = batch_chunks(N, per_sample * 8, CHUNK_BYTES)

@@ -4,7 +4,7 @@ A layer with a kh×kw kernel, stride s and padding (ph, pw) sees, for every outp
 (r, c), the window  Xp[n, s·r : s·r + kh, s·c : s·c + kw, :]  of the padded input Xp.
 
     windows(Xp)        -> (N, oh, ow, kh, kw, C)   every window, as a view (im2col without the copy)
-    im2col(win, out)   -> (n·oh·ow, kh·kw·C + 1)    windows as rows, and a 1 (a copy, into `out`)
+    im2col(win, out)   -> (n·oh·ow, kh·kw·C + 1)    windows as rows, then a 1 (a copy, into `out`)
     tap(Xp, i, j)      -> (N, oh, ow, C)           entry (i, j) of every window, as a strided view
     col2im(tap_grads)  -> (N, Hp, Wp, C)           the adjoint: window gradients back to the image
     batch_chunks(N)    -> [slice, ...]             the batch in chunks whose rows fit in cache
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import product
+from math import prod
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -45,7 +46,11 @@ def pad2d(X: np.ndarray, pads: Pair, value: float = 0.0) -> np.ndarray:
     ph, pw = pads
     if ph == pw == 0:
         return X
-    return np.pad(X, ((0, 0), (ph, ph), (pw, pw), (0, 0)), constant_values=value)
+    N, H, W, C = X.shape
+    shape = (N, H + 2 * ph, W + 2 * pw, C)
+    Xp = np.zeros(shape) if value == 0 else np.full(shape, value)  # zeros: pages come zeroed
+    Xp[:, ph : ph + H, pw : pw + W] = X
+    return Xp
 
 
 def unpad2d(Xp: np.ndarray, pads: Pair) -> np.ndarray:
@@ -73,13 +78,20 @@ def im2col(win: np.ndarray, out: np.ndarray) -> np.ndarray:
     into the front of the flat buffer `out`: row (n, r, c) is the window of output pixel
     (n, r, c), flattened in (i, j, k) order, then a 1, the input that the bias multiplies.
 
-    The 1s are the buffer's own: they stay in place from chunk to chunk (row r's last entry is
-    out[r·(kh·kw·C + 1) + kh·kw·C] whatever the number of rows), so `out` starts as ones.
+    The 1s are written once per buffer, by `ones_column(out, width)`: they stay in place from
+    chunk to chunk, since row r's last entry is out[r·width + width − 1] whatever the number
+    of rows.
     """
-    rows, width = int(np.prod(win.shape[:3])), int(np.prod(win.shape[3:])) + 1
+    rows, width = prod(win.shape[:3]), prod(win.shape[3:]) + 1
     cols = out[: rows * width].reshape(rows, width)
     cols[:, :-1].reshape(win.shape)[...] = win   # a view of cols: the copy lands there
     return cols
+
+
+def ones_column(out: np.ndarray, width: int) -> np.ndarray:
+    """Set the last entry of every width-long row of the flat buffer `out` to 1."""
+    out.reshape(-1, width)[:, -1] = 1.0
+    return out
 
 
 def tap(Xp: np.ndarray, i: int, j: int, out_hw: Pair, stride: int) -> np.ndarray:

@@ -228,6 +228,8 @@ class Pool2D(Layer):
 
     Both go tap by tap: tap(Xp, i, j) is entry (i, j) of every window, an (N, oh, ow, C) view,
     so each step is one vectorised operation on output-sized arrays, with no copy of windows.
+    They go through the batch a chunk of CHUNK_BYTES at a time, so that the taps after the
+    first read the input from the cache.
     """
 
     def __init__(
@@ -245,14 +247,31 @@ class Pool2D(Layer):
         pad_value = MAXPOOL_PAD_VALUE if self.mode == "max" else 0.0
         Xp = pad2d(X, self.pads, pad_value)
         out_hw = output_size(Xp.shape[1:3], self.kernel_shape, self.stride)
-        taps = [tap(Xp, i, j, out_hw, self.stride) for i, j in self._taps()]
         self.cache["padded_shape"] = Xp.shape
-        Y = taps[0].copy()
+        Y = np.empty((len(X), *out_hw, X.shape[3]))
+        chunks = batch_chunks(len(X), Xp[0].nbytes, CHUNK_BYTES)
         if self.mode == "average":
-            for x in taps[1:]:
-                Y += x
-            Y /= len(taps)
+            for batch in chunks:
+                Y[batch] = self._average(Xp[batch], out_hw)
             return Y
+        argmax = np.empty(Y.shape, np.min_scalar_type(len(self._taps()) - 1))
+        for batch in chunks:
+            Y[batch], argmax[batch] = self._max(Xp[batch], out_hw)
+        self.cache["argmax"] = argmax
+        return Y
+
+    def _average(self, Xp: np.ndarray, out_hw: Pair) -> np.ndarray:
+        taps = [tap(Xp, i, j, out_hw, self.stride) for i, j in self._taps()]
+        Y = taps[0].copy()
+        for x in taps[1:]:
+            Y += x
+        Y /= len(taps)
+        return Y
+
+    def _max(self, Xp: np.ndarray, out_hw: Pair) -> tuple[np.ndarray, np.ndarray]:
+        """The maximum of every window, and which tap holds it."""
+        taps = [tap(Xp, i, j, out_hw, self.stride) for i, j in self._taps()]
+        Y = taps[0].copy()
         for x in taps[1:]:
             np.maximum(Y, x, out=Y)
         # Which tap t = i·kw + j holds the maximum (the first one, on a tie): the number of
@@ -263,25 +282,33 @@ class Pool2D(Layer):
         for x in taps[1:-1]:
             below &= x < Y
             argmax += below
-        self.cache["argmax"] = argmax
-        return Y
+        return Y, argmax
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         shape = self.cache["padded_shape"]
-        if self.mode == "average":
-            share = dY / (self.kernel_shape[0] * self.kernel_shape[1])
-            dXp = col2im(lambda i, j: share, shape, self.kernel_shape, self.stride)
-        else:
-            # Each window sends its dY to where its maximum is: the window's origin plus the
-            # argmax tap's offset (i·Wp + j)·C, as a flat index into Xp. np.bincount adds up
-            # what overlapping windows send to the same pixel.
-            N, Hp, Wp, C = shape
-            offsets = np.array([(i * Wp + j) * C for i, j in self._taps()])
-            origins = window_origins(shape, dY.shape[1:3], self.stride)
-            where = origins + offsets[self.cache["argmax"]]
-            dXp = np.bincount(where.ravel(), weights=dY.ravel(), minlength=N * Hp * Wp * C)
-            dXp = dXp.reshape(shape)
+        dXp = np.empty(shape)
+        chunk_backward = self._max_backward if self.mode == "max" else self._average_backward
+        for batch in batch_chunks(shape[0], dXp[0].nbytes, CHUNK_BYTES):
+            dXp[batch] = chunk_backward(dY[batch], batch)
         return unpad2d(dXp, self.pads)
+
+    def _average_backward(self, dY: np.ndarray, batch: slice) -> np.ndarray:
+        """The gradient w.r.t. the padded input of samples `batch`, dY being theirs."""
+        share = dY / (self.kernel_shape[0] * self.kernel_shape[1])
+        shape = (len(dY), *self.cache["padded_shape"][1:])
+        return col2im(lambda i, j: share, shape, self.kernel_shape, self.stride)
+
+    def _max_backward(self, dY: np.ndarray, batch: slice) -> np.ndarray:
+        """The gradient w.r.t. the padded input of samples `batch`, dY being theirs."""
+        # Each window sends its dY to where its maximum is: the window's origin plus the
+        # argmax tap's offset (i·Wp + j)·C, as a flat index into Xp. np.bincount adds up
+        # what overlapping windows send to the same pixel.
+        _, Hp, Wp, C = self.cache["padded_shape"]
+        shape = (len(dY), Hp, Wp, C)
+        offsets = np.array([(i * Wp + j) * C for i, j in self._taps()])
+        argmax = self.cache["argmax"][batch]
+        where = window_origins(shape, dY.shape[1:3], self.stride) + offsets[argmax]
+        return np.bincount(where.ravel(), weights=dY.ravel(), minlength=prod(shape)).reshape(shape)
 
     def _taps(self) -> list[tuple[int, int]]:
         """The kernel taps (i, j) in row-major order: tap t is (t // kw, t % kw)."""

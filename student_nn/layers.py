@@ -22,7 +22,6 @@ from .utils import (
     Pad,
     Pair,
     batch_chunks,
-    col2im,
     im2col,
     ones_column,
     output_size,
@@ -286,27 +285,28 @@ class Pool2D(Layer):
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         shape = self.cache["padded_shape"]
-        dXp = np.empty(shape)
-        chunk_backward = self._max_backward if self.mode == "max" else self._average_backward
+        dXp = np.zeros(shape)
         for batch in batch_chunks(shape[0], dXp[0].nbytes, CHUNK_BYTES):
-            dXp[batch] = chunk_backward(dY[batch], batch)
+            if self.mode == "average":
+                self._add_average_gradient(dY[batch], dXp[batch])
+            else:
+                dXp[batch] = self._max_gradient(dY[batch], self.cache["argmax"][batch])
         return unpad2d(dXp, self.pads)
 
-    def _average_backward(self, dY: np.ndarray, batch: slice) -> np.ndarray:
-        """The gradient w.r.t. the padded input of samples `batch`, dY being theirs."""
+    def _add_average_gradient(self, dY: np.ndarray, dXp: np.ndarray) -> None:
+        """dXp += col2im of the windows' gradients: each entry of a window gets dY / (kh·kw)."""
         share = dY / (self.kernel_shape[0] * self.kernel_shape[1])
-        shape = (len(dY), *self.cache["padded_shape"][1:])
-        return col2im(lambda i, j: share, shape, self.kernel_shape, self.stride)
+        for i, j in self._taps():
+            tap(dXp, i, j, dY.shape[1:3], self.stride)[...] += share
 
-    def _max_backward(self, dY: np.ndarray, batch: slice) -> np.ndarray:
-        """The gradient w.r.t. the padded input of samples `batch`, dY being theirs."""
+    def _max_gradient(self, dY: np.ndarray, argmax: np.ndarray) -> np.ndarray:
+        """The gradient w.r.t. the padded input of the samples of dY, whose argmax is given."""
         # Each window sends its dY to where its maximum is: the window's origin plus the
         # argmax tap's offset (i·Wp + j)·C, as a flat index into Xp. np.bincount adds up
         # what overlapping windows send to the same pixel.
         _, Hp, Wp, C = self.cache["padded_shape"]
         shape = (len(dY), Hp, Wp, C)
         offsets = np.array([(i * Wp + j) * C for i, j in self._taps()])
-        argmax = self.cache["argmax"][batch]
         where = window_origins(shape, dY.shape[1:3], self.stride) + offsets[argmax]
         return np.bincount(where.ravel(), weights=dY.ravel(), minlength=prod(shape)).reshape(shape)
 

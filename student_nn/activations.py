@@ -6,7 +6,10 @@ gradient dY = dL/dY and returns dL/dZ. Any shape works: (batch, features) or NHW
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -67,18 +70,42 @@ class ReLU(Activation):
         return dY * (Z > 0)
 
 
-class SoftMax(Activation):
-    """Y_i = e^{z_i} / Σ_j e^{z_j} over the last axis."""
+def remembers_output(forward: Callable[[Any, np.ndarray], np.ndarray]
+                     ) -> Callable[[Any, np.ndarray], np.ndarray]:
+    """forward(self, Z) that also keeps its last input and output, as self.last = (Z, Y)."""
+    @functools.wraps(forward)
+    def remembering(self: Any, Z: np.ndarray) -> np.ndarray:
+        Y = forward(self, Z)
+        self.last = (Z, Y)
+        return Y
+    return remembering
 
+
+class SoftMax(Activation):
+    """Y_i = e^{z_i} / Σ_j e^{z_j} over the last axis.
+
+    The backward pass needs Y. A layer calls backward(Z, dY) with the very Z its forward pass
+    was given (its cached array), so, as autograd does, the last forward's Y is reused when
+    backward gets that same Z array; any other Z has its Y computed afresh. (Like every
+    function here, the caller modifies neither Z nor Y in place.)
+    """
+
+    last: tuple[np.ndarray, np.ndarray] | None = None
+
+    @remembers_output
     def forward(self, Z: np.ndarray) -> np.ndarray:
         # Softmax is shift-invariant; subtracting the row max keeps every exponent ≤ 0.
-        e = np.exp(Z - Z.max(axis=-1, keepdims=True))
+        e = Z - Z.max(axis=-1, keepdims=True)
+        np.exp(e, out=e)  # in place: no second Z-sized array
         return e / e.sum(axis=-1, keepdims=True)
 
     def backward(self, Z: np.ndarray, dY: np.ndarray) -> np.ndarray:
         # The Jacobian is diag(Y) − Y Yᵀ, so  dZ = Y ⊙ (dY − ⟨dY, Y⟩)  row by row.
-        Y = self.forward(Z)
-        return Y * (dY - np.sum(dY * Y, axis=-1, keepdims=True))
+        last, self.last = self.last, None
+        Y = last[1] if last is not None and last[0] is Z else self.forward(Z)
+        dZ = dY - np.einsum("...j,...j->...", dY, Y)[..., np.newaxis]  # ⟨dY, Y⟩ without dY ⊙ Y
+        dZ *= Y
+        return dZ
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {

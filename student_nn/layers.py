@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import OrderedDict
+from collections.abc import Iterator
 from itertools import product
+from math import prod
 from typing import Any
 
 import numpy as np
@@ -19,20 +21,26 @@ from .activations import initialize_activation
 from .utils import (
     Pad,
     Pair,
-    col2im,
+    batch_chunks,
     im2col,
+    ones_column,
     output_size,
     pad2d,
     pad_amounts,
     tap,
     unpad2d,
     window_origins,
+    windows,
 )
 from .weights import initialize_weights
 
 # What max pooling pads with. −inf means the padding never wins a window (PyTorch's semantics);
 # 0.0 would reproduce np.pad's default, which most homework submissions use.
 MAXPOOL_PAD_VALUE = -np.inf
+
+# Conv2D goes through the batch in chunks of about this many bytes of im2col rows (a few
+# samples at a time), so that what a chunk writes is still in the cache when it is read.
+CHUNK_BYTES = 2**21
 
 
 class Layer(ABC):
@@ -111,11 +119,14 @@ class Conv2D(_WeightedLayer):
 
         Z[n, r, c, o] = b[o] + Σ_{i, j, k} Xp[n, s·r + i, s·c + j, k] · W[i, j, k, o]
 
-    computed as one matrix product (im2col): each output pixel's window, flattened to
-    kh·kw·C_in numbers, is a row of `cols`, and Z = cols @ W.reshape(kh·kw·C_in, C_out) + b.
+    computed as matrix products (im2col): each output pixel's window, flattened to kh·kw·C_in
+    numbers and followed by a 1, is a row of `cols`, and Z = cols @ [W.reshape(kh·kw·C_in,
+    C_out); b] (the bias is the weight of an input that is always 1).
 
-    Memory: a step holds one im2col-sized array at a time. `cols` lives from the forward pass
-    until dW is computed; dX's window gradients (dcols) are then made one kernel row at a time.
+    The batch goes through in chunks of CHUNK_BYTES of cols: each chunk's cols is still in
+    the cache when it is multiplied, where a whole batch's would have gone out to memory and
+    come back. A step holds one chunk's cols at a time; the backward pass builds them again
+    from the forward's windows (a view of the padded X).
     """
 
     def __init__(
@@ -139,14 +150,16 @@ class Conv2D(_WeightedLayer):
     def forward(self, X: np.ndarray) -> np.ndarray:
         if self.n_in is None:
             self._init_parameters(X.shape)
-        self.cache.clear()  # let the last batch's cols go before building this batch's
+        self.cache.clear()
         W, b = self.parameters["W"], self.parameters["b"]
-        cols, padded_shape = im2col(X, self.kernel_shape, self.stride, self.pads)
-        oh, ow = output_size(padded_shape[1:3], self.kernel_shape, self.stride)
-        Z = cols @ W.reshape(-1, W.shape[-1])  # (N·oh·ow, C_out)
-        Z += b  # in place: a second (N·oh·ow, C_out) array costs as much as the product
-        Z = Z.reshape(len(X), oh, ow, -1)
-        self.cache.update(X=X, padded_shape=padded_shape, cols=cols, Z=Z)
+        Xp = pad2d(X, self.pads)
+        win = windows(Xp, self.kernel_shape, self.stride)  # (N, oh, ow, kh, kw, C_in), a view
+        Wb = np.vstack([W.reshape(-1, W.shape[-1]), b])     # (kh·kw·C_in + 1, C_out)
+        Z = np.empty((*win.shape[:3], W.shape[-1]))
+        Z_rows = Z.reshape(-1, W.shape[-1])                  # (N·oh·ow, C_out), a view of Z
+        for rows, cols in self._cols_by_chunk(win):
+            np.matmul(cols, Wb, out=Z_rows[rows])
+        self.cache.update(X=X, padded_shape=Xp.shape, windows=win, Z=Z)
         return self.activation(Z)
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
@@ -158,29 +171,49 @@ class Conv2D(_WeightedLayer):
         dXp = self._padded_input_gradient(dZ, Z.shape[:3])
         return np.ascontiguousarray(unpad2d(dXp, self.pads))
 
+    def _cols_by_chunk(self, win: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
+        """(rows, cols) chunk by chunk: cols (n·oh·ow, kh·kw·C_in + 1) are rows `rows` of
+        im2col(win), built in one buffer that every chunk reuses."""
+        N, oh, ow = win.shape[:3]
+        width = prod(win.shape[3:]) + 1
+        chunks = batch_chunks(N, oh * ow * width * 8, CHUNK_BYTES)
+        buffer = ones_column(np.empty((chunks[0].stop - chunks[0].start) * oh * ow * width), width)
+        for batch in chunks:
+            rows = slice(batch.start * oh * ow, batch.stop * oh * ow)
+            yield rows, im2col(win[batch], buffer)
+
     def _weight_gradient(self, dZ: np.ndarray) -> np.ndarray:
-        """dW = colsᵀ dZ, reshaped like W. cols is let go here, before dX needs room; a second
-        backward for the same forward builds it again from X."""
-        cols = self.cache.pop("cols", None)
-        if cols is None:
-            cols, _ = im2col(self.cache["X"], self.kernel_shape, self.stride, self.pads)
-        return (dZ.T @ cols).T.reshape(self.parameters["W"].shape)  # BLAS: long axis last
+        """dW = colsᵀ dZ, summed chunk by chunk, reshaped like W (cols's column of 1s gives
+        Σ dZ = db as well; it is dropped here)."""
+        dWb = np.zeros((dZ.shape[1], prod(self.parameters["W"].shape[:3]) + 1))
+        for rows, cols in self._cols_by_chunk(self.cache["windows"]):
+            dWb += dZ[rows].T @ cols  # (C_out, kh·kw·C_in + 1): BLAS is faster long axis last
+        return dWb[:, :-1].T.reshape(self.parameters["W"].shape)
 
     def _padded_input_gradient(self, dZ: np.ndarray, out_shape: tuple[int, ...]) -> np.ndarray:
-        """col2im(dcols), dcols = dZ W2ᵀ: entry (i, j) of every window gets dZ W[i, j]ᵀ.
+        """col2im(dcols): entry (i, j) of every window gets dZ W[i, j]ᵀ.
 
-        dcols is made one kernel row at a time, as W[i] dZᵀ: channel-first, with the long
-        axis last (BLAS is faster so), and dXp is accumulated channel-first too, so that
-        every tap's add runs along image rows.
+        Chunk by chunk, dcols is made tap-major, (kh·kw, n·oh·ow, C_in), one product per
+        tap in a single batched matmul: each tap's slice is then contiguous and its add
+        onto dXp runs along image rows (whole rows of ow·C_in numbers at stride 1), where a
+        (n·oh·ow, kh·kw·C_in) dcols would be read C_in numbers at a time.
         """
         W = self.parameters["W"]
         kh, kw, c_in, c_out = W.shape
-        N, Hp, Wp, _ = self.cache["padded_shape"]
-        dXp = np.zeros((c_in, N, Hp, Wp)).transpose(1, 2, 3, 0)  # NHWC view, channel-first
-        for i in range(kh):
-            dcols_i = (W[i].reshape(-1, c_out) @ dZ.T).reshape(kw, c_in, *out_shape)
-            for j in range(kw):
-                tap(dXp, i, j, out_shape[1:], self.stride)[...] += dcols_i[j].transpose(1, 2, 3, 0)
+        N, oh, ow = out_shape
+        # W[i, j]ᵀ tap by tap, copied: matmul is 2–3× faster on contiguous operands
+        W_taps = np.ascontiguousarray(W.reshape(kh * kw, c_in, c_out).transpose(0, 2, 1))
+        dXp = np.zeros(self.cache["padded_shape"])
+        per_sample = kh * kw * oh * ow * c_in
+        chunks = batch_chunks(N, per_sample * 8, CHUNK_BYTES)
+        buffer = np.empty((chunks[0].stop - chunks[0].start) * per_sample)
+        for batch in chunks:
+            n = batch.stop - batch.start
+            dcols = buffer[: n * per_sample].reshape(kh * kw, n * oh * ow, c_in)
+            np.matmul(dZ[batch.start * oh * ow : batch.stop * oh * ow], W_taps, out=dcols)
+            dcols = dcols.reshape(kh, kw, n, oh, ow, c_in)
+            for i, j in product(range(kh), range(kw)):   # col2im of the chunk
+                tap(dXp[batch], i, j, (oh, ow), self.stride)[...] += dcols[i, j]
         return dXp
 
 
@@ -194,6 +227,8 @@ class Pool2D(Layer):
 
     Both go tap by tap: tap(Xp, i, j) is entry (i, j) of every window, an (N, oh, ow, C) view,
     so each step is one vectorised operation on output-sized arrays, with no copy of windows.
+    They go through the batch a chunk of CHUNK_BYTES at a time, so that the taps after the
+    first read the input from the cache.
     """
 
     def __init__(
@@ -211,14 +246,31 @@ class Pool2D(Layer):
         pad_value = MAXPOOL_PAD_VALUE if self.mode == "max" else 0.0
         Xp = pad2d(X, self.pads, pad_value)
         out_hw = output_size(Xp.shape[1:3], self.kernel_shape, self.stride)
-        taps = [tap(Xp, i, j, out_hw, self.stride) for i, j in self._taps()]
         self.cache["padded_shape"] = Xp.shape
-        Y = taps[0].copy()
+        Y = np.empty((len(X), *out_hw, X.shape[3]))
+        chunks = batch_chunks(len(X), Xp[0].nbytes, CHUNK_BYTES)
         if self.mode == "average":
-            for x in taps[1:]:
-                Y += x
-            Y /= len(taps)
+            for batch in chunks:
+                Y[batch] = self._average(Xp[batch], out_hw)
             return Y
+        argmax = np.empty(Y.shape, np.min_scalar_type(len(self._taps()) - 1))
+        for batch in chunks:
+            Y[batch], argmax[batch] = self._max(Xp[batch], out_hw)
+        self.cache["argmax"] = argmax
+        return Y
+
+    def _average(self, Xp: np.ndarray, out_hw: Pair) -> np.ndarray:
+        taps = [tap(Xp, i, j, out_hw, self.stride) for i, j in self._taps()]
+        Y = taps[0].copy()
+        for x in taps[1:]:
+            Y += x
+        Y /= len(taps)
+        return Y
+
+    def _max(self, Xp: np.ndarray, out_hw: Pair) -> tuple[np.ndarray, np.ndarray]:
+        """The maximum of every window, and which tap holds it."""
+        taps = [tap(Xp, i, j, out_hw, self.stride) for i, j in self._taps()]
+        Y = taps[0].copy()
         for x in taps[1:]:
             np.maximum(Y, x, out=Y)
         # Which tap t = i·kw + j holds the maximum (the first one, on a tie): the number of
@@ -229,25 +281,34 @@ class Pool2D(Layer):
         for x in taps[1:-1]:
             below &= x < Y
             argmax += below
-        self.cache["argmax"] = argmax
-        return Y
+        return Y, argmax
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         shape = self.cache["padded_shape"]
-        if self.mode == "average":
-            share = dY / (self.kernel_shape[0] * self.kernel_shape[1])
-            dXp = col2im(lambda i, j: share, shape, self.kernel_shape, self.stride)
-        else:
-            # Each window sends its dY to where its maximum is: the window's origin plus the
-            # argmax tap's offset (i·Wp + j)·C, as a flat index into Xp. np.bincount adds up
-            # what overlapping windows send to the same pixel.
-            N, Hp, Wp, C = shape
-            offsets = np.array([(i * Wp + j) * C for i, j in self._taps()])
-            origins = window_origins(shape, dY.shape[1:3], self.stride)
-            where = origins + offsets[self.cache["argmax"]]
-            dXp = np.bincount(where.ravel(), weights=dY.ravel(), minlength=N * Hp * Wp * C)
-            dXp = dXp.reshape(shape)
+        dXp = np.zeros(shape)
+        for batch in batch_chunks(shape[0], dXp[0].nbytes, CHUNK_BYTES):
+            if self.mode == "average":
+                self._add_average_gradient(dY[batch], dXp[batch])
+            else:
+                dXp[batch] = self._max_gradient(dY[batch], self.cache["argmax"][batch])
         return unpad2d(dXp, self.pads)
+
+    def _add_average_gradient(self, dY: np.ndarray, dXp: np.ndarray) -> None:
+        """dXp += col2im of the windows' gradients: each entry of a window gets dY / (kh·kw)."""
+        share = dY / (self.kernel_shape[0] * self.kernel_shape[1])
+        for i, j in self._taps():
+            tap(dXp, i, j, dY.shape[1:3], self.stride)[...] += share
+
+    def _max_gradient(self, dY: np.ndarray, argmax: np.ndarray) -> np.ndarray:
+        """The gradient w.r.t. the padded input of the samples of dY, whose argmax is given."""
+        # Each window sends its dY to where its maximum is: the window's origin plus the
+        # argmax tap's offset (i·Wp + j)·C, as a flat index into Xp. np.bincount adds up
+        # what overlapping windows send to the same pixel.
+        _, Hp, Wp, C = self.cache["padded_shape"]
+        shape = (len(dY), Hp, Wp, C)
+        offsets = np.array([(i * Wp + j) * C for i, j in self._taps()])
+        where = window_origins(shape, dY.shape[1:3], self.stride) + offsets[argmax]
+        return np.bincount(where.ravel(), weights=dY.ravel(), minlength=prod(shape)).reshape(shape)
 
     def _taps(self) -> list[tuple[int, int]]:
         """The kernel taps (i, j) in row-major order: tap t is (t // kw, t % kw)."""

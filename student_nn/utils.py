@@ -4,9 +4,10 @@ A layer with a kh×kw kernel, stride s and padding (ph, pw) sees, for every outp
 (r, c), the window  Xp[n, s·r : s·r + kh, s·c : s·c + kw, :]  of the padded input Xp.
 
     windows(Xp)        -> (N, oh, ow, kh, kw, C)   every window, as a view (im2col without the copy)
-    im2col(X)          -> (N·oh·ow, kh·kw·C)        every window of the padded X as a row (a copy)
+    im2col(win, out)   -> (n·oh·ow, kh·kw·C + 1)    windows as rows, then a 1 (a copy, into `out`)
     tap(Xp, i, j)      -> (N, oh, ow, C)           entry (i, j) of every window, as a strided view
     col2im(tap_grads)  -> (N, Hp, Wp, C)           the adjoint: window gradients back to the image
+    batch_chunks(N)    -> [slice, ...]             the batch in chunks whose rows fit in cache
 
 so a layer's forward reads windows and its backward sends window gradients through col2im,
 one kernel tap (i, j) at a time: the gradients of all windows' entry (i, j) form an
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import product
+from math import prod
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -44,7 +46,11 @@ def pad2d(X: np.ndarray, pads: Pair, value: float = 0.0) -> np.ndarray:
     ph, pw = pads
     if ph == pw == 0:
         return X
-    return np.pad(X, ((0, 0), (ph, ph), (pw, pw), (0, 0)), constant_values=value)
+    N, H, W, C = X.shape
+    shape = (N, H + 2 * ph, W + 2 * pw, C)
+    Xp = np.zeros(shape) if value == 0 else np.full(shape, value)  # zeros: pages come zeroed
+    Xp[:, ph : ph + H, pw : pw + W] = X
+    return Xp
 
 
 def unpad2d(Xp: np.ndarray, pads: Pair) -> np.ndarray:
@@ -67,17 +73,25 @@ def windows(Xp: np.ndarray, kernel_shape: Pair, stride: int) -> np.ndarray:
     return every[:, ::stride, ::stride].transpose(0, 1, 2, 4, 5, 3)
 
 
-def im2col(X: np.ndarray, kernel_shape: Pair, stride: int, pads: Pair
-           ) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Every window of the zero-padded X as a row: cols (N·oh·ow, kh·kw·C), and Xp's shape.
+def im2col(win: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Windows win (n, oh, ow, kh, kw, C) as the rows of cols (n·oh·ow, kh·kw·C + 1), written
+    into the front of the flat buffer `out`: row (n, r, c) is the window of output pixel
+    (n, r, c), flattened in (i, j, k) order, then a 1, the input that the bias multiplies.
 
-    Row (n, r, c) of cols is the window of output pixel (n, r, c), flattened in (i, j, k)
-    order. The padded copy of X is let go on return, so only cols stays.
+    The 1s are written once per buffer, by `ones_column(out, width)`: they stay in place from
+    chunk to chunk, since row r's last entry is out[r·width + width − 1] whatever the number
+    of rows.
     """
-    Xp = pad2d(X, pads)
-    win = windows(Xp, kernel_shape, stride)
-    N, oh, ow = win.shape[:3]
-    return win.reshape(N * oh * ow, -1), Xp.shape
+    rows, width = prod(win.shape[:3]), prod(win.shape[3:]) + 1
+    cols = out[: rows * width].reshape(rows, width)
+    cols[:, :-1].reshape(win.shape)[...] = win   # a view of cols: the copy lands there
+    return cols
+
+
+def ones_column(out: np.ndarray, width: int) -> np.ndarray:
+    """Set the last entry of every width-long row of the flat buffer `out` to 1."""
+    out.reshape(-1, width)[:, -1] = 1.0
+    return out
 
 
 def tap(Xp: np.ndarray, i: int, j: int, out_hw: Pair, stride: int) -> np.ndarray:
@@ -106,6 +120,12 @@ def col2im(
         g = tap_grads(i, j)
         tap(dXp, i, j, g.shape[1:3], stride)[...] += g
     return dXp
+
+
+def batch_chunks(n: int, bytes_per_sample: int, chunk_bytes: int) -> list[slice]:
+    """range(n) cut into slices of as many samples as fit in chunk_bytes (at least one)."""
+    step = max(1, chunk_bytes // max(bytes_per_sample, 1))
+    return [slice(start, min(start + step, n)) for start in range(0, n, step)]
 
 
 def window_origins(padded_shape: tuple[int, ...], out_hw: Pair, stride: int) -> np.ndarray:

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 import reference
 from harness.core.cases import Case
@@ -55,7 +54,10 @@ SCALAR_TYPES = ("builtins.float", "builtins.int", "numpy.float64", "numpy.float3
 def one_torch_thread() -> Iterator[None]:
     """torch on one thread while the twins run: their tensors are tiny, and on a loaded
     machine torch's thread pool costs ten times the arithmetic (4 ms instead of 0.4 ms for a
-    FullyConnected forward and backward)."""
+    FullyConnected forward and backward). torch is imported here, on the first twin that runs,
+    not with this module: a check whose twins' outputs are all cached never imports it."""
+    import torch
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

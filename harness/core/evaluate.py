@@ -178,6 +178,12 @@ class Checker:
                 self.impl, (*graded, *extra), self.limits, starter=self.starter)
         return self._module_sandboxes[extra]
 
+    def start(self, specs: Iterable[OpSpec]) -> None:
+        """Start the children that will run `specs` now, without waiting for them: they
+        import NumPy and the implementation while this process does other work."""
+        for sandbox in {id(sb): sb for sb in map(self.sandbox_for, specs)}.values():
+            sandbox.start()
+
     def close(self) -> None:
         self.sandbox.close()
         for sandbox in self._module_sandboxes.values():

@@ -36,6 +36,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,23 @@ FORMAT = 2   # bump when the entry layout changes
 def enabled() -> bool:
     """False when ``NNPARITY_NO_CACHE`` is set to anything but "" or "0"."""
     return os.environ.get(ENV_OFF, "") in ("", "0")
+
+
+@contextlib.contextmanager
+def disabled(off: bool = True) -> Iterator[None]:
+    """While inside (when `off`), the cache is off for this process; as it was after."""
+    if not off:
+        yield
+        return
+    before = os.environ.get(ENV_OFF)
+    os.environ[ENV_OFF] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ENV_OFF, None)
+        else:
+            os.environ[ENV_OFF] = before
 
 
 def cache_root() -> Path:

@@ -81,8 +81,9 @@ def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.n
         cls = getattr(reference.module(spec.module), spec.cls)
     if spec.kind in ("layer", "loss"):
         ctor = {**ctor, "conventions": conventions}
-    run = run_op(spec.kind, cls, ctor, {k: v.copy() for k, v in inputs.items()}, spec.outputs,
-                 calls=spec.calls)
+    with model_eval.one_torch_thread():   # tiny tensors: torch's thread pool costs ~10×
+        run = run_op(spec.kind, cls, ctor, {k: v.copy() for k, v in inputs.items()},
+                     spec.outputs, calls=spec.calls)
     for _, exc in run.errors.values():
         if isinstance(exc, KeyboardInterrupt):  # the driver keeps what student code raises;
             raise exc                            # here, in our own process, Ctrl-C must stop

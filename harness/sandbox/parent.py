@@ -1,10 +1,12 @@
 """Run an implementation in a separate process and talk to it in plain arrays.
 
 `Sandbox` starts ``python -m harness.sandbox.child`` in a fresh temporary directory, in its own
-process group, with a scrubbed environment, and sends it one request per case. A case that
-takes longer than its time limit, or a child that dies (``os._exit``, a segfault, a resource
-limit), is reported as an `Outage`; the child is killed with its whole process group and a
-fresh one is started for the next case, so one bad case never sinks the others.
+process group, with a scrubbed environment, and sends it one request per case (`run`) or one
+batch of cases (`run_many`, answered case by case as each finishes). A case that takes longer
+than its time limit, or a child that dies (``os._exit``, a segfault, a resource limit), is
+reported as an `Outage` of that case; the child is killed with its whole process group and a
+fresh one is started for the next case (in a batch: for the cases after it), so one bad case
+never sinks the others.
 
 What the implementation prints (Python or C level, stdout and stderr) goes through a pipe that
 the parent drains while it waits for an answer: every case's output is kept up to

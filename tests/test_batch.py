@@ -146,3 +146,33 @@ def test_check_many_gives_up_after_two_outages_in_a_row_like_check(make_impl):
     assert [v.status for v in firsts] == ["timeout"] * 4
     assert [bool(v.error.get("not_run")) for v in firsts] == [False, False, True, True]
     assert firsts[2].message.startswith("not run: ReLU timed out in 2 cases in a row")
+
+
+def test_the_wire_refuses_what_is_not_a_message_of_plain_arrays():
+    import io
+    import json
+    import struct
+
+    from harness.sandbox import wire
+
+    def message(header, blob=b""):
+        head = json.dumps(header).encode()
+        return io.BytesIO(struct.pack("<Q", len(head)) + head + blob)
+
+    pickled = io.BytesIO()
+    np.save(pickled, np.array([1, None], dtype=object), allow_pickle=True)
+    for header, blob in [([1, 2], b""), ({"arrays": "x"}, b""), ({"arrays": [["a"]]}, b""),
+                         ({"arrays": [["a", 3]]}, b"abc"),
+                         ({"arrays": [["a", len(pickled.getvalue())]]}, pickled.getvalue())]:
+        with pytest.raises(wire.WireError):
+            wire.read_message(message(header, blob))
+    arrays = {"x": np.arange(6.0).reshape(2, 3), "n": np.arange(3, dtype=np.int32),
+              "b": np.array([True, False]), "z": np.zeros((0, 4)), "c": np.array([1 + 2j])}
+    buf = io.BytesIO()
+    wire.write_message(buf, {"k": 1}, arrays)
+    buf.seek(0)
+    header, back = wire.read_message(buf)
+    assert header == {"k": 1}
+    for name, arr in arrays.items():
+        assert back[name].dtype == arr.dtype and back[name].flags.writeable
+        np.testing.assert_array_equal(back[name], arr)

@@ -75,7 +75,8 @@ def test_other_conventions_and_cases_are_other_entries(cache):
     assert refcache.load("pool2d_average", case.id, CONV) is None
 
 
-@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "other key"])
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "not a dict",
+                                    "other key"])
 def test_a_damaged_entry_is_a_miss_and_is_rewritten(cache, damage):
     spec, case, want = twin("relu", 1)
     refcache.store("relu", case.id, CONV, want)
@@ -87,6 +88,8 @@ def test_a_damaged_entry_is_a_miss_and_is_rewritten(cache, damage):
         path.write_bytes(b"\x00\x01not an entry" * 10)
     elif damage == "empty":
         path.write_bytes(b"")
+    elif damage == "not a dict":   # a well-formed message whose header is a list
+        path.write_bytes(len(b"[1, 2]").to_bytes(8, "little") + b"[1, 2]")
     else:   # a valid entry of another key under this file name
         other = list(spec.cases(3, 0))[2]
         refcache.store("relu", other.id, CONV, twin("relu", 2)[2])

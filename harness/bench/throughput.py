@@ -222,7 +222,10 @@ def latency(rounds: int = 3, cases_per_op: int = DEFAULT_CASES) -> dict[str, Any
     ``python -c "import torch, numpy"``, in `rounds` rounds of: the import, a check on an
     empty reference cache (cold: every twin computed, torch imported), the same check again
     (warm: every reference from the cache). The ratios are the median of each round's
-    check / import, so that both sides of a ratio see the same load."""
+    check / import, so that both sides of a ratio see the same load. nnparity's bytecode is
+    compiled first, as torch's is (pip compiles a package when it installs it; a checkout
+    run with PYTHONDONTWRITEBYTECODE would otherwise compile every module on every run)."""
+    compile_tree(PROJECT_ROOT)
     runs: dict[str, list[float]] = {"import": [], "cold": [], "warm": []}
     codes = set()
     for _ in range(max(rounds, 1)):
@@ -244,6 +247,15 @@ def latency(rounds: int = 3, cases_per_op: int = DEFAULT_CASES) -> dict[str, Any
             "cold_median_s": _median(runs["cold"]), "warm_median_s": _median(runs["warm"]),
             "cold_ratio": ratios["cold"], "warm_ratio": ratios["warm"],
             "target_ratio": LATENCY_TARGET}
+
+
+def compile_tree(tree: Path) -> None:
+    """Compile the .py files of a checkout of nnparity to bytecode (__pycache__, ignored by
+    git), as installing it with pip does."""
+    import compileall
+    for top in ("harness", "reference", "student_nn"):
+        if (tree / top).is_dir():
+            compileall.compile_dir(str(tree / top), quiet=1)
 
 
 def _median(xs: list[float]) -> float:
@@ -388,6 +400,8 @@ def grading_vs_base(base: str = BASE_COMMIT, submissions: int = 20, workers: int
         return {"status": f"no checkout of {base}", "detail": str(exc)[:300]}
     tmp = Path(tempfile.mkdtemp(prefix="nnparity-bench-vs-"))
     try:
+        for checkout in (PROJECT_ROOT, tree):   # both as installed (see `latency`)
+            compile_tree(checkout)
         correct = [_submission(tmp / "correct" / f"student{i:02d}") for i in range(submissions)]
         failing = _failing_submissions(tmp / "failing", submissions)
         with tempfile.TemporaryDirectory(prefix="nnparity-bench-cache-") as cache:

@@ -50,7 +50,7 @@ ENV_DIR, ENV_OFF = "NNPARITY_CACHE_DIR", "NNPARITY_NO_CACHE"
 # What decides a twin's outputs for a case ID: the twins, the case generators and op tables,
 # the judging core that calls the twins, and the driver that runs them.
 SOURCES = ("reference", "harness/core", "harness/apis", "harness/sandbox/driver.py")
-FORMAT = 2   # bump when the entry layout changes
+FORMAT = 3   # bump when the entry layout changes
 
 
 def enabled() -> bool:
@@ -127,7 +127,7 @@ def _path(key: str, op: str) -> Path:
 # ------------------------------------------------------------------ values <-> files
 def _encode(key: str, value: dict[str, Any]) -> bytes | None:
     """An entry's bytes; None for a value this cache does not store."""
-    header: dict[str, Any] = {"key": key, "laws": {}, "shapes": {}}
+    header: dict[str, Any] = {"key": key, "laws": {}, "shapes": {}, "order": list(value)}
     arrays: dict[str, np.ndarray] = {}
     for name, v in value.items():
         if isinstance(v, np.ndarray) and v.dtype.kind in "biuf":
@@ -150,12 +150,14 @@ def _decode(data: bytes, key: str) -> dict[str, Any] | None:
     shapes = header["shapes"]
     if set(shapes) != set(arrays):
         return None
-    value: dict[str, Any] = {k: v.reshape(shapes[k]) for k, v in arrays.items()}
-    if header.get("laws"):
+    found: dict[str, Any] = {k: v.reshape(shapes[k]) for k, v in arrays.items()}
+    if header["laws"]:
         from reference.laws import Law  # torch-free: the law's record, not torch.nn.init
         for name, fields in header["laws"].items():
-            value[name] = Law(**fields)
-    return value
+            found[name] = Law(**fields)
+    if sorted(found) != sorted(header["order"]):
+        return None
+    return {name: found[name] for name in header["order"]}   # in the twin's order
 
 
 # ------------------------------------------------------------------ the cache
@@ -166,11 +168,9 @@ def load(op: str, case_id: str, conventions: Any) -> dict[str, Any] | None:
         return None
     key = entry_key(op, case_id, conventions)
     try:
-        data = _path(key, op).read_bytes()
-        value = _decode(data, key)
-    except (OSError, ValueError, wire.WireError, TypeError, KeyError):
+        return _decode(_path(key, op).read_bytes(), key)
+    except Exception:  # noqa: BLE001 - absent or damaged in any way: a miss, computed afresh
         return None
-    return value
 
 
 def store(op: str, case_id: str, conventions: Any, value: dict[str, Any]) -> bool:

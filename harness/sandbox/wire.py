@@ -95,15 +95,16 @@ def read_message(stream: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray
         header = json.loads(_read_exact(stream, size))
     except ValueError as exc:
         raise WireError(f"malformed header: {exc}") from None
+    if not isinstance(header, dict) or not isinstance(header.get("arrays", []), list):
+        raise WireError("malformed header: not a JSON object with a list of arrays")
     arrays = {}
-    for name, nbytes in header.pop("arrays", []):
-        blob = _read_exact(stream, int(nbytes))
-        fast = _from_npy(blob)
-        if fast is not None:
-            arrays[name] = fast
-            continue
+    for entry in header.pop("arrays", []):
         try:
-            arrays[name] = np.load(io.BytesIO(blob), allow_pickle=False)
-        except ValueError as exc:
-            raise WireError(f"array {name!r} is not a plain .npy array: {exc}") from None
+            name, nbytes = str(entry[0]), int(entry[1])
+            blob = _read_exact(stream, nbytes)
+            fast = _from_npy(blob)
+            arrays[name] = fast if fast is not None else np.load(io.BytesIO(blob),
+                                                                  allow_pickle=False)
+        except (ValueError, TypeError, IndexError, KeyError) as exc:
+            raise WireError(f"array {entry!r:.80} is not a plain .npy array: {exc}") from None
     return header, arrays

@@ -455,7 +455,8 @@ def main(argv: list[str] | None = None) -> None:
                 with contextlib.suppress(Exception):
                     sys.stdout.flush()
                     sys.stderr.flush()
-                os.write(2, marker)   # this case's output ends here, before its answer
+                with contextlib.suppress(OSError):   # fd 2 closed by the implementation:
+                    os.write(2, marker)   # then its output is not split (this case's ends here)
                 header["batched"] = True
                 answer(header, out)
             continue

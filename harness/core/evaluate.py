@@ -225,9 +225,9 @@ class Checker:
         """The verdicts of each case, in order: exactly what `check` gives case after case,
         with the cases sent to the child in batches of BATCH_CASES (one request per batch
         instead of one round trip per case; the answers stream back case by case, so the
-        child computes the next case while this process judges the last one). A case that times out or crashes gets its outage as with
-        `check`, and the cases after it run in a fresh child; after
-        OUTAGES_BEFORE_GIVING_UP of them in a row the rest are not run."""
+        child computes the next case while this process judges the last one). A case that
+        times out or crashes gets its outage as with `check`, and the cases after it run in a
+        fresh child; after OUTAGES_BEFORE_GIVING_UP of them in a row the rest are not run."""
         todo = list(cases)
         while todo:
             given_up = self._given_up(spec, todo[0])

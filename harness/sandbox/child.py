@@ -29,11 +29,13 @@ import faulthandler
 import importlib.abc
 import linecache
 import math
+import operator
 import os
 import resource
 import sys
 import traceback
 from collections.abc import Iterator
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -251,12 +253,18 @@ class NumpyGuard:
     def __init__(self) -> None:
         self.saved = {name: dict(vars(sys.modules[name])) for name in GUARDED_MODULES
                       if name in sys.modules}
+        # the same, as (keys, values) tuples: unchanged modules are told apart in C
+        self._flat = {name: (tuple(saved), tuple(saved.values()))
+                      for name, saved in self.saved.items()}
 
     @contextlib.contextmanager
     def harness_view(self) -> Iterator[None]:
         changed: list[tuple[dict, str, Any]] = []
         for name, saved in self.saved.items():
             ns = vars(sys.modules.get(name, np))
+            keys, values = self._flat[name]
+            if all(map(operator.is_, map(ns.get, keys, repeat(self.MISSING)), values)):
+                continue   # nothing of this module was patched (the usual case)
             for key, value in saved.items():
                 current = ns.get(key, self.MISSING)
                 if current is not value:

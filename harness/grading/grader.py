@@ -25,6 +25,7 @@ import time
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,9 @@ NUMPY_REPLACEMENTS = {
 }
 
 
+@lru_cache(maxsize=1)
 def _version() -> str:
+    """nnparity's installed version (read once: the metadata lookup costs milliseconds)."""
     try:
         from importlib.metadata import version
         return version("nnparity")

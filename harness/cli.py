@@ -1,7 +1,7 @@
 """The `nnparity` command line.
 
     nnparity check [--impl PATH] [--api NAME] [--starter DIR] [--ops a,b] [--cases N]
-                   [--seed S] [--report DIR] [--json FILE]
+                   [--seed S] [--report DIR] [--json FILE] [--no-cache]
     nnparity repro CASE_ID [--impl PATH] [--api NAME] [--starter DIR]
     nnparity evidence [--quick] [--out docs/evidence.md] (harness/evidence/)
 
@@ -26,6 +26,7 @@ from tabulate import tabulate
 
 from harness.apis.known import APIS, DEFAULT, Api
 from harness.apis.resolve import resolve_api, resolve_impl
+from harness.core import refcache
 from harness.core.cases import Case
 from harness.core.compare import DEFAULT_TOLERANCE
 from harness.core.conventions import PROFILES, get_profile
@@ -151,8 +152,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
     starter = _starter_arg(args.starter)
     progress = Progress(len(specs) * args.cases, "checking")
-    with Checker(impl, profile, limits=Limits(case_seconds=args.timeout),
-                 starter=starter, api=api.name) as checker:
+    with refcache.disabled(args.no_cache), \
+            Checker(impl, profile, limits=Limits(case_seconds=args.timeout),
+                    starter=starter, api=api.name) as checker:
+        checker.start(specs)
         report = check_and_investigate(checker, specs, args.cases, args.seed,
                                        on_case=lambda cid: progress.advance(note=cid))
         report["modules"] = checker.plan().as_json()
@@ -248,6 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", metavar="FILE", help="also write the JSON report here")
     check.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
                        help="time limit per case (default: 20)")
+    check.add_argument("--no-cache", action="store_true",
+                       help="compute every PyTorch reference afresh, neither reading nor "
+                            f"writing the reference cache (same as {refcache.ENV_OFF}=1; "
+                            "default: the cache in $NNPARITY_CACHE_DIR, else "
+                            "~/.cache/nnparity)")
     check.set_defaults(func=cmd_check)
 
     repro = sub.add_parser("repro", help="rerun one case and print its full finding")

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from reference.laws import Law  # noqa: F401 - the law torch.nn.init draws from
 
 Shape = tuple[int, ...]
 
@@ -57,27 +58,6 @@ def from_torch(w: torch.Tensor) -> np.ndarray:
     """A torch-layout weight back in the contract's layout, as a float64 ndarray copy."""
     perm = (1, 0) if w.dim() == 2 else (2, 3, 1, 0)
     return w.permute(*perm).detach().numpy().copy()
-
-
-@dataclass(frozen=True)
-class Law:
-    """The distribution an initializer draws every element from: U(−scale, scale) when
-    `family` is "uniform", N(0, scale²) when it is "normal"."""
-
-    family: str
-    scale: float
-    fan_in: int
-    fan_out: int
-    gain: float
-
-    @property
-    def std(self) -> float:
-        return self.scale / math.sqrt(3.0) if self.family == "uniform" else self.scale
-
-    def describe(self) -> str:
-        what = f"U(−{self.scale:.6g}, {self.scale:.6g})" if self.family == "uniform" \
-            else f"N(0, {self.scale:.6g}²)"
-        return f"{what} (fan_in={self.fan_in}, fan_out={self.fan_out}, gain={self.gain:.6g})"
 
 
 def law(name: str, shape: Shape) -> Law:

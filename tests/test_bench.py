@@ -132,3 +132,45 @@ def test_speed_targets_follow_the_issue():
     (alone,) = [t for t in report._speed_targets(ops[:3], gemm) if t["target"].startswith(
         "Pool2D")]
     assert alone["met"] is None and alone["shown"] == "not measured"
+
+
+def test_latency_and_grading_against_the_base_commit_are_targets():
+    lat = {"command": "nnparity check --cases 50", "rounds": 3, "exit_codes": [0],
+           "import_s": [2.0, 2.1, 1.9], "cold_s": [5.0, 5.2, 4.8], "warm_s": [2.5, 2.6, 2.4],
+           "import_median_s": 2.0, "cold_median_s": 5.0, "warm_median_s": 2.5,
+           "cold_ratio": 2.5, "warm_ratio": 1.25, "target_ratio": 1.5}
+    run = {"submissions": 20, "workers": 2, "wall_s": 30.0, "exit_code": 0, "full_score": 20,
+           "statuses": ["graded"]}
+    vs = {"status": "ok", "base": "f925467", "workers": 2, "submissions": 20,
+          "runs": {k: run for k in ("old_correct", "new_correct_cold", "new_correct",
+                                    "old_failing", "new_failing")},
+          "per_minute": {"old_correct": 40.0, "new_correct_cold": 50.0, "new_correct": 100.0,
+                         "old_failing": 10.0, "new_failing": 14.0},
+          "same_scores": {"correct": True, "failing": True}, "speedup_correct": 2.5,
+          "speedup_correct_cold": 1.25, "speedup_failing": 1.4}
+    result = {"machine": {"date": "today", "cpu": "cpu", "cores": 2, "threads": {}},
+              "settings": {"quick": False, "repeats": 15, "warmup": 3},
+              "harness": {"latency": lat}, "grading": {"status": "ok", "vs_base": vs,
+                                                        "single": {**run, "mean_grader_s": 1.0},
+                                                        "batch": run,
+                                                        "submissions_per_minute": 40.0}}
+    result["targets"] = report.targets(result)
+    met = {t["target"].split(" (")[0]: t["met"] for t in result["targets"]}
+    assert met['`nnparity check` ≤ 1.5× the wall time of `python -c "import torch, numpy"`']
+    assert met["grading ≥ 2× the correct submissions per minute"] is True
+    assert met["grading ≥ 1.5× the failing"] is False
+    md = report.markdown(result)
+    assert "Feedback latency" in md and "1.25×" in md and "Against f925467" in md
+
+
+def test_the_base_commit_is_checked_out_beside_and_removed_after():
+    import subprocess
+    import tempfile
+    from pathlib import Path
+    sha = subprocess.run(["git", "-C", str(throughput.PROJECT_ROOT), "rev-parse", "HEAD"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    path = Path(tempfile.gettempdir()) / f"nnparity-base-{sha[:7]}"
+    existed = (path / "harness" / "cli.py").is_file()
+    with throughput.base_tree("HEAD") as tree:
+        assert tree == path and (tree / "harness" / "cli.py").is_file()
+    assert (path / "harness" / "cli.py").is_file() == existed   # made for the run: removed

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 PARTS = ("ops", "memory", "harness", "xdist", "scaling", "grading")
+BASE_COMMIT = "f925467"   # main before issue #13's speed work (harness/bench/throughput.py)
 
 DESCRIPTION = """\
 Benchmark student_nn against PyTorch (forward + backward, float64, same thread count, median
@@ -20,9 +21,11 @@ and grading throughput. Writes bench.json and bench.md to --out."""
 
 EPILOG = """\
 parts (for --skip): ops (student_nn vs PyTorch and the GEMM rate), memory (Conv2D step),
-harness (the check session in-process and `nnparity check`), xdist (pytest -n auto),
+harness (the check session in-process, `nnparity check`, and its wall time against
+`import torch, numpy` on a cold and a warm reference cache), xdist (pytest -n auto),
 scaling (time against case size), grading (nnparity grade: --workers 2, a Dask LocalCluster
-of 2 workers and its overhead per submission, and the cost of isolation).
+of 2 workers and its overhead per submission, submissions per minute against --base on 20
+correct and 20 failing submissions, and the cost of isolation).
 Speed is measured here, never by timed unit tests; numbers from a loaded machine are noisy:
 bench.md records the load average before and after."""
 
@@ -43,6 +46,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "suite; --quick: 2)")
     p.add_argument("--skip", default="", metavar="A,B",
                    help=f"parts to leave out: {', '.join(PARTS)}")
+    p.add_argument("--base", default=BASE_COMMIT, metavar="COMMIT",
+                   help="the commit whose grading rate this code's is measured against, "
+                        "checked out beside this one as a git worktree (default: "
+                        f"{BASE_COMMIT}, main before issue #13's speed work)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.bench.suite import run_suite
 
     result = run_suite(quick=args.quick, repeats=repeats, threads=threads,
-                       cases=args.cases, skip=skip, log=_log)
+                       cases=args.cases, skip=skip, log=_log, base=args.base)
     paths = report.write(result, args.out)
     print()
     print(report.markdown(result))

@@ -27,6 +27,9 @@ POOL_SHAPES = ("medium", "large")   # shape labels starting so: "medium", "mediu
 HARNESS_SHARE_LIMIT = 0.25
 ISOLATION_COST_LIMIT = 0.3   # seconds more per submission in namespaces
 DASK_OVERHEAD_LIMIT = 0.10   # the Dask cluster's overhead per submission, of its grading time
+LATENCY_LIMIT = 1.5          # `nnparity check` wall / `import torch, numpy` wall (warm cache)
+GRADING_SPEEDUP_CORRECT = 2.0   # correct submissions per minute, against the base commit
+GRADING_SPEEDUP_FAILING = 1.5   # failing (investigated) submissions per minute, likewise
 
 
 def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -44,6 +47,8 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         _target(f"harness share of the serial check time ≤ {HARNESS_SHARE_LIMIT:.0%}",
                 serial.get("harness_share"), lambda v: v <= HARNESS_SHARE_LIMIT, "{:.0%}"),
     ]
+    rows += _latency_targets((result.get("harness") or {}).get("latency") or {})
+    rows += _vs_base_targets((result.get("grading") or {}).get("vs_base") or {})
     iso = (result.get("grading") or {}).get("isolation") or {}
     ok = iso.get("status") == "ok"
     rows.append(_target(
@@ -112,6 +117,37 @@ def _worst(text: str, entries: list[dict[str, Any]], limit: float) -> dict[str, 
     return _target(text, worst and worst["ratio"], lambda v: v <= limit, "{:.2f}×",
                    detail=worst and f"{worst['op']} {worst['shape']}: {_ms(worst['ours_s'])} "
                                     f"vs {_ms(worst['torch_s'])} ms")
+
+
+def _latency_targets(lat: dict[str, Any]) -> list[dict[str, Any]]:
+    """Feedback latency (#13 point 1): a warm check within LATENCY_LIMIT× the import of torch
+    and NumPy, both timed in the same bench run; the cold check is shown beside it."""
+    return [_target(
+        f"`nnparity check` ≤ {LATENCY_LIMIT:g}× the wall time of `python -c \"import torch, "
+        "numpy\"` (default suite, warm reference cache)", lat.get("warm_ratio"),
+        lambda v: v <= LATENCY_LIMIT, "{:.2f}×",
+        detail=lat and f"{lat['warm_median_s']:.1f} s vs {lat['import_median_s']:.1f} s, "
+                       f"median of {lat['rounds']}; cold cache {lat['cold_ratio']:.2f}× "
+                       f"({lat['cold_median_s']:.1f} s)")]
+
+
+def _vs_base_targets(vs: dict[str, Any]) -> list[dict[str, Any]]:
+    """Grading throughput (#13 point 2) against the code before the issue's work."""
+    ok = vs.get("status") == "ok"
+    where = (f"{vs['submissions']} submissions, --workers {vs['workers']}, against "
+             f"{vs['base']}") if ok else "against the base commit"
+    rate = vs.get("per_minute") or {}
+    return [
+        _target(f"grading ≥ {GRADING_SPEEDUP_CORRECT:g}× the correct submissions per minute "
+                f"({where})", vs.get("speedup_correct") if ok else None,
+                lambda v: v >= GRADING_SPEEDUP_CORRECT, "{:.2f}×",
+                detail=ok and f"{rate['new_correct']:.1f} vs {rate['old_correct']:.1f}/min; "
+                              f"cold cache {vs['speedup_correct_cold']:.2f}×"),
+        _target(f"grading ≥ {GRADING_SPEEDUP_FAILING:g}× the failing (investigated) "
+                f"submissions per minute ({where})", vs.get("speedup_failing") if ok else None,
+                lambda v: v >= GRADING_SPEEDUP_FAILING, "{:.2f}×",
+                detail=ok and f"{rate['new_failing']:.1f} vs {rate['old_failing']:.1f}/min"),
+    ]
 
 
 def _threads(n: int | None) -> str:
@@ -267,6 +303,16 @@ def _harness_section(h: dict[str, Any] | None) -> list[str]:
         elif key in h:
             rows.append([key, SKIPPED, ""])
     out += [_table(rows, ["run", "seconds", "cases/s"]), ""]
+    lat = h.get("latency")
+    if lat:
+        runs = [[kind, " / ".join(f"{x:.2f}" for x in lat[f"{kind}_s"]),
+                 f"{lat[f'{kind}_median_s']:.2f}",
+                 "" if kind == "import" else f"{lat[f'{kind}_ratio']:.2f}×"]
+                for kind in ("import", "cold", "warm")]
+        out += [f"Feedback latency: `{lat['command']}` against `python -c \"import torch, "
+                "numpy\"`, in rounds of import, check on an empty reference cache (cold), "
+                "check again (warm); the ratio is the median of the rounds' check / import:",
+                "", _table(runs, ["run", "seconds (each round)", "median s", "ratio"]), ""]
     if serial:
         total = serial["seconds"]
         split = [["implementation (inside Sandbox.run: the op and the round trip to its child)",
@@ -329,7 +375,31 @@ def _grading_section(g: dict[str, Any] | None) -> list[str]:
     lines = [f"{dask['summary']}.", ""] if dask.get("summary") else []
     return ["## Grading throughput (`nnparity grade`, default rubric, copies of student_nn)",
             "", _table(rows, ["run", "time", "result"]), "", *lines,
-            *_isolation_lines(g.get("isolation"))]
+            *_vs_base_lines(g.get("vs_base")), *_isolation_lines(g.get("isolation"))]
+
+
+def _vs_base_lines(vs: dict[str, Any] | None) -> list[str]:
+    """This code's grading rate against the base commit's, on the same submissions."""
+    if not vs:
+        return []
+    if vs.get("status") != "ok":
+        return [f"Against the base commit: {vs.get('status')}"
+                + (f" ({vs['detail']})" if vs.get("detail") else ""), ""]
+    names = {"old_correct": f"correct, {vs['base']}", "new_correct_cold": "correct, this "
+             "code, empty reference cache", "new_correct": "correct, this code, warm cache",
+             "old_failing": f"failing, {vs['base']}", "new_failing": "failing, this code"}
+    rows = [[names[k], f"{r['wall_s']:.1f} s", f"{vs['per_minute'][k]:.1f}",
+             f"{r['full_score']}/{r['submissions']}", ", ".join(r["statuses"])]
+            for k, r in vs["runs"].items()]
+    same = vs.get("same_scores", {})
+    return [f"Against {vs['base']} (a worktree of it, run in the same bench; "
+            f"{vs['submissions']} submissions each, `--workers {vs['workers']}`; failing ones "
+            "are mutants of student_nn, investigated):", "",
+            _table(rows, ["submissions, code", "wall", "per minute", "full score",
+                          "statuses"]), "",
+            f"Same statuses and scores as {vs['base']}: correct "
+            f"{'yes' if same.get('correct') else 'NO'}, failing "
+            f"{'yes' if same.get('failing') else 'NO'}.", ""]
 
 
 def _isolation_lines(iso: dict[str, Any] | None) -> list[str]:

@@ -13,9 +13,11 @@ Log = Callable[[str], None]
 
 def run_suite(quick: bool = False, repeats: int = 15, threads: list[int] | None = None,
               cases: int | None = None, skip: set[str] | frozenset[str] = frozenset(),
-              log: Log = lambda message: None) -> dict[str, Any]:
+              log: Log = lambda message: None,
+              base: str = throughput.BASE_COMMIT) -> dict[str, Any]:
     """Every part not in `skip`. `threads`: the thread counts (torch and OpenBLAS alike) at
-    which student_nn and torch are compared; default: 1 and the configured count."""
+    which student_nn and torch are compared; default: 1 and the configured count. `base`:
+    the commit whose grading rate this code's is measured against."""
     default_threads = timing.thread_counts()
     threads = threads or sorted({1, default_threads["torch"] or 1})
     warmup = 1 if quick else 3
@@ -47,6 +49,9 @@ def run_suite(quick: bool = False, repeats: int = 15, threads: list[int] | None 
     if "grading" not in skip:
         log("grading: nnparity grade on copies of student_nn")
         result["grading"] = throughput.grading(batch=2 if quick else 4)
+        log(f"grading: against {base}, correct and failing submissions")
+        result["grading"]["vs_base"] = throughput.grading_vs_base(
+            base, submissions=2 if quick else 20)
         log("grading: the cost of isolation, with and without namespaces")
         result["grading"]["isolation"] = throughput.isolation_cost(
             submissions=1 if quick else 3, rounds=1 if quick else 2, starts=3 if quick else 10)
@@ -96,6 +101,8 @@ def _harness(parts: set[str], cases: int | None, log: Log) -> dict[str, Any]:
         out["serial"] = throughput.serial_session(**kwargs)
         log("harness: nnparity check")
         out["check_command"] = throughput.check_command(**kwargs)
+        log("harness: latency, nnparity check against import torch, numpy")
+        out["latency"] = throughput.latency(rounds=1 if cases else 3, **kwargs)
     if "xdist" in parts:
         log("harness: pytest tests/test_parity.py without xdist")
         out["pytest_serial"] = throughput.pytest_parity(**kwargs, workers="0")

@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.bench.cli import BASE_COMMIT
 from harness.bench.timing import fit_exponent
-from harness.core import evaluate
+from harness.core import evaluate, refcache
 from harness.core.cases import Case
 from harness.core.evaluate import Checker
 from harness.core.registry import OPS, get_op
@@ -60,11 +61,13 @@ class Clock:
 
 @contextlib.contextmanager
 def instrumented() -> Iterator[Clock]:
-    """Time `Sandbox.run`, `Sandbox._start` and `evaluate.reference_outputs` while inside;
-    everything is put back on exit. Cached reference outputs are dropped first, so that the
-    reference is really computed."""
+    """Time `Sandbox.run`, `Sandbox.run_many`, `Sandbox._start` and
+    `evaluate.reference_outputs` while inside; everything is put back on exit. Cached
+    reference outputs are dropped first and the on-disk cache is off, so that the reference
+    is really computed."""
     clock = Clock()
     run, start, reference = Sandbox.run, Sandbox._start, evaluate.reference_outputs
+    run_many = Sandbox.run_many
 
     def timed(fn, field: str, call: str):
         """`fn`, adding its wall time to clock.<field> and counting calls as `call`."""
@@ -77,16 +80,35 @@ def instrumented() -> Iterator[Clock]:
                 clock.calls[call] += 1
         return wrapper
 
+    def timed_many(self, requests):
+        """run_many, adding the time spent inside it (waiting for each answer) to
+        clock.impl and counting each answer as a run."""
+        answers = run_many(self, requests)
+        try:
+            while True:
+                t = time.perf_counter()
+                try:
+                    answer = next(answers)
+                except StopIteration:
+                    return
+                finally:
+                    clock.impl += time.perf_counter() - t
+                clock.calls["run"] += 1
+                yield answer
+        finally:
+            answers.close()
+
     timed_run, timed_start = timed(run, "impl", "run"), timed(start, "startup", "start")
     timed_reference = timed(reference, "reference", "ref")
 
     _clear_reference_cache()
-    Sandbox.run, Sandbox._start = timed_run, timed_start
+    Sandbox.run, Sandbox._start, Sandbox.run_many = timed_run, timed_start, timed_many
     evaluate.reference_outputs = timed_reference
     try:
-        yield clock
+        with refcache.disabled():   # the reference is computed, not read from disk
+            yield clock
     finally:
-        Sandbox.run, Sandbox._start = run, start
+        Sandbox.run, Sandbox._start, Sandbox.run_many = run, start, run_many
         evaluate.reference_outputs = reference
         _clear_reference_cache()
 
@@ -151,6 +173,16 @@ def _run(argv: list[str], timeout: float, env: dict[str, str] | None = None
     return time.perf_counter() - start, proc
 
 
+def _run_in(tree: Path, argv: list[str], timeout: float
+            ) -> tuple[float, subprocess.CompletedProcess]:
+    """`argv` run with the code checked out in `tree` (its directory first on the path)."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=tree, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    return time.perf_counter() - start, proc
+
+
 def check_command(cases_per_op: int = DEFAULT_CASES) -> dict[str, Any]:
     """`nnparity check` as a user runs it (start-up and report writing included)."""
     with tempfile.TemporaryDirectory(prefix="nnparity-bench-") as tmp:
@@ -179,6 +211,57 @@ def pytest_parity(cases_per_op: int = DEFAULT_CASES, workers: str = "auto") -> d
             "workers": int(started.group(1)) if started else (1 if workers == "0" else None),
             "items_passed": int(found.group(1)) if found else None, "cases": cases,
             "wall_s": wall, "cases_per_s": cases / wall, "summary": tail}
+
+
+# ---------------------------------------------------------------- feedback latency
+LATENCY_TARGET = 1.5   # `nnparity check` at most this many times `import torch, numpy`
+
+
+def latency(rounds: int = 3, cases_per_op: int = DEFAULT_CASES) -> dict[str, Any]:
+    """Wall clock of `nnparity check` (the default suite, student_nn) against
+    ``python -c "import torch, numpy"``, in `rounds` rounds of: the import, a check on an
+    empty reference cache (cold: every twin computed, torch imported), the same check again
+    (warm: every reference from the cache). The ratios are the median of each round's
+    check / import, so that both sides of a ratio see the same load. nnparity's bytecode is
+    compiled first, as torch's is (pip compiles a package when it installs it; a checkout
+    run with PYTHONDONTWRITEBYTECODE would otherwise compile every module on every run)."""
+    compile_tree(PROJECT_ROOT)
+    runs: dict[str, list[float]] = {"import": [], "cold": [], "warm": []}
+    codes = set()
+    for _ in range(max(rounds, 1)):
+        with tempfile.TemporaryDirectory(prefix="nnparity-bench-cache-") as cache, \
+                tempfile.TemporaryDirectory(prefix="nnparity-bench-") as out:
+            env = {refcache.ENV_DIR: cache, refcache.ENV_OFF: ""}
+            wall, _ = _run([sys.executable, "-c", "import torch, numpy"], timeout=300)
+            runs["import"].append(wall)
+            for kind in ("cold", "warm"):
+                wall, proc = _run([sys.executable, "-m", "harness.cli", "check", "--cases",
+                                   str(cases_per_op), "--report", out], timeout=3600, env=env)
+                runs[kind].append(wall)
+                codes.add(proc.returncode)
+    ratios = {kind: _median([c / i for c, i in zip(runs[kind], runs["import"], strict=True)])
+              for kind in ("cold", "warm")}
+    return {"command": f"nnparity check --cases {cases_per_op}", "rounds": rounds,
+            "exit_codes": sorted(codes), "import_s": runs["import"], "cold_s": runs["cold"],
+            "warm_s": runs["warm"], "import_median_s": _median(runs["import"]),
+            "cold_median_s": _median(runs["cold"]), "warm_median_s": _median(runs["warm"]),
+            "cold_ratio": ratios["cold"], "warm_ratio": ratios["warm"],
+            "target_ratio": LATENCY_TARGET}
+
+
+def compile_tree(tree: Path) -> None:
+    """Compile the .py files of a checkout of nnparity to bytecode (__pycache__, ignored by
+    git), as installing it with pip does."""
+    import compileall
+    for top in ("harness", "reference", "student_nn"):
+        if (tree / top).is_dir():
+            compileall.compile_dir(str(tree / top), quiet=1)
+
+
+def _median(xs: list[float]) -> float:
+    xs = sorted(xs)
+    n = len(xs)
+    return (xs[n // 2] + xs[(n - 1) // 2]) / 2 if n else float("nan")
 
 
 # ---------------------------------------------------------------- time against case size
@@ -297,6 +380,113 @@ def _dask(subs: list[Path], out: Path, workers: int, one: dict[str, Any]) -> dic
             "met": share is not None and share <= DASK_OVERHEAD_SHARE}
 
 
+# ---------------------------------------------------------------- against the code before #13
+GRADING_SPEEDUP_CORRECT = 2.0
+GRADING_SPEEDUP_FAILING = 1.5
+
+
+def grading_vs_base(base: str = BASE_COMMIT, submissions: int = 20, workers: int = 2
+                    ) -> dict[str, Any]:
+    """Submissions per minute of `nnparity grade --workers N` (default rubric), this code
+    against the code at `base` (a git worktree beside this checkout, made for the run unless
+    one is there), on the same submissions in the same run: `submissions` correct ones
+    (copies of student_nn) and as many failing ones (mutants of student_nn, each with one
+    bug, investigated). This code runs on an empty reference cache first (cold), then on
+    the cache that run filled (warm; the failing batch runs warm too)."""
+    try:
+        tree_cm = base_tree(base)
+        tree = tree_cm.__enter__()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        return {"status": f"no checkout of {base}", "detail": str(exc)[:300]}
+    tmp = Path(tempfile.mkdtemp(prefix="nnparity-bench-vs-"))
+    try:
+        for checkout in (PROJECT_ROOT, tree):   # both as installed (see `latency`)
+            compile_tree(checkout)
+        correct = [_submission(tmp / "correct" / f"student{i:02d}") for i in range(submissions)]
+        failing = _failing_submissions(tmp / "failing", submissions)
+        with tempfile.TemporaryDirectory(prefix="nnparity-bench-cache-") as cache:
+            new_env = {refcache.ENV_DIR: cache, refcache.ENV_OFF: ""}
+            runs = {
+                "old_correct": _grade(correct, tmp / "o1", workers, tree=tree),
+                "new_correct_cold": _grade(correct, tmp / "n1", workers, env=new_env),
+                "new_correct": _grade(correct, tmp / "n2", workers, env=new_env),
+                "old_failing": _grade(failing, tmp / "o3", workers, tree=tree),
+                "new_failing": _grade(failing, tmp / "n3", workers, env=new_env),
+            }
+        same = {kind: _same_grades(tmp / f"o{i}", tmp / f"n{i}")
+                for kind, i in (("correct", 1), ("failing", 3))}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tree_cm.__exit__(None, None, None)
+    rate = {k: 60.0 * r["submissions"] / r["wall_s"] for k, r in runs.items()}
+    for r in runs.values():
+        r.pop("stdout", None)
+    return {"status": "ok", "base": base, "workers": workers, "submissions": submissions,
+            "runs": runs, "per_minute": rate, "same_scores": same,
+            "speedup_correct": rate["new_correct"] / rate["old_correct"],
+            "speedup_correct_cold": rate["new_correct_cold"] / rate["old_correct"],
+            "speedup_failing": rate["new_failing"] / rate["old_failing"],
+            "target_correct": GRADING_SPEEDUP_CORRECT,
+            "target_failing": GRADING_SPEEDUP_FAILING}
+
+
+@contextlib.contextmanager
+def base_tree(commit: str) -> Iterator[Path]:
+    """A checkout of `commit` beside this one: a git worktree in the temp directory, added
+    for the run and removed after (one already there is used and left as it was)."""
+    sha = subprocess.run(["git", "-C", str(PROJECT_ROOT), "rev-parse", "--verify",
+                          f"{commit}^{{commit}}"], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    path = Path(tempfile.gettempdir()) / f"nnparity-base-{sha[:7]}"
+    added = False
+    if not (path / "harness" / "cli.py").is_file():
+        subprocess.run(["git", "-C", str(PROJECT_ROOT), "worktree", "add", "--detach",
+                        str(path), sha], capture_output=True, check=True)
+        added = True
+    try:
+        yield path
+    finally:
+        if added:
+            subprocess.run(["git", "-C", str(PROJECT_ROOT), "worktree", "remove", "--force",
+                            str(path)], capture_output=True)
+
+
+# Failing submissions: mutants of these functions, one bug each (cycled when more are asked).
+FAILING_FUNCTIONS = ("ReLU.backward", "Sigmoid.forward", "FullyConnected.backward",
+                     "Conv2D.forward", "SoftMax.backward", "Pool2D.backward",
+                     "CrossEntropy.forward", "TanH.backward", "Conv2D.backward",
+                     "FullyConnected.forward")
+
+
+def _failing_submissions(root: Path, n: int) -> list[Path]:
+    """`n` copies of student_nn as neural_networks/, each with one arithmetic mutant of one
+    of FAILING_FUNCTIONS (harness/evidence/mutants.py; of any function when student_nn has
+    none of them), the functions in turn."""
+    from harness.evidence.mutants import generate, write_package
+
+    by_function: dict[str, list[Any]] = {}
+    for m in generate():
+        if m.operator == "arith":
+            by_function.setdefault(m.function, []).append(m)
+    order = [f for f in FAILING_FUNCTIONS if by_function.get(f)] or sorted(by_function)
+    subs = []
+    for i in range(n):
+        mutants = by_function[order[i % len(order)]]
+        dest = root / f"student{i:02d}"
+        dest.mkdir(parents=True)
+        write_package(mutants[(i // len(order)) % len(mutants)], dest)
+        subs.append(dest)
+    return subs
+
+
+def _same_grades(old: Path, new: Path) -> bool:
+    """Both gradebooks give every submission the same status and score."""
+    def grades(path: Path) -> list[tuple[str, str, str]]:
+        return sorted((r.get("name", ""), r.get("status", ""), r.get("score", ""))
+                      for r in _gradebook(path / "gradebook.csv"))
+    return bool(grades(old)) and grades(old) == grades(new)
+
+
 def _float(pattern: str, text: str) -> float | None:
     m = re.search(pattern, text)
     return float(m.group(1)) if m else None
@@ -310,12 +500,16 @@ def _submission(root: Path) -> Path:
 
 
 def _grade(subs: list[Path], out: Path, workers: int, env: dict[str, str] | None = None,
-           scheduler: str | None = None) -> dict[str, Any]:
+           scheduler: str | None = None, tree: Path | None = None) -> dict[str, Any]:
+    """`nnparity grade` of this code, or with `tree` of the code checked out there."""
     argv = [sys.executable, "-m", "harness.cli", "grade", *map(str, subs), "--out", str(out),
             "--workers", str(workers), "--no-progress"]
     if scheduler:
         argv += ["--scheduler", scheduler]
-    wall, proc = _run(argv, timeout=3600, env=env)
+    if tree is None:
+        wall, proc = _run(argv, timeout=3600, env=env)
+    else:
+        wall, proc = _run_in(tree, argv, timeout=3600)
     rows = _gradebook(out / "gradebook.csv")
     full = [r for r in rows if r.get("status") == "graded"
             and _num(r.get("score")) == _num(r.get("max_score"))]

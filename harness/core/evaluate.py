@@ -9,6 +9,7 @@ profile accepts; a match there passes with a note naming the convention.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +19,7 @@ import numpy as np
 
 import reference
 from harness.apis.known import DEFAULT, get_api, judge_of
+from harness.core import refcache
 from harness.core.cases import Case
 from harness.core.compare import (
     DEFAULT_TOLERANCE,
@@ -80,8 +82,9 @@ def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.n
         cls = getattr(reference.module(spec.module), spec.cls)
     if spec.twin_conventions:
         ctor = {**ctor, "conventions": conventions}
-    run = run_op(spec.kind, cls, ctor, {k: v.copy() for k, v in inputs.items()}, spec.outputs,
-                 calls=spec.calls)
+    with reference.one_torch_thread():   # tiny tensors: torch's thread pool costs ~10×
+        run = run_op(spec.kind, cls, ctor, {k: v.copy() for k, v in inputs.items()},
+                     spec.outputs, calls=spec.calls)
     for _, exc in run.errors.values():
         if isinstance(exc, KeyboardInterrupt):  # the driver keeps what student code raises;
             raise exc                            # here, in our own process, Ctrl-C must stop
@@ -110,6 +113,31 @@ def not_run(spec: OpSpec, case: Case, status: str, message: str,
     """Verdicts for a case that was not run (its op gave up, its module is blocked, ...)."""
     return {o: Verdict(spec.name, o, case, status, message, error={**error, "not_run": True})
             for o in spec.outputs}
+
+
+# Cases per batch request (Checker.check_many): an op's default 50 cases in one message.
+BATCH_CASES = 64
+
+
+@dataclass
+class _Prepared:
+    """One case ready to send: its inputs, constructor arguments and `run` request."""
+
+    case: Case
+    inputs: dict[str, np.ndarray]
+    ctor: dict[str, Any]
+    request: dict[str, Any]
+
+    @classmethod
+    def of(cls, spec: OpSpec, case: Case) -> _Prepared:
+        inputs, ctor = spec.inputs(case), spec.ctor(case)
+        request = {"cmd": "run", "kind": spec.kind, "module": spec.module, "cls": spec.cls,
+                   "ctor": ctor, "outputs": list(spec.asked)}
+        if spec.calls is not None:
+            request["calls"] = asdict(spec.calls)
+        if spec.methods is not None:
+            request["methods"] = asdict(spec.methods)
+        return cls(case, inputs, ctor, request)
 
 
 class Checker:
@@ -152,6 +180,12 @@ class Checker:
                 self.impl, (*graded, *extra), self.limits, starter=self.starter)
         return self._module_sandboxes[extra]
 
+    def start(self, specs: Iterable[OpSpec]) -> None:
+        """Start the children that will run `specs` now, without waiting for them: they
+        import NumPy and the implementation while this process does other work."""
+        for sandbox in {id(sb): sb for sb in map(self.sandbox_for, specs)}.values():
+            sandbox.start()
+
     def close(self) -> None:
         self.sandbox.close()
         for sandbox in self._module_sandboxes.values():
@@ -181,27 +215,60 @@ class Checker:
         """One verdict per output; after OUTAGES_BEFORE_GIVING_UP timeouts or crashes of an op
         in a row, its further cases are not run (an infinite loop costs two time limits,
         not fifty)."""
+        given_up = self._given_up(spec, case)
+        if given_up is not None:
+            return given_up
+        run = _Prepared.of(spec, case)
+        return self._noted(spec, self._verdicts(spec, run, self.sandbox_for(spec).run(
+            run.request, run.inputs)))
+
+    def check_many(self, spec: OpSpec, cases: Iterable[Case]) -> Iterator[dict[str, Verdict]]:
+        """The verdicts of each case, in order: exactly what `check` gives case after case,
+        with the cases sent to the child in batches of BATCH_CASES (one request per batch
+        instead of one round trip per case; the answers stream back case by case, so the
+        child computes the next case while this process judges the last one). A case that
+        times out or crashes gets its outage as with `check`, and the cases after it run in a
+        fresh child; after OUTAGES_BEFORE_GIVING_UP of them in a row the rest are not run."""
+        todo = list(cases)
+        while todo:
+            given_up = self._given_up(spec, todo[0])
+            if given_up is not None:
+                todo.pop(0)
+                yield given_up
+                continue
+            runs = [_Prepared.of(spec, case) for case in todo[:BATCH_CASES]]
+            answers = self.sandbox_for(spec).run_many([(r.request, r.inputs) for r in runs])
+            try:
+                for run, answer in zip(runs, answers, strict=False):
+                    todo.pop(0)
+                    yield self._noted(spec, self._verdicts(spec, run, answer))
+                    if isinstance(answer, Outage):
+                        break   # the child is gone: the rest go to a fresh one
+            finally:
+                answers.close()
+
+    def _given_up(self, spec: OpSpec, case: Case) -> dict[str, Verdict] | None:
+        """`case`'s not-run verdicts when its op's outages in a row reached the limit."""
         streak = self._outages.setdefault(spec.name, [])
-        if len(streak) >= OUTAGES_BEFORE_GIVING_UP:
-            last = streak[-1]
-            what = "timed out" if last.status == "timeout" else "crashed"
-            msg = f"not run: {spec.cls} {what} in {len(streak)} cases in a row ({last.message})"
-            return not_run(spec, case, last.status, msg, {**(last.error or {}), "message": msg})
-        verdicts = self._run(spec, case)
+        if len(streak) < OUTAGES_BEFORE_GIVING_UP:
+            return None
+        last = streak[-1]
+        what = "timed out" if last.status == "timeout" else "crashed"
+        msg = f"not run: {spec.cls} {what} in {len(streak)} cases in a row ({last.message})"
+        return not_run(spec, case, last.status, msg, {**(last.error or {}), "message": msg})
+
+    def _noted(self, spec: OpSpec, verdicts: dict[str, Verdict]) -> dict[str, Verdict]:
+        """`verdicts`, after counting an outage into (or resetting) its op's streak."""
+        streak = self._outages.setdefault(spec.name, [])
         first = next(iter(verdicts.values()))
         self._outages[spec.name] = streak + [first] if is_outage(first) else []
         return verdicts
 
-    def _run(self, spec: OpSpec, case: Case) -> dict[str, Verdict]:
-        inputs = spec.inputs(case)
-        ctor = spec.ctor(case)
-        request = {"cmd": "run", "kind": spec.kind, "module": spec.module, "cls": spec.cls,
-                   "ctor": ctor, "outputs": list(spec.asked)}
-        if spec.calls is not None:
-            request["calls"] = asdict(spec.calls)
-        if spec.methods is not None:
-            request["methods"] = asdict(spec.methods)
-        answer = self.sandbox_for(spec).run(request, inputs)
+    def _verdicts(self, spec: OpSpec, run: _Prepared,
+                  answer: tuple[dict[str, Any], dict[str, np.ndarray]] | Outage
+                  ) -> dict[str, Verdict]:
+        """Judge the child's answer for one prepared case (or its outage)."""
+        case, inputs, ctor = run.case, run.inputs, run.ctor
         if isinstance(answer, Outage):
             status = "timeout" if answer.status == "timeout" else "error"
             msg = f"{spec.cls}: {answer.detail}"
@@ -349,8 +416,18 @@ class Checker:
 # same cases for every submission (an LRU cache smaller than one cycle would always miss).
 @lru_cache(maxsize=8192)
 def _cached_reference(op: str, case: Case, conventions: Conventions) -> dict[str, np.ndarray]:
+    """The twin's outputs for a seeded case: from this process's memory, else from the
+    on-disk cache (harness/core/refcache.py), else computed (and stored there)."""
     spec = get_op(op)
-    return reference_outputs(spec, spec.ctor(case), spec.inputs(case), conventions)
+    on_disk = not get_api(spec.api).adapter   # a user adapter's twins are not cached
+    if on_disk:
+        found = refcache.load(op, case.id, conventions)
+        if found is not None:
+            return found
+    value = reference_outputs(spec, spec.ctor(case), spec.inputs(case), conventions)
+    if on_disk:
+        refcache.store(op, case.id, conventions, value)
+    return value
 
 
 def _judge_derived(spec: OpSpec, case: Case, output: str, got: dict[str, np.ndarray],

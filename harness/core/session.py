@@ -17,18 +17,25 @@ def run_checks(checker: Checker, specs: list[OpSpec], cases: int = DEFAULT_CASES
                skipped: list[dict[str, str]] | None = None) -> Iterator[dict[str, Any]]:
     """Check `cases` cases of each op; yields one record per (case, output). An optional op
     whose function the implementation does not define at all is not checked: it goes to
-    `skipped` (when given) with the reason."""
+    `skipped` (when given) with the reason. An op's cases go to the child in batches
+    (`Checker.check_many`); the records are those of checking them one by one."""
     for spec in specs:
-        for index, case in enumerate(spec.cases(cases, seed)):
-            verdicts = checker.check(spec, case)
-            if index == 0 and skipped is not None and _absent(spec, verdicts):
-                skipped.append({"op": spec.name, "reason": f"{spec.module}.py has no "
-                                f"{spec.cls}, which not every year's assignment asks for"})
-                break
-            for verdict in verdicts.values():
-                yield record(verdict, index)
-            if on_case:
-                on_case(case.id)
+        cases_of_op = list(spec.cases(cases, seed))
+        verdicts_of_op = checker.check_many(spec, cases_of_op)
+        try:
+            for index, (case, verdicts) in enumerate(zip(cases_of_op, verdicts_of_op,
+                                                         strict=True)):
+                if index == 0 and skipped is not None and _absent(spec, verdicts):
+                    skipped.append({"op": spec.name, "reason": f"{spec.module}.py has no "
+                                    f"{spec.cls}, which not every year's assignment asks "
+                                    "for"})
+                    break
+                for verdict in verdicts.values():
+                    yield record(verdict, index)
+                if on_case:
+                    on_case(case.id)
+        finally:
+            verdicts_of_op.close()   # an op left early: the child's other answers dropped
 
 
 def _absent(spec: OpSpec, verdicts: dict[str, Any]) -> bool:

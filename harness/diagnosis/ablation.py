@@ -161,8 +161,10 @@ def scale_trials(probe: Probe, spec: OpSpec, case: Case, output: str, base: Verd
     parameter the factor may follow (`harness.diagnosis.factors`), the factor measured on each."""
     if not factors.is_factor(factors.measure(base.got, base.expected, tol)):
         return []
+    variants = factors.variants(spec, case)
+    probe.prefetch([variant for _, variant in variants])
     return [_scale_trial(probe, output, base, change, variant, tol)
-            for change, variant in factors.variants(spec, case)]
+            for change, variant in variants]
 
 
 def _scale_trial(probe: Probe, output: str, base: Verdict, change: str, variant: Case,
@@ -179,8 +181,11 @@ def ablate(probe: Probe, spec: OpSpec, case: Case, output: str, base: Verdict,
            profile: Profile, tol: Tolerance = DEFAULT_TOLERANCE) -> list[Trial]:
     """One trial per applicable factor, for the failing `base` verdict of `case` (the
     "scale" trials of a constant factor are `scale_trials`)."""
+    variants = _param_variants(spec, case)
+    probe.prefetch([v for v in (case.replace(**changes) for _, changes in variants)
+                    if spec.family.valid(v.p)])
     trials = [_param_trial(probe, spec, case, output, base, factor, changes)
-              for factor, changes in _param_variants(spec, case)]
+              for factor, changes in variants]
     if base.got is not None and base.comparison is not None:
         trials += [_convention_trial(spec, case, output, base.got, name, conv, tol)
                    for name, conv in _convention_flips(spec, case, output, profile)]

@@ -230,10 +230,10 @@ def _failing(probe: Probe, item: dict[str, Any], output: str, case: Case, base: 
              ) -> list[tuple[Case, Verdict]]:
     """The item's failing cases with their verdicts (rerun, cached), its finding's first."""
     out = [(case, base)]
-    for case_id in item.get("failed_cases", [])[:GROUP_CASES]:
-        if case_id == case.id:
-            continue
-        other = Case.from_id(case_id)
+    others = [Case.from_id(case_id) for case_id in item.get("failed_cases", [])[:GROUP_CASES]
+              if case_id != case.id]
+    probe.prefetch(others)
+    for other in others:
         v = probe.verdict(other, output)
         if v is not None and not v.passed:
             out.append((other, v))

@@ -48,6 +48,28 @@ class Probe:
                 self.budget = self.runs
         return self._cache[case.id]
 
+    def prefetch(self, cases: list[Case]) -> None:
+        """Run the cases of `cases` not run yet, in one batch per op (`Checker.check_many`),
+        for callers that will ask for every one of them next, in this order: each is then
+        run, counted and cut off by the budget (or by a timeout) exactly as `verdicts` would
+        when asked one by one; nothing is logged until it is asked for."""
+        todo = list({c.id: c for c in cases if c.id not in self._cache}.values())
+        while todo and self.runs < self.budget:
+            op = todo[0].op
+            run = [c for c in todo[:self.budget - self.runs]]
+            run = run[:next((i for i, c in enumerate(run) if c.op != op), len(run))]
+            todo = todo[len(run):]
+            verdicts = self.checker.check_many(get_op(op), run)
+            try:
+                for case, found in zip(run, verdicts, strict=False):
+                    self.runs += 1
+                    self._cache[case.id] = found
+                    if any(v.status == "timeout" for v in found.values()):
+                        self.budget = self.runs
+                        return
+            finally:
+                verdicts.close()
+
     def cached(self, case: Case, output: str) -> Verdict | None:
         """The verdict of a case already run, without running anything."""
         found = self._cache.get(case.id)

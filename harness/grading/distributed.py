@@ -364,8 +364,8 @@ class WorkerGrading:
             self.hide = _SharedHide()
             self.hide.enter(refused_package_dirs(DEFAULT_REFUSED))
         with contextlib.suppress(Exception):
-            import harness.core.evaluate  # noqa: F401 - and through it PyTorch
-            import reference  # noqa: F401
+            import harness.core.evaluate  # noqa: F401 - PyTorch loads with the first twin
+            import reference  # noqa: F401      # not in the reference cache
 
     def teardown(self) -> None:
         with self.lock:

@@ -25,6 +25,7 @@ import time
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,9 @@ NUMPY_REPLACEMENTS = {
 }
 
 
+@lru_cache(maxsize=1)
 def _version() -> str:
+    """nnparity's installed version (read once: the metadata lookup costs milliseconds)."""
     try:
         from importlib.metadata import version
         return version("nnparity")
@@ -269,24 +272,42 @@ class _Run:
         return {op: list(cases.values()) for op, cases in per_op.items()}
 
     def _run_op(self, checker: Checker, spec: OpSpec, cases: list[tuple[int, Case]]) -> None:
-        for _, case in cases:
-            if spec.module in self.blocked:
-                status, err = self.blocked[spec.module]
-                msg = err["message"] if err["type"] == "missing" else describe_exception(err)
-                verdicts = not_run(spec, case, status, msg, err)
-            elif time.monotonic() > self.deadline:
-                msg = (f"not run: the submission's time budget "
-                       f"({self.rubric.limits.submission_seconds:g} s) was used up")
-                verdicts = not_run(spec, case, "timeout", msg,
-                                   {"stage": "run", "type": "timeout", "message": msg,
-                                    "budget": True})
-            else:
-                verdicts = checker.check(spec, case)  # gives up after repeated outages itself
-                first = next(iter(verdicts.values()))
-                if is_outage(first):
-                    self.outages.append(first)
-            self.verdicts[(spec.name, case.id)] = verdicts
-            self.g.on_case(case.id)
+        """Verdicts of an op's cases: all not run when its module is blocked; else from the
+        child in batches (`Checker.check_many`, which gives up after repeated outages
+        itself), each case checked against the submission's time budget before it counts:
+        once the budget is used up, the cases after are not run."""
+        if spec.module in self.blocked:
+            status, err = self.blocked[spec.module]
+            msg = err["message"] if err["type"] == "missing" else describe_exception(err)
+            for _, case in cases:
+                self._done(spec, case, not_run(spec, case, status, msg, err))
+            return
+        todo = [case for _, case in cases]
+        ran = checker.check_many(spec, todo)
+        try:
+            for case in todo:
+                if ran is not None and time.monotonic() > self.deadline:
+                    ran.close()     # the child's other answers are dropped
+                    ran = None
+                if ran is None:
+                    msg = (f"not run: the submission's time budget "
+                           f"({self.rubric.limits.submission_seconds:g} s) was used up")
+                    verdicts = not_run(spec, case, "timeout", msg,
+                                       {"stage": "run", "type": "timeout", "message": msg,
+                                        "budget": True})
+                else:
+                    verdicts = next(ran)
+                    first = next(iter(verdicts.values()))
+                    if is_outage(first):
+                        self.outages.append(first)
+                self._done(spec, case, verdicts)
+        finally:
+            if ran is not None:
+                ran.close()
+
+    def _done(self, spec: OpSpec, case: Case, verdicts: dict[str, Verdict]) -> None:
+        self.verdicts[(spec.name, case.id)] = verdicts
+        self.g.on_case(case.id)
 
     # -------------------------------------------------------------- scoring
     def _score(self) -> None:

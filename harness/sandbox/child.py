@@ -13,7 +13,10 @@ it was told to (recording each attempt with its file and line, even when the imp
 catches the ImportError), gives the packages starter code imports but graded code never uses
 (tqdm, pandas, matplotlib, ...) import-only stand-ins (`harness.sandbox.standins`) and, if asked,
 restores the aliases that NumPy 1.24/2.0 removed.
-Requests: ``{"cmd": "run", ...}`` runs one case, ``{"cmd": "load", "module": m}`` imports one
+Requests: ``{"cmd": "run", ...}`` runs one case; ``{"cmd": "batch", "runs": [...], ...}`` runs
+many (the arrays of run i named ``i/NAME``) and answers each as it finishes, as a `run` would,
+after writing the batch's marker to the output pipe (so the parent tells each case's printed
+output apart), each case under its own CPU allowance; ``{"cmd": "load", "module": m}`` imports one
 contract module (so an import that hangs or crashes is found once, not once per case),
 ``{"cmd": "ping"}`` answers once the implementation is loaded, ``{"cmd": "exit"}`` ends it.
 """
@@ -25,11 +28,14 @@ import contextlib
 import faulthandler
 import importlib.abc
 import linecache
+import math
+import operator
 import os
 import resource
 import sys
 import traceback
 from collections.abc import Iterator
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -247,12 +253,18 @@ class NumpyGuard:
     def __init__(self) -> None:
         self.saved = {name: dict(vars(sys.modules[name])) for name in GUARDED_MODULES
                       if name in sys.modules}
+        # the same, as (keys, values) tuples: unchanged modules are told apart in C
+        self._flat = {name: (tuple(saved), tuple(saved.values()))
+                      for name, saved in self.saved.items()}
 
     @contextlib.contextmanager
     def harness_view(self) -> Iterator[None]:
         changed: list[tuple[dict, str, Any]] = []
         for name, saved in self.saved.items():
             ns = vars(sys.modules.get(name, np))
+            keys, values = self._flat[name]
+            if all(map(operator.is_, map(ns.get, keys, repeat(self.MISSING)), values)):
+                continue   # nothing of this module was patched (the usual case)
             for key, value in saved.items():
                 current = ns.get(key, self.MISSING)
                 if current is not value:
@@ -341,6 +353,31 @@ def handle_run(impl: Implementation | BaseException, impl_dir: Path, request: di
     return header, arrays
 
 
+def limit_case_cpu(seconds: float | None) -> None:
+    """Move this process's soft CPU limit to (CPU used so far) + `seconds`, never above the
+    hard limit (what the parent does with prlimit before a single case; in a batch the next
+    case starts before the parent could)."""
+    if not seconds:
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime + seconds)
+    with contextlib.suppress(ValueError, OSError):
+        hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def batch_runs(request: dict[str, Any], inputs: dict[str, np.ndarray]
+               ) -> Iterator[tuple[dict[str, Any], dict[str, np.ndarray]]]:
+    """The (request, inputs) of each run of a batch request, in order."""
+    per_run: list[dict[str, np.ndarray]] = [{} for _ in request["runs"]]
+    for name, arr in inputs.items():
+        index, _, key = name.partition("/")
+        per_run[int(index)][key] = arr
+    yield from zip(request["runs"], per_run, strict=True)
+
+
 def handle_load(impl: Implementation | BaseException, impl_dir: Path,
                 module: str) -> dict[str, Any]:
     """Import one contract module; ``{"ok": bool, "error": ..., "package_error": ...}``."""
@@ -401,6 +438,15 @@ def main(argv: list[str] | None = None) -> None:
         impl_dir = refuser.impl_dir = impl.package_dir
     except BaseException as exc:  # noqa: BLE001
         impl = exc
+    def answer(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        header["refused"] = refuser.take()
+        header["standins"] = sorted(standins.imported)
+        with guard.harness_view():
+            wire.write_message(proto_out, header, arrays)
+
     while True:
         try:
             request, inputs = wire.read_message(proto_in)
@@ -409,19 +455,26 @@ def main(argv: list[str] | None = None) -> None:
         cmd = request.get("cmd")
         if cmd == "exit":
             return
+        if cmd == "batch":
+            marker = request["marker"].encode()
+            for run, arrays in batch_runs(request, inputs):
+                limit_case_cpu(request.get("case_cpu_seconds"))
+                header, out = handle_run(impl, impl_dir, run, arrays, guard)
+                with contextlib.suppress(Exception):
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                with contextlib.suppress(OSError):   # fd 2 closed by the implementation:
+                    os.write(2, marker)   # then its output is not split (this case's ends here)
+                header["batched"] = True
+                answer(header, out)
+            continue
         if cmd == "ping":
             header, arrays = {}, {}
         elif cmd == "load":
             header, arrays = handle_load(impl, impl_dir, request["module"]), {}
         else:
             header, arrays = handle_run(impl, impl_dir, request, inputs, guard)
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        header["refused"] = refuser.take()
-        header["standins"] = sorted(standins.imported)
-        with guard.harness_view():
-            wire.write_message(proto_out, header, arrays)
+        answer(header, arrays)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """Run an implementation in a separate process and talk to it in plain arrays.
 
 `Sandbox` starts ``python -m harness.sandbox.child`` in a fresh temporary directory, in its own
-process group, with a scrubbed environment, and sends it one request per case. A case that
-takes longer than its time limit, or a child that dies (``os._exit``, a segfault, a resource
-limit), is reported as an `Outage`; the child is killed with its whole process group and a
-fresh one is started for the next case, so one bad case never sinks the others.
+process group, with a scrubbed environment, and sends it one request per case (`run`) or one
+batch of cases (`run_many`, answered case by case as each finishes). A case that takes longer
+than its time limit, or a child that dies (``os._exit``, a segfault, a resource limit), is
+reported as an `Outage` of that case; the child is killed with its whole process group and a
+fresh one is started for the next case (in a batch: for the cases after it), so one bad case
+never sinks the others.
 
 What the implementation prints (Python or C level, stdout and stderr) goes through a pipe that
 the parent drains while it waits for an answer: every case's output is kept up to
@@ -28,6 +30,7 @@ applies.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import io
 import math
@@ -41,7 +44,8 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -200,24 +204,58 @@ def _user_kwargs(policy: Policy) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ the pipes
 class _Output:
-    """What the child printed: the head of each case's output and the tail of everything."""
+    """What the child printed: the head of each case's output and the tail of everything.
 
-    def __init__(self, keep: int) -> None:
+    In a batch the child writes `marker` after each case's output (before its answer), so
+    each case keeps what it printed: `finished` holds the texts of the cases whose marker has
+    been read, oldest first. The marker itself is never part of the text."""
+
+    def __init__(self, keep: int, marker: bytes = b"") -> None:
         self.keep, self.head, self.cut, self.tail = keep, bytearray(), 0, b""
+        self.marker, self.carry = marker, b""
+        self.finished: list[str] = []
 
     def add(self, data: bytes) -> None:
+        if not self.marker:
+            self._add(data)
+            return
+        data, self.carry = self.carry + data, b""
+        while True:
+            at = data.find(self.marker)
+            if at < 0:
+                break
+            self._add(data[:at])
+            self.finished.append(self._text())
+            data = data[at + len(self.marker):]
+        keep = _prefix_suffix(data, self.marker)   # a marker cut between two reads
+        self.carry = data[len(data) - keep:] if keep else b""
+        self._add(data[:len(data) - keep])
+
+    def _add(self, data: bytes) -> None:
         room = self.keep - len(self.head)
         if room > 0:
             self.head += data[:room]
         self.cut += max(0, len(data) - max(room, 0))
         self.tail = (self.tail + data)[-TAIL_BYTES:]
 
-    def take(self) -> str:
+    def _text(self) -> str:
         text = self.head.decode(errors="replace")
         if self.cut:
             text += f"\n... [{self.cut} more bytes of output cut]"
         self.head, self.cut = bytearray(), 0
         return text
+
+    def take(self) -> str:
+        """The oldest finished case's output (a batch), else everything since the last take."""
+        return self.finished.pop(0) if self.finished else self._text()
+
+
+def _prefix_suffix(data: bytes, marker: bytes) -> int:
+    """The length of the longest end of `data` that is a proper start of `marker`."""
+    for n in range(min(len(marker) - 1, len(data)), 0, -1):
+        if data.endswith(marker[:n]):
+            return n
+    return 0
 
 
 class _Channel:
@@ -265,12 +303,27 @@ class _Channel:
         self._wait(self.rfd, write=False)
         return os.read(self.rfd, min(n, 1 << 20))
 
-    def drain_ready(self, reads: int = 64) -> None:
+    def drain_ready(self, reads: int = 64, until_finished: int | None = None) -> None:
         """Collect what is already in the output pipe (up to `reads` reads: a background
-        process may print forever), without waiting for more."""
+        process may print forever), without waiting for more; with `until_finished`, stop
+        once that many cases' outputs are finished (their markers read)."""
         for _ in range(reads):
+            if until_finished is not None and len(self.output.finished) >= until_finished:
+                return
             if self.out_fd < 0 or not self._read_output():
                 return
+
+
+_SLOW = "(an infinite loop, or far too slow)"
+
+
+@dataclass
+class _Batch:
+    """A batch out at the child: how many answers are still due, and those read already
+    (for another request) but not yet yielded."""
+
+    pending: int
+    answers: collections.deque = field(default_factory=collections.deque)
 
 
 # ------------------------------------------------------------------ the sandbox
@@ -302,7 +355,10 @@ class Sandbox:
         self.standins: set[str] = set()           # packages the child imported as stand-ins
         self.removed_files: list[str] = []        # files the child left in /tmp and the like
         self._channel: _Channel | None = None
+        self._pinged = False                      # the running child answered its ping
+        self._batch: _Batch | None = None         # the batch whose answers are still due
         self._token = uuid.uuid4().hex
+        self._marker = f"\0nnparity-case-end-{uuid.uuid4().hex}\0".encode()
         self._child_pid: int | None = None
         self._mounts: list[tuple[str, str]] = []
         self._child_impl, self._child_starter = self.impl, self.starter
@@ -383,7 +439,8 @@ class Sandbox:
             raise
         finally:
             os.close(out_w)
-        self._channel = _Channel(self.proc, out_r, _Output(self.limits.output_bytes))
+        self._channel = _Channel(self.proc, out_r, _Output(self.limits.output_bytes,
+                                                           self._marker))
         self.starts += 1
 
     def close(self) -> None:
@@ -448,39 +505,159 @@ class Sandbox:
 
         The answer's header carries ``stdout``: what the implementation printed meanwhile.
         """
+        # Starting Python and importing the implementation gets its own time budget; what
+        # the import prints stays in the output buffer for the first answer.
+        self._collect_batch()
+        failed = self._ensure_started()
+        if failed is not None:
+            return failed
+        self._limit_case_cpu()
+        return self._exchange(request, inputs, self.limits.case_seconds, _SLOW)
+
+    def start(self) -> None:
+        """Start the child now, without waiting for it (the next request waits for its start):
+        so Python, NumPy and the implementation load while the parent does other work."""
         if self.proc is None:
             self._start()
-            # Starting Python and importing the implementation gets its own time budget; what
-            # the import prints stays in the output buffer for the first answer.
-            started = self._exchange({"cmd": "ping"}, {}, self.limits.startup_seconds,
-                                     "to start (an import that never ends?)", keep_output=True)
-            if isinstance(started, Outage):
-                return Outage(started.status, started.detail, "start")
-        self._limit_case_cpu()
-        return self._exchange(request, inputs, self.limits.case_seconds,
-                              "(an infinite loop, or far too slow)")
+            self._pinged = False
+            self._send_ping()
 
-    def _exchange(self, request: dict[str, Any], inputs: dict[str, np.ndarray],
-                  seconds: float, what: str, keep_output: bool = False
-                  ) -> tuple[dict[str, Any], dict[str, np.ndarray]] | Outage:
+    def _send_ping(self) -> None:
+        buf = io.BytesIO()
+        wire.write_message(buf, {"cmd": "ping"})
+        self._channel.deadline = time.monotonic() + self.limits.startup_seconds
+        with contextlib.suppress(TimeoutError, OSError):   # a dead child: the answer says so
+            self._channel.send(buf.getvalue())
+
+    def _ensure_started(self) -> Outage | None:
+        """Start the child if needed and wait for its ping's answer; an Outage (stage
+        "start") when it does not come. What the import printed stays for the first answer."""
+        if self.proc is None:
+            self.start()
+        if self._pinged:
+            return None
+        started = self._answer(self.limits.startup_seconds,
+                               "to start (an import that never ends?)", keep_output=True)
+        if isinstance(started, Outage):
+            return Outage(started.status, started.detail, "start")
+        self._pinged = True
+        return None
+
+    def run_many(self, requests: list[tuple[dict[str, Any], dict[str, np.ndarray]]]
+                 ) -> Iterator[tuple[dict[str, Any], dict[str, np.ndarray]] | Outage]:
+        """Send `run` requests as one batch; yields each answer, in order, as `run` would give
+        it one by one (each with what that case printed, each case within its own time and
+        CPU limits, measured from the previous answer).
+
+        The first Outage is yielded and ends the batch (the child is replaced): it belongs
+        to the case that was running, so the caller resends the cases after it, in a fresh
+        child, and one bad case never costs the others their verdicts. A caller that stops
+        early leaves nothing behind: the rest of the batch's answers are read and dropped
+        (or, when they do not come in time, the child is replaced). Another request while a
+        batch is out (judging one case may rerun another, e.g. a model's localization) first
+        reads the batch's remaining answers, which this iterator then yields."""
+        if not requests:
+            return
+        self._collect_batch()
+        failed = self._ensure_started()
+        if failed is not None:
+            yield failed
+            return
+        header = {"cmd": "batch", "runs": [r for r, _ in requests],
+                  "case_cpu_seconds": self.limits.case_cpu_seconds,
+                  "marker": self._marker.decode()}
+        arrays = {f"{i}/{k}": v for i, (_, inputs) in enumerate(requests)
+                  for k, v in inputs.items()}
+        buf = io.BytesIO()
+        wire.write_message(buf, header, arrays)
+        sent = self._send(buf.getvalue(), self.limits.case_seconds, _SLOW)
+        if sent is not None:
+            yield sent
+            return
+        batch = self._batch = _Batch(len(requests))
+        try:
+            for _ in requests:
+                answer = batch.answers.popleft() if batch.answers else self._batch_answer(batch)
+                yield answer
+                if isinstance(answer, Outage):
+                    return
+        finally:
+            if self._batch is batch:
+                self._batch = None
+                self._drop_answers(batch)
+
+    def _batch_answer(self, batch: _Batch) -> tuple[dict[str, Any], dict[str, np.ndarray]] \
+            | Outage:
+        """The next answer of `batch` from the child."""
+        if batch.pending <= 0 or self.proc is None:   # closed under the batch
+            batch.pending = 0
+            return Outage("crashed", "the child was stopped before it answered")
+        answer = self._answer(self.limits.case_seconds, _SLOW)
+        batch.pending = 0 if isinstance(answer, Outage) else batch.pending - 1
+        return answer
+
+    def _collect_batch(self) -> None:
+        """Read the answers still due for the batch that is out into its queue (before
+        another request goes to the child)."""
+        batch, self._batch = self._batch, None
+        while batch is not None and batch.pending > 0:
+            batch.answers.append(self._batch_answer(batch))
+
+    def _drop_answers(self, batch: _Batch) -> None:
+        """Read and drop the answers still due for an abandoned batch; replace the child if
+        they do not all come within their time limits."""
+        while batch.pending > 0:
+            if isinstance(self._batch_answer(batch), Outage):
+                self.close()
+                return
+
+    def _send(self, data: bytes, seconds: float, what: str) -> Outage | None:
+        """Send one message within `seconds`; an Outage when the child does not take it."""
         channel = self._channel
         channel.deadline = time.monotonic() + seconds
         try:
-            buf = io.BytesIO()
-            wire.write_message(buf, request, inputs)
-            channel.send(buf.getvalue())
+            channel.send(data)
+        except TimeoutError:
+            self.close()
+            return Outage("timeout", f"no answer within {seconds:g} s {what}")
+        except OSError:
+            return self._death_notice()
+        return None
+
+    def _answer(self, seconds: float, what: str, keep_output: bool = False,
+                deadline: float | None = None
+                ) -> tuple[dict[str, Any], dict[str, np.ndarray]] | Outage:
+        """Wait for the next answer, at most `seconds` (or until `deadline`)."""
+        channel = self._channel
+        channel.deadline = deadline if deadline is not None else time.monotonic() + seconds
+        try:
             header, arrays = wire.read_message(channel)  # type: ignore[arg-type]
         except TimeoutError:
             self.close()
             return Outage("timeout", f"no answer within {seconds:g} s {what}")
         except (wire.WireError, OSError):
             return self._death_notice()
-        channel.drain_ready()
+        if header.get("batched"):   # its output ends at its marker, already in the pipe
+            channel.drain_ready(until_finished=1)
+        else:
+            channel.drain_ready()
         if not keep_output:
             header["stdout"] = channel.output.take()
+        header.pop("batched", None)
         self.refused.extend(header.pop("refused", []))
         self.standins.update(header.pop("standins", []))
         return header, arrays
+
+    def _exchange(self, request: dict[str, Any], inputs: dict[str, np.ndarray],
+                  seconds: float, what: str, keep_output: bool = False
+                  ) -> tuple[dict[str, Any], dict[str, np.ndarray]] | Outage:
+        """One request and its answer, both within `seconds`."""
+        buf = io.BytesIO()
+        wire.write_message(buf, request, inputs)
+        sent = self._send(buf.getvalue(), seconds, what)
+        if sent is not None:
+            return sent
+        return self._answer(seconds, what, keep_output, deadline=self._channel.deadline)
 
     def _limit_case_cpu(self) -> None:
         """Move the child's soft CPU limit to (CPU used so far) + the case's CPU allowance."""

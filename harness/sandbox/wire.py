@@ -3,12 +3,18 @@
 A message is an 8-byte little-endian header length, a UTF-8 JSON header, then the arrays
 named in ``header["arrays"]`` as ``[name, nbytes]`` pairs, each a complete .npy file written
 with ``allow_pickle=False``: only plain numeric arrays cross the boundary, never objects.
+
+Numeric arrays (booleans, integers, floats, complex) are written and read here directly
+(`_npy`, `_from_npy`: NumPy's own reader parses every header with `ast.literal_eval`, which
+cost more than running a small case); anything else goes through `np.save` and `np.load`
+with ``allow_pickle=False``, which refuse objects.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 import struct
 from typing import Any, BinaryIO
 
@@ -16,6 +22,10 @@ import numpy as np
 
 _LEN = struct.Struct("<Q")
 MAX_HEADER = 64 * 1024 * 1024
+NUMERIC = "biufc"
+_MAGIC = b"\x93NUMPY\x01\x00"
+_NPY_HEADER = re.compile(r"\{'descr': '([<>|=]?[biufc]\d+)', 'fortran_order': (True|False), "
+                         r"'shape': \(((?:\d+, ?)*\d*)\), \} *\n")
 
 
 class WireError(RuntimeError):
@@ -26,8 +36,12 @@ def write_message(stream: BinaryIO, header: dict[str, Any],
                   arrays: dict[str, np.ndarray] | None = None) -> None:
     blobs = []
     for name, arr in (arrays or {}).items():
+        arr = np.ascontiguousarray(arr)
+        if arr.dtype.kind in NUMERIC and not arr.dtype.fields:
+            blobs.append((name, _npy(arr)))
+            continue
         buf = io.BytesIO()
-        np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+        np.save(buf, arr, allow_pickle=False)
         blobs.append((name, buf.getvalue()))
     head = json.dumps({**header, "arrays": [[n, len(b)] for n, b in blobs]}).encode()
     stream.write(_LEN.pack(len(head)) + head)
@@ -36,14 +50,41 @@ def write_message(stream: BinaryIO, header: dict[str, Any],
     stream.flush()
 
 
-def _read_exact(stream: BinaryIO, n: int) -> bytes:
+def _npy(arr: np.ndarray) -> bytes:
+    """A C-ordered numeric array as a version 1.0 .npy file (what np.save writes)."""
+    header = (f"{{'descr': '{arr.dtype.str}', 'fortran_order': False, "
+              f"'shape': {tuple(arr.shape)!r}, }}")
+    pad = -(len(_MAGIC) + 2 + len(header) + 1) % 64
+    header += " " * pad + "\n"
+    return _MAGIC + struct.pack("<H", len(header)) + header.encode("latin1") + arr.tobytes()
+
+
+def _from_npy(blob: bytearray) -> np.ndarray | None:
+    """The numeric array of a version 1.0 .npy file, as a writeable view of `blob`; None for
+    any other .npy (np.load reads those)."""
+    if not blob.startswith(_MAGIC) or len(blob) < 10:
+        return None
+    (size,) = struct.unpack_from("<H", blob, 8)
+    m = _NPY_HEADER.fullmatch(bytes(blob[10:10 + size]).decode("latin1"))
+    if m is None:
+        return None
+    dtype = np.dtype(m.group(1))
+    shape = tuple(int(x) for x in m.group(3).replace(" ", "").split(",") if x)
+    count = int(np.prod(shape, dtype=np.int64))
+    if len(blob) != 10 + size + count * dtype.itemsize:
+        raise WireError("an array's data does not fit its .npy header")
+    arr = np.frombuffer(blob, dtype=dtype, count=count, offset=10 + size)
+    return arr.reshape(shape, order="F" if m.group(2) == "True" else "C")
+
+
+def _read_exact(stream: BinaryIO, n: int) -> bytearray:
     data = bytearray()  # appending to a bytearray is amortised O(1); to bytes, O(n) each time
     while len(data) < n:
         chunk = stream.read(n - len(data))
         if not chunk:
             raise WireError("stream closed")
         data += chunk
-    return bytes(data)
+    return data
 
 
 def read_message(stream: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -54,11 +95,16 @@ def read_message(stream: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray
         header = json.loads(_read_exact(stream, size))
     except ValueError as exc:
         raise WireError(f"malformed header: {exc}") from None
+    if not isinstance(header, dict) or not isinstance(header.get("arrays", []), list):
+        raise WireError("malformed header: not a JSON object with a list of arrays")
     arrays = {}
-    for name, nbytes in header.pop("arrays", []):
-        blob = _read_exact(stream, int(nbytes))
+    for entry in header.pop("arrays", []):
         try:
-            arrays[name] = np.load(io.BytesIO(blob), allow_pickle=False)
-        except ValueError as exc:
-            raise WireError(f"array {name!r} is not a plain .npy array: {exc}") from None
+            name, nbytes = str(entry[0]), int(entry[1])
+            blob = _read_exact(stream, nbytes)
+            fast = _from_npy(blob)
+            arrays[name] = fast if fast is not None else np.load(io.BytesIO(blob),
+                                                                  allow_pickle=False)
+        except (ValueError, TypeError, IndexError, KeyError) as exc:
+            raise WireError(f"array {entry!r:.80} is not a plain .npy array: {exc}") from None
     return header, arrays

@@ -22,13 +22,11 @@ training   loss and parameters after every step; the first step, layer and param
 from __future__ import annotations
 
 import ast
-import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 import reference
 from harness.apis.hw6 import model_localize, optim_diagnose
@@ -51,17 +49,6 @@ SCALAR_TYPES = ("builtins.float", "builtins.int", "numpy.float64", "numpy.float3
 
 
 # ---------------------------------------------------------------- the twin
-@contextlib.contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """torch on one thread while the twins run: their tensors are tiny, and on a loaded
-    machine torch's thread pool costs ten times the arithmetic (4 ms instead of 0.4 ms for a
-    FullyConnected forward and backward)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.ndarray],
@@ -75,7 +62,7 @@ def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.n
     else:
         cls = reference.module("models").NeuralNetwork
         ctor = {**ctor, "model_kwargs": {"conventions": conventions}, "trace": False}
-    with one_torch_thread():
+    with reference.one_torch_thread():
         run = run_op(spec.kind, cls, ctor, {k: np.array(v, copy=True)
                                             for k, v in inputs.items()}, spec.outputs)
     for _, exc in run.errors.values():
@@ -290,7 +277,7 @@ def judge_network(checker: Checker, spec: OpSpec, case: Case, answer: Answer,
         verdicts[output] = v
     if any(not v.passed for v in verdicts.values()):
         traced = traced_answer(checker, spec, case, inputs) or answer
-        with one_torch_thread():
+        with reference.one_torch_thread():
             found = model_localize.localize(checker, spec, case, traced, inputs, expected,
                                             verdicts)
         for output, v in verdicts.items():

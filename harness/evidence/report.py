@@ -28,9 +28,11 @@ READING = """\
 - **The misses are real gaps, not noise.** Every surviving non-equivalent mutant is listed
   below with why no case caught it. A db stored as (n,) passes by design: the homework profile
   accepts broadcast-equal gradient shapes with a warning; the strict profile and the
-  course-style test fail it. A window counter one byte wide overflows only with exactly 257
-  taps (a 1x257 kernel), which no case has. The gaps the first run found are closed: the
-  shapes `_init_parameters` creates are now judged with the forward (`created_shape`), a
+  course-style test fail it. Max pooling padded with 0 instead of -inf passes by design too:
+  the homework profile accepts either padding value (a named convention); the strict profile
+  fails it. A window counter one byte wide overflows only with exactly 257 taps (a 1x257
+  kernel), which no case has. The gaps the first run found are closed: the shapes
+  `_init_parameters` creates are now judged with the forward (`created_shape`), a
   SoftMax case puts rows of very different scale in one batch (`scale=mixed`), and a 17x17
   pooling case has more taps than a byte counts.
 - **Equivalent mutants** are listed with their argument; most are NumPy reading any negative

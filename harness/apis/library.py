@@ -8,14 +8,11 @@ in the student's checkout; nothing is imported until an op needs its module.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import sys
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.sandbox.loader import new_package
+from harness.sandbox.loader import import_once, new_package
 
 
 class LibraryError(Exception):
@@ -61,14 +58,4 @@ class Library:
 
     def module(self, module: str) -> types.ModuleType:
         """Import one module of the implementation; re-raises its import error."""
-        if module not in self._modules:
-            try:
-                self._modules[module] = importlib.import_module(f"{self.package}.{module}")
-            except BaseException as exc:  # noqa: BLE001
-                self._modules[module] = exc
-                with contextlib.suppress(KeyError):
-                    del sys.modules[f"{self.package}.{module}"]
-        found = self._modules[module]
-        if isinstance(found, BaseException):
-            raise found
-        return found
+        return import_once(self._modules, self.package, module)

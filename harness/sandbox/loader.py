@@ -122,6 +122,23 @@ class _PlanFinder(importlib.abc.MetaPathFinder):
         return None
 
 
+def import_once(imported: dict[str, types.ModuleType | BaseException], package: str,
+                module: str) -> types.ModuleType:
+    """`package.module`, imported on first use and remembered in `imported`; an import that
+    failed is remembered too and raised again each time (it is not retried half-done)."""
+    if module not in imported:
+        try:
+            imported[module] = importlib.import_module(f"{package}.{module}")
+        except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+            imported[module] = exc
+            with contextlib.suppress(KeyError):
+                del sys.modules[f"{package}.{module}"]
+    found = imported[module]
+    if isinstance(found, BaseException):
+        raise found
+    return found
+
+
 @dataclass
 class Implementation:
     """An imported implementation: contract modules on demand, import errors kept per module."""
@@ -178,15 +195,5 @@ class Implementation:
 
     def module(self, module: str) -> types.ModuleType:
         """Import a contract module of the implementation; re-raises its import error."""
-        if module not in self._modules:
-            pkg = "student_nn" if is_bundled(self.package_dir) else CANONICAL
-            try:
-                self._modules[module] = importlib.import_module(f"{pkg}.{module}")
-            except BaseException as exc:  # noqa: BLE001
-                self._modules[module] = exc
-                with contextlib.suppress(KeyError):
-                    del sys.modules[f"{pkg}.{module}"]
-        found = self._modules[module]
-        if isinstance(found, BaseException):
-            raise found
-        return found
+        pkg = "student_nn" if is_bundled(self.package_dir) else CANONICAL
+        return import_once(self._modules, pkg, module)

@@ -96,14 +96,17 @@ class SoftMax(Activation):
     def forward(self, Z: np.ndarray) -> np.ndarray:
         # Softmax is shift-invariant; subtracting the row max keeps every exponent ≤ 0.
         e = Z - Z.max(axis=-1, keepdims=True)
-        np.exp(e, out=e)  # in place: no second Z-sized array
-        return e / e.sum(axis=-1, keepdims=True)
+        np.exp(e, out=e)  # in place, like the division: no second Z-sized array
+        e /= e.sum(axis=-1, keepdims=True)
+        return e
 
     def backward(self, Z: np.ndarray, dY: np.ndarray) -> np.ndarray:
         # The Jacobian is diag(Y) − Y Yᵀ, so  dZ = Y ⊙ (dY − ⟨dY, Y⟩)  row by row.
         last, self.last = self.last, None
         Y = last[1] if last is not None and last[0] is Z else self.forward(Z)
-        dZ = dY - np.einsum("...j,...j->...", dY, Y)[..., np.newaxis]  # ⟨dY, Y⟩ without dY ⊙ Y
+        # ⟨dY, Y⟩ of every row as a stack of (1, n) @ (n, 1) products: no dY ⊙ Y array
+        dY_dot_Y = (dY[..., np.newaxis, :] @ Y[..., :, np.newaxis])[..., 0]
+        dZ = dY - dY_dot_Y
         dZ *= Y
         return dZ
 

@@ -227,8 +227,10 @@ class Pool2D(Layer):
 
     Both go tap by tap: tap(Xp, i, j) is entry (i, j) of every window, an (N, oh, ow, C) view,
     so each step is one vectorised operation on output-sized arrays, with no copy of windows.
-    They go through the batch a chunk of CHUNK_BYTES at a time, so that the taps after the
-    first read the input from the cache.
+    Where windows overlap (stride < kernel), the average sums rows, then columns, and the max
+    gradient is added up pixel by pixel (np.bincount); where they do not, each pixel belongs
+    to one window and gets its gradient in one write. They go through the batch a chunk of
+    CHUNK_BYTES at a time, so that the taps after the first read the input from the cache.
     """
 
     def __init__(
@@ -260,11 +262,24 @@ class Pool2D(Layer):
         return Y
 
     def _average(self, Xp: np.ndarray, out_hw: Pair) -> np.ndarray:
-        taps = [tap(Xp, i, j, out_hw, self.stride) for i, j in self._taps()]
-        Y = taps[0].copy()
-        for x in taps[1:]:
-            Y += x
-        Y /= len(taps)
+        (kh, kw), s, (oh, ow) = self.kernel_shape, self.stride, out_hw
+        if not self._overlapping():
+            taps = [tap(Xp, i, j, out_hw, s) for i, j in self._taps()]
+            Y = taps[0].copy()
+            for x in taps[1:]:
+                Y += x
+            Y /= kh * kw
+            return Y
+        # Overlapping windows share their sums: a box sum is separable, so sum the kh rows of
+        # every window for each image column first, then kw of those column sums:
+        # (kh − 1) + (kw − 1) additions per output instead of kh·kw − 1.
+        rows = Xp[:, 0 : s * oh : s].copy()                          # (n, oh, Wp, C)
+        for i in range(1, kh):
+            rows += Xp[:, i : i + s * oh : s]
+        Y = rows[:, :, 0 : s * ow : s].copy()                        # (n, oh, ow, C)
+        for j in range(1, kw):
+            Y += rows[:, :, j : j + s * ow : s]
+        Y /= kh * kw
         return Y
 
     def _max(self, Xp: np.ndarray, out_hw: Pair) -> tuple[np.ndarray, np.ndarray]:
@@ -288,27 +303,48 @@ class Pool2D(Layer):
         dXp = np.zeros(shape)
         for batch in batch_chunks(shape[0], dXp[0].nbytes, CHUNK_BYTES):
             if self.mode == "average":
-                self._add_average_gradient(dY[batch], dXp[batch])
+                self._average_gradient_into(dXp[batch], dY[batch])
             else:
-                dXp[batch] = self._max_gradient(dY[batch], self.cache["argmax"][batch])
+                self._max_gradient_into(dXp[batch], dY[batch], self.cache["argmax"][batch])
         return unpad2d(dXp, self.pads)
 
-    def _add_average_gradient(self, dY: np.ndarray, dXp: np.ndarray) -> None:
-        """dXp += col2im of the windows' gradients: each entry of a window gets dY / (kh·kw)."""
-        share = dY / (self.kernel_shape[0] * self.kernel_shape[1])
-        for i, j in self._taps():
-            tap(dXp, i, j, dY.shape[1:3], self.stride)[...] += share
+    def _average_gradient_into(self, dXp: np.ndarray, dY: np.ndarray) -> None:
+        """The gradient w.r.t. the padded input, written into dXp (zeros): col2im of the
+        windows' gradients, each entry of a window getting dY / (kh·kw)."""
+        (kh, kw), s, (oh, ow) = self.kernel_shape, self.stride, dY.shape[1:3]
+        share = dY / (kh * kw)
+        if not self._overlapping():  # each pixel is entry (i, j) of one window at most
+            for i, j in self._taps():
+                tap(dXp, i, j, (oh, ow), s)[...] = share
+            return
+        # The adjoint of the separable sum, in reverse: each share goes to its window's kw
+        # columns, and those column sums to the window's kh rows.
+        rows = np.zeros((len(dY), oh, dXp.shape[2], dXp.shape[3]))   # (n, oh, Wp, C)
+        for j in range(kw):
+            rows[:, :, j : j + s * ow : s] += share
+        for i in range(kh):
+            dXp[:, i : i + s * oh : s] += rows
 
-    def _max_gradient(self, dY: np.ndarray, argmax: np.ndarray) -> np.ndarray:
-        """The gradient w.r.t. the padded input of the samples of dY, whose argmax is given."""
-        # Each window sends its dY to where its maximum is: the window's origin plus the
-        # argmax tap's offset (i·Wp + j)·C, as a flat index into Xp. np.bincount adds up
-        # what overlapping windows send to the same pixel.
-        _, Hp, Wp, C = self.cache["padded_shape"]
-        shape = (len(dY), Hp, Wp, C)
-        offsets = np.array([(i * Wp + j) * C for i, j in self._taps()])
-        where = window_origins(shape, dY.shape[1:3], self.stride) + offsets[argmax]
-        return np.bincount(where.ravel(), weights=dY.ravel(), minlength=prod(shape)).reshape(shape)
+    def _max_gradient_into(self, dXp: np.ndarray, dY: np.ndarray, argmax: np.ndarray) -> None:
+        """The gradient w.r.t. the padded input, written into dXp (zeros): each window's dY
+        goes to its argmax."""
+        if not self._overlapping():
+            # Windows that do not overlap: every pixel is entry (i, j) of at most one window,
+            # so, tap by tap, it gets dY where that entry is the argmax and 0 elsewhere.
+            for t, (i, j) in enumerate(self._taps()):
+                np.multiply(dY, argmax == t, out=tap(dXp, i, j, dY.shape[1:3], self.stride))
+            return
+        # Overlapping windows: each window's dY goes to the window's origin plus the argmax
+        # tap's offset (i·Wp + j)·C, as a flat index into Xp, and np.bincount adds up what
+        # windows send to the same pixel.
+        offsets = np.array([(i * dXp.shape[2] + j) * dXp.shape[3] for i, j in self._taps()])
+        where = window_origins(dXp.shape, dY.shape[1:3], self.stride) + offsets[argmax]
+        dXp[...] = np.bincount(where.ravel(), weights=dY.ravel(), minlength=dXp.size
+                               ).reshape(dXp.shape)
+
+    def _overlapping(self) -> bool:
+        """Whether windows share pixels (stride < kernel); if not, each pixel is in one window."""
+        return self.stride < max(self.kernel_shape)
 
     def _taps(self) -> list[tuple[int, int]]:
         """The kernel taps (i, j) in row-major order: tap t is (t // kw, t % kw)."""

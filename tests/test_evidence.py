@@ -55,7 +55,7 @@ def test_the_corpus_covers_every_operator_and_each_mutant_changes_one_function(c
     ("L2.backward", "return 1.0 * (Y_hat - Y) / Y.size", {"scale_factor", "factor_tracks"}),
     ("CrossEntropy.backward", "return -Y / (Y.shape[1] * Y_hat)",
      {"scale_factor", "factor_tracks"}),
-    ("SoftMax.forward", "return e / e.sum(axis=-1)", {"batch_axis"}),
+    ("SoftMax.forward", "e /= e.sum(axis=-1)", {"batch_axis"}),
     ("FullyConnected.backward", "self.gradients['W'] = X @ dZ", {"student_exception"}),
 ])
 def test_a_mutant_is_killed_and_its_top_diagnosis_names_the_change(corpus, function, after,

@@ -22,6 +22,7 @@ from .utils import (
     Pad,
     Pair,
     batch_chunks,
+    first_max,
     im2col,
     ones_column,
     output_size,
@@ -262,17 +263,10 @@ class Pool2D(Layer):
         return Y
 
     def _average(self, Xp: np.ndarray, out_hw: Pair) -> np.ndarray:
-        (kh, kw), s, (oh, ow) = self.kernel_shape, self.stride, out_hw
-        if not self._overlapping():
-            taps = [tap(Xp, i, j, out_hw, s) for i, j in self._taps()]
-            Y = taps[0].copy()
-            for x in taps[1:]:
-                Y += x
-            Y /= kh * kw
-            return Y
-        # Overlapping windows share their sums: a box sum is separable, so sum the kh rows of
-        # every window for each image column first, then kw of those column sums:
+        # A box sum is separable: sum the kh rows of every window for each image column
+        # first, then kw of those column sums. Overlapping windows share the column sums:
         # (kh − 1) + (kw − 1) additions per output instead of kh·kw − 1.
+        (kh, kw), s, (oh, ow) = self.kernel_shape, self.stride, out_hw
         rows = Xp[:, 0 : s * oh : s].copy()                          # (n, oh, Wp, C)
         for i in range(1, kh):
             rows += Xp[:, i : i + s * oh : s]
@@ -283,19 +277,20 @@ class Pool2D(Layer):
         return Y
 
     def _max(self, Xp: np.ndarray, out_hw: Pair) -> tuple[np.ndarray, np.ndarray]:
-        """The maximum of every window, and which tap holds it."""
-        taps = [tap(Xp, i, j, out_hw, self.stride) for i, j in self._taps()]
-        Y = taps[0].copy()
-        for x in taps[1:]:
-            np.maximum(Y, x, out=Y)
-        # Which tap t = i·kw + j holds the maximum (the first one, on a tie): the number of
-        # taps before it, i.e. of leading taps below the maximum. Comparisons and sums only,
-        # no masked assignments, which are slow on unpredictable masks.
-        below = taps[0] < Y
-        argmax = below.astype(np.min_scalar_type(len(taps) - 1))
-        for x in taps[1:-1]:
-            below &= x < Y
-            argmax += below
+        """The maximum of every window, and which tap t = i·kw + j holds it (the first in
+        row-major order, on a tie)."""
+        (kh, kw), s, (oh, ow) = self.kernel_shape, self.stride, out_hw
+        if not self._overlapping():
+            return first_max([tap(Xp, i, j, out_hw, s) for i, j in self._taps()])
+        # Overlapping windows share their maxima, and a maximum is separable: over j first,
+        # the maximum of each window's row (kw wide) in every padded row, rows (n, Hp, ow, C),
+        # then over i, the maximum of the window's kh rows. The row-major first maximum is in
+        # the first row i that holds it, at that row's first j.
+        rows, j_first = first_max([Xp[:, :, j : j + s * ow : s] for j in range(kw)])
+        Y, i_first = first_max([rows[:, i : i + s * oh : s] for i in range(kh)])
+        argmax = i_first.astype(np.min_scalar_type(kh * kw)) * kw   # t = i·kw + j
+        for i in range(kh):
+            argmax += (i_first == i) * j_first[:, i : i + s * oh : s]
         return Y, argmax
 
     def backward(self, dY: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ A layer with a kh×kw kernel, stride s and padding (ph, pw) sees, for every outp
     tap(Xp, i, j)      -> (N, oh, ow, C)           entry (i, j) of every window, as a strided view
     col2im(tap_grads)  -> (N, Hp, Wp, C)           the adjoint: window gradients back to the image
     batch_chunks(N)    -> [slice, ...]             the batch in chunks whose rows fit in cache
+    first_max(views)   -> (M, first)               elementwise max of views, and which holds it
 
 so a layer's forward reads windows and its backward sends window gradients through col2im,
 one kernel tap (i, j) at a time: the gradients of all windows' entry (i, j) form an
@@ -126,6 +127,22 @@ def batch_chunks(n: int, bytes_per_sample: int, chunk_bytes: int) -> list[slice]
     """range(n) cut into slices of as many samples as fit in chunk_bytes (at least one)."""
     step = max(1, chunk_bytes // max(bytes_per_sample, 1))
     return [slice(start, min(start + step, n)) for start in range(0, n, step)]
+
+
+def first_max(views: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The elementwise maximum M of equally shaped arrays, and which of them holds it (the
+    first one, on a tie), in the smallest unsigned type that counts them."""
+    M = views[0].copy()
+    for x in views[1:]:
+        np.maximum(M, x, out=M)
+    # The first view holding the maximum comes after the leading views that are below it:
+    # count those. Comparisons and sums only, no masked assignments (slow on random masks).
+    below = views[0] < M
+    first = below.astype(np.min_scalar_type(len(views) - 1))
+    for x in views[1:-1]:
+        below &= x < M
+        first += below
+    return M, first
 
 
 def window_origins(padded_shape: tuple[int, ...], out_hw: Pair, stride: int) -> np.ndarray:

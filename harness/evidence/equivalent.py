@@ -21,10 +21,6 @@ NOT_EQUIVALENT: dict[tuple[str, str], str] = {
         "db stored as (n_out,) for b (1, n_out): the homework profile passes it with a warning "
         "(grad_shape=broadcast, 'values match once broadcast; the contract wants exactly the "
         "parameter's shape'), as the homework accepts; the strict profile fails it",
-    ("Pool2D._max", "argmax = below.astype(np.min_scalar_type(len(taps) - 2))"):
-        "the counter's type must hold len(taps) - 1: with exactly 257 taps (a 1x257 kernel) it "
-        "is uint8 and overflows at 256; the cases' kernels have at most 25 taps, and the "
-        "17x17 edge case's 289 need two bytes either way",
     ("pad2d", "Xp = np.zeros(shape) if value != 0 else np.full(shape, value)"):
         "max pooling padded with 0 instead of -inf: the homework profile accepts either "
         "padding value (the convention maxpool_pad, -inf or zero: 'matches under maxpool_pad="
@@ -45,6 +41,13 @@ ARGUMENTS: dict[tuple[str, str], str] = {
         "the running maximum starts from tap 0; comparing with it again changes nothing",
     ("Pool2D._max", "for x in taps[1:]:"):
         "the last tap adds 1 only when every tap is below the maximum, which one tap equals",
+    ("Pool2D._overlapping", "return self.stride <= max(self.kernel_shape)"):
+        "only stride == kernel changes, where windows touch without sharing a pixel: the "
+        "overlapping path's maxima are exact, and its gradient sums add each value to 0 once, "
+        "so both paths give the same bits",
+    ("Pool2D._max", "argmax = i_first.astype(np.min_scalar_type(kh / kw)) * kw"):
+        "min_scalar_type of a float is float16, which holds every tap index below 2048 "
+        "exactly, and the forward casts the counts into its integer argmax",
     ("pad_amounts", "if isinstance(pad, (int, np.integer)) and pad >= -1:"):
         "only pad = -1 changes (accepted instead of refused), and the contract allows no "
         "negative padding",

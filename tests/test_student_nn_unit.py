@@ -167,6 +167,25 @@ def test_pool2d_matches_torch(mode, n, h, w, c, k, s, pad):
     close(dX, Xt.grad.numpy())
 
 
+@pytest.mark.parametrize("k, s", [((3, 3), 1), ((3, 2), 2), ((2, 3), 1), ((2, 2), 2),
+                                  ((2, 3), 3)])
+def test_max_pool2d_routes_ties_to_the_first_maximum_like_torch(k, s):
+    """Inputs drawn from {0, 1, 2} tie in almost every window: the separable maxima of
+    overlapping windows and the tap-by-tap ones of disjoint windows must both send each
+    window's gradient to its first maximum in row-major order, as PyTorch does."""
+    rng = np.random.default_rng(9)
+    X = rng.integers(0, 3, (3, 9, 10, 4)).astype(float)
+    oh, ow = (9 - k[0]) // s + 1, (10 - k[1]) // s + 1
+    dY = rng.standard_normal((3, oh, ow, 4))
+    Y, dX = run_layer(Pool2D(k, mode="max", stride=s), X, dY)
+
+    Xt = t(X)
+    Yt = F.max_pool2d(nchw(Xt), k, stride=s)
+    Yt.backward(nchw(torch.tensor(dY)))
+    assert np.array_equal(Y, nhwc(Yt))
+    close(dX, Xt.grad.numpy())
+
+
 def test_pool2d_has_no_parameters():
     layer = initialize_layer("pool2d", kernel_shape=(2, 2), stride=2)
     assert (layer.mode, layer.stride, layer.pads) == ("max", 2, (0, 0))

@@ -226,12 +226,13 @@ class Pool2D(Layer):
     max: padding is MAXPOOL_PAD_VALUE; the gradient of each output goes to its window's argmax
     (the first maximum in row-major order on a tie, as in PyTorch).
 
-    Both go tap by tap: tap(Xp, i, j) is entry (i, j) of every window, an (N, oh, ow, C) view,
-    so each step is one vectorised operation on output-sized arrays, with no copy of windows.
-    Where windows overlap (stride < kernel), the average sums rows, then columns, and the max
-    gradient is added up pixel by pixel (np.bincount); where they do not, each pixel belongs
-    to one window and gets its gradient in one write. They go through the batch a chunk of
-    CHUNK_BYTES at a time, so that the taps after the first read the input from the cache.
+    No window is copied: tap(Xp, i, j) is entry (i, j) of every window, an (N, oh, ow, C)
+    view, so each step is one vectorised operation on output-sized arrays. Sums, and the
+    maxima of overlapping windows (stride < kernel), are separable: over each window's rows,
+    then its columns. Where windows do not overlap, each pixel is in one window at most and
+    gets its gradient in one write; where they do, np.bincount adds up what each pixel gets.
+    Everything goes through the batch a chunk of CHUNK_BYTES at a time, so that the passes
+    after the first read the input from the cache.
     """
 
     def __init__(

@@ -265,11 +265,6 @@ class ItemResult:
             if self.finding is None or rank(rec["status"]) < rank(self.finding["status"]):
                 self.finding = rec["finding"]
 
-    @property
-    def worst_abs_err(self) -> float | None:
-        loc = (self.finding or {}).get("localization") or {}
-        return loc.get("abs_err")
-
     def to_json(self) -> dict[str, Any]:
         notes = list(self.notes)
         for s in (self.finding or {}).get("stopped", []):

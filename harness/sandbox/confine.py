@@ -114,8 +114,7 @@ def claim_uid() -> int | None:
     import fcntl
     import pwd
 
-    lockdir = Path("/run" if os.path.isdir("/run") else tempfile.gettempdir()) / "nnparity-uids"
-    lockdir.mkdir(mode=0o700, exist_ok=True)
+    uid_lock_path(UID_FIRST).parent.mkdir(mode=0o700, exist_ok=True)
     for uid in range(UID_FIRST, UID_FIRST + UID_COUNT):
         if uid in _claimed:
             continue
@@ -124,7 +123,7 @@ def claim_uid() -> int | None:
             continue                      # a real account
         except KeyError:
             pass
-        fd = os.open(lockdir / f"{uid}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        fd = os.open(uid_lock_path(uid), os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -136,6 +135,12 @@ def claim_uid() -> int | None:
         return uid
     raise SandboxError(f"no free uid in {UID_FIRST}..{UID_FIRST + UID_COUNT - 1} "
                        "(set NNPARITY_UID_BASE to another range)")
+
+
+def uid_lock_path(uid: int) -> Path:
+    """The lock file an nnparity process holds (flock) while `uid` is its sandboxes'."""
+    lockdir = Path("/run" if os.path.isdir("/run") else tempfile.gettempdir()) / "nnparity-uids"
+    return lockdir / f"{uid}.lock"
 
 
 def release_uid(uid: int | None) -> None:

@@ -26,7 +26,7 @@ import pytest
 from harness.cli import main as cli_main
 from harness.grading.batch import grade_batch
 from harness.grading.rubric import DEFAULT_RUBRIC, RubricError, load_rubric, parse_rubric
-from harness.sandbox.confine import processes_of, uid_lock_path
+from harness.sandbox.confine import processes_left_under
 from harness.sandbox.parent import PROJECT_ROOT
 
 CORPUS = Path(__file__).parent / "submissions"
@@ -114,21 +114,6 @@ def _marked_processes(marker: str) -> list[str]:
     return found
 
 
-def _left_under(uid: int) -> list[int]:
-    """Processes this run left under `uid`, a uid it has released. Another grader beside it
-    (a test in another xdist worker) may claim the uid at once and run its own sandboxes
-    there, and claiming kills whatever this run left, so the uid is looked at only while
-    nobody holds it, under its lock."""
-    fd = os.open(uid_lock_path(uid), os.O_RDWR)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return processes_of(uid)
-    except BlockingIOError:
-        return []   # claimed again: what runs there now is another grader's
-    finally:
-        os.close(fd)
-
-
 def _build_inputs(root: Path) -> Path:
     inputs = root / "in"
     shutil.copytree(CORPUS, inputs, ignore=shutil.ignore_patterns("rubric.toml", "__pycache__"))
@@ -184,7 +169,7 @@ def _grade_corpus(dest: Path) -> dict:
             "graded": first.graded, "order": [r["name"] for r in first.results],
             "log": log,
             "leftover_processes": _marked_processes("nnparity-fork-storm")
-            + [f"uid {u}: {left}" for u in uids if (left := _left_under(u))],
+            + [f"uid {u}: {left}" for u in uids if (left := processes_left_under(u))],
             "leftover_dirs": _leftover_stages(stages_before),
             "pwned_tmp": (Path(tempfile.gettempdir()) / f"{root.name}-pwned").exists(),
             "project_files": [str(p) for p in (PROJECT_ROOT / "harness" / "PWNED.txt",

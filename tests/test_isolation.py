@@ -38,7 +38,12 @@ import numpy as np
 import pytest
 
 from harness.sandbox import isolation
-from harness.sandbox.confine import SandboxError, claim_uid, processes_of, release_uid
+from harness.sandbox.confine import (
+    SandboxError,
+    claim_uid,
+    processes_left_under,
+    release_uid,
+)
 from harness.sandbox.isolation import (
     choose,
     hidden_from_others,
@@ -274,25 +279,6 @@ def marked(marker: str) -> list[str]:
     return found
 
 
-def unclaimed_with_processes(uid: int) -> bool:
-    """Whether `uid` still has processes although no grader holds it (other graders on this
-    machine may claim the same uid as soon as the batch released it)."""
-    lock = Path("/run" if os.path.isdir("/run") else tempfile.gettempdir(),
-                "nnparity-uids", f"{uid}.lock")
-    try:
-        fd = os.open(lock, os.O_RDWR)
-    except OSError:
-        return bool(processes_of(uid))
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False            # claimed by another grader meanwhile: its processes
-    try:
-        return bool(processes_of(uid))
-    finally:
-        os.close(fd)
-
-
 @contextlib.contextmanager
 def locked(shared: Path, name: str):
     """The lock test_grading.py takes too: the batches of both modules run one at a time."""
@@ -387,8 +373,8 @@ def _escape_batch(level: str) -> dict:
             "modes_restored": stat.S_IMODE(victim.parent.stat().st_mode) == 0o755
             and all(stat.S_IMODE((Path(d) / "torch").stat().st_mode) & 0o005 == 0o005
                     for d in TORCH_DIRS),
-            "left_running": marked(marker) + [f"uid {u}: {processes_of(u)}" for u in uids
-                                              if unclaimed_with_processes(u)],
+            "left_running": marked(marker) + [f"uid {u}: {left}" for u in uids
+                                              if (left := processes_left_under(u))],
         }
     finally:
         listener.close()

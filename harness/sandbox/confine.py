@@ -170,6 +170,25 @@ def processes_of(uid: int) -> list[int]:
     return found
 
 
+def processes_left_under(uid: int) -> list[int]:
+    """Live processes of a released `uid` while no nnparity process holds it again (looked
+    at under its lock). Another grader may claim the uid as soon as it is released and run
+    its own sandboxes there, and claiming kills whatever was left, so a claimed uid gives []."""
+    import fcntl
+
+    try:
+        fd = os.open(uid_lock_path(uid), os.O_RDWR)
+    except OSError:
+        return processes_of(uid)   # never claimed on this machine
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return processes_of(uid)
+    except BlockingIOError:
+        return []
+    finally:
+        os.close(fd)
+
+
 def kill_uid(uid: int) -> None:
     """Kill every process of `uid`, however it forked or detached (we must be root).
 

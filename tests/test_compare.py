@@ -76,6 +76,15 @@ def test_in_place_modification_is_reported_with_the_changed_element():
     before = np.arange(4.0).reshape(2, 2)
     after = before.copy()
     after[1, 0] = -7
-    r = compare_unmodified("X", "forward", before, after, ("n", "j"))
-    assert r.kind == "mutated" and r.worst.index == (1, 0) and "n=1 j=0" in r.message
-    assert compare_unmodified("X", "forward", before, before.copy(), ("n", "j")) is None
+    r = compare_unmodified("X", before, after, ("n", "j"))
+    assert (r.changed, r.total, r.example.index) == (1, 4, (1, 0))
+    assert r.detail == "1 of 4 elements changed; e.g. at n=1 j=0: was 2, now -7"
+    assert r.message("ReLU.forward", "fail").startswith(
+        "ReLU.forward modifies its input X in place (1 of 4 elements changed;")
+    # a note is worded alike in every case of the bug, so an item gathers it once
+    assert r.message("ReLU.forward", "warn") == (
+        "ReLU.forward modifies its input X in place (some of its elements changed): the "
+        "returned values are right; work on a copy — the strict profile fails this")
+    assert compare_unmodified("X", before, before.copy(), ("n", "j")) is None
+    reshaped = compare_unmodified("X", before, before.reshape(4), ("n", "j"))
+    assert reshaped.extent == "its shape changed" and "from (2, 2) to (4,)" in reshaped.detail

@@ -75,7 +75,9 @@ EXPECTED = {
                          "neural_networks.activations.Tracked, not a numpy.ndarray", 27),
     "nan_outputs": ("graded", "TanH forward: 1 element(s) are NaN/Inf where finite values were "
                     "expected", 27),
-    "mutates_inputs": ("graded", "ReLU backward dX: backward modified its input dY in place", None),
+    # right values, dY modified in place: the homework profile passes it with a warning
+    "mutates_inputs": ("graded", "all 28 tests pass", FULL),
+    "imports_typing_extensions": ("graded", "all 28 tests pass", FULL),
     "reads_env": ("graded", "all 28 tests pass", FULL),
     "imports_torch": ("refused_import", "import of 'torch' refused at "
                       "neural_networks/layers.py:3: this assignment must be written from "
@@ -247,7 +249,7 @@ def _tests(corpus, name) -> dict[str, dict]:
 def test_only_the_broken_op_loses_points(corpus):
     broken = {"ellipsis_return": {"ReLU forward"}, "returns_list": {"Linear forward"},
               "ndarray_subclass": {"ReLU forward"}, "nan_outputs": {"TanH forward"},
-              "mutates_inputs": {"ReLU backward dX"}, "old_numpy": {"ReLU forward"},
+              "mutates_inputs": set(), "old_numpy": {"ReLU forward"},
               "sys_exit": {"Linear forward"}, "infinite_loop": {"TanH forward",
                                                                 "TanH backward dX"},
               "os_exit": {"SoftMax forward", "SoftMax backward dX"},
@@ -257,6 +259,15 @@ def test_only_the_broken_op_loses_points(corpus):
     for name, names in broken.items():
         lost = {n for n, t in _tests(corpus, name).items() if t["score"] < t["max_score"]}
         assert lost == names, name
+
+
+def test_an_input_modified_in_place_is_a_warning_on_a_passing_test(corpus):
+    test = _tests(corpus, "mutates_inputs")["ReLU backward dX"]
+    assert test["score"] == test["max_score"]
+    assert any(n.startswith("ReLU.backward modifies its input dY in place") and
+               "the strict profile fails this" in n for n in test["notes"]), test["notes"]
+    feedback = (corpus["out"] / "mutates_inputs" / "feedback.md").read_text()
+    assert "ReLU.backward modifies its input dY in place" in feedback
 
 
 def test_crash_and_hang_details(corpus):

@@ -74,7 +74,9 @@ class Element:
 class Comparison:
     """The verdict on one output.
 
-    kind: "match", or why it does not: "values", "shape", "type", "nonfinite", "mutated",
+    kind: "match", or why it does not: "values", "shape", "type", "nonfinite", "mutated"
+    (the values match, but the call modified one of its inputs in place and the profile fails
+    that: `harness.core.evaluate`; the counts and elements stay the returned output's),
     "missing" (nothing comparable was returned), "created" (the values match, but the layer's
     `_init_parameters` created a parameter of the wrong shape: `harness.core.evaluate`).
     """
@@ -195,20 +197,60 @@ def compare_output(got: np.ndarray, expected: np.ndarray, axes: tuple[str, ...],
                       values_match_after_reshape=bool(how))
 
 
-def compare_unmodified(name: str, stage: str, before: np.ndarray, after: np.ndarray,
-                       axes: tuple[str, ...]) -> Comparison | None:
-    """A finding if the op modified its input `name` in place during `stage`, else None."""
-    if before.shape == after.shape and (
-            (before == after) | (np.isnan(before) & np.isnan(after))).all():
-        return None
+# How an in-place change is worded (`InPlaceChange.message`), by what the verdict makes of it:
+# "warn" the returned values are right and the profile passes it, "fail" they are right and the
+# profile fails it, "also" the returned values are wrong anyway (the change is then a note).
+IN_PLACE_WORDING = {
+    "warn": "{call} modifies its input {input} in place ({extent}): the returned values are "
+            "right; work on a copy — the strict profile fails this",
+    "fail": "{call} modifies its input {input} in place ({detail}): the returned values are "
+            "right, but the contract leaves inputs untouched; work on a copy",
+    "also": "{call} also modifies its input {input} in place ({extent}); work on a copy",
+}
+
+
+@dataclass(frozen=True)
+class InPlaceChange:
+    """An input that a call modified in place (`compare_unmodified`). It says what happened to
+    the input, never how far the returned output is off."""
+
+    input: str
+    before_shape: tuple[int, ...]
+    after_shape: tuple[int, ...]
+    changed: int = 0                  # elements changed (when the shape stayed)
+    total: int = 0
+    example: Element | None = None    # one changed element: expected = was, got = now
+
+    @property
+    def extent(self) -> str:
+        """How much changed, worded alike in every case of one bug (notes gather by text)."""
+        if self.before_shape != self.after_shape:
+            return "its shape changed"
+        return ("all of its elements changed" if self.changed == self.total
+                else "some of its elements changed")
+
+    @property
+    def detail(self) -> str:
+        """How much changed in this case, with one changed element."""
+        if self.example is None:
+            return f"its shape changed from {self.before_shape} to {self.after_shape}"
+        e = self.example
+        return (f"{self.changed} of {self.total} elements changed; e.g. at {e.where}: was "
+                f"{_fmt(e.expected)}, now {_fmt(e.got)}")
+
+    def message(self, call: str, outcome: str) -> str:
+        """The wording for `outcome` (a key of IN_PLACE_WORDING); `call` made the change."""
+        return IN_PLACE_WORDING[outcome].format(call=call, input=self.input,
+                                                extent=self.extent, detail=self.detail)
+
+
+def compare_unmodified(name: str, before: np.ndarray, after: np.ndarray,
+                       axes: tuple[str, ...]) -> InPlaceChange | None:
+    """How the op modified its input `name` in place, or None if it left it as it was."""
     if before.shape != after.shape:
-        return Comparison("mutated", f"{stage} changed the shape of its input {name} in place "
-                                     f"from {before.shape} to {after.shape}")
+        return InPlaceChange(name, before.shape, after.shape)
+    if ((before == after) | (np.isnan(before) & np.isnan(after))).all():
+        return None
     changed = compare_values(after, before, axes, Tolerance(0.0, 0.0))
-    return Comparison(
-        "mutated",
-        f"{stage} modified its input {name} in place ({changed.mismatched} of "
-        f"{changed.total} elements changed; e.g. at {changed.worst.where}: was "
-        f"{_fmt(changed.worst.expected)}, now {_fmt(changed.worst.got)}); work on a copy",
-        before.shape, before.shape, changed.mismatched, changed.total, changed.worst,
-        changed.top)
+    return InPlaceChange(name, before.shape, after.shape, changed.mismatched, changed.total,
+                         changed.worst)

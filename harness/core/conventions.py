@@ -5,8 +5,10 @@ A `Profile` says which choices a verdict accepts: the comparison tries the refer
 choice first and then each alternative, so a report can say "matches under maxpool_pad=zero".
 A profile also says which cases *beyond the assignment's contract* it asks for (`EXTENSIONS`,
 e.g. L2 on targets of several columns, where the choice of l2_reduction shows); without one,
-cases stay inside the contract. This module is the one place where conventions, profiles and
-extensions are defined.
+cases stay inside the contract. A profile also says what a verdict does with an op whose
+returned values are right but which modified one of its inputs in place (`IN_PLACE`): that is
+no convention (the reference computes the same either way), but a judging setting. This module
+is the one place where conventions, profiles, extensions and judging settings are defined.
 """
 
 from __future__ import annotations
@@ -48,6 +50,26 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "l2_reduction": ("elements", "batch"),
 }
 
+
+@dataclass(frozen=True)
+class InPlace:
+    """What a verdict does with an op whose returned values are right but which modified one
+    of its inputs in place (wrong returned values fail either way, the change as a note)."""
+
+    passes: bool    # pass with a warning naming the input, or fail
+    why: str
+
+
+# A profile's `inputs_in_place` setting: its choices.
+IN_PLACE: dict[str, InPlace] = {
+    "fail": InPlace(False, "the contract leaves an op's inputs untouched"),
+    "warn": InPlace(True, "the course's pipelines do not read an upstream gradient (dY) again "
+                          "after backward; a layer that reads its input again (the cached Z) "
+                          "is checked with the implementation's own activation, so harm done "
+                          "there shows in the layer's items"),
+}
+
+
 @dataclass(frozen=True)
 class Extension:
     """Cases beyond the contract: `options` go to `op`'s case family (its `fixed` params)."""
@@ -67,8 +89,9 @@ EXTENSIONS: dict[str, Extension] = {
 
 @dataclass(frozen=True)
 class Profile:
-    """The conventions a verdict accepts (the first choice of each is the preferred one) and
-    the extensions beyond the contract whose cases it checks."""
+    """The conventions a verdict accepts (the first choice of each is the preferred one), the
+    extensions beyond the contract whose cases it checks, and what it does with inputs
+    modified in place (`IN_PLACE`)."""
 
     name: str
     maxpool_pad: tuple[str, ...]
@@ -76,6 +99,7 @@ class Profile:
     same_pad: tuple[str, ...]
     l2_reduction: tuple[str, ...]
     extensions: tuple[str, ...] = ()
+    inputs_in_place: str = "fail"
 
     def __post_init__(self) -> None:
         for key, choices in CHOICES.items():
@@ -87,6 +111,9 @@ class Profile:
         if unknown:
             raise ValueError(f"profile {self.name!r}: unknown extensions {sorted(unknown)}; "
                              f"known: {sorted(EXTENSIONS)}")
+        if self.inputs_in_place not in IN_PLACE:
+            raise ValueError(f"profile {self.name!r}: inputs_in_place must be one of "
+                             f"{sorted(IN_PLACE)}, not {self.inputs_in_place!r}")
 
     @property
     def preferred(self) -> Conventions:
@@ -110,6 +137,7 @@ class Profile:
 
     def describe(self) -> str:
         parts = [f"{k}={'|'.join(getattr(self, k))}" for k in CHOICES]
+        parts.append(f"inputs_in_place={self.inputs_in_place}")
         beyond = (f"; beyond the contract: {', '.join(self.extensions)}"
                   if self.extensions else "")
         return f"{self.name} ({', '.join(parts)}{beyond})"
@@ -118,13 +146,15 @@ class Profile:
 PROFILES = {
     # What the homework accepts: either max-pool padding, broadcast-equal gradient shapes
     # (passed with a warning), symmetric "same", either L2 reduction (the same on the
-    # contract's (batch_size, 1) targets, the only ones this profile generates).
+    # contract's (batch_size, 1) targets, the only ones this profile generates); an input
+    # modified in place passes with a warning when the returned values are right.
     "homework": Profile("homework", ("-inf", "zero"), ("exact", "broadcast"), ("symmetric",),
-                        ("elements", "batch")),
+                        ("elements", "batch"), inputs_in_place="warn"),
     # PyTorch's semantics and the contract to the letter, plus PyTorch parity beyond the
-    # contract: L2 over several columns is the mean over all elements.
+    # contract: L2 over several columns is the mean over all elements; an input modified in
+    # place fails.
     "strict": Profile("strict", ("-inf",), ("exact",), ("symmetric",), ("elements",),
-                      extensions=("l2_columns",)),
+                      extensions=("l2_columns",), inputs_in_place="fail"),
 }
 DEFAULT_PROFILE = PROFILES["homework"]
 

@@ -24,12 +24,13 @@ from harness.core.cases import Case
 from harness.core.compare import (
     DEFAULT_TOLERANCE,
     Comparison,
+    InPlaceChange,
     Tolerance,
     broadcast_equal,
     compare_output,
     compare_unmodified,
 )
-from harness.core.conventions import DEFAULT_PROFILE, Conventions, Profile
+from harness.core.conventions import DEFAULT_PROFILE, IN_PLACE, Conventions, Profile
 from harness.core.registry import OpSpec, get_op
 from harness.diagnosis.causes import Cause
 from harness.sandbox.driver import run_op
@@ -309,17 +310,22 @@ class Checker:
             verdict.message = (f"{_call_of(spec, output)} returned {info['special']}: "
                                "is it still a stub?")
             return verdict
+        changes = self._mutation(spec, output, header, arrays, inputs)
+        verdict = self._judge_returned(spec, case, output, header, info, arrays, inputs,
+                                       expected[output], verdict)
+        return self._in_place(spec, output, verdict, changes)
+
+    def _judge_returned(self, spec: OpSpec, case: Case, output: str, header: dict[str, Any],
+                        info: dict[str, Any], arrays: dict[str, np.ndarray],
+                        inputs: dict[str, np.ndarray], want: np.ndarray,
+                        verdict: Verdict) -> Verdict:
+        """`verdict` on what the call returned for `output`: its type, shape and values."""
         got = arrays.get(f"out/{output}")
-        want = expected[output]
         verdict.got, verdict.expected = got, want
         if got is None:
             verdict.comparison = Comparison("type", "")
             verdict.message = (f"{_call_of(spec, output)} returned a {info['type']} "
                                f"({info.get('repr', '')}); expected a numpy.ndarray")
-            return verdict
-        mutation = self._mutation(spec, output, header, arrays, inputs)
-        if mutation is not None:
-            verdict.comparison, verdict.message = mutation, mutation.message
             return verdict
         cmp = self._compare(spec, output, got, want)
         if not cmp.ok and cmp.kind in ("values", "nonfinite"):
@@ -396,20 +402,54 @@ class Checker:
 
     def _mutation(self, spec: OpSpec, output: str, header: dict[str, Any],
                   arrays: dict[str, np.ndarray], inputs: dict[str, np.ndarray]
-                  ) -> Comparison | None:
-        stage = "forward" if output == "forward" else "backward"
+                  ) -> list[InPlaceChange]:
+        """The inputs that the call computing `output` modified in place."""
+        stage = _stage_of(output)
         if stage not in header["snapshots"]:
-            return None
+            return []
         before_stage = "forward" if stage == "backward" and "forward" in header["snapshots"] \
             else None
+        changes = []
         for name, original in inputs.items():
             before = arrays[f"after/{before_stage}/{name}"] if before_stage else original
             after = arrays[f"after/{stage}/{name}"]
-            found = compare_unmodified(name, stage, before, after,
-                                       spec.axes(name, original.ndim))
+            found = compare_unmodified(name, before, after, spec.axes(name, original.ndim))
             if found is not None:
-                return found
-        return None
+                changes.append(found)
+        return changes
+
+    def _in_place(self, spec: OpSpec, output: str, verdict: Verdict,
+                  changes: list[InPlaceChange]) -> Verdict:
+        """`verdict` once the inputs its call modified in place are weighed: wrong returned
+        values stay the verdict (the change is a note); right ones pass with a warning or fail,
+        as the profile's inputs_in_place says (harness/core/conventions.py IN_PLACE). What the
+        verdict localizes (worst |err|, got, expected) stays the returned output's."""
+        if not changes:
+            return verdict
+        call = _stage_call(spec, _stage_of(output))
+        if verdict.status != "pass":
+            verdict.notes.extend(c.message(call, "also") for c in changes)
+            return verdict
+        if IN_PLACE[self.profile.inputs_in_place].passes:
+            verdict.notes.extend(c.message(call, "warn") for c in changes)
+            return verdict
+        message = "; ".join(c.message(call, "fail") for c in changes)
+        assert verdict.comparison is not None   # a passing verdict compared its values
+        return replace(verdict, status="fail", message=message,
+                       comparison=replace(verdict.comparison, kind="mutated", message=message))
+
+
+def _stage_of(output: str) -> str:
+    """The call that computes `output`: the forward, or the backward (dX and the gradients)."""
+    return "forward" if output == "forward" else "backward"
+
+
+def _stage_call(spec: OpSpec, stage: str) -> str:
+    """The call of `stage` as the student wrote it ("ReLU.backward", "relu_backward")."""
+    if spec.calls is None:
+        return f"{spec.cls}.{stage}"
+    backward = stage == "backward" and spec.calls.backward is not None
+    return spec.calls.backward if backward else spec.calls.forward
 
 
 # Large enough for every case of a rubric with its convention alternatives: grading reuses the

@@ -23,6 +23,7 @@ from harness.reports.view import (
     fix_anchor,
     fix_entries,
     headline,
+    passing_notes,
     ref_anchor,
     ref_label,
     render_guarded,
@@ -265,6 +266,10 @@ def render_html(report: dict[str, Any]) -> str:
             "<h2>Summary</h2>", _summary(report),
             block_guarded(report, report_models.html, "HTML whole-model section",
                           lambda note: f"<p><i>note: {_e(note)}</i></p>")]
+    if passing_notes(report):
+        body += ["<h2>Notes on passing outputs</h2><ul>"
+                 + "".join(f"<li>{_e(label)}: {_e(note)}</li>"
+                           for label, note in passing_notes(report)) + "</ul>"]
     if failures:
         body += ["<h2>Failures</h2>"] + [render_guarded(report, sec, _section, "HTML section")
                                           for sec in failures]

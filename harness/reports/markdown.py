@@ -22,6 +22,7 @@ from harness.reports.view import (
     fix_anchor,
     fix_entries,
     headline,
+    passing_notes,
     ref_anchor,
     ref_label,
     render_guarded,
@@ -191,6 +192,9 @@ def render_markdown(report: dict[str, Any]) -> str:
                     tablefmt="github"), ""]
     out += block_guarded(report, report_models.markdown, "Markdown whole-model section",
                          lambda note: [f"- note: {note}", ""])  # models, optimizers, training
+    if passing_notes(report):
+        out += ["## Notes on passing outputs", ""]
+        out += [f"- {label}: {note}" for label, note in passing_notes(report)] + [""]
     failures = sections(report, entries)
     if failures:
         out += ["## Failures", ""] + [

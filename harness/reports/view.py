@@ -54,8 +54,28 @@ def headline(report: dict[str, Any]) -> str:
         return (f"Interrupted after {cases}: {s['failed']} of the {s['items']} op outputs "
                 "checked so far do not match PyTorch (failures not investigated).")
     if s["verdict"] == "pass":
-        return f"All {s['items']} op outputs match PyTorch over {cases}: no bug found."
+        noted = list(dict.fromkeys(label for label, _ in passing_notes(report)))
+        pointer = (f" {len(noted)} of them with a note ({', '.join(noted[:3])}"
+                   f"{', ...' if len(noted) > 3 else ''}): see the report's notes."
+                   if noted else "")
+        return f"All {s['items']} op outputs match PyTorch over {cases}: no bug found.{pointer}"
     return f"{s['failed']} of {s['items']} op outputs do not match PyTorch ({cases} checked)."
+
+
+# At most this many notes of one passing item in the reports: notes gather by their text, so one
+# that names a case's shapes (a broadcast gradient) can come once per case.
+NOTES_PER_ITEM = 3
+
+
+def passing_notes(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """("op output", note) for the notes of the items that pass: an input modified in place,
+    a gradient of a broadcast-equal shape, a match under an accepted convention."""
+    out = []
+    for item in report["results"]:
+        if item["status"] == "pass":
+            notes = [n for n in item.get("notes", []) if not is_curve_note(n)]
+            out += [(f"{item['op']} {item['output']}", n) for n in notes[:NOTES_PER_ITEM]]
+    return out
 
 
 def conventions_line(report: dict[str, Any]) -> str:

@@ -10,9 +10,10 @@ descriptions, and copies of the inputs after each call: all judging happens in t
 
 Before the implementation is imported the child sets its resource limits, refuses the imports
 it was told to (recording each attempt with its file and line, even when the implementation
-catches the ImportError), gives the packages starter code imports but graded code never uses
-(tqdm, pandas, matplotlib, ...) import-only stand-ins (`harness.sandbox.standins`) and, if asked,
-restores the aliases that NumPy 1.24/2.0 removed.
+catches the ImportError), keeps imports to the allowed site packages at every isolation level
+(`harness.sandbox.packages`), gives the packages starter code imports but graded code never
+uses (tqdm, pandas, matplotlib, ...) import-only stand-ins (`harness.sandbox.standins`) and, if
+asked, restores the aliases that NumPy 1.24/2.0 removed.
 Requests: ``{"cmd": "run", ...}`` runs one case; ``{"cmd": "batch", "runs": [...], ...}`` runs
 many (the arrays of run i named ``i/NAME``) and answers each as it finishes, as a `run` would,
 after writing the batch's marker to the output pipe (so the parent tells each case's printed
@@ -46,6 +47,7 @@ from harness.core.opspec import Calls, Methods
 from harness.sandbox import wire
 from harness.sandbox.driver import run_op
 from harness.sandbox.loader import BUNDLED_ALIAS, Implementation
+from harness.sandbox.packages import SiteGate, unavailable
 from harness.sandbox.sources import PACKAGE_NAMES
 from harness.sandbox.standins import install as install_standins
 
@@ -167,14 +169,14 @@ def describe_error(stage: str, exc: BaseException, impl_dir: Path) -> dict[str, 
 
 
 def _missing_package_hint(exc: BaseException) -> str:
-    """For an import of a package that is not installed here: say so, and what is."""
+    """For an import of a package the sandbox does not offer (installed on the host or not):
+    say so, and what it offers."""
     name = getattr(exc, "name", None) or ""
     top = name.partition(".")[0]
     if not isinstance(exc, ModuleNotFoundError) or not top or top in OWN_PACKAGES \
             or top == BUNDLED_ALIAS:
         return ""
-    return (f"the package '{top}' is not installed where nnparity runs the code: the graded "
-            "modules may use NumPy and the standard library only")
+    return unavailable(top)
 
 
 def _relative(filename: str, impl_dir: Path) -> str:
@@ -418,9 +420,10 @@ def main(argv: list[str] | None = None) -> None:
     graded = tuple(m for m in args.graded.split(",") if m) or None
     impl_dir = Path(args.impl).resolve()
     refuser = ImportRefuser({m for m in args.refuse.split(",") if m}, impl_dir)
+    standins = install_standins()  # tqdm, pandas, ...: importable, not usable (standins.py)
+    sys.meta_path.insert(0, SiteGate(standins))  # site packages: the allowed ones only
     if refuser.refused:
         sys.meta_path.insert(0, refuser)
-    standins = install_standins()  # tqdm, pandas, ...: importable, not usable (standins.py)
     if args.numpy_compat:
         install_numpy_aliases()
     guard = NumpyGuard()

@@ -4,8 +4,10 @@ Three levels, the best one the machine allows, decided once per process (`choose
 
     namespaces  the child runs under bubblewrap (``bwrap``) in its own mount, PID, IPC, UTS
                 and network namespaces: it sees a read-only root holding only /usr, the
-                Python installation with NumPy (no other site package: torch, tensorflow and
-                jax are not there at all), nnparity's harness/ and student_nn/, its own copy
+                Python installation with NumPy and the few pure-Python packages of
+                harness/sandbox/packages.py's ALLOWED (no other site package: torch,
+                tensorflow and jax are not there at all), nnparity's harness/ and student_nn/,
+                its own copy
                 of the submission (read-only), the starter code if any, a private /proc
                 that shows its own processes only, a minimal /dev, an empty private /tmp and
                 its working directory; no network but a loopback of its own. As root, bwrap
@@ -46,6 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.sandbox.confine import SandboxError
+from harness.sandbox.packages import ALLOWED, HIDDEN
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LEVELS = ("namespaces", "uid", "process")
@@ -57,8 +60,8 @@ HOME = "/sandbox/work"                 # the child's working directory and HOME
 SUBMISSION_ROOT = "/sandbox/submission"
 STARTER_ROOT = "/sandbox/starter"
 PROJECT_DIRS = ("harness", "student_nn")   # the parts of the project the child imports
-ALLOWED_PACKAGES = ("numpy",)              # the only site packages the child sees
-HIDDEN_PACKAGES = ("torch", "tensorflow", "jax")   # never importable in the child
+ALLOWED_PACKAGES = tuple(ALLOWED)          # the only site packages the child sees (why: ALLOWED)
+HIDDEN_PACKAGES = HIDDEN                   # never importable in the child
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
              "/etc/localtime")
 TOP_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")   # symlinks into /usr (merged)
@@ -174,12 +177,14 @@ def _under(path: str, roots: Iterable[str]) -> bool:
 
 @dataclass(frozen=True)
 class _Layout:
-    """What the sandbox binds to start this Python with NumPy and nothing else.
+    """What the sandbox binds to start this Python with NumPy and the other allowed
+    packages, and nothing else.
 
     trees: directories bound whole, besides /usr (the Python installation's prefix, a
     non-merged /lib); files: (host, sandbox path) of single files (a venv's pyvenv.cfg and
     interpreter); masked: site-packages directories inside those trees, covered by an empty
-    tmpfs; packages: (host, sandbox path) of the allowed packages, bound back on top."""
+    tmpfs; packages: (host, sandbox path) of the allowed packages (directories, or the one file
+    of a single-module package), bound back on top."""
 
     trees: tuple[str, ...]
     files: tuple[tuple[str, str], ...]
@@ -222,15 +227,22 @@ def _python_layout() -> _Layout:
         if entry and os.path.basename(entry) in ("site-packages", "dist-packages") \
                 and os.path.isdir(entry) and visible(os.path.realpath(entry)):
             masked.add(os.path.realpath(entry))
-    packages: list[tuple[str, str]] = []
-    for name in ALLOWED_PACKAGES:
-        spec = importlib.util.find_spec(name)
-        for location in (spec.submodule_search_locations or []) if spec else []:
-            location = os.path.realpath(location)
-            for p in (location, location + ".libs"):   # .libs: a wheel's bundled libraries
-                if os.path.isdir(p) and (not visible(p) or _under(p, masked)):
-                    packages.append((p, p))
+    packages = [(p, p) for name in ALLOWED_PACKAGES for p in _package_paths(name)
+                if not visible(p) or _under(p, masked)]
     return _Layout(tuple(trees), tuple(files), tuple(sorted(masked)), tuple(packages))
+
+
+def _package_paths(name: str) -> list[str]:
+    """Where the installed package `name` is: its directories (with a wheel's bundled
+    libraries, `.libs`), or its one file for a single-module package (typing_extensions)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        return []
+    if spec.submodule_search_locations is None:
+        return [os.path.realpath(spec.origin)] if spec.origin and os.path.isfile(spec.origin) \
+            else []
+    dirs = [os.path.realpath(p) for p in spec.submodule_search_locations]
+    return [p for d in dirs for p in (d, d + ".libs") if os.path.isdir(p)]
 
 
 def under_tmp(ro_binds: list[tuple[str, str]]) -> set[str]:

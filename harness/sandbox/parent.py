@@ -21,10 +21,12 @@ left the process group. Claiming that uid, starting Python as it, and killing an
 it left are in harness/sandbox/confine.py.
 
 Where the kernel allows it, the child also runs in namespaces of its own
-(harness/sandbox/isolation.py, through bubblewrap): it sees a read-only root with Python, NumPy,
-nnparity's harness and student_nn, its own copy of the implementation, an empty private /tmp and
-its working directory, its own processes only, and no network. Without namespaces (`isolation`
-"uid" or "process") it sees the machine as its uid does. `Sandbox.isolation` says which level
+(harness/sandbox/isolation.py, through bubblewrap): it sees a read-only root with Python, NumPy
+and the other allowed packages (harness/sandbox/packages.py), nnparity's harness and
+student_nn, its own copy of the implementation, an empty private /tmp and its working
+directory, its own processes only, and no network. Without namespaces (`isolation` "uid" or
+"process") it sees the machine as its uid does, but for site packages: the child imports the
+allowed ones only (`harness.sandbox.packages.SiteGate`). `Sandbox.isolation` says which level
 applies.
 """
 
@@ -189,7 +191,8 @@ def preflight(policy: Policy) -> str | None:
         who = f"uid {policy.uid}" if policy.uid is not None else "the child"
         tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
         if tail and tail[-1].startswith("importable in the sandbox"):
-            return f"{tail[-1]} (harness/sandbox/isolation.py binds only NumPy's site package)"
+            return (f"{tail[-1]} (harness/sandbox/isolation.py binds only the site packages "
+                    "of harness/sandbox/packages.py's ALLOWED)")
         return (f"{who} cannot import numpy and nnparity ({' | '.join(tail)}); the project "
                 f"({PROJECT_ROOT}) and the Python installation must be readable by every user")
     return None

@@ -2,17 +2,19 @@
 
 Every generation of the HW6 starter imports tqdm, pandas or matplotlib at the top of modules
 that are not about the math (`models.py`'s training loop, `datasets.py`, `logs.py`). Those
-packages are not where nnparity runs the code (the sandbox sees NumPy and the standard library
-only), and a verdict must not depend on what the grader happens to have installed. So, in the
-sandboxed child, an import of one of them that nothing else satisfies gets a stand-in:
+packages are not available inside the grader's sandbox (it offers NumPy, the standard library
+and the few packages of `harness.sandbox.packages.ALLOWED`), and a verdict must not depend on
+what the grader happens to have installed. So, in the sandboxed child, an import of one of them
+gets a stand-in, at every isolation level:
 
 - tqdm works: `tqdm(iterable)` and `trange(n)` iterate as the plain iterable would;
 - the others import, and anything taken from them imports too, but using it raises
   `StandInUsed`, naming what was used and why it is not there.
 
-The stand-in finder is the last on `sys.meta_path`: an installed package always wins, and the
-refused imports (torch, ...) are refused before it is asked. Which stand-ins were imported is
-recorded (`imported`) so reports can say so.
+The stand-in finder is the last on `sys.meta_path`; below namespaces, where the host's site
+packages are on the path, `harness.sandbox.packages.SiteGate` hands it those imports first. The
+refused imports (torch, ...) are refused before either is asked. Which stand-ins were imported
+is recorded (`imported`) so reports can say so.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import types
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from harness.sandbox.packages import allowed_text
+
 # top-level package -> what it is for (said when something from it is used)
 ABSENT = {
     "pandas": "data frames", "matplotlib": "plots", "seaborn": "plots", "sklearn": "datasets",
@@ -35,7 +39,7 @@ WORKING = {"tqdm": "progress bars"}
 
 
 class StandInUsed(RuntimeError):
-    """Graded code used a package that is not installed where nnparity runs it."""
+    """Graded code used a package that is not available inside the grader's sandbox."""
 
 
 class _Missing:
@@ -48,8 +52,8 @@ class _Missing:
         top = self._path.partition(".")[0]
         raise StandInUsed(
             f"{self._path} was used, but {top} ({ABSENT.get(top, 'a package')}) is not "
-            "installed where nnparity runs the code; only its import was stood in for. The "
-            "graded code may use NumPy and the standard library only")
+            "available inside the grader's sandbox; only its import was stood in for. Graded "
+            f"code may use {allowed_text()} only")
 
     __call__ = __getitem__ = __iter__ = __enter__ = _refuse
 

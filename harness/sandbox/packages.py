@@ -1,0 +1,78 @@
+"""The site packages graded code may import, and the gate that keeps the child to them.
+
+In namespaces (harness/sandbox/isolation.py) the child sees no site package but the allowed
+ones: the others are not there. Below namespaces (uid, process) it runs the host's Python with
+every site package on its path, so `SiteGate` turns the others away there too, as a module that
+is not found (a stand-in for those that have one, `harness.sandbox.standins`): a verdict does
+not depend on the isolation level or on what the grader happens to have installed. Below
+namespaces the gate is no boundary (code that removes it imports whatever its uid can read):
+torch and the like are kept from graded code there by the rubric's refused imports and by file
+modes (`hidden_from_others`, harness/grading/batch.py).
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+# top-level package -> why graded code may import it. Pure Python only (the sandbox binds the
+# package alone, none of its dependencies), and nothing that can reach torch & co.
+ALLOWED: dict[str, str] = {
+    "numpy": "the assignment's one library",
+    "typing_extensions": "type hints newer than the Python a submission was written for "
+                         "(Literal, Protocol, Self, ...); one file, standard library only",
+}
+# Never importable in the child, at any level (in namespaces they are not there at all).
+HIDDEN: tuple[str, ...] = ("torch", "tensorflow", "jax")
+assert not set(ALLOWED) & set(HIDDEN)
+
+SITE_DIRS = ("site-packages", "dist-packages")
+
+
+def allowed_text() -> str:
+    """What graded code may import, in words."""
+    extra = [name for name in ALLOWED if name != "numpy"]
+    return "NumPy, the standard library" + "".join(f" and {name}" for name in extra)
+
+
+def unavailable(top: str) -> str:
+    """Why an import of the package `top` failed in the sandbox (installed here or not)."""
+    return (f"the package '{top}' is not available inside the grader's sandbox: graded code "
+            f"may use {allowed_text()} only")
+
+
+def site_dirs(path: Sequence[str]) -> tuple[str, ...]:
+    """The site-packages directories on `path` (a sys.path)."""
+    return tuple(os.path.realpath(p) for p in path
+                 if p and os.path.basename(p) in SITE_DIRS and os.path.isdir(p))
+
+
+class SiteGate(importlib.abc.MetaPathFinder):
+    """Turns away a top-level import that only a site package not in ALLOWED provides: to a
+    stand-in when `stand_ins` has one, else as a module that is not found. Imports the
+    implementation's own files, the project and the standard library provide pass."""
+
+    def __init__(self, stand_ins: importlib.abc.MetaPathFinder | None = None) -> None:
+        self.sites = site_dirs(sys.path)
+        self.stand_ins = stand_ins
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None
+                  ) -> importlib.machinery.ModuleSpec | None:
+        if path is not None or fullname in ALLOWED or not self.sites:
+            return None   # a submodule (its package got past the gate), or nothing to guard
+        found = importlib.machinery.PathFinder.find_spec(fullname)
+        if found is None or not self._in_site(found):
+            return None
+        stand_in = self.stand_ins.find_spec(fullname) if self.stand_ins else None
+        if stand_in is not None:
+            return stand_in
+        raise ModuleNotFoundError(f"No module named '{fullname}'", name=fullname)
+
+    def _in_site(self, spec: importlib.machinery.ModuleSpec) -> bool:
+        places = list(spec.submodule_search_locations or []) or [spec.origin or ""]
+        return any(os.path.realpath(p).startswith(site + os.sep)
+                   for p in places if p for site in self.sites)

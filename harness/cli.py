@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 from tabulate import tabulate
 
+from harness.apis.editions import Detected
 from harness.apis.known import APIS, DEFAULT, Api
 from harness.apis.resolve import resolve_api, resolve_impl
 from harness.core import refcache
@@ -49,6 +50,7 @@ from harness.reports.view import (
     section,
     sections,
     short,
+    skipped_groups,
     summary_rows,
 )
 from harness.reports.write import write_reports
@@ -74,6 +76,14 @@ def _impl_arg(value: str | None, api: Api = DEFAULT) -> Path:
         return resolve_impl(value, api)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _edition_arg(api: Api, impl: Path, value: str | None) -> Detected | None:
+    """--edition NAME, else the edition the implementation's files follow."""
+    try:
+        return api.edition(impl, value)
+    except ValueError as exc:
+        raise UsageError(f"--edition: {exc}") from None
 
 
 def _starter_arg(value: str | None) -> Path | None:
@@ -151,10 +161,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError("--cases must be at least 1")
     profile = get_profile(args.profile)
     starter = _starter_arg(args.starter)
+    edition = _edition_arg(api, impl, args.edition)
     progress = Progress(len(specs) * args.cases, "checking")
     with refcache.disabled(args.no_cache), \
             Checker(impl, profile, limits=Limits(case_seconds=args.timeout),
-                    starter=starter, api=api.name) as checker:
+                    starter=starter, api=api.name, edition=edition) as checker:
         checker.start(specs)
         report = check_and_investigate(checker, specs, args.cases, args.seed,
                                        on_case=lambda cid: progress.advance(note=cid))
@@ -163,8 +174,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     progress.close()
     print(f"nnparity check: {impl} (API {api.name}: {api.title})\n{conventions_line(report)}")
     print_modules(report["modules"])
-    for skip in report.get("skipped", []):
-        print(f"not checked: {skip['op']} ({skip['reason']})")
+    for reason, ops in skipped_groups(report).items():
+        print(f"not checked: {', '.join(ops)} ({reason})")
     print()
     print(summary_table(report))
     print_fix_list(report)
@@ -195,7 +206,9 @@ def cmd_repro(args: argparse.Namespace) -> int:
         raise UsageError(f"case {case.id} is an op of the {spec.api} API, not {api.name}")
     impl = _impl_arg(args.impl, api)
     profile = get_profile(args.profile)
-    with Checker(impl, profile, starter=_starter_arg(args.starter), api=api.name) as checker:
+    edition = _edition_arg(api, impl, args.edition)
+    with Checker(impl, profile, starter=_starter_arg(args.starter), api=api.name,
+                 edition=edition) as checker:
         records = [record(v, 0) for v in checker.check(spec, case).values()]
         report = build_report(records, impl=str(impl), seed=0, profile=profile.describe(),
                               tolerance=DEFAULT_TOLERANCE.describe(), cases_per_op=1)
@@ -235,6 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default: detected from its files; hw6 when unsure)")
         p.add_argument("--profile", default="homework", choices=sorted(PROFILES),
                        help="conventions accepted (default: homework)")
+        p.add_argument("--edition", metavar="NAME",
+                       help="the year's assignment the implementation follows (HW6: 2020, "
+                            "2021-23, 2024+, contract; CS231n: 2017, 2018+): ops it does not "
+                            "ask for are not checked (default: detected from its files)")
         p.add_argument("--starter", metavar="DIR",
                        help="the course's starter code: modules that are not graded (weights, "
                             "utils, ...) come from there (default: from the implementation, or "

@@ -222,7 +222,8 @@ def layernorm_backward(dout: np.ndarray, cache: Tape) -> tuple[np.ndarray, ...]:
 # ---------------------------------------------------------------- dropout
 def dropout_forward(x: np.ndarray, dropout_param: dict,
                     kept: np.ndarray | None = None) -> tuple[np.ndarray, Tape]:
-    """Inverted dropout. dropout_param: 'p' (the probability of KEEPING a unit), 'mode'
+    """Inverted dropout. dropout_param: 'p' (the probability of KEEPING a unit; of DROPPING
+    one when 'p_means' is "drop", as CS231n's handout before 2018 defines it), 'mode'
     ('train' | 'test'), optional 'seed'.
 
     Train: out = x · kept / p, with `kept` the boolean mask given (the units a student's
@@ -231,6 +232,8 @@ def dropout_forward(x: np.ndarray, dropout_param: dict,
     is ignored).
     """
     p, mode = dropout_param["p"], dropout_param["mode"]
+    if dropout_param.get("p_means") == "drop":
+        p = 1 - p
     if kept is None and "seed" in dropout_param:
         np.random.seed(dropout_param["seed"])
     xt = leaf(x)

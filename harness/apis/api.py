@@ -9,11 +9,15 @@ implementation follows it. The core asks an `Api`; it never names one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.apis.editions import Detected, Edition, detect, named
+
 if TYPE_CHECKING:
+    from harness.core.cases import Case
     from harness.core.opspec import OpSpec
 
 PACKAGE, LIBRARY = "package", "library"   # the two loaders (harness.sandbox.loader, .library)
@@ -49,6 +53,11 @@ class Api:
     conventions: bool = False   # whether the named conventions (harness.core.conventions)
                                 # apply to its ops
     plain_names: bool = False   # its ops are named without the "api:" prefix (the default API)
+    editions: tuple[Edition, ...] = ()  # its years' assignments (harness/apis/editions.py),
+                                        # the fallback last
+    # The other ops a case of an op calls (a layer's activation, a model's layers): an
+    # edition's cases use only its ops, and a failing one is substituted for them.
+    uses: Callable[[OpSpec, Case], frozenset[str]] | None = field(default=None, compare=False)
 
     @property
     def functions(self) -> bool:
@@ -60,6 +69,25 @@ class Api:
     def library(self) -> str | None:
         """'package:module' for the sandboxed child's loader (None: the package loader)."""
         return f"{self.package}:{self.modules[0]}" if self.functions else None
+
+    def edition(self, impl: Path | None, name: str | None = None,
+                source: str = "option") -> Detected | None:
+        """The edition `impl` follows: `name` (from --edition or a rubric) when given, else
+        detected from its files; None for an API without editions. ValueError for a name
+        this API does not know."""
+        if not self.editions:
+            if name:
+                raise ValueError(f"the {self.name} API has no editions (--edition {name})")
+            return None
+        if name:
+            return named(self.editions, name, source)
+        folder = Path(impl) if impl else None
+        if folder is not None and folder.is_file():
+            folder = folder.parent
+        files = {} if folder is None else {p.stem if p.is_file() else p.name: p
+                                            for p in folder.iterdir()
+                                            if p.suffix == ".py" or p.is_dir()}
+        return detect(self.editions, files)
 
     def op_name(self, name: str) -> str:
         """`name` as this API's table spells it ('batchnorm' -> 'cs231n:batchnorm')."""

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.apis.api import Api
+from harness.apis.editions import Edition, Marker
 from harness.apis.hw6.package import BUNDLED_DIR
 from harness.core import cases as c
 from harness.core.cases import Family, Params
@@ -276,6 +277,21 @@ def _keep_of(p: object) -> float:
     return float(str(p))
 
 
+def _dropout_param(p: Params, fixed: Params) -> Params:
+    """dropout_param for a case whose `p` is the probability of keeping a unit: the edition
+    before 2018 calls its `p` the probability of dropping one (fixed p_means = "drop"), and
+    the twin and the judge read p_means."""
+    keep = _keep_of(p["p"])
+    if fixed.get("p_means") == "drop":
+        return {"p": 1 - keep, "mode": p["mode"], "seed": p["draw"], "p_means": "drop"}
+    return {"p": keep, "mode": p["mode"], "seed": p["draw"]}
+
+
+def keep_probability(dropout_param: Params) -> float:
+    p = float(dropout_param["p"])  # type: ignore[arg-type]
+    return 1 - p if dropout_param.get("p_means") == "drop" else p
+
+
 DROPOUT = Family(
     sample=_dropout_sample,
     edge_cases=lambda fixed: [
@@ -283,7 +299,7 @@ DROPOUT = Family(
         {"n": 4, "d": 125, "p": 0.25, "mode": "train", "draw": 7},
         {"n": 2, "d": 100, "p": 0.5, "mode": "test", "draw": 1},
     ],
-    ctor=lambda p, fixed: {"p": _keep_of(p["p"]), "mode": p["mode"], "seed": p["draw"]},
+    ctor=_dropout_param,
     inputs=_dropout_inputs,
     axes={"forward": ("n", "d"), "dX": ("n", "d")},
     valid=lambda p: p["n"] * p["d"] >= 100 and 0 < _keep_of(p["p"]) <= 1
@@ -309,7 +325,7 @@ def _dropout_judge(output: str, got: dict[str, np.ndarray], inputs: dict[str, np
     kept = _kept_by(got, inputs)
     if kept is None:
         return False, "the mask cannot be read: forward did not return an array of x's shape"
-    n, k, p = kept.size, int(kept.sum()), float(ctor["p"])
+    n, k, p = kept.size, int(kept.sum()), keep_probability(ctor)
     if ctor["mode"] == "test":
         ok = k == n
         return ok, (f"test mode kept all {n} units" if ok else
@@ -319,8 +335,9 @@ def _dropout_judge(output: str, got: dict[str, np.ndarray], inputs: dict[str, np
     share = f"kept {k} of {n} units ({k / n:.1%}) with p = {p}"
     if abs(z) <= DROPOUT_Z:
         return True, f"{share}: within {DROPOUT_Z} standard deviations of p·N"
-    hint = (" — close to 1 − p: is p used as the probability of dropping? In CS231n p is "
-            "the probability of keeping a unit (mask = np.random.rand(*x.shape) < p)"
+    meaning = ("dropping (before 2018)" if ctor.get("p_means") == "drop"
+               else "keeping (2018 and later)")
+    hint = (f" — close to 1 − {p}: this year's p is the probability of {meaning} a unit"
             if abs(k / n - (1 - p)) < abs(k / n - p) else "")
     return False, (f"{share}: {abs(z):.1f} standard deviations from the expected "
                    f"{n * p:.0f} (a correct dropout fails this 1 time in "
@@ -381,7 +398,18 @@ CS231N_OPS: dict[str, OpSpec] = {
 }
 
 
+# CS231n's years: before 2018 the handout's dropout_forward says "We drop each neuron output
+# with probability p"; from 2018 on "We keep each neuron output with probability p".
+EDITIONS = (
+    Edition("2018+", "CS231n 2018 and later: dropout's p is the probability of keeping a unit"),
+    Edition("2017", "CS231n up to 2017: dropout's p is the probability of dropping a unit",
+            (Marker("layers", text=r"[Ww]e drop each neuron output with probability p"),),
+            fixed={"cs231n:dropout": {"p_means": "drop"}},
+            notes=("dropout's p is the probability of dropping a unit (the handout before "
+                   "2018): the twin keeps each unit with probability 1 − p",)),
+)
+
 SPEC = Api(API, "CS231n assignment 2 (layers.py)", "cs231n", ("layers",),
            BUNDLED_DIR / "cs231n", "reference.cs231n", ("cs231n/layers.py", "layers.py"),
-           ops=CS231N_OPS, formulas="harness.apis.cs231n_formulas",
+           ops=CS231N_OPS, formulas="harness.apis.cs231n_formulas", editions=EDITIONS,
            rubric=Path(__file__).resolve().parents[1] / "rubrics" / "cs231n.toml")

@@ -485,13 +485,28 @@ def data_seed(master_seed: int, op: str, index: int) -> int:
     return zlib.crc32(f"{master_seed}:{op}:{index}".encode()) % 1_000_000
 
 
-def iter_cases(op: str, family: Family, fixed: Params, count: int, seed: int) -> Iterator[Case]:
-    """`count` cases of `op`: the family's edge cases first, then random ones."""
+# With a filter, the draws looked at for `count` cases (an edition that leaves out most of a
+# family's cases gets fewer, never an endless search).
+DRAWS_PER_KEPT_CASE, EXTRA_DRAWS = 20, 50
+
+
+def iter_cases(op: str, family: Family, fixed: Params, count: int, seed: int,
+               keep: Callable[[Case], bool] | None = None) -> Iterator[Case]:
+    """`count` cases of `op`: the family's edge cases first, then random ones; with `keep`,
+    only the cases it keeps (an edition's network cases use only that year's ops), drawn
+    from the same stream, so each case is the one its ID names."""
     rng = np.random.default_rng(data_seed(seed, op, -1))
     edges = family.edge_cases(fixed)
-    for i in range(count):
+    draws = count if keep is None else count * DRAWS_PER_KEPT_CASE + EXTRA_DRAWS
+    kept = 0
+    for i in range(draws):
+        if kept == count:
+            return
         params = edges[i] if i < len(edges) else family.sample(rng, fixed)
-        yield Case.make(op, params, data_seed(seed, op, i))
+        case = Case.make(op, params, data_seed(seed, op, i))
+        if keep is None or keep(case):
+            kept += 1
+            yield case
 
 
 # Optional parameter ``mag``: ``mag=small`` scales the data input (Z or X) down, so that a bug

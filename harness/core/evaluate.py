@@ -11,13 +11,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import reference
+from harness.apis.editions import Detected
 from harness.apis.known import DEFAULT, get_api, judge_of
 from harness.core import refcache
 from harness.core.cases import Case
@@ -35,8 +36,8 @@ from harness.core.registry import OpSpec, get_op
 from harness.diagnosis.causes import Cause
 from harness.sandbox.driver import run_op
 from harness.sandbox.loader import locate
-from harness.sandbox.parent import Limits, Outage, Sandbox
-from harness.sandbox.sources import Plan, own_plan, plan_sources
+from harness.sandbox.parent import Limits, Outage, Policy, Sandbox
+from harness.sandbox.sources import Plan, own_plan, plan_sources, substitutable
 
 # Conventions that change what the reference computes (grad_shape is judged in comparison).
 REFERENCE_CONVENTIONS = ("maxpool_pad", "same_pad", "l2_reduction")
@@ -58,6 +59,8 @@ class Verdict:
     expected: np.ndarray | None = field(default=None, repr=False)
     stdout: str = ""
     causes: list = field(default_factory=list)   # likely causes found while judging (models)
+    # the ops failing on their own that were substituted in this case (core/substitute.py)
+    depends_on: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -130,10 +133,11 @@ class _Prepared:
     request: dict[str, Any]
 
     @classmethod
-    def of(cls, spec: OpSpec, case: Case) -> _Prepared:
+    def of(cls, spec: OpSpec, case: Case, edition: Detected | None = None) -> _Prepared:
         inputs, ctor = spec.inputs(case), spec.ctor(case)
+        given = edition.edition.rename(ctor) if edition else ctor  # that year's names
         request = {"cmd": "run", "kind": spec.kind, "module": spec.module, "cls": spec.cls,
-                   "ctor": ctor, "outputs": list(spec.asked)}
+                   "ctor": given, "outputs": list(spec.asked)}
         if spec.calls is not None:
             request["calls"] = asdict(spec.calls)
         if spec.methods is not None:
@@ -147,39 +151,76 @@ class Checker:
     def __init__(self, impl: str | Path | None = None, profile: Profile = DEFAULT_PROFILE,
                  tolerance: Tolerance = DEFAULT_TOLERANCE, limits: Limits | None = None,
                  graded: tuple[str, ...] | None | str = PER_OP,
-                 starter: str | Path | None = None, api: str = DEFAULT.name) -> None:
+                 starter: str | Path | None = None, api: str = DEFAULT.name,
+                 edition: Detected | None = None, policy: Policy | None = None,
+                 share: str | Path | None = None) -> None:
         """`graded`: the modules that are always the implementation's own. The default,
         PER_OP (``check``), grades the modules of the single ops (activations, layers,
         losses) and, for an op of another module (models, optimizers, weights), that module
         too, in a child of its own: so a layer is checked with the modules grading would
-        give it, and `sgd` checks the implementation's own optimizers.py."""
+        give it, and `sgd` checks the implementation's own optimizers.py. `edition`: the
+        year's assignment the implementation follows (its semantics apply to every case);
+        `policy` and `share` go to every child (grading's uid, limits and staged copy)."""
         self.api = get_api(api)
         self.impl = Path(impl) if impl else self.api.bundled
         self.profile = profile
         self.tolerance = tolerance
+        self.edition = edition
         self.per_op = graded == PER_OP
         if self.api.functions:   # a function API: its modules, no starter, one child
             graded, starter, self.per_op = self.api.modules, None, False
         graded = self.api.base_modules if self.per_op else graded
-        self.limits = limits
-        self.sandbox = Sandbox(self.impl, graded, limits, starter=starter,
-                               library=self.api.library)
+        self.limits, self.policy, self.share = limits, policy, share
         self.graded, self.starter = graded, Path(starter) if starter else None
+        # Ops that fail on their own: the cases of other ops that use one run with its
+        # module from student_nn, in children of their own (harness/core/substitute.py).
+        self.failing: frozenset[str] = frozenset()
         self._outages: dict[str, list[Verdict]] = {}  # op -> its timeouts/crashes in a row
-        self._module_sandboxes: dict[tuple[str, ...], Sandbox] = {}
+        self._sandboxes: dict[tuple[tuple[str, ...] | None, tuple[str, ...]], Sandbox] = {}
+        self.sandbox = self._sandbox(graded, ())
 
-    def sandbox_for(self, spec: OpSpec) -> Sandbox:
-        """The child that runs `spec` (see `graded` above)."""
+    def _sandbox(self, graded: tuple[str, ...] | None, substitute: tuple[str, ...]
+                 ) -> Sandbox:
+        """The child grading `graded` with `substitute` from student_nn (made once)."""
+        key = (graded, substitute)
+        if key not in self._sandboxes:
+            self._sandboxes[key] = Sandbox(self.impl, graded, self.limits, self.policy,
+                                           starter=self.starter, share=self.share,
+                                           library=self.api.library, substitute=substitute)
+        return self._sandboxes[key]
+
+    def spec_of(self, spec: OpSpec) -> OpSpec:
+        """`spec` as the implementation's edition defines it (harness/apis/editions.py)."""
+        return self.edition.edition.spec(spec, self.api.uses) if self.edition else spec
+
+    def substitutes(self, spec: OpSpec, case: Case,
+                    graded: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        """The modules of the ops failing on their own that `case` uses (none of `spec`'s)
+        that student_nn's can stand in for, in a child grading `graded`."""
+        if not self.failing or self.api.uses is None:
+            return ()
+        used = self.api.uses(spec, case) & self.failing
+        modules = {get_op(op).module for op in used} - {spec.module}
+        return tuple(sorted(m for m in modules if self._substitutable(m, graded)))
+
+    @cache  # noqa: B019 - one Checker per implementation, a few modules
+    def _substitutable(self, module: str, graded: tuple[str, ...] | None) -> bool:
+        """Whether student_nn's `module` can stand in for the implementation's (it has every
+        name the rest of the running code imports from it): else nothing is substituted."""
+        return self.api.functions or substitutable(locate(self.impl), module, graded)
+
+    def sandbox_for(self, spec: OpSpec, case: Case | None = None) -> Sandbox:
+        """The child that runs `spec` (see `graded` above) on `case`: one with the modules of
+        failing ops the case uses taken from student_nn, when there are any."""
         graded = self.graded or ()
-        if not self.per_op or spec.module in graded:
-            return self.sandbox
-        # HW6's optimizers.py and weights.py share a child: no op of one touches the other
-        leaves = self.api.leaf_modules
-        extra = leaves if spec.module in leaves else (spec.module,)
-        if extra not in self._module_sandboxes:
-            self._module_sandboxes[extra] = Sandbox(
-                self.impl, (*graded, *extra), self.limits, starter=self.starter)
-        return self._module_sandboxes[extra]
+        if self.per_op and spec.module not in graded:
+            # HW6's optimizers.py and weights.py share a child: no op of one touches the other
+            leaves = self.api.leaf_modules
+            graded = (*graded, *(leaves if spec.module in leaves else (spec.module,)))
+        else:
+            graded = self.graded
+        swap = self.substitutes(spec, case, graded) if case is not None else ()
+        return self._sandbox(graded, swap)
 
     def start(self, specs: Iterable[OpSpec]) -> None:
         """Start the children that will run `specs` now, without waiting for them: they
@@ -187,9 +228,11 @@ class Checker:
         for sandbox in {id(sb): sb for sb in map(self.sandbox_for, specs)}.values():
             sandbox.start()
 
+    def sandboxes(self) -> list[Sandbox]:
+        return list(self._sandboxes.values())
+
     def close(self) -> None:
-        self.sandbox.close()
-        for sandbox in self._module_sandboxes.values():
+        for sandbox in self._sandboxes.values():
             sandbox.close()
 
     def plan(self) -> Plan:
@@ -198,8 +241,11 @@ class Checker:
         if self.api.functions:
             return own_plan(self.api.modules)  # its one module, its own
         plan = plan_sources(locate(self.impl), self.graded, self.starter)
-        for extra in self._module_sandboxes:  # PER_OP: those modules, as their child had them
-            own = plan_sources(locate(self.impl), (*(self.graded or ()), *extra), self.starter)
+        for graded, swap in self._sandboxes:  # PER_OP: those modules, as their child had them
+            extra = tuple(m for m in graded or () if m not in (self.graded or ()))
+            if swap or not extra:
+                continue
+            own = plan_sources(locate(self.impl), graded, self.starter)
             plan = replace(plan, sources={**plan.sources,
                                           **{m: own.sources[m] for m in extra
                                              if m in own.sources}},
@@ -216,11 +262,12 @@ class Checker:
         """One verdict per output; after OUTAGES_BEFORE_GIVING_UP timeouts or crashes of an op
         in a row, its further cases are not run (an infinite loop costs two time limits,
         not fifty)."""
+        spec = self.spec_of(spec)
         given_up = self._given_up(spec, case)
         if given_up is not None:
             return given_up
-        run = _Prepared.of(spec, case)
-        return self._noted(spec, self._verdicts(spec, run, self.sandbox_for(spec).run(
+        run = _Prepared.of(spec, case, self.edition)
+        return self._noted(spec, self._verdicts(spec, run, self.sandbox_for(spec, case).run(
             run.request, run.inputs)))
 
     def check_many(self, spec: OpSpec, cases: Iterable[Case]) -> Iterator[dict[str, Verdict]]:
@@ -230,6 +277,7 @@ class Checker:
         child computes the next case while this process judges the last one). A case that
         times out or crashes gets its outage as with `check`, and the cases after it run in a
         fresh child; after OUTAGES_BEFORE_GIVING_UP of them in a row the rest are not run."""
+        spec = self.spec_of(spec)
         todo = list(cases)
         while todo:
             given_up = self._given_up(spec, todo[0])
@@ -237,8 +285,12 @@ class Checker:
                 todo.pop(0)
                 yield given_up
                 continue
-            runs = [_Prepared.of(spec, case) for case in todo[:BATCH_CASES]]
-            answers = self.sandbox_for(spec).run_many([(r.request, r.inputs) for r in runs])
+            sandbox = self.sandbox_for(spec, todo[0])   # a batch: the cases that share it
+            batch = todo[:BATCH_CASES]
+            same = next((i for i, c in enumerate(batch) if self.sandbox_for(spec, c)
+                         is not sandbox), len(batch))
+            runs = [_Prepared.of(spec, case, self.edition) for case in batch[:same]]
+            answers = sandbox.run_many([(r.request, r.inputs) for r in runs])
             try:
                 for run, answer in zip(runs, answers, strict=False):
                     todo.pop(0)

@@ -108,6 +108,9 @@ class OpSpec:
     # What to open for each output, for an op its API's runner drives ('Conv2D.backward',
     # 'initialize_optimizer'); a function or adapter API's op says it through its calls.
     opens: dict[str, str] = field(default_factory=dict)
+    # Which of its cases are checked (None: all): an edition keeps the cases that use only
+    # that year's ops (harness/apis/editions.py).
+    keep: Callable[[Case], bool] | None = None
 
     def __post_init__(self) -> None:
         _FAMILIES.setdefault(self.name, self.family)
@@ -125,7 +128,7 @@ class OpSpec:
     def cases(self, count: int, seed: int = 0) -> Iterator[Case]:
         if self.max_cases is not None:
             count = min(count, self.max_cases)
-        return c.iter_cases(self.name, self.family, self.fixed, count, seed)
+        return c.iter_cases(self.name, self.family, self.fixed, count, seed, self.keep)
 
     def inputs(self, case: Case) -> dict[str, np.ndarray]:
         """The case's input arrays, built once per case and read-only: copy them before

@@ -45,7 +45,6 @@ and ``pytest --parity-report``):
   its own (outcome pass | same | different | unknown); factor ``scale`` when the output is a
   constant multiple of the expected one: m, kh, kw, ... changed one at a time, the factor
   measured on the variant in ``detail`` ("factor 3", `harness.diagnosis.factors`);
-- ``caused_by``: ``{op, output}`` when the failure comes from a failing activation;
 - ``diagnosis`` re-ranked with the causes that shrinking, ablation and blame found;
 - ``groups`` (only when the item's failing cases hold more than one problem): one entry per
   problem, the finding's own first, each ``{case_id, signature: {status, kind}, summary,
@@ -226,6 +225,8 @@ def record(v: Verdict, index: int) -> dict[str, Any]:
     """The JSON-able record of one verdict; `index` is the case's place in generation order."""
     rec: dict[str, Any] = {"op": v.op, "output": v.output, "case_id": v.case.id,
                            "index": index, "status": v.status, "notes": list(v.notes)}
+    if v.depends_on:
+        rec["depends_on"] = list(v.depends_on)
     if not v.passed:
         rec["finding"] = finding(v)
     return rec
@@ -243,6 +244,7 @@ class ItemResult:
     notes: list[str] = field(default_factory=list)
     failed_cases: list[str] = field(default_factory=list)
     finding: dict[str, Any] | None = None
+    depends_on: Counter = field(default_factory=Counter)   # substituted op -> its cases
 
     @property
     def status(self) -> str:
@@ -254,6 +256,7 @@ class ItemResult:
     def add(self, rec: dict[str, Any]) -> None:
         self.cases += 1
         self.by_status[rec["status"]] += 1
+        self.depends_on.update(rec.get("depends_on", []))
         for note in rec.get("notes", []):
             if note not in self.notes:
                 self.notes.append(note)
@@ -270,12 +273,30 @@ class ItemResult:
         for s in (self.finding or {}).get("stopped", []):
             if stopped_note(s) not in notes:
                 notes.append(stopped_note(s))
+        if self.depends_on:
+            notes.insert(0, depends_note(self.op, self.output, self.status,
+                                         dict(self.depends_on)))
         out = {"op": self.op, "output": self.output, "status": self.status,
                "cases": self.cases, "failed": self.failed, "notes": notes,
                "failed_cases": self.failed_cases}
+        if self.depends_on:
+            out["depends_on"] = [{"op": op, "cases": n}
+                                 for op, n in sorted(self.depends_on.items())]
         if self.finding is not None:
             out["finding"] = self.finding
         return out
+
+
+def depends_note(op: str, output: str, status: str, used: dict[str, int]) -> str:
+    """'fully_connected dX: pass with nnparity's correct sigmoid in place of yours in 7 cases
+    (your sigmoid fails on its own: fix it first)'."""
+    ops = " and ".join(sorted(used))
+    cases = sum(used.values())
+    verdict = "passes" if status == "pass" else "is judged"
+    return (f"{op} {output} {verdict} with nnparity's correct {ops} in place of yours in "
+            f"{cases} case{'s' if cases != 1 else ''} (your {ops} "
+            f"fail{'s' if len(used) == 1 else ''} on {'its' if len(used) == 1 else 'their'} "
+            "own: fix it first; it is charged there, not here)")
 
 
 def aggregate(records: list[dict[str, Any]]) -> list[ItemResult]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from harness.core.evaluate import Checker
+from harness.core.evaluate import Checker, Verdict
 from harness.core.registry import OpSpec
 from harness.core.results import record
+from harness.core.substitute import charge_once
+from harness.sandbox.sources import starter_package
 
 DEFAULT_CASES = 50
 
@@ -15,25 +17,75 @@ DEFAULT_CASES = 50
 def run_checks(checker: Checker, specs: list[OpSpec], cases: int = DEFAULT_CASES,
                seed: int = 0, on_case: Callable[[str], None] | None = None,
                skipped: list[dict[str, str]] | None = None) -> Iterator[dict[str, Any]]:
-    """Check `cases` cases of each op; yields one record per (case, output). An optional op
-    whose function the implementation does not define at all is not checked: it goes to
-    `skipped` (when given) with the reason. An op's cases go to the child in batches
-    (`Checker.check_many`); the records are those of checking them one by one."""
+    """Check `cases` cases of each op; yields one record per (case, output), op by op.
+
+    Not checked, and listed in `skipped` (when given) with the reason: an op the
+    implementation's edition does not ask for, and an optional op whose function the
+    implementation does not define at all. An op's cases go to the child in batches
+    (`Checker.check_many`). A failing case that uses another op failing on its own is
+    rerun with that op substituted (harness/core/substitute.py), so the records of an op
+    come once every op before it is done."""
+    verdicts: dict[tuple[str, str], dict[str, Verdict]] = {}
+    index: dict[tuple[str, str], int] = {}
+    checked: list[OpSpec] = []
+    try:
+        _check_ops(checker, specs, cases, seed, on_case, skipped, verdicts, index, checked)
+    except KeyboardInterrupt:   # what was checked is kept (not rerun: Ctrl-C means stop)
+        yield from _records(verdicts, index)
+        raise
+    charge_once(checker, checked, verdicts, seed)
+    for spec in checked:   # an optional op left as the starter's stub is not reported
+        reason = checker.edition.edition.unwritten(spec.name, (
+            v.status for key, found in verdicts.items() if key[0] == spec.name
+            for v in found.values())) if checker.edition else None
+        if reason is not None:
+            for key in [k for k in verdicts if k[0] == spec.name]:
+                del verdicts[key]
+            if skipped is not None:
+                skipped.append({"op": spec.name, "reason": reason, "why": "optional"})
+    yield from _records(verdicts, index)
+
+
+def _records(verdicts: dict[tuple[str, str], dict[str, Verdict]],
+             index: dict[tuple[str, str], int]) -> Iterator[dict[str, Any]]:
+    for key, found in verdicts.items():
+        for verdict in found.values():
+            yield record(verdict, index[key])
+
+
+def _check_ops(checker: Checker, specs: list[OpSpec], cases: int, seed: int,
+               on_case: Callable[[str], None] | None, skipped: list[dict[str, str]] | None,
+               verdicts: dict[tuple[str, str], dict[str, Verdict]],
+               index: dict[tuple[str, str], int], checked: list[OpSpec]) -> None:
+    edition = checker.edition.edition if checker.edition else None
     for spec in specs:
+        if edition is not None and not edition.asks(spec.name):
+            if skipped is not None:
+                skipped.append({"op": spec.name, "reason": edition.left_out_reason(spec.name),
+                                "why": "edition"})
+            continue
+        starter = checker.edition.starter_reason(
+            spec, checker.impl, starter_package(checker.starter)) if checker.edition else None
+        if starter is not None:
+            if skipped is not None:
+                skipped.append({"op": spec.name, "reason": starter, "why": "starter"})
+            continue
+        spec = checker.spec_of(spec)
         cases_of_op = list(spec.cases(cases, seed))
         verdicts_of_op = checker.check_many(spec, cases_of_op)
         try:
-            for index, (case, verdicts) in enumerate(zip(cases_of_op, verdicts_of_op,
-                                                         strict=True)):
-                if index == 0 and skipped is not None and _absent(spec, verdicts):
+            for i, (case, found) in enumerate(zip(cases_of_op, verdicts_of_op, strict=True)):
+                if i == 0 and skipped is not None and _absent(spec, found):
                     skipped.append({"op": spec.name, "reason": f"{spec.module}.py has no "
                                     f"{spec.cls}, which not every year's assignment asks "
-                                    "for"})
+                                    "for", "why": "absent"})
                     break
-                for verdict in verdicts.values():
-                    yield record(verdict, index)
+                verdicts[(spec.name, case.id)] = found
+                index[(spec.name, case.id)] = i
                 if on_case:
                     on_case(case.id)
+            else:
+                checked.append(spec)
         finally:
             verdicts_of_op.close()   # an op left early: the child's other answers dropped
 

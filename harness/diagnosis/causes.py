@@ -25,7 +25,6 @@ CODES: dict[str, str] = {
     "timeout": "time limit exceeded",
     "crashed": "the process died",
     "import_error": "the module does not import",
-    "caused_by_activation": "caused by a failing activation",
     "not_implemented": "not implemented yet",
     "old_numpy_api": "uses a removed NumPy alias",
     "created_shape": "parameters created with the wrong shape",

@@ -2,10 +2,10 @@
 
 `investigate(report, checker)` reruns variants of each failing item's case through the
 checker (cached, see `harness.diagnosis.probe`) and adds to its finding the smallest failing case
-(with its values when small), the ablation trials, the causes they imply and, for a layer
-that fails only with an activation that itself fails, a ``caused_by`` pointer to that
-activation. A layer rule (`harness.diagnosis.layer_rules`) is checked on every case the
-investigation ran, not only on the one that suggested it.
+(with its values when small), the ablation trials and the causes they imply. (An op failing
+only through another op that fails on its own was rerun with that op substituted before it
+got here, harness/core/substitute.py: what it still fails is its own code's.) A layer rule
+(`harness.diagnosis.layer_rules`) is checked on every case the investigation ran, not only on the one that suggested it.
 
 An item's failing cases may hold several bugs. They are grouped by signature (shape vs
 values, the exception's type) and, within a signature, by whether the one-factor change
@@ -35,9 +35,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from harness.core.cases import ACTIVATIONS, Case, for_profile
+from harness.core.cases import Case, for_profile
 from harness.core.evaluate import Checker, Verdict
-from harness.core.registry import OPS, OpSpec, get_op
+from harness.core.registry import OpSpec, get_op
 from harness.core.results import (
     add_note,
     add_stopped,
@@ -67,7 +67,6 @@ from harness.diagnosis.probe import Probe, Signature, signature
 from harness.diagnosis.shrink import shrink
 
 SMALL = 48           # show an array's values when it has at most this many elements
-BLAME_CASES = 4      # cases of an activation checked when the report does not cover it
 GENERIC = ("value_mismatch", "wrong_shape")  # causes that name no particular bug
 FACTOR_CODES = ("factor_tracks", "scale_factor")
 GROUP_CASES = 24     # failing cases of an item rerun to group them into problems
@@ -411,55 +410,9 @@ def _investigate_item(probe: Probe, item: dict[str, Any], impl: str) -> None:
 
 
 # ---------------------------------------------------------------- blame
-class _ActivationStatus:
-    """Which output of each activation op fails: from the report, else checked directly."""
-
-    def __init__(self, probe: Probe, report: dict[str, Any]) -> None:
-        self.probe, self.report = probe, report
-        self._known: dict[str, str | None] = {}
-
-    def failing_output(self, act: str) -> str | None:
-        if act not in self._known:
-            self._known[act] = self._find(act)
-        return self._known[act]
-
-    def _find(self, act: str) -> str | None:
-        items = [i for i in self.report["results"] if i["op"] == act]
-        if items:
-            return next((i["output"] for i in items if i["status"] != "pass"), None)
-        for case in get_op(act).cases(BLAME_CASES, self.report.get("seed", 0)):
-            found = self.probe.verdicts(case) or {}
-            failing = [out for out, v in found.items() if not v.passed]
-            if failing:
-                return failing[0]
-        return None
-
-
 def _prepend(f: dict[str, Any], cause: Cause) -> None:
     causes = [cause] + [Cause(d["code"], d["message"]) for d in f["diagnosis"]]
     f["diagnosis"] = [c.to_json() for c in rank(causes)]
-
-
-def _blame(probe: Probe, item: dict[str, Any], acts_status: _ActivationStatus) -> None:
-    """Point a layer that fails only with failing activations at the activation."""
-    f = item["finding"]
-    acts = {Case.from_id(cid).p.get("act") for cid in item["failed_cases"]}
-    if not acts or None in acts or any(acts_status.failing_output(a) is None for a in acts):
-        return
-    good = next((a for a in ACTIVATIONS if acts_status.failing_output(a) is None), None)
-    small = Case.from_id((f.get("smallest") or f)["case_id"])
-    v = probe.verdict(small.replace(act=good), item["output"]) if good else None
-    if v is None or not v.passed:
-        return
-    act = str(small.p["act"])
-    bad_output = acts_status.failing_output(act)
-    f["caused_by"] = {"op": act, "output": bad_output}
-    cause = Cause("caused_by_activation",
-                  f"{item['op']} {item['output']} fails only with the activation "
-                  f"{', '.join(sorted(map(str, acts)))}, and {act} itself fails ({act} "
-                  f"{bad_output}): fix {OPS[act].cls} in activations.py first; with "
-                  f"act={good} this case passes")
-    _prepend(f, cause)
 
 
 def _blame_forward(report: dict[str, Any], item: dict[str, Any]) -> None:
@@ -494,18 +447,10 @@ def investigate(report: dict[str, Any], checker: Checker, budget: int = 2000
     todo = [i for i in failing if _worth(i["finding"])]
     for item in todo:
         _Steps(item).run("investigation", partial(_investigate_item, probe, item, impl), None)
-    acts_status = _ActivationStatus(probe, report)
+    # (an op failing only through another op that fails on its own was rerun with that op
+    # substituted before: harness/core/substitute.py; what still fails is its own)
     for item in todo:
-        steps = _Steps(item)
-        steps.run("blaming forward", partial(_blame_forward, report, item), None)
-    # A layer stubbed or raising only with an activation that is itself a stub (Sigmoid left
-    # as `return ...` makes FullyConnected "return Ellipsis") is blamed on it too.
-    stubbed = [i for i in failing if i not in todo and i["status"] == "not_implemented"
-               and (i["finding"].get("error") or {}).get("stage") != "import"]
-    for item in todo + stubbed:
-        if get_op(item["op"]).kind == "layer":
-            _Steps(item).run("blaming the activation",
-                             partial(_blame, probe, item, acts_status), None)
+        _Steps(item).run("blaming forward", partial(_blame_forward, report, item), None)
     return report
 
 
@@ -532,6 +477,8 @@ def check_and_investigate(checker: Checker, specs: list[OpSpec], cases: int, see
                           tolerance=checker.tolerance.describe(), cases_per_op=cases)
     if skipped:
         report["skipped"] = skipped
+    if checker.edition is not None:
+        report["edition"] = checker.edition.to_json()
     if interrupted:
         report["summary"]["interrupted"] = True
         return report

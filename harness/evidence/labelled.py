@@ -86,9 +86,7 @@ BUGGY_LABELS = [
           {("l2", "forward"): _codes("convention"), ("l2", "dX"): _codes("convention")},
           profile="strict"),
     Label(BUGGY / "softmax_backward_diagonal", "softmax,fully_connected",
-          {("softmax", "dX"): _codes("wrong_formula"),
-           **{("fully_connected", o): _codes("caused_by_activation")
-              for o in ("dX", "dW", "db")}}),
+          {("softmax", "dX"): _codes("wrong_formula")}),
     Label(BUGGY / "losses_syntax_error", "cross_entropy,l2",
           {(op, o): _codes("import_error") for op in ("cross_entropy", "l2")
            for o in ("forward", "dX")}),

@@ -33,6 +33,7 @@ from harness.core.cases import Case, for_profile
 from harness.core.evaluate import Checker, Verdict, describe_exception, is_outage, not_run
 from harness.core.registry import OpSpec, get_op
 from harness.core.results import aggregate, record, repro_command
+from harness.core.substitute import charge_once
 from harness.grading.outputs import student_impl
 from harness.grading.rubric import Item, Rubric
 from harness.grading.submission import (
@@ -45,7 +46,7 @@ from harness.grading.submission import (
 )
 from harness.sandbox.isolation import level_for
 from harness.sandbox.parent import Outage, Policy, Sandbox
-from harness.sandbox.sources import BUNDLED, MISSING, own_plan, plan_sources
+from harness.sandbox.sources import BUNDLED, MISSING, own_plan, plan_sources, starter_package
 
 STATUSES = ("graded", "refused_import", "import_error", "crashed", "timeout", "memory_limit",
             "invalid", "internal_error")
@@ -109,6 +110,7 @@ class SubmissionGrader:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         result["score"] = round(sum(t["score"] for t in result["tests"]), 4)
+        result["max_score"] = round(sum(t["max_score"] for t in result["tests"]), 4)
         result["seconds"] = round(time.monotonic() - start, 2)
         return result
 
@@ -181,30 +183,82 @@ class _Run:
         self._modules(package)
         static = scan_imports(package, self.plan.running, self.rubric.refuse_imports)
         starter = self.rubric.starter or None
+        self._edition(package, starter)
         checker = Checker(package, self.rubric.profile, limits=self.g.limits,
-                          graded=self.rubric.graded_modules, starter=starter, api=api.name)
-        checker.sandbox = Sandbox(package, checker.graded, self.g.limits, self.g.policy,
-                                  starter=checker.starter, share=self.staged,
-                                  library=api.library)
+                          graded=self.rubric.graded_modules, starter=starter, api=api.name,
+                          edition=self.edition, policy=self.g.policy, share=self.staged)
+        self.checker = checker
         try:
             self._load(checker.sandbox)
             for op, cases in self._cases().items():
                 self._run_op(checker, get_op(op), cases)
+            # each root cause charged once: a case failing through another op that fails on
+            # its own is rerun with that op substituted (harness/core/substitute.py)
+            charge_once(checker, list({item.op: self._spec(item) for item in self.items}
+                                      .values()), self.verdicts, self.rubric.seed)
+            self._unwritten()
             self._score()
             self.result["details"] = self._details(checker)
         finally:
             checker.close()
-        self._refused(static + checker.sandbox.refused)
-        if checker.sandbox.standins:
-            names = ", ".join(sorted(checker.sandbox.standins))
-            self._finding("stand_ins", f"the submission imports {names}, not installed where "
-                          "it is graded: the imports got stand-ins (using them is an error), "
-                          "so modules that only import them still load")
-        if checker.sandbox.removed_files:
+        children = checker.sandboxes()   # substitution reruns ran in children of their own
+        self._refused(static + [r for sb in children for r in sb.refused])
+        standins = {name for sb in children for name in sb.standins}
+        if standins:
+            self._finding("stand_ins", f"the submission imports {', '.join(sorted(standins))}"
+                          ", not available inside the grader's sandbox: the imports got "
+                          "stand-ins (using them is an error), so modules that only import "
+                          "them still load")
+        removed = [f for sb in children for f in sb.removed_files]
+        if removed:
             where = "its private /tmp" if checker.sandbox.namespaced else "shared directories"
             self._finding("left_files", f"removed what the submission left in {where}: "
-                          f"{', '.join(checker.sandbox.removed_files[:5])}")
+                          f"{', '.join(removed[:5])}")
         self._status()
+
+    # -------------------------------------------------------------- the edition
+    def _edition(self, package: Path, starter: str | None) -> None:
+        """The year's assignment the submission follows (the rubric's `edition`, else
+        detected from its files), and the items it grades: an op that year does not ask for,
+        or whose module is the course's unchanged starter code, is not graded (its points
+        leave the maximum too), with the reason in the result."""
+        api = self.rubric.api_spec
+        self.edition = api.edition(package, self.rubric.edition or None, "rubric")
+        self.items = list(self.rubric.items)
+        if self.edition is None:
+            return
+        self.result["edition"] = self.edition.to_json()
+        starter_pkg = starter_package(Path(starter)) if starter else None
+        not_graded = []
+        for item in self.rubric.items:
+            reason = (self.edition.edition.left_out_reason(item.op)
+                      if not self.edition.edition.asks(item.op)
+                      else self.edition.starter_reason(item.spec, package, starter_pkg))
+            if reason is not None:
+                not_graded.append({"item": item.name, "op": item.op, "reason": reason})
+        gone = {n["item"] for n in not_graded}
+        self.items = [item for item in self.rubric.items if item.name not in gone]
+        if not_graded:
+            self.result["not_graded"] = not_graded
+
+    def _unwritten(self) -> None:
+        """An op optional that year and left as the starter's stub is not graded either."""
+        if self.edition is None:
+            return
+        for item in list(self.items):
+            statuses = (v.status for (op, _), found in self.verdicts.items() if op == item.op
+                        for v in found.values())
+            reason = self.edition.edition.unwritten(item.op, statuses)
+            if reason is not None:
+                self.items.remove(item)
+                self.result.setdefault("not_graded", []).append(
+                    {"item": item.name, "op": item.op, "reason": reason})
+
+    @property
+    def tests(self) -> list[tuple[Item, str]]:
+        """The rubric's tests of the items this submission's edition grades."""
+        graded = {item.name for item in self.items}
+        return [(item, out) for item, out in self.rubric.tests if item.name in graded]
 
     # -------------------------------------------------------------- modules
     def _modules(self, package: Path) -> None:
@@ -259,13 +313,14 @@ class _Run:
 
     # -------------------------------------------------------------- cases
     def _spec(self, item: Item) -> OpSpec:
-        """The item's op, with the cases the rubric's profile asks for beyond the contract."""
-        return for_profile(item.spec, self.rubric.profile)
+        """The item's op as the submission's edition defines it, with the cases the rubric's
+        profile asks for beyond the contract."""
+        return for_profile(self.checker.spec_of(item.spec), self.rubric.profile)
 
     def _cases(self) -> dict[str, list[tuple[int, Case]]]:
         """Distinct cases per op, in rubric order: (generation index, case)."""
         per_op: dict[str, dict[str, tuple[int, Case]]] = {}
-        for item in self.rubric.items:
+        for item in self.items:
             cases = per_op.setdefault(item.op, {})
             for index, case in enumerate(self._spec(item).cases(item.cases, item.seed)):
                 cases.setdefault(case.id, (index, case))
@@ -313,7 +368,7 @@ class _Run:
     def _score(self) -> None:
         tests = []
         self.visible_records: list[dict[str, Any]] = []
-        for item, output in self.rubric.tests:
+        for item, output in self.tests:
             records = []
             for index, case in enumerate(self._spec(item).cases(item.cases, item.seed)):
                 records.append(record(self.verdicts[(item.op, case.id)][output], index))
@@ -327,10 +382,12 @@ class _Run:
             if agg.finding:
                 agg.finding["repro"] = repro_command(agg.finding["case_id"],
                                                      student_impl(self.rubric.api_spec))
-            notes = _distinct(agg.notes)
+            summary = agg.to_json()   # its notes lead with what was substituted, if anything
             tests.append(_test_entry(item, output, passed, len(records), agg.status,
-                                     message or "all cases pass", agg.finding, notes,
-                                     not_run))
+                                     message or "all cases pass", agg.finding,
+                                     _distinct(summary["notes"]), not_run))
+            if summary.get("depends_on"):
+                tests[-1]["depends_on"] = summary["depends_on"]
         self.result["tests"] = tests
 
     def _details(self, checker: Checker) -> str:

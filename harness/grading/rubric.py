@@ -99,6 +99,7 @@ class Rubric:
     limits: GradeLimits
     items: tuple[Item, ...] = field(default=())
     api: str = DEFAULT.name     # the API's name, or an adapter file's absolute path
+    edition: str = ""           # the year's assignment (harness/apis/editions.py); "": detected
 
     @property
     def api_spec(self) -> Api:
@@ -140,7 +141,7 @@ class Rubric:
 # ------------------------------------------------------------------ parsing
 RUBRIC_KEYS = {"name", "seed", "cases", "profile", "partial_credit", "graded_modules",
                "missing_module", "refuse_imports", "numpy_compat", "visibility",
-               "stdout_visibility", "investigate", "starter", "api"}
+               "stdout_visibility", "investigate", "starter", "api", "edition"}
 ITEM_KEYS = {"name", "op", "points", "cases", "seed", "partial_credit", "visibility"}
 
 
@@ -215,6 +216,11 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
         starter_dir = (Path(path).parent / starter).resolve()
         _check(starter_dir.is_dir(), f"{where} starter", f"{starter_dir} is not a directory")
         starter = str(starter_dir)
+    edition = top.get("edition", "")
+    known = [e.name for e in api.editions]
+    _check(edition == "" or edition in known, f"{where} edition",
+           f"unknown edition {edition!r}; the {api.name} API's editions: "
+           f"{', '.join(known) or 'none'} (leave it out to detect each submission's)")
     numpy_compat = top.get("numpy_compat", False)
     _check(isinstance(numpy_compat, bool), f"{where} numpy_compat", "expected true or false")
 
@@ -276,7 +282,7 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
         stdout_visibility=_choice(top.get("stdout_visibility", "hidden"), VISIBILITIES,
                                   f"{where} stdout_visibility"),
         investigate_budget=_int(top.get("investigate", 200), f"{where} investigate"),
-        limits=limits, items=tuple(items), api=api_value)
+        limits=limits, items=tuple(items), api=api_value, edition=edition)
 
 
 def shipped_rubric(api: str) -> Path:

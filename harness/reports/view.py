@@ -82,16 +82,36 @@ def conventions_line(report: dict[str, Any]) -> str:
     """The conventions and the tolerance; the conventions only for an API whose ops have
     them (HW6's; `Api.conventions`)."""
     api = APIS.get(report.get("api", DEFAULT.name))
-    if api is None or not api.conventions:
-        return f"Tolerance: {report['tolerance']}."
-    return f"Conventions: profile {report['profile']}. Tolerance: {report['tolerance']}."
+    line = f"Tolerance: {report['tolerance']}."
+    if api is not None and api.conventions:
+        line = f"Conventions: profile {report['profile']}. {line}"
+    return f"{line} {edition_line(report)}".rstrip()
+
+
+def edition_line(report: dict[str, Any]) -> str:
+    """'Edition: 2024+ (HW6 2024 and later: ...), detected: losses.py defines no L2.' ("")."""
+    e = report.get("edition")
+    if not e:
+        return ""
+    how = {"detected": "detected from", "option": "set by", "rubric": "set by"}[e["source"]]
+    return f"Edition: {e['name']} ({e['title']}), {how} {e['evidence']}."
 
 
 def skipped_line(report: dict[str, Any]) -> str:
-    """The optional ops left out because the implementation has no such function ("")."""
-    skipped = report.get("skipped") or []
-    return ("Not checked: " + "; ".join(f"{s['op']} ({s['reason']})" for s in skipped) + "."
-            if skipped else "")
+    """The ops left out: not in the implementation's edition, the course's starter code, or
+    optional and absent ("")."""
+    groups = skipped_groups(report)
+    return ("Not checked: " + "; ".join(f"{', '.join(ops)} ({reason})"
+                                        for reason, ops in groups.items()) + "."
+            if groups else "")
+
+
+def skipped_groups(report: dict[str, Any]) -> dict[str, list[str]]:
+    """The ops left out, grouped by the reason (the four initialisers of one weights.py)."""
+    groups: dict[str, list[str]] = {}
+    for s in report.get("skipped") or []:
+        groups.setdefault(s["reason"], []).append(s["op"])
+    return groups
 
 
 def top_cause(item: dict[str, Any]) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 Started by `harness.sandbox.parent.Sandbox` as
 ``python -m harness.sandbox.child IMPL [--graded m1,m2] [--starter DIR] [--missing-graded WHAT]
-[--rlimits as=N,...] [--refuse torch,...] [--numpy-compat]``.
+[--substitute m1,m2] [--rlimits as=N,...] [--refuse torch,...] [--numpy-compat]``.
 It speaks `harness.sandbox.wire` messages on private copies of its stdin/stdout;
 whatever the implementation prints (Python or C level) goes to fd 2, a pipe the parent drains
 and truncates. It sends back only what the implementation returned, as plain arrays plus type
@@ -401,6 +401,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--graded", default="")
     parser.add_argument("--starter", default="")
     parser.add_argument("--missing-graded", default="student_nn")
+    parser.add_argument("--substitute", default="",
+                        help="modules taken from student_nn: an op of each fails on its own")
     parser.add_argument("--rlimits", default="")
     parser.add_argument("--refuse", default="")
     parser.add_argument("--numpy-compat", action="store_true")
@@ -437,7 +439,8 @@ def main(argv: list[str] | None = None) -> None:
             impl = Library.load(args.impl, package, module_name)
         else:
             impl = Implementation.load(args.impl, graded, args.starter or None,
-                                       args.missing_graded)
+                                       args.missing_graded,
+                                       tuple(m for m in args.substitute.split(",") if m))
         impl_dir = refuser.impl_dir = impl.package_dir
     except BaseException as exc:  # noqa: BLE001
         impl = exc

@@ -147,16 +147,17 @@ class Implementation:
     graded: tuple[str, ...] | None = None   # None: every module the package has
     starter: Path | None = None
     missing_graded: str = BUNDLED
+    substitute: tuple[str, ...] = ()        # modules taken from student_nn (plan_sources)
     package_error: BaseException | None = None
     plan: Plan = field(default_factory=Plan)
     _modules: dict[str, types.ModuleType | BaseException] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path, graded: tuple[str, ...] | None = None,
-             starter: str | Path | None = None, missing_graded: str = BUNDLED
-             ) -> Implementation:
+             starter: str | Path | None = None, missing_graded: str = BUNDLED,
+             substitute: tuple[str, ...] = ()) -> Implementation:
         impl = cls(locate(path), graded, Path(starter).resolve() if starter else None,
-                   missing_graded)
+                   missing_graded, substitute)
         impl._install()
         return impl
 
@@ -169,7 +170,7 @@ class Implementation:
             sys.path.insert(0, str(self.package_dir.parent))
             return
         self.plan = plan_sources(self.package_dir, self.graded, self.starter,
-                                 self.missing_graded)
+                                 self.missing_graded, self.substitute)
         pkg = new_package(CANONICAL, self.package_dir)
         alias = self.package_dir.name
         alias = alias if alias.isidentifier() and alias != CANONICAL else None

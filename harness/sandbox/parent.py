@@ -342,8 +342,9 @@ class Sandbox:
     def __init__(self, impl: str | Path, graded: tuple[str, ...] | None = None,
                  limits: Limits | None = None, policy: Policy | None = None,
                  starter: str | Path | None = None, share: str | Path | None = None,
-                 library: str | None = None) -> None:
+                 library: str | None = None, substitute: tuple[str, ...] = ()) -> None:
         self.impl = str(impl)
+        self.substitute = substitute   # modules from student_nn (harness/core/substitute.py)
         self.library = library   # 'package:module' of a function or class API, else HW6
         self.graded = graded
         self.starter = str(starter) if starter else None   # the course's starter code
@@ -407,6 +408,8 @@ class Sandbox:
             cmd += ["--graded", ",".join(self.graded)]
         if self._child_starter:
             cmd += ["--starter", self._child_starter]
+        if self.substitute:
+            cmd += ["--substitute", ",".join(self.substitute)]
         if self.limits.rlimits():
             cmd += ["--rlimits", self.limits.rlimits()]
         if self.policy.refuse_imports:

@@ -24,7 +24,7 @@ follow it without either importing anything. Nothing here imports the implementa
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -230,14 +230,24 @@ def _bundled_provides(module: str, need: Needs) -> tuple[bool, str]:
 
 
 def plan_sources(package_dir: Path, graded: tuple[str, ...] | None = None,
-                 starter: Path | None = None, missing_graded: str = BUNDLED) -> Plan:
+                 starter: Path | None = None, missing_graded: str = BUNDLED,
+                 substitute: tuple[str, ...] = ()) -> Plan:
     """Decide where each module of the implementation in `package_dir` comes from.
 
     `graded` None means every module the package has is graded (its own code is used
     throughout); `missing_graded` is what a graded module the package lacks becomes:
-    student_nn (BUNDLED) or MISSING.
+    student_nn (BUNDLED) or MISSING. The modules in `substitute` come from student_nn
+    whatever the submission has: they hold an op that fails on its own, and the ops checked
+    in this child use it (harness/core/substitute.py); this child never checks their ops.
     """
     package_dir = package_dir.resolve()
+    if substitute:
+        rest = None if graded is None else tuple(m for m in graded if m not in substitute)
+        plan = plan_sources(package_dir, rest, starter, missing_graded)
+        swapped = {m: Source(m, BUNDLED, "substituted: an op of it fails on its own")
+                   for m in substitute}
+        return replace(plan, sources={**plan.sources, **swapped},
+                       running=plan.running - set(substitute))
     if package_dir == BUNDLED_DIR:
         own = top_level_modules(package_dir)
         return Plan({m: Source(m, SUBMISSION, "the bundled implementation") for m in own},
@@ -274,6 +284,20 @@ def plan_sources(package_dir: Path, graded: tuple[str, ...] | None = None,
         if reached <= running:
             return Plan(dict(sorted(decided.items())), frozenset(running))
         running |= reached
+
+
+def substitutable(package_dir: Path, module: str, graded: tuple[str, ...] | None) -> bool:
+    """Whether student_nn's `module` can stand in for the submission's: it serves every name
+    the rest of the code that runs imports from it (a model importing a helper only its own
+    optimizers.py has cannot run with student_nn's)."""
+    package_dir = package_dir.resolve()
+    if package_dir == BUNDLED_DIR:
+        return True
+    own = top_level_modules(package_dir)
+    running = set(plan_sources(package_dir, graded).running) - {module}
+    names = tuple(dict.fromkeys([CANONICAL, package_dir.name]))
+    need = _needs(running, own, package_dir, names).get(module)
+    return _bundled_provides(module, need or Needs())[0]
 
 
 def _needs(running: set[str], own: dict[str, Path], package_dir: Path,

@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.apis.api import PACKAGE, Api
-from harness.apis.hw6.ops import BASE_MODULES, HW6_OPS
+from harness.apis.hw6.editions import EDITIONS
+from harness.apis.hw6.ops import BASE_MODULES, HW6_OPS, uses
 from harness.apis.hw6.package import BUNDLED_DIR, CANONICAL, CONTRACT_MODULES, PACKAGE_NAMES
 
 API = Api("hw6", "Berkeley CS189 HW6 (neural_networks)", CANONICAL,
@@ -23,4 +24,4 @@ API = Api("hw6", "Berkeley CS189 HW6 (neural_networks)", CANONICAL,
           leaf_modules=("optimizers", "weights"),
           runners="harness.apis.hw6.runners", judge="harness.apis.hw6.model_eval",
           rubric=Path(__file__).resolve().parents[2] / "rubrics" / "hw6.toml",
-          conventions=True, plain_names=True)
+          conventions=True, plain_names=True, editions=EDITIONS, uses=uses)

@@ -531,8 +531,10 @@ INITIALIZER = Family(
                               {"shape": (20, 5), "draws": DRAWS},
                               {"shape": (5, 3, 2, 1), "draws": DRAWS},
                               {"shape": (1, 1), "draws": DRAWS}],
+    # the layer's activation, as the starter's layers pass it to initialize_weights (its He
+    # takes its gain from it: relu's √2 is torch's default gain for kaiming_*)
     ctor=lambda p, fixed: {"name": fixed["name"], "shape": tuple(p["shape"]),
-                           "draws": int(p["draws"])},
+                           "draws": int(p["draws"]), "activation": fixed["activation"]},
     # the seed travels as a float64 like every input (exact below 2**53)
     inputs=lambda p, rng: {"seed": np.array(float(rng.integers(2**31)))},
     valid=lambda p: len(p["shape"]) in (2, 4) and min(p["shape"]) >= 1 and p["draws"] >= 1,

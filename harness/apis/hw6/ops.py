@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from harness.apis.hw6 import model_cases as mc
 from harness.core import cases as c
+from harness.core.cases import Case
 from harness.core.opspec import OpSpec
 
 # How each module's ops are driven (harness/apis/hw6/runners.py): its kind.
@@ -81,13 +82,30 @@ HW6_OPS: dict[str, OpSpec] = {
                {"name": "sgd"}),
         OpSpec("adam", "optimizers", "initialize_optimizer", mc.OPTIMIZER, ("update",),
                {"name": "adam"}),
+        # called as the starter's layers call it: with the layer's activation (He's is relu)
         *(OpSpec(name, "weights", "initialize_weights", mc.INITIALIZER, INIT_OUT,
-                 {"name": name})
+                 {"name": name, "activation": "relu" if name.startswith("he") else "linear"})
           for name in ("xavier_uniform", "xavier_normal", "he_uniform", "he_normal")),
         OpSpec("training", "models", "NeuralNetwork", mc.TRAINING, ("loss", "parameters"),
                op_kind="training", max_cases=2),
     ]
 }
+
+
+def uses(spec: OpSpec, case: Case) -> frozenset[str]:
+    """The other ops a case of `spec` calls: a layer's activation; a whole model's layers,
+    their activations, its loss and its optimiser. An edition keeps the cases that use only
+    its ops; an op that fails on its own is substituted in the cases that use it
+    (harness/core/substitute.py)."""
+    p = case.p
+    if "layers" in p:   # network, training
+        layers = mc.parse_layers(str(p["layers"]))
+        found = {layer.op for layer in layers} | {layer.act for layer in layers
+                                                  if layer.kind in ("fc", "conv")}
+        return frozenset(found | {str(p["loss"]), str(p["opt"])})
+    if spec.kind == "layer" and "act" in p:
+        return frozenset({str(p["act"])})
+    return frozenset()
 
 
 # The modules that hold the registered ops.

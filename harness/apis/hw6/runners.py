@@ -15,6 +15,7 @@ Every runner is ``runner(cls, ctor, inputs, outputs, run)`` (`harness.sandbox.dr
 from __future__ import annotations
 
 import contextlib
+import inspect
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -109,13 +110,26 @@ def created_shapes(layer: Any) -> dict[str, tuple[int, ...]]:
 # optimizer    initialize_optimizer(**args) (the name also tried in upper and title case, as
 #              the starter spells "SGD"); K steps of update(name, param, grad, epoch=step) for
 #              every named parameter, param -= delta in between.
-# initializer  initialize_weights(name) -> f; NumPy's global generator seeded with the case's
+# initializer  initialize_weights(name, activation=...) -> f, as the starter's layers call it;
+#              NumPy's global generator seeded with the case's
 #              seed, then f(shape) called until `draws` elements are drawn.
 # training     The model set up as above, then K steps of forward, backward(Y, out) and
 #              update(epoch) on the case's minibatches; the loss and every parameter after
 #              each step.
 
 MODEL_KINDS = ("model", "optimizer", "initializer", "training")
+
+
+def with_epoch(method: Callable[..., Any], epoch: int, *args: Any) -> Any:
+    """``method(*args, epoch)`` as the contract calls it; ``method(*args)`` when it takes
+    no epoch (a fully-connected-only starter's ``update()`` and ``SGD.update(name, param,
+    grad)``: that year's signature, not a bug)."""
+    try:
+        params = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):
+        return method(*args, epoch)
+    varargs = any(p.kind == p.VAR_POSITIONAL for p in params)
+    return method(*args, epoch) if varargs or len(params) > len(args) else method(*args)
 MAX_TRACE = 400  # traced calls kept per model (a model calling its layers in a loop stops here)
 
 # trace codes (rows of the int table "trace/events": phase, object, layer index, method, raised)
@@ -371,7 +385,7 @@ def _model_steps(cls: type, ctor: dict[str, Any], x: dict[str, np.ndarray], run:
             if tracer is not None:
                 tracer.phase = base + 2
             before = _parameters(model)
-            model.update(epoch)
+            with_epoch(model.update, epoch)
             after = _parameters(model)
             for key, value in before.items():
                 run.outputs[f"update/{step}/{key}"] = after[key] - value
@@ -414,7 +428,7 @@ def _run_optimizer(factory: Callable[..., Any], ctor: dict[str, Any], x: dict[st
         for name in ctor["names"]:
             grad = np.array(x[f"G/{name}"][t], copy=True)
             try:
-                delta = opt.update(name, params[name], grad, t)
+                delta = with_epoch(opt.update, t, name, params[name], grad)
             except BaseException as exc:  # noqa: BLE001
                 run.fail(outputs, f"update (step {t + 1}, {name})", exc)
                 return
@@ -428,7 +442,7 @@ def _run_optimizer(factory: Callable[..., Any], ctor: dict[str, Any], x: dict[st
 def _run_initializer(factory: Callable[..., Any], ctor: dict[str, Any],
                      x: dict[str, np.ndarray], outputs: tuple[str, ...], run: OpRun) -> None:
     try:
-        init = factory(ctor["name"])
+        init = factory(ctor["name"], activation=ctor.get("activation"))
     except BaseException as exc:  # noqa: BLE001
         run.fail(outputs, "construct", exc)
         return
@@ -470,7 +484,7 @@ def _run_training(cls: type, ctor: dict[str, Any], x: dict[str, np.ndarray],
             loss = model.backward(Y, out)
             losses.append(float(np.asarray(loss, dtype=np.float64).reshape(-1)[0]))
             stage = f"step {step + 1} update"
-            model.update(step // per_epoch)
+            with_epoch(model.update, step // per_epoch)
             for key, value in _parameters(model).items():
                 history.setdefault(key, []).append(value)
     except BaseException as exc:  # noqa: BLE001

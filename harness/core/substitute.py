@@ -1,0 +1,67 @@
+"""Each root cause charged once: rerun what failed through another op with that op replaced.
+
+A FullyConnected case with act=sigmoid fails when the student's Sigmoid fails, whatever the
+layer's own code does; a NeuralNetwork fails when any of its layers does. Charging both would
+charge one bug twice. So, op by op in the table's order (activations before layers before
+whole models), an op "fails on its own" when some of its cases still fail once the ops they
+use that fail on their own are replaced. Every failing case of a later op that uses such an
+op (`Api.uses`) is run again in a fresh child in which the module holding it comes from
+student_nn (`Checker.substitutes`; that child never checks the substituted op), and the
+case's verdicts become what the op's own code then earns, with ``depends_on`` naming the ops
+replaced. Cases that passed are not rerun: a correct op is not judged again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, MutableMapping
+from dataclasses import replace
+
+from harness.core.cases import Case
+from harness.core.evaluate import Checker, Verdict
+from harness.core.registry import OpSpec, get_op
+
+# (op, case ID) -> that case's verdicts, one per output
+Verdicts = MutableMapping[tuple[str, str], dict[str, Verdict]]
+
+
+def charge_once(checker: Checker, specs: Iterable[OpSpec], verdicts: Verdicts,
+                seed: int = 0) -> None:
+    """Rerun, with the failing ops they use substituted, the failing cases of `specs` (in
+    order) in `verdicts`, replacing their verdicts; leaves `checker.failing` set to the ops
+    that fail on their own, so that later reruns (the investigation's) see the same ops.
+    An op a case uses that is not among `specs` (``check --ops network``) is checked on
+    PROBE_CASES cases of its own to tell."""
+    specs = list(specs)
+    checker.failing = frozenset()
+    probed: dict[str, bool] = {s.name: False for s in specs}   # op -> fails on its own
+    for spec in specs:
+        keys = [key for key in verdicts if key[0] == spec.name]
+        for key in keys:
+            if all(v.passed for v in verdicts[key].values()):
+                continue
+            case = Case.from_id(key[1])
+            used = checker.api.uses(spec, case) if checker.api.uses else frozenset()
+            for op in used - probed.keys():
+                probed[op] = _fails_alone(checker, op, seed)
+                if probed[op]:
+                    checker.failing |= {op}
+            used &= checker.failing
+            if used:
+                rerun = checker.check(spec, case)
+                verdicts[key] = {o: replace(v, depends_on=tuple(sorted(used)))
+                                 for o, v in rerun.items()}
+        if any(not v.passed for key in keys for v in verdicts[key].values()):
+            checker.failing |= {spec.name}
+
+
+PROBE_CASES = 4
+
+
+def _fails_alone(checker: Checker, op: str, seed: int) -> bool:
+    """Whether `op`, not checked in this run, fails on any of PROBE_CASES cases of its own
+    (an op its edition leaves out is never substituted: the cases using it are not drawn)."""
+    spec = get_op(op)
+    if checker.edition is not None and not checker.edition.edition.asks(op):
+        return False
+    return any(not v.passed for case in checker.spec_of(spec).cases(PROBE_CASES, seed)
+               for v in checker.check(spec, case).values())

@@ -5,7 +5,8 @@ checker (cached, see `harness.diagnosis.probe`) and adds to its finding the smal
 (with its values when small), the ablation trials and the causes they imply. (An op failing
 only through another op that fails on its own was rerun with that op substituted before it
 got here, harness/core/substitute.py: what it still fails is its own code's.) A layer rule
-(`harness.diagnosis.layer_rules`) is checked on every case the investigation ran, not only on the one that suggested it.
+(`harness.diagnosis.layer_rules`) is checked on every case the investigation ran, not only on
+the one that suggested it.
 
 An item's failing cases may hold several bugs. They are grouped by signature (shape vs
 values, the exception's type) and, within a signature, by whether the one-factor change

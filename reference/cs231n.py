@@ -222,9 +222,9 @@ def layernorm_backward(dout: np.ndarray, cache: Tape) -> tuple[np.ndarray, ...]:
 # ---------------------------------------------------------------- dropout
 def dropout_forward(x: np.ndarray, dropout_param: dict,
                     kept: np.ndarray | None = None) -> tuple[np.ndarray, Tape]:
-    """Inverted dropout. dropout_param: 'p' (the probability of KEEPING a unit; of DROPPING
-    one when 'p_means' is "drop", as CS231n's handout before 2018 defines it), 'mode'
-    ('train' | 'test'), optional 'seed'.
+    """Inverted dropout. dropout_param: 'p' (the probability of KEEPING a unit; with
+    'p_means' "either", as CS231n's ambiguous handout before 2018 has it, of dropping one when
+    the share of units `kept` is closer to 1 − p), 'mode' ('train' | 'test'), optional 'seed'.
 
     Train: out = x · kept / p, with `kept` the boolean mask given (the units a student's
     dropout kept) or, when None, np.random.rand(*x.shape) < p drawn after
@@ -232,8 +232,9 @@ def dropout_forward(x: np.ndarray, dropout_param: dict,
     is ignored).
     """
     p, mode = dropout_param["p"], dropout_param["mode"]
-    if dropout_param.get("p_means") == "drop":
-        p = 1 - p
+    if dropout_param.get("p_means") == "either" and kept is not None and np.size(kept):
+        share = float(np.mean(kept))
+        p = 1 - p if abs(share - (1 - p)) < abs(share - p) else p
     if kept is None and "seed" in dropout_param:
         np.random.seed(dropout_param["seed"])
     xt = leaf(x)

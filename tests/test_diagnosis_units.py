@@ -151,9 +151,9 @@ def test_kernel_maps_list_the_wrong_taps() -> None:
 # ---------------------------------------------------------------- ranking
 def test_rank_orders_by_the_catalogue_and_keeps_one_cause_per_code() -> None:
     causes = [Cause("value_mismatch", "a"), Cause("scale_factor", "b"),
-              Cause("caused_by_activation", "c"), Cause("scale_factor", "d")]
+              Cause("caused_by_forward", "c"), Cause("scale_factor", "d")]
     assert [(c.code, c.message) for c in rank(causes)] == [
-        ("caused_by_activation", "c"), ("scale_factor", "b"), ("value_mismatch", "a")]
+        ("caused_by_forward", "c"), ("scale_factor", "b"), ("value_mismatch", "a")]
     assert len(CODES) == len(set(CODES)) and all(CODES.values())
 
 

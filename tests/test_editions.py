@@ -228,11 +228,16 @@ def _dropout_2017(tmp: Path) -> Path:
 
 
 def test_dropout_with_p_the_drop_probability_passes_in_the_2017_edition(tmp_path, capsys):
+    """The 2017 handout's docstring drops a unit with probability p, its notebook keeps it:
+    either reading passes there, and the mask's note says which the kept units show."""
     impl = _dropout_2017(tmp_path / "impl")
     report = check(tmp_path / "a", impl, "--api", "cs231n", "--ops", "dropout", "--cases",
                    "12")
     assert report["edition"]["name"] == "2017"
     assert set(statuses(report).values()) == {"pass"}
+    keeping = check(tmp_path / "k", CS231N_BUNDLED.parent, "--api", "cs231n", "--ops",
+                    "dropout", "--cases", "12", "--edition", "2017")
+    assert set(statuses(keeping).values()) == {"pass"}
     # the same code against the 2018 handout keeps the wrong share of units
     report = check(tmp_path / "b", impl, "--api", "cs231n", "--ops", "dropout", "--cases",
                    "12", "--edition", "2018+")

@@ -278,18 +278,22 @@ def _keep_of(p: object) -> float:
 
 
 def _dropout_param(p: Params, fixed: Params) -> Params:
-    """dropout_param for a case whose `p` is the probability of keeping a unit: the edition
-    before 2018 calls its `p` the probability of dropping one (fixed p_means = "drop"), and
-    the twin and the judge read p_means."""
-    keep = _keep_of(p["p"])
-    if fixed.get("p_means") == "drop":
-        return {"p": 1 - keep, "mode": p["mode"], "seed": p["draw"], "p_means": "drop"}
-    return {"p": keep, "mode": p["mode"], "seed": p["draw"]}
+    """dropout_param for a case: `p` is the probability of keeping a unit from 2018 on. The
+    handout before 2018 is ambiguous (its docstring drops each unit with probability p, its
+    notebook and many solutions keep it with p): with p_means = "either" the twin and the
+    judge read p the way the units the implementation kept show (`keep_probability`)."""
+    param = {"p": _keep_of(p["p"]), "mode": p["mode"], "seed": p["draw"]}
+    return {**param, "p_means": fixed["p_means"]} if "p_means" in fixed else param
 
 
-def keep_probability(dropout_param: Params) -> float:
+def keep_probability(dropout_param: Params, kept: np.ndarray | None = None) -> float:
+    """The probability of keeping a unit: p, or 1 − p when p_means is "either" and the
+    share of units kept is closer to 1 − p (the twin reads it the same way)."""
     p = float(dropout_param["p"])  # type: ignore[arg-type]
-    return 1 - p if dropout_param.get("p_means") == "drop" else p
+    if dropout_param.get("p_means") == "either" and kept is not None and kept.size:
+        share = float(np.mean(kept))
+        return 1 - p if abs(share - (1 - p)) < abs(share - p) else p
+    return p
 
 
 DROPOUT = Family(
@@ -325,20 +329,21 @@ def _dropout_judge(output: str, got: dict[str, np.ndarray], inputs: dict[str, np
     kept = _kept_by(got, inputs)
     if kept is None:
         return False, "the mask cannot be read: forward did not return an array of x's shape"
-    n, k, p = kept.size, int(kept.sum()), keep_probability(ctor)
+    n, k, p = kept.size, int(kept.sum()), keep_probability(ctor, kept)
     if ctor["mode"] == "test":
         ok = k == n
         return ok, (f"test mode kept all {n} units" if ok else
                     f"test mode dropped {n - k} of {n} units: at test time out = x")
     sd = np.sqrt(n * p * (1 - p))
     z = (k - n * p) / sd if sd > 0 else float(k != n) * np.inf
-    share = f"kept {k} of {n} units ({k / n:.1%}) with p = {p}"
+    share = f"kept {k} of {n} units ({k / n:.1%}) with p = {ctor['p']}"
+    if p != float(ctor["p"]):   # the handout before 2018: p read as the probability of dropping
+        share += f" read as the probability of dropping (keep {p:g}), as its docstring says"
     if abs(z) <= DROPOUT_Z:
-        return True, f"{share}: within {DROPOUT_Z} standard deviations of p·N"
-    meaning = ("dropping (before 2018)" if ctor.get("p_means") == "drop"
-               else "keeping (2018 and later)")
-    hint = (f" — close to 1 − {p}: this year's p is the probability of {meaning} a unit"
-            if abs(k / n - (1 - p)) < abs(k / n - p) else "")
+        return True, f"{share}: within {DROPOUT_Z} standard deviations of the expected share"
+    hint = (" — close to 1 − p: is p used as the probability of dropping? From 2018 on, "
+            "CS231n's p is the probability of keeping a unit (mask = np.random.rand(*x.shape) "
+            "< p)" if abs(k / n - (1 - p)) < abs(k / n - p) else "")
     return False, (f"{share}: {abs(z):.1f} standard deviations from the expected "
                    f"{n * p:.0f} (a correct dropout fails this 1 time in "
                    f"{1 / DROPOUT_ALPHA:,.0f}){hint}")
@@ -402,11 +407,13 @@ CS231N_OPS: dict[str, OpSpec] = {
 # with probability p"; from 2018 on "We keep each neuron output with probability p".
 EDITIONS = (
     Edition("2018+", "CS231n 2018 and later: dropout's p is the probability of keeping a unit"),
-    Edition("2017", "CS231n up to 2017: dropout's p is the probability of dropping a unit",
+    Edition("2017", "CS231n up to 2017: dropout's p drops a unit (the docstring) or keeps it "
+                    "(the notebook)",
             (Marker("layers", text=r"[Ww]e drop each neuron output with probability p"),),
-            fixed={"cs231n:dropout": {"p_means": "drop"}},
-            notes=("dropout's p is the probability of dropping a unit (the handout before "
-                   "2018): the twin keeps each unit with probability 1 − p",)),
+            fixed={"cs231n:dropout": {"p_means": "either"}},
+            notes=("dropout's p: the handout's docstring drops each unit with probability p, "
+                   "its notebook keeps it with p; either reading passes, and the report says "
+                   "which one the units kept show",)),
 )
 
 SPEC = Api(API, "CS231n assignment 2 (layers.py)", "cs231n", ("layers",),

@@ -432,7 +432,9 @@ class Checker:
                  want: np.ndarray) -> Comparison:
         if spec.scalar(output) and got.size == 1:
             got = got.reshape(())  # a loss is a scalar, however it is wrapped
-        loose_shape = output in ("dW", "db") and "broadcast" in self.profile.grad_shape
+        # a parameter's gradient or state (dW, db, dgamma, running_mean, ...): its shape may
+        # be broadcast-equal under the profile's grad_shape; an op's output and dX may not
+        loose_shape = output not in ("forward", "dX") and "broadcast" in self.profile.grad_shape
         return compare_output(got, want, spec.axes(output, want.ndim), self.tolerance,
                               allow_broadcast_shape=loose_shape)
 

@@ -289,15 +289,16 @@ def plan_sources(package_dir: Path, graded: tuple[str, ...] | None = None,
 def substitutable(package_dir: Path, module: str, graded: tuple[str, ...] | None) -> bool:
     """Whether student_nn's `module` can stand in for the submission's: it serves every name
     the rest of the code that runs imports from it (a model importing a helper only its own
-    optimizers.py has cannot run with student_nn's)."""
+    optimizers.py has cannot run with student_nn's). A module imported whole (``from . import
+    activations``) is taken to be used through the contract's names, which student_nn has."""
     package_dir = package_dir.resolve()
     if package_dir == BUNDLED_DIR:
         return True
     own = top_level_modules(package_dir)
     running = set(plan_sources(package_dir, graded).running) - {module}
     names = tuple(dict.fromkeys([CANONICAL, package_dir.name]))
-    need = _needs(running, own, package_dir, names).get(module)
-    return _bundled_provides(module, need or Needs())[0]
+    need = _needs(running, own, package_dir, names).get(module) or Needs()
+    return _bundled_provides(module, replace(need, whole=False))[0]
 
 
 def _needs(running: set[str], own: dict[str, Path], package_dir: Path,

@@ -12,7 +12,6 @@ API whose markers all hold, and says which facts it went by.
 from __future__ import annotations
 
 import ast
-import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.core.cases import Params
+from harness.core.stubs import fingerprint as code_fingerprint
 
 if TYPE_CHECKING:
     from harness.core.cases import Case
@@ -101,6 +101,9 @@ class Edition:
     # real checkouts: module -> fingerprints. A submission's module equal to one of them is
     # the starter's (not the student's code), and so are the ops of `starter` it holds.
     starter_code: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # The starter's method templates (`harness.core.stubs`): qualified name -> fingerprints.
+    # One left as it was is not implemented, not the student's exception.
+    templates: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # Constructor arguments this edition's semantics add to an op's cases (CS231n 2017's
     # dropout: {"p_means": "drop"}), which its twin and its judge read.
     fixed: Mapping[str, Params] = field(default_factory=dict)
@@ -142,20 +145,12 @@ class Edition:
 
 
 def fingerprint(path: Path) -> str | None:
-    """A module's code with whitespace, comments and docstrings normalised away (a hash of
-    its syntax tree without docstrings); None when it cannot be read or parsed."""
+    """A module's code with whitespace, comments and docstrings normalised away
+    (`harness.core.stubs.fingerprint`); None when it cannot be read or parsed."""
     try:
-        tree = ast.parse(path.read_bytes())
+        return code_fingerprint(ast.parse(path.read_bytes()))
     except (OSError, SyntaxError, ValueError):
         return None
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
-                and body and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)):
-            node.body = body[1:] or [ast.Pass()]
-    return hashlib.sha256(ast.dump(tree, annotate_fields=False).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

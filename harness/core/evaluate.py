@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from harness.core.compare import (
 )
 from harness.core.conventions import DEFAULT_PROFILE, IN_PLACE, Conventions, Profile
 from harness.core.registry import OpSpec, get_op
+from harness.core.stubs import untouched_template
 from harness.diagnosis.causes import Cause
 from harness.sandbox.driver import run_op
 from harness.sandbox.loader import locate
@@ -188,6 +189,11 @@ class Checker:
                                            starter=self.starter, share=self.share,
                                            library=self.api.library, substitute=substitute)
         return self._sandboxes[key]
+
+    @cached_property
+    def _root(self) -> Path:
+        """The folder the child names the implementation's files relative to."""
+        return (self.impl if self.api.functions else locate(self.impl)).parent
 
     def spec_of(self, spec: OpSpec) -> OpSpec:
         """`spec` as the implementation's edition defines it (harness/apis/editions.py)."""
@@ -355,6 +361,10 @@ class Checker:
             verdict.error = err
             verdict.status = "not_implemented" if err["not_implemented"] else "error"
             verdict.message = describe_exception(err)
+            template = untouched_template(err, self._root, self.edition.edition.templates
+                                          if self.edition else None)
+            if template is not None:   # read from the student's file, not the child's word
+                verdict.status, verdict.message = "not_implemented", template
             return verdict
         info = header["outputs"][output]
         if "special" in info:

@@ -33,6 +33,12 @@ STARTER = {name: STARTER_WEIGHTS for name in WEIGHTS}
 # 2021–2025 starters, 3 of 2020's, 2 of a fully-connected-only starter's).
 STARTER_CODE = {"weights": frozenset({"35b0806238877fea", "4a4667c21330f869",
                                       "b2b56230b35b421b"})}
+# The 2021–2025 starters' method templates (harness/core/stubs.py), each found untouched in
+# two checkouts: the body between "BEGIN YOUR CODE" and "END YOUR CODE" is comments only, and
+# the method returns a name it never computes (out, X_pool, dX).
+TEMPLATES = {"Conv2D.forward": frozenset({"9a6574b2367f5bbc"}),
+             "Conv2D.backward": frozenset({"14806d0d8da48f26"}),
+             "Pool2D.forward": frozenset({"2c31fc5857d144db"})}
 
 EDITIONS = (
     Edition("contract", "the full contract: every op nnparity checks (student_nn)",
@@ -52,8 +58,10 @@ EDITIONS = (
             optional=("sigmoid", "tanh"), starter=STARTER, starter_code=STARTER_CODE),
     Edition("2024+", "HW6 2024 and later: CrossEntropy only (no L2), no Adam",
             (Marker("utils", single_file=True), Marker("losses", "L2", present=False)),
-            leaves_out=("l2", "adam"), starter=STARTER, starter_code=STARTER_CODE),
+            leaves_out=("l2", "adam"), starter=STARTER, starter_code=STARTER_CODE,
+            templates=TEMPLATES),
     Edition("2021-23", "HW6 2021–2023: Pool2D, Flatten, CrossEntropy and L2; no Adam",
             (Marker("layers", "Pool2D"), Marker("losses", "L2")),
-            leaves_out=("adam",), starter=STARTER, starter_code=STARTER_CODE),
+            leaves_out=("adam",), starter=STARTER, starter_code=STARTER_CODE,
+            templates=TEMPLATES),
 )

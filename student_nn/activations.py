@@ -117,11 +117,12 @@ ACTIVATIONS: dict[str, type[Activation]] = {
     "tanh": TanH,
     "relu": ReLU,
     "softmax": SoftMax,
+    "identity": Linear,   # a fully-connected-only starter's name for linear
 }
 
 
 def initialize_activation(name: str) -> Activation:
-    """The activation called `name`: linear | sigmoid | tanh | relu | softmax."""
+    """The activation called `name`: linear | sigmoid | tanh | relu | softmax (| identity)."""
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
     return ACTIVATIONS[name]()

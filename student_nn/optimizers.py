@@ -38,9 +38,10 @@ class Optimizer(ABC):
 
     @abstractmethod
     def update(
-        self, param_name: str, param: np.ndarray, grad: np.ndarray, epoch: int
+        self, param_name: str, param: np.ndarray, grad: np.ndarray, epoch: int = 0
     ) -> np.ndarray:
-        """The step delta for `param`, to be subtracted from it."""
+        """The step delta for `param`, to be subtracted from it (`epoch` 0 when the caller
+        gives none: a fully-connected-only starter's model calls update without one)."""
 
 
 def clip_by_norm(grad: np.ndarray, max_norm: float) -> np.ndarray:
@@ -63,7 +64,7 @@ class SGD(Optimizer):
         self.clip_norm = clip_norm
 
     def update(
-        self, param_name: str, param: np.ndarray, grad: np.ndarray, epoch: int
+        self, param_name: str, param: np.ndarray, grad: np.ndarray, epoch: int = 0
     ) -> np.ndarray:
         if self.clip_norm is not None:
             grad = clip_by_norm(grad, self.clip_norm)
@@ -85,7 +86,7 @@ class Adam(Optimizer):
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
 
     def update(
-        self, param_name: str, param: np.ndarray, grad: np.ndarray, epoch: int
+        self, param_name: str, param: np.ndarray, grad: np.ndarray, epoch: int = 0
     ) -> np.ndarray:
         state = self.cache.setdefault(
             param_name, {"m": np.zeros_like(param), "v": np.zeros_like(param), "t": 0}

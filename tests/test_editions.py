@@ -243,3 +243,19 @@ def test_dropout_with_p_the_drop_probability_passes_in_the_2017_edition(tmp_path
                    "12", "--edition", "2018+")
     capsys.readouterr()
     assert statuses(report)[("cs231n:dropout", "mask")] == "fail"
+
+
+def test_a_stubbed_predict_is_not_implemented_not_a_wrong_value(tmp_path, capsys):
+    """NeuralNetwork.predict left as the starter's `return ...`: not implemented."""
+    package = tmp_path / "impl" / "neural_networks"
+    shutil.copytree(BUNDLED_DIR, package, ignore=shutil.ignore_patterns("cs231n", "__pycache__"))
+    models = package / "models.py"
+    text = models.read_text()
+    head, tail = text.split("    def predict(", 1)
+    rest = tail.split("\n    def ", 1)[1]
+    models.write_text(head + "    def predict(self, X, Y):\n        return ...\n\n    def "
+                      + rest)
+    report = check(tmp_path, package, "--ops", "network", "--cases", "3")
+    capsys.readouterr()
+    assert statuses(report)[("network", "predict")] == "not_implemented"
+    assert statuses(report)[("network", "forward")] == "pass"

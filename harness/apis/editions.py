@@ -104,6 +104,9 @@ class Edition:
     # The starter's method templates (`harness.core.stubs`): qualified name -> fingerprints.
     # One left as it was is not implemented, not the student's exception.
     templates: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # The cases of an op this edition's contract covers: op -> (does it cover these params,
+    # why not others). The 2020 starter's padding helper has no "valid" branch, for one.
+    covers: Mapping[str, tuple[Callable[[Params], bool], str]] = field(default_factory=dict)
     # Constructor arguments this edition's semantics add to an op's cases (CS231n 2017's
     # dropout: {"p_means": "drop"}), which its twin and its judge read.
     fixed: Mapping[str, Params] = field(default_factory=dict)
@@ -125,9 +128,16 @@ class Edition:
             cls = self.classes[spec.name]
             spec = replace(spec, cls=cls, opens={o: f.replace(spec.cls, cls)
                                                   for o, f in spec.opens.items()})
-        if uses is not None and self.leaves_out:
+        covered = self.covers.get(spec.name, (None, ""))[0]
+        if (uses is not None and self.leaves_out) or covered is not None:
             left_out, base = frozenset(self.leaves_out), spec
-            spec = replace(spec, keep=lambda case: not uses(base, case) & left_out)
+
+            def keep(case: Case) -> bool:
+                if covered is not None and not covered(case.p):
+                    return False
+                return uses is None or not uses(base, case) & left_out
+
+            spec = replace(spec, keep=keep)
         return spec
 
     def unwritten(self, op: str, statuses: Iterable[str]) -> str | None:
@@ -166,7 +176,8 @@ class Detected:
         return {"name": self.edition.name, "title": self.edition.title,
                 "source": self.source, "evidence": self.evidence,
                 "leaves_out": list(self.edition.leaves_out),
-                "notes": list(self.edition.notes)}
+                "notes": [*self.edition.notes,
+                          *(f"{op} cases: {why}" for op, (_, why) in self.edition.covers.items())]}
 
     def starter_reason(self, spec: OpSpec, package_dir: Path | None,
                        starter_dir: Path | None = None) -> str | None:

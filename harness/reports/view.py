@@ -94,7 +94,8 @@ def edition_line(report: dict[str, Any]) -> str:
     if not e:
         return ""
     how = {"detected": "detected from", "option": "set by", "rubric": "set by"}[e["source"]]
-    return f"Edition: {e['name']} ({e['title']}), {how} {e['evidence']}."
+    notes = "".join(f" {n[0].upper()}{n[1:]}." for n in e.get("notes", []))
+    return f"Edition: {e['name']} ({e['title']}), {how} {e['evidence']}.{notes}"
 
 
 def skipped_line(report: dict[str, Any]) -> str:

@@ -40,6 +40,13 @@ TEMPLATES = {"Conv2D.forward": frozenset({"9a6574b2367f5bbc"}),
              "Conv2D.backward": frozenset({"14806d0d8da48f26"}),
              "Pool2D.forward": frozenset({"2c31fc5857d144db"})}
 
+# The 2020 starter's utils/convolution.py pads with a helper that has no branch for "valid"
+# and computes "same" from the stride in a way that is the contract's only at stride 1: its
+# Conv2D cases are those (students call the starter's helper; a case beyond it would test it).
+STARTER_2020_PADDING = (
+    lambda p: p["pad"] != "valid" and (p["pad"] != "same" or int(p["s"]) == 1),
+    "the 2020 starter's pad2d has no 'valid' and gives 'same' at stride 1 only")
+
 EDITIONS = (
     Edition("contract", "the full contract: every op nnparity checks (student_nn)",
             (Marker("optimizers", "Adam"), Marker("layers", "Pool2D"), Marker("losses", "L2"))),
@@ -55,7 +62,8 @@ EDITIONS = (
             (Marker("layers", "Elman"), Marker("layers", "Pool2D", present=False),
              Marker("layers", "Flatten", present=False)),
             leaves_out=("pool2d_max", "pool2d_average", "flatten", "adam"),
-            optional=("sigmoid", "tanh"), starter=STARTER, starter_code=STARTER_CODE),
+            optional=("sigmoid", "tanh"), covers={"conv2d": STARTER_2020_PADDING},
+            starter=STARTER, starter_code=STARTER_CODE),
     Edition("2024+", "HW6 2024 and later: CrossEntropy only (no L2), no Adam",
             (Marker("utils", single_file=True), Marker("losses", "L2", present=False)),
             leaves_out=("l2", "adam"), starter=STARTER, starter_code=STARTER_CODE,

@@ -44,9 +44,10 @@ NOT_IN_EDITION = {
     "hw6_2021_2023": (),
     "hw6_2021_2023_unfinished": (),
     "hw6_2024": ("l2",),
+    "hw6_fc_only": ("conv2d", "pool2d_max", "pool2d_average", "flatten", "l2"),
 }
 EDITION = {"hw6_2020": "2020", "hw6_2020_no_init": "2020", "hw6_2021_2023": "2021-23",
-           "hw6_2021_2023_unfinished": "2021-23", "hw6_2024": "2024+"}
+           "hw6_2021_2023_unfinished": "2021-23", "hw6_2024": "2024+", "hw6_fc_only": "fc-only"}
 
 
 def table(name: str, **ops: str | tuple[str, ...]) -> dict[tuple[str, str], str]:
@@ -73,11 +74,13 @@ EXPECTED = {
     "hw6_2021_2023_unfinished": table("hw6_2021_2023_unfinished", sigmoid=NI,
                                       pool2d_max=(P, NI), pool2d_average=(P, NI), l2=NI),
     "hw6_2024": table("hw6_2024", pool2d_average=(P, E)),
+    "hw6_fc_only": table("hw6_fc_only", sigmoid=NI),
 }
 # The op each layer's failing cases depended on (substituted: harness/core/substitute.py).
 DEPENDS = {
     "hw6_2020_no_init": {"fully_connected": "relu", "conv2d": "relu"},
     "hw6_2021_2023_unfinished": {"fully_connected": "sigmoid", "conv2d": "sigmoid"},
+    "hw6_fc_only": {"fully_connected": "sigmoid"},
 }
 
 # Deserved verdicts nnparity does not give yet: (fixture, op, output) -> (deserved, why).
@@ -98,6 +101,7 @@ LIKELY = {
         ("pool2d_max", "dX"): "not_implemented", ("pool2d_average", "dX"): "not_implemented",
     },
     "hw6_2024": {("pool2d_average", "dX"): "old_numpy_api"},
+    "hw6_fc_only": {("sigmoid", "forward"): "not_implemented"},
 }
 
 # Notes a passing item must carry: a convention it matches under, a shape it is warned about.
@@ -106,6 +110,7 @@ NOTES = {
     "hw6_2020": {("fully_connected", "db"): "values match once broadcast"},
     "hw6_2021_2023": {("pool2d_max", "forward"): ZERO_PAD, ("pool2d_max", "dX"): ZERO_PAD},
     "hw6_2024": {("pool2d_max", "forward"): ZERO_PAD, ("pool2d_max", "dX"): ZERO_PAD},
+    "hw6_fc_only": {("fully_connected", "db"): "values match once broadcast"},
 }
 
 # Where the non-graded modules come from (harness/sandbox/sources.py rules).
@@ -117,6 +122,7 @@ ORIGINS = {
     "hw6_2021_2023": {"weights": "student_nn", "utils": "submission", "datasets": "submission"},
     "hw6_2021_2023_unfinished": {"weights": "student_nn", "utils": "submission"},
     "hw6_2024": {"weights": "student_nn", "utils": "student_nn"},
+    "hw6_fc_only": {"weights": "student_nn", "utils": "student_nn"},
 }
 
 
@@ -163,7 +169,7 @@ def run_grade(name: str, tmp: Path, **rubric: object) -> dict:
 
 
 def _sigmoid_is_drawn() -> None:
-    """The unfinished fixture's dense and conv verdicts assume act=sigmoid among the cases."""
+    """The substituted layers' verdicts assume act=sigmoid (and relu) among the cases."""
     for op in ("fully_connected", "conv2d"):
         acts = [c.p["act"] for c in OPS[op].cases(CASES, SEED)]
         assert "sigmoid" in acts, f"{op}: seed {SEED} draws no act=sigmoid case any more ({acts})"
@@ -195,7 +201,7 @@ def test_graded_modules_import_in_their_own_checkout(name, tmp_path):
 
 @pytest.mark.parametrize("name", FIXTURES)
 def test_check_gives_each_op_the_verdict_its_code_deserves(name, tmp_path, capsys):
-    if name == "hw6_2021_2023_unfinished":
+    if name in DEPENDS:   # their substitution is exercised on act=sigmoid or relu cases
         _sigmoid_is_drawn()
     report = run_check(name, tmp_path)
     capsys.readouterr()

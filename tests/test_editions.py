@@ -259,3 +259,22 @@ def test_a_stubbed_predict_is_not_implemented_not_a_wrong_value(tmp_path, capsys
     capsys.readouterr()
     assert statuses(report)[("network", "predict")] == "not_implemented"
     assert statuses(report)[("network", "forward")] == "pass"
+
+
+def test_what_a_stubbed_backward_computes_is_not_implemented(tmp_path, capsys):
+    """NeuralNetwork.backward left as `return ...`: the loss, the gradients and the update
+    it should have made are not implemented (not wrong values), in check and in training."""
+    package = tmp_path / "impl" / "neural_networks"
+    shutil.copytree(BUNDLED_DIR, package, ignore=shutil.ignore_patterns("cs231n", "__pycache__"))
+    models = package / "models.py"
+    head, tail = models.read_text().split("    def backward(", 1)
+    rest = tail.split("\n    def ", 1)[1]
+    models.write_text(head + "    def backward(self, target, out):\n        return ...\n\n"
+                      "    def " + rest)
+    report = check(tmp_path, package, "--ops", "network,training", "--cases", "3")
+    capsys.readouterr()
+    got = statuses(report)
+    assert got[("network", "forward")] == got[("network", "predict")] == "pass"
+    for key in [("network", o) for o in ("loss", "gradients", "update")] + [
+            ("training", "loss"), ("training", "parameters")]:
+        assert got[key] == "not_implemented", (key, got[key])

@@ -279,6 +279,7 @@ def judge_network(checker: Checker, spec: OpSpec, case: Case, answer: Answer,
                            "starter's _initialize_layers, whose train() adds the output "
                            "layer): nnparity added it with the model module's initialize_layer")
         verdicts[output] = v
+    _after_a_stub(verdicts)
     if any(not v.passed for v in verdicts.values()):
         traced = traced_answer(checker, spec, case, inputs) or answer
         with reference.one_torch_thread():
@@ -288,6 +289,21 @@ def judge_network(checker: Checker, spec: OpSpec, case: Case, answer: Answer,
             if not v.passed:
                 v.causes = found.causes_for(output, generic=v.status == "fail")
     return verdicts
+
+
+# What each output of a network case is computed from: a stub there leaves it uncomputed.
+COMPUTED_FROM = {"loss": "forward", "gradients": "loss", "update": "gradients",
+                 "predict": "forward"}
+
+
+def _after_a_stub(verdicts: dict[str, Verdict]) -> None:
+    """An output computed from a method left as the starter's stub (NeuralNetwork.backward
+    returning `...` leaves every gradient zero) is not implemented either, not wrong."""
+    for output, v in verdicts.items():
+        source = verdicts.get(COMPUTED_FROM.get(output, ""))
+        if source is not None and source.status == "not_implemented" and not v.passed:
+            v.status, v.comparison = "not_implemented", None
+            v.message = f"{output}: not computed, because {source.message}"
 
 
 # ---------------------------------------------------------------- optimisers

@@ -482,6 +482,9 @@ def _run_training(cls: type, ctor: dict[str, Any], x: dict[str, np.ndarray],
             out = model.forward(X)
             stage = f"step {step + 1} backward"
             loss = model.backward(Y, out)
+            if loss is None or loss is Ellipsis:   # the starter's stub: not written yet
+                raise NotImplementedError(f"NeuralNetwork.backward returned {loss}: is it "
+                                          "still a stub?")
             losses.append(float(np.asarray(loss, dtype=np.float64).reshape(-1)[0]))
             stage = f"step {step + 1} update"
             with_epoch(model.update, step // per_epoch)

@@ -278,3 +278,17 @@ def test_what_a_stubbed_backward_computes_is_not_implemented(tmp_path, capsys):
     for key in [("network", o) for o in ("loss", "gradients", "update")] + [
             ("training", "loss"), ("training", "parameters")]:
         assert got[key] == "not_implemented", (key, got[key])
+
+
+@pytest.mark.parametrize("kind, message, says", [
+    ("TypeError", "only 0-dimensional arrays can be converted to Python scalars", ".item()"),
+    ("ValueError", "setting an array element with a sequence.", "1-element array"),
+    ("TypeError", "Cannot cast array data from dtype('float64') to dtype('int64') according "
+                  "to the rule 'same_kind'", "use //"),
+])
+def test_code_for_older_numpy_or_python_2_is_told_so(kind, message, says):
+    from harness.core.evaluate import describe_exception
+    text = describe_exception({"stage": "forward", "type": kind, "message": message,
+                               "file": "cs231n/layers.py", "line": 9, "function": "f",
+                               "code": "x"})
+    assert text.startswith(f"forward raised: {kind}") and says in text

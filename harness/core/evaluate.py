@@ -596,6 +596,24 @@ def _type_problem(spec: OpSpec, output: str, info: dict[str, Any], cmp: Comparis
     return ""
 
 
+# Exceptions that code written for older NumPy or for Python 2 raises here, and what to say:
+# (type, the start of the message, the hint).
+OLDER_CODE_HINTS = (
+    ("TypeError", "only 0-dimensional arrays can be converted to Python scalars",
+     "NumPy 2 no longer turns a 1-element array into a Python number (NumPy 1.25 warned): "
+     "use .item() or index it"),
+    ("ValueError", "setting an array element with a sequence",
+     "if the value is a 1-element array, NumPy before 2 took it as a number (1.25 warned): "
+     "use .item(); if it has more elements, its shape is wrong"),
+    ("TypeError", "Cannot cast array data from dtype('float64') to dtype('int64')",
+     "an index or size computed with / is a float in Python 3 (Python 2's / divided integers "
+     "exactly): use //"),
+    ("TypeError", "'float' object cannot be interpreted as an integer",
+     "a size computed with / is a float in Python 3 (Python 2's / divided integers exactly): "
+     "use //"),
+)
+
+
 def describe_exception(err: dict[str, Any]) -> str:
     """One line: what was raised, and where in the implementation's own files."""
     if err.get("type") in ("timeout", "crashed"):
@@ -604,6 +622,9 @@ def describe_exception(err: dict[str, Any]) -> str:
     text = f"{head}: {err['type']}: {err['message']}"
     if "file" in err:
         text += f" (at {err['file']}:{err['line']} in {err['function']}: {err['code']})"
-    if err.get("hint"):
-        text += f"; {err['hint']}"
+    hint = err.get("hint") or next((h for kind, start, h in OLDER_CODE_HINTS
+                                    if err.get("type") == kind
+                                    and str(err.get("message", "")).startswith(start)), "")
+    if hint:
+        text += f"; {hint}"
     return text

@@ -73,7 +73,7 @@ def check(impl: str | Path | None = None, api: str | None = None,
           ops: str | Iterable[str] | None = None, cases: int = 50, seed: int = 0,
           profile: str = "homework", starter: str | Path | None = None,
           report_dir: str | Path | None = None, timeout: float = 20.0,
-          progress: bool | None = None) -> Report:
+          progress: bool | None = None, edition: str | None = None) -> Report:
     """Check an implementation against PyTorch, as `nnparity check` does; the report.
 
     `impl`: a directory holding neural_networks/ or student_nn/ (or the package itself); for
@@ -83,12 +83,12 @@ def check(impl: str | Path | None = None, api: str | None = None,
     cases per op. `starter`: the course's starter code (modules that are not graded).
     `report_dir`: also write report.json, report.md and report.html there. `timeout`:
     seconds per case. `progress`: draw a progress bar on stderr (default: in a terminal or a
-    Jupyter kernel).
+    Jupyter kernel). `edition`: the year's assignment ("2021-23", ...; default: detected).
 
     Raises ValueError, with a message that says what to fix, on unusable input (no such path,
     no implementation there, an unknown API, op or profile, cases < 1).
     """
-    from harness.cli import UsageError, _api_arg, _impl_arg, _starter_arg
+    from harness.cli import UsageError, _api_arg, _edition_arg, _impl_arg, _starter_arg
     from harness.core.conventions import get_profile
     from harness.core.evaluate import Checker
     from harness.core.registry import select_ops
@@ -104,12 +104,13 @@ def check(impl: str | Path | None = None, api: str | None = None,
             raise UsageError("--cases must be at least 1")
         conventions = get_profile(profile)
         starter_dir = _starter_arg(None if starter is None else str(starter))
+        the_edition = _edition_arg(the_api, where, edition)
     except (UsageError, ValueError) as exc:
         raise _usage(exc) from None
     bar = Progress(len(specs) * cases, "checking", enabled=_show_progress(progress))
     try:
         with Checker(where, conventions, limits=Limits(case_seconds=timeout),
-                     starter=starter_dir, api=the_api.name) as checker:
+                     starter=starter_dir, api=the_api.name, edition=the_edition) as checker:
             report = check_and_investigate(checker, specs, cases, seed,
                                            on_case=lambda cid: bar.advance(note=cid))
             report["modules"] = checker.plan().as_json()

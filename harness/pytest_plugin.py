@@ -102,6 +102,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
     profile = get_profile(opt("--parity-profile"))
+    api = _api(metafunc.config)
+    edition = api.edition(_impl(metafunc.config))
+    if edition is not None:   # that year's ops, and their cases as it defines them
+        specs = [edition.edition.spec(spec, api.uses) for spec in specs
+                 if edition.excluded(spec, _impl(metafunc.config)) is None]
     specs = [for_profile(spec, profile) for spec in specs]
     items = [ParityItem(spec, case, i, output)
              for spec in specs
@@ -127,7 +132,9 @@ class _CaseCache:
 def parity_checker(request: pytest.FixtureRequest):
     config = request.config
     profile = get_profile(config.getoption("--parity-profile"))
-    with Checker(_impl(config), profile, api=_api(config).name) as checker:
+    api = _api(config)
+    with Checker(_impl(config), profile, api=api.name,
+                 edition=api.edition(_impl(config))) as checker:
         yield _CaseCache(checker)
 
 
@@ -205,7 +212,8 @@ def _combined_report(config: pytest.Config, records: list[dict[str, Any]]) -> di
                           cases_per_op=config.getoption("--parity-cases"))
     report["api"] = _api(config).name
     if report["summary"]["verdict"] != "pass":
-        with Checker(impl, profile, api=report["api"]) as checker:
+        with Checker(impl, profile, api=report["api"],
+                     edition=_api(config).edition(impl)) as checker:
             investigate(report, checker)
     return report
 

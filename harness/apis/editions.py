@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness.core.cases import Params
 from harness.core.stubs import fingerprint as code_fingerprint
@@ -178,6 +178,25 @@ class Detected:
                 "leaves_out": list(self.edition.leaves_out),
                 "notes": [*self.edition.notes,
                           *(f"{op} cases: {why}" for op, (_, why) in self.edition.covers.items())]}
+
+    def excluded(self, spec: OpSpec, package_dir: Path | None,
+                 starter_dir: Path | None = None) -> tuple[str, str] | None:
+        """(why, reason) `spec` is not checked for this implementation: "edition" (the year
+        does not ask for it) or "starter" (its module is the course's unchanged code)."""
+        if not self.edition.asks(spec.name):
+            return "edition", self.edition.left_out_reason(spec.name)
+        starter = self.starter_reason(spec, package_dir, starter_dir)
+        return ("starter", starter) if starter is not None else None
+
+    def unwritten_ops(self, verdicts: Mapping[tuple[str, str], Mapping[str, Any]]
+                  ) -> dict[str, str]:
+        """op -> why it is not reported: optional that year and every case of it not
+        implemented (`verdicts`: (op, case ID) -> {output: verdict})."""
+        statuses: dict[str, set[str]] = {}
+        for (op, _), found in verdicts.items():
+            statuses.setdefault(op, set()).update(v.status for v in found.values())
+        return {op: reason for op, found in statuses.items()
+                if (reason := self.edition.unwritten(op, found)) is not None}
 
     def starter_reason(self, spec: OpSpec, package_dir: Path | None,
                        starter_dir: Path | None = None) -> str | None:

@@ -191,9 +191,14 @@ class Checker:
         return self._sandboxes[key]
 
     @cached_property
+    def package_dir(self) -> Path:
+        """The folder of the implementation's modules (its package, or its library's)."""
+        return self.impl if self.api.functions else locate(self.impl)
+
+    @property
     def _root(self) -> Path:
         """The folder the child names the implementation's files relative to."""
-        return (self.impl if self.api.functions else locate(self.impl)).parent
+        return self.package_dir.parent
 
     def spec_of(self, spec: OpSpec) -> OpSpec:
         """`spec` as the implementation's edition defines it (harness/apis/editions.py)."""
@@ -213,7 +218,7 @@ class Checker:
     def _substitutable(self, module: str, graded: tuple[str, ...] | None) -> bool:
         """Whether student_nn's `module` can stand in for the implementation's (it has every
         name the rest of the running code imports from it): else nothing is substituted."""
-        return self.api.functions or substitutable(locate(self.impl), module, graded)
+        return self.api.functions or substitutable(self.package_dir, module, graded)
 
     def sandbox_for(self, spec: OpSpec, case: Case | None = None) -> Sandbox:
         """The child that runs `spec` (see `graded` above) on `case`: one with the modules of

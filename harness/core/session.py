@@ -34,15 +34,12 @@ def run_checks(checker: Checker, specs: list[OpSpec], cases: int = DEFAULT_CASES
         yield from _records(verdicts, index)
         raise
     charge_once(checker, checked, verdicts, seed)
-    for spec in checked:   # an optional op left as the starter's stub is not reported
-        reason = checker.edition.edition.unwritten(spec.name, (
-            v.status for key, found in verdicts.items() if key[0] == spec.name
-            for v in found.values())) if checker.edition else None
-        if reason is not None:
-            for key in [k for k in verdicts if k[0] == spec.name]:
-                del verdicts[key]
-            if skipped is not None:
-                skipped.append({"op": spec.name, "reason": reason, "why": "optional"})
+    unwritten = checker.edition.unwritten_ops(verdicts) if checker.edition else {}
+    for op, reason in unwritten.items():   # optional that year, and left as the stub
+        for key in [k for k in verdicts if k[0] == op]:
+            del verdicts[key]
+        if skipped is not None:
+            skipped.append({"op": op, "reason": reason, "why": "optional"})
     yield from _records(verdicts, index)
 
 
@@ -57,18 +54,12 @@ def _check_ops(checker: Checker, specs: list[OpSpec], cases: int, seed: int,
                on_case: Callable[[str], None] | None, skipped: list[dict[str, str]] | None,
                verdicts: dict[tuple[str, str], dict[str, Verdict]],
                index: dict[tuple[str, str], int], checked: list[OpSpec]) -> None:
-    edition = checker.edition.edition if checker.edition else None
     for spec in specs:
-        if edition is not None and not edition.asks(spec.name):
+        excluded = checker.edition.excluded(spec, checker.package_dir, starter_package(
+            checker.starter)) if checker.edition else None
+        if excluded is not None:   # not that year's, or the course's own code
             if skipped is not None:
-                skipped.append({"op": spec.name, "reason": edition.left_out_reason(spec.name),
-                                "why": "edition"})
-            continue
-        starter = checker.edition.starter_reason(
-            spec, checker.impl, starter_package(checker.starter)) if checker.edition else None
-        if starter is not None:
-            if skipped is not None:
-                skipped.append({"op": spec.name, "reason": starter, "why": "starter"})
+                skipped.append({"op": spec.name, "reason": excluded[1], "why": excluded[0]})
             continue
         spec = checker.spec_of(spec)
         cases_of_op = list(spec.cases(cases, seed))

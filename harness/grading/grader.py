@@ -231,11 +231,9 @@ class _Run:
         starter_pkg = starter_package(Path(starter)) if starter else None
         not_graded = []
         for item in self.rubric.items:
-            reason = (self.edition.edition.left_out_reason(item.op)
-                      if not self.edition.edition.asks(item.op)
-                      else self.edition.starter_reason(item.spec, package, starter_pkg))
-            if reason is not None:
-                not_graded.append({"item": item.name, "op": item.op, "reason": reason})
+            excluded = self.edition.excluded(item.spec, package, starter_pkg)
+            if excluded is not None:
+                not_graded.append({"item": item.name, "op": item.op, "reason": excluded[1]})
         gone = {n["item"] for n in not_graded}
         self.items = [item for item in self.rubric.items if item.name not in gone]
         if not_graded:
@@ -245,14 +243,11 @@ class _Run:
         """An op optional that year and left as the starter's stub is not graded either."""
         if self.edition is None:
             return
-        for item in list(self.items):
-            statuses = (v.status for (op, _), found in self.verdicts.items() if op == item.op
-                        for v in found.values())
-            reason = self.edition.edition.unwritten(item.op, statuses)
-            if reason is not None:
-                self.items.remove(item)
-                self.result.setdefault("not_graded", []).append(
-                    {"item": item.name, "op": item.op, "reason": reason})
+        unwritten = self.edition.unwritten_ops(self.verdicts)
+        for item in [i for i in self.items if i.op in unwritten]:
+            self.items.remove(item)
+            self.result.setdefault("not_graded", []).append(
+                {"item": item.name, "op": item.op, "reason": unwritten[item.op]})
 
     @property
     def tests(self) -> list[tuple[Item, str]]:

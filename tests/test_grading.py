@@ -78,6 +78,12 @@ EXPECTED = {
     # right values, dY modified in place: the homework profile passes it with a warning
     "mutates_inputs": ("graded", "all 28 tests pass", FULL),
     "imports_typing_extensions": ("graded", "all 28 tests pass", FULL),
+    # bytes UTF-8 cannot write, in a message and in a file name: escaped, never fatal
+    "surrogate_message": ("graded", "Sigmoid forward: forward raised: ValueError: bad byte "
+                          "\\udcff in the message", 26),
+    "odd_file_name": ("graded", "all 28 tests pass", FULL),
+    # 3,000 nested directories left in /tmp: removed (see test_nothing_is_left_behind)
+    "deep_tmp": ("graded", "all 28 tests pass", FULL),
     "reads_env": ("graded", "all 28 tests pass", FULL),
     "imports_torch": ("refused_import", "import of 'torch' refused at "
                       "neural_networks/layers.py:3: this assignment must be written from "
@@ -128,6 +134,9 @@ def _build_inputs(root: Path) -> Path:
                    Path(tempfile.gettempdir()) / f"{root.name}-pwned"]
         (inputs / "write_outside" / "neural_networks" / "targets.txt").write_text(
             "\n".join(map(str, targets)) + "\n")
+    odd = inputs / "odd_file_name"
+    shutil.copytree(CORPUS / "correct", odd)
+    (Path(os.fsdecode(bytes(odd / "neural_networks") + b"/\xff\xfe notes.txt"))).write_text("x")
     correct = CORPUS / "correct" / "neural_networks"
     with zipfile.ZipFile(inputs / "correct_zip.zip", "w") as zf:  # nested one level, as zipped
         for f in ("__init__.py", "activations.py"):

@@ -59,10 +59,12 @@ STATUS_TEXT = {
 
 
 def write_atomic(path: Path, text: str) -> None:
+    """`text` into `path` whole or not at all; characters UTF-8 cannot hold (a lone surrogate
+    from a submission's message or file name) are written as backslash escapes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
             f.write(text)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)

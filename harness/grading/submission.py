@@ -51,7 +51,7 @@ class Submission:
         total = 0
         for path in sorted(_walk(self.path)):
             rel = path.relative_to(self.path).as_posix()
-            h.update(rel.encode() + b"\0")
+            h.update(os.fsencode(rel) + b"\0")   # file names as bytes, whatever they are
             if total < MAX_BYTES:
                 data = path.read_bytes()
                 total += len(data)

@@ -16,9 +16,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import shutil
 import signal
 import stat
+import subprocess
 import sys
 import sysconfig
 import tempfile
@@ -263,26 +263,40 @@ def remove_files_of(uid: int, dirs: tuple[str, ...] = SCRATCH_DIRS) -> list[str]
 
 
 def _rmtree(path: str | Path) -> None:
-    """Remove a tree, also one the child made unreadable (chmod 000) for us as non-root.
-
-    Only directories inside the tree are made writable again, never the one holding it (the
-    tree's root may be gone already: its parent is /tmp)."""
+    """Remove a tree whatever its depth (3,000 nested directories overflow shutil.rmtree's
+    recursion and PATH_MAX) and also one the child made unreadable (chmod 000) for us as
+    non-root: an explicit stack, each directory made ours (rwx) before it is listed; what a
+    path too long to name is left to coreutils' rm, which walks by file descriptors. Symbolic
+    links are removed, never followed; the directory holding the tree is never touched."""
     root = os.path.abspath(path)
     if not os.path.lexists(root):
         return
-
-    def retry(func, p, _exc):
+    if os.path.islink(root) or not os.path.isdir(root):
         with contextlib.suppress(OSError):
-            if os.path.abspath(p) != root:
-                os.chmod(os.path.dirname(p), stat.S_IRWXU)
-            if os.path.isdir(p) and not os.path.islink(p):
-                os.chmod(p, stat.S_IRWXU)
-            func(p)
-    if sys.version_info >= (3, 12):
-        shutil.rmtree(path, onexc=retry)
-    else:
-        shutil.rmtree(path, onerror=retry)
-    shutil.rmtree(path, ignore_errors=True)
+            os.unlink(root)
+        return
+    dirs, stack = [], [root]
+    while stack:
+        d = stack.pop()
+        dirs.append(d)
+        with contextlib.suppress(OSError):
+            os.chmod(d, stat.S_IRWXU)
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+    for d in reversed(dirs):   # the deepest first
+        with contextlib.suppress(OSError):
+            os.rmdir(d)
+    if os.path.lexists(root):
+        subprocess.run(["rm", "-rf", "--one-file-system", "--", root], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def become_subreaper() -> None:

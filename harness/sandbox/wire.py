@@ -22,6 +22,9 @@ import numpy as np
 
 _LEN = struct.Struct("<Q")
 MAX_HEADER = 64 * 1024 * 1024
+# What one message's arrays may add up to: far above any case's outputs (kilobytes to a few
+# megabytes), far below what would make the parent hold a submission's gigabytes.
+MAX_ARRAY_BYTES = 256 * 1024 * 1024
 NUMERIC = "biufc"
 _MAGIC = b"\x93NUMPY\x01\x00"
 _NPY_HEADER = re.compile(r"\{'descr': '([<>|=]?[biufc]\d+)', 'fortran_order': (True|False), "
@@ -87,20 +90,38 @@ def _read_exact(stream: BinaryIO, n: int) -> bytearray:
     return data
 
 
+def _text_only(value: Any) -> Any:
+    """`value` with every string valid Unicode: a lone surrogate (from bytes a submission put
+    in a message or a file name) becomes its backslash escape, so that nothing downstream
+    (files, the terminal, JSON) fails on it."""
+    if isinstance(value, str):
+        return value if value.isascii() else \
+            value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_text_only(k): _text_only(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_text_only(v) for v in value]
+    return value
+
+
 def read_message(stream: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     (size,) = _LEN.unpack(_read_exact(stream, _LEN.size))
     if size > MAX_HEADER:
         raise WireError(f"header of {size} bytes is too large")
     try:
-        header = json.loads(_read_exact(stream, size))
+        header = _text_only(json.loads(_read_exact(stream, size)))
     except ValueError as exc:
         raise WireError(f"malformed header: {exc}") from None
     if not isinstance(header, dict) or not isinstance(header.get("arrays", []), list):
         raise WireError("malformed header: not a JSON object with a list of arrays")
-    arrays = {}
+    arrays, total = {}, 0
     for entry in header.pop("arrays", []):
         try:
             name, nbytes = str(entry[0]), int(entry[1])
+            total += nbytes
+            if nbytes < 0 or total > MAX_ARRAY_BYTES:   # a protocol error, not an allocation
+                raise WireError(f"arrays of {total} bytes announced: more than the "
+                                f"{MAX_ARRAY_BYTES} a message may carry")
             blob = _read_exact(stream, nbytes)
             fast = _from_npy(blob)
             arrays[name] = fast if fast is not None else np.load(io.BytesIO(blob),

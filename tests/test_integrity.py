@@ -1,0 +1,68 @@
+"""Grading integrity, the parts below a whole batch: the wire bounds what a child can make
+the parent hold and cleans the text it sends; leftovers are removed whatever their depth.
+(Whole hostile submissions are graded beside a correct one in tests/test_grading.py.)"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from harness.sandbox import wire
+from harness.sandbox.confine import _rmtree
+
+
+def _message(header: dict, payload: bytes = b"") -> io.BytesIO:
+    head = json.dumps(header).encode()
+    return io.BytesIO(struct.pack("<Q", len(head)) + head + payload)
+
+
+def test_an_array_larger_than_a_message_may_carry_is_a_protocol_error_not_an_allocation():
+    stream = _message({"arrays": [["out/forward", 10 * 2**40]]}, b"\0" * 4096)
+    tracemalloc.start()
+    with pytest.raises(wire.WireError, match="announced"):
+        wire.read_message(stream)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 16 * 2**20
+
+
+def test_a_lone_surrogate_in_what_the_child_says_arrives_escaped():
+    header = {"errors": {"forward": {"message": "bad byte \udcff"}}, "arrays": []}
+    got, arrays = wire.read_message(_message(header))
+    message = got["errors"]["forward"]["message"]
+    assert message == "bad byte \\udcff" and not arrays
+    message.encode("utf-8")   # writable anywhere
+
+
+def test_a_normal_message_round_trips():
+    out = io.BytesIO()
+    wire.write_message(out, {"ok": True, "note": "σ′(z)"}, {"out/forward": np.eye(3)})
+    out.seek(0)
+    header, arrays = wire.read_message(out)
+    assert header["note"] == "σ′(z)" and np.array_equal(arrays["out/forward"], np.eye(3))
+
+
+def test_leftovers_are_removed_whatever_their_depth_and_modes(tmp_path):
+    """3,000 nested directories (deeper than PATH_MAX), one of them chmod 000."""
+    root = tmp_path / "left"
+    root.mkdir()
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        for _ in range(3000):
+            os.mkdir("d", dir_fd=fd)
+            sub = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = sub
+        with open(os.open("bottom.txt", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=fd), "w") as f:
+            f.write("x")
+    finally:
+        os.close(fd)
+    os.chmod(root / "d" / "d", 0)
+    _rmtree(root)
+    assert not root.exists() and tmp_path.exists()

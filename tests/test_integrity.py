@@ -9,6 +9,7 @@ import json
 import os
 import struct
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -66,3 +67,26 @@ def test_leftovers_are_removed_whatever_their_depth_and_modes(tmp_path):
     os.chmod(root / "d" / "d", 0)
     _rmtree(root)
     assert not root.exists() and tmp_path.exists()
+
+
+@pytest.mark.parametrize("case", ["binary rubric", "root as a submission", "huge cases"])
+def test_bad_grading_input_is_a_one_line_error_with_exit_2(case, tmp_path, capsys):
+    from harness.cli import main
+    from harness.grading.rubric import DEFAULT_RUBRIC
+
+    correct = str(Path(__file__).parent / "submissions" / "correct")
+    rubric = tmp_path / "rubric.toml"
+    if case == "binary rubric":
+        rubric.write_bytes(bytes(range(256)))
+    else:
+        text = DEFAULT_RUBRIC.read_text()
+        rubric.write_text(text.replace("cases = 20 ", "cases = 100000000 ", 1)
+                          if case == "huge cases" else text)
+    target = "/" if case == "root as a submission" else correct
+    code = main(["grade", target, "--rubric", str(rubric), "--out", str(tmp_path / "out"),
+                 "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err and err[-1].startswith("nnparity grade: error: ") and "Traceback" not in err
+    assert {"binary rubric": "is not a text file", "root as a submission": "not a submission",
+            "huge cases": "<= 10,000"}[case] in err[-1]

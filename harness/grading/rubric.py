@@ -155,9 +155,16 @@ def _choice(value: Any, choices: tuple[str, ...], where: str) -> str:
     return value
 
 
-def _int(value: Any, where: str, minimum: int = 0) -> int:
-    _check(isinstance(value, int) and not isinstance(value, bool) and value >= minimum,
-           where, f"expected an integer >= {minimum}, got {value!r}")
+# Cases per item at most: a rubric is data anyone may hand the grader, and each case costs
+# time and memory for every submission (the shipped rubrics use 20 to 50).
+MAX_CASES = 10_000
+
+
+def _int(value: Any, where: str, minimum: int = 0, maximum: int | None = None) -> int:
+    _check(isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+           and (maximum is None or value <= maximum), where,
+           f"expected an integer >= {minimum}"
+           + (f" and <= {maximum:,}" if maximum is not None else "") + f", got {value!r}")
     return value
 
 
@@ -183,7 +190,7 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
     _check(not set(top) - RUBRIC_KEYS, where,
            f"unknown key(s) {sorted(set(top) - RUBRIC_KEYS)}; known: {sorted(RUBRIC_KEYS)}")
     seed = _int(top.get("seed", 0), f"{where} seed")
-    cases = _int(top.get("cases", 20), f"{where} cases", 1)
+    cases = _int(top.get("cases", 20), f"{where} cases", 1, MAX_CASES)
     partial = _choice(top.get("partial_credit", "fraction"), PARTIAL_CREDIT,
                       f"{where} partial_credit")
     visibility = _choice(top.get("visibility", "visible"), VISIBILITIES, f"{where} visibility")
@@ -264,7 +271,7 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
         items.append(Item(
             name=str(raw.get("name", default)), op=spec.name,
             points={o: float(points[o]) for o in spec.outputs if o in points},
-            cases=_int(raw.get("cases", cases), f"{w} cases", 1),
+            cases=_int(raw.get("cases", cases), f"{w} cases", 1, MAX_CASES),
             seed=_int(raw.get("seed", seed), f"{w} seed"),
             partial_credit=_choice(raw.get("partial_credit", partial), PARTIAL_CREDIT,
                                    f"{w} partial_credit"),
@@ -299,9 +306,12 @@ def load_rubric(path: str | Path | None = None) -> Rubric:
     """Read and validate a rubric file (default: the shipped HW6 rubric)."""
     p = Path(path) if path else DEFAULT_RUBRIC
     try:
-        data = tomllib.loads(p.read_text())
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
     except OSError as exc:
         raise RubricError(f"cannot read rubric {p}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise RubricError(f"{p} is not a text file: a rubric is TOML (see "
+                          "harness/rubrics/hw6.toml)") from None
     except tomllib.TOMLDecodeError as exc:
         raise RubricError(f"{p} is not valid TOML: {exc}") from None
     return parse_rubric(data, str(p))

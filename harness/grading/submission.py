@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import itertools
 import os
 import re
 import shutil
@@ -26,6 +27,7 @@ from harness.sandbox.loader import LoadError, locate
 from harness.sandbox.sources import module_files, top_level_modules
 
 MAX_FILES = 2000
+SYSTEM_DIRS = {Path(d) for d in ("/", "/proc", "/sys", "/dev", "/usr", "/etc", "/home")}
 MAX_BYTES = 50 * 2**20
 SKIP_DIRS = {"__pycache__", "__MACOSX", ".git", ".ipynb_checkpoints", ".venv", "venv"}
 
@@ -49,7 +51,7 @@ class Submission:
                     h.update(chunk)
             return h.hexdigest()[:16]
         total = 0
-        for path in sorted(_walk(self.path)):
+        for path in sorted(itertools.islice(_walk(self.path), MAX_FILES + 1)):
             rel = path.relative_to(self.path).as_posix()
             h.update(os.fsencode(rel) + b"\0")   # file names as bytes, whatever they are
             if total < MAX_BYTES:
@@ -60,11 +62,16 @@ class Submission:
 
 
 def _walk(root: Path):
+    """The regular files under `root` (no symbolic links; what cannot be read is skipped)."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         for name in filenames:
             p = Path(dirpath) / name
-            if p.is_file() and not p.is_symlink():
+            try:
+                regular = p.is_file() and not p.is_symlink()
+            except OSError:
+                continue
+            if regular:
                 yield p
 
 
@@ -80,6 +87,9 @@ def discover(paths: list[str]) -> list[Submission]:
         p = Path(raw).expanduser()
         if not p.exists():
             raise ValueError(f"{raw}: no such file or directory")
+        if p.resolve() in SYSTEM_DIRS:
+            raise ValueError(f"{raw}: that is the system's, not a submission: give the "
+                             "directory (or .zip) holding one submission's neural_networks/")
         if p.is_file() and p.suffix.lower() != ".zip":
             raise ValueError(f"{raw}: a submission is a directory or a .zip file")
         base = safe_name(p.stem if p.is_file() else p.resolve().name)

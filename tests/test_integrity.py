@@ -90,3 +90,46 @@ def test_bad_grading_input_is_a_one_line_error_with_exit_2(case, tmp_path, capsy
     assert err and err[-1].startswith("nnparity grade: error: ") and "Traceback" not in err
     assert {"binary rubric": "is not a text file", "root as a submission": "not a submission",
             "huge cases": "<= 10,000"}[case] in err[-1]
+
+
+HOSTILE = Path(__file__).parent / "hostile"
+
+
+def _levels() -> list:
+    from harness.sandbox.isolation import choose
+    levels = []
+    if choose("namespaces", None).level == "namespaces":
+        levels.append("namespaces")
+    if os.geteuid() == 0:
+        levels.append("uid")
+    return levels or [pytest.param("uid", marks=pytest.mark.skip(reason="needs root or bwrap"))]
+
+
+@pytest.mark.parametrize("level", _levels())
+def test_no_solution_and_no_rubric_inside_the_graded_sandbox(level, tmp_path, capsys,
+                                                             monkeypatch):
+    """Graded with the shipped rubric (which refuses student_nn) beside a correct package of
+    its own: the attacker reaches neither nnparity's solution by any route nor the rubric,
+    and earns nothing; the neighbour keeps full marks."""
+    import shutil
+
+    from harness.cli import main
+    from harness.sandbox.loader import BUNDLED_DIR
+
+    monkeypatch.setenv("NNPARITY_ISOLATION", level)
+    neighbour = tmp_path / "neighbour" / "neural_networks"
+    shutil.copytree(BUNDLED_DIR, neighbour, ignore=shutil.ignore_patterns("cs231n",
+                                                                          "__pycache__"))
+    attacker = HOSTILE / "loads_the_solution"
+    assert main(["grade", str(attacker), str(neighbour.parent), "--out", str(tmp_path / "out"),
+                 "--workers", "1", "--no-progress"]) == 0
+    capsys.readouterr()
+    attack = json.loads((tmp_path / "out" / "loads_the_solution" / "result.json").read_text())
+    good = json.loads((tmp_path / "out" / "neighbour" / "result.json").read_text())
+    assert good["score"] == good["max_score"] == 100, good["reason"]
+    assert attack["score"] == 0 and attack["isolation"] == level
+    printed = attack["printed_at_import"]["activations"]
+    assert "LOADED" not in printed and "READ the rubric" not in printed
+    assert printed.count("DENIED") == 5, printed
+    for d in ("student_nn", "reference", "harness/rubrics"):   # modes put back after the batch
+        assert os.stat(Path(__file__).parents[1] / d).st_mode & 0o005 == 0o005

@@ -37,7 +37,7 @@ def charge_once(checker: Checker, specs: Iterable[OpSpec], verdicts: Verdicts,
     for spec in specs:
         keys = [key for key in verdicts if key[0] == spec.name]
         for key in keys:
-            if all(v.passed for v in verdicts[key].values()):
+            if all(v.passed for v in verdicts[key].values()) or _not_run(verdicts[key]):
                 continue
             case = Case.from_id(key[1])
             used = checker.api.uses(spec, case) if checker.api.uses else frozenset()
@@ -55,6 +55,13 @@ def charge_once(checker: Checker, specs: Iterable[OpSpec], verdicts: Verdicts,
 
 
 PROBE_CASES = 4
+
+
+def _not_run(found: dict[str, Verdict]) -> bool:
+    """The case never ran the implementation's code (its module is missing or does not
+    import, its op gave up, the time budget was spent): there is nothing of its own to judge,
+    and a rerun must not earn what was never written."""
+    return any((v.error or {}).get("not_run") for v in found.values())
 
 
 def _fails_alone(checker: Checker, op: str, seed: int) -> bool:

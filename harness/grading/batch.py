@@ -35,7 +35,13 @@ from harness.grading.rubric import Rubric
 from harness.grading.submission import Submission, discover
 from harness.progress import Progress
 from harness.sandbox.confine import SandboxError, claim_uid, release_uid
-from harness.sandbox.isolation import Isolation, choose, hidden_from_others, refused_package_dirs
+from harness.sandbox.isolation import (
+    Isolation,
+    answer_dirs,
+    choose,
+    hidden_from_others,
+    refused_package_dirs,
+)
 from harness.sandbox.parent import Policy, preflight
 
 
@@ -153,7 +159,7 @@ def grade_batch(paths: list[str], rubric: Rubric, out: str | Path, workers: int 
         # batch's sources, the other results, the rubric (its hidden cases' seeds) and torch
         # & co. from it while the batch runs.
         hide = [s.path for s in subs] + [out, Path(rubric.path)] + refused_package_dirs(
-            rubric.refuse_imports)
+            rubric.refuse_imports) + answer_dirs("student_nn" not in rubric.refuse_imports)
         guard = hidden_from_others(hide) if level == "uid" else contextlib.nullcontext([])
         n = max(1, min(workers or os.cpu_count() or 1, len(pending)))
         try:

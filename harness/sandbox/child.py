@@ -46,7 +46,7 @@ from harness.apis.library import Library
 from harness.core.opspec import Calls, Methods
 from harness.sandbox import wire
 from harness.sandbox.driver import run_op
-from harness.sandbox.loader import BUNDLED_ALIAS, Implementation
+from harness.sandbox.loader import BUNDLED_ALIAS, BUNDLED_DIR, Implementation
 from harness.sandbox.packages import SiteGate, unavailable
 from harness.sandbox.sources import PACKAGE_NAMES
 from harness.sandbox.standins import install as install_standins
@@ -201,9 +201,9 @@ class ImportRefuser(importlib.abc.MetaPathFinder):
     """
 
     def __init__(self, refused: set[str], impl_dir: Path) -> None:
+        # (a child that refuses student_nn is given copies of the student_nn modules it
+        # borrows only, under BUNDLED_ALIAS: no graded code, nothing to refuse there)
         self.refused = set(refused)
-        if "student_nn" in self.refused:  # the bundled solution under its private alias too
-            self.refused.add(BUNDLED_ALIAS)
         self.impl_dir = impl_dir
         self.attempts: list[dict[str, Any]] = []
         self.loaded_reported: set[str] = set()
@@ -401,6 +401,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--graded", default="")
     parser.add_argument("--starter", default="")
     parser.add_argument("--missing-graded", default="student_nn")
+    parser.add_argument("--bundled", default="",
+                        help="the folder of the student_nn modules this child may use (copies "
+                             "the parent staged; default: student_nn itself)")
     parser.add_argument("--substitute", default="",
                         help="modules taken from student_nn: an op of each fails on its own")
     parser.add_argument("--rlimits", default="")
@@ -440,7 +443,8 @@ def main(argv: list[str] | None = None) -> None:
         else:
             impl = Implementation.load(args.impl, graded, args.starter or None,
                                        args.missing_graded,
-                                       tuple(m for m in args.substitute.split(",") if m))
+                                       tuple(m for m in args.substitute.split(",") if m),
+                                       Path(args.bundled) if args.bundled else BUNDLED_DIR)
         impl_dir = refuser.impl_dir = impl.package_dir
     except BaseException as exc:  # noqa: BLE001
         impl = exc

@@ -59,7 +59,12 @@ CHOICES = ("auto", *LEVELS)
 HOME = "/sandbox/work"                 # the child's working directory and HOME
 SUBMISSION_ROOT = "/sandbox/submission"
 STARTER_ROOT = "/sandbox/starter"
-PROJECT_DIRS = ("harness", "student_nn")   # the parts of the project the child imports
+PROJECT_DIRS = ("harness",)   # the part of the project every child imports
+HIDDEN_DIRS = ("harness/rubrics",)   # inside it, what no child may read (hidden seeds)
+# The bundled solution: bound only for a child that may import it (`check`, and rubrics that
+# do not refuse student_nn, as the test corpora's); a graded child gets copies of the modules
+# it borrows instead (harness/sandbox/parent.py).
+SOLUTION_DIRS = ("student_nn",)
 ALLOWED_PACKAGES = tuple(ALLOWED)          # the only site packages the child sees (why: ALLOWED)
 HIDDEN_PACKAGES = HIDDEN                   # never importable in the child
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
@@ -250,7 +255,8 @@ def under_tmp(ro_binds: list[tuple[str, str]]) -> set[str]:
     it (the sandbox's own, not files the child left)."""
     layout = _python_layout()
     dests = [*layout.trees, *(d for _, d in layout.files), *(d for _, d in layout.packages),
-             *(str(PROJECT_ROOT / name) for name in PROJECT_DIRS), *(d for _, d in ro_binds)]
+             *(str(PROJECT_ROOT / name) for name in (*PROJECT_DIRS, *SOLUTION_DIRS)),
+             *(d for _, d in ro_binds)]
     return {d.split("/")[2] for d in dests if d.startswith("/tmp/")}
 
 
@@ -260,13 +266,13 @@ def mount_point(root: str, host: Path) -> str:
 
 
 def bwrap_argv(home: Path, tmp: Path, ro_binds: list[tuple[str, str]],
-               uid: int | None, gid: int | None) -> list[str]:
+               uid: int | None, gid: int | None, solution: bool = False) -> list[str]:
     """The command prefix that runs a command in the namespace sandbox.
 
     `home` is bound read-write at HOME (also the working directory), `tmp` at /tmp, each of
     `ro_binds` (host, sandbox path) read-only. As root, bwrap keeps root's rights only to set
     the sandbox up: the command starts through setpriv as `uid`/`gid` (or, without a uid, as
-    root without any capability)."""
+    root without any capability). `solution`: whether student_nn is there too."""
     root = os.geteuid() == 0
     argv = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session"]
     if root:   # no user namespace: the child's uid stays the real, unprivileged one
@@ -307,14 +313,16 @@ def bwrap_argv(home: Path, tmp: Path, ro_binds: list[tuple[str, str]],
         argv += ["--tmpfs", d]
     for host, dest in layout.packages:
         bind("--ro-bind", host, dest)
-    for name in PROJECT_DIRS:
+    for name in (*PROJECT_DIRS, *(SOLUTION_DIRS if solution else ())):
         p = str(PROJECT_ROOT / name)
         bind("--ro-bind", p, p)
+    for name in HIDDEN_DIRS:
+        argv += ["--tmpfs", str(PROJECT_ROOT / name)]
     for host, dest in ro_binds:
         bind("--ro-bind", host, dest)
     bind("--bind", str(home), HOME)
     argv += ["--chdir", HOME]
-    for d in layout.masked:
+    for d in (*layout.masked, *(str(PROJECT_ROOT / n) for n in HIDDEN_DIRS)):
         argv += ["--remount-ro", d]
     argv += ["--remount-ro", "/", "--"]
     if root and uid is not None:
@@ -325,6 +333,15 @@ def bwrap_argv(home: Path, tmp: Path, ro_binds: list[tuple[str, str]],
 
 
 # ------------------------------------------------------------------ the uid fallback
+def answer_dirs(solution: bool) -> list[Path]:
+    """The project's parts a graded child must not read: the rubrics (hidden cases' seeds)
+    and, unless it may use the solution (`solution`), student_nn and the PyTorch twins.
+    Hidden from the sandbox uid at the uid level."""
+    hidden = [PROJECT_ROOT / name for name in HIDDEN_DIRS]
+    return hidden if solution else [*hidden, PROJECT_ROOT / "reference",
+                                    *(PROJECT_ROOT / name for name in SOLUTION_DIRS)]
+
+
 def refused_package_dirs(names: Iterable[str]) -> list[Path]:
     """Where the refused packages (torch, ...) are installed, outside the project."""
     found = []

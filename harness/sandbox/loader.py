@@ -36,6 +36,7 @@ from harness.sandbox.sources import (
     PACKAGE_NAMES,
     STARTER,
     Plan,
+    own_graded,
     plan_sources,
     starter_package,
 )
@@ -105,17 +106,25 @@ class _Existing(importlib.abc.Loader):
 
 
 class _PlanFinder(importlib.abc.MetaPathFinder):
-    """Serves ``neural_networks.<m>`` from the starter where the plan says so, and the package's
-    other name (its directory's) as an alias of ``neural_networks``."""
+    """Serves ``neural_networks.<m>`` from the starter where the plan says so, the package's
+    other name (its directory's) as an alias of ``neural_networks``, and, to student_nn's
+    borrowed code, the implementation's own graded modules (`own`) in place of student_nn's."""
 
-    def __init__(self, alias: str | None, starter: Path | None, from_starter: set[str]) -> None:
+    def __init__(self, alias: str | None, starter: Path | None, from_starter: set[str],
+                 own: frozenset[str] = frozenset(), borrowed: frozenset[str] = frozenset()
+                 ) -> None:
         self.alias, self.starter, self.from_starter = alias, starter, from_starter
+        self.own, self.borrowed = own, borrowed
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None
                   ) -> importlib.machinery.ModuleSpec | None:
         head, _, rest = fullname.partition(".")
-        if self.alias and head == self.alias and rest:
+        if (self.alias and head == self.alias and rest) or (head == BUNDLED_ALIAS
+                                                            and rest in self.own):
             module = importlib.import_module(f"{CANONICAL}.{rest}")
+            return importlib.util.spec_from_loader(fullname, _Existing(module))
+        if head == CANONICAL and rest in self.borrowed:   # whoever asks first, in any order
+            module = importlib.import_module(f"{BUNDLED_ALIAS}.{rest}")
             return importlib.util.spec_from_loader(fullname, _Existing(module))
         if head == CANONICAL and rest in self.from_starter and self.starter is not None:
             return importlib.machinery.PathFinder.find_spec(fullname, [str(self.starter)])
@@ -148,6 +157,7 @@ class Implementation:
     starter: Path | None = None
     missing_graded: str = BUNDLED
     substitute: tuple[str, ...] = ()        # modules taken from student_nn (plan_sources)
+    bundled_dir: Path = BUNDLED_DIR         # student_nn's modules (a sandbox: its copies)
     package_error: BaseException | None = None
     plan: Plan = field(default_factory=Plan)
     _modules: dict[str, types.ModuleType | BaseException] = field(default_factory=dict)
@@ -155,9 +165,10 @@ class Implementation:
     @classmethod
     def load(cls, path: str | Path, graded: tuple[str, ...] | None = None,
              starter: str | Path | None = None, missing_graded: str = BUNDLED,
-             substitute: tuple[str, ...] = ()) -> Implementation:
+             substitute: tuple[str, ...] = (), bundled_dir: Path = BUNDLED_DIR
+             ) -> Implementation:
         impl = cls(locate(path), graded, Path(starter).resolve() if starter else None,
-                   missing_graded, substitute)
+                   missing_graded, substitute, bundled_dir)
         impl._install()
         return impl
 
@@ -170,22 +181,23 @@ class Implementation:
             sys.path.insert(0, str(self.package_dir.parent))
             return
         self.plan = plan_sources(self.package_dir, self.graded, self.starter,
-                                 self.missing_graded, self.substitute)
+                                 self.missing_graded, self.substitute, self.bundled_dir)
         pkg = new_package(CANONICAL, self.package_dir)
         alias = self.package_dir.name
         alias = alias if alias.isidentifier() and alias != CANONICAL else None
         if alias:
             sys.modules[alias] = pkg
         starter_pkg = starter_package(self.starter)
+        # A child given copies (it may not see the solution) has no student_nn version of what
+        # it grades: borrowed code imports the implementation's own there. With student_nn in
+        # sight (`check`), borrowed code keeps its own siblings.
+        own = own_graded(self.plan, self.graded) if self.bundled_dir != BUNDLED_DIR \
+            else frozenset()
         sys.meta_path.insert(0, _PlanFinder(alias, starter_pkg,
-                                            set(self.plan.borrowed(STARTER))))
-        if self.plan.borrowed(BUNDLED):
-            bundled = new_package(BUNDLED_ALIAS, BUNDLED_DIR)
-            for module in self.plan.borrowed(BUNDLED):
-                borrowed = importlib.import_module(f"{BUNDLED_ALIAS}.{module}")
-                setattr(bundled, module, borrowed)
-                sys.modules[f"{CANONICAL}.{module}"] = borrowed
-                setattr(pkg, module, borrowed)
+                                            set(self.plan.borrowed(STARTER)), own,
+                                            frozenset(self.plan.borrowed(BUNDLED))))
+        if self.plan.borrowed(BUNDLED):   # imported on first use, through the finder
+            new_package(BUNDLED_ALIAS, self.bundled_dir)
         init = self.package_dir / "__init__.py"
         if init.exists():
             try:

@@ -40,6 +40,7 @@ import os
 import re
 import resource
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -67,6 +68,8 @@ from harness.sandbox.confine import (
     remove_files_of,
     runtime_for,
 )
+from harness.sandbox.loader import BUNDLED_ALIAS, BUNDLED_DIR, LoadError, is_bundled, locate
+from harness.sandbox.sources import plan_sources, staged_modules
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 KEEP_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ")
@@ -366,6 +369,10 @@ class Sandbox:
         self._child_pid: int | None = None
         self._mounts: list[tuple[str, str]] = []
         self._child_impl, self._child_starter = self.impl, self.starter
+        # a graded child whose rubric refuses student_nn holds no solution: only copies of
+        # the student_nn modules it borrows (never of what it grades)
+        self.solution = "student_nn" not in self.policy.refuse_imports
+        self._staged = [] if self.solution else self._staged_modules()
         if self.isolation == "namespaces":
             self._child_impl = self._mount(self.impl, share, isolation.SUBMISSION_ROOT)
             if self.starter:
@@ -384,8 +391,8 @@ class Sandbox:
         p = Path(path).expanduser().resolve()
         if p.is_file():  # a function API's module given as a file (layers.py)
             p = p.parent
-        if not p.exists() or any(p.is_relative_to(isolation.PROJECT_ROOT / d)
-                                 for d in isolation.PROJECT_DIRS):
+        bound = (*isolation.PROJECT_DIRS, *(isolation.SOLUTION_DIRS if self.solution else ()))
+        if not p.exists() or any(p.is_relative_to(isolation.PROJECT_ROOT / d) for d in bound):
             return path
         around = Path(share).resolve() if share else _holder(p)
         if not p.is_relative_to(around):
@@ -395,11 +402,37 @@ class Sandbox:
         rel = p.relative_to(around).as_posix()
         return dest if rel == "." else f"{dest}/{rel}"
 
+    def _staged_modules(self) -> list[str]:
+        """The student_nn modules this child is given copies of (`staged_modules`): a package
+        implementation's borrowed ones and what they import, never its graded ones."""
+        if self.library:
+            return []
+        try:
+            package = locate(self.impl)
+        except LoadError:
+            return []   # the child reports it
+        if is_bundled(package):
+            return []
+        plan = plan_sources(package, self.graded, Path(self.starter) if self.starter else None,
+                            substitute=self.substitute)
+        return staged_modules(plan, self.graded)
+
+    def _stage(self) -> None:
+        """Copy the staged student_nn modules into the child's working directory."""
+        if not self._staged:
+            return
+        dest = self.workdir / BUNDLED_ALIAS
+        dest.mkdir(mode=0o755)
+        for module in self._staged:
+            shutil.copyfile(BUNDLED_DIR / f"{module}.py", dest / f"{module}.py")
+            (dest / f"{module}.py").chmod(0o644)
+
     # -------------------------------------------------------------- lifecycle
     def _command(self) -> list[str]:
         uid, gid = self.policy.uid, self.policy.gid
         if self.namespaced:
-            cmd = [*isolation.bwrap_argv(self.workdir, self.tmpdir, self._mounts, uid, gid),
+            cmd = [*isolation.bwrap_argv(self.workdir, self.tmpdir, self._mounts, uid, gid,
+                                         self.solution),
                    sys.executable]
         else:
             cmd = list(runtime_for(uid, gid).argv)
@@ -410,6 +443,9 @@ class Sandbox:
             cmd += ["--starter", self._child_starter]
         if self.substitute:
             cmd += ["--substitute", ",".join(self.substitute)]
+        if self._staged:
+            home = isolation.HOME if self.namespaced else str(self.workdir)
+            cmd += ["--bundled", f"{home}/{BUNDLED_ALIAS}"]
         if self.limits.rlimits():
             cmd += ["--rlimits", self.limits.rlimits()]
         if self.policy.refuse_imports:
@@ -422,6 +458,7 @@ class Sandbox:
 
     def _start(self) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="nnparity-child-"))
+        self._stage()
         if self.namespaced:
             self.tmpdir = Path(tempfile.mkdtemp(prefix="nnparity-tmp-"))
         uid, gid = self.policy.uid, self.policy.gid

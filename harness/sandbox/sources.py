@@ -211,9 +211,10 @@ def starter_package(starter: Path | None) -> Path | None:
     return starter
 
 
-def _bundled_provides(module: str, need: Needs) -> tuple[bool, str]:
+def _bundled_provides(module: str, need: Needs, bundled_dir: Path = BUNDLED_DIR
+                      ) -> tuple[bool, str]:
     """Whether student_nn's `module` serves everything `need` asks for; and why not."""
-    path = BUNDLED_DIR / f"{module}.py"
+    path = bundled_dir / f"{module}.py"
     if not path.is_file():
         return False, "student_nn has no such module"
     who = " and ".join(sorted(need.importers))
@@ -231,7 +232,7 @@ def _bundled_provides(module: str, need: Needs) -> tuple[bool, str]:
 
 def plan_sources(package_dir: Path, graded: tuple[str, ...] | None = None,
                  starter: Path | None = None, missing_graded: str = BUNDLED,
-                 substitute: tuple[str, ...] = ()) -> Plan:
+                 substitute: tuple[str, ...] = (), bundled_dir: Path = BUNDLED_DIR) -> Plan:
     """Decide where each module of the implementation in `package_dir` comes from.
 
     `graded` None means every module the package has is graded (its own code is used
@@ -239,11 +240,13 @@ def plan_sources(package_dir: Path, graded: tuple[str, ...] | None = None,
     student_nn (BUNDLED) or MISSING. The modules in `substitute` come from student_nn
     whatever the submission has: they hold an op that fails on its own, and the ops checked
     in this child use it (harness/core/substitute.py); this child never checks their ops.
+    `bundled_dir`: where student_nn's modules are read (a sandboxed child has only the copies
+    `staged_modules` names, which decide every module as student_nn itself does).
     """
     package_dir = package_dir.resolve()
     if substitute:
         rest = None if graded is None else tuple(m for m in graded if m not in substitute)
-        plan = plan_sources(package_dir, rest, starter, missing_graded)
+        plan = plan_sources(package_dir, rest, starter, missing_graded, (), bundled_dir)
         swapped = {m: Source(m, BUNDLED, "substituted: an op of it fails on its own")
                    for m in substitute}
         return replace(plan, sources={**plan.sources, **swapped},
@@ -263,7 +266,7 @@ def plan_sources(package_dir: Path, graded: tuple[str, ...] | None = None,
         if m in graded_set:
             if m in own:
                 decided[m] = Source(m, SUBMISSION, "graded")
-            elif missing_graded == BUNDLED and (BUNDLED_DIR / f"{m}.py").is_file():
+            elif missing_graded == BUNDLED and (bundled_dir / f"{m}.py").is_file():
                 decided[m] = Source(m, BUNDLED, "graded, missing from the submission")
             else:
                 decided[m] = Source(m, MISSING, "graded, missing from the submission")
@@ -279,11 +282,35 @@ def plan_sources(package_dir: Path, graded: tuple[str, ...] | None = None,
     while True:
         needs = _needs(running, own, package_dir, names)
         for m in undecided:
-            decided[m] = _decide(m, needs.get(m), m in own)
+            decided[m] = _decide(m, needs.get(m), m in own, bundled_dir)
         reached = {m for m in undecided if decided[m].origin == SUBMISSION and m in needs}
         if reached <= running:
             return Plan(dict(sorted(decided.items())), frozenset(running))
         running |= reached
+
+
+def own_graded(plan: Plan, graded: tuple[str, ...] | None) -> frozenset[str]:
+    """The graded modules the implementation provides itself: student_nn's code that runs
+    beside them (a borrowed models.py) imports these, never student_nn's own."""
+    return frozenset(m for m, s in plan.sources.items()
+                     if s.origin == SUBMISSION and (graded is None or m in graded))
+
+
+def staged_modules(plan: Plan, graded: tuple[str, ...] | None) -> list[str]:
+    """The student_nn modules a child needs, and nothing more: those the plan borrows and,
+    transitively, the student_nn modules they import, except the implementation's own graded
+    modules (`own_graded`). A child never holds student_nn's version of what it grades."""
+    own = own_graded(plan, graded)
+    todo = [m for m in plan.borrowed(BUNDLED) if m not in own]
+    staged: list[str] = []
+    while todo:
+        module = todo.pop()
+        path = BUNDLED_DIR / f"{module}.py"
+        if module in staged or not path.is_file():
+            continue
+        staged.append(module)
+        todo += [m for m in imports_of(path, BUNDLED_DIR, ("student_nn",)) if m not in own]
+    return sorted(staged)
 
 
 def substitutable(package_dir: Path, module: str, graded: tuple[str, ...] | None) -> bool:
@@ -312,8 +339,9 @@ def _needs(running: set[str], own: dict[str, Path], package_dir: Path,
     return needs
 
 
-def _decide(module: str, need: Needs | None, has_own: bool) -> Source:
-    ok, why = _bundled_provides(module, need or Needs())
+def _decide(module: str, need: Needs | None, has_own: bool,
+            bundled_dir: Path = BUNDLED_DIR) -> Source:
+    ok, why = _bundled_provides(module, need or Needs(), bundled_dir)
     if ok and not has_own:
         return Source(module, BUNDLED, "missing from the submission")
     if ok:

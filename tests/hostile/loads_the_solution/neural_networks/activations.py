@@ -1,0 +1,59 @@
+"""No code of its own: tries every route to nnparity's bundled solution (student_nn) and
+re-exports the first activations module it reaches: loading the file by path under another
+name, exec of its text, runpy, the copies a child borrows, and sys.modules. Where the graded
+sandbox holds no solution each route finds nothing and every activation is not implemented.
+Each attempt's outcome is printed at import (the test reads it)."""
+import importlib.util
+import os
+import runpy
+import sys
+
+import harness
+
+_root = os.path.dirname(os.path.dirname(os.path.abspath(harness.__file__)))
+_path = os.path.join(_root, "student_nn", "activations.py")
+_found = None
+
+
+def _by_spec():
+    spec = importlib.util.spec_from_file_location("borrowed_activations", _path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return vars(module)
+
+
+def _by_exec():
+    scope = {"__name__": "borrowed"}
+    with open(_path) as f:
+        exec(compile(f.read(), _path, "exec"), scope)  # noqa: S102
+    return scope
+
+
+def _by_runpy():
+    return runpy.run_path(_path)
+
+
+def _by_copy():
+    for name in ("_nnparity_bundled.activations", "student_nn.activations"):
+        if name in sys.modules:
+            return vars(sys.modules[name])
+    copy = os.path.join(os.getcwd(), "_nnparity_bundled", "activations.py")
+    return runpy.run_path(copy)
+
+
+for _route in (_by_spec, _by_exec, _by_runpy, _by_copy):
+    try:
+        _found = _route()
+        print(f"LOADED by {_route.__name__}")
+        break
+    except Exception as exc:  # noqa: BLE001
+        print(f"DENIED {_route.__name__}: {type(exc).__name__}")
+if _found is not None:
+    globals().update({k: v for k, v in _found.items() if not k.startswith("__")})
+
+# the hidden cases' seed is in the shipped rubric
+try:
+    with open(os.path.join(_root, "harness", "rubrics", "hw6.toml")) as _f:
+        print(f"READ the rubric: {len(_f.read())} characters")
+except OSError as exc:
+    print(f"DENIED the rubric: {type(exc).__name__}")

@@ -159,7 +159,7 @@ def grade_batch(paths: list[str], rubric: Rubric, out: str | Path, workers: int 
         # batch's sources, the other results, the rubric (its hidden cases' seeds) and torch
         # & co. from it while the batch runs.
         hide = [s.path for s in subs] + [out, Path(rubric.path)] + refused_package_dirs(
-            rubric.refuse_imports) + answer_dirs("student_nn" not in rubric.refuse_imports)
+            rubric.refuse_imports) + answer_dirs()
         guard = hidden_from_others(hide) if level == "uid" else contextlib.nullcontext([])
         n = max(1, min(workers or os.cpu_count() or 1, len(pending)))
         try:

@@ -333,13 +333,12 @@ def bwrap_argv(home: Path, tmp: Path, ro_binds: list[tuple[str, str]],
 
 
 # ------------------------------------------------------------------ the uid fallback
-def answer_dirs(solution: bool) -> list[Path]:
-    """The project's parts a graded child must not read: the rubrics (hidden cases' seeds)
-    and, unless it may use the solution (`solution`), student_nn and the PyTorch twins.
-    Hidden from the sandbox uid at the uid level."""
-    hidden = [PROJECT_ROOT / name for name in HIDDEN_DIRS]
-    return hidden if solution else [*hidden, PROJECT_ROOT / "reference",
-                                    *(PROJECT_ROOT / name for name in SOLUTION_DIRS)]
+def answer_dirs() -> list[Path]:
+    """The project's parts no child reads: the rubrics (hidden cases' seeds). Hidden from the
+    sandbox uid at the uid level while a batch runs. (student_nn is not: other children on
+    the machine, `check`'s and the corpus rubrics', import it while the batch runs, so a
+    uid-level child can still read it; only namespaces keep it out of a graded sandbox.)"""
+    return [PROJECT_ROOT / name for name in HIDDEN_DIRS]
 
 
 def refused_package_dirs(names: Iterable[str]) -> list[Path]:

@@ -11,7 +11,6 @@ API whose markers all hold, and says which facts it went by.
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.core.cases import Params
 from harness.core.stubs import fingerprint as code_fingerprint
+from harness.core.stubs import parsed
 
 if TYPE_CHECKING:
     from harness.core.cases import Case
@@ -84,18 +84,9 @@ class Edition:
     # year's initialize_activation); the twin keeps the contract's.
     names: Mapping[str, str] = field(default_factory=dict)
 
-    def rename(self, value: object) -> object:
-        """`value` (constructor arguments, however nested) with this edition's names."""
-        if isinstance(value, str):
-            return self.names.get(value, value)
-        if isinstance(value, dict):
-            return {k: self.rename(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return type(value)(self.rename(v) for v in value)
-        return value
     # Ops whose code the course's starter provides: op -> what to tell the student about it
-    # ("the course's weights.py takes kernel fans from shape[0] and shape[-1]; ..."). They
-    # are checked and reported, never charged.
+    # ("the course's weights.py takes kernel fans from shape[0] and shape[-1]; ..."). Where
+    # the module is that starter's (`starter_code`), they are listed as such, never charged.
     starter: Mapping[str, str] = field(default_factory=dict)
     # The course's starter modules, as fingerprints (`fingerprint`) of the versions seen in
     # real checkouts: module -> fingerprints. A submission's module equal to one of them is
@@ -108,9 +99,19 @@ class Edition:
     # why not others). The 2020 starter's padding helper has no "valid" branch, for one.
     covers: Mapping[str, tuple[Callable[[Params], bool], str]] = field(default_factory=dict)
     # Constructor arguments this edition's semantics add to an op's cases (CS231n 2017's
-    # dropout: {"p_means": "drop"}), which its twin and its judge read.
+    # dropout: {"p_means": "either"}), which its twin and its judge read.
     fixed: Mapping[str, Params] = field(default_factory=dict)
     notes: tuple[str, ...] = ()        # how its semantics differ, in words, for the report
+
+    def rename(self, value: object) -> object:
+        """`value` (constructor arguments, however nested) with this edition's names."""
+        if isinstance(value, str):
+            return self.names.get(value, value)
+        if isinstance(value, dict):
+            return {k: self.rename(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self.rename(v) for v in value)
+        return value
 
     def asks(self, op: str) -> bool:
         """Whether this edition's students write `op` (or its starter provides it)."""
@@ -157,10 +158,8 @@ class Edition:
 def fingerprint(path: Path) -> str | None:
     """A module's code with whitespace, comments and docstrings normalised away
     (`harness.core.stubs.fingerprint`); None when it cannot be read or parsed."""
-    try:
-        return code_fingerprint(ast.parse(path.read_bytes()))
-    except (OSError, SyntaxError, ValueError):
-        return None
+    tree = parsed(path)
+    return code_fingerprint(tree) if tree is not None else None
 
 
 @dataclass(frozen=True)
@@ -214,11 +213,6 @@ class Detected:
             return None
         return (f"{spec.module}.py is the course's starter code, unchanged: not the "
                 f"student's, so not checked or charged ({note})")
-
-    def line(self) -> str:
-        """'edition: 2021-23 (HW6 2021–2023 ...), detected: layers.py defines Pool2D, ...'."""
-        return f"edition: {self.edition.name} ({self.edition.title}), {self.source}: " \
-               f"{self.evidence}"
 
 
 def detect(editions: tuple[Edition, ...], files: Mapping[str, Path]) -> Detected:

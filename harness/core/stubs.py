@@ -24,14 +24,15 @@ from pathlib import Path
 from typing import Any
 
 
-def _parse(path: Path) -> ast.Module | None:
+def parsed(path: Path) -> ast.Module | None:
+    """The syntax tree of a Python file, parsed once per version (None: unreadable)."""
     try:
         return _parsed(path, path.stat().st_mtime_ns)
     except OSError:
         return None
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def _parsed(path: Path, mtime_ns: int) -> ast.Module | None:
     try:
         return ast.parse(path.read_bytes(), str(path))
@@ -49,7 +50,7 @@ def untouched_template(err: Mapping[str, Any], root: Path,
     path = (root / str(err["file"])).resolve()
     if not path.is_relative_to(root.resolve()):
         return None
-    tree = _parse(path)
+    tree = parsed(path)
     found = _function_at(tree, int(err["line"])) if tree is not None else None
     if found is None:
         return None

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field, replace
-from functools import cache
 from pathlib import Path
 
 from harness.apis.api import PACKAGE
 from harness.apis.known import APIS
+from harness.core.stubs import parsed as parse  # None where the import reports the error
 
 # The API whose implementations are packages of modules (HW6's ``neural_networks``): its
 # names and modules, as its adapter declares them (harness/apis/hw6/package.py).
@@ -108,21 +108,6 @@ def top_level_modules(package_dir: Path | None) -> dict[str, Path]:
 def module_files(path: Path) -> list[Path]:
     """The Python files of a top-level module (one file, or every file of a subpackage)."""
     return [path] if path.is_file() else sorted(path.rglob("*.py"))
-
-
-@cache
-def _parse(path: Path, mtime_ns: int) -> ast.Module | None:
-    try:
-        return ast.parse(path.read_bytes(), str(path))
-    except (SyntaxError, ValueError, OSError):
-        return None   # the import itself reports the syntax error, with its line
-
-
-def parse(path: Path) -> ast.Module | None:
-    try:
-        return _parse(path, path.stat().st_mtime_ns)
-    except OSError:
-        return None
 
 
 def defined_names(path: Path) -> frozenset[str] | None:

@@ -229,12 +229,24 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return command.run(args)
 
 
+def package_version() -> str:
+    """nnparity's installed version (pyproject.toml's), or "unknown" from a bare checkout."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nnparity")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnparity",
         description="Check a NumPy neural-network library op by op against PyTorch.",
         epilog="Exit codes: 0 all pass, 1 mismatches, 2 unusable input, 130 interrupted "
                "(check writes the report of the cases done so far).")
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:

@@ -106,3 +106,12 @@ def test_ctrl_c_writes_the_report_of_the_cases_checked_so_far(tmp_path, capsys, 
     assert report["summary"]["interrupted"] is True
     assert report["summary"]["cases"] == 3
     assert "Interrupted after 3 cases" in capsys.readouterr().out
+
+
+def test_version_prints_the_installed_version_and_exits_0(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"nnparity {version('nnparity')}"

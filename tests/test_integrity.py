@@ -8,6 +8,8 @@ import io
 import json
 import os
 import struct
+import subprocess
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 
 from harness.sandbox import wire
 from harness.sandbox.confine import _rmtree
+from harness.sandbox.visible import CHILD_MODULES, hidden_paths, module_file
 
 
 def _message(header: dict, payload: bytes = b"") -> io.BytesIO:
@@ -105,13 +108,37 @@ def _levels() -> list:
     return levels or [pytest.param("uid", marks=pytest.mark.skip(reason="needs root or bwrap"))]
 
 
+def _has_acl(path: Path) -> bool:
+    try:
+        os.getxattr(path, "system.posix_acl_access")
+    except OSError:
+        return False
+    return True
+
+
+def test_the_child_imports_only_the_modules_it_may_see():
+    """`CHILD_MODULES` is what a child imports (a module missing from it would not be bound
+    under namespaces): none of the parent-only modules that compute answers."""
+    code = ("import sys, harness.sandbox.child, harness.apis.known as k; k.kind_runners(); "
+            "print(' '.join(m for m in sys.modules if m.split('.')[0] in "
+            "('harness', 'reference', 'student_nn')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert set(out) == set(CHILD_MODULES)
+    for answers in ("harness.core.informative", "harness.apis.hw6.informative",
+                    "harness.core.evaluate", "harness.diagnosis.formula"):
+        assert answers not in out
+    assert all(module_file(m).is_file() for m in CHILD_MODULES)
+
+
 @pytest.mark.parametrize("level", _levels())
 def test_no_solution_and_no_rubric_inside_the_graded_sandbox(level, tmp_path, capsys,
                                                              monkeypatch):
     """Graded with the shipped rubric (which refuses student_nn) beside a correct package of
-    its own: under namespaces the attacker reaches neither nnparity's solution by any route
-    nor the rubric, and earns nothing; at the uid level the rubric is out of reach, and the
-    solution is not (a documented limit); the neighbour keeps full marks."""
+    its own: at either level the attacker reaches no correct code of the project by any of
+    six routes (the solution by path, exec, runpy, borrowed copies; the test fixtures; the
+    case drawer's NumPy forwards), nor the rubric, the git history or the twins, and earns
+    nothing; the neighbour keeps full marks; afterwards no project path keeps an ACL entry."""
     import shutil
 
     from harness.cli import main
@@ -130,9 +157,12 @@ def test_no_solution_and_no_rubric_inside_the_graded_sandbox(level, tmp_path, ca
     assert good["score"] == good["max_score"] == 100, good["reason"]
     assert attack["isolation"] == level
     printed = attack["printed_at_import"]["activations"]
-    assert "READ the rubric" not in printed and "DENIED the rubric" in printed
-    if level == "namespaces":
-        assert attack["score"] == 0
-        assert "LOADED" not in printed and printed.count("DENIED") == 5, printed
+    assert attack["score"] == 0, attack["reason"]
+    assert "LOADED" not in printed and "READ" not in printed, printed
+    assert printed.count("DENIED") == 9, printed
+    if level == "uid":
+        assert attack["sandbox"]["project_hidden"] is True
+    left = [p for p in hidden_paths(solution=False) if _has_acl(p)]
+    assert not left, left
     rubrics = Path(__file__).parents[1] / "harness" / "rubrics"
     assert os.stat(rubrics).st_mode & 0o005 == 0o005   # its mode put back after the batch

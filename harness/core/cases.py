@@ -316,13 +316,9 @@ def _conv_edge(n=2, h=5, w=5, cin=2, cout=3, k=(3, 3), s=1, pad="same", act="lin
             "act": act}
 
 
-def _conv_preactivation(p: Params, x: dict[str, np.ndarray]) -> np.ndarray:
-    """Z = X ⋆ W + b, only to check that a ReLU case is informative."""
-    (kh, kw), s = p["k"], p["s"]
-    ph, pw = pad_amount(p["pad"], kh), pad_amount(p["pad"], kw)
-    Xp = np.pad(x["X"], ((0, 0), (ph, ph), (pw, pw), (0, 0)))
-    win = np.lib.stride_tricks.sliding_window_view(Xp, (kh, kw), axis=(1, 2))[:, ::s, ::s]
-    return np.einsum("nhwcij,ijco->nhwo", win, x["W"]) + x["b"][0]
+def _conv_informative(p: Params, x: dict[str, np.ndarray]) -> bool:
+    from harness.core.informative import conv_preactivation  # parent-only: see that module
+    return _activation_informative(p["act"], lambda: conv_preactivation(p, x))
 
 
 def _conv_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -351,8 +347,7 @@ CONV = Family(
         "stride": p["s"], "pad": p["pad"],
     },
     inputs=_conv_inputs,
-    informative=lambda p, x: _activation_informative(
-        p["act"], lambda: _conv_preactivation(p, x)),
+    informative=_conv_informative,
     axes={
         "forward": IMAGE_AXES, "dX": IMAGE_AXES,
         "dW": ("kh", "kw", "cin", "cout"), "db": ("_", "cout"),

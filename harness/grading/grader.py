@@ -18,12 +18,13 @@ its cases earned, so a submission that crashes in Conv2D still gets its activati
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -47,6 +48,7 @@ from harness.grading.submission import (
 from harness.sandbox.isolation import level_for
 from harness.sandbox.parent import Outage, Policy, Sandbox
 from harness.sandbox.sources import BUNDLED, MISSING, own_plan, plan_sources, starter_package
+from harness.sandbox.visible import denied_to, forget_uid, hidden_paths
 
 STATUSES = ("graded", "refused_import", "import_error", "crashed", "timeout", "memory_limit",
             "invalid", "internal_error")
@@ -90,6 +92,24 @@ class SubmissionGrader:
                              numpy_compat=rubric.numpy_compat, isolation=self.isolation)
         self.limits = rubric.limits.sandbox_limits()
         self.on_case = on_case or (lambda name: None)
+        self._hidden: list[Path] | None = None
+        if self.isolation == "uid" and uid is not None:
+            # what of the project the sandbox uid may not read (harness/sandbox/visible.py)
+            solution = "student_nn" not in rubric.refuse_imports
+            self._hidden = hidden_paths(solution, [Path(rubric.starter)] if rubric.starter
+                                        else [])
+            forget_uid(uid)   # entries a killed grader of this uid left
+
+    @contextlib.contextmanager
+    def _project_hidden(self, result: dict[str, Any]) -> Iterator[None]:
+        """At the uid level, the project's answers denied to the sandbox uid while grading
+        (result's sandbox.project_hidden: true, or why the file system would not)."""
+        if self._hidden is None or self.uid is None:
+            yield
+            return
+        with denied_to(self.uid, self._hidden) as problem:
+            result["sandbox"]["project_hidden"] = problem or True
+            yield
 
     # -------------------------------------------------------------- one submission
     def grade(self, sub: Submission) -> dict[str, Any]:
@@ -99,7 +119,8 @@ class SubmissionGrader:
         staging = Path(tempfile.mkdtemp(prefix="nnparity-stage-"))
         staging.chmod(0o711)  # the sandbox uid may pass through, not list
         try:
-            _Run(self, sub, staging / "submission", result, start).execute()
+            with self._project_hidden(result):
+                _Run(self, sub, staging / "submission", result, start).execute()
         except InvalidSubmission as exc:
             fail(result, self.rubric, "invalid", str(exc))
         except KeyboardInterrupt:

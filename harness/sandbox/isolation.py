@@ -6,8 +6,9 @@ Three levels, the best one the machine allows, decided once per process (`choose
                 and network namespaces: it sees a read-only root holding only /usr, the
                 Python installation with NumPy and the few pure-Python packages of
                 harness/sandbox/packages.py's ALLOWED (no other site package: torch,
-                tensorflow and jax are not there at all), nnparity's harness/ and student_nn/,
-                its own copy
+                tensorflow and jax are not there at all), of nnparity only the modules the
+                child runs (harness/sandbox/visible.py; student_nn too for a child that may
+                import it), its own copy
                 of the submission (read-only), the starter code if any, a private /proc
                 that shows its own processes only, a minimal /dev, an empty private /tmp and
                 its working directory; no network but a loopback of its own. As root, bwrap
@@ -49,6 +50,7 @@ from pathlib import Path
 
 from harness.sandbox.confine import SandboxError
 from harness.sandbox.packages import ALLOWED, HIDDEN
+from harness.sandbox.visible import SOLUTION, child_files
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LEVELS = ("namespaces", "uid", "process")
@@ -59,12 +61,7 @@ CHOICES = ("auto", *LEVELS)
 HOME = "/sandbox/work"                 # the child's working directory and HOME
 SUBMISSION_ROOT = "/sandbox/submission"
 STARTER_ROOT = "/sandbox/starter"
-PROJECT_DIRS = ("harness",)   # the part of the project every child imports
-HIDDEN_DIRS = ("harness/rubrics",)   # inside it, what no child may read (hidden seeds)
-# The bundled solution: bound only for a child that may import it (`check`, and rubrics that
-# do not refuse student_nn, as the test corpora's); a graded child gets copies of the modules
-# it borrows instead (harness/sandbox/parent.py).
-SOLUTION_DIRS = ("student_nn",)
+HIDDEN_DIRS = ("harness/rubrics",)   # what no child may read (hidden seeds), at every level
 ALLOWED_PACKAGES = tuple(ALLOWED)          # the only site packages the child sees (why: ALLOWED)
 HIDDEN_PACKAGES = HIDDEN                   # never importable in the child
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
@@ -255,7 +252,7 @@ def under_tmp(ro_binds: list[tuple[str, str]]) -> set[str]:
     it (the sandbox's own, not files the child left)."""
     layout = _python_layout()
     dests = [*layout.trees, *(d for _, d in layout.files), *(d for _, d in layout.packages),
-             *(str(PROJECT_ROOT / name) for name in (*PROJECT_DIRS, *SOLUTION_DIRS)),
+             *map(str, child_files()), str(PROJECT_ROOT / SOLUTION),
              *(d for _, d in ro_binds)]
     return {d.split("/")[2] for d in dests if d.startswith("/tmp/")}
 
@@ -291,11 +288,14 @@ def bwrap_argv(home: Path, tmp: Path, ro_binds: list[tuple[str, str]],
         if os.path.islink(p):
             argv += ["--symlink", os.readlink(p), p]
 
+    made: set[str] = set()
+
     def bind(option: str, host: str, dest: str) -> None:
         # bwrap 0.8 creates a destination's missing parents as 0700 (fixed in later
         # versions): --dir makes them 0755 first, so that the child's uid can reach them.
         parent = os.path.dirname(dest)
-        if parent != "/":
+        if parent != "/" and parent not in made:
+            made.add(parent)
             argv.extend(["--dir", parent])
         argv.extend([option, host, dest])
 
@@ -313,16 +313,15 @@ def bwrap_argv(home: Path, tmp: Path, ro_binds: list[tuple[str, str]],
         argv += ["--tmpfs", d]
     for host, dest in layout.packages:
         bind("--ro-bind", host, dest)
-    for name in (*PROJECT_DIRS, *(SOLUTION_DIRS if solution else ())):
-        p = str(PROJECT_ROOT / name)
+    # of the project, the modules the child runs only (harness/sandbox/visible.py), and the
+    # bundled solution for a child that may import it (`check`, the test corpora's rubrics)
+    for p in [*map(str, child_files()), *([str(PROJECT_ROOT / SOLUTION)] if solution else [])]:
         bind("--ro-bind", p, p)
-    for name in HIDDEN_DIRS:
-        argv += ["--tmpfs", str(PROJECT_ROOT / name)]
     for host, dest in ro_binds:
         bind("--ro-bind", host, dest)
     bind("--bind", str(home), HOME)
     argv += ["--chdir", HOME]
-    for d in (*layout.masked, *(str(PROJECT_ROOT / n) for n in HIDDEN_DIRS)):
+    for d in layout.masked:
         argv += ["--remount-ro", d]
     argv += ["--remount-ro", "/", "--"]
     if root and uid is not None:

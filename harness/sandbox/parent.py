@@ -70,6 +70,7 @@ from harness.sandbox.confine import (
 )
 from harness.sandbox.loader import BUNDLED_ALIAS, BUNDLED_DIR, LoadError, is_bundled, locate
 from harness.sandbox.sources import plan_sources, staged_modules
+from harness.sandbox.visible import SOLUTION
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 KEEP_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ")
@@ -391,8 +392,8 @@ class Sandbox:
         p = Path(path).expanduser().resolve()
         if p.is_file():  # a function API's module given as a file (layers.py)
             p = p.parent
-        bound = (*isolation.PROJECT_DIRS, *(isolation.SOLUTION_DIRS if self.solution else ()))
-        if not p.exists() or any(p.is_relative_to(isolation.PROJECT_ROOT / d) for d in bound):
+        bound = isolation.PROJECT_ROOT / SOLUTION
+        if not p.exists() or (self.solution and p.is_relative_to(bound)):
             return path
         around = Path(share).resolve() if share else _holder(p)
         if not p.is_relative_to(around):

@@ -223,62 +223,6 @@ def network_valid(p: Params) -> bool:
         all(s.act != "softmax" for s in layers[:-1])
 
 
-# ---------------------------------------------------------------- a NumPy forward (informativeness)
-def _act(name: str, z: np.ndarray) -> np.ndarray:
-    if name == "relu":
-        return np.maximum(z, 0)
-    if name == "sigmoid":
-        return 1 / (1 + np.exp(-z))
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "softmax":
-        e = np.exp(z - z.max(axis=-1, keepdims=True))
-        return e / e.sum(axis=-1, keepdims=True)
-    return z
-
-
-def _windows(x: np.ndarray, spec: LayerSpec) -> np.ndarray:
-    ph, pw = pad_amount(spec.pad, spec.k[0]), pad_amount(spec.pad, spec.k[1])
-    xp = np.pad(x, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
-    win = np.lib.stride_tricks.sliding_window_view(xp, spec.k, axis=(1, 2))
-    return win[:, ::spec.s, ::spec.s]          # (n, oh, ow, c, kh, kw)
-
-
-def informative_forward(layers: list[LayerSpec], params: dict[str, np.ndarray],
-                        X: np.ndarray) -> bool:
-    """Forward through the stack; False when a max-pool window nearly ties, a softmax row
-    saturates or every ReLU unit of a layer is dead (or alive)."""
-    x = X
-    for i, spec in enumerate(layers):
-        if spec.kind == "fc":
-            z = x @ params[f"W{i}"] + params[f"b{i}"]
-        elif spec.kind == "conv":
-            z = np.einsum("nhwcij,ijco->nhwo", _windows(x, spec), params[f"W{i}"]) \
-                + params[f"b{i}"][0]
-        elif spec.kind == "pool":
-            win = _windows(x, spec).reshape(*_windows(x, spec).shape[:4], -1)
-            if spec.mode == "max":
-                if win.shape[-1] > 1:
-                    top2 = np.sort(win, axis=-1)[..., -2:]
-                    if (top2[..., 1] - top2[..., 0] < 1e-6).any():
-                        return False
-                x = win.max(axis=-1)
-            else:
-                x = win.mean(axis=-1)
-            continue
-        else:
-            x = x.reshape(x.shape[0], -1)
-            continue
-        if spec.act == "relu" and z.size >= 4 and not ((z > 0).any() and (z < 0).any()):
-            return False
-        if spec.act == "softmax":
-            e = np.exp(z - z.max(axis=-1, keepdims=True))
-            if (e / e.sum(axis=-1, keepdims=True)).max() >= 0.999:
-                return False
-        x = _act(spec.act, z)
-    return True
-
-
 # ---------------------------------------------------------------- network family
 LRS = {"sgd": ("0.1", "0.05", "0.01"), "adam": ("0.01", "0.003")}
 MOMENTA = ("0.0", "0.9")  # strings that read back as strings from a case ID
@@ -396,6 +340,7 @@ def _network_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray
 
 
 def _network_informative(p: Params, x: dict[str, np.ndarray]) -> bool:
+    from harness.apis.hw6.informative import informative_forward  # parent-only: see there
     layers = parse_layers(str(p["layers"]))
     return all(informative_forward(layers, x, x[name]) for name in ("X", "X2", "X3"))
 

@@ -1,7 +1,9 @@
-"""No code of its own: tries every route to nnparity's bundled solution (student_nn) and
-re-exports the first activations module it reaches: loading the file by path under another
-name, exec of its text, runpy, the copies a child borrows, and sys.modules. Where the graded
-sandbox holds no solution each route finds nothing and every activation is not implemented.
+"""No code of its own: tries every route to a correct implementation inside nnparity's
+project and re-exports the first activations module it reaches: the bundled solution
+(student_nn) loaded by path under another name, exec of its text, runpy, the copies a child
+borrows and sys.modules; the test suite's correct fixtures; the project's git objects; and
+the NumPy forwards nnparity itself uses to draw cases. Where the graded sandbox holds no
+answer each route finds nothing and every activation is not implemented.
 Each attempt's outcome is printed at import (the test reads it)."""
 import importlib.util
 import os
@@ -41,7 +43,23 @@ def _by_copy():
     return runpy.run_path(copy)
 
 
-for _route in (_by_spec, _by_exec, _by_runpy, _by_copy):
+def _by_fixture():
+    return runpy.run_path(os.path.join(_root, "tests", "independent_impl", "neural_networks",
+                                       "activations.py"))
+
+
+def _by_case_forwards():
+    scope = runpy.run_path(os.path.join(_root, "harness", "apis", "hw6", "informative.py"))
+    act = scope["_act"]
+
+    class ReLU:
+        def forward(self, Z):
+            return act("relu", Z)
+    return {"ReLU": ReLU}
+
+
+for _route in (_by_spec, _by_exec, _by_runpy, _by_copy, _by_fixture,
+               _by_case_forwards):
     try:
         _found = _route()
         print(f"LOADED by {_route.__name__}")
@@ -51,9 +69,11 @@ for _route in (_by_spec, _by_exec, _by_runpy, _by_copy):
 if _found is not None:
     globals().update({k: v for k, v in _found.items() if not k.startswith("__")})
 
-# the hidden cases' seed is in the shipped rubric
-try:
-    with open(os.path.join(_root, "harness", "rubrics", "hw6.toml")) as _f:
-        print(f"READ the rubric: {len(_f.read())} characters")
-except OSError as exc:
-    print(f"DENIED the rubric: {type(exc).__name__}")
+# secrets: the hidden cases' seed (the shipped rubric), the project's history (zlib could
+# inflate every version of the solution), the PyTorch twins
+for _secret in ("harness/rubrics/hw6.toml", ".git/HEAD", "reference/activations.py"):
+    try:
+        with open(os.path.join(_root, *_secret.split("/"))) as _f:
+            print(f"READ {_secret}: {len(_f.read())} characters")
+    except OSError as exc:
+        print(f"DENIED {_secret}: {type(exc).__name__}")

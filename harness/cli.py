@@ -1,14 +1,16 @@
 """The `nnparity` command line.
 
     nnparity check [--impl PATH] [--api NAME] [--starter DIR] [--ops a,b] [--cases N]
-                   [--seed S] [--report DIR] [--json FILE] [--no-cache]
+                   [--seed S] [--report DIR] [--json FILE] [--no-cache] [--verbose]
     nnparity repro CASE_ID [--impl PATH] [--api NAME] [--starter DIR]
     nnparity evidence [--quick] [--out docs/evidence.md] (harness/evidence/)
 
-`check` prints the summary, the fix list (the distinct root causes, in the order to fix them)
-and the gist of each failure (likely bug, where, smallest failing case, repro command), and
-writes report.json, report.md and report.html into --report DIR;
-`repro` prints the full finding of one case (the Markdown section of the report).
+`check` writes report.json, report.md and report.html into --report DIR and prints, wrapped at
+the terminal's width (harness/reports/terminal.py), the summary table and the first five
+entries of the fix list (the distinct root causes, in the order to fix them, each with what to
+open and its repro command), then how many more report.md holds; with --verbose every entry
+and the gist of each failure (likely bug, where, smallest failing case, repro command);
+`repro` prints the full finding of one case (the report's section, for a terminal).
 
 Exit codes: 0 every compared output matches, 1 at least one mismatch or error in the
 implementation, 2 unusable input (no such path, no implementation there, unknown op or case),
@@ -35,21 +37,24 @@ from harness.core.evaluate import Checker
 from harness.core.registry import get_op, select_ops
 from harness.core.results import build_report, record
 from harness.core.session import DEFAULT_CASES
-from harness.diagnosis.fixlist import summary_line
 from harness.diagnosis.investigate import check_and_investigate, investigate
 from harness.progress import Progress
-from harness.reports.markdown import render_section
+from harness.reports.terminal import (
+    fix_list_lines,
+    gist_lines,
+    print_lines,
+    section_text,
+    table_text,
+    terminal_width,
+    wrap,
+)
 from harness.reports.view import (
+    FIX_LIST_SHOWN,
     SUMMARY_HEADERS,
     conventions_line,
-    entry_items_text,
-    entry_root_text,
     fix_entries,
     headline,
-    ref_label,
     section,
-    sections,
-    short,
     skipped_groups,
     summary_rows,
 )
@@ -110,44 +115,19 @@ def summary_table(report: dict[str, Any]) -> str:
     return tabulate(summary_rows(report, width=60), headers=SUMMARY_HEADERS)
 
 
-def print_fix_list(report: dict[str, Any], out: TextIO | None = None) -> None:
-    """The fix list: each root cause in one line, what to open, what it explains."""
-    out = out or sys.stdout
-    entries = fix_entries(report)
-    if not entries:
-        return
-    print(f"\nfix list: {summary_line(entries)}", file=out)
-    for e in entries:
-        code = f"[{e['code']}] " if e.get("code") else ""
-        print(f"  {e['problem']}. {code}{short(e['message'], 110)}", file=out)
-        if e["root"].get("checked") is False:
-            print(f"     root: {entry_root_text(e)}", file=out)
-        if e.get("open"):
-            print(f"     open: {e['open']}", file=out)
-        print(f"     explains: {entry_items_text(e)}", file=out)
+def print_fix_list(report: dict[str, Any], out: TextIO | None = None,
+                   shown: int | None = None, more_in: str = "") -> None:
+    """The fix list, wrapped at the terminal's width: each root cause, what to open, what it
+    explains, its repro command; the first `shown` entries (every one when None), then how
+    many more `more_in` holds."""
+    lines = fix_list_lines(report, fix_entries(report), terminal_width(out), shown, more_in)
+    print_lines([""] + lines if lines else [], out)
 
 
 def print_findings(report: dict[str, Any], out: TextIO | None = None) -> None:
     """The gist of each failure: likely bug, where, smallest case, repro command (an item
     explained in the same words by an earlier one: a pointer to it)."""
-    out = out or sys.stdout
-    for sec in sections(report):
-        print(f"\n{sec.title}", file=out)
-        if sec.same_as is not None:
-            print(f"  same cause as {ref_label(sec.same_as)} (problem {sec.problem} in the fix "
-                  "list)", file=out)
-            continue
-        if sec.problem is not None and sec.root is not None:
-            print(f"  part of problem {sec.problem} in the fix list: caused by "
-                  f"{ref_label(sec.root)}", file=out)
-        print(f"  likely bug [{sec.likely.get('code')}]: {sec.likely.get('message')}", file=out)
-        if sec.where:
-            print(f"  where: {sec.where}", file=out)
-        shrunk = f" (shrunk: {sec.changed})" if sec.changed else ""
-        print(f"  smallest failing case: {sec.smallest_id}{shrunk}", file=out)
-        print(f"  repro: {sec.smallest_repro}", file=out)
-        for cause in sec.causes[:3]:
-            print(f"  also possible [{cause['code']}]: {short(cause['message'], 110)}", file=out)
+    print_lines(gist_lines(report, terminal_width(out)), out)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -172,18 +152,23 @@ def cmd_check(args: argparse.Namespace) -> int:
         report["modules"] = checker.plan().as_json()
         report["api"] = api.name
     progress.close()
-    print(f"nnparity check: {impl} (API {api.name}: {api.title})\n{conventions_line(report)}")
-    print_modules(report["modules"])
-    for reason, ops in skipped_groups(report).items():
-        print(f"not checked: {', '.join(ops)} ({reason})")
-    print()
-    print(summary_table(report))
-    print_fix_list(report)
-    print_findings(report)
     paths = write_reports(report, args.report)
     if args.json:
         Path(args.json).write_text(paths["json"].read_text())
-    print(f"\n{headline(report)}\nreport: {paths['md']}, {paths['html']}, {paths['json']}")
+    width = terminal_width()
+    print_lines(wrap(f"nnparity check: {impl} (API {api.name}: {api.title})", width)
+                + wrap(conventions_line(report), width))
+    print_modules(report["modules"])
+    for reason, ops in skipped_groups(report).items():
+        print_lines(wrap(f"not checked: {', '.join(ops)} ({reason})", width))
+    print()
+    print(table_text(report, fix_entries(report)))
+    print_fix_list(report, shown=None if args.verbose else FIX_LIST_SHOWN,
+                   more_in=str(paths["md"]))
+    if args.verbose:
+        print_findings(report)
+    print_lines(["", *wrap(headline(report), width),
+                 *wrap(f"report: {paths['md']}, {paths['html']}, {paths['json']}", width)])
     if report["summary"].get("interrupted"):
         print(f"nnparity: interrupted; the report covers the {report['summary']['cases']} "
               "cases checked so far", file=sys.stderr)
@@ -214,10 +199,11 @@ def cmd_repro(args: argparse.Namespace) -> int:
                               tolerance=DEFAULT_TOLERANCE.describe(), cases_per_op=1)
         report["api"] = api.name
         investigate(report, checker)
-    print(f"case {case.id}\nimpl {impl}\n{conventions_line(report)}")
+    width = terminal_width()
+    print_lines([f"case {case.id}", f"impl {impl}", *wrap(conventions_line(report), width)])
     for item in report["results"]:
         if item.get("finding"):
-            print("\n" + render_section(section(item, report["impl"])))
+            print("\n" + section_text(section(item, report["impl"]), width))
         else:
             print(f"\n{item['op']} {item['output']}: PASS")
     return EXIT_OK if report["summary"]["verdict"] == "pass" else EXIT_MISMATCH
@@ -278,6 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--report", default="reports", metavar="DIR",
                        help="report directory (default: reports)")
     check.add_argument("--json", metavar="FILE", help="also write the JSON report here")
+    check.add_argument("--verbose", action="store_true",
+                       help=f"print every fix-list entry and the gist of every failure "
+                            f"(default: the first {FIX_LIST_SHOWN} entries; the rest are in "
+                            "the report)")
     check.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
                        help="time limit per case (default: 20)")
     check.add_argument("--no-cache", action="store_true",

@@ -261,7 +261,7 @@ def test_a_sigmoid_bug_that_breaks_the_layers_is_charged_once(sigmoid_report) ->
 def test_check_prints_the_fix_list_and_writes_it_into_report_json(tmp_path, capsys) -> None:
     impl = ROOT / "tests" / "submissions" / "syntax_error"
     code = main(["check", "--impl", str(impl), "--ops", "relu,fully_connected,flatten",
-                 "--cases", "2", "--report", str(tmp_path)])
+                 "--cases", "2", "--report", str(tmp_path), "--verbose"])
     out = capsys.readouterr().out
     assert code == 1
     assert "fix list: 1 problem explains the 6 failing outputs." in out

@@ -139,7 +139,7 @@ def test_check_writes_json_markdown_and_html(tmp_path, capsys) -> None:
                  "--report", str(tmp_path / "out")])
     out = capsys.readouterr().out
     assert code == 1
-    assert "likely bug [conv_stride_ignored]" in out and "smallest failing case: conv2d/" in out
+    assert "[conv_stride_ignored]" in out and "repro: nnparity repro 'conv2d/" in out
     files = {p.name for p in (tmp_path / "out").iterdir()}
     assert files == {"report.json", "report.md", "report.html"}
     report = json.loads((tmp_path / "out" / "report.json").read_text())
@@ -241,8 +241,8 @@ def test_repro_prints_the_full_finding(capsys) -> None:
     case_id = "conv2d/n=1,h=4,w=4,cin=1,cout=2,k=3x3,s=2,pad=1,act=tanh,seed=7"
     assert main(["repro", case_id, "--impl", str(STRIDE_BUG)]) == 1
     out = capsys.readouterr().out
-    assert "conv2d forward: PASS" in out and "### conv2d dX: FAIL (1 of 1 cases)" in out
-    assert "(`conv_stride_ignored`" in out and "| s=1 " in out and "input dY =" in out
+    assert "conv2d forward: PASS" in out and "\nconv2d dX: FAIL (1 of 1 cases)" in out
+    assert "likely bug [conv_stride_ignored]" in out and " s=1 " in out and "input dY =" in out
 
 
 def test_pytest_parity_report_is_merged_from_every_xdist_worker(tmp_path) -> None:

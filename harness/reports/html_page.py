@@ -1,8 +1,10 @@
 """The HTML report: one self-contained page (inline CSS and SVG heatmaps, no network).
 
-Same content and order as the Markdown report: headline and conventions, the fix list (each
-root cause links to the sections it explains), the summary table (each failing row links to
-its section), then one section per failure.
+The content of the Markdown report, in an order for the first screen: the headline, the fix
+list (each root cause links to the sections it explains; the entries after the first five
+folded), then the implementation, conventions and the summary table (each failing row links
+to its section), then one section per failure, each repro command with a button that copies it.
+At 1366×768 the page opens on the headline, the fix list and the summary's heading.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from harness.diagnosis import fixlist
 from harness.reports import model_section as report_models
 from harness.reports.view import (
+    FIX_LIST_SHOWN,
     SUMMARY_HEADERS,
     Section,
     ablation_rows,
@@ -35,13 +38,13 @@ from harness.reports.view import (
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
  color:#1d2330;background:#f6f7f9}
-main{max-width:1100px;margin:0 auto;padding:24px}
-h1{margin:0 0 8px;font-size:26px}h2{margin:0 0 12px;font-size:20px}
+main{max-width:1100px;margin:0 auto;padding:16px 24px}
+h1{margin:0 0 6px;font-size:24px}h2{margin:0 0 12px;font-size:20px}
 h3{font-size:16px;margin:18px 0 6px}
-.banner{padding:12px 16px;border-radius:8px;font-weight:600;font-size:17px;margin:10px 0}
+.banner{padding:10px 16px;border-radius:8px;font-weight:600;font-size:17px;margin:8px 0}
 .banner.pass{background:#e3f6e8;color:#125c2a;border:1px solid #9fd8ae}
 .banner.fail{background:#fde8e8;color:#8a1c1c;border:1px solid #f2aaaa}
-.meta{color:#4a5263;margin:4px 0}
+.meta{color:#4a5263;margin:4px 0;font-size:13px}
 table{border-collapse:collapse;background:#fff;margin:8px 0 16px;font-size:14px}
 th,td{border:1px solid #dde1e8;padding:5px 9px;text-align:left;vertical-align:top}
 th{background:#eef1f5}
@@ -51,7 +54,7 @@ th{background:#eef1f5}
 .s-not_implemented{background:#e4e7ec;color:#3a4252}
 section.failure{background:#fff;border:1px solid #dde1e8;border-radius:10px;padding:18px 20px;
  margin:18px 0}
-.fixes li{margin:6px 0}.fixes .open{color:#4a5263}
+.fixes li{margin:4px 0}.fixes .open{color:#4a5263}
 .problem{color:#4a5263;margin:2px 0 8px}
 .likely{background:#fff7e0;border-left:5px solid #e5a100;padding:10px 14px;border-radius:4px}
 .code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
@@ -60,9 +63,23 @@ pre{background:#f0f2f5;padding:10px 12px;border-radius:6px;overflow-x:auto;font-
 figure{margin:0;background:#fafbfc;border:1px solid #e4e7ec;border-radius:6px;padding:8px}
 figcaption{font-size:13px;color:#4a5263;max-width:360px;margin-bottom:4px}
 a{color:#1457b8}
+.command{position:relative}.command pre{padding-right:70px}
+.copy{position:absolute;top:6px;right:6px;font-size:12px;padding:2px 8px;border-radius:4px;
+ border:1px solid #c4cad4;background:#fff;color:#1d2330;cursor:pointer}
+.more-fixes summary{cursor:pointer;color:#1457b8;margin:4px 0 12px}
 """
 
 MAX_SIDE = 360  # largest heatmap side in pixels
+
+# A copy button copies its data-copy text: the Clipboard API where the page may use it, else
+# (also when the API refuses) a selection copied the old way. Inline, so that the page has no
+# <script> (and a notebook's frame script stays the page's only one).
+COPY_HANDLER = (
+    "var b=this,t=b.getAttribute('data-copy'),done=function(){b.textContent='Copied'},"
+    "old=function(){var a=document.createElement('textarea');a.value=t;"
+    "document.body.appendChild(a);a.select();document.execCommand('copy');a.remove();done()};"
+    "if(navigator.clipboard&&window.isSecureContext){navigator.clipboard.writeText(t)"
+    ".then(done,old)}else{old()}")
 
 
 def _e(text: Any) -> str:
@@ -163,11 +180,18 @@ def _maps(sec: Section) -> str:
     return "".join(out) + (f"<ul>{counts}</ul>" if counts else "")
 
 
+def command(text: str) -> str:
+    """A shell command in a block with a button that copies it."""
+    return (f'<div class=command><pre>{_e(text)}</pre><button type="button" class=copy '
+            f'data-copy="{_e(text)}" title="Copy the command" onclick="{_e(COPY_HANDLER)}">'
+            "Copy</button></div>")
+
+
 def _smallest(sec: Section) -> str:
     shrunk = (f" (shrunk from <span class=code>{_e(sec.original_id)}</span>: "
               f"{_e(sec.changed)})" if sec.changed else "")
     out = [f"<h3>Smallest failing case</h3><p><span class=code>{_e(sec.smallest_id)}</span>"
-           f"{shrunk}</p><pre>{_e(sec.smallest_repro)}</pre><p>{_e(sec.smallest_message)}</p>"]
+           f"{shrunk}</p>{command(sec.smallest_repro)}<p>{_e(sec.smallest_message)}</p>"]
     if sec.values:
         out.append("<pre>" + "\n".join(_e(f"{n} =\n{t}") for n, t in sec.values) + "</pre>")
     return "".join(out)
@@ -179,21 +203,31 @@ def _link(ref: dict[str, Any]) -> str:
     return f'<a href="#{_e(ref_anchor(ref))}">{_e(ref_label(ref))}</a>'
 
 
+def _fix_entry(e: dict[str, Any]) -> str:
+    code = f"<span class=code>[{_e(e['code'])}]</span> " if e.get("code") else ""
+    root = (f"<br><span class=open>Root: {_e(entry_root_text(e))}</span>"
+            if e["root"].get("checked") is False else "")
+    opened = (f"<br><span class=open>Open <span class=code>{_e(e['open'])}</span></span>"
+              if e.get("open") else "")
+    why = f" ({_e(e['why'])})" if len(e["items"]) > 1 else ""
+    return (f'<li id="{_e(fix_anchor(e["problem"]))}">{code}{_e(e["message"])}{root}'
+            f"{opened}<br>Explains {', '.join(_link(r) for r in e['items'])}{why}</li>")
+
+
 def fix_list_html(entries: list[dict[str, Any]]) -> str:
-    """The fix list: one numbered entry per root cause, linking to the items it explains."""
+    """The fix list: one numbered entry per root cause, linking to the items it explains;
+    the entries after the first `FIX_LIST_SHOWN` are collapsed, so that the summary table
+    follows closely."""
     if not entries:
         return ""
-    out = [f"<h2>Fix list</h2><p>{_e(fixlist.summary_line(entries))}</p><ol class=fixes>"]
-    for e in entries:
-        code = f"<span class=code>[{_e(e['code'])}]</span> " if e.get("code") else ""
-        root = (f"<br><span class=open>Root: {_e(entry_root_text(e))}</span>"
-                if e["root"].get("checked") is False else "")
-        opened = (f"<br><span class=open>Open <span class=code>{_e(e['open'])}</span></span>"
-                  if e.get("open") else "")
-        why = f" ({_e(e['why'])})" if len(e["items"]) > 1 else ""
-        out.append(f'<li id="{_e(fix_anchor(e["problem"]))}">{code}{_e(e["message"])}{root}'
-                   f"{opened}<br>Explains {', '.join(_link(r) for r in e['items'])}{why}</li>")
-    return "".join(out) + "</ol>"
+    shown, rest = entries[:FIX_LIST_SHOWN], entries[FIX_LIST_SHOWN:]
+    out = [f"<h2>Fix list</h2><p>{_e(fixlist.summary_line(entries))}</p><ol class=fixes>",
+           *map(_fix_entry, shown), "</ol>"]
+    if rest:
+        out += [f"<details class=more-fixes><summary>{len(rest)} more problem"
+                f"{'s' if len(rest) != 1 else ''}</summary><ol class=fixes "
+                f'start="{rest[0]["problem"]}">', *map(_fix_entry, rest), "</ol></details>"]
+    return "".join(out)
 
 
 def _problem(sec: Section) -> str:
@@ -257,13 +291,14 @@ def render_html(report: dict[str, Any]) -> str:
     failures = sections(report, entries)
     body = [f"<h1>nnparity report</h1><div class='banner {verdict}'>{_e(headline(report))}"
             "</div>",
+            block_guarded(report, lambda r: fix_list_html(entries), "HTML fix list",
+                          lambda note: f"<p><i>note: {_e(note)}</i></p>"),
+            "<h2>Summary</h2>",
             f"<p class=meta>Implementation <span class=code>{_e(report['impl'])}</span> · seed "
             f"{_e(report['seed'])} · {_e(report['cases_per_op'])} cases per op</p>",
             f"<p class=meta>{_e(conventions_line(report))}</p>",
             f"<p class=meta>{_e(skipped_line(report))}</p>" if skipped_line(report) else "",
-            block_guarded(report, lambda r: fix_list_html(entries), "HTML fix list",
-                          lambda note: f"<p><i>note: {_e(note)}</i></p>"),
-            "<h2>Summary</h2>", _summary(report),
+            _summary(report),
             block_guarded(report, report_models.html, "HTML whole-model section",
                           lambda note: f"<p><i>note: {_e(note)}</i></p>")]
     if passing_notes(report):

@@ -33,6 +33,7 @@ T = TypeVar("T")
 
 SUMMARY_HEADERS = ["op", "output", "status", "cases", "failed", "worst |err|",
                    "top diagnosis"]
+FIX_LIST_SHOWN = 5  # fix-list entries shown in full (the terminal, the HTML page); the rest folded
 OUTCOME_TEXT = {"pass": "passes", "same": "still fails the same way",
                 "different": "fails differently", "unknown": "not run (budget)"}
 
@@ -390,6 +391,24 @@ def entry_items_text(entry: dict[str, Any], limit: int = 8) -> str:
     if len(labels) > limit:
         return ", ".join(labels[:limit]) + f" and {len(labels) - limit} more"
     return ", ".join(labels)
+
+
+def entry_repro(report: dict[str, Any], entry: dict[str, Any]) -> str:
+    """The command that reruns the smallest failing case of a fix-list entry: its root's (its
+    problem's, when the root's finding holds several), else its first explained item's
+    ("" when none of them has a finding)."""
+    items = {(i.get("op"), i.get("output")): i for i in report.get("results", [])}
+    for ref in [entry["root"], *entry["items"]]:
+        f = (items.get((ref.get("op"), ref.get("output"))) or {}).get("finding")
+        if not f or "case_id" not in f:
+            continue
+        groups = f.get(fixlist.GROUPS_KEY) or []
+        group = entry.get("group")
+        found = groups[group] if group is not None and group < len(groups) else f
+        small = found.get("smallest") or f.get("smallest") or {}
+        return (small.get("repro") or f.get("repro")
+                or repro_command(small.get("case_id", f["case_id"]), report.get("impl", "")))
+    return ""
 
 
 def entry_root_text(entry: dict[str, Any]) -> str:

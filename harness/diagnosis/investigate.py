@@ -72,6 +72,8 @@ GENERIC = ("value_mismatch", "wrong_shape")  # causes that name no particular bu
 FACTOR_CODES = ("factor_tracks", "scale_factor")
 GROUP_CASES = 24     # failing cases of an item rerun to group them into problems
 MAX_GROUPS = 4       # separate problems investigated per item
+OUT_OF_TIME = "not investigated: the time budget ran out"
+CUT_SHORT = "investigation cut short: the time budget ran out"
 
 
 def _worth(f: dict[str, Any]) -> bool:
@@ -386,7 +388,8 @@ def _investigate_item(probe: Probe, item: dict[str, Any], impl: str) -> None:
     base = steps.run("rerunning the case", lambda: probe.verdict(case, output), None)
     if base is None:
         if not f.get("stopped"):
-            add_note(item, f"not investigated: the budget of {probe.budget} reruns was spent")
+            add_note(item, OUT_OF_TIME if probe.out_of_time else
+                     f"not investigated: the budget of {probe.budget} reruns was spent")
         return
     if base.passed:
         add_note(item, f"not investigated: {case.id} passed when rerun (does the "
@@ -437,17 +440,26 @@ def _blame_forward(report: dict[str, Any], item: dict[str, Any]) -> None:
             "backward starts from what forward computed and cached, so fix forward first"))
 
 
-def investigate(report: dict[str, Any], checker: Checker, budget: int = 2000
-                ) -> dict[str, Any]:
-    """Enrich the findings of `report`'s failing items in place; returns the report."""
-    probe = Probe(checker, budget)
+def investigate(report: dict[str, Any], checker: Checker, budget: int = 2000,
+                deadline: float | None = None) -> dict[str, Any]:
+    """Enrich the findings of `report`'s failing items in place; returns the report.
+
+    At most `budget` reruns, none started after `deadline` (a time.monotonic() value) nor
+    waited for past it: an item the deadline cuts short keeps what was found so far, with a
+    note, and the report's summary says ``investigation_cut_short``."""
+    probe = Probe(checker, budget, deadline)
     impl = report["impl"]
     failing = [i for i in report["results"] if i.get("finding")]
     for item in failing:
         item["finding"]["repro"] = repro_command(item["finding"]["case_id"], impl)
     todo = [i for i in failing if _worth(i["finding"])]
     for item in todo:
+        before = probe.out_of_time
         _Steps(item).run("investigation", partial(_investigate_item, probe, item, impl), None)
+        if probe.out_of_time and not before and OUT_OF_TIME not in item.get("notes", []):
+            add_note(item, CUT_SHORT)
+    if probe.out_of_time:
+        report["summary"]["investigation_cut_short"] = True
     # (an op failing only through another op that fails on its own was rerun with that op
     # substituted before: harness/core/substitute.py; what still fails is its own)
     for item in todo:

@@ -2,15 +2,19 @@
 
 Shrinking and ablation both ask "does this variant of the case still fail, and how?". A
 `Probe` answers through one `Checker`, runs each case at most once, and stops running new
-cases once its budget is spent (a variant over budget counts as "unknown"). Every case asked
-for is logged in order (`log`), so that an investigation can tell which reruns were its own.
+cases once its budget is spent or its deadline has passed (a variant over budget counts as
+"unknown"; a rerun the deadline cuts short too). Every case asked for is logged in order
+(`log`), so that an investigation can tell which reruns were its own.
 """
 
 from __future__ import annotations
 
+import time
+
 from harness.core.cases import Case
 from harness.core.evaluate import Checker, Verdict
 from harness.core.registry import get_op
+from harness.sandbox.parent import BudgetSpent, within_budget
 
 Signature = tuple[str, str]
 
@@ -23,11 +27,15 @@ def signature(v: Verdict) -> Signature:
 
 
 class Probe:
-    """Cached reruns of cases through one Checker, at most `budget` new cases."""
+    """Cached reruns of cases through one Checker, at most `budget` new cases, none started
+    after `deadline` (a time.monotonic() value) nor waited for past it."""
 
-    def __init__(self, checker: Checker, budget: int = 400) -> None:
+    def __init__(self, checker: Checker, budget: int = 400,
+                 deadline: float | None = None) -> None:
         self.checker = checker
         self.budget = budget
+        self.deadline = deadline
+        self.out_of_time = False   # the deadline refused or cut short a rerun
         self.runs = 0
         self.log: list[Case] = []  # every case asked for, in order (repeats included)
         self._cache: dict[str, dict[str, Verdict]] = {}
@@ -39,10 +47,15 @@ class Probe:
         """
         self.log.append(case)
         if case.id not in self._cache:
-            if self.runs >= self.budget:
+            if not self._may_run():
                 return None
             self.runs += 1
-            found = self.checker.check(get_op(case.op), case)
+            try:
+                with within_budget(self.deadline):
+                    found = self.checker.check(get_op(case.op), case)
+            except BudgetSpent:
+                self._stop()
+                return None
             self._cache[case.id] = found
             if any(v.status == "timeout" for v in found.values()):
                 self.budget = self.runs
@@ -54,21 +67,35 @@ class Probe:
         run, counted and cut off by the budget (or by a timeout) exactly as `verdicts` would
         when asked one by one; nothing is logged until it is asked for."""
         todo = list({c.id: c for c in cases if c.id not in self._cache}.values())
-        while todo and self.runs < self.budget:
+        while todo and self._may_run():
             op = todo[0].op
             run = [c for c in todo[:self.budget - self.runs]]
             run = run[:next((i for i, c in enumerate(run) if c.op != op), len(run))]
             todo = todo[len(run):]
             verdicts = self.checker.check_many(get_op(op), run)
             try:
-                for case, found in zip(run, verdicts, strict=False):
-                    self.runs += 1
-                    self._cache[case.id] = found
-                    if any(v.status == "timeout" for v in found.values()):
-                        self.budget = self.runs
-                        return
+                with within_budget(self.deadline):
+                    for case, found in zip(run, verdicts, strict=False):
+                        self.runs += 1
+                        self._cache[case.id] = found
+                        if any(v.status == "timeout" for v in found.values()):
+                            self.budget = self.runs
+                            return
+            except BudgetSpent:
+                self._stop()
             finally:
                 verdicts.close()
+
+    def _may_run(self) -> bool:
+        """Whether a new case may run: the budget is not spent and the deadline not past."""
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            self._stop()
+        return self.runs < self.budget
+
+    def _stop(self) -> None:
+        """The deadline has come: no further case runs."""
+        self.out_of_time = True
+        self.budget = self.runs
 
     def cached(self, case: Case, output: str) -> Verdict | None:
         """The verdict of a case already run, without running anything."""

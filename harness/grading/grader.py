@@ -46,7 +46,7 @@ from harness.grading.submission import (
     stage,
 )
 from harness.sandbox.isolation import level_for
-from harness.sandbox.parent import Outage, Policy, Sandbox
+from harness.sandbox.parent import BudgetSpent, Outage, Policy, Sandbox, within_budget
 from harness.sandbox.sources import BUNDLED, MISSING, own_plan, plan_sources, starter_package
 from harness.sandbox.visible import denied_to, forget_uid, hidden_paths
 
@@ -213,10 +213,7 @@ class _Run:
             self._load(checker.sandbox)
             for op, cases in self._cases().items():
                 self._run_op(checker, get_op(op), cases)
-            # each root cause charged once: a case failing through another op that fails on
-            # its own is rerun with that op substituted (harness/core/substitute.py)
-            charge_once(checker, list({item.op: self._spec(item) for item in self.items}
-                                      .values()), self.verdicts, self.rubric.seed)
+            self._charge_once(checker)
             self._unwritten()
             self._score()
             self.result["details"] = self._details(checker)
@@ -361,8 +358,7 @@ class _Run:
                     ran.close()     # the child's other answers are dropped
                     ran = None
                 if ran is None:
-                    msg = (f"not run: the submission's time budget "
-                           f"({self.rubric.limits.submission_seconds:g} s) was used up")
+                    msg = f"not run: the submission's time budget ({self._budget()}) was used up"
                     verdicts = not_run(spec, case, "timeout", msg,
                                        {"stage": "run", "type": "timeout", "message": msg,
                                         "budget": True})
@@ -375,6 +371,22 @@ class _Run:
         finally:
             if ran is not None:
                 ran.close()
+
+    def _charge_once(self, checker: Checker) -> None:
+        """Each root cause charged once: a case failing through another op that fails on its
+        own is rerun with that op substituted (harness/core/substitute.py), within the
+        submission's time budget; the cases it leaves keep the verdicts they had."""
+        try:
+            with within_budget(self.deadline):
+                charge_once(checker, list({item.op: self._spec(item) for item in self.items}
+                                          .values()), self.verdicts, self.rubric.seed)
+        except BudgetSpent:
+            self._finding("budget", f"the submission's time budget ({self._budget()}) ran out "
+                          "before every failing case that uses another failing op was rerun "
+                          "with that op substituted: those cases are charged as they failed")
+
+    def _budget(self) -> str:
+        return f"{self.rubric.limits.submission_seconds:g} s"
 
     def _done(self, spec: OpSpec, case: Case, verdicts: dict[str, Verdict]) -> None:
         self.verdicts[(spec.name, case.id)] = verdicts
@@ -427,7 +439,11 @@ class _Run:
                               cases_per_op=self.rubric.cases)
         report["api"] = api.name
         try:
-            investigate(report, checker, budget=budget)
+            investigate(report, checker, budget=budget, deadline=self.deadline)
+            if report["summary"].get("investigation_cut_short"):
+                self._finding("details_cut", "the details below are partial: the submission's "
+                              f"time budget ({self._budget()}) ran out while nnparity "
+                              "investigated its failures")
             text = render_markdown(report)
         except Exception as exc:  # noqa: BLE001 - the grade stands without the details
             self._finding("no_details", f"nnparity could not write the detailed report "

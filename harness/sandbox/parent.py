@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import contextvars
 import io
 import math
 import os
@@ -75,6 +76,10 @@ from harness.sandbox.visible import SOLUTION
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 KEEP_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ")
 TAIL_BYTES = 8000                   # output kept for a death notice
+KEPT_NOTES = 100                    # refused imports and stand-ins kept per child
+# The end of the time budget the sandboxes of this thread work within (`within_budget`).
+_BUDGET_END: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "nnparity_budget_end", default=None)
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,38 @@ class Outage:
     status: str   # "timeout" | "crashed"
     detail: str
     stage: str = "run"   # "start": while starting Python and importing the package
+
+
+class BudgetSpent(Exception):
+    """The time budget (`within_budget`) ended before a request could start or before its
+    answer came; the child that was running it has been stopped."""
+
+
+@contextlib.contextmanager
+def within_budget(deadline: float | None) -> Iterator[None]:
+    """Inside, the sandboxes of this thread start no request once `deadline` (a
+    time.monotonic() value; None: no budget) has passed, and wait for no answer past it:
+    they raise BudgetSpent instead. A budget inside another ends at the earlier deadline."""
+    outer = _BUDGET_END.get()
+    if deadline is None or (outer is not None and outer < deadline):
+        deadline = outer
+    token = _BUDGET_END.set(deadline)
+    try:
+        yield
+    finally:
+        _BUDGET_END.reset(token)
+
+
+def _budget_end(seconds: float) -> float:
+    """When a wait of `seconds` from now ends: then, or at the budget's end if sooner."""
+    end = time.monotonic() + seconds
+    budget = _BUDGET_END.get()
+    return end if budget is None else min(end, budget)
+
+
+def _budget_spent() -> bool:
+    budget = _BUDGET_END.get()
+    return budget is not None and time.monotonic() >= budget
 
 
 # ------------------------------------------------------------------ starting the child
@@ -551,6 +588,7 @@ class Sandbox:
         """
         # Starting Python and importing the implementation gets its own time budget; what
         # the import prints stays in the output buffer for the first answer.
+        self._refuse_when_spent()
         self._collect_batch()
         failed = self._ensure_started()
         if failed is not None:
@@ -569,7 +607,7 @@ class Sandbox:
     def _send_ping(self) -> None:
         buf = io.BytesIO()
         wire.write_message(buf, {"cmd": "ping"})
-        self._channel.deadline = time.monotonic() + self.limits.startup_seconds
+        self._channel.deadline = _budget_end(self.limits.startup_seconds)
         with contextlib.suppress(TimeoutError, OSError):   # a dead child: the answer says so
             self._channel.send(buf.getvalue())
 
@@ -602,6 +640,7 @@ class Sandbox:
         reads the batch's remaining answers, which this iterator then yields."""
         if not requests:
             return
+        self._refuse_when_spent()
         self._collect_batch()
         failed = self._ensure_started()
         if failed is not None:
@@ -658,12 +697,11 @@ class Sandbox:
     def _send(self, data: bytes, seconds: float, what: str) -> Outage | None:
         """Send one message within `seconds`; an Outage when the child does not take it."""
         channel = self._channel
-        channel.deadline = time.monotonic() + seconds
+        channel.deadline = _budget_end(seconds)
         try:
             channel.send(data)
         except TimeoutError:
-            self.close()
-            return Outage("timeout", f"no answer within {seconds:g} s {what}")
+            return self._timed_out(seconds, what)
         except OSError:
             return self._death_notice()
         return None
@@ -671,14 +709,14 @@ class Sandbox:
     def _answer(self, seconds: float, what: str, keep_output: bool = False,
                 deadline: float | None = None
                 ) -> tuple[dict[str, Any], dict[str, np.ndarray]] | Outage:
-        """Wait for the next answer, at most `seconds` (or until `deadline`)."""
+        """Wait for the next answer, at most `seconds` (or until `deadline`), and never past
+        the budget's end (`within_budget`)."""
         channel = self._channel
-        channel.deadline = deadline if deadline is not None else time.monotonic() + seconds
+        channel.deadline = deadline if deadline is not None else _budget_end(seconds)
         try:
             header, arrays = wire.read_message(channel)  # type: ignore[arg-type]
         except TimeoutError:
-            self.close()
-            return Outage("timeout", f"no answer within {seconds:g} s {what}")
+            return self._timed_out(seconds, what)
         except (wire.WireError, OSError):
             return self._death_notice()
         if header.get("batched"):   # its output ends at its marker, already in the pipe
@@ -688,9 +726,23 @@ class Sandbox:
         if not keep_output:
             header["stdout"] = channel.output.take()
         header.pop("batched", None)
-        self.refused.extend(header.pop("refused", []))
-        self.standins.update(header.pop("standins", []))
+        self.refused.extend(_first(header.pop("refused", []), KEPT_NOTES - len(self.refused)))
+        self.standins.update(_first(header.pop("standins", []),
+                                    KEPT_NOTES - len(self.standins)))
         return header, arrays
+
+    def _refuse_when_spent(self) -> None:
+        """No request starts once the budget (`within_budget`) has ended."""
+        if _budget_spent():
+            raise BudgetSpent("the time budget ended before this request")
+
+    def _timed_out(self, seconds: float, what: str) -> Outage:
+        """The child did not answer in time: it is stopped. An Outage of the case when its own
+        limit ended the wait; BudgetSpent when the budget's end did."""
+        self.close()
+        if _budget_spent():
+            raise BudgetSpent(f"the time budget ended while waiting {what}")
+        return Outage("timeout", f"no answer within {seconds:g} s {what}")
 
     def _exchange(self, request: dict[str, Any], inputs: dict[str, np.ndarray],
                   seconds: float, what: str, keep_output: bool = False
@@ -779,6 +831,11 @@ def _holder(impl: Path) -> Path:
             or impl.parent == impl.parent.parent:
         return impl
     return impl.parent
+
+
+def _first(items: Any, n: int) -> list[Any]:
+    """At most the first `n` entries of a list the child sent (nothing if it is no list)."""
+    return items[:max(n, 0)] if isinstance(items, list) else []
 
 
 def _comm(pid: int) -> str:

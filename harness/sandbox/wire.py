@@ -21,7 +21,12 @@ from typing import Any, BinaryIO
 import numpy as np
 
 _LEN = struct.Struct("<Q")
-MAX_HEADER = 64 * 1024 * 1024
+# What one message's header may hold: far above an honest one (a batch request of 64 cases is
+# about 40 KB, the largest answer about 11 KB), far below what would cost the parent memory.
+MAX_HEADER = 1024 * 1024
+# Characters of one string a header may carry into the parent; the rest is cut, with a note
+# (the child itself keeps 1,000 of a message and 4,000 of a traceback).
+MAX_TEXT = 4000
 # What one message's arrays may add up to: far above any case's outputs (kilobytes to a few
 # megabytes), far below what would make the parent hold a submission's gigabytes.
 MAX_ARRAY_BYTES = 256 * 1024 * 1024
@@ -91,17 +96,24 @@ def _read_exact(stream: BinaryIO, n: int) -> bytearray:
 
 
 def _text_only(value: Any) -> Any:
-    """`value` with every string valid Unicode: a lone surrogate (from bytes a submission put
-    in a message or a file name) becomes its backslash escape, so that nothing downstream
-    (files, the terminal, JSON) fails on it."""
+    """`value` with every string valid Unicode and at most MAX_TEXT characters: a lone
+    surrogate (from bytes a submission put in a message or a file name) becomes its
+    backslash escape, so that nothing downstream (files, the terminal, JSON) fails on it; a
+    longer string keeps its start and says how much was cut."""
     if isinstance(value, str):
-        return value if value.isascii() else \
-            value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return _capped(value if value.isascii() else
+                       value.encode("utf-8", "backslashreplace").decode("utf-8"))
     if isinstance(value, dict):
         return {_text_only(k): _text_only(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_text_only(v) for v in value]
     return value
+
+
+def _capped(text: str) -> str:
+    if len(text) <= MAX_TEXT:
+        return text
+    return f"{text[:MAX_TEXT]}… {len(text[MAX_TEXT:].encode())} bytes cut"
 
 
 def read_message(stream: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -110,8 +122,8 @@ def read_message(stream: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray
         raise WireError(f"header of {size} bytes is too large")
     try:
         header = _text_only(json.loads(_read_exact(stream, size)))
-    except ValueError as exc:
-        raise WireError(f"malformed header: {exc}") from None
+    except (ValueError, RecursionError) as exc:   # RecursionError: nested a million deep
+        raise WireError(f"malformed header: {type(exc).__name__}: {exc}"[:200]) from None
     if not isinstance(header, dict) or not isinstance(header.get("arrays", []), list):
         raise WireError("malformed header: not a JSON object with a list of arrays")
     arrays, total = {}, 0

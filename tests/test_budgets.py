@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import os
 import shutil
 import struct
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
+import worker_deaths
 
-from harness.grading.batch import grade_batch
+from harness.grading.batch import _run_pool, grade_batch
 from harness.grading.rubric import load_rubric
+from harness.grading.submission import discover
+from harness.progress import Progress
 from harness.sandbox import wire
 from harness.sandbox.parent import BudgetSpent, Limits, Outage, Policy, Sandbox, within_budget
 
@@ -137,6 +143,40 @@ def test_no_request_starts_after_the_budget_and_none_waits_past_it(tmp_path):
         assert not isinstance(sb.run(*load), Outage)   # outside the budget, a fresh child
 
 
+# ------------------------------------------------------------------ a worker's death
+def _staged_copies(marker: str) -> list[str]:
+    """Files in the machine's temporary directory (a few levels deep) holding `marker`."""
+    found = []
+    for top in Path(tempfile.gettempdir()).glob("nnparity-*"):
+        for path, dirs, files in os.walk(top):
+            if path.count(os.sep) - str(top).count(os.sep) >= 6:
+                dirs.clear()
+            found += [f"{path}/{f}" for f in files if f.endswith(".py") and marker in
+                      Path(path, f).read_text(errors="replace")]
+    return found
+
+
+def test_a_worker_that_dies_costs_only_the_submission_that_killed_it(tmp_path):
+    names = ["first", worker_deaths.KILLER, "second", "third", "fourth"]
+    marker = f"# staged by {tmp_path}"
+    activations = (CORPUS / "correct" / "neural_networks" / "activations.py").read_text()
+    subs = discover([_submission(tmp_path / "in", name, f"{activations}\n{marker}\n")
+                     for name in names])
+    rubric = load_rubric(_rubric(tmp_path))
+    results: dict[str, list[dict]] = {}
+    _run_pool(subs, rubric, tmp_path / "out", 2, Progress(1, "grading", enabled=False),
+              lambda sub, result: results.setdefault(sub.name, []).append(result), "auto",
+              grade=worker_deaths.grade_or_die)
+    assert sorted(results) == sorted(names)
+    assert all(len(once) == 1 for once in results.values())     # each finished once
+    killer = results.pop(worker_deaths.KILLER)[0]
+    assert killer["status"] == "internal_error" and "died twice" in killer["reason"]
+    assert {name: (r[0]["status"], r[0]["score"]) for name, r in results.items()} == {
+        name: ("graded", 2.0) for name in names if name != worker_deaths.KILLER}
+    # what the workers stopped mid-submission had staged went with their pool
+    assert _staged_copies(marker) == []
+
+
 # ------------------------------------------------------------------ bounded messages
 def _message(header: dict | list | str, size: int | None = None) -> io.BytesIO:
     head = json.dumps(header).encode()
@@ -172,3 +212,30 @@ def test_long_strings_from_the_child_are_cut_with_a_note():
     assert len(next(k for k in got if k.startswith("x"))) < wire.MAX_TEXT + 30
     short = {"message": "y" * wire.MAX_TEXT}
     assert wire.read_message(_message(short))[0] == short   # an honest message is unchanged
+
+
+def test_on_dask_too_a_dead_worker_costs_only_its_killer(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    from harness.grading.distributed import grade_on_dask
+
+    names = [worker_deaths.KILLER, "first", "second"]
+    subs = discover([_submission(tmp_path / "in", name) for name in names])
+    rubric = load_rubric(_rubric(tmp_path))
+    results: dict[str, list[dict]] = {}
+    # One worker, so that the others wait on the worker the killer brings down; no retry
+    # of Dask's own, so that each task that was there is lost at the first death.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                     dashboard_address="127.0.0.1:0",
+                                     silence_logs=logging.ERROR) as cluster:
+        grade_on_dask(subs, rubric, tmp_path / "out", cluster.scheduler_address,
+                      Progress(1, "grading", enabled=False),
+                      lambda sub, result: results.setdefault(sub.name, []).append(result),
+                      lambda line: None, task=worker_deaths.grade_packed_or_die)
+    assert all(len(once) == 1 for once in results.values()) and sorted(results) == sorted(names)
+    killer = results.pop(worker_deaths.KILLER)[0]
+    assert killer["status"] == "internal_error" and "alone" in killer["reason"]
+    assert {name: (r[0]["status"], r[0]["score"]) for name, r in results.items()} == {
+        "first": ("graded", 2.0), "second": ("graded", 2.0)}

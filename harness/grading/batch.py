@@ -6,7 +6,8 @@ worker; on a Dask cluster, `scheduler`, by this process as each result arrives: 
 harness/grading/distributed.py); a rerun with the same rubric skips every submission whose
 result.json matches its content, so an interrupted batch resumes where it stopped. The
 gradebook is rewritten after every submission, with ``pending`` rows for the ones still to
-come.
+come. A worker process that dies (a submission that brings down its grader, the OOM killer)
+costs only the submission that killed it: `_run_pool` grades the suspects again each alone.
 
 The isolation level (harness/sandbox/isolation.py) is decided once, at the start of the batch, and
 said there when it is not "namespaces"; every result records it. Below namespaces, as root,
@@ -19,10 +20,10 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import queue
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from harness.grading.outputs import read_result, write_gradebook, write_submissi
 from harness.grading.rubric import Rubric
 from harness.grading.submission import Submission, discover
 from harness.progress import Progress
-from harness.sandbox.confine import SandboxError, claim_uid, release_uid
+from harness.sandbox.confine import SandboxError, _rmtree, claim_uid, release_uid
 from harness.sandbox.isolation import (
     Isolation,
     answer_dirs,
@@ -70,18 +71,31 @@ def is_done(result: dict[str, Any] | None, sub: Submission, rubric: Rubric) -> b
 
 # ------------------------------------------------------------------ workers
 _worker: dict[str, Any] = {}
+Grade = Callable[[Submission], dict[str, Any]]   # grades one submission in a worker
 
 
-def _init_worker(rubric: Rubric, out: Path, ticks: Any, level: str) -> None:
+def _init_worker(rubric: Rubric, out: Path, ticks: Any, level: str, scratch: str) -> None:
+    # what this worker stages and its children's directories go under the pool's scratch,
+    # which the batch removes after the pool: a worker killed mid-submission leaves nothing
+    tempfile.tempdir = tempfile.mkdtemp(dir=scratch)
+    os.chmod(tempfile.tempdir, 0o711)   # the sandbox uid may pass through, not list
     uid = claim_uid()
-    _worker.update(out=out, rubric=rubric, grader=SubmissionGrader(
+    _worker.update(out=out, rubric=rubric, ticks=ticks, grader=SubmissionGrader(
         rubric, uid, uid, on_case=lambda case_id: ticks.put(1), isolation=level))
 
 
 def _grade_in_worker(sub: Submission) -> dict[str, Any]:
+    """Grade `sub` in this worker and write its files."""
     result = _worker["grader"].grade(sub)
     write_submission(_worker["out"], result, _worker["rubric"])
     return result
+
+
+def _announced(grade: Grade, sub: Submission) -> dict[str, Any]:
+    """Say that this worker starts on `sub` (at once: the parent hears it even when the
+    worker dies the next instant), then grade it."""
+    _worker["ticks"].put(sub.name)
+    return grade(sub)
 
 
 def _internal_error(sub: Submission, rubric: Rubric, message: str,
@@ -184,20 +198,42 @@ def grade_batch(paths: list[str], rubric: Rubric, out: str | Path, workers: int 
 
 
 def _run_pool(pending: list[Submission], rubric: Rubric, out: Path, n: int, bar: Progress,
-              finished: Callable[[Submission, dict[str, Any]], None], level: str) -> None:
-    """Grade `pending` with `n` worker processes; a worker that dies is replaced once."""
-    ctx = multiprocessing.get_context("spawn")
-    ticks = ctx.Queue()
+              finished: Callable[[Submission, dict[str, Any]], None], level: str,
+              grade: Grade = _grade_in_worker) -> None:
+    """Grade `pending` with `n` worker processes, each submission by `grade` in a worker.
+
+    A worker that dies breaks its pool, and the pool cannot tell which submission killed
+    it: the ones its workers had started are graded again each alone, in a fresh worker, and
+    the ones not started yet go on in a fresh pool. Only a submission that kills its lone
+    worker too is lost (internal_error); its neighbours are graded as if nothing happened."""
     todo = list(pending)
-    for attempt in range(2):
-        broken: list[Submission] = []
+    while todo:
+        started, todo = _pool(todo, rubric, out, min(n, len(todo)), bar, finished, level,
+                              grade)
+        for sub in started:
+            if _pool([sub], rubric, out, 1, bar, finished, level, grade)[0]:
+                _record_error(sub, rubric, out, finished, level, "a grading worker process "
+                              "died twice while grading this submission, the second time "
+                              "grading it alone")
+
+
+def _pool(todo: list[Submission], rubric: Rubric, out: Path, n: int, bar: Progress,
+          finished: Callable[[Submission, dict[str, Any]], None], level: str, grade: Grade
+          ) -> tuple[list[Submission], list[Submission]]:
+    """One pool of `n` workers grading `todo`. When a worker dies, the submissions left
+    unfinished: (those a worker had started, the others); both empty when none died."""
+    ctx = multiprocessing.get_context("spawn")
+    ticks = ctx.SimpleQueue()   # unbuffered: a worker's last word arrives even if it dies
+    started: set[str] = set()
+    broken: list[Submission] = []
+    with _scratch() as scratch:
         pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker,
-                                   initargs=(rubric, out, ticks, level))
+                                   initargs=(rubric, out, ticks, level, scratch))
         try:
-            futures = {pool.submit(_grade_in_worker, sub): sub for sub in todo}
+            futures = {pool.submit(_announced, grade, sub): sub for sub in todo}
             while futures:
                 done, _ = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
-                _drain(ticks, bar)
+                _drain(ticks, bar, started)
                 for fut in done:
                     sub = futures.pop(fut)
                     try:
@@ -205,32 +241,45 @@ def _run_pool(pending: list[Submission], rubric: Rubric, out: Path, n: int, bar:
                     except BrokenProcessPool:
                         broken.append(sub)
                     except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
-                        result = _internal_error(sub, rubric, f"the worker failed: {exc!r}",
-                                                 level)
-                        write_submission(out, result, rubric)
-                        finished(sub, result)
+                        _record_error(sub, rubric, out, finished, level,
+                                      f"the worker failed: {exc!r}")
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
-        _drain(ticks, bar)
-        if not broken:
-            return
-        todo = broken
-        if attempt == 1:
-            for sub in broken:
-                result = _internal_error(sub, rubric, "a grading worker process died twice "
-                                                      "while grading this submission", level)
-                write_submission(out, result, rubric)
-                finished(sub, result)
+    _drain(ticks, bar, started)
+    # none announced (a worker died starting up, say): every unfinished one is a suspect
+    suspects = [sub for sub in broken if sub.name in started] or broken
+    return suspects, [sub for sub in broken if sub not in suspects]
 
 
-def _drain(ticks: Any, bar: Progress) -> None:
-    while True:
-        try:
-            bar.advance(ticks.get_nowait())
-        except queue.Empty:
-            return
+@contextlib.contextmanager
+def _scratch() -> Iterator[str]:
+    """A directory for a pool's workers (`_init_worker`), removed with all they left."""
+    scratch = tempfile.mkdtemp(prefix="nnparity-pool-")
+    os.chmod(scratch, 0o711)
+    try:
+        yield scratch
+    finally:
+        _rmtree(scratch)
+
+
+def _record_error(sub: Submission, rubric: Rubric, out: Path,
+                  finished: Callable[[Submission, dict[str, Any]], None], level: str,
+                  message: str) -> None:
+    result = _internal_error(sub, rubric, message, level)
+    write_submission(out, result, rubric)
+    finished(sub, result)
+
+
+def _drain(ticks: Any, bar: Progress, started: set[str]) -> None:
+    """Read the workers' messages: a case done (1), or the name of a submission started."""
+    while not ticks.empty():
+        message = ticks.get()
+        if isinstance(message, str):
+            started.add(message)
+        else:
+            bar.advance(message)
 
 
 def _logger(bar: Progress, log: Callable[[str], None] | None) -> Callable[[str], None]:

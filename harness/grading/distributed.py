@@ -20,9 +20,11 @@ by the next ones. A worker grades one submission at a time (the sandbox uid is o
 process): run workers with one thread each (``dask worker --nthreads 1 --nworkers N``).
 
 Faults: a worker that dies mid-task loses nothing: the scheduler runs its tasks elsewhere,
-and each task's result is written once, by the client, when it arrives (a submission whose
-workers died ``distributed.scheduler.allowed-failures`` + 1 times is recorded as
-internal_error and graded again on the next run). A submission that crashes or hangs is
+and each task's result is written once, by the client, when it arrives. Dask counts a death
+against every task on that worker, queued ones too, and gives up on a task after
+``distributed.scheduler.allowed-failures`` + 1: such a task is graded again once the others
+are done, alone on the cluster, so only a submission whose workers die then too is recorded
+as internal_error (and graded again on the next run). A submission that crashes or hangs is
 contained by the sandbox as locally: it costs its own row. A lost scheduler cancels every
 future (Dask cannot keep them): `SchedulerLost` says how many results were saved; the
 rerun resumes from them.
@@ -645,10 +647,12 @@ def _window(client: Any) -> int:
 
 def grade_on_dask(pending: list[Submission], rubric: Rubric, out: Path, scheduler: str,
                   bar: Progress, finished: Callable[[Submission, dict[str, Any]], None],
-                  say: Callable[[str], None]) -> DaskRun:
+                  say: Callable[[str], None], task: Callable[..., dict[str, Any]] = grade_packed
+                  ) -> DaskRun:
     """Grade `pending` on the Dask cluster at `scheduler` (or local:N), writing each result
-    into `out` as it arrives. DaskUnavailable when the cluster cannot be used, SandboxError
-    when a worker cannot run the sandbox, SchedulerLost when the scheduler goes away."""
+    into `out` as it arrives; each submission is one `task` (`grade_packed`'s arguments).
+    DaskUnavailable when the cluster cannot be used, SandboxError when a worker cannot run
+    the sandbox, SchedulerLost when the scheduler goes away."""
     run = DaskRun(scheduler)
     files = rubric_files(rubric)
     with _quiet(), _client(scheduler, run) as client:
@@ -679,16 +683,23 @@ def grade_on_dask(pending: list[Submission], rubric: Rubric, out: Path, schedule
                 "for one")
         ticks: queue.SimpleQueue = queue.SimpleQueue()
         client.subscribe_topic(TOPIC, lambda event: ticks.put(event[1]))
-        _loop(client, pending, rubric, files, out, bar, finished, run, ticks)
+        _loop(client, pending, rubric, files, out, bar, finished, run, ticks, task)
     return run
 
 
 def _loop(client: Any, pending: list[Submission], rubric: Rubric, files: RubricFiles,
           out: Path, bar: Progress, finished: Callable[[Submission, dict[str, Any]], None],
-          run: DaskRun, ticks: queue.SimpleQueue) -> None:
+          run: DaskRun, ticks: queue.SimpleQueue, task: Callable[..., dict[str, Any]]) -> None:
+    """Keep a window of tasks in flight and record each result as it arrives. A task lost
+    with the workers that died under it (KilledWorker: Dask counts a death against every
+    task on that worker, queued ones too) is a suspect: once everything else is graded, the
+    suspects are graded again one at a time, each alone on the cluster, and only one whose
+    workers die then too is recorded as internal_error."""
     from distributed import KilledWorker, as_completed
 
     todo = deque(pending)
+    suspects: deque[Submission] = deque()
+    alone: set[str] = set()               # the suspects sent alone
     running: dict[Any, tuple[Submission, float, float]] = {}   # future -> (sub, pack_s, sent)
     counted: dict[str, int] = {}          # cases shown on the bar, per submission
     done: set[str] = set()
@@ -703,16 +714,21 @@ def _loop(client: Any, pending: list[Submission], rubric: Rubric, files: RubricF
             counted[name] = counted.get(name, 0) + n
             bar.advance(n)
 
+    def send(sub: Submission) -> None:
+        t = time.perf_counter()
+        payload = pack(sub)
+        pack_s = time.perf_counter() - t
+        fut = client.submit(task, payload, rubric, files, batch, pure=False,
+                            key=f"nnparity-grade-{sub.name}-{uuid.uuid4().hex[:8]}")
+        running[fut] = (sub, pack_s, time.time())
+        ac.add(fut)
+
     def refill() -> None:
         while todo and len(running) < window:
-            sub = todo.popleft()
-            t = time.perf_counter()
-            payload = pack(sub)
-            pack_s = time.perf_counter() - t
-            fut = client.submit(grade_packed, payload, rubric, files, batch, pure=False,
-                                key=f"nnparity-grade-{sub.name}-{uuid.uuid4().hex[:8]}")
-            running[fut] = (sub, pack_s, time.time())
-            ac.add(fut)
+            send(todo.popleft())
+        if suspects and not todo and not running:
+            alone.add(suspects[0].name)
+            send(suspects.popleft())
 
     def record(sub: Submission, result: dict[str, Any]) -> None:
         done.add(sub.name)
@@ -721,7 +737,7 @@ def _loop(client: Any, pending: list[Submission], rubric: Rubric, files: RubricF
 
     refill()
     while running:
-        batch = ac.next_batch(block=False)
+        arrived = ac.next_batch(block=False)
         while True:
             try:
                 event = ticks.get_nowait()
@@ -729,12 +745,12 @@ def _loop(client: Any, pending: list[Submission], rubric: Rubric, files: RubricF
                 break
             if isinstance(event, dict) and event.get("batch") == batch:
                 advance(str(event.get("name")), int(event.get("n", 0)))
-        if not batch:
+        if not arrived:
             if client.status != "running":
                 _lost(client, run, out, len(pending), len(done), "the connection closed")
             time.sleep(0.02)
             continue
-        for fut in batch:
+        for fut in arrived:
             sub, pack_s, sent = running.pop(fut)
             try:
                 answer = fut.result()
@@ -744,9 +760,12 @@ def _loop(client: Any, pending: list[Submission], rubric: Rubric, files: RubricF
                       "the connection to it was lost" if reason == "scheduler-connection-lost"
                       else reason)
             except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
+                if isinstance(exc, KilledWorker) and sub.name not in alone:
+                    suspects.append(sub)
+                    continue
                 message = (f"the Dask workers grading this submission died "
-                           f"{exc.allowed_failures + 1} times (the last: "
-                           f"{getattr(exc.last_worker, 'address', '?')})"
+                           f"{exc.allowed_failures + 1} times while it was alone on the "
+                           f"cluster (the last: {getattr(exc.last_worker, 'address', '?')})"
                            if isinstance(exc, KilledWorker)
                            else f"the Dask worker failed: {type(exc).__name__}: {exc}")
                 advance(sub.name, rubric.case_count)

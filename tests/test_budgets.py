@@ -11,11 +11,13 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import struct
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +52,7 @@ memory_mb = 1024
 processes = 16
 file_mb = 4
 output_kb = 2
+disk_mb = {disk_mb}
 
 [[item]]
 op = "relu"
@@ -76,9 +79,9 @@ class ReLU(base.ReLU):
 '''
 
 
-def _rubric(tmp: Path, budget: float = 60, investigate: int = 20) -> Path:
+def _rubric(tmp: Path, budget: float = 60, investigate: int = 20, disk_mb: int = 64) -> Path:
     path = tmp / "rubric.toml"
-    path.write_text(RUBRIC.format(budget=budget, investigate=investigate))
+    path.write_text(RUBRIC.format(budget=budget, investigate=investigate, disk_mb=disk_mb))
     return path
 
 
@@ -144,16 +147,24 @@ def test_no_request_starts_after_the_budget_and_none_waits_past_it(tmp_path):
 
 
 # ------------------------------------------------------------------ a worker's death
-def _staged_copies(marker: str) -> list[str]:
-    """Files in the machine's temporary directory (a few levels deep) holding `marker`."""
-    found = []
-    for top in Path(tempfile.gettempdir()).glob("nnparity-*"):
+def _host_files(wanted: Callable[[Path], bool]) -> list[str]:
+    """The files `wanted` at the top of the machine's temporary directory or a few levels
+    down the directories nnparity makes there."""
+    tmp = Path(tempfile.gettempdir())
+    found = [str(p) for p in tmp.iterdir() if wanted(p)]
+    for top in tmp.glob("nnparity-*"):
         for path, dirs, files in os.walk(top):
             if path.count(os.sep) - str(top).count(os.sep) >= 6:
                 dirs.clear()
-            found += [f"{path}/{f}" for f in files if f.endswith(".py") and marker in
-                      Path(path, f).read_text(errors="replace")]
+            found += [f"{path}/{f}" for f in files if wanted(Path(path, f))]
     return found
+
+
+def _holds(path: Path, marker: str) -> bool:
+    try:
+        return path.suffix == ".py" and marker in path.read_text(errors="replace")
+    except OSError:
+        return False
 
 
 def test_a_worker_that_dies_costs_only_the_submission_that_killed_it(tmp_path):
@@ -174,7 +185,7 @@ def test_a_worker_that_dies_costs_only_the_submission_that_killed_it(tmp_path):
     assert {name: (r[0]["status"], r[0]["score"]) for name, r in results.items()} == {
         name: ("graded", 2.0) for name in names if name != worker_deaths.KILLER}
     # what the workers stopped mid-submission had staged went with their pool
-    assert _staged_copies(marker) == []
+    assert _host_files(lambda p: _holds(p, marker)) == []
 
 
 # ------------------------------------------------------------------ bounded messages
@@ -239,3 +250,58 @@ def test_on_dask_too_a_dead_worker_costs_only_its_killer(tmp_path):
     assert killer["status"] == "internal_error" and "alone" in killer["reason"]
     assert {name: (r[0]["status"], r[0]["score"]) for name, r in results.items()} == {
         "first": ("graded", 2.0), "second": ("graded", 2.0)}
+
+
+# ------------------------------------------------------------------ the disk quota
+def test_a_submission_that_fills_its_disk_is_graded_and_stopped_at_its_quota(tmp_path):
+    quota = 8
+    sub = tmp_path / "in" / "fills_disk"
+    shutil.copytree(CORPUS / "fills_disk", sub)
+    for p in [tmp_path / "in", *(tmp_path / "in").rglob("*")]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    r = _grade(tmp_path, [str(sub)], _rubric(tmp_path, disk_mb=quota))["fills_disk"]
+    assert (r["status"], r["score"]) == ("graded", 2.0), r["reason"]
+    printed = r["printed_at_import"]["activations"]
+    stored = dict(re.findall(r"DISK (\S+) stored=(\d+)", printed))
+    assert len(stored) == 2, printed
+    if r["isolation"] == "namespaces":
+        # /tmp and the working directory: each a tmpfs of the quota, full before 96 MB
+        assert printed.count(f"full=True size={quota * 2**20}") == 2, printed
+        assert all(int(n) <= quota * 2**20 for n in stored.values()), stored
+    assert _host_files(lambda p: p.name.startswith("fills-disk-")) == []
+
+
+# ------------------------------------------------------------------ what is kept per item
+def test_a_20_mb_exception_message_leaves_small_files_and_the_right_grade(tmp_path):
+    sub = tmp_path / "in" / "huge_message"
+    shutil.copytree(CORPUS / "huge_message", sub)
+    for p in [tmp_path / "in", *(tmp_path / "in").rglob("*")]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    r = _grade(tmp_path, [str(sub)], CORPUS / "rubric.toml")["huge_message"]
+    assert (r["status"], r["score"]) == ("graded", 26.0), r["reason"]
+    lost = {t["name"] for t in r["tests"] if t["score"] < t["max_score"]}
+    assert lost == {"Sigmoid forward", "Sigmoid backward dX"}
+    sigmoid = next(t for t in r["tests"] if t["name"] == "Sigmoid forward")
+    assert "spam spam" in sigmoid["message"]
+    error = sigmoid["finding"]["error"]
+    assert error["message"].endswith(f"… {150_000 - wire.MAX_TEXT} bytes cut")  # past the child
+    sizes = {f.name: f.stat().st_size for f in (tmp_path / "out" / "huge_message").iterdir()}
+    assert sizes["result.json"] < 256_000 and sizes["feedback.md"] < 128_000, sizes
+    assert sizes["results.json"] < 128_000, sizes
+
+
+# ------------------------------------------------------------------ rubric values
+@pytest.mark.parametrize("limit, value", [("case_seconds", "1e308"), ("disk_mb", "0"),
+                                          ("memory_mb", "10000000000"), ("disk_mb", "99999")])
+def test_a_limit_out_of_bounds_is_a_one_line_error_with_exit_2(limit, value, tmp_path,
+                                                              capsys):
+    from harness.cli import main
+
+    rubric = _rubric(tmp_path).read_text()
+    rubric = re.sub(rf"(?m)^{limit} = .*$", f"{limit} = {value}", rubric)
+    (tmp_path / "rubric.toml").write_text(rubric)
+    code = main(["grade", str(CORPUS / "correct"), "--rubric", str(tmp_path / "rubric.toml"),
+                 "--out", str(tmp_path / "out"), "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert err[0].startswith("nnparity grade: error: ") and f"[limits] {limit}" in err[0]

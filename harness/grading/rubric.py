@@ -62,7 +62,8 @@ class Item:
 @dataclass(frozen=True)
 class GradeLimits:
     """Per-case limits (see `harness.sandbox.parent.Limits`) plus the submission's wall-clock
-    budget."""
+    budget, which covers every phase of its grading (its cases, the reruns that charge each
+    root cause once, the investigation of its failures)."""
 
     case_seconds: float = 10.0
     startup_seconds: float = 30.0
@@ -73,13 +74,21 @@ class GradeLimits:
     processes: int = 32
     file_mb: int = 16
     output_kb: float = 8.0
+    disk_mb: int = 64
 
     def sandbox_limits(self) -> Limits:
         return Limits(case_seconds=self.case_seconds, startup_seconds=self.startup_seconds,
                       case_cpu_seconds=self.case_cpu_seconds,
                       process_cpu_seconds=self.process_cpu_seconds, memory_mb=self.memory_mb,
                       processes=self.processes, file_mb=self.file_mb,
-                      output_bytes=int(self.output_kb * 1024))
+                      output_bytes=int(self.output_kb * 1024), disk_mb=self.disk_mb)
+
+
+# The largest value of each limit a rubric may set: a rubric is data anyone may hand the
+# grader, and a limit past these is a typo, or more than one machine can give.
+MAX_LIMITS = {"case_seconds": 3600, "startup_seconds": 3600, "submission_seconds": 86400,
+              "case_cpu_seconds": 3600, "process_cpu_seconds": 86400, "memory_mb": 2**20,
+              "processes": 4096, "file_mb": 2**20, "output_kb": 1024, "disk_mb": 16384}
 
 
 @dataclass(frozen=True)
@@ -158,6 +167,7 @@ def _choice(value: Any, choices: tuple[str, ...], where: str) -> str:
 # Cases per item at most: a rubric is data anyone may hand the grader, and each case costs
 # time and memory for every submission (the shipped rubrics use 20 to 50).
 MAX_CASES = 10_000
+MAX_INVESTIGATE = 100_000   # reruns of an investigation (which the time budget bounds too)
 
 
 def _int(value: Any, where: str, minimum: int = 0, maximum: int | None = None) -> int:
@@ -168,9 +178,10 @@ def _int(value: Any, where: str, minimum: int = 0, maximum: int | None = None) -
     return value
 
 
-def _number(value: Any, where: str) -> float:
-    _check(isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0,
-           where, f"expected a positive number, got {value!r}")
+def _number(value: Any, where: str, maximum: float) -> float:
+    _check(isinstance(value, (int, float)) and not isinstance(value, bool)
+           and 0 < value <= maximum, where,
+           f"expected a positive number <= {maximum:,}, got {value!r}")
     return float(value)
 
 
@@ -235,9 +246,9 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
     known_limits = set(GradeLimits.__dataclass_fields__)
     _check(not set(lim) - known_limits, f"{path} [limits]",
            f"unknown key(s) {sorted(set(lim) - known_limits)}; known: {sorted(known_limits)}")
-    limits = GradeLimits(**{k: (_int(v, f"{path} [limits] {k}", 1)
+    limits = GradeLimits(**{k: (_int(v, f"{path} [limits] {k}", 1, MAX_LIMITS[k])
                                 if isinstance(GradeLimits.__dataclass_fields__[k].default, int)
-                                else _number(v, f"{path} [limits] {k}"))
+                                else _number(v, f"{path} [limits] {k}", MAX_LIMITS[k]))
                             for k, v in lim.items()})
 
     items = []
@@ -288,7 +299,8 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
         refuse_imports=refuse, numpy_compat=numpy_compat,
         stdout_visibility=_choice(top.get("stdout_visibility", "hidden"), VISIBILITIES,
                                   f"{where} stdout_visibility"),
-        investigate_budget=_int(top.get("investigate", 200), f"{where} investigate"),
+        investigate_budget=_int(top.get("investigate", 200), f"{where} investigate", 0,
+                                MAX_INVESTIGATE),
         limits=limits, items=tuple(items), api=api_value, edition=edition)
 
 

@@ -11,7 +11,8 @@ Three levels, the best one the machine allows, decided once per process (`choose
                 import it), its own copy
                 of the submission (read-only), the starter code if any, a private /proc
                 that shows its own processes only, a minimal /dev, an empty private /tmp and
-                its working directory; no network but a loopback of its own. As root, bwrap
+                working directory (tmpfs of a limited size that go with it: its disk quota);
+                no network but a loopback of its own. As root, bwrap
                 builds the sandbox with root's rights and ``setpriv`` drops to the worker's
                 unprivileged uid before Python starts; as another user, bwrap uses an
                 unprivileged user namespace.
@@ -150,15 +151,9 @@ def namespaces_problem() -> str | None:
         return "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
     if os.geteuid() == 0 and shutil.which("setpriv") is None:
         return "setpriv (util-linux) is not installed"
-    with tempfile.TemporaryDirectory(prefix="nnparity-probe-") as tmp:
-        home, private_tmp = Path(tmp, "home"), Path(tmp, "tmp")
-        home.mkdir()
-        private_tmp.mkdir()
+    with tempfile.TemporaryDirectory(prefix="nnparity-probe-") as home:
         uid = 65534 if os.geteuid() == 0 else None
-        if uid is not None:
-            for d in (home, private_tmp):
-                os.chown(d, uid, uid)
-        argv = bwrap_argv(home, private_tmp, [], uid, uid) + ["true"]
+        argv = bwrap_argv(Path(home), [], uid, uid, disk_mb=1) + ["true"]
         try:
             proc = subprocess.run(argv, capture_output=True, text=True, timeout=30,
                                   stdin=subprocess.DEVNULL)
@@ -262,14 +257,18 @@ def mount_point(root: str, host: Path) -> str:
     return f"{root}/{host.name or 'root'}"
 
 
-def bwrap_argv(home: Path, tmp: Path, ro_binds: list[tuple[str, str]],
-               uid: int | None, gid: int | None, solution: bool = False) -> list[str]:
+def bwrap_argv(home: Path, ro_binds: list[tuple[str, str]], uid: int | None,
+               gid: int | None, solution: bool = False, disk_mb: int | None = None
+               ) -> list[str]:
     """The command prefix that runs a command in the namespace sandbox.
 
-    `home` is bound read-write at HOME (also the working directory), `tmp` at /tmp, each of
-    `ro_binds` (host, sandbox path) read-only. As root, bwrap keeps root's rights only to set
-    the sandbox up: the command starts through setpriv as `uid`/`gid` (or, without a uid, as
-    root without any capability). `solution`: whether student_nn is there too."""
+    /tmp and the working directory HOME are fresh tmpfs of the sandbox's own, each of at
+    most `disk_mb` (None: the kernel's default, half the memory), gone with it: the child's
+    disk quota. What `home` holds (the modules the parent staged) is bound read-only into
+    HOME, each of `ro_binds` (host, sandbox path) read-only. As root, bwrap keeps root's
+    rights only to set the sandbox up: the command starts through setpriv as `uid`/`gid` (or,
+    without a uid, as root without any capability). `solution`: whether student_nn is there
+    too."""
     root = os.geteuid() == 0
     argv = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session"]
     if root:   # no user namespace: the child's uid stays the real, unprivileged one
@@ -300,7 +299,8 @@ def bwrap_argv(home: Path, tmp: Path, ro_binds: list[tuple[str, str]],
         argv.extend([option, host, dest])
 
     # /tmp first: what is bound below it (a checkout or a venv in /tmp) goes on top
-    argv += ["--proc", "/proc", "--dev", "/dev", "--bind", str(tmp), "/tmp"]
+    size = ["--size", str(disk_mb * 2**20)] if disk_mb else []
+    argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", *size, "--tmpfs", "/tmp"]
     for f in ETC_FILES:
         if os.path.exists(f):
             bind("--ro-bind", f, f)
@@ -319,7 +319,9 @@ def bwrap_argv(home: Path, tmp: Path, ro_binds: list[tuple[str, str]],
         bind("--ro-bind", p, p)
     for host, dest in ro_binds:
         bind("--ro-bind", host, dest)
-    bind("--bind", str(home), HOME)
+    argv += ["--dir", os.path.dirname(HOME), "--perms", "0777", *size, "--tmpfs", HOME]
+    for name in sorted(os.listdir(home)):
+        argv += ["--ro-bind", str(home / name), f"{HOME}/{name}"]
     argv += ["--chdir", HOME]
     for d in layout.masked:
         argv += ["--remount-ro", d]

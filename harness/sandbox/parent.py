@@ -23,11 +23,11 @@ it left are in harness/sandbox/confine.py.
 Where the kernel allows it, the child also runs in namespaces of its own
 (harness/sandbox/isolation.py, through bubblewrap): it sees a read-only root with Python, NumPy
 and the other allowed packages (harness/sandbox/packages.py), nnparity's harness and
-student_nn, its own copy of the implementation, an empty private /tmp and its working
-directory, its own processes only, and no network. Without namespaces (`isolation` "uid" or
-"process") it sees the machine as its uid does, but for site packages: the child imports the
-allowed ones only (`harness.sandbox.packages.SiteGate`). `Sandbox.isolation` says which level
-applies.
+student_nn, its own copy of the implementation, an empty private /tmp and working directory
+(tmpfs of `Limits.disk_mb` each, gone with it), its own processes only, and no network.
+Without namespaces (`isolation` "uid" or "process") it sees the machine as its uid does, but
+for site packages: the child imports the allowed ones only
+(`harness.sandbox.packages.SiteGate`). `Sandbox.isolation` says which level applies.
 """
 
 from __future__ import annotations
@@ -92,7 +92,9 @@ class Limits:
     process_cpu_seconds: CPU time of one child process over its life (hard RLIMIT_CPU);
     memory_mb: address space (RLIMIT_AS); processes: processes and threads of the child's uid
     (RLIMIT_NPROC, meaningful with a dedicated uid); file_mb: largest file it may write
-    (RLIMIT_FSIZE); output_bytes: printed output kept per case (the rest is counted).
+    (RLIMIT_FSIZE); output_bytes: printed output kept per case (the rest is counted);
+    disk_mb: what it may store in its /tmp and in its working directory, each (in namespaces,
+    where both are size-limited tmpfs that go with it; not enforced at the other levels).
     """
 
     case_seconds: float = 20.0
@@ -103,6 +105,7 @@ class Limits:
     processes: int | None = None
     file_mb: int | None = None
     output_bytes: int = 4000
+    disk_mb: int | None = None
 
     def rlimits(self) -> str:
         """The child's ``--rlimits`` argument."""
@@ -210,15 +213,14 @@ def preflight(policy: Policy) -> str | None:
         return str(exc)
     hidden = isolation.HIDDEN_PACKAGES if level == "namespaces" else ()
     with tempfile.TemporaryDirectory(prefix="nnparity-preflight-") as tmp:
-        home, private_tmp = Path(tmp, "home"), Path(tmp, "tmp")
+        home = Path(tmp, "home")
         home.mkdir()
-        private_tmp.mkdir()
         if policy.uid is not None:
-            for d in (tmp, home, private_tmp):
+            for d in (tmp, home):
                 os.chown(d, policy.uid, policy.gid if policy.gid is not None else -1)
         prefix, cwd, inside = [], home, str(home)
         if level == "namespaces":
-            prefix = isolation.bwrap_argv(home, private_tmp, [], policy.uid, policy.gid)
+            prefix = isolation.bwrap_argv(home, [], policy.uid, policy.gid)
             inside = isolation.HOME
         try:
             proc = subprocess.run(
@@ -394,7 +396,6 @@ class Sandbox:
         self.isolation = isolation.level_for(self.policy.isolation, self.policy.uid)
         self.proc: subprocess.Popen | None = None
         self.workdir: Path | None = None
-        self.tmpdir: Path | None = None           # the child's private /tmp (namespaces)
         self.starts = 0
         self.refused: list[dict[str, Any]] = []   # refused imports the child reported
         self.standins: set[str] = set()           # packages the child imported as stand-ins
@@ -469,8 +470,8 @@ class Sandbox:
     def _command(self) -> list[str]:
         uid, gid = self.policy.uid, self.policy.gid
         if self.namespaced:
-            cmd = [*isolation.bwrap_argv(self.workdir, self.tmpdir, self._mounts, uid, gid,
-                                         self.solution),
+            cmd = [*isolation.bwrap_argv(self.workdir, self._mounts, uid, gid, self.solution,
+                                         self.limits.disk_mb),
                    sys.executable]
         else:
             cmd = list(runtime_for(uid, gid).argv)
@@ -497,12 +498,9 @@ class Sandbox:
     def _start(self) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="nnparity-child-"))
         self._stage()
-        if self.namespaced:
-            self.tmpdir = Path(tempfile.mkdtemp(prefix="nnparity-tmp-"))
         uid, gid = self.policy.uid, self.policy.gid
         if uid is not None:
-            for d in filter(None, (self.workdir, self.tmpdir)):
-                os.chown(d, uid, gid if gid is not None else uid)
+            os.chown(self.workdir, uid, gid if gid is not None else uid)
             become_subreaper()
         runtime = Runtime((sys.executable,)) if self.namespaced else runtime_for(uid, gid)
         home = isolation.HOME if self.namespaced else self.workdir
@@ -526,9 +524,11 @@ class Sandbox:
 
     def close(self) -> None:
         """Kill the child's whole process group (and, with a dedicated uid, every process of
-        that uid; in namespaces, its whole PID namespace) and remove its working directory,
-        its private /tmp and the files it left behind."""
+        that uid; in namespaces, its whole PID namespace, whose /tmp goes with it) and remove
+        its working directory and the files it left behind."""
         if self.proc is not None:
+            if self.namespaced:   # its /tmp goes with it: what is there, while it is
+                self.removed_files += self._left_in_tmp()
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
             if self.policy.uid is not None:
@@ -545,18 +545,21 @@ class Sandbox:
                 os.close(self._channel.out_fd)
             self.proc = self._channel = None
             self._child_pid = None
-        if self.tmpdir is not None:   # first: it is the uid's, in the machine's /tmp
-            ours = isolation.under_tmp(self._mounts)
-            with contextlib.suppress(OSError):
-                self.removed_files += [f"/tmp/{name}" for name in sorted(os.listdir(self.tmpdir))
-                                       if name not in ours]
-            _rmtree(self.tmpdir)
-            self.tmpdir = None
         if self.workdir is not None:
             _rmtree(self.workdir)
             self.workdir = None
             if self.policy.uid is not None:
                 self.removed_files += remove_files_of(self.policy.uid)
+
+    def _left_in_tmp(self) -> list[str]:
+        """What the running child has at the top of its private /tmp, but the directories
+        bwrap made there to bind things below it."""
+        try:
+            names = os.listdir(f"/proc/{self.child_pid()}/root/tmp")
+        except OSError:
+            return []
+        ours = isolation.under_tmp(self._mounts)
+        return [f"/tmp/{name}" for name in sorted(names) if name not in ours]
 
     def __enter__(self) -> Sandbox:
         return self

@@ -22,7 +22,7 @@ import numpy as np
 
 _LEN = struct.Struct("<Q")
 # What one message's header may hold: far above an honest one (a batch request of 64 cases is
-# about 40 KB, the largest answer about 11 KB), far below what would cost the parent memory.
+# about 40 KB, the largest answer about 15 KB), far below what would cost the parent memory.
 MAX_HEADER = 1024 * 1024
 # Characters of one string a header may carry into the parent; the rest is cut, with a note
 # (the child itself keeps 1,000 of a message and 4,000 of a traceback).

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -59,7 +60,7 @@ from harness.reports.view import (
     summary_rows,
 )
 from harness.reports.write import write_reports
-from harness.sandbox.parent import Limits
+from harness.sandbox.parent import Limits, Policy, unprivileged
 
 EXIT_OK, EXIT_MISMATCH, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -144,8 +145,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     edition = _edition_arg(api, impl, args.edition)
     progress = Progress(len(specs) * args.cases, "checking")
     with refcache.disabled(args.no_cache), \
-            Checker(impl, profile, limits=Limits(case_seconds=args.timeout),
-                    starter=starter, api=api.name, edition=edition) as checker:
+            unprivileged([impl, *([starter] if starter else [])]) as (uid, why), \
+            Checker(impl, profile, limits=_check_limits(args.timeout, uid),
+                    policy=Policy(uid=uid, gid=uid), starter=starter, api=api.name,
+                    edition=edition) as checker:
+        if why:
+            print(f"nnparity check: note: the implementation runs as root without "
+                  f"capabilities ({why})", file=sys.stderr)
         checker.start(specs)
         report = check_and_investigate(checker, specs, args.cases, args.seed,
                                        on_case=lambda cid: progress.advance(note=cid))
@@ -174,6 +180,16 @@ def cmd_check(args: argparse.Namespace) -> int:
               "cases checked so far", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK if report["summary"]["verdict"] == "pass" else EXIT_MISMATCH
+
+
+def _check_limits(timeout: float, uid: int | None) -> Limits:
+    """`check`'s children get grading's default limits (memory, CPU, file size, disk), with
+    --timeout per case, wall clock and CPU; the process limit only under a uid of their own
+    (it counts every process of the uid)."""
+    from harness.grading.rubric import GradeLimits
+
+    return replace(GradeLimits().sandbox_limits(), case_seconds=timeout,
+                   case_cpu_seconds=timeout, processes=GradeLimits.processes if uid else None)
 
 
 def cmd_repro(args: argparse.Namespace) -> int:

@@ -292,7 +292,7 @@ def test_a_20_mb_exception_message_leaves_small_files_and_the_right_grade(tmp_pa
 
 # ------------------------------------------------------------------ rubric values
 @pytest.mark.parametrize("limit, value", [("case_seconds", "1e308"), ("disk_mb", "0"),
-                                          ("memory_mb", "10000000000"), ("disk_mb", "99999")])
+                                          ("output_kb", "1e9"), ("processes", "10000000")])
 def test_a_limit_out_of_bounds_is_a_one_line_error_with_exit_2(limit, value, tmp_path,
                                                               capsys):
     from harness.cli import main
@@ -305,3 +305,60 @@ def test_a_limit_out_of_bounds_is_a_one_line_error_with_exit_2(limit, value, tmp
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1, err
     assert err[0].startswith("nnparity grade: error: ") and f"[limits] {limit}" in err[0]
+
+
+# ------------------------------------------------------------------ check's child
+SAYS_WHO = '''"""A ReLU that says who runs it and within which limits (and is off by one)."""
+import os
+import resource
+
+from student_nn import activations as base
+from student_nn.activations import *  # noqa: F401,F403
+
+
+class ReLU(base.ReLU):
+    def forward(self, Z):
+        status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+        print("WHO", os.getuid(), resource.getrlimit(resource.RLIMIT_AS)[0],
+              resource.getrlimit(resource.RLIMIT_FSIZE)[0], int(status["CapEff"], 16))
+        return super().forward(Z) + 1.0
+'''
+
+
+def _checked_by_whom(impl: Path, report: Path, capsys) -> tuple[list[int], str]:
+    """Run `nnparity check` on relu; (uid, address space, file size, capabilities) of its
+    child, and what it said on stderr."""
+    from harness.cli import main
+
+    code = main(["check", "--impl", str(impl), "--ops", "relu", "--cases", "1",
+                 "--report", str(report)])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    results = json.loads((report / "report.json").read_text())["results"]
+    printed = next(r["finding"]["stdout"] for r in results if r["output"] == "forward")
+    return [int(x) for x in re.search(r"WHO (.*)", printed).group(1).split()], err
+
+
+@pytest.mark.parametrize("readable", [True, False])
+def test_check_runs_its_child_unprivileged_with_gradings_limits(readable, tmp_path, capsys):
+    from harness.grading.rubric import GradeLimits
+
+    root = Path(tempfile.mkdtemp(prefix="nnparity-checktest-"))   # reachable by every uid
+    try:
+        impl = Path(_submission(root, "says_who", SAYS_WHO))
+        if not readable:
+            impl.chmod(0o700)   # a sandbox uid cannot read it: check says so, as root
+        (uid, memory, fsize, caps), err = _checked_by_whom(impl, tmp_path / "r", capsys)
+    finally:
+        shutil.rmtree(root)
+    limits = GradeLimits()
+    assert (memory, fsize) == (limits.memory_mb * 2**20, limits.file_mb * 2**20)
+    assert caps == 0
+    if os.geteuid() != 0:
+        assert uid == os.geteuid() and "note" not in err
+    elif readable:
+        assert uid >= 1000 and "note" not in err         # a sandbox uid, as grading's
+    else:
+        assert uid == 0 and len(err.strip().splitlines()) == 1
+        assert err.startswith("nnparity check: note: the implementation runs as root "
+                              "without capabilities") and "cannot read" in err

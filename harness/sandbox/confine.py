@@ -45,20 +45,45 @@ class Runtime:
     pythonpath: tuple[str, ...] = ()    # besides the project (a virtual environment's site)
 
 
+def _allows(path: str | Path, uid: int, gid: int, need: int) -> bool:
+    """Whether the mode bits of `path` give uid/gid (no supplementary groups) `need` (an
+    octal "other" mask: 1 = x, 4 = r, 5 = r-x)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    shift = 6 if st.st_uid == uid else 3 if st.st_gid == gid else 0
+    return (st.st_mode >> shift) & need == need
+
+
 def _can_use(path: str, uid: int, gid: int, final: int) -> bool:
     """Whether uid/gid (no supplementary groups) can reach `path` and use it with `final` bits
-    (an octal "other" mask: 1 = x, 4 = r, 5 = r-x), judged from the mode bits alone."""
+    (as `_allows`), judged from the mode bits alone."""
     p = Path(path)
-    for i, part in enumerate([*reversed(p.parents), p]):
-        try:
-            st = os.stat(part)
-        except OSError:
-            return False
-        need = final if i == len(p.parents) else 1
-        shift = 6 if st.st_uid == uid else 3 if st.st_gid == gid else 0
-        if (st.st_mode >> shift) & need != need:
-            return False
-    return True
+    return all(_allows(part, uid, gid, 1) for part in reversed(p.parents)) \
+        and _allows(p, uid, gid, final)
+
+
+def unreadable(path: Path, uid: int, gid: int, reach_from: Path = Path("/"),
+               limit: int = 5000) -> Path | None:
+    """What stops uid/gid (no supplementary groups) reading `path` from `reach_from` on,
+    judged from the mode bits: a directory from `reach_from` down to `path` it cannot pass
+    (x), or `path` or a directory (r-x) or Python file (r) under it that it cannot read; None
+    when nothing does. Caches and hidden directories are skipped, and at most `limit` entries
+    are looked at."""
+    above = [d for d in reversed(path.parents) if d.is_relative_to(reach_from)]
+    blocked = next((d for d in above if not _allows(d, uid, gid, 1)), None)
+    if blocked is not None or not _allows(path, uid, gid, 5 if path.is_dir() else 4):
+        return blocked or path
+    for where, dirs, files in os.walk(path):
+        dirs[:] = [d for d in dirs if d != "__pycache__" and not d.startswith(".")]
+        for name, need in [(d, 5) for d in dirs] + [(f, 4) for f in files if f.endswith(".py")]:
+            limit -= 1
+            if limit < 0:
+                return None
+            if not _allows(os.path.join(where, name), uid, gid, need):
+                return Path(where, name)
+    return None
 
 
 @functools.cache

@@ -64,10 +64,13 @@ from harness.sandbox.confine import (
     _kill_marked,
     _rmtree,
     become_subreaper,
+    claim_uid,
     kill_uid,
     reap_adopted,
+    release_uid,
     remove_files_of,
     runtime_for,
+    unreadable,
 )
 from harness.sandbox.loader import BUNDLED_ALIAS, BUNDLED_DIR, LoadError, is_bundled, locate
 from harness.sandbox.sources import plan_sources, staged_modules
@@ -239,6 +242,49 @@ def preflight(policy: Policy) -> str | None:
         return (f"{who} cannot import numpy and nnparity ({' | '.join(tail)}); the project "
                 f"({PROJECT_ROOT}) and the Python installation must be readable by every user")
     return None
+
+
+@contextlib.contextmanager
+def unprivileged(reads: list[Path]) -> Iterator[tuple[int | None, str]]:
+    """For children that are not graded (`check`'s) but should not run as root either: as
+    root, a sandbox uid of this process's own, claimed as a grading worker claims one
+    (`claim_uid`) and held while inside: (uid, ""); or (None, why not) when that uid could not
+    run Python or read `reads` (the implementation, the starter code: judged from the mode
+    bits), and the children run as root without capabilities instead. Not root: (None, "")."""
+    uid = claim_uid()
+    why = _cannot_run(uid, reads) if uid is not None else ""
+    if why:
+        release_uid(uid)
+        uid = None
+    try:
+        yield uid, why
+    finally:
+        release_uid(uid)
+
+
+def _cannot_run(uid: int, reads: list[Path]) -> str:
+    """Why `uid` cannot run the child on `reads` and the project, or ""."""
+    try:
+        runtime_for(uid, uid)
+        namespaced = isolation.level_for("auto", uid) == "namespaces"
+    except SandboxError as exc:
+        return str(exc)
+    for path in [PROJECT_ROOT / "harness", *(p.resolve() for p in reads)]:
+        # in namespaces the directory around it is bound, below directories bwrap made
+        start = _holder(path if path.is_dir() else path.parent) if namespaced else Path("/")
+        bad = unreadable(path, uid, uid, start)
+        if bad is not None:
+            return f"uid {uid} cannot read {bad}"
+    return ""
+
+
+def _capless(uid: int | None) -> list[str]:
+    """As root without a uid to drop to and without namespaces (where bwrap drops them): the
+    prefix that starts the child without any capability and without gaining any."""
+    setpriv = shutil.which("setpriv")
+    if uid is not None or os.geteuid() != 0 or setpriv is None:
+        return []
+    return [setpriv, "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
 
 
 def _user_kwargs(policy: Policy) -> dict[str, Any]:
@@ -474,7 +520,7 @@ class Sandbox:
                                          self.limits.disk_mb),
                    sys.executable]
         else:
-            cmd = list(runtime_for(uid, gid).argv)
+            cmd = [*_capless(uid), *runtime_for(uid, gid).argv]
         cmd += ["-m", "harness.sandbox.child", self._child_impl]
         if self.graded:
             cmd += ["--graded", ",".join(self.graded)]

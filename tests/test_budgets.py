@@ -268,6 +268,30 @@ def test_a_submission_that_fills_its_disk_is_graded_and_stopped_at_its_quota(tmp
         # /tmp and the working directory: each a tmpfs of the quota, full before 96 MB
         assert printed.count(f"full=True size={quota * 2**20}") == 2, printed
         assert all(int(n) <= quota * 2**20 for n in stored.values()), stored
+        left = next(f["message"] for f in r["findings"] if f["code"] == "left_files")
+        assert "/tmp/fills-disk-0.bin" in left      # read while its tmpfs was there
+    assert _host_files(lambda p: p.name.startswith("fills-disk-")) == []
+
+
+def test_a_bubblewrap_without_tmpfs_sizes_binds_the_hosts_directories(tmp_path,
+                                                                       monkeypatch):
+    """bubblewrap before 0.7 (Ubuntu 22.04's) has no --size: no quota, but still namespaces,
+    a private /tmp, and nothing left behind."""
+    from harness.sandbox import isolation
+
+    if isolation.choose(None).level != "namespaces":
+        pytest.skip("namespaces are not available here")
+    monkeypatch.setattr(isolation, "sized_tmpfs", lambda: False)
+    sub = tmp_path / "in" / "fills_disk"
+    shutil.copytree(CORPUS / "fills_disk", sub)
+    for p in [tmp_path / "in", *(tmp_path / "in").rglob("*")]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    r = _grade(tmp_path, [str(sub)], _rubric(tmp_path, disk_mb=8))["fills_disk"]
+    assert (r["status"], r["score"], r["isolation"]) == ("graded", 2.0, "namespaces")
+    printed = r["printed_at_import"]["activations"]
+    assert printed.count(f"stored={32 * 3 * 2**20} full=False") == 2, printed
+    left = next(f["message"] for f in r["findings"] if f["code"] == "left_files")
+    assert "/tmp/fills-disk-0.bin" in left
     assert _host_files(lambda p: p.name.startswith("fills-disk-")) == []
 
 

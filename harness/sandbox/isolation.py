@@ -151,9 +151,15 @@ def namespaces_problem() -> str | None:
         return "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
     if os.geteuid() == 0 and shutil.which("setpriv") is None:
         return "setpriv (util-linux) is not installed"
-    with tempfile.TemporaryDirectory(prefix="nnparity-probe-") as home:
+    with tempfile.TemporaryDirectory(prefix="nnparity-probe-") as tmp:
+        home, private_tmp = Path(tmp, "home"), Path(tmp, "tmp")
+        home.mkdir()
+        private_tmp.mkdir()
         uid = 65534 if os.geteuid() == 0 else None
-        argv = bwrap_argv(Path(home), [], uid, uid, disk_mb=1) + ["true"]
+        if uid is not None:
+            for d in (home, private_tmp):
+                os.chown(d, uid, uid)
+        argv = bwrap_argv(home, private_tmp, [], uid, uid, disk_mb=1) + ["true"]
         try:
             proc = subprocess.run(argv, capture_output=True, text=True, timeout=30,
                                   stdin=subprocess.DEVNULL)
@@ -257,18 +263,25 @@ def mount_point(root: str, host: Path) -> str:
     return f"{root}/{host.name or 'root'}"
 
 
-def bwrap_argv(home: Path, ro_binds: list[tuple[str, str]], uid: int | None,
-               gid: int | None, solution: bool = False, disk_mb: int | None = None
-               ) -> list[str]:
+@functools.cache
+def sized_tmpfs() -> bool:
+    """Whether bwrap can limit the size of a tmpfs (``--size``, bubblewrap 0.7 and later)."""
+    return "--size" in _bwrap_help()
+
+
+def bwrap_argv(home: Path, tmp: Path, ro_binds: list[tuple[str, str]],
+               uid: int | None, gid: int | None, solution: bool = False,
+               disk_mb: int | None = None) -> list[str]:
     """The command prefix that runs a command in the namespace sandbox.
 
-    /tmp and the working directory HOME are fresh tmpfs of the sandbox's own, each of at
-    most `disk_mb` (None: the kernel's default, half the memory), gone with it: the child's
-    disk quota. What `home` holds (the modules the parent staged) is bound read-only into
-    HOME, each of `ro_binds` (host, sandbox path) read-only. As root, bwrap keeps root's
-    rights only to set the sandbox up: the command starts through setpriv as `uid`/`gid` (or,
-    without a uid, as root without any capability). `solution`: whether student_nn is there
-    too."""
+    /tmp and the working directory HOME are tmpfs of the sandbox's own, each of at most
+    `disk_mb` (None: the kernel's default, half the memory), gone with it: the child's disk
+    quota; what `home` holds (the modules the parent staged) is bound read-only into HOME.
+    (A bwrap without `sized_tmpfs` binds `home` at HOME and `tmp` at /tmp read-write instead,
+    without a quota.) Each of `ro_binds` (host, sandbox path) is bound read-only. As root,
+    bwrap keeps root's rights only to set the sandbox up: the command starts through setpriv
+    as `uid`/`gid` (or, without a uid, as root without any capability). `solution`: whether
+    student_nn is there too."""
     root = os.geteuid() == 0
     argv = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session"]
     if root:   # no user namespace: the child's uid stays the real, unprivileged one
@@ -298,9 +311,14 @@ def bwrap_argv(home: Path, ro_binds: list[tuple[str, str]], uid: int | None,
             argv.extend(["--dir", parent])
         argv.extend([option, host, dest])
 
+    def private(mode: str, dest: str, host: Path) -> list[str]:
+        if not sized_tmpfs():
+            return ["--bind", str(host), dest]
+        return ["--perms", mode, *(["--size", str(disk_mb * 2**20)] if disk_mb else []),
+                "--tmpfs", dest]
+
     # /tmp first: what is bound below it (a checkout or a venv in /tmp) goes on top
-    size = ["--size", str(disk_mb * 2**20)] if disk_mb else []
-    argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", *size, "--tmpfs", "/tmp"]
+    argv += ["--proc", "/proc", "--dev", "/dev", *private("1777", "/tmp", tmp)]
     for f in ETC_FILES:
         if os.path.exists(f):
             bind("--ro-bind", f, f)
@@ -319,9 +337,10 @@ def bwrap_argv(home: Path, ro_binds: list[tuple[str, str]], uid: int | None,
         bind("--ro-bind", p, p)
     for host, dest in ro_binds:
         bind("--ro-bind", host, dest)
-    argv += ["--dir", os.path.dirname(HOME), "--perms", "0777", *size, "--tmpfs", HOME]
-    for name in sorted(os.listdir(home)):
-        argv += ["--ro-bind", str(home / name), f"{HOME}/{name}"]
+    argv += ["--dir", os.path.dirname(HOME), *private("0777", HOME, home)]
+    if sized_tmpfs():
+        for name in sorted(os.listdir(home)):
+            argv += ["--ro-bind", str(home / name), f"{HOME}/{name}"]
     argv += ["--chdir", HOME]
     for d in layout.masked:
         argv += ["--remount-ro", d]

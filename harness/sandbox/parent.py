@@ -216,14 +216,15 @@ def preflight(policy: Policy) -> str | None:
         return str(exc)
     hidden = isolation.HIDDEN_PACKAGES if level == "namespaces" else ()
     with tempfile.TemporaryDirectory(prefix="nnparity-preflight-") as tmp:
-        home = Path(tmp, "home")
+        home, private_tmp = Path(tmp, "home"), Path(tmp, "tmp")
         home.mkdir()
+        private_tmp.mkdir()
         if policy.uid is not None:
-            for d in (tmp, home):
+            for d in (tmp, home, private_tmp):
                 os.chown(d, policy.uid, policy.gid if policy.gid is not None else -1)
         prefix, cwd, inside = [], home, str(home)
         if level == "namespaces":
-            prefix = isolation.bwrap_argv(home, [], policy.uid, policy.gid)
+            prefix = isolation.bwrap_argv(home, private_tmp, [], policy.uid, policy.gid)
             inside = isolation.HOME
         try:
             proc = subprocess.run(
@@ -442,6 +443,7 @@ class Sandbox:
         self.isolation = isolation.level_for(self.policy.isolation, self.policy.uid)
         self.proc: subprocess.Popen | None = None
         self.workdir: Path | None = None
+        self.tmpdir: Path | None = None           # for the child's /tmp (namespaces)
         self.starts = 0
         self.refused: list[dict[str, Any]] = []   # refused imports the child reported
         self.standins: set[str] = set()           # packages the child imported as stand-ins
@@ -516,8 +518,8 @@ class Sandbox:
     def _command(self) -> list[str]:
         uid, gid = self.policy.uid, self.policy.gid
         if self.namespaced:
-            cmd = [*isolation.bwrap_argv(self.workdir, self._mounts, uid, gid, self.solution,
-                                         self.limits.disk_mb),
+            cmd = [*isolation.bwrap_argv(self.workdir, self.tmpdir, self._mounts, uid, gid,
+                                         self.solution, self.limits.disk_mb),
                    sys.executable]
         else:
             cmd = [*_capless(uid), *runtime_for(uid, gid).argv]
@@ -544,9 +546,12 @@ class Sandbox:
     def _start(self) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="nnparity-child-"))
         self._stage()
+        if self.namespaced:   # bound at /tmp by a bwrap without a tmpfs size (else unused)
+            self.tmpdir = Path(tempfile.mkdtemp(prefix="nnparity-tmp-"))
         uid, gid = self.policy.uid, self.policy.gid
         if uid is not None:
-            os.chown(self.workdir, uid, gid if gid is not None else uid)
+            for d in filter(None, (self.workdir, self.tmpdir)):
+                os.chown(d, uid, gid if gid is not None else uid)
             become_subreaper()
         runtime = Runtime((sys.executable,)) if self.namespaced else runtime_for(uid, gid)
         home = isolation.HOME if self.namespaced else self.workdir
@@ -572,9 +577,9 @@ class Sandbox:
         """Kill the child's whole process group (and, with a dedicated uid, every process of
         that uid; in namespaces, its whole PID namespace, whose /tmp goes with it) and remove
         its working directory and the files it left behind."""
+        if self.proc is not None and self.namespaced:   # while its tmpfs /tmp is there
+            self.removed_files += self._left_in_tmp()
         if self.proc is not None:
-            if self.namespaced:   # its /tmp goes with it: what is there, while it is
-                self.removed_files += self._left_in_tmp()
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
             if self.policy.uid is not None:
@@ -591,6 +596,9 @@ class Sandbox:
                 os.close(self._channel.out_fd)
             self.proc = self._channel = None
             self._child_pid = None
+        if self.tmpdir is not None:
+            _rmtree(self.tmpdir)
+            self.tmpdir = None
         if self.workdir is not None:
             _rmtree(self.workdir)
             self.workdir = None
@@ -598,10 +606,12 @@ class Sandbox:
                 self.removed_files += remove_files_of(self.policy.uid)
 
     def _left_in_tmp(self) -> list[str]:
-        """What the running child has at the top of its private /tmp, but the directories
-        bwrap made there to bind things below it."""
+        """What the child has at the top of its private /tmp (read while it runs, when it is
+        a tmpfs), but the directories bwrap made there to bind things below it."""
+        where = f"/proc/{self.child_pid()}/root/tmp" if isolation.sized_tmpfs() \
+            else self.tmpdir
         try:
-            names = os.listdir(f"/proc/{self.child_pid()}/root/tmp")
+            names = os.listdir(where)
         except OSError:
             return []
         ours = isolation.under_tmp(self._mounts)

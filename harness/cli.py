@@ -189,7 +189,8 @@ def _check_limits(timeout: float, uid: int | None) -> Limits:
     from harness.grading.rubric import GradeLimits
 
     return replace(GradeLimits().sandbox_limits(), case_seconds=timeout,
-                   case_cpu_seconds=timeout, processes=GradeLimits.processes if uid else None)
+                   case_cpu_seconds=timeout,
+                   processes=GradeLimits.processes if uid is not None else None)
 
 
 def cmd_repro(args: argparse.Namespace) -> int:

@@ -800,7 +800,7 @@ class Sandbox:
         limit ended the wait; BudgetSpent when the budget's end did."""
         self.close()
         if _budget_spent():
-            raise BudgetSpent(f"the time budget ended while waiting {what}")
+            raise BudgetSpent("the time budget ended before the child answered")
         return Outage("timeout", f"no answer within {seconds:g} s {what}")
 
     def _exchange(self, request: dict[str, Any], inputs: dict[str, np.ndarray],

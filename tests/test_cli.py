@@ -36,7 +36,8 @@ def test_check_exits_1_and_localizes_a_bug(tmp_path, capsys):
                  "--cases", "4", "--report", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 1
-    assert "repro: nnparity repro 'conv2d/" in out
+    pasted = " ".join(out.replace(" \\\n", " ").split())   # a long command's lines joined
+    assert "repro: nnparity repro 'conv2d/" in pasted
     report = json.loads((tmp_path / "report.json").read_text())
     (bad,) = [r for r in report["results"] if r["status"] != "pass"]
     assert (bad["op"], bad["output"], bad["failed"]) == ("conv2d", "dX", 4)

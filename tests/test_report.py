@@ -139,7 +139,8 @@ def test_check_writes_json_markdown_and_html(tmp_path, capsys) -> None:
                  "--report", str(tmp_path / "out")])
     out = capsys.readouterr().out
     assert code == 1
-    assert "[conv_stride_ignored]" in out and "repro: nnparity repro 'conv2d/" in out
+    pasted = " ".join(out.replace(" \\\n", " ").split())   # a long command's lines joined
+    assert "[conv_stride_ignored]" in out and "repro: nnparity repro 'conv2d/" in pasted
     files = {p.name for p in (tmp_path / "out").iterdir()}
     assert files == {"report.json", "report.md", "report.html"}
     report = json.loads((tmp_path / "out" / "report.json").read_text())

@@ -73,16 +73,15 @@ def labelled(label: str, text: str, width: int, indent: str = "") -> list[str]:
 
 def command_lines(label: str, command: str, width: int, indent: str = "") -> list[str]:
     """A shell command after 'label: ', split between its arguments (quoted as they are) with
-    ' \\' where it would not fit, so that it still pastes whole. The program, its subcommand
-    and first argument stay on the first line ('nnparity repro CASE'), an option with its
-    value ('--impl PATH')."""
+    ' \\' where it would not fit, so that it still pastes whole. The program stays with its
+    subcommand ('nnparity repro'), an option with its value ('--impl PATH')."""
     head = f"{indent}{label}: "
     try:
         tokens = shlex.split(command, posix=False)
     except ValueError:   # not shell syntax after all: prose
         return labelled(label, command, width, indent)
-    words = [" ".join(tokens[:3])] if tokens else []
-    for token in tokens[3:]:
+    words = [" ".join(tokens[:2])] if tokens else []
+    for token in tokens[2:]:
         if words and words[-1].startswith("--") and " " not in words[-1] \
                 and not token.startswith("--"):
             words[-1] += f" {token}"

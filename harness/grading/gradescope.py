@@ -5,8 +5,10 @@
 Called by ``gradescope/run_autograder`` (see docs/gradescope.md). The rubric is --rubric, else
 $NNPARITY_RUBRIC, else ROOT/source/rubric.toml when the autograder zip has one, else the
 default HW6 rubric. Whatever happens, a valid results.json is written (a submission that
-crashes everything scores what it earned, with its status and reason as the output), and the
-student's feedback is printed for the instructors' view of stdout.
+crashes everything scores what it earned, with its status and reason as the output). The
+feedback is printed for Gradescope's view of stdout: the staff file (every test, hidden ones
+too) when the rubric keeps stdout from students (``stdout_visibility = "hidden"``, the
+default), else the student's feedback.md, which names no hidden test.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from harness.grading.outputs import (
     FEEDBACK_FILE,
     GRADESCOPE_FILE,
+    STAFF_FILE,
     failure_results,
     write_atomic,
 )
@@ -58,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         produced = work / "out" / outcome.results[0]["name"]
         json.loads((produced / GRADESCOPE_FILE).read_text())  # valid, or the fallback below
         write_atomic(results, (produced / GRADESCOPE_FILE).read_text())
-        print((produced / FEEDBACK_FILE).read_text())
+        shown = STAFF_FILE if rubric.stdout_visibility == "hidden" else FEEDBACK_FILE
+        print((produced / shown).read_text())
     except BaseException as exc:  # noqa: BLE001 - the student must get a results.json
         print(traceback.format_exc(), file=sys.stderr)
         write_atomic(results, json.dumps(failure_results(

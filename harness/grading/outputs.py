@@ -7,13 +7,27 @@
                                    atomically: its presence marks the submission as done)
     OUT/<name>/results.json        Gradescope's format (tests[] with name, score, max_score,
                                    status, Markdown output and visibility)
-    OUT/<name>/feedback.md         the feedback for the student, in Markdown
+    OUT/<name>/feedback.md         the feedback for the student, in Markdown: visible tests only
+    OUT/<name>/staff.md            feedback.md, then what it leaves out, for the course staff:
+                                   every test, hidden ones too, and the grade over all
 
-feedback.md and Gradescope's top-level output start with the fix list (`harness.diagnosis.fixlist`):
-the distinct root causes of the failing tests, in the order to fix them. Each root cause is
-explained once, in its first test; the other tests it explains say "see problem N in the fix
-list". feedback.md lists every failing test; Gradescope's top-level output, always visible,
-only the visible ones (a hidden test keeps its own full output).
+Hidden stays hidden. A test whose rubric item is not ``visible`` follows Gradescope's
+visibility settings (its autograder specification: ``hidden`` never shown to students,
+``after_due_date`` shown after the deadline, ``after_published`` when grades are published).
+Nothing a student sees before then names or counts such a test: feedback.md, Gradescope's
+top-level output and the visible tests' outputs show the visible tests, their fix list, their
+points and a line "Hidden tests: released after the deadline" (`RELEASE_TEXT`); the reason a
+grade gives is told from the visible tests, or cleared of hidden test names and case IDs
+(`student_text`). A hidden test's own output on Gradescope is released with the test. staff.md
+holds everything.
+
+feedback.md and Gradescope's top-level output start with the fix list (`harness.diagnosis.fixlist`)
+of the visible failing tests, in the order to fix them: one list, so one problem count. Each
+root cause is explained once, in its first test; the other tests it explains say "see problem N
+in the fix list". nnparity's investigation of a failure (the smallest failing case, one change
+at a time, where the mismatches are) is shown under its test, never as a second report.
+Gradescope's top-level output is the status, the visible fix list and the findings, within
+`TOP_OUTPUT_BYTES`; the details stay in each test's output.
 
 Every file is written to a temporary name and renamed into place, so an interrupted batch
 never leaves a half-written file, and a rerun skips exactly the submissions that finished.
@@ -35,10 +49,13 @@ from harness.apis.known import APIS, DEFAULT, Api
 from harness.core.results import strict_json
 from harness.diagnosis import fixlist
 from harness.grading.rubric import Rubric
+from harness.reports.markdown import failure_sections
+from harness.reports.view import anchor, short
 
 RESULT_FILE = "result.json"
 GRADESCOPE_FILE = "results.json"
 FEEDBACK_FILE = "feedback.md"
+STAFF_FILE = "staff.md"
 GRADEBOOK_FILE = "gradebook.csv"
 ISOLATION_TEXT = {   # result["isolation"], see harness/sandbox/isolation.py
     "namespaces": "namespaces (your code ran in a sandbox of its own: its own files, "
@@ -56,6 +73,15 @@ STATUS_TEXT = {
     "invalid": "not gradable",
     "internal_error": "nnparity error",
 }
+
+
+VISIBLE = "visible"
+# What a student is told about the tests they cannot see yet, by Gradescope's visibility setting
+RELEASE_TEXT = {"after_due_date": "released after the deadline",
+                "after_published": "released when grades are published",
+                "hidden": "not released to students"}
+TOP_OUTPUT_BYTES = 4096   # Gradescope's top-level output at most (always visible, never folded)
+REASON_WIDTH = 200        # a reason's characters at most (as the grader's)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -84,7 +110,7 @@ def test_items(tests: list[dict[str, Any]], visible_only: bool = False) -> list[
     return [{"op": t["op"], "output": t["output"],
              "status": "pass" if t["score"] >= t["max_score"] else t["status"],
              "finding": t.get("finding"), "message": t.get("message", ""), "test": t["name"]}
-            for t in tests if not visible_only or t.get("visibility") == "visible"]
+            for t in tests if not visible_only or is_visible(t)]
 
 
 def student_impl(api: Api) -> str:
@@ -111,18 +137,23 @@ def test_fix_list(result: dict[str, Any], visible_only: bool = False) -> list[di
         return []
 
 
-def fix_list_markdown(entries: list[dict[str, Any]]) -> list[str]:
-    """The fix list in Markdown: one numbered entry per root cause."""
+def fix_list_markdown(entries: list[dict[str, Any]], shown: int | None = None) -> list[str]:
+    """The fix list in Markdown: one numbered entry per root cause (the first `shown` of them,
+    then how many more; every one when None)."""
     if not entries:
         return []
     out = ["**Fix list**: " + fixlist.summary_line(entries), ""]
-    for e in entries:
+    for e in entries[:shown]:
         code = f"`{e['code']}`: " if e.get("code") else ""
         out.append(f"{e['problem']}. {code}{e['message']}")
         if e.get("open"):
             out.append(f"   - open `{e['open']}`")
         names = [r.get("test") or f"{r['op']} {r['output']}" for r in e["items"]]
         out.append(f"   - {'explains' if len(names) > 1 else 'test'}: {', '.join(names)}")
+    rest = len(entries) - len(entries[:shown])
+    if rest:
+        out.append(f"\n{rest} more problem{'s' if rest != 1 else ''}: see the failing tests "
+                   "below.")
     return out
 
 
@@ -147,14 +178,81 @@ def _explained(entries: list[dict[str, Any]], tests: list[dict[str, Any]]
     return out
 
 
+# ------------------------------------------------------------------ who sees what
+def is_visible(test: dict[str, Any]) -> bool:
+    return test.get("visibility", VISIBLE) == VISIBLE
+
+
+def shown_tests(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tests a student sees: the visible ones."""
+    return [t for t in result.get("tests") or [] if is_visible(t)]
+
+
+def hidden_line(result: dict[str, Any]) -> str:
+    """'Hidden tests: released after the deadline.' for a student: when the tests they cannot
+    see are released, never which or how many ("" when every test is visible)."""
+    kinds = dict.fromkeys(RELEASE_TEXT.get(t.get("visibility"), RELEASE_TEXT["hidden"])
+                          for t in result.get("tests") or [] if not is_visible(t))
+    return f"Hidden tests: {'; '.join(kinds)}." if kinds else ""
+
+
+def _hidden_words(result: dict[str, Any]) -> list[str]:
+    """What names a hidden test: its name and the case IDs its finding names (a case ID
+    regenerates the case's inputs), longest first."""
+    words: set[str] = set()
+    for t in result.get("tests") or []:
+        if is_visible(t):
+            continue
+        f = t.get("finding") or {}
+        found = [f, *(g for g in f.get(fixlist.GROUPS_KEY) or [] if isinstance(g, dict))]
+        words |= {t["name"], *(str(x.get("case_id") or "") for x in found),
+                  *(str((x.get("smallest") or {}).get("case_id") or "") for x in found)}
+    return sorted(filter(None, words), key=len, reverse=True)
+
+
+def student_text(text: str, result: dict[str, Any]) -> str:
+    """`text` with every hidden test's name and case ID replaced ('a hidden test')."""
+    for word in _hidden_words(result):
+        text = text.replace(word, "a hidden test")
+    return text
+
+
+def student_reason(result: dict[str, Any]) -> str:
+    """The grade's reason as a student may read it: the grader's when every test is visible;
+    else, for a graded submission, told from the visible tests; else the grader's, cleared of
+    hidden test names and case IDs."""
+    visible = shown_tests(result)
+    if len(visible) == len(result.get("tests") or []):
+        return result["reason"]
+    if result["status"] != "graded":
+        return student_text(result["reason"], result)
+    failing = [t for t in visible if t["score"] < t["max_score"]]
+    if not failing:
+        return f"all {len(visible)} visible tests pass"
+    first = failing[0]
+    return short(f"{len(failing)} of {len(visible)} visible tests lost points; first: "
+                 f"{first['name']}: {first['message']}", REASON_WIDTH)
+
+
+def score_text(result: dict[str, Any]) -> str:
+    """'score 14/22' (with hidden tests: 'score 14/22 on the visible tests')."""
+    tests = shown_tests(result)
+    if len(tests) == len(result.get("tests") or []):
+        return f"score {_fmt(result['score'])}/{_fmt(result['max_score'])}"
+    return (f"score {_fmt(sum(t['score'] for t in tests))}/"
+            f"{_fmt(sum(t['max_score'] for t in tests))} on the visible tests")
+
+
 # ------------------------------------------------------------------ Markdown pieces
 def test_markdown(test: dict[str, Any], explained: tuple[int, str | None] | None = None,
-                  show_traceback: bool = False) -> str:
+                  show_traceback: bool = False, investigated: str = "") -> str:
     """One test's output: cases passed, the first failing case and what is wrong.
 
     `explained` is (problem number, earlier test) from the fix list: a test whose root cause
     an earlier test already explains, in the same words, only points to it. With
-    `show_traceback`, the implementation's traceback (only its own frames) is included."""
+    `show_traceback`, the implementation's traceback (only its own frames) is included.
+    `investigated` (nnparity's investigation of the failure: its smallest case, likely bug,
+    repro command, ...) stands instead of the first failing case."""
     credit = ("fraction of cases passed" if test["partial_credit"] == "fraction"
               else "all or nothing")
     lines = [f"**{test['passed']}/{test['cases']} cases pass**, "
@@ -168,7 +266,9 @@ def test_markdown(test: dict[str, Any], explained: tuple[int, str | None] | None
         return "\n".join(lines)
     if f and explained is not None:
         lines += ["", f"Problem {explained[0]} in the fix list."]
-    if f:
+    if f and investigated:
+        lines += ["", investigated]
+    elif f:
         lines += ["", f"First failing case: `{f['case_id']}`", "", f"{f['message']}"]
         causes = [c for c in f.get("diagnosis") or [] if c.get("message") != f["message"]]
         if causes:
@@ -193,24 +293,53 @@ def test_markdown(test: dict[str, Any], explained: tuple[int, str | None] | None
     return "\n".join(lines)
 
 
-def summary_markdown(result: dict[str, Any],
-                     entries: list[dict[str, Any]] | None = None) -> str:
-    """The submission-level part: status, score, reason, the fix list (`entries`) and the
-    findings."""
-    lines = [f"**Status: {STATUS_TEXT.get(result['status'], result['status'])}** · "
-             f"score {_fmt(result['score'])}/{_fmt(result['max_score'])}", "",
-             result["reason"]]
-    if entries:
-        lines += ["", *fix_list_markdown(entries)]
-    if result.get("findings"):
-        lines += ["", "Findings:"]
-        lines += [f"- `{f['code']}`: {f['message']}" for f in result["findings"]]
+def status_markdown(result: dict[str, Any]) -> list[str]:
+    """Status and score, the reason, and when the hidden tests are released."""
+    status = STATUS_TEXT.get(result["status"], result["status"])
+    hidden = hidden_line(result)
+    return ([f"**Status: {status}** · {score_text(result)}", "", student_reason(result)]
+            + (["", hidden] if hidden else []))
+
+
+def findings_markdown(result: dict[str, Any]) -> list[str]:
+    findings = result.get("findings") or []
+    if not findings:
+        return []
+    return ["", "Findings:",
+            *(f"- `{f['code']}`: {student_text(f['message'], result)}" for f in findings)]
+
+
+def modules_markdown(result: dict[str, Any]) -> list[str]:
     modules = {m: src for m, src in (result.get("modules") or {}).items()
                if _origin(src) != "submission"}
-    if modules:
-        lines += ["", "Modules not taken from the submission:"]
-        lines += [f"- `{m}`: {_source(src)}" for m, src in modules.items()]
-    return "\n".join(lines)
+    if not modules:
+        return []
+    return ["", "Modules not taken from the submission:",
+            *(f"- `{m}`: {_source(src)}" for m, src in modules.items())]
+
+
+def summary_markdown(result: dict[str, Any],
+                     entries: list[dict[str, Any]] | None = None) -> str:
+    """The submission-level part: status, score, reason, the fix list (`entries`), the
+    findings and the modules that did not come from the submission."""
+    lines = status_markdown(result)
+    if entries:
+        lines += ["", *fix_list_markdown(entries)]
+    return "\n".join(lines + findings_markdown(result) + modules_markdown(result))
+
+
+def top_output(result: dict[str, Any], entries: list[dict[str, Any]]) -> str:
+    """Gradescope's top-level output, which every student sees: the status, the visible fix
+    list and the findings, within TOP_OUTPUT_BYTES (the fix list's last entries give way
+    first; the tests' outputs hold the rest)."""
+    text = ""
+    for shown in range(len(entries), -1, -1):
+        fixes = ["", *fix_list_markdown(entries, shown)] if entries else []
+        text = "\n".join(status_markdown(result) + fixes + findings_markdown(result))
+        if len(text.encode()) <= TOP_OUTPUT_BYTES:
+            return text
+    cut = text.encode()[:TOP_OUTPUT_BYTES - 4].decode(errors="ignore")
+    return cut[:cut.rfind("\n")] + "\n…"
 
 
 def _traceback_elsewhere(test: dict[str, Any], details: str) -> bool:
@@ -219,57 +348,129 @@ def _traceback_elsewhere(test: dict[str, Any], details: str) -> bool:
     return bool(trace.strip()) and trace.strip() in details
 
 
-def _tests_markdown(tests: list[dict[str, Any]], entries: list[dict[str, Any]],
-                    details: str) -> dict[str, str]:
-    """Each test's output, its root cause explained once (see `test_markdown`)."""
+def _sections(result: dict[str, Any], tests: list[dict[str, Any]],
+              explained: dict[str, tuple[int, str | None]]) -> dict[str, str]:
+    """nnparity's investigation of each visible failing test (its section of the report in
+    ``details``, which covers the visible cases only), under the first test that says it."""
+    sections = failure_sections(result.get("details") or "")
+    out = {}
+    for t in tests:
+        key = anchor(t["op"], t["output"])
+        pointer = (explained.get(t["name"]) or (0, None))[1] is not None
+        if is_visible(t) and t["score"] < t["max_score"] and key in sections and not pointer:
+            out[t["name"]] = f'<a id="{key}"></a>\n\n{sections.pop(key)}'
+    return out
+
+
+def tests_markdown(result: dict[str, Any], tests: list[dict[str, Any]],
+                   entries: list[dict[str, Any]]) -> dict[str, str]:
+    """Each test's output, its root cause explained once (see `test_markdown`), with
+    nnparity's investigation of it when there is one."""
     explained = _explained(entries, tests)
+    details = result.get("details") or ""
+    sections = _sections(result, tests, explained)
     return {t["name"]: test_markdown(
         t, explained.get(t["name"]),
         show_traceback=(explained.get(t["name"]) or (0, None))[1] is None
-        and not _traceback_elsewhere(t, details)) for t in tests}
+        and not _traceback_elsewhere(t, details),
+        investigated=sections.get(t["name"], "")) for t in tests}
+
+
+def _rubric_line(result: dict[str, Any]) -> str:
+    rubric = result["rubric"]
+    profile = f", profile {rubric['profile']}" if api_of_result(result).conventions else ""
+    return (f"Rubric `{rubric['name']}` (seed {rubric['seed']}{profile}); graded by nnparity "
+            f"{result.get('nnparity', '')} in {result.get('seconds', 0):g} s.")
+
+
+def _tests_table(tests: list[dict[str, Any]], visibility: bool = False) -> str:
+    headers = ["test", "score", "cases", "status"] + (["visibility"] if visibility else [])
+    rows = [[t["name"], f"{_fmt(t['score'])}/{_fmt(t['max_score'])}",
+             f"{t['passed']}/{t['cases']}", t["status"]]
+            + ([t["visibility"]] if visibility else []) for t in tests]
+    return tabulate(rows, headers=headers, tablefmt="github")
 
 
 def feedback_markdown(result: dict[str, Any]) -> str:
-    rows = [[t["name"], f"{_fmt(t['score'])}/{_fmt(t['max_score'])}",
-             f"{t['passed']}/{t['cases']}", t["status"],
-             "" if t["visibility"] == "visible" else t["visibility"]] for t in result["tests"]]
-    entries = test_fix_list(result)
-    outputs = _tests_markdown(result["tests"], entries, result.get("details") or "")
+    """feedback.md, what a student sees: the visible tests, their fix list and points, and
+    when the hidden tests are released."""
+    tests = shown_tests(result)
+    entries = test_fix_list(result, visible_only=True)
+    outputs = tests_markdown(result, tests, entries)
     out = [f"# Feedback: {result['name']}", "", summary_markdown(result, entries), "",
-           f"Rubric `{result['rubric']['name']}` (seed {result['rubric']['seed']}"
-           + (f", profile {result['rubric']['profile']}" if api_of_result(result).conventions
-              else "") + f"); graded by nnparity {result.get('nnparity', '')} in "
-           f"{result.get('seconds', 0):g} s.", "",
+           _rubric_line(result), "",
            f"Isolation: {ISOLATION_TEXT.get(result.get('isolation'), 'not recorded')}.", "",
-           "## Tests", "",
-           tabulate(rows, headers=["test", "score", "cases", "status", "visibility"],
-                    tablefmt="github"), ""]
-    failing = [t for t in result["tests"] if t["score"] < t["max_score"]]
+           "## Tests", "", _tests_table(tests), ""]
+    failing = [t for t in tests if t["score"] < t["max_score"]]
     if failing:
         out += ["## What went wrong", ""]
         for t in failing:
             out += [f"### {t['name']}", "", outputs[t["name"]], ""]
-    notes = [(t["name"], n) for t in result["tests"] if t["score"] >= t["max_score"]
+    notes = [(t["name"], n) for t in tests if t["score"] >= t["max_score"]
              for n in t.get("notes") or []]
     if notes:
         out += ["## Notes on passing tests", ""] + [f"- {name}: {n}" for name, n in notes] + [""]
-    if result.get("details"):
-        out += ["## Details", "", result["details"]]
-    if result.get("traceback"):  # nnparity's own: its paths are for the staff (result.json)
+    if result.get("traceback"):  # nnparity's own: its paths are for the staff (staff.md)
         out += ["## nnparity's error", "", "nnparity itself failed on this submission; the "
-                "course staff find its traceback in result.json."]
+                "course staff find its traceback in staff.md."]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _hidden_cause(test: dict[str, Any], every: list[dict[str, Any]],
+                  student: dict[tuple[str, ...], list[dict[str, Any]]]) -> str:
+    """How a hidden test's failure relates to the student's fix list: the visible test that
+    shares its root cause, and that test's problem number there."""
+    for e in every:
+        names = [r.get("test") for r in e["items"]]
+        shared = [n for n in names if (n,) in student]
+        if test["name"] in names and shared:
+            return (f"Same root cause as **{shared[0]}**: problem "
+                    f"{student[(shared[0],)][0]['problem']} in the student's fix list.")
+    return "No visible test shares its root cause: the student's fix list does not show it."
+
+
+def staff_markdown(result: dict[str, Any]) -> str:
+    """staff.md: the student's feedback.md as they get it, then what it leaves out: the grade
+    over every test and the grader's reason, the hidden tests (each failure related to the
+    student's fix list, which keeps its numbers) and nnparity's own error."""
+    tests = result.get("tests") or []
+    hidden = [t for t in tests if not is_visible(t)]
+    out = [feedback_markdown(result).rstrip(), "", "---", "",
+           "# For the course staff only (students get feedback.md)", "",
+           f"**Grade: {_fmt(result['score'])}/{_fmt(result['max_score'])}** over every test, "
+           f"{len(hidden)} of them hidden from students before release · {result['reason']}",
+           ""]
+    raw = [f for f in result.get("findings") or [] if student_text(f["message"], result)
+           != f["message"]]
+    out += ["Findings as recorded:", *(f"- `{f['code']}`: {f['message']}" for f in raw),
+            ""] if raw else []
+    out += ["## Every test", "", _tests_table(tests, visibility=True), ""]
+    failing = [t for t in hidden if t["score"] < t["max_score"]]
+    if failing:
+        every = test_fix_list(result)
+        student = fixlist.problems(test_fix_list(result, visible_only=True))
+        details = result.get("details") or ""
+        out += ["## Hidden tests that lost points", ""]
+        for t in failing:
+            cause = _hidden_cause(t, every, student)
+            out += [f"### {t['name']} ({t['visibility']})", "", cause, "",
+                    test_markdown(t, show_traceback=not _traceback_elsewhere(t, details)), ""]
+    if result.get("traceback"):
+        out += ["## nnparity's error", "", "```text", result["traceback"].rstrip(), "```"]
     return "\n".join(out).rstrip() + "\n"
 
 
 # ------------------------------------------------------------------ Gradescope
 def gradescope_results(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
-    """Gradescope's results.json for one submission: the top-level output (always visible)
-    has the fix list of the visible tests, whose outputs point to it."""
+    """Gradescope's results.json for one submission. The top-level output, which every student
+    sees, is the status and the visible tests' fix list (`top_output`); each visible test's
+    output points to it and holds nnparity's investigation; a hidden test's output is its own,
+    released with it. With hidden tests there is no top-level score: Gradescope totals the
+    tests itself and, by its specification, keeps the total from students while tests are
+    hidden."""
     entries = test_fix_list(result, visible_only=True)
-    visible = [t for t in result["tests"] if t.get("visibility") == "visible"]
-    details = result.get("details") or ""
     outputs = {t["name"]: test_markdown(t) for t in result["tests"]}
-    outputs.update(_tests_markdown(visible, entries, details))
+    outputs.update(tests_markdown(result, shown_tests(result), entries))
     tests = [{
         "number": str(i),
         "name": t["name"],
@@ -281,11 +482,12 @@ def gradescope_results(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]
         "visibility": t["visibility"],
         "tags": [t["op"]],
     } for i, t in enumerate(result["tests"], 1)]
+    score = ({"score": result["score"]}
+             if len(shown_tests(result)) == len(result["tests"]) else {})
     return {
-        "score": result["score"],
+        **score,
         "execution_time": int(round(result.get("seconds", 0))),
-        "output": summary_markdown(result, entries) + (
-            f"\n\n{result['details']}" if result.get("details") else ""),
+        "output": top_output(result, entries),
         "output_format": "md",
         "test_output_format": "md",
         "test_name_format": "text",
@@ -307,11 +509,13 @@ def failure_results(message: str) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ files
 def write_submission(out: Path, result: dict[str, Any], rubric: Rubric) -> Path:
-    """Write feedback.md, results.json and, last, result.json; the submission's directory."""
+    """Write feedback.md, staff.md, results.json and, last, result.json; the submission's
+    directory."""
     d = out / result["name"]
     d.mkdir(parents=True, exist_ok=True)
     os.chmod(d, 0o755)
     write_atomic(d / FEEDBACK_FILE, feedback_markdown(result))
+    write_atomic(d / STAFF_FILE, staff_markdown(result))
     write_atomic(d / GRADESCOPE_FILE, strict_json(gradescope_results(result, rubric)))
     write_atomic(d / RESULT_FILE, strict_json(result))
     return d

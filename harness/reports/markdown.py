@@ -1,11 +1,13 @@
 """The Markdown report: the fix list and the summary table first, then one section per
 failure.
 
-Also readable as plain text, so `nnparity repro` prints `render_section` as it is.
+`failure_sections` reads the failure sections back out of a rendered report (grading's
+feedback shows each under its test). The terminal's rendering is harness/reports/terminal.py.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tabulate import tabulate
@@ -176,6 +178,29 @@ def render_section(sec: Section) -> str:
     if sec.stdout.strip():
         out += ["Printed by the implementation:", "", "```text", sec.stdout.rstrip(), "```", ""]
     return "\n".join(out)
+
+
+SECTION_START = re.compile(r'^<a id="([^"]+)"></a>$', re.MULTILINE)
+FIX_LIST_REFERENCES = (   # what a section says about its report's fix list (`_problem_md`, ...)
+    re.compile(r"^\*\*(?:Root cause\*\* of|Part of) \[problem \d+\]\(#fix-\d+\)[^\n]*\n+",
+               re.MULTILINE),
+    re.compile(r" \(\[problem \d+\]\(#fix-\d+\) in the fix list\)"),
+)
+
+
+def failure_sections(markdown: str) -> dict[str, str]:
+    """The failure sections of a rendered report (`render_markdown`, its headings nested
+    deeper or not) by anchor ('conv2d-dX'), without what they say about the report's own fix
+    list: for a page with a fix list of its own (grading's feedback)."""
+    starts = list(SECTION_START.finditer(markdown))
+    bounds = [m.start() for m in starts] + [len(markdown)]
+    out = {}
+    for m, end in zip(starts, bounds[1:], strict=True):
+        text = markdown[m.end():end]
+        for pattern in FIX_LIST_REFERENCES:
+            text = pattern.sub("", text)
+        out[m.group(1)] = text.strip()
+    return out
 
 
 def render_markdown(report: dict[str, Any]) -> str:

@@ -39,6 +39,7 @@ from harness.sandbox.driver import run_op
 from harness.sandbox.loader import locate
 from harness.sandbox.parent import Limits, Outage, Policy, Sandbox
 from harness.sandbox.sources import Plan, own_plan, plan_sources, substitutable
+from harness.sandbox.wire import NUMERIC
 
 # Conventions that change what the reference computes (grad_shape is judged in comparison).
 REFERENCE_CONVENTIONS = ("maxpool_pad", "same_pad", "l2_reduction")
@@ -97,6 +98,55 @@ def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.n
         name, (stage, exc) = next(iter(run.errors.items()))
         raise RuntimeError(f"reference {spec.name} failed in {stage} for {name}") from exc
     return {k: np.asarray(v, dtype=np.float64) for k, v in run.outputs.items()}
+
+
+# What the parent keeps of the child's description of a returned value: the name of its type
+# and, for a value that is not numeric, its repr or which special value (None, ...) it was.
+CLAIMS = ("type", "special", "repr")
+# What it keeps of an exception's description, with the defaults for what is absent.
+ERROR_FIELDS: dict[str, Any] = {"stage": "run", "type": "Exception", "message": "",
+                                "not_implemented": False}
+
+
+def received(header: dict[str, Any], arrays: dict[str, np.ndarray]
+             ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The child's answer as the parent judges it: nothing the child says about its outputs is
+    trusted (issue #21). The child runs in the submission's process, so a submission can
+    rewrite its answer; what it cannot do is make a claim earn what its bytes do not:
+
+    - each output's description keeps only `CLAIMS`; its dtype (``info["dtype"]``) is read
+      here from the bytes of the array that came back, and a complex array is judged on its
+      real part (its dtype fails the contract); an array that is not numeric is dropped;
+    - whether a call modified its inputs is judged from the copies of the inputs the child
+      sends after each call (`Checker._mutation`), the shapes of the parameters a layer
+      created from those arrays (`Checker._created_problem`); one that did not come back fails
+      the output as a protocol error, never as a silent pass.
+
+    The type's name (a list, an ndarray, a subclass) is necessarily the child's word: the
+    parent sees only bytes. A lie there earns no more than an honest ``np.asarray(value)``
+    would: the values, dtype and shape judged are those of the array sent, exactly what
+    returning ``np.asarray(value)`` would have sent under its true name. Likewise, bytes the
+    child forges (a float64 copy of a float32 result, a copy of an input taken before the call)
+    are what a one-line honest fix (``.astype(np.float64)``, ``.copy()``) would have sent."""
+    numeric = {name: arr for name, arr in arrays.items()
+               if arr.dtype.kind in NUMERIC and not arr.dtype.fields}
+    outputs: dict[str, dict[str, Any]] = {}
+    for name, info in _mapping(header.get("outputs")).items():
+        kept = {k: str(v) for k, v in _mapping(info).items() if k in CLAIMS}
+        kept.setdefault("type", "value it did not describe")
+        arr = numeric.get(f"out/{name}")
+        if arr is not None:
+            kept["dtype"] = arr.dtype.name
+        outputs[str(name)] = kept
+    errors = {str(name): {**ERROR_FIELDS, **_mapping(err)}
+              for name, err in _mapping(header.get("errors")).items()}
+    plain = {name: arr.real if arr.dtype.kind == "c" else arr for name, arr in numeric.items()}
+    return {**header, "outputs": outputs, "errors": errors}, plain
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """`value` if it is a dict (what an honest child sends), else an empty one."""
+    return value if isinstance(value, dict) else {}
 
 
 # Checker(graded=PER_OP), check's default: see Checker.__init__.
@@ -339,7 +389,7 @@ class Checker:
             return {o: Verdict(spec.name, o, case, status, msg,
                                error={"stage": "run", "type": answer.status, "message": msg})
                     for o in spec.outputs}
-        header, arrays = answer
+        header, arrays = received(*answer)
         got = {k.removeprefix("out/"): v for k, v in arrays.items() if k.startswith("out/")}
         if spec.given is not None:  # the twin computes with the implementation's draw
             expected = reference_outputs(spec, ctor, {**inputs, **spec.given(got, inputs)},
@@ -371,28 +421,32 @@ class Checker:
             if template is not None:   # read from the student's file, not the child's word
                 verdict.status, verdict.message = "not_implemented", template
             return verdict
-        info = header["outputs"][output]
+        info = header["outputs"].get(output)
+        if info is None:
+            return _protocol(verdict, f"{_call_of(spec, output)}: no value came back")
         if "special" in info:
             verdict.status = "not_implemented"
             verdict.message = (f"{_call_of(spec, output)} returned {info['special']}: "
                                "is it still a stub?")
             return verdict
-        changes = self._mutation(spec, output, header, arrays, inputs)
-        verdict = self._judge_returned(spec, case, output, header, info, arrays, inputs,
+        changes = self._mutation(spec, output, arrays, inputs)
+        verdict = self._judge_returned(spec, case, output, info, arrays, inputs,
                                        expected[output], verdict)
         return self._in_place(spec, output, verdict, changes)
 
-    def _judge_returned(self, spec: OpSpec, case: Case, output: str, header: dict[str, Any],
-                        info: dict[str, Any], arrays: dict[str, np.ndarray],
-                        inputs: dict[str, np.ndarray], want: np.ndarray,
-                        verdict: Verdict) -> Verdict:
+    def _judge_returned(self, spec: OpSpec, case: Case, output: str, info: dict[str, Any],
+                        arrays: dict[str, np.ndarray], inputs: dict[str, np.ndarray],
+                        want: np.ndarray, verdict: Verdict) -> Verdict:
         """`verdict` on what the call returned for `output`: its type, shape and values."""
         got = arrays.get(f"out/{output}")
         verdict.got, verdict.expected = got, want
+        if got is None and "repr" not in info:
+            return _protocol(verdict, f"{_call_of(spec, output)} returned a {info['type']}, "
+                                      "but no array of it came back")
         if got is None:
             verdict.comparison = Comparison("type", "")
             verdict.message = (f"{_call_of(spec, output)} returned a {info['type']} "
-                               f"({info.get('repr', '')}); expected a numpy.ndarray")
+                               f"({info['repr']}); expected a numpy.ndarray")
             return verdict
         cmp = self._compare(spec, output, got, want)
         if not cmp.ok and cmp.kind in ("values", "nonfinite"):
@@ -403,7 +457,7 @@ class Checker:
                 verdict.notes.append(f"matches the reference under the convention {matched}")
         verdict.comparison = cmp
         verdict.notes.extend(cmp.warnings)
-        created = self._created_problem(spec, output, header, inputs, verdict)
+        created = self._created_problem(spec, output, arrays, inputs, verdict)
         problem = cmp.message if not cmp.ok else _type_problem(spec, output, info, cmp)
         if created and not problem:
             problem = created
@@ -414,27 +468,31 @@ class Checker:
         verdict.status, verdict.message = "pass", cmp.message
         return verdict
 
-    def _created_problem(self, spec: OpSpec, output: str, header: dict[str, Any],
+    def _created_problem(self, spec: OpSpec, output: str, arrays: dict[str, np.ndarray],
                          inputs: dict[str, np.ndarray], verdict: Verdict) -> str:
         """A message if the op created a parameter (`spec.creates`: HW6's `_init_parameters`)
-        in a shape the contract does not name (judged with the forward, which a wrong
-        parameter would break in training).
-        Broadcast-equal shapes pass with a note where gradients may be broadcast-equal."""
-        if output != "forward" or not header.get("created"):
+        in a shape the contract does not name, or none (judged with the forward, which a wrong
+        parameter would break in training); the shapes are those of the created arrays the
+        child sent back. Broadcast-equal shapes pass with a note where gradients may be
+        broadcast-equal."""
+        if output != "forward" or not spec.creates:
             return ""
         wrong = []
-        for key, shape in header["created"].items():
-            want = inputs[key].shape
-            if tuple(shape) == want:
+        for key in spec.param_shapes:
+            want, created = inputs[key].shape, arrays.get(f"created/{key}")
+            shape = None if created is None else created.shape
+            if shape == want:
                 continue
-            if "broadcast" in self.profile.grad_shape and broadcast_equal(tuple(shape), want):
+            if shape is not None and "broadcast" in self.profile.grad_shape \
+                    and broadcast_equal(shape, want):
                 verdict.notes.append(  # worded alike on every case: one note per bug
                     f"{spec.creates.partition('(')[0]} creates {key} with {len(shape)} axes "
                     f"where the contract wants {spec.param_shapes[key]}: it broadcasts the "
                     "same, but the contract wants exactly that shape")
                 continue
-            wrong.append(f"{key} with shape {tuple(shape)} (the contract wants "
-                         f"{spec.param_shapes[key]} = {want})")
+            wanted = f"the contract wants {spec.param_shapes[key]} = {want}"
+            wrong.append(f"{key} with shape {shape} ({wanted})" if shape is not None else
+                         f"no {key} array (none came back; {wanted})")
         if not wrong:
             return ""
         message = (f"{spec.cls}.{spec.creates} created " + " and ".join(wrong)
@@ -469,20 +527,22 @@ class Checker:
                 return ", ".join(f"{k}={getattr(conv, k)}" for k in changed)
         return None
 
-    def _mutation(self, spec: OpSpec, output: str, header: dict[str, Any],
-                  arrays: dict[str, np.ndarray], inputs: dict[str, np.ndarray]
-                  ) -> list[InPlaceChange]:
-        """The inputs that the call computing `output` modified in place."""
-        stage = _stage_of(output)
-        if stage not in header["snapshots"]:
-            return []
-        before_stage = "forward" if stage == "backward" and "forward" in header["snapshots"] \
-            else None
+    def _mutation(self, spec: OpSpec, output: str, arrays: dict[str, np.ndarray],
+                  inputs: dict[str, np.ndarray]) -> list[InPlaceChange] | None:
+        """The inputs that the call computing `output` modified in place, from the copies of
+        the inputs the child sent after each call; None when a copy the judgement needs did
+        not come back (after that call, and after the forward before a backward)."""
+        stage = _stage_of(spec, output)
+        before = "forward" if stage == "backward" else None
+        after = {(s, name): arrays.get(f"after/{s}/{name}")
+                 for s in filter(None, (before, stage)) for name in inputs}
+        if any(copy is None or copy.shape != inputs[name].shape
+               for (_, name), copy in after.items()):
+            return None
         changes = []
         for name, original in inputs.items():
-            before = arrays[f"after/{before_stage}/{name}"] if before_stage else original
-            after = arrays[f"after/{stage}/{name}"]
-            found = compare_unmodified(name, before, after, spec.axes(name, original.ndim))
+            found = compare_unmodified(name, after[before, name] if before else original,
+                                       after[stage, name], spec.axes(name, original.ndim))
             if found is not None:
                 changes.append(found)
         return changes
@@ -492,10 +552,18 @@ class Checker:
         """`verdict` once the inputs its call modified in place are weighed: wrong returned
         values stay the verdict (the change is a note); right ones pass with a warning or fail,
         as the profile's inputs_in_place says (harness/core/conventions.py IN_PLACE). What the
-        verdict localizes (worst |err|, got, expected) stays the returned output's."""
+        verdict localizes (worst |err|, got, expected) stays the returned output's. Without
+        the copies of the inputs after the call (`changes` None) right values are a protocol
+        error: whether the call modified its inputs is not known."""
+        call = _stage_call(spec, _stage_of(spec, output))
+        if changes is None:
+            missing = f"{call}: no copy of the inputs after the call came back"
+            if verdict.status != "pass":
+                verdict.notes.append(missing)
+                return verdict
+            return _protocol(verdict, missing)
         if not changes:
             return verdict
-        call = _stage_call(spec, _stage_of(output))
         if verdict.status != "pass":
             verdict.notes.extend(c.message(call, "also") for c in changes)
             return verdict
@@ -508,9 +576,24 @@ class Checker:
                        comparison=replace(verdict.comparison, kind="mutated", message=message))
 
 
-def _stage_of(output: str) -> str:
-    """The call that computes `output`: the forward, or the backward (dX and the gradients)."""
-    return "forward" if output == "forward" else "backward"
+def _stage_of(spec: OpSpec, output: str) -> str:
+    """The call that computes `output`: the forward (its output, a function API's state, both
+    values of a loss function), or the backward (dX and the gradients)."""
+    calls = spec.calls
+    if output == "forward" or calls is not None and (calls.loss or output in calls.state):
+        return "forward"
+    return "backward"
+
+
+def _protocol(verdict: Verdict, what: str) -> Verdict:
+    """`verdict` failed because the child's answer lacks what judging it needs: a value, the
+    copies of the inputs after a call, the parameters a layer created (issue #21: a missing
+    piece is never a silent pass)."""
+    message = f"{what} (not compared: the sandboxed process's answer is incomplete)"
+    verdict.status, verdict.message = "error", message
+    verdict.error = {"stage": "run", "type": "protocol", "message": message}
+    verdict.comparison = Comparison("missing", message)
+    return verdict
 
 
 def _stage_call(spec: OpSpec, stage: str) -> str:
@@ -594,10 +677,10 @@ def _type_problem(spec: OpSpec, output: str, info: dict[str, Any], cmp: Comparis
     if info["type"] != "numpy.ndarray" and not scalar_ok:
         return (f"{_call_of(spec, output)} returned a {info['type']}, not a numpy.ndarray "
                 "(the values match after conversion)")
-    if info.get("dtype") != "float64" or info.get("complex"):
-        return (f"{_call_of(spec, output)} returned dtype {info.get('dtype')}"
-                f"{' (complex)' if info.get('complex') else ''}; the contract is float64 "
-                "(the values match within tolerance)")
+    if info.get("dtype") != "float64":   # read from the returned bytes (`received`)
+        complex_ = " (its real part matches)" if "complex" in str(info.get("dtype")) else ""
+        return (f"{_call_of(spec, output)} returned dtype {info.get('dtype')}; the contract "
+                f"is float64 (the values match within tolerance{complex_})")
     return ""
 
 
@@ -619,14 +702,17 @@ OLDER_CODE_HINTS = (
 )
 
 
-def describe_exception(err: dict[str, Any]) -> str:
-    """One line: what was raised, and where in the implementation's own files."""
+def describe_exception(err: dict[str, Any], head: str = "") -> str:
+    """One line: what was raised (`head`, default "STAGE raised" or "not implemented"), and
+    where in the implementation's own files."""
     if err.get("type") in ("timeout", "crashed"):
-        return err["message"]
-    head = "not implemented" if err.get("not_implemented") else f"{err['stage']} raised"
-    text = f"{head}: {err['type']}: {err['message']}"
+        return str(err.get("message"))
+    head = head or ("not implemented" if err.get("not_implemented")
+                    else f"{err.get('stage')} raised")
+    text = f"{head}: {err.get('type')}: {err.get('message')}"
     if "file" in err:
-        text += f" (at {err['file']}:{err['line']} in {err['function']}: {err['code']})"
+        text += (f" (at {err['file']}:{err.get('line')} in {err.get('function')}: "
+                 f"{err.get('code')})")
     hint = err.get("hint") or next((h for kind, start, h in OLDER_CODE_HINTS
                                     if err.get("type") == kind
                                     and str(err.get("message", "")).startswith(start)), "")

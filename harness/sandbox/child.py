@@ -5,8 +5,9 @@ Started by `harness.sandbox.parent.Sandbox` as
 [--substitute m1,m2] [--rlimits as=N,...] [--refuse torch,...] [--numpy-compat]``.
 It speaks `harness.sandbox.wire` messages on private copies of its stdin/stdout;
 whatever the implementation prints (Python or C level) goes to fd 2, a pipe the parent drains
-and truncates. It sends back only what the implementation returned, as plain arrays plus type
-descriptions, and copies of the inputs after each call: all judging happens in the parent.
+and truncates. It sends back only what the implementation returned, as plain arrays in
+their own dtype (plus the name of each value's type), copies of the inputs after each call and
+the parameters a layer created: all judging happens in the parent, from those bytes.
 
 Before the implementation is imported the child sets its resource limits, refuses the imports
 it was told to (recording each attempt with its file and line, even when the implementation
@@ -75,7 +76,10 @@ GUARDED_MODULES = ("numpy", "numpy.lib.format", "numpy.lib._npyio_impl", "numpy.
 
 
 def describe_return(value: Any) -> tuple[dict[str, Any], np.ndarray | None]:
-    """A JSON description of a returned value and, when it is numeric, its plain array."""
+    """What a call returned: its type's name (and, for what is not numeric, a short repr) and,
+    when it is numeric, the array itself, in its own dtype and shape (not a copy: the wire
+    copies it into the message). The parent judges the dtype, the shape and the values from
+    those bytes, never from a description (harness/core/evaluate.py `received`)."""
     info: dict[str, Any] = {"type": f"{type(value).__module__}.{type(value).__qualname__}"}
     if value is None or value is Ellipsis or value is NotImplemented:
         info["special"] = {None: "None", Ellipsis: "Ellipsis"}.get(value, "NotImplemented")
@@ -85,14 +89,10 @@ def describe_return(value: Any) -> tuple[dict[str, Any], np.ndarray | None]:
     except Exception as exc:  # noqa: BLE001 - a student's object may refuse conversion
         info["repr"] = f"<cannot convert to an array: {exc}>"
         return info, None
-    if arr.dtype.kind not in "biufc":
+    if arr.dtype.kind not in wire.NUMERIC or arr.dtype.fields:
         info["repr"] = repr(value)[:200]
         return info, None
-    if arr.dtype.kind == "c":
-        info["complex"] = True
-        arr = arr.real
-    info["dtype"] = str(arr.dtype)
-    return info, np.array(arr, copy=True)
+    return info, arr
 
 
 def _student_frame(tb: traceback.StackSummary, impl_dir: Path) -> traceback.FrameSummary | None:
@@ -307,7 +307,7 @@ def handle_run(impl: Implementation | BaseException, impl_dir: Path, request: di
                ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run the requested op on `inputs`; the answer's header and arrays."""
     outputs = tuple(request["outputs"])
-    header: dict[str, Any] = {"outputs": {}, "errors": {}, "snapshots": []}
+    header: dict[str, Any] = {"outputs": {}, "errors": {}}
     arrays: dict[str, np.ndarray] = {}
     try:
         if isinstance(impl, BaseException):
@@ -331,7 +331,6 @@ def handle_run(impl: Implementation | BaseException, impl_dir: Path, request: di
         cls = module  # a function API: the driver calls the module's functions
 
     def snapshot(stage: str) -> None:
-        header["snapshots"].append(stage)
         with guard.harness_view():
             for name, arr in inputs.items():
                 arrays[f"after/{stage}/{name}"] = np.array(arr, copy=True)
@@ -350,8 +349,7 @@ def handle_run(impl: Implementation | BaseException, impl_dir: Path, request: di
                 arrays[f"out/{name}"] = arr
     for name, (stage, exc) in run.errors.items():
         header["errors"][name] = describe_error(stage, exc, impl_dir)
-    if run.created:
-        header["created"] = {k: list(v) for k, v in run.created.items()}
+    arrays.update((f"created/{k}", v) for k, v in run.created.items())
     return header, arrays
 
 

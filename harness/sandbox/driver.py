@@ -34,7 +34,7 @@ class OpRun:
     errors: dict[str, tuple[str, BaseException]] = field(default_factory=dict)
     on_stage: Callable[[str], None] = field(default=lambda stage: None, repr=False)
     init_error: BaseException | None = field(default=None, repr=False)
-    created: dict[str, tuple[int, ...]] = field(default_factory=dict)  # by _init_parameters
+    created: dict[str, np.ndarray] = field(default_factory=dict)  # by _init_parameters
 
     def fail(self, names: tuple[str, ...] | list[str], stage: str, exc: BaseException) -> None:
         if not names:

@@ -154,9 +154,13 @@ def compare_entry(answer: Answer, entry: Entry, want: np.ndarray, tol: Tolerance
                            f"{entry.label}: {call} returned {info['special']}: is it still a "
                            "stub?")
     got = answer.array(entry.name)
+    if got is None and "repr" not in info:   # described, but its array did not come back
+        return EntryResult(entry, "fail", f"{entry.label}: {call} returned a {info['type']}, "
+                                          "but no array of it came back (not compared)",
+                           Comparison("missing", "no array came back"))
     if got is None:
         return EntryResult(entry, "fail", f"{entry.label}: {call} returned a {info['type']} "
-                                          f"({info.get('repr', '')}); expected numbers",
+                                          f"({info['repr']}); expected numbers",
                            Comparison("type", ""))
     if entry.scalar:
         if got.size == 1:
@@ -238,6 +242,7 @@ def _layer_order(name: str) -> tuple[int, str]:
 def traced_answer(checker: Checker, spec: OpSpec, case: Case,
                   inputs: dict[str, np.ndarray]) -> Answer | None:
     """The case run again with every call traced (only failing cases pay for the trace)."""
+    from harness.core.evaluate import received
     from harness.sandbox.parent import Outage
 
     request = {"cmd": "run", "kind": spec.kind, "module": spec.module, "cls": spec.cls,
@@ -245,7 +250,7 @@ def traced_answer(checker: Checker, spec: OpSpec, case: Case,
     if checker.edition is not None:   # that year's names ("identity" for "linear")
         request["ctor"] = checker.edition.edition.rename(request["ctor"])
     got = checker.sandbox_for(spec, case).run(request, inputs)
-    return None if isinstance(got, Outage) else Answer(*got)
+    return None if isinstance(got, Outage) else Answer(*received(*got))
 
 
 NETWORK_CALLS = {"forward": "NeuralNetwork.forward", "loss": "NeuralNetwork.backward",

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from harness.sandbox.driver import OpRun, Runner, attempt
+from harness.sandbox.wire import NUMERIC
 
 
 def _constructed(cls: Any, ctor: dict[str, Any], outputs: tuple[str, ...],
@@ -58,7 +59,7 @@ def _run_layer(layer: Any, x: dict, outputs: tuple[str, ...], run: OpRun) -> Non
     if "W" in x:
         def init() -> tuple:
             layer._init_parameters(x["X"].shape)
-            run.created = created_shapes(layer)
+            run.created = created_parameters(layer)
             layer.parameters["W"] = x["W"]
             layer.parameters["b"] = x["b"]
             return ()
@@ -76,15 +77,16 @@ def _run_layer(layer: Any, x: dict, outputs: tuple[str, ...], run: OpRun) -> Non
             attempt(run, (out,), "gradients", lambda key=key: (layer.gradients[key],))
 
 
-def created_shapes(layer: Any) -> dict[str, tuple[int, ...]]:
-    """The shapes of the W and b that `_init_parameters` created (the contract fixes them,
-    though the driver replaces the values with the case's right after)."""
+def created_parameters(layer: Any) -> dict[str, np.ndarray]:
+    """The W and b that `_init_parameters` created (the contract fixes their shapes, though
+    the driver replaces them with the case's values right after): the arrays themselves,
+    whose shapes the parent reads from the bytes the child sends."""
     try:
         params = dict(layer.parameters)
     except Exception:  # noqa: BLE001 - no parameters dict: the forward will say what is wrong
         return {}
-    return {k: tuple(int(n) for n in params[k].shape) for k in ("W", "b")
-            if isinstance(params.get(k), np.ndarray)}
+    return {k: np.asarray(params[k]) for k in ("W", "b")
+            if isinstance(params.get(k), np.ndarray) and params[k].dtype.kind in NUMERIC}
 
 
 # ================================================================== whole models and friends

@@ -63,6 +63,9 @@ class Verdict:
     causes: list = field(default_factory=list)   # likely causes found while judging (models)
     # the ops failing on their own that were substituted in this case (core/substitute.py)
     depends_on: tuple[str, ...] = ()
+    # {op, output}: the output whose own call raised and kept this one from being computed
+    # (a network's step 2 forward after step 1's update raised): the fix list's root
+    caused_by: dict[str, str] | None = None
 
     @property
     def passed(self) -> bool:

@@ -30,8 +30,10 @@ A finding (the first failing case of the item): ``case_id``, ``params``, ``statu
 nothing could be compared), ``error`` (the exception and its place in the implementation's
 files, or null), ``diagnosis``, a list of ``{code, message}``, most likely first (codes:
 `harness.diagnosis.causes.CODES`), ``stdout`` (what the implementation printed), ``maps`` (where
-the mismatches are, see `harness.diagnosis.localize`; null unless the shapes match) and, when a step
-stopped on an exception, ``stopped`` (below).
+the mismatches are, see `harness.diagnosis.localize`; null unless the shapes match),
+``caused_by`` (``{op, output}``, only for an output never computed because the call of another
+output of the same case raised first: a network's step 2 forward after step 1's update raised)
+and, when a step stopped on an exception, ``stopped`` (below).
 
 `harness.diagnosis.investigate` adds to the findings of failing items (``nnparity check``, ``repro``
 and ``pytest --parity-report``):
@@ -202,7 +204,8 @@ def finding(v: Verdict) -> dict[str, Any]:
                               _fallback_diagnosis(v)),
         "stdout": v.stdout,
         "maps": _guarded(stops, "maps", lambda: _maps(v), None),
-    } | ({"stopped": stops} if stops else {})
+    } | ({"stopped": stops} if stops else {}) \
+      | ({"caused_by": v.caused_by} if v.caused_by else {})
 
 
 def _maps(v: Verdict) -> dict[str, Any] | None:

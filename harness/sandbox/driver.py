@@ -37,11 +37,12 @@ class OpRun:
     created: dict[str, np.ndarray] = field(default_factory=dict)  # by _init_parameters
 
     def fail(self, names: tuple[str, ...] | list[str], stage: str, exc: BaseException) -> None:
+        """Keep `exc` for each of `names` not computed yet (the first exception of each)."""
         if not names:
             self.init_error = exc   # a stage that computes no output (init) failed
         for name in names:
             if name not in self.outputs:
-                self.errors[name] = (stage, exc)
+                self.errors.setdefault(name, (stage, exc))
 
 
 # Which outputs each call computes: an input modified in place during a stage is blamed on them.

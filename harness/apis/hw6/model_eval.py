@@ -105,9 +105,9 @@ class Answer:
         return [k for k in self.header["outputs"] if k.startswith(prefix)]
 
 
-def describe_error(err: dict[str, Any]) -> str:
+def describe_error(err: dict[str, Any], head: str = "") -> str:
     from harness.core.evaluate import describe_exception  # local: evaluate imports this module
-    return describe_exception(err)
+    return describe_exception(err, head)
 
 
 # ---------------------------------------------------------------- comparing entries
@@ -201,12 +201,44 @@ def _apply(v: Verdict, res: EntryResult | None, warnings: list[str]) -> Verdict:
     return v
 
 
-def _from_error(v: Verdict, err: dict[str, Any]) -> Verdict:
+def _from_error(v: Verdict, err: dict[str, Any], head: str = "") -> Verdict:
     v.error = err
     v.status = "not_implemented" if err.get("not_implemented") else "error"
-    stage = f" ({err['stage']})" if err.get("stage") else ""
-    v.message = describe_error(err) + stage
+    stage = f" ({err['stage']})" if err.get("stage") and not head else ""
+    v.message = describe_error(err, head) + stage
     return v
+
+
+def missing(res: EntryResult | None) -> bool:
+    """Whether the first entry that did not pass was never computed (or nothing failed)."""
+    return res is None or res.comparison is not None and res.comparison.kind == "missing"
+
+
+def _judged(v: Verdict, res: EntryResult | None, warnings: list[str],
+            err: dict[str, Any] | None, steps: bool = False) -> Verdict:
+    """`v` from its entries' first failure `res`. An entry that was never computed fails the
+    output with the exception that kept it from being computed, `err` (issue #21: every output
+    compared or counted as failed). With `steps` (a network case), when an earlier phase of
+    its step raised it (step 1's backward for step 1's update), the message says "not
+    compared" in the same words for every output it stopped, and `v.caused_by` points at that
+    phase's own output (one bug in the fix list). An entry that was computed and differs stays
+    the verdict: a real failure comes first."""
+    if not missing(res) or err is None:
+        return _apply(v, res, warnings)
+    v.notes.extend(dict.fromkeys(warnings))
+    source = raised_by(v.output, err) if steps else None
+    if source is None:
+        return _from_error(v, err)
+    v.caused_by = {"op": v.op, "output": source}
+    return _from_error(v, err, not_compared(err))
+
+
+def not_compared(err: dict[str, Any]) -> str:
+    """The head of the message of every output an earlier phase's exception kept from being
+    computed: "not compared: NeuralNetwork.update raised in step 1"."""
+    step, _, phase = str(err.get("stage", "")).rpartition(" ")
+    what = "is not implemented" if err.get("not_implemented") else "raised"
+    return f"not compared: {STAGE_CALLS[phase][0]} {what} in {step}"
 
 
 # ---------------------------------------------------------------- network
@@ -256,6 +288,26 @@ def traced_answer(checker: Checker, spec: OpSpec, case: Case,
 NETWORK_CALLS = {"forward": "NeuralNetwork.forward", "loss": "NeuralNetwork.backward",
                  "gradients": "NeuralNetwork.backward (layer gradients)",
                  "update": "NeuralNetwork.update", "predict": "NeuralNetwork.predict"}
+# The calls of a network case's steps, by the stage names the runner gives its exceptions
+# ("step 1 update"), and the output each one computes first: an exception there is that
+# output's own; the outputs after it in its step were not computed because of it.
+STAGE_CALLS = {"forward": ("NeuralNetwork.forward", "forward"),
+               "backward": ("NeuralNetwork.backward", "loss"),
+               "gradients": ("reading the layers' gradients after NeuralNetwork.backward",
+                             "gradients"),
+               "update": ("NeuralNetwork.update", "update")}
+OWN_STAGE = {"forward": "forward", "loss": "backward", "gradients": "backward",
+             "update": "update"}
+
+
+def raised_by(output: str, err: dict[str, Any] | None) -> str | None:
+    """The output of the phase whose exception `err` kept `output` from being computed, when
+    that is another output's phase (step 1's backward for update), else None."""
+    step, _, phase = str((err or {}).get("stage", "")).rpartition(" ")
+    if not step.startswith("step") or phase not in STAGE_CALLS:
+        return None
+    source = STAGE_CALLS[phase][1]
+    return None if source == output or OWN_STAGE.get(output) in (phase, None) else source
 
 
 def judge_network(checker: Checker, spec: OpSpec, case: Case, answer: Answer,
@@ -265,20 +317,12 @@ def judge_network(checker: Checker, spec: OpSpec, case: Case, answer: Answer,
     verdicts = {}
     for output in spec.outputs:
         v = _verdict(spec, output, case)
-        err = answer.error(output)
         entries = network_entries(spec, case, output, expected)
-        if answer.header["errors"]:
-            # something raised: the entries after it were never computed (the error says why)
-            entries = [e for e in entries if answer.info(e.name) is not None]
         results = (compare_entry(answer, e, expected[e.name], checker.tolerance,
                                  loose and output in ("gradients", "update"),
                                  NETWORK_CALLS[output]) for e in entries)
         res, warnings = first_failure(results)
-        if res is None and err is not None:
-            _from_error(v, err)
-            v.notes.extend(warnings)
-        else:
-            _apply(v, res, warnings)
+        _judged(v, res, warnings, answer.error(output), steps=True)
         if answer.info("meta/added_output_layer") is not None:
             v.notes.append("the model builds one layer fewer than layer_args (as the HW6 "
                            "starter's _initialize_layers, whose train() adds the output "
@@ -324,11 +368,7 @@ def judge_optimizer(checker: Checker, spec: OpSpec, case: Case, answer: Answer,
     res, warnings = first_failure(
         compare_entry(answer, e, expected[e.name], checker.tolerance, False, call)
         for e in entries)
-    err = answer.error("update")
-    if err is not None and (res is None or answer.info(entries[0].name) is None):
-        _from_error(v, err)  # it raised before returning anything (e.g. no such optimizer)
-    else:
-        _apply(v, res, warnings)
+    _judged(v, res, warnings, answer.error("update"))  # an error: the steps it kept from running
     if not v.passed:
         v.causes = optim_diagnose.diagnose(spec, case, answer, inputs, expected,
                                            checker.tolerance)
@@ -366,6 +406,8 @@ def judge_initializer(checker: Checker, spec: OpSpec, case: Case, answer: Answer
         for v in verdicts.values():
             _from_error(v, err)
         return verdicts
+    elif answer.array("draws/all") is None:
+        problem = f"{call}: no draws came back (not compared)"
     if problem is not None:
         for v in verdicts.values():
             v.message = problem
@@ -435,11 +477,7 @@ def judge_training(checker: Checker, spec: OpSpec, case: Case, answer: Answer,
     for output in spec.outputs:
         v = verdicts[output]
         res, warnings = first_failure(step_results(output))
-        if err is not None and (res is None or res.comparison is not None
-                                and res.comparison.kind == "missing"):
-            _from_error(v, err)   # it raised before this step: the exception says where
-        else:
-            _apply(v, res, warnings)
+        _judged(v, res, warnings, err)   # raised before a step: the exception says where
         if res is not None:
             first[output] = (int(res.entry.label.split()[1].rstrip(",")), res.entry.label)
         if v.status == "fail":   # (an exception's own message and line say more)

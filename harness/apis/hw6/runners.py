@@ -102,6 +102,10 @@ def created_parameters(layer: Any) -> dict[str, np.ndarray]:
 #              step 2 (the parameters set to the case's values again before it, the optimiser's
 #              state kept) each run forward(X) -> out, backward(Y, out) -> loss, read every
 #              layer's gradients["W"] and ["b"], then update(epoch) and read what it changed.
+#              An exception ends its step (the outputs of that call and of the calls after it
+#              keep it, the first one raised); step 2 runs all the same, its parameters being
+#              the case's again, so what it computes is compared (a forward wrong from its
+#              second call fails even when step 1's update raised).
 #              predict(X3, Y3) runs on a second, fresh model with the same parameters. Every
 #              call of a layer's forward/backward, of the loss, of the model's own methods and
 #              of the optimiser's update is traced (inputs, outputs, parameters, gradients):
@@ -391,11 +395,10 @@ def _model_steps(cls: type, ctor: dict[str, Any], x: dict[str, np.ndarray], run:
             after = _parameters(model)
             for key, value in before.items():
                 run.outputs[f"update/{step}/{key}"] = after[key] - value
-        except BaseException as exc:  # noqa: BLE001
-            failed = steps_out[{"forward": 0, "backward": 1, "gradients": 2,
-                                "update": 3}[stage.split()[-1]]:]
+        except BaseException as exc:  # noqa: BLE001 - the rest of this step is not computed;
+            failed = steps_out[{"forward": 0, "backward": 1, "gradients": 2,  # step 2 still
+                                "update": 3}[stage.split()[-1]]:]             # runs
             run.fail(failed, stage, exc)
-            return
 
 
 def _model_predict(cls: type, ctor: dict[str, Any], x: dict[str, np.ndarray], run: OpRun,

@@ -207,3 +207,53 @@ def test_an_optional_op_the_file_does_not_define_is_left_out_and_said_so(tmp_pat
     assert "Not checked: cs231n:layernorm (layers.py has no layernorm_forward" in md
     assert "cs231n:svm_loss (layers.py has no svm_loss, which not every year" in md
     # a required op that is missing is still not_implemented (the skeleton's batchnorm above)
+
+
+# Dropouts whose forward and dX match the twin given their own draw, which fails dropout's
+# law (harness/apis/dropout.py): forward, dX and mask all fail, as one bug in the fix list.
+LAWLESS_DROPOUTS = {
+    "keeps_nothing": "out = np.zeros_like(x)",
+    "keeps_everything": "out = x / p",
+    "keeps_half_whatever_p": "out = x * (np.arange(x.size).reshape(x.shape) % 2 == 0) / p",
+    "one_mask_for_the_batch": "out = x * (np.random.rand(x.shape[1]) < p) / p",
+}
+LAWLESS = '''"""{doc}"""
+import numpy as np
+from student_nn.cs231n.layers import *  # noqa: F403
+
+
+def dropout_forward(x, dropout_param):
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])
+    if mode == "test":
+        return x.copy(), None
+    {train}
+    return out, (out != 0) / p
+
+
+def dropout_backward(dout, cache):
+    return dout.copy() if cache is None else dout * cache
+'''
+
+
+@pytest.mark.parametrize("year", ["2018+", "2017"])
+@pytest.mark.parametrize("name", sorted(LAWLESS_DROPOUTS))
+def test_a_dropout_whose_draw_breaks_the_law_earns_nothing(name: str, year: str,
+                                                           tmp_path) -> None:
+    doc = "We drop each neuron output with probability p." if year == "2017" else name
+    layers = tmp_path / name / "cs231n" / "layers.py"
+    layers.parent.mkdir(parents=True)
+    layers.write_text(LAWLESS.format(doc=doc, train=LAWLESS_DROPOUTS[name]))
+    code, report = _report(layers.parent.parent, tmp_path, "--ops", "dropout")
+    assert code == 1 and report["edition"]["name"] == year
+    items = {r["output"]: r for r in report["results"]}
+    assert {o: r["status"] for o, r in items.items()} == dict.fromkeys(
+        ("forward", "dX", "mask"), "fail")
+    for output in ("forward", "dX"):
+        finding = items[output]["finding"]
+        assert finding["message"].startswith("matches the twin only given its own random "
+                                             "draw, which fails: ")
+        assert finding["diagnosis"][0]["code"] in ("random_draw", "caused_by_forward")
+    (entry,) = report["fix_list"]   # one bug: the draw, in dropout_forward
+    assert entry["code"] == "random_draw" and len(entry["items"]) == 3

@@ -250,12 +250,10 @@ def _loss_family(large: bool, informative=lambda p, x: True) -> Family:
 
 # dropout: x (N, D), dropout_param {p (the probability of keeping a unit), mode, seed}. The
 # twin is given the units the implementation kept (forward's nonzero entries: x has none of
-# its own), so forward and dX are compared exactly; `mask` judges the draw itself by a
-# binomial test of the number kept (DROPOUT_ALPHA: the chance that a correct dropout fails
-# one case) and, in test mode, that every unit is kept.
+# its own), so forward and dX are compared exactly; `mask` judges the draw itself against
+# dropout's law (harness/apis/dropout.py: the number kept, a mask not shared across samples
+# or features, every unit kept in test mode), and forward and dX earn nothing while it fails.
 DROPOUT_KEEP = (0.25, 0.5, 0.75, 0.9)
-DROPOUT_ALPHA = 1e-6
-DROPOUT_Z = 4.892   # two-sided normal quantile for DROPOUT_ALPHA
 
 
 def _dropout_sample(rng: np.random.Generator, fixed: Params) -> Params:
@@ -281,19 +279,10 @@ def _dropout_param(p: Params, fixed: Params) -> Params:
     """dropout_param for a case: `p` is the probability of keeping a unit from 2018 on. The
     handout before 2018 is ambiguous (its docstring drops each unit with probability p, its
     notebook and many solutions keep it with p): with p_means = "either" the twin and the
-    judge read p the way the units the implementation kept show (`keep_probability`)."""
+    judge read p the way the units the implementation kept show
+    (`harness.apis.dropout.keep_probability`)."""
     param = {"p": _keep_of(p["p"]), "mode": p["mode"], "seed": p["draw"]}
     return {**param, "p_means": fixed["p_means"]} if "p_means" in fixed else param
-
-
-def keep_probability(dropout_param: Params, kept: np.ndarray | None = None) -> float:
-    """The probability of keeping a unit: p, or 1 − p when p_means is "either" and the
-    share of units kept is closer to 1 − p (the twin reads it the same way)."""
-    p = float(dropout_param["p"])  # type: ignore[arg-type]
-    if dropout_param.get("p_means") == "either" and kept is not None and kept.size:
-        share = float(np.mean(kept))
-        return 1 - p if abs(share - (1 - p)) < abs(share - p) else p
-    return p
 
 
 DROPOUT = Family(
@@ -326,27 +315,12 @@ def _dropout_given(got: dict[str, np.ndarray], inputs: dict[str, np.ndarray]
 
 def _dropout_judge(output: str, got: dict[str, np.ndarray], inputs: dict[str, np.ndarray],
                    ctor: Params) -> tuple[bool, str]:
+    from harness.apis.dropout import judge_draw  # the parent's alone (not a child module)
+
     kept = _kept_by(got, inputs)
     if kept is None:
         return False, "the mask cannot be read: forward did not return an array of x's shape"
-    n, k, p = kept.size, int(kept.sum()), keep_probability(ctor, kept)
-    if ctor["mode"] == "test":
-        ok = k == n
-        return ok, (f"test mode kept all {n} units" if ok else
-                    f"test mode dropped {n - k} of {n} units: at test time out = x")
-    sd = np.sqrt(n * p * (1 - p))
-    z = (k - n * p) / sd if sd > 0 else float(k != n) * np.inf
-    share = f"kept {k} of {n} units ({k / n:.1%}) with p = {ctor['p']}"
-    if p != float(ctor["p"]):   # the handout before 2018: p read as the probability of dropping
-        share += f" read as the probability of dropping (keep {p:g}), as its docstring says"
-    if abs(z) <= DROPOUT_Z:
-        return True, f"{share}: within {DROPOUT_Z} standard deviations of the expected share"
-    hint = (" — close to 1 − p: is p used as the probability of dropping? From 2018 on, "
-            "CS231n's p is the probability of keeping a unit (mask = np.random.rand(*x.shape) "
-            "< p)" if abs(k / n - (1 - p)) < abs(k / n - p) else "")
-    return False, (f"{share}: {abs(z):.1f} standard deviations from the expected "
-                   f"{n * p:.0f} (a correct dropout fails this 1 time in "
-                   f"{1 / DROPOUT_ALPHA:,.0f}){hint}")
+    return judge_draw(kept, ctor)
 
 
 FORWARD_BACKWARD = ("forward", "dX")

@@ -407,7 +407,7 @@ class Checker:
                     for o in spec.asked}
         for output in spec.derived:
             verdicts[output] = _judge_derived(spec, case, output, got, inputs, ctor, verdicts)
-        return _state_of_a_stub(spec, verdicts)
+        return _state_of_a_stub(spec, _given_a_lawless_draw(spec, verdicts))
 
     # -------------------------------------------------------------- judging one output
     def _judge(self, spec: OpSpec, case: Case, output: str, header: dict[str, Any],
@@ -642,6 +642,26 @@ def _judge_derived(spec: OpSpec, case: Case, output: str, got: dict[str, np.ndar
     return Verdict(spec.name, output, case, "pass" if ok else "fail", message,
                    comparison=Comparison(kind, message),
                    causes=[] if ok else [Cause("random_draw", message)])
+
+
+def _given_a_lawless_draw(spec: OpSpec, verdicts: dict[str, Verdict]) -> dict[str, Verdict]:
+    """The outputs compared with the twin given the implementation's own random draw
+    (`spec.given`: the units its dropout kept) match by construction whatever that draw is;
+    they earn nothing while the draw itself fails its law (`spec.derived`: a dropout that
+    keeps nothing matches a twin given the same nothing). They point at the draw's verdict
+    (`caused_by`), so the fix list shows one bug."""
+    failed = next((verdicts[o] for o in spec.derived if verdicts[o].status == "fail"), None)
+    if spec.given is None or failed is None:
+        return verdicts
+    message = f"matches the twin only given its own random draw, which fails: {failed.message}"
+    for output in spec.asked:
+        if verdicts[output].passed:
+            verdicts[output] = replace(
+                verdicts[output], status="fail", message=message, got=None, expected=None,
+                comparison=Comparison("values", message),
+                causes=[Cause("random_draw", failed.message)],
+                caused_by={"op": spec.name, "output": failed.output})
+    return verdicts
 
 
 def _state_of_a_stub(spec: OpSpec, verdicts: dict[str, Verdict]) -> dict[str, Verdict]:

@@ -164,8 +164,8 @@ class OpSpec:
         """What to open for `output`: a function API's function, or an adapter's method
         (with `detail`, the attribute its gradient is read from), or what its API's table
         says to open (`opens`); "" when nothing says."""
-        if self.calls is not None:
-            return self.calls.function(output)
+        if self.calls is not None:   # a derived output (dropout's mask) is the forward's draw
+            return self.calls.function("forward" if output in self.derived else output)
         if self.methods is not None:
             return self.methods.function(self.cls, output, detail)
         return self.opens.get(output, "")

@@ -78,6 +78,12 @@ EXPECTED = {
     # right values, dY modified in place: the homework profile passes it with a warning
     "mutates_inputs": ("graded", "all 28 tests pass", FULL),
     "imports_typing_extensions": ("graded", "all 28 tests pass", FULL),
+    # rewrites its child's replies (issue #21 point 2): a float32 Sigmoid claimed float64, the
+    # copies of dY hidden after an in-place ReLU.backward, a transposed W claimed right and not
+    # sent each fail; a list TanH claimed an ndarray earns what np.asarray would (type names
+    # are the child's word, harness/core/evaluate.py `received`). Before: 28
+    "forges_reply": ("graded", "Sigmoid forward: Sigmoid.forward returned dtype float32; the "
+                     "contract is float64", 25),
     # bytes UTF-8 cannot write, in a message and in a file name: escaped, never fatal
     "surrogate_message": ("graded", "Sigmoid forward: forward raised: ValueError: bad byte "
                           "\\udcff in the message", 26),
@@ -90,6 +96,10 @@ EXPECTED = {
                       "scratch with NumPy", 14),
     "old_numpy": ("graded", "this code was written for an older NumPy: np.float (at "
                   "neural_networks/activations.py:10) was removed in NumPy 1.24/2.0", 27),
+    # 20 MB exception messages, and 150,000-character strings in its replies: cut, files small
+    "huge_message": ("graded", "Sigmoid forward: forward raised: ValueError", 26),
+    # 96 MB into /tmp and its working directory: stopped at the disk quota, graded as usual
+    "fills_disk": ("graded", "all 28 tests pass", FULL),
 }
 if not IS_ROOT:  # it would really write into the project: only run it where it is confined
     del EXPECTED["write_outside"]

@@ -166,3 +166,22 @@ def test_no_solution_and_no_rubric_inside_the_graded_sandbox(level, tmp_path, ca
     assert not left, left
     rubrics = Path(__file__).parents[1] / "harness" / "rubrics"
     assert os.stat(rubrics).st_mode & 0o005 == 0o005   # its mode put back after the batch
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="setting ACL entries on the project needs root")
+def test_a_killed_graders_acl_entries_are_removed_when_its_uid_is_claimed_again():
+    """A grader killed inside `denied_to` leaves its uid's entries; `forget_uid` (which
+    `claim_uid` runs) removes them, and only them."""
+    from harness.sandbox.visible import _set_uid_entry, forget_uid
+
+    hidden = hidden_paths(solution=False)
+    try:
+        _set_uid_entry(hidden, 64999, deny=True)   # as if killed before it could leave
+        _set_uid_entry(hidden[:1], 64998, deny=True)   # another grader's, still running
+    except OSError as exc:
+        pytest.skip(f"this file system takes no ACL: {exc}")
+    assert all(_has_acl(p) for p in hidden)
+    forget_uid(64999)
+    assert [p for p in hidden if _has_acl(p)] == hidden[:1]
+    forget_uid(64998)
+    assert not [p for p in hidden if _has_acl(p)]

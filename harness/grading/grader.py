@@ -48,7 +48,7 @@ from harness.grading.submission import (
 from harness.sandbox.isolation import level_for
 from harness.sandbox.parent import BudgetSpent, Outage, Policy, Sandbox, within_budget
 from harness.sandbox.sources import BUNDLED, MISSING, own_plan, plan_sources, starter_package
-from harness.sandbox.visible import denied_to, forget_uid, hidden_paths
+from harness.sandbox.visible import denied_to, hidden_paths
 
 STATUSES = ("graded", "refused_import", "import_error", "crashed", "timeout", "memory_limit",
             "invalid", "internal_error")
@@ -98,7 +98,6 @@ class SubmissionGrader:
             solution = "student_nn" not in rubric.refuse_imports
             self._hidden = hidden_paths(solution, [Path(rubric.starter)] if rubric.starter
                                         else [])
-            forget_uid(uid)   # entries a killed grader of this uid left
 
     @contextlib.contextmanager
     def _project_hidden(self, result: dict[str, Any]) -> Iterator[None]:

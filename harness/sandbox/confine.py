@@ -26,6 +26,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.sandbox.visible import forget_uid
+
 TOKEN_VAR = "NNPARITY_SANDBOX"      # marks every process a sandbox started (see _kill_marked)
 SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 
@@ -132,7 +134,8 @@ def claim_uid() -> int | None:
     The uid belongs to no account (no passwd entry) and to no other nnparity process (each
     holds a lock file per uid), so sandboxes of concurrent graders cannot signal each other or
     share a process limit, and killing "every process of the uid" touches nothing else.
-    Whatever a previous, interrupted grader left under the uid is cleaned up first.
+    Whatever a previous, interrupted grader left under the uid (processes, files, the
+    project's ACL entries) is cleaned up first.
     """
     if os.geteuid() != 0:
         return None
@@ -157,6 +160,7 @@ def claim_uid() -> int | None:
         _claimed[uid] = fd
         kill_uid(uid)
         remove_files_of(uid)
+        forget_uid(uid)   # the ACL entries a killed grader of this uid left on the project
         return uid
     raise SandboxError(f"no free uid in {UID_FIRST}..{UID_FIRST + UID_COUNT - 1} "
                        "(set NNPARITY_UID_BASE to another range)")

@@ -185,3 +185,37 @@ def test_a_killed_graders_acl_entries_are_removed_when_its_uid_is_claimed_again(
     assert [p for p in hidden if _has_acl(p)] == hidden[:1]
     forget_uid(64998)
     assert not [p for p in hidden if _has_acl(p)]
+
+
+# What the grading process may hold and write, whatever a submission sends (issue #21): far
+# above an honest run (about 50 MB without PyTorch loaded, 400 MB with it; result.json files
+# of a few to 170 KB), far below what the attacks made it hold before (2.1 GB for a pipe
+# flood, 3.2 GB and a 360 MB result.json for 20 MB exception messages).
+PARENT_PEAK_MB = 1024
+RESULT_KB, FEEDBACK_KB = 512, 256
+
+
+def test_a_flooded_pipe_and_huge_messages_leave_the_grader_small(tmp_path):
+    """floods_the_pipe (a 10 TB array announced on nnparity's channel, then 64 MB) and
+    huge_message (20 MB exception messages), graded with one worker in a process of their
+    own beside a correct submission: the batch completes, the neighbour keeps full marks, the
+    grading process's peak memory and every file it writes stay under the stated bounds."""
+    corpus = Path(__file__).parent / "submissions"
+    code = ("import json, resource, sys; from harness.cli import main; "
+            "rc = main(sys.argv[1:]); "
+            "print(json.dumps([rc, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]))")
+    out = tmp_path / "out"
+    run = subprocess.run(
+        [sys.executable, "-c", code, "grade", str(corpus / "floods_the_pipe"),
+         str(corpus / "huge_message"), str(corpus / "correct"), "--rubric",
+         str(corpus / "rubric.toml"), "--out", str(out), "--workers", "1", "--no-progress"],
+        capture_output=True, text=True, check=True)
+    rc, peak_kb = json.loads(run.stdout.strip().splitlines()[-1])
+    assert rc == 0   # the batch completed
+    assert peak_kb / 1024 < PARENT_PEAK_MB
+    scores = {d.name: json.loads((d / "result.json").read_text())["score"]
+              for d in out.iterdir() if d.is_dir()}
+    assert scores == {"floods_the_pipe": 26, "huge_message": 26, "correct": 28}
+    for d in filter(Path.is_dir, out.iterdir()):
+        assert (d / "result.json").stat().st_size < RESULT_KB * 1024
+        assert (d / "feedback.md").stat().st_size < FEEDBACK_KB * 1024

@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from test_integrity import FEEDBACK_KB, RESULT_KB
 
 from harness.cli import main as cli_main
 from harness.grading.batch import grade_batch
@@ -360,6 +361,16 @@ def test_nothing_is_left_behind(corpus):
     assert run["leftover_dirs"] == []
     if IS_ROOT:
         assert len(run["uids"]) == 2  # one unprivileged uid per worker
+
+
+def test_every_file_written_stays_small_whatever_the_submission(corpus):
+    """Bounds stated in tests/test_integrity.py (RESULT_KB, FEEDBACK_KB), over the whole
+    hostile corpus: 20 MB messages, print floods and crashes included."""
+    for d in filter(Path.is_dir, corpus["out"].iterdir()):
+        for name, bound in (("result.json", RESULT_KB), ("results.json", RESULT_KB),
+                            ("feedback.md", FEEDBACK_KB)):
+            size = (d / name).stat().st_size
+            assert size < bound * 1024, f"{d.name}/{name}: {size} bytes"
 
 
 def test_gradebook_has_one_row_per_submission(corpus):

@@ -87,7 +87,9 @@ def test_what_others_point_at_comes_first_and_explains_them() -> None:
     assert entries[3]["open"] == "student_nn/losses.py:40 · L2.backward"
 
 
-def test_an_exception_in_a_helper_names_the_method_that_called_it() -> None:
+def test_an_exception_in_a_helper_names_the_helper_and_the_method_that_called_it() -> None:
+    """open: the function that raised (a generator expression's: the function holding it),
+    then the op's method that called it."""
     trace = ('Traceback (most recent call last):\n'
              '  File "neural_networks/layers.py", line 145, in forward\n'
              '    oh, ow = output_size(padded_shape[1:2], self.kernel_shape, self.stride)\n'
@@ -99,8 +101,9 @@ def test_an_exception_in_a_helper_names_the_method_that_called_it() -> None:
            "neural_networks/utils.py", "line": 58, "function": "<genexpr>", "code": "...",
            "traceback": trace}
     (entry,) = fix_list_of([_item("conv2d", "forward", "error", error=err)])
-    assert entry["open"] == ("neural_networks/utils.py:58 · <genexpr>, called from "
+    assert entry["open"] == ("neural_networks/utils.py:58 · output_size, called from "
                              "neural_networks/layers.py:145 · Conv2D.forward")
+    assert entry["function"] == "output_size"
     assert [(f["file"], f["line"]) for f in entry["frames"]] == [
         ("neural_networks/layers.py", 145), ("neural_networks/utils.py", 58),
         ("neural_networks/utils.py", 58)]

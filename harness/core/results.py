@@ -16,13 +16,16 @@ the report can be merged from any number of processes. The report schema (``repo
 ``fix_list`` (`harness.diagnosis.fixlist`, computed when the report is rendered) groups the failing
 items into root causes, in the order to fix them (import errors first, then the registry's
 order: activations before layers, forward before the gradients): one entry per cause with
-``problem`` (1, 2, ...), ``code``, ``title`` and ``message`` (the root's top diagnosis),
-``open``, ``file``, ``line`` and ``function`` (what to open: the exception's place, else the
-op's module and method, "neural_networks/activations.py · Sigmoid.backward"), ``why`` (what
-groups the items: the same import error, the same exception site, a ``caused_by`` pointer,
-...), ``root`` (``{op, output}``; ``checked: false`` when the report does not hold it) and
-``items`` (every ``{op, output}`` it explains, root first). A finding that holds several
-bugs (``groups``) gives one entry per group.
+``problem`` (1, 2, ...), ``code``, ``title`` and ``message`` (what the root cause is: the
+missing class or method, the stub's methods, the exception, else the root's top diagnosis),
+``open``, ``file``, ``line`` and ``function`` (the function that holds the bug: the raising
+frame in the implementation's files, the stub's own methods, the module that lacks the class,
+else the op's module and method, "neural_networks/activations.py · Sigmoid.backward"),
+``why`` (what groups the items: the same import error, missing class, stub or exception site,
+a ``caused_by`` pointer, ...), ``root`` (``{op, output}``; ``checked: false`` when the report
+does not hold it) and ``items`` (every ``{op, output}`` it explains, root first; each other
+one with ``relation``: "same bug" as the root, or "caused by" it). A finding that holds
+several bugs (``groups``) gives one entry per group.
 
 A finding (the first failing case of the item): ``case_id``, ``params``, ``status``,
 ``kind``, ``message``, ``localization`` (``index`` by named axis, ``got``, ``expected``,
@@ -49,12 +52,13 @@ and ``pytest --parity-report``):
   measured on the variant in ``detail`` ("factor 3", `harness.diagnosis.factors`);
 - ``diagnosis`` re-ranked with the causes that shrinking, ablation and blame found;
 - ``groups`` (only when the item's failing cases hold more than one problem): one entry per
-  problem, the finding's own first, each ``{case_id, signature: {status, kind}, summary,
-  cases: [case_id, ...], smallest, ablation, diagnosis}`` (``smallest``, ``ablation`` and
-  ``diagnosis`` as above, for that problem's own case; ``kind`` is the comparison's kind or
-  the exception's type). The cases are grouped by signature and, within one, by whether the
-  change that fixes a group's case fixes each member; a case that shows two problems is in
-  both. The item's ``notes`` then say "2 separate problems in conv2d dX: 1. ...".
+  problem, the finding's own first, each ``{case_id, signature: {status, kind}, error,
+  summary, cases: [case_id, ...], smallest, ablation, diagnosis}`` (``error``, ``smallest``,
+  ``ablation`` and ``diagnosis`` as above, for that problem's own case; ``kind`` is the
+  comparison's kind or the exception's type). The cases are grouped by signature and,
+  within one, by whether the change that fixes a group's case fixes each member; a case that
+  shows two problems is in both. The item's ``notes`` then say "2 separate problems in conv2d
+  dX: 1. ...".
 
 The report is never lost to nnparity's own bugs: an exception while diagnosing, investigating
 or rendering one item is caught, that step is skipped (the rest of the item, the other items,

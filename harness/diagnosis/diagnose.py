@@ -11,6 +11,9 @@ variants of the case (shrinking, ablation, checking a rule on more cases) is
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from harness.apis.known import judge_of
 from harness.core.evaluate import Verdict
 from harness.core.registry import get_op
@@ -20,6 +23,30 @@ from harness.diagnosis.layer_rules import RULES, explain
 from harness.diagnosis.patterns import detect
 
 __all__ = ["Cause", "diagnose"]
+
+# A method nnparity called that the class lacks (raised where nnparity called it, so no
+# frame of the student's files is in the traceback).
+NO_ATTRIBUTE = re.compile(r"'(\w+)' object has no attribute '(\w+)'")
+ABSTRACT = re.compile(r"Can't instantiate abstract class (\w+) with(?:out an implementation "
+                      r"for)? abstract methods? '?(\w+)")
+
+
+def missing_method(err: dict[str, Any] | None) -> tuple[str, str] | None:
+    """(class, method) when an exception says nnparity called a method its class lacks
+    ('NeuralNetwork' object has no attribute 'update'; an abstract method never written),
+    raised where nnparity called it rather than in the student's files; else None."""
+    err = err or {}
+    if err.get("file") or "File " in str(err.get("traceback") or ""):
+        return None
+    text = str(err.get("message") or "")
+    found = NO_ATTRIBUTE.search(text) or ABSTRACT.search(text)
+    return (found[1], found[2]) if found else None
+
+
+def missing_method_message(cls: str, method: str) -> str:
+    return (f"{cls}.{method} does not exist: write it; nothing that calls it can run until "
+            "it does")
+
 
 NAN_HINT = ("; look for an overflow (exp of a large number: subtract the row maximum first), "
             "a log of 0 or a division by zero")
@@ -35,6 +62,9 @@ def _from_error(v: Verdict) -> list[Cause]:
         return [Cause("not_implemented", v.message)]
     if err.get("stage") == "import":
         return [Cause("import_error", v.message)]
+    missing = missing_method(err)
+    if missing is not None:   # named before what follows from it (a gradient's shape, say)
+        return [Cause("not_implemented", f"{missing_method_message(*missing)} ({v.message})")]
     text = v.message
     if err.get("type") == "AttributeError" and "numpy" in err.get("message", ""):
         return [Cause("old_numpy_api", f"{text}. This NumPy alias was removed in NumPy 1.24/2.0 "

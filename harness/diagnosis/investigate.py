@@ -358,7 +358,7 @@ def group_json(problem: _Problem, output: str) -> dict[str, Any]:
     status, kind = signature(problem.base)
     sv = problem.sv or problem.base
     return {"case_id": problem.case.id, "signature": {"status": status, "kind": kind},
-            "summary": failure_summary(output, sv),
+            "error": problem.base.error, "summary": failure_summary(output, sv),
             "cases": [c.id for c, _ in problem.members],
             "smallest": problem.smallest, "ablation": [t.to_json() for t in problem.trials],
             "diagnosis": [c.to_json() for c in rank(problem.causes)]}

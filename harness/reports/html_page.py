@@ -29,6 +29,7 @@ from harness.reports.view import (
     passing_notes,
     ref_anchor,
     ref_label,
+    relation_words,
     render_guarded,
     sections,
     skipped_line,
@@ -238,7 +239,7 @@ def _problem(sec: Section) -> str:
         return f"<p class=problem><b>Root cause</b> of {where}: fix this first.</p>"
     if sec.caused_by:
         return f"<p class=problem>Part of {where}.</p>"
-    return f"<p class=problem>Part of {where}: caused by {_link(sec.root)}.</p>"
+    return f"<p class=problem>Part of {where}: {relation_words(sec)} {_link(sec.root)}.</p>"
 
 
 def _compact(sec: Section) -> str:

@@ -27,6 +27,7 @@ from harness.reports.view import (
     passing_notes,
     ref_anchor,
     ref_label,
+    relation_words,
     render_guarded,
     sections,
     skipped_line,
@@ -117,7 +118,7 @@ def _problem_md(sec: Section) -> list[str]:
         return [f"**Root cause** of {where}: fix this first.", ""]
     if sec.caused_by:  # the section's own "Caused by" line names the root
         return [f"**Part of {where}**.", ""]
-    return [f"**Part of {where}**: caused by {link(sec.root)}.", ""]
+    return [f"**Part of {where}**: {relation_words(sec)} {link(sec.root)}.", ""]
 
 
 def render_compact(sec: Section) -> str:

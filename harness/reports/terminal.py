@@ -29,6 +29,7 @@ from harness.reports.view import (
     entry_repro,
     entry_root_text,
     ref_label,
+    relation_words,
     sections,
 )
 
@@ -177,8 +178,8 @@ def gist_lines(report: dict[str, Any], width: int) -> list[str]:
                         "fix list)", width, "  ")
             continue
         if sec.problem is not None and sec.root is not None:
-            out += wrap(f"part of problem {sec.problem} in the fix list: caused by "
-                        f"{ref_label(sec.root)}", width, "  ")
+            out += wrap(f"part of problem {sec.problem} in the fix list: "
+                        f"{relation_words(sec)} {ref_label(sec.root)}", width, "  ")
         out += labelled(f"likely bug [{sec.likely.get('code')}]",
                         str(sec.likely.get("message")), width, "  ")
         if sec.where:

@@ -177,6 +177,7 @@ class Section:
     problem: int | None = None                # its entry in the fix list
     problem_size: int = 1                     # how many items that entry explains
     root: dict[str, Any] | None = None        # the entry's root, when it is another item
+    relation: str = fixlist.FOLLOWS           # to that root: the same bug, or caused by it
     same_as: dict[str, Any] | None = None     # an earlier item that says all this already
     traceback_of: dict[str, Any] | None = None  # an earlier item showing this traceback
     problems: list[dict[str, Any]] = field(default_factory=list)  # finding.groups: bugs
@@ -349,7 +350,7 @@ def _link_problems(secs: list[Section], report: dict[str, Any],
                 continue
             sec.problem, sec.problem_size = e["problem"], len(e["items"])
             if (root["op"], root["output"]) != (sec.op, sec.output):
-                sec.root = root
+                sec.root, sec.relation = root, ref.get("relation", fixlist.FOLLOWS)
             said = fixlist.says(item)
             if said[-1] and said in shown:
                 sec.same_as = shown[said]
@@ -383,6 +384,11 @@ def sections(report: dict[str, Any],
         note = stopped_note(stopped("rendering", "fix list links", exc))
         report.setdefault("notes", []).append(note)
     return out
+
+
+def relation_words(sec: Section) -> str:
+    """How a section's item stands to its problem's root: 'same bug as', 'caused by'."""
+    return "same bug as" if sec.relation == fixlist.SAME else "caused by"
 
 
 def entry_items_text(entry: dict[str, Any], limit: int = 8) -> str:

@@ -181,9 +181,14 @@ def test_an_optional_stub_is_not_checked_and_its_layers_are_not_charged_for_it(t
     assert "with nnparity's correct sigmoid in place of yours" in items["dX"]["notes"][0]
 
 
-def test_grade_charges_a_stub_once_on_the_op_that_holds_it(tmp_path, capsys):
+@pytest.mark.parametrize("charge_once", [True, False])
+def test_grade_charges_a_stub_once_on_the_op_that_holds_it(charge_once, tmp_path, capsys):
+    """A Sigmoid stub costs sigmoid's points only, and feedback.md says which tests were
+    spared and through what; with the rubric's charge_once off, the layers' sigmoid cases
+    fail too and nothing is said to be spared."""
     rubric = tmp_path / "rubric.toml"
     rubric.write_text('[rubric]\nname = "once"\nseed = 3\ncases = 8\ninvestigate = 0\n'
+                      f'charge_once = {str(charge_once).lower()}\n'
                       'graded_modules = ["activations", "layers", "losses"]\n\n'
                       '[[item]]\nop = "sigmoid"\npoints = { forward = 1, dX = 1 }\n\n'
                       '[[item]]\nop = "fully_connected"\n'
@@ -195,14 +200,28 @@ def test_grade_charges_a_stub_once_on_the_op_that_holds_it(tmp_path, capsys):
                  str(tmp_path / "out"), "--workers", "1", "--no-progress"]) == 0
     capsys.readouterr()
     result = json.loads((tmp_path / "out" / name / "result.json").read_text())
+    feedback = (tmp_path / "out" / name / "feedback.md").read_text()
     tests = {(t["op"], t["output"]): t for t in result["tests"]}
+    assert result["edition"]["name"] == "2021-23"
+    if not charge_once:
+        assert result["score"] < 8 and "Charged once" not in feedback
+        assert not any(t.get("depends_on") for t in result["tests"])
+        return
     assert result["score"] == 8 and result["max_score"] == 10   # sigmoid's 2 points only
     for op in ("fully_connected", "conv2d"):
         assert all(tests[(op, o)]["score"] == 1 for o in ("forward", "dX", "dW", "db"))
-        assert tests[(op, "dX")]["depends_on"] == [{"op": "sigmoid",
-                                                    "cases": tests[(op, "dX")]
-                                                    ["depends_on"][0]["cases"]}]
-    assert result["edition"]["name"] == "2021-23"
+        cases = tests[(op, "dX")]["depends_on"][0]["cases"]
+        assert tests[(op, "dX")]["depends_on"] == [{"op": "sigmoid", "cases": cases}]
+        cls = tests[(op, "forward")]["name"].partition(" ")[0]
+        assert f"- {cls} forward, backward dX, dW, db: through sigmoid in {cases} case" \
+            in feedback
+    assert "Charged once:" in feedback
+
+
+def test_the_shipped_rubrics_charge_each_root_cause_once():
+    from harness.grading.rubric import load_rubric, shipped_rubric
+
+    assert all(load_rubric(shipped_rubric(api)).charge_once for api in ("hw6", "cs231n"))
 
 
 # ---------------------------------------------------------------- CS231n's dropout before 2018

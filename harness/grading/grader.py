@@ -212,7 +212,8 @@ class _Run:
             self._load(checker.sandbox)
             for op, cases in self._cases().items():
                 self._run_op(checker, get_op(op), cases)
-            self._charge_once(checker)
+            if self.rubric.charge_once:
+                self._charge_once(checker)
             self._unwritten()
             self._score()
             self.result["details"] = self._details(checker)

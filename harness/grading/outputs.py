@@ -309,6 +309,33 @@ def findings_markdown(result: dict[str, Any]) -> list[str]:
             *(f"- `{f['code']}`: {student_text(f['message'], result)}" for f in findings)]
 
 
+def spared_markdown(result: dict[str, Any]) -> list[str]:
+    """The visible tests spared a bug of another op (the rubric's charge_once): which cases
+    were rerun with nnparity's correct version of which op, and why."""
+    spared = [t for t in shown_tests(result) if t.get("depends_on")]
+    if not spared:
+        return []
+    lines = ["", "Charged once: these tests failed partly through another op that fails on "
+             "its own tests, so those cases were run again with nnparity's correct version "
+             "of that op and scored on your own code (that op's bug costs points once, on its "
+             "own tests; fix it first):"]
+    groups: dict[str, list[str]] = {}   # "through sigmoid in 3 cases" -> its tests' names
+    for test in spared:
+        through = ", ".join(f"{d['op']} in {d['cases']} case{'s' if d['cases'] != 1 else ''}"
+                            for d in test["depends_on"])
+        groups.setdefault(through, []).append(test["name"])
+    lines += [f"- {_shared_prefix(names)}: through {through}" for through, names in groups.items()]
+    return lines
+
+
+def _shared_prefix(names: list[str]) -> str:
+    """"FullyConnected forward, backward dX, dW" for tests of one op named alike."""
+    first = {name.partition(" ")[0] for name in names}
+    if len(names) < 2 or len(first) > 1:
+        return ", ".join(names)
+    return f"{names[0]}, " + ", ".join(name.partition(" ")[2] for name in names[1:])
+
+
 def modules_markdown(result: dict[str, Any]) -> list[str]:
     modules = {m: src for m, src in (result.get("modules") or {}).items()
                if _origin(src) != "submission"}
@@ -325,7 +352,8 @@ def summary_markdown(result: dict[str, Any],
     lines = status_markdown(result)
     if entries:
         lines += ["", *fix_list_markdown(entries)]
-    return "\n".join(lines + findings_markdown(result) + modules_markdown(result))
+    return "\n".join(lines + findings_markdown(result) + spared_markdown(result)
+                     + modules_markdown(result))
 
 
 def top_output(result: dict[str, Any], entries: list[dict[str, Any]]) -> str:

@@ -110,6 +110,7 @@ class Rubric:
     items: tuple[Item, ...] = field(default=())
     api: str = DEFAULT.name     # the API's name, or an adapter file's absolute path
     edition: str = ""           # the year's assignment (harness/apis/editions.py); "": detected
+    charge_once: bool = True    # each root cause charged on its own item only (see below)
 
     @property
     def api_spec(self) -> Api:
@@ -151,7 +152,8 @@ class Rubric:
 # ------------------------------------------------------------------ parsing
 RUBRIC_KEYS = {"name", "seed", "cases", "profile", "partial_credit", "graded_modules",
                "missing_module", "refuse_imports", "numpy_compat", "visibility",
-               "stdout_visibility", "investigate", "starter", "api", "edition"}
+               "stdout_visibility", "investigate", "starter", "api", "edition",
+               "charge_once"}
 ITEM_KEYS = {"name", "op", "points", "cases", "seed", "partial_credit", "visibility"}
 
 
@@ -242,6 +244,8 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
            f"{', '.join(known) or 'none'} (leave it out to detect each submission's)")
     numpy_compat = top.get("numpy_compat", False)
     _check(isinstance(numpy_compat, bool), f"{where} numpy_compat", "expected true or false")
+    charge_once = top.get("charge_once", True)
+    _check(isinstance(charge_once, bool), f"{where} charge_once", "expected true or false")
 
     lim = data.get("limits", {})
     known_limits = set(GradeLimits.__dataclass_fields__)
@@ -302,7 +306,8 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
                                   f"{where} stdout_visibility"),
         investigate_budget=_int(top.get("investigate", 200), f"{where} investigate", 0,
                                 MAX_INVESTIGATE),
-        limits=limits, items=tuple(items), api=api_value, edition=edition)
+        limits=limits, items=tuple(items), api=api_value, edition=edition,
+        charge_once=charge_once)
 
 
 def shipped_rubric(api: str) -> Path:

@@ -41,6 +41,7 @@ class Bug:
     failing_case: Callable[[dict], bool] | None = None  # which cases must fail (None: any)
     where: Callable[[dict, dict], bool] | None = None   # (worst index, params) -> holds
     notes: dict[tuple[str, str], str] = field(default_factory=dict)  # passing, with a note
+    offset: float | None = None   # a constant added to every element (the finding says so)
 
 
 def _border(index: dict, params: dict) -> bool:
@@ -97,6 +98,9 @@ BUGS = [
     # fully_connected's act=softmax cases fail through SoftMax alone: rerun with it substituted
     # they pass (each root cause charged once: harness/core/substitute.py)
     Bug("softmax_backward_diagonal", {("softmax", "dX"): "values"}),
+    # 1e-9 added to every probability: within the tolerance, failed as a constant offset
+    Bug("softmax_adds_epsilon", {("softmax", "forward"): "values"}, offset=1e-9,
+        failing_case=lambda p: p["n"] * p["classes"] >= 4),
     Bug("fc_init_rows_from_batch", {("fully_connected", "forward"): "created"},
         failing_case=lambda p: p["n"] != p["n_in"]),
     Bug("conv_init_bias_flat", {}, notes={("conv2d", "forward"): "_init_parameters creates b"}),
@@ -180,7 +184,11 @@ def test_bug_fails_exactly_where_it_should(bug: Bug, reports) -> None:
             assert tuple(loc["index"].values()) == tuple(int(i) for i in worst)
             assert loc["got"] == pytest.approx(got[worst])
             assert loc["expected"] == pytest.approx(want[worst])
-            assert loc["mismatched"] == int((err > 1e-6 * (1 + np.abs(want))).sum())
+            if bug.offset is None:
+                assert loc["mismatched"] == int((err > 1e-6 * (1 + np.abs(want))).sum())
+            else:   # every element, however small the constant (compare.constant_offset)
+                assert loc["mismatched"] == err.size
+                assert f"adds about {bug.offset:.3g} to every element" in finding["message"]
             if bug.where is not None:
                 assert bug.where(loc["index"], case.p), loc
 

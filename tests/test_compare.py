@@ -1,12 +1,15 @@
 """The comparison: tolerance policy, localisation by named axes, and each kind of finding."""
 
 import numpy as np
+import pytest
 
 from harness.core.compare import (
     DEFAULT_TOLERANCE,
+    Tolerance,
     compare_output,
     compare_unmodified,
     compare_values,
+    constant_offset,
 )
 
 AXES = ("n", "row", "col", "ch")
@@ -88,3 +91,32 @@ def test_in_place_modification_is_reported_with_the_changed_element():
     assert compare_unmodified("X", before, before.copy(), ("n", "j")) is None
     reshaped = compare_unmodified("X", before, before.reshape(4), ("n", "j"))
     assert reshaped.extent == "its shape changed" and "from (2, 2) to (4,)" in reshaped.detail
+
+
+def test_a_constant_added_to_every_element_fails_even_within_the_tolerance():
+    expected = np.random.default_rng(1).random((3, 5))
+    cmp = compare_values(expected + 1e-9, expected, ("n", "class"))
+    assert cmp.kind == "values" and cmp.mismatched == cmp.total == 15
+    assert cmp.message.startswith("adds about 1e-09 to every element")
+
+
+@pytest.mark.parametrize("got", [
+    lambda e: e * (1 + 1e-15),                                  # rounding
+    lambda e: e + 1e-9 * np.random.default_rng(2).random(e.shape),   # not the same everywhere
+    lambda e: e + 1e-13,                                        # below the floor: rounding's size
+])
+def test_rounding_and_uneven_small_errors_are_no_constant_offset(got):
+    expected = np.random.default_rng(1).random((3, 5))
+    assert constant_offset(got(expected), expected) is None
+    assert compare_values(got(expected), expected, ("n", "class")).ok
+
+
+def test_an_offset_needs_a_few_elements_to_be_told_from_a_formula():
+    expected = np.array([0.25, 0.75])
+    assert constant_offset(expected + 1e-9, expected) is None
+
+
+def test_got_and_expected_are_printed_with_the_digits_that_differ():
+    cmp = compare_values(np.array([-0.0017480731]), np.array([-0.0017480700]), ("n",),
+                         Tolerance(rtol=0.0, atol_scale=1e-12))
+    assert "got -0.0017480731, expected -0.00174807 " in cmp.message

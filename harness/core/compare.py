@@ -101,6 +101,42 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
+def _fmt_pair(got: float, expected: float) -> tuple[str, str]:
+    """got and expected with enough significant digits to show where they differ (6 at
+    least, two past the first digit that differs, 17 at most)."""
+    scale = max(abs(got), abs(expected))
+    diff = abs(got - expected)
+    if not (np.isfinite(diff) and diff and scale):
+        return _fmt(got), _fmt(expected)
+    digits = int(min(17, max(6, np.ceil(np.log10(scale / diff)) + 2)))
+    return f"{got:.{digits}g}", f"{expected:.{digits}g}"
+
+
+# A constant added to every element (an epsilon "for safety"): far above rounding
+# (OFFSET_FLOOR x max(1, max|expected|)) and the same on every element (each within
+# OFFSET_SPREAD of it), over at least OFFSET_MIN_SIZE elements. Rounding is neither constant
+# nor that large, so a correct implementation never shows one. It fails whether or not the
+# tolerance would hide it: a forward that adds 1e-9 passed while the backward fed by it failed
+# on a case in fifty; one policy for every output.
+OFFSET_FLOOR, OFFSET_SPREAD, OFFSET_MIN_SIZE = 1e-12, 1e-2, 4
+
+
+def constant_offset(got: np.ndarray, expected: np.ndarray) -> float | None:
+    """The constant `got` adds to every element of `expected`, if it adds one."""
+    diff = got - expected
+    if diff.size < OFFSET_MIN_SIZE or not np.isfinite(diff).all():
+        return None
+    offset = float(np.median(diff))
+    if abs(offset) <= OFFSET_FLOOR * max(1.0, float(np.abs(expected).max())):
+        return None
+    return offset if float(np.abs(diff - offset).max()) <= OFFSET_SPREAD * abs(offset) else None
+
+
+def _offset_message(offset: float, total: int) -> str:
+    return (f"adds about {offset:.3g} to every element (all {total} are off by that much): a "
+            "constant such as an epsilon added to the result; the contract adds none")
+
+
 def _is_close(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> np.ndarray:
     close = np.abs(got - expected) <= tol.atol(expected) + tol.rtol * np.abs(expected)
     # Matching infinities and matching NaNs count as equal.
@@ -121,12 +157,17 @@ def compare_values(got: np.ndarray, expected: np.ndarray, axes: tuple[str, ...],
     close = _is_close(got, expected, tol)
     total = int(close.size)
     mismatched = total - int(close.sum())
-    if mismatched == 0:
+    offset = constant_offset(got, expected)
+    if mismatched == 0 and offset is None:
         return Comparison("match", "all elements match", got.shape, expected.shape, 0, total)
+    if mismatched == 0:   # within the tolerance, but every element off by the same constant
+        close = np.zeros_like(close)
+        mismatched = total
 
     err = np.where(close, -1.0, np.abs(got - expected))
     err = np.where(np.isnan(err), np.inf, err)  # NaN where a number was expected: worst
-    order = np.argsort(err, axis=None, kind="stable")[::-1][: min(TOP_K, mismatched)]
+    # largest first; among equal errors, the first index (as np.argmax would say)
+    order = np.argsort(-err, axis=None, kind="stable")[: min(TOP_K, mismatched)]
     top = tuple(
         Element(tuple(int(i) for i in np.unravel_index(k, got.shape)), axes,
                 float(got.flat[k]), float(expected.flat[k]))
@@ -136,9 +177,12 @@ def compare_values(got: np.ndarray, expected: np.ndarray, axes: tuple[str, ...],
     kind = "nonfinite" if nonfinite else "values"
     head = (f"{nonfinite} element(s) are NaN/Inf where finite values were expected; "
             if nonfinite else "")
+    if offset is not None:
+        head = f"{_offset_message(offset, total)}; "
+    shown_got, shown_expected = _fmt_pair(worst.got, worst.expected)
     message = (
         f"{head}mismatched elements: {mismatched} / {total} ({100 * mismatched / total:.1f}%); "
-        f"worst at {worst.where}: got {_fmt(worst.got)}, expected {_fmt(worst.expected)} "
+        f"worst at {worst.where}: got {shown_got}, expected {shown_expected} "
         f"(abs err {_fmt(worst.abs_err)}, rel err {_fmt(worst.rel_err)}); "
         f"tolerance {tol.describe()}")
     return Comparison(kind, message, got.shape, expected.shape, mismatched, total, worst, top)

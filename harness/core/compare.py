@@ -101,9 +101,10 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
-def _fmt_pair(got: float, expected: float) -> tuple[str, str]:
+def distinct_digits(got: float, expected: float) -> tuple[str, str]:
     """got and expected with enough significant digits to show where they differ (6 at
-    least, two past the first digit that differs, 17 at most)."""
+    least, two past the first digit that differs, 17 at most): a factor of 1.0000015 is not
+    printed as 1."""
     scale = max(abs(got), abs(expected))
     diff = abs(got - expected)
     if not (np.isfinite(diff) and diff and scale):
@@ -179,7 +180,7 @@ def compare_values(got: np.ndarray, expected: np.ndarray, axes: tuple[str, ...],
             if nonfinite else "")
     if offset is not None:
         head = f"{_offset_message(offset, total)}; "
-    shown_got, shown_expected = _fmt_pair(worst.got, worst.expected)
+    shown_got, shown_expected = distinct_digits(worst.got, worst.expected)
     message = (
         f"{head}mismatched elements: {mismatched} / {total} ({100 * mismatched / total:.1f}%); "
         f"worst at {worst.where}: got {shown_got}, expected {shown_expected} "

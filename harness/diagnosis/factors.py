@@ -27,7 +27,12 @@ from typing import Any
 import numpy as np
 
 from harness.core.cases import Case, Params
-from harness.core.compare import DEFAULT_TOLERANCE, Tolerance, mismatch_mask
+from harness.core.compare import (
+    DEFAULT_TOLERANCE,
+    Tolerance,
+    distinct_digits,
+    mismatch_mask,
+)
 from harness.core.registry import OpSpec
 from harness.diagnosis.causes import Cause
 
@@ -217,7 +222,7 @@ def interpret(case: Case, output: str, got: np.ndarray | None, expected: np.ndar
             tracked[label] = int(how)
             seen.append(f"{c2:.6g} with {label} = {new}")
     what = WHAT.get(output, output)
-    head = f"every element of {what} is {c:.6g} times the expected value"
+    head = f"every element of {what} is {distinct_digits(c, 1.0)[0]} times the expected value"
     if not tracked:
         if "m" not in stays:  # the batch size is the first suspect: without it, say nothing
             return []

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import combinations
 from typing import Any, TypeVar
@@ -209,8 +209,10 @@ def _diagnose(probe: Probe, spec: OpSpec, output: str, problem: _Problem,
     found = steps.run("interpreting the factor", lambda: factors.interpret(
         fcase, output, fv.got, fv.expected, problem.scale, tol), [])
     if not (base.comparison and base.comparison.kind == "created"):  # a shape, not values
-        found += steps.run("interpreting the ablation",
-                           lambda: interpret(small, output, sv, problem.trials), [])
+        ablated = steps.run("interpreting the ablation",
+                            lambda: interpret(small, output, sv, problem.trials), [])
+        found += steps.run("control draws", partial(_evidenced, probe, problem.case, output,
+                                                     ablated), ablated)
     causes = steps.run("diagnosis", lambda: diagnose(base), [])
     if all(c.code in GENERIC for c in causes):  # the smallest case may show a pattern
         causes += steps.run("diagnosis of the smallest case", lambda: diagnose(sv), [])
@@ -226,6 +228,25 @@ def _diagnose(probe: Probe, spec: OpSpec, output: str, problem: _Problem,
     if spec.name in RULES:
         problem.decided |= set(RULE_CODES)
     problem.trials = problem.trials + problem.scale
+
+
+# Draws of a failing case's own parameters with other seeds that `_evidenced` runs.
+CONTROL_DRAWS = 2
+
+
+def _evidenced(probe: Probe, case: Case, output: str, causes: list[Cause]) -> list[Cause]:
+    """The ablation's `causes`, without those of a factor when the failing case's own
+    parameters, drawn again with CONTROL_DRAWS other seeds, pass every time: an ablation's
+    change draws new data as well, so when new data alone passes, the factor proves nothing
+    (a small error that crosses the tolerance in one case in ten passes with any change). A
+    convention judges the same output again: it stays."""
+    if all(c.code == "convention" for c in causes):
+        return causes
+    for k in range(1, CONTROL_DRAWS + 1):
+        control = probe.verdict(replace(case, seed=case.seed + k), output)
+        if control is None or not control.passed:
+            return causes
+    return [c for c in causes if c.code == "convention"]
 
 
 def _failing(probe: Probe, item: dict[str, Any], output: str, case: Case, base: Verdict

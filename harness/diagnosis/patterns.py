@@ -18,7 +18,12 @@ from itertools import combinations, permutations
 import numpy as np
 
 from harness.core.cases import SPATIAL_AXES, Case, pad_amount
-from harness.core.compare import DEFAULT_TOLERANCE, Tolerance, mismatch_mask
+from harness.core.compare import (
+    DEFAULT_TOLERANCE,
+    Tolerance,
+    distinct_digits,
+    mismatch_mask,
+)
 from harness.core.registry import OpSpec
 from harness.diagnosis.causes import Cause
 
@@ -135,7 +140,7 @@ def _scale_factor(x: _Ctx) -> Cause | None:
                       if np.isclose(c, value, rtol=1e-6)]
     if not names and np.count_nonzero(e) < 2:
         return None  # one number is always a multiple of another
-    head = f"every element of {x.what} is {c:.6g} times the expected value"
+    head = f"every element of {x.what} is {distinct_digits(c, 1.0)[0]} times the expected value"
     if len(names) > 1:  # a coincidence of values names nothing: the ablation tells which
         labels = [label for label, _ in names]
         return Cause("scale_factor", f"{head}; {', '.join(labels[:-1])} and {labels[-1]} all "

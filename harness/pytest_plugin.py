@@ -2,10 +2,11 @@
 
 Any test that takes the ``parity_item`` fixture is parametrized with one item per
 op × output × case; ``tests/test_parity.py`` is the project's (``parity_verdict`` is that
-item's verdict, ``explain(verdict, parity_impl)`` its failure text). Options:
+item's verdict, ``explain(verdict, parity_impl)`` its failure text). Options, prefixed so that
+they never collide with another project's own (``--impl`` and ``--api`` are common names):
 
-    --impl PATH             implementation to check (default: the bundled student_nn)
-    --api NAME|FILE         its API: hw6, cs231n or an adapter file (default: detected)
+    --nnparity-impl PATH    implementation to check (default: the bundled student_nn)
+    --nnparity-api NAME|FILE  its API: hw6, cs231n or an adapter file (default: detected)
     --parity-cases N        cases per op (default 50)
     --parity-seed S         case seed (default 0)
     --parity-ops a,b        only these ops
@@ -16,8 +17,12 @@ item's verdict, ``explain(verdict, parity_impl)`` its failure text). Options:
 Under pytest-xdist every worker checks with its own sandboxed child and sends its records
 to the controller through ``workeroutput``; the controller merges them into one report and,
 with its own Checker, investigates the failing items (shrinking, ablation) once. A run with
-parity failures ends with the same summary as ``nnparity check`` (op × output → status,
-failed cases, likely bug, smallest failing case, repro), with or without --parity-report.
+parity failures ends, after pytest's own short summary, with what ``nnparity check`` prints
+(op × output → status, and the first entries of the fix list the table refers to), with or
+without --parity-report.
+
+Installed, the plugin loads in every pytest run of the environment: it imports nothing of
+nnparity's until a test asks for a parity item, and a run that collects none is left as it was.
 """
 
 from __future__ import annotations
@@ -25,24 +30,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness.apis.known import Api
-from harness.apis.resolve import resolve_api, resolve_impl
-from harness.core.cases import Case, for_profile
-from harness.core.compare import DEFAULT_TOLERANCE
-from harness.core.conventions import get_profile
-from harness.core.evaluate import Checker, Verdict
-from harness.core.registry import OpSpec, select_ops
-from harness.core.results import build_report, record, repro_command
-from harness.core.session import DEFAULT_CASES
-from harness.diagnosis.investigate import investigate
-from harness.reports.write import write_reports
-from harness.sandbox.loader import BUNDLED_DIR
+if TYPE_CHECKING:   # nnparity's modules load only once a parity test is collected
+    from harness.apis.known import Api
+    from harness.core.cases import Case
+    from harness.core.evaluate import Checker, Verdict
+    from harness.core.registry import OpSpec
 
 WORKER_KEY = "nnparity_records"
+DEFAULT_CASES = 50   # harness.core.session.DEFAULT_CASES (not imported: see above)
 
 
 @dataclass(frozen=True)
@@ -59,9 +58,9 @@ class ParityItem:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("nnparity", "nnparity: NumPy vs PyTorch parity")
-    group.addoption("--impl", metavar="PATH", default=None,
+    group.addoption("--nnparity-impl", metavar="PATH", default=None,
                     help="implementation to check (default: the bundled student_nn)")
-    group.addoption("--api", default=None, metavar="NAME|FILE",
+    group.addoption("--nnparity-api", default=None, metavar="NAME|FILE",
                     help="the implementation's API: hw6, cs231n, or an adapter file "
                          "(default: detected from its files)")
     group.addoption("--parity-cases", type=int, default=DEFAULT_CASES, metavar="N",
@@ -75,27 +74,37 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _api(config: pytest.Config) -> Api:
+    from harness.apis.resolve import resolve_api
+
     try:
-        return resolve_api(config.getoption("--api"), config.getoption("--impl"))
+        return resolve_api(config.getoption("--nnparity-api"),
+                           config.getoption("--nnparity-impl"))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
 
 
 def _impl(config: pytest.Config) -> Path:
+    from harness.apis.resolve import resolve_impl
+
     try:
-        return resolve_impl(config.getoption("--impl"), _api(config))
+        return resolve_impl(config.getoption("--nnparity-impl"), _api(config))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config._nnparity_records = []  # type: ignore[attr-defined]
-    _impl(config)  # a bad --impl or --api is a usage error before anything runs
+    if config.getoption("--nnparity-impl") or config.getoption("--nnparity-api"):
+        _impl(config)  # a bad path or API is a usage error before anything runs
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "parity_item" not in metafunc.fixturenames:
         return
+    from harness.core.cases import for_profile
+    from harness.core.conventions import get_profile
+    from harness.core.registry import select_ops
+
     opt = metafunc.config.getoption
     try:
         specs = select_ops(opt("--parity-ops"), _api(metafunc.config).name)
@@ -130,6 +139,9 @@ class _CaseCache:
 
 @pytest.fixture(scope="session")
 def parity_checker(request: pytest.FixtureRequest):
+    from harness.core.conventions import get_profile
+    from harness.core.evaluate import Checker
+
     config = request.config
     profile = get_profile(config.getoption("--parity-profile"))
     api = _api(config)
@@ -148,14 +160,19 @@ def parity_impl(request: pytest.FixtureRequest) -> str:
 def parity_verdict(parity_item: ParityItem, parity_checker: _CaseCache,
                    request: pytest.FixtureRequest) -> Verdict:
     """The verdict for this item, recorded for the combined report."""
+    from harness.core.results import record
+
     verdict = parity_checker.verdict(parity_item)
     request.config._nnparity_records.append(record(verdict, parity_item.index))
     return verdict
 
 
 def explain(verdict: Verdict, impl: str | None = None) -> str:
-    """The failure text pytest shows for one item (`impl`: the --impl path, for the repro)."""
-    from harness.diagnosis.diagnose import diagnose  # local: keeps plugin import light
+    """The failure text pytest shows for one item (`impl`: the --nnparity-impl path, for the
+    repro)."""
+    from harness.core.results import repro_command
+    from harness.diagnosis.diagnose import diagnose
+    from harness.sandbox.loader import BUNDLED_DIR
 
     lines = [f"{verdict.op} {verdict.output} [{verdict.status}]: {verdict.message}"]
     lines += [f"  [{c.code}] {c.message}" for c in diagnose(verdict)
@@ -179,32 +196,42 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         report = _combined_report(config, records)
         config._nnparity_report = report  # type: ignore[attr-defined]
         if out:
+            from harness.reports.write import write_reports
+
             write_reports(report, out)
 
 
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
-                            config: pytest.Config) -> None:
-    """After a run with parity failures: the check's summary of every failing item."""
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After a run with parity failures, last (after pytest's own short summary): the table
+    of the failing op outputs and the first entries of the fix list it refers to."""
     report = getattr(config, "_nnparity_report", None)
-    if report is None or report["summary"]["verdict"] == "pass":
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if report is None or reporter is None or report["summary"]["verdict"] == "pass":
         return
-    import io
-
-    from harness.cli import print_findings, summary_table  # local: only when there are failures
+    from harness.reports.terminal import fix_list_lines, table_text, terminal_width
+    from harness.reports.view import FIX_LIST_SHOWN, fix_entries
 
     failing = {**report, "results": [r for r in report["results"] if r["status"] != "pass"]}
-    text = io.StringIO()
-    print(summary_table(failing), file=text)
-    print_findings(report, text)
-    terminalreporter.write_sep("=", f"nnparity: {len(failing['results'])} of "
-                                    f"{len(report['results'])} op outputs fail")
-    terminalreporter.write_line(f"implementation: {report['impl']}")
-    for line in text.getvalue().splitlines():
-        terminalreporter.write_line(line)
+    entries = fix_entries(report)
+    more_in = f"{config.getoption('--parity-report')}/report.md" \
+        if config.getoption("--parity-report") else "the report (--parity-report DIR)"
+    reporter.write_sep("=", f"nnparity: {len(failing['results'])} of "
+                            f"{len(report['results'])} op outputs fail")
+    reporter.write_line(f"implementation: {report['impl']}")
+    for line in [*table_text(failing, entries).splitlines(), "",
+                 *fix_list_lines(report, entries, terminal_width(), FIX_LIST_SHOWN, more_in)]:
+        reporter.write_line(line)
 
 
 def _combined_report(config: pytest.Config, records: list[dict[str, Any]]) -> dict[str, Any]:
     """The report over every process's records; failing items investigated here, once."""
+    from harness.core.compare import DEFAULT_TOLERANCE
+    from harness.core.conventions import get_profile
+    from harness.core.evaluate import Checker
+    from harness.core.results import build_report
+    from harness.diagnosis.investigate import investigate
+
     profile = get_profile(config.getoption("--parity-profile"))
     impl = _impl(config)
     report = build_report(records, impl=str(impl), seed=config.getoption("--parity-seed"),

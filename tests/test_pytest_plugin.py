@@ -1,4 +1,5 @@
-"""The pytest plugin: one item per op × output × case, --impl, and xdist-safe reports."""
+"""The pytest plugin: one item per op × output × case, --nnparity-impl, xdist-safe reports,
+and a good neighbour to other projects' pytest runs."""
 
 import subprocess
 import sys
@@ -17,7 +18,8 @@ def _pytest(*args: str) -> subprocess.CompletedProcess:
 
 def test_items_are_op_output_case_and_a_bug_fails_only_its_items():
     # (Merging the report from xdist workers is tested in test_report.py.)
-    run = _pytest("--impl", str(BUG), "--parity-ops", "conv2d,relu", "--parity-cases", "5")
+    run = _pytest("--nnparity-impl", str(BUG), "--parity-ops", "conv2d,relu",
+                  "--parity-cases", "5")
     assert run.returncode == 1, run.stdout[-2000:]
     # conv2d: 4 outputs x 5 cases, relu: 2 outputs x 5 cases. db fails where n > 1: the
     # first four (edge) cases have n=2, the fifth has n=1.
@@ -26,35 +28,58 @@ def test_items_are_op_output_case_and_a_bug_fails_only_its_items():
     assert len(failed) == 4 and all(":db" in line and "n=2" in line for line in failed)
     assert "repro: nnparity repro 'conv2d/" in run.stdout
     assert f"--impl '{BUG / 'neural_networks'}'" in run.stdout  # the repro names the impl
-    # The run ends with the check's summary of the failing items, without --parity-report:
+    # The run ends, after pytest's short summary, with the check's table of the failing items
+    # and the fix list the table refers to, without --parity-report:
+    assert run.stdout.index("short test summary info") < run.stdout.index("nnparity: 1 of 6")
     summary = run.stdout.split("nnparity: 1 of 6 op outputs fail", 1)[1]
-    summary = summary.split("short test summary info", 1)[0]
-    assert "conv2d  db" in summary and "FAIL" in summary
-    assert "likely bug [batch_axis]" in summary
-    assert "smallest failing case: conv2d/n=2," in summary and "relu  " not in summary
+    assert "conv2d  db" in summary and "FAIL" in summary and "relu  " not in summary
+    words = " ".join(summary.split())   # as wrapped at any width
+    assert "fix list: 1 problem" in words and "1. [batch_axis]" in words
+    assert "open: neural_networks/layers.py · Conv2D.backward" in words
+    assert "repro: nnparity repro \\ 'conv2d/n=2," in words
 
 
 def test_unusable_impl_is_a_usage_error():
-    run = _pytest("--impl", "/no/such/dir", "--parity-cases", "1")
+    run = _pytest("--nnparity-impl", "/no/such/dir", "--parity-cases", "1")
     assert run.returncode == 4  # pytest's usage-error exit code
     assert "no such file or directory" in run.stderr
 
 
 def test_the_cs231n_api_runs_under_the_plugin_and_xdist():
     bug = ROOT / "tests" / "cs231n_impls" / "batchnorm_momentum_swapped"
-    run = _pytest("--impl", str(bug), "--parity-ops", "batchnorm", "--parity-cases", "3",
-                  "-n", "2")
+    run = _pytest("--nnparity-impl", str(bug), "--parity-ops", "batchnorm",
+                  "--parity-cases", "3", "-n", "2")
     assert run.returncode == 1, run.stdout[-2000:]
     # 6 outputs x 3 cases; running_mean and running_var fail on every case
     assert "6 failed, 12 passed" in run.stdout
     assert "repro: nnparity repro 'cs231n:batchnorm/" in run.stdout
     summary = run.stdout.split("nnparity: 2 of 6 op outputs fail", 1)[1]
-    assert "momentum weighs the wrong term" in summary
+    assert "momentum weighs the wrong term" in " ".join(summary.split())
 
 
 def test_an_adapter_file_is_an_api():
     adapter = ROOT / "docs" / "adapters" / "dlfs.toml"
-    run = _pytest("--impl", str(ROOT / "tests" / "adapter_impls" / "dlfs"), "--api",
-                  str(adapter), "--parity-ops", "affine,pooling", "--parity-cases", "2")
+    run = _pytest("--nnparity-impl", str(ROOT / "tests" / "adapter_impls" / "dlfs"),
+                  "--nnparity-api", str(adapter), "--parity-ops", "affine,pooling",
+                  "--parity-cases", "2")
     assert run.returncode == 0, run.stdout[-2000:]
     assert "12 passed" in run.stdout   # affine 4 outputs + pooling 2, 2 cases each
+
+
+def test_another_project_with_its_own_impl_and_api_options_collects_cleanly(tmp_path):
+    """Installed, the plugin loads in every pytest run of the environment: a project whose
+    conftest.py adds --impl and --api (common names) starts, runs and is left as it was,
+    without importing nnparity's modules."""
+    (tmp_path / "conftest.py").write_text(
+        "def pytest_addoption(parser):\n"
+        "    parser.addoption('--api', default='x')\n"
+        "    parser.addoption('--impl', default='y')\n")
+    (tmp_path / "test_other.py").write_text(
+        "import sys\n\n"
+        "def test_options(pytestconfig):\n"
+        "    assert pytestconfig.getoption('--api') == 'x'\n"
+        "    assert not [m for m in sys.modules if m.startswith('harness.core')]\n")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", str(tmp_path)],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "1 passed" in run.stdout and "nnparity" not in run.stdout

@@ -250,7 +250,7 @@ def test_pytest_parity_report_is_merged_from_every_xdist_worker(tmp_path) -> Non
     out = tmp_path / "merged"
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:randomly",
-         str(ROOT / "tests" / "test_parity.py"), "--impl", str(STRIDE_BUG),
+         str(ROOT / "tests" / "test_parity.py"), "--nnparity-impl", str(STRIDE_BUG),
          "--parity-ops", "conv2d", "--parity-cases", "2", "--parity-report", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 1, run.stdout[-2000:] + run.stderr[-2000:]

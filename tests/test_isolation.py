@@ -48,8 +48,8 @@ from harness.sandbox.isolation import (
     choose,
     hidden_from_others,
     namespaces_problem,
-    refused_package_dirs,
 )
+from harness.sandbox.packages import refused_package_dirs
 from harness.sandbox.parent import PROJECT_ROOT, Limits, Policy, Sandbox, preflight
 
 IS_ROOT = os.geteuid() == 0

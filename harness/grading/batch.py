@@ -41,8 +41,8 @@ from harness.sandbox.isolation import (
     answer_dirs,
     choose,
     hidden_from_others,
-    refused_package_dirs,
 )
+from harness.sandbox.packages import refused_package_dirs
 from harness.sandbox.parent import Policy, preflight
 
 

@@ -68,7 +68,8 @@ from harness.grading.rubric import Rubric
 from harness.grading.submission import MAX_BYTES, MAX_FILES, SKIP_DIRS, Submission
 from harness.progress import Progress
 from harness.sandbox.confine import SandboxError, claim_uid, release_uid
-from harness.sandbox.isolation import Isolation, choose, refused_package_dirs
+from harness.sandbox.isolation import Isolation, choose
+from harness.sandbox.packages import refused_package_dirs
 from harness.sandbox.parent import Policy, preflight
 
 INSTALL = 'pip install "nnparity[dask]"'

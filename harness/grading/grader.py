@@ -46,6 +46,7 @@ from harness.grading.submission import (
     stage,
 )
 from harness.sandbox.isolation import level_for
+from harness.sandbox.packages import refused_package_dirs
 from harness.sandbox.parent import BudgetSpent, Outage, Policy, Sandbox, within_budget
 from harness.sandbox.sources import BUNDLED, MISSING, own_plan, plan_sources, starter_package
 from harness.sandbox.visible import denied_to, hidden_paths
@@ -93,11 +94,18 @@ class SubmissionGrader:
         self.limits = rubric.limits.sandbox_limits()
         self.on_case = on_case or (lambda name: None)
         self._hidden: list[Path] | None = None
+        self._passable: list[Path] = []
         if self.isolation == "uid" and uid is not None:
             # what of the project the sandbox uid may not read (harness/sandbox/visible.py)
             solution = "student_nn" not in rubric.refuse_imports
             self._hidden = hidden_paths(solution, [Path(rubric.starter)] if rubric.starter
                                         else [])
+            # and the refused packages (torch, ...): their site-packages directory can be
+            # passed through (to the allowed packages' links) but not listed, so that no
+            # path the child puts on sys.path finds them, not even as an empty namespace
+            refused = refused_package_dirs(rubric.refuse_imports)
+            self._hidden += refused
+            self._passable = sorted({p.parent for p in refused})
 
     @contextlib.contextmanager
     def _project_hidden(self, result: dict[str, Any]) -> Iterator[None]:
@@ -106,7 +114,7 @@ class SubmissionGrader:
         if self._hidden is None or self.uid is None:
             yield
             return
-        with denied_to(self.uid, self._hidden) as problem:
+        with denied_to(self.uid, self._hidden, self._passable) as problem:
             result["sandbox"]["project_hidden"] = problem or True
             yield
 

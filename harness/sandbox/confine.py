@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.sandbox.packages import allowed_site
 from harness.sandbox.visible import forget_uid
 
 TOKEN_VAR = "NNPARITY_SANDBOX"      # marks every process a sandbox started (see _kill_marked)
@@ -90,6 +91,14 @@ def unreadable(path: Path, uid: int, gid: int, reach_from: Path = Path("/"),
 
 @functools.cache
 def runtime_for(uid: int | None, gid: int | None) -> Runtime:
+    """How the child's Python is started below namespaces for `uid` (`_interpreter`), without
+    the site module and with only the allowed packages on its path
+    (harness/sandbox/packages.py `allowed_site`)."""
+    runtime = _interpreter(uid, gid)
+    return Runtime((*runtime.argv, "-S"), runtime.env, runtime.fds, (allowed_site(),))
+
+
+def _interpreter(uid: int | None, gid: int | None) -> Runtime:
     """How the child's Python is started for `uid` (None: as we are).
 
     An interpreter installed under a private directory (pyenv in /root, say) cannot be reached

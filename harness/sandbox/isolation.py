@@ -38,7 +38,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import glob
-import importlib.util
 import os
 import shutil
 import stat
@@ -50,7 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.sandbox.confine import SandboxError
-from harness.sandbox.packages import ALLOWED, HIDDEN
+from harness.sandbox.packages import ALLOWED, HIDDEN, package_paths
 from harness.sandbox.visible import SOLUTION, child_files
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -230,22 +229,9 @@ def _python_layout() -> _Layout:
         if entry and os.path.basename(entry) in ("site-packages", "dist-packages") \
                 and os.path.isdir(entry) and visible(os.path.realpath(entry)):
             masked.add(os.path.realpath(entry))
-    packages = [(p, p) for name in ALLOWED_PACKAGES for p in _package_paths(name)
+    packages = [(p, p) for name in ALLOWED_PACKAGES for p in package_paths(name)
                 if not visible(p) or _under(p, masked)]
     return _Layout(tuple(trees), tuple(files), tuple(sorted(masked)), tuple(packages))
-
-
-def _package_paths(name: str) -> list[str]:
-    """Where the installed package `name` is: its directories (with a wheel's bundled
-    libraries, `.libs`), or its one file for a single-module package (typing_extensions)."""
-    spec = importlib.util.find_spec(name)
-    if spec is None:
-        return []
-    if spec.submodule_search_locations is None:
-        return [os.path.realpath(spec.origin)] if spec.origin and os.path.isfile(spec.origin) \
-            else []
-    dirs = [os.path.realpath(p) for p in spec.submodule_search_locations]
-    return [p for d in dirs for p in (d, d + ".libs") if os.path.isdir(p)]
 
 
 def under_tmp(ro_binds: list[tuple[str, str]]) -> set[str]:
@@ -359,26 +345,6 @@ def answer_dirs() -> list[Path]:
     the machine, `check`'s and the corpus rubrics', import it while the batch runs, so a
     uid-level child can still read it; only namespaces keep it out of a graded sandbox.)"""
     return [PROJECT_ROOT / name for name in HIDDEN_DIRS]
-
-
-def refused_package_dirs(names: Iterable[str]) -> list[Path]:
-    """Where the refused packages (torch, ...) are installed, outside the project."""
-    found = []
-    for name in names:
-        if not name.isidentifier():
-            continue
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            continue
-        if spec is None:
-            continue
-        places = list(spec.submodule_search_locations or []) or [spec.origin or ""]
-        for place in filter(None, places):
-            p = Path(place).resolve()
-            if not p.is_relative_to(PROJECT_ROOT) and p.exists():
-                found.append(p)
-    return found
 
 
 @contextlib.contextmanager

@@ -1,22 +1,30 @@
-"""The site packages graded code may import, and the gate that keeps the child to them.
+"""The site packages graded code may import, and what keeps the child to them.
 
 In namespaces (harness/sandbox/isolation.py) the child sees no site package but the allowed
-ones: the others are not there. Below namespaces (uid, process) it runs the host's Python with
-every site package on its path, so `SiteGate` turns the others away there too, as a module that
-is not found (a stand-in for those that have one, `harness.sandbox.standins`): a verdict does
-not depend on the isolation level or on what the grader happens to have installed. Below
-namespaces the gate is no boundary (code that removes it imports whatever its uid can read):
-torch and the like are kept from graded code there by the rubric's refused imports and by file
-modes (`hidden_from_others`, harness/grading/batch.py).
+ones: the others are not there. Below namespaces (uid, process) the child runs the host's
+Python without the site module (``python -S``) and with `allowed_site`, a directory of links to
+the allowed packages, on its path instead of site-packages; at the uid level the grader also
+denies its uid the refused packages and the listing of their site-packages directory (POSIX
+ACL entries, harness/sandbox/visible.py), so that no path a submission puts on sys.path finds
+them, even as an empty namespace package. `SiteGate` turns away, as a module that is not found
+(a stand-in for those that have one, `harness.sandbox.standins`), any other site package a
+path still reaches: a verdict does not depend on the isolation level or on what the grader
+happens to have installed.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import os
+import shutil
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 # top-level package -> why graded code may import it. Pure Python only (the sandbox binds the
@@ -76,3 +84,54 @@ class SiteGate(importlib.abc.MetaPathFinder):
         places = list(spec.submodule_search_locations or []) or [spec.origin or ""]
         return any(os.path.realpath(p).startswith(site + os.sep)
                    for p in places if p for site in self.sites)
+
+
+def package_paths(name: str) -> list[str]:
+    """Where the installed package `name` is: its directories (with a wheel's bundled
+    libraries, `.libs`), or its one file for a single-module package (typing_extensions)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        return []
+    if spec.submodule_search_locations is None:
+        return [os.path.realpath(spec.origin)] if spec.origin and os.path.isfile(spec.origin) \
+            else []
+    dirs = [os.path.realpath(p) for p in spec.submodule_search_locations]
+    return [p for d in dirs for p in (d, d + ".libs") if os.path.isdir(p)]
+
+
+@functools.cache
+def allowed_site() -> str:
+    """A directory of links to the allowed packages only (ALLOWED, with a wheel's bundled
+    libraries). Below namespaces the child starts without the site module (``python -S``)
+    and with this directory on its path instead of site-packages: torch and the like are
+    then not on its path at all, not even as an empty namespace package (a directory whose
+    mode hides its files still exists). Made once per process, readable by every user,
+    removed at exit."""
+    site = tempfile.mkdtemp(prefix="nnparity-site-")
+    os.chmod(site, 0o755)
+    atexit.register(shutil.rmtree, site, True)
+    for name in ALLOWED:
+        for path in package_paths(name):
+            os.symlink(path, os.path.join(site, os.path.basename(path)))
+    return site
+
+
+def refused_package_dirs(names: Iterable[str]) -> list[Path]:
+    """Where the refused packages (torch, ...) are installed, outside the project."""
+    from harness.sandbox.visible import PROJECT_ROOT
+    found = []
+    for name in names:
+        if not name.isidentifier():
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is None:
+            continue
+        places = list(spec.submodule_search_locations or []) or [spec.origin or ""]
+        for place in filter(None, places):
+            p = Path(place).resolve()
+            if not p.is_relative_to(PROJECT_ROOT) and p.exists():
+                found.append(p)
+    return found

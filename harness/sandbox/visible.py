@@ -128,39 +128,46 @@ def _write_acl(path: Path, entries: list[tuple[int, int, int]]) -> None:
     os.setxattr(path, ACL_XATTR, blob)
 
 
-def _set_uid_entry(paths: Iterable[Path], uid: int, deny: bool) -> None:
-    """Add (deny) or remove the entry giving `uid` no permission on each path."""
+def _set_uid_entry(paths: Iterable[Path], uid: int, deny: bool, perms: int = 0) -> None:
+    """Add (deny) or remove the entry giving `uid` only `perms` (0: none, 1: search) on each
+    path."""
     lock = os.open(LOCK, os.O_RDONLY)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         for path in paths:
             with contextlib.suppress(FileNotFoundError):
                 entries = [e for e in _read_acl(path) if not (e[0] == USER and e[2] == uid)]
-                _write_acl(path, [*entries, (USER, 0, uid)] if deny else entries)
+                _write_acl(path, [*entries, (USER, perms, uid)] if deny else entries)
     finally:
         os.close(lock)   # (and the lock with it)
 
 
 @contextlib.contextmanager
-def denied_to(uid: int, paths: list[Path]) -> Iterator[str | None]:
-    """`paths` unreadable by `uid` (and by `uid` only) while inside. Yields None, or why the
-    file system takes no ACL entry (nothing is then hidden: the caller says so)."""
+def denied_to(uid: int, paths: list[Path], passable: list[Path] = ()) -> Iterator[str | None]:
+    """`paths` unreadable by `uid` (and by `uid` only) while inside, and the directories
+    `passable` reachable through but not listable (what they hold is then found only by a
+    name the child already knows). Yields None, or why the file system takes no ACL entry
+    (nothing is then hidden: the caller says so)."""
     try:
         _set_uid_entry(paths, uid, deny=True)
+        _set_uid_entry(passable, uid, deny=True, perms=1)
     except OSError as exc:
         with contextlib.suppress(OSError):
-            _set_uid_entry(paths, uid, deny=False)
+            _set_uid_entry([*paths, *passable], uid, deny=False)
         yield f"the file system of {PROJECT_ROOT} takes no POSIX ACL ({exc.strerror})"
         return
     try:
         yield None
     finally:
-        _set_uid_entry(paths, uid, deny=False)
+        _set_uid_entry([*paths, *passable], uid, deny=False)
 
 
 def forget_uid(uid: int) -> None:
     """Remove entries `uid` may have kept from a grader that was killed (a claimed uid starts
     clean; a file system without ACLs has none)."""
+    from harness.sandbox.packages import HIDDEN, refused_package_dirs
+
+    refused = refused_package_dirs(HIDDEN)
     with contextlib.suppress(OSError):
-        _set_uid_entry(hidden_paths(solution=False) + [PROJECT_ROOT / SOLUTION], uid,
-                       deny=False)
+        _set_uid_entry([*hidden_paths(solution=False), PROJECT_ROOT / SOLUTION, *refused,
+                        *{p.parent for p in refused}], uid, deny=False)

@@ -41,7 +41,6 @@ if TYPE_CHECKING:   # nnparity's modules load only once a parity test is collect
     from harness.core.registry import OpSpec
 
 WORKER_KEY = "nnparity_records"
-DEFAULT_CASES = 50   # harness.core.session.DEFAULT_CASES (not imported: see above)
 
 
 @dataclass(frozen=True)
@@ -63,8 +62,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--nnparity-api", default=None, metavar="NAME|FILE",
                     help="the implementation's API: hw6, cs231n, or an adapter file "
                          "(default: detected from its files)")
-    group.addoption("--parity-cases", type=int, default=DEFAULT_CASES, metavar="N",
-                    help=f"cases per op (default {DEFAULT_CASES})")
+    group.addoption("--parity-cases", type=int, default=None, metavar="N",
+                    help="cases per op (default: as many as nnparity check)")
     group.addoption("--parity-seed", type=int, default=0, metavar="S", help="case seed")
     group.addoption("--parity-ops", default=None, metavar="A,B", help="only these ops")
     group.addoption("--parity-profile", default="homework", metavar="NAME",
@@ -90,6 +89,13 @@ def _impl(config: pytest.Config) -> Path:
         return resolve_impl(config.getoption("--nnparity-impl"), _api(config))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+def _cases(config: pytest.Config) -> int:
+    """--parity-cases, or check's default."""
+    from harness.core.session import DEFAULT_CASES
+
+    return config.getoption("--parity-cases") or DEFAULT_CASES
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -119,7 +125,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     specs = [for_profile(spec, profile) for spec in specs]
     items = [ParityItem(spec, case, i, output)
              for spec in specs
-             for i, case in enumerate(spec.cases(opt("--parity-cases"), opt("--parity-seed")))
+             for i, case in enumerate(spec.cases(_cases(metafunc.config), opt("--parity-seed")))
              for output in spec.outputs]
     metafunc.parametrize("parity_item", items, ids=[it.id for it in items])
 
@@ -236,7 +242,7 @@ def _combined_report(config: pytest.Config, records: list[dict[str, Any]]) -> di
     impl = _impl(config)
     report = build_report(records, impl=str(impl), seed=config.getoption("--parity-seed"),
                           profile=profile.describe(), tolerance=DEFAULT_TOLERANCE.describe(),
-                          cases_per_op=config.getoption("--parity-cases"))
+                          cases_per_op=_cases(config))
     report["api"] = _api(config).name
     if report["summary"]["verdict"] != "pass":
         with Checker(impl, profile, api=report["api"],

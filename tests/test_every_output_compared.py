@@ -10,15 +10,15 @@ tests/test_cs231n_api.py.)"""
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from test_reply_integrity import judged as tampered
 
 from harness.cli import main
-from harness.core.evaluate import Checker, Verdict, _Prepared
+from harness.core.evaluate import Checker, Verdict
 from harness.core.registry import get_op
 from harness.core.results import build_report
 from harness.core.session import run_checks
@@ -92,13 +92,7 @@ def judged(op: str, tamper: Callable[[dict, dict], None], impl: Path | None = No
            ) -> dict[str, Verdict]:
     """One case of `op` run in its child, its answer cut the way a child could cut it."""
     with Checker(impl) as checker:
-        spec = checker.spec_of(get_op(op))
-        case = next(iter(spec.cases(1, 0)))
-        run = _Prepared.of(spec, case)
-        header, arrays = checker.sandbox_for(spec, case).run(run.request, run.inputs)
-        header, arrays = copy.deepcopy(header), dict(arrays)
-        tamper(header, arrays)
-        return checker._verdicts(spec, run, (header, arrays))
+        return tampered(checker, op, tamper)
 
 
 def _drop(*prefixes: str) -> Callable[[dict, dict], None]:

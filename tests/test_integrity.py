@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from harness.sandbox import wire
-from harness.sandbox.confine import _rmtree
+from harness.sandbox.confine import remove_tree
 from harness.sandbox.visible import CHILD_MODULES, hidden_paths, module_file
 
 
@@ -68,7 +68,7 @@ def test_leftovers_are_removed_whatever_their_depth_and_modes(tmp_path):
     finally:
         os.close(fd)
     os.chmod(root / "d" / "d", 0)
-    _rmtree(root)
+    remove_tree(root)
     assert not root.exists() and tmp_path.exists()
 
 

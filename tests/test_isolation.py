@@ -49,8 +49,8 @@ from harness.sandbox.isolation import (
     hidden_from_others,
     namespaces_problem,
 )
-from harness.sandbox.packages import refused_package_dirs
 from harness.sandbox.parent import PROJECT_ROOT, Limits, Policy, Sandbox, preflight
+from harness.sandbox.visible import refused_package_dirs
 
 IS_ROOT = os.geteuid() == 0
 PROBLEM = namespaces_problem()

@@ -225,12 +225,12 @@ def test_refusing_student_nn_keeps_the_borrowed_modules(make_impl):
 
 
 def test_removing_a_tree_never_touches_the_directory_holding_it(tmp_path):
-    from harness.sandbox.confine import _rmtree
+    from harness.sandbox.confine import remove_tree
     tmp_path.chmod(0o755)
-    _rmtree(tmp_path / "gone")                # already removed: its parent stays as it was
+    remove_tree(tmp_path / "gone")                # already removed: its parent stays as it was
     tree = tmp_path / "tree"
     (tree / "locked").mkdir(parents=True)
     (tree / "locked" / "f").write_text("x")
     (tree / "locked").chmod(0)
-    _rmtree(tree)
+    remove_tree(tree)
     assert not tree.exists() and (tmp_path.stat().st_mode & 0o777) == 0o755

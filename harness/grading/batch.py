@@ -35,15 +35,15 @@ from harness.grading.outputs import read_result, write_gradebook, write_submissi
 from harness.grading.rubric import Rubric
 from harness.grading.submission import Submission, discover
 from harness.progress import Progress
-from harness.sandbox.confine import SandboxError, _rmtree, claim_uid, release_uid
+from harness.sandbox.confine import SandboxError, claim_uid, release_uid, remove_tree
 from harness.sandbox.isolation import (
     Isolation,
     answer_dirs,
     choose,
     hidden_from_others,
 )
-from harness.sandbox.packages import refused_package_dirs
 from harness.sandbox.parent import Policy, preflight
+from harness.sandbox.visible import refused_package_dirs
 
 
 @dataclass
@@ -261,7 +261,7 @@ def _scratch() -> Iterator[str]:
     try:
         yield scratch
     finally:
-        _rmtree(scratch)
+        remove_tree(scratch)
 
 
 def _record_error(sub: Submission, rubric: Rubric, out: Path,

@@ -69,8 +69,8 @@ from harness.grading.submission import MAX_BYTES, MAX_FILES, SKIP_DIRS, Submissi
 from harness.progress import Progress
 from harness.sandbox.confine import SandboxError, claim_uid, release_uid
 from harness.sandbox.isolation import Isolation, choose
-from harness.sandbox.packages import refused_package_dirs
 from harness.sandbox.parent import Policy, preflight
+from harness.sandbox.visible import refused_package_dirs
 
 INSTALL = 'pip install "nnparity[dask]"'
 PLUGIN_NAME = "nnparity-grading"

@@ -46,10 +46,9 @@ from harness.grading.submission import (
     stage,
 )
 from harness.sandbox.isolation import level_for
-from harness.sandbox.packages import refused_package_dirs
 from harness.sandbox.parent import BudgetSpent, Outage, Policy, Sandbox, within_budget
 from harness.sandbox.sources import BUNDLED, MISSING, own_plan, plan_sources, starter_package
-from harness.sandbox.visible import denied_to, hidden_paths
+from harness.sandbox.visible import denied_to, hidden_paths, refused_package_dirs
 
 STATUSES = ("graded", "refused_import", "import_error", "crashed", "timeout", "memory_limit",
             "invalid", "internal_error")

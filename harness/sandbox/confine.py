@@ -291,7 +291,7 @@ def remove_files_of(uid: int, dirs: tuple[str, ...] = SCRATCH_DIRS) -> list[str]
                 if entry.stat(follow_symlinks=False).st_uid != uid:
                     continue
                 if entry.is_dir(follow_symlinks=False):
-                    _rmtree(entry.path)
+                    remove_tree(entry.path)
                 else:
                     os.unlink(entry.path)
                 removed.append(entry.path)
@@ -300,7 +300,7 @@ def remove_files_of(uid: int, dirs: tuple[str, ...] = SCRATCH_DIRS) -> list[str]
     return removed
 
 
-def _rmtree(path: str | Path) -> None:
+def remove_tree(path: str | Path) -> None:
     """Remove a tree whatever its depth (3,000 nested directories overflow shutil.rmtree's
     recursion and PATH_MAX) and also one the child made unreadable (chmod 000) for us as
     non-root: an explicit stack, each directory made ours (rwx) before it is listed; what a

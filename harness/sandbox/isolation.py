@@ -50,9 +50,8 @@ from pathlib import Path
 
 from harness.sandbox.confine import SandboxError
 from harness.sandbox.packages import ALLOWED, HIDDEN, package_paths
-from harness.sandbox.visible import SOLUTION, child_files
+from harness.sandbox.visible import PROJECT_ROOT, SOLUTION, child_files
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LEVELS = ("namespaces", "uid", "process")
 ENV_VAR = "NNPARITY_ISOLATION"
 CHOICES = ("auto", *LEVELS)

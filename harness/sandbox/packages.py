@@ -23,8 +23,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 # top-level package -> why graded code may import it. Pure Python only (the sandbox binds the
@@ -114,24 +113,3 @@ def allowed_site() -> str:
         for path in package_paths(name):
             os.symlink(path, os.path.join(site, os.path.basename(path)))
     return site
-
-
-def refused_package_dirs(names: Iterable[str]) -> list[Path]:
-    """Where the refused packages (torch, ...) are installed, outside the project."""
-    from harness.sandbox.visible import PROJECT_ROOT
-    found = []
-    for name in names:
-        if not name.isidentifier():
-            continue
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            continue
-        if spec is None:
-            continue
-        places = list(spec.submodule_search_locations or []) or [spec.origin or ""]
-        for place in filter(None, places):
-            p = Path(place).resolve()
-            if not p.is_relative_to(PROJECT_ROOT) and p.exists():
-                found.append(p)
-    return found

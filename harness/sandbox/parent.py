@@ -62,21 +62,20 @@ from harness.sandbox.confine import (
     Runtime,
     SandboxError,
     _kill_marked,
-    _rmtree,
     become_subreaper,
     claim_uid,
     kill_uid,
     reap_adopted,
     release_uid,
     remove_files_of,
+    remove_tree,
     runtime_for,
     unreadable,
 )
 from harness.sandbox.loader import BUNDLED_ALIAS, BUNDLED_DIR, LoadError, is_bundled, locate
 from harness.sandbox.sources import plan_sources, staged_modules
-from harness.sandbox.visible import SOLUTION
+from harness.sandbox.visible import PROJECT_ROOT, SOLUTION
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 KEEP_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ")
 TAIL_BYTES = 8000                   # output kept for a death notice
 KEPT_NOTES = 100                    # refused imports and stand-ins kept per child
@@ -597,10 +596,10 @@ class Sandbox:
             self.proc = self._channel = None
             self._child_pid = None
         if self.tmpdir is not None:
-            _rmtree(self.tmpdir)
+            remove_tree(self.tmpdir)
             self.tmpdir = None
         if self.workdir is not None:
-            _rmtree(self.workdir)
+            remove_tree(self.workdir)
             self.workdir = None
             if self.policy.uid is not None:
                 self.removed_files += remove_files_of(self.policy.uid)

@@ -23,12 +23,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import importlib.util
 import os
 import struct
 import sys
 from collections.abc import Iterable, Iterator
 from importlib.util import cache_from_source
 from pathlib import Path
+
+from harness.sandbox.packages import HIDDEN
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,6 +92,26 @@ def hidden_paths(solution: bool, exempt: Iterable[Path] = ()) -> list[Path]:
             if entry not in allowed and entry not in on_the_way and not entry.is_symlink():
                 hidden.append(entry)
     return hidden
+
+
+def refused_package_dirs(names: Iterable[str]) -> list[Path]:
+    """Where the refused packages (torch, ...) are installed, outside the project."""
+    found = []
+    for name in names:
+        if not name.isidentifier():
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is None:
+            continue
+        places = list(spec.submodule_search_locations or []) or [spec.origin or ""]
+        for place in filter(None, places):
+            p = Path(place).resolve()
+            if not p.is_relative_to(PROJECT_ROOT) and p.exists():
+                found.append(p)
+    return found
 
 
 # ------------------------------------------------------------------ POSIX ACL entries
@@ -165,8 +188,6 @@ def denied_to(uid: int, paths: list[Path], passable: list[Path] = ()) -> Iterato
 def forget_uid(uid: int) -> None:
     """Remove entries `uid` may have kept from a grader that was killed (a claimed uid starts
     clean; a file system without ACLs has none)."""
-    from harness.sandbox.packages import HIDDEN, refused_package_dirs
-
     refused = refused_package_dirs(HIDDEN)
     with contextlib.suppress(OSError):
         _set_uid_entry([*hidden_paths(solution=False), PROJECT_ROOT / SOLUTION, *refused,

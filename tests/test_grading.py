@@ -355,6 +355,18 @@ def test_writes_outside_the_working_directory_are_denied(corpus):
     assert "pwned" not in (corpus["out"] / "gradebook.csv").read_text()
 
 
+def test_no_submission_is_charged_with_the_graders_own_directories(corpus):
+    """A sandbox cleaning up after its uid leaves the directories of the sandboxes still
+    running as that uid alone (a substitution rerun's child runs as the same uid as the
+    submission's): they were removed mid-grading and reported to the student as files the
+    submission left in /tmp."""
+    for name, r in corpus["results"].items():
+        for f in r["findings"]:
+            if f["code"] == "left_files":
+                for own in ("/tmp/nnparity-child-", "/tmp/nnparity-tmp-"):   # Sandbox's
+                    assert own not in f["message"], (name, f["message"])
+
+
 def test_nothing_is_left_behind(corpus):
     run = corpus["run"]
     assert run["leftover_processes"] == []

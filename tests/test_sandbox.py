@@ -234,3 +234,25 @@ def test_removing_a_tree_never_touches_the_directory_holding_it(tmp_path):
     (tree / "locked").chmod(0)
     remove_tree(tree)
     assert not tree.exists() and (tmp_path.stat().st_mode & 0o777) == 0o755
+
+
+@root_only
+@pytest.mark.parametrize("level", ["uid", "namespaces"])
+def test_closing_one_sandbox_leaves_another_of_its_uid_alone(make_impl, uid, level):
+    """Grading runs a substitution rerun's child as the submission's uid, beside the
+    submission's own child: closing the first must not remove the second's directories (it
+    did, and the grader reported them to the student as files the submission left in
+    /tmp)."""
+    if level == "namespaces" and preflight(Policy(uid=uid, gid=uid,
+                                                  isolation="namespaces")) is not None:
+        pytest.skip("no namespaces here")
+    impl = make_impl("pass")
+    with sandbox(impl, uid=uid, gid=uid, isolation=level) as first, \
+            sandbox(impl, uid=uid, gid=uid, isolation=level) as second:
+        for sb in (first, second):
+            assert isinstance(sb.run(*relu()), tuple)
+        first.close()   # (it stops every process of the uid: grading closes them together)
+        assert first.removed_files == []
+        assert second.workdir is not None and second.workdir.is_dir()
+        second.close()
+        assert second.removed_files == []

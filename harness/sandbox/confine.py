@@ -23,6 +23,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -278,8 +279,12 @@ def _kill_marked(token: str) -> None:
         time.sleep(0.02)
 
 
-def remove_files_of(uid: int, dirs: tuple[str, ...] = SCRATCH_DIRS) -> list[str]:
-    """Remove what `uid` left at the top of world-writable directories; what was removed."""
+def remove_files_of(uid: int, dirs: tuple[str, ...] = SCRATCH_DIRS,
+                    keep: Iterable[str | Path] = ()) -> list[str]:
+    """Remove what `uid` left at the top of world-writable directories, but `keep` (the
+    directories the parent made for its sandboxes still running as `uid`); what was
+    removed."""
+    kept = {os.path.abspath(k) for k in keep}
     removed = []
     for d in dirs:
         try:
@@ -288,7 +293,8 @@ def remove_files_of(uid: int, dirs: tuple[str, ...] = SCRATCH_DIRS) -> list[str]
             continue
         for entry in entries:
             try:
-                if entry.stat(follow_symlinks=False).st_uid != uid:
+                if entry.stat(follow_symlinks=False).st_uid != uid or \
+                        os.path.abspath(entry.path) in kept:
                     continue
                 if entry.is_dir(follow_symlinks=False):
                     remove_tree(entry.path)

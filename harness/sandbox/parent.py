@@ -419,6 +419,12 @@ class _Batch:
 
 
 # ------------------------------------------------------------------ the sandbox
+# The directories of this process's sandboxes that have not been closed: a sandbox that
+# cleans up after its uid leaves them to their own sandboxes (a substitution rerun's child
+# runs as the same uid as the submission's).
+_RUNNING: set[Path] = set()
+
+
 class Sandbox:
     """One implementation in one child process, restarted after a timeout or crash.
 
@@ -544,9 +550,11 @@ class Sandbox:
 
     def _start(self) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="nnparity-child-"))
+        _RUNNING.add(self.workdir)
         self._stage()
         if self.namespaced:   # bound at /tmp by a bwrap without a tmpfs size (else unused)
             self.tmpdir = Path(tempfile.mkdtemp(prefix="nnparity-tmp-"))
+            _RUNNING.add(self.tmpdir)
         uid, gid = self.policy.uid, self.policy.gid
         if uid is not None:
             for d in filter(None, (self.workdir, self.tmpdir)):
@@ -597,19 +605,23 @@ class Sandbox:
             self._child_pid = None
         if self.tmpdir is not None:
             remove_tree(self.tmpdir)
+            _RUNNING.discard(self.tmpdir)
             self.tmpdir = None
         if self.workdir is not None:
             remove_tree(self.workdir)
+            _RUNNING.discard(self.workdir)
             self.workdir = None
-            if self.policy.uid is not None:
-                self.removed_files += remove_files_of(self.policy.uid)
+            if self.policy.uid is not None:   # not another sandbox's of that uid (issue #26)
+                self.removed_files += remove_files_of(self.policy.uid, keep=_RUNNING)
 
     def _left_in_tmp(self) -> list[str]:
         """What the child has at the top of its private /tmp (read while it runs, when it is
         a tmpfs), but the directories bwrap made there to bind things below it."""
-        where = f"/proc/{self.child_pid()}/root/tmp" if isolation.sized_tmpfs() \
-            else self.tmpdir
+        pid = self.child_pid()
+        where = f"/proc/{pid}/root/tmp" if isolation.sized_tmpfs() else self.tmpdir
         try:
+            if where is None or os.path.samestat(os.stat(where), os.stat("/tmp")):
+                return []   # no child, or not the sandbox's own /tmp: nothing to say
             names = os.listdir(where)
         except OSError:
             return []
@@ -634,6 +646,10 @@ class Sandbox:
                 if pid is None or _comm(pid) not in ("bwrap", "setpriv"):
                     break
                 pid = _first_child(pid)
+            # Right after the fork, before bwrap runs, proc.pid still has the parent's name:
+            # it is not the child (and must not be taken for it), nor is a bwrap process.
+            if pid == self.proc.pid or (pid is not None and _comm(pid) in ("bwrap", "setpriv")):
+                return None
             self._child_pid = pid
         return self._child_pid
 

@@ -2,7 +2,7 @@
 
     import nnparity
     report = nnparity.check("cs231n/layers.py", api="cs231n", ops="batchnorm", cases=10)
-    report            # in Jupyter: the HTML report; in IPython: the summary table
+    report            # in Jupyter: the HTML report (inline); in IPython: the summary table
     print(report)     # the summary table and fix list `nnparity check` prints
     report.passed, report.results, report.fix_list, report.json
     report.save("reports/")   # report.json, report.md, report.html
@@ -13,6 +13,10 @@ sandboxed child and the verdicts are computed in this process. Unusable input ra
 `ValueError` with the command line's message; nothing is printed (but the progress bar, on
 stderr, in a terminal or a Jupyter kernel; `progress=False` silences it).
 
+In Jupyter the report is shown inline, in a scrolling box of its own, with no script and no
+event handler: untrusted notebooks and GitHub's notebook view drop them, so the view works
+without them (see BOX_HEIGHT); report.html is the full page.
+
 The command line's modules are imported when a check runs or a report is rendered, not when
 `nnparity` is imported (they load torch).
 """
@@ -22,30 +26,60 @@ from __future__ import annotations
 import io
 import re
 import sys
+import uuid
 from collections.abc import Iterable
-from html import escape
 from pathlib import Path
 from typing import Any
 
-# The srcdoc of the notebook's iframe: report.html's CSS styles `body`, `table`, `pre`, ... so
-# inlined it would restyle the whole notebook (and the notebook's CSS the report). Inside the
-# iframe, in-page links (#fix-1) scroll in place rather than load the notebook's URL (a srcdoc
-# document resolves '#x' against its parent's address), and the frame grows to its content.
-_FRAME_SCRIPT = """<script>
-document.addEventListener('click', function (e) {
-  var a = e.target.closest && e.target.closest('a[href^="#"]');
-  if (!a) return;
-  e.preventDefault();
-  var t = document.getElementById(decodeURIComponent(a.getAttribute('href').slice(1)));
-  if (t) t.scrollIntoView({block: 'start'});
-});
-function nnparityFit() {
-  try { frameElement.style.height = (document.documentElement.scrollHeight + 2) + 'px'; }
-  catch (err) {}
-}
-window.addEventListener('load', nnparityFit);
-window.addEventListener('resize', nnparityFit);
-</script>"""
+# The notebook view (`Report._repr_html_`) is report.html's content inline, with no <script>
+# and no inline event handler: an untrusted notebook and GitHub's notebook view drop them, so
+# nothing may depend on them. Its box sizes itself: at most BOX_HEIGHT pixels high (a longer
+# report scrolls inside it), set in its style attribute, which JupyterLab's sanitizer keeps
+# when it drops <style> elements. The report's CSS is scoped to the box: every selector is
+# prefixed with the box's id, after a reset that keeps the notebook's CSS out of the box
+# (`all:revert` outranks the notebook's class selectors; SVG is left alone, as its attributes
+# count as styles), so neither restyles the other. Ids and in-page links (#fix-1) are prefixed
+# with the same id: unique in the notebook, even with the same report shown twice, and a link
+# scrolls the box to its target.
+BOX_HEIGHT = 640
+_BOX_STYLE = (f"max-height:{BOX_HEIGHT}px;overflow:auto;box-sizing:border-box;margin:0;"
+              "border:1px solid #dde1e8;border-radius:6px")
+_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_PAGE_SELECTORS = {"html", "body", "main"}   # the box itself in the notebook
+_ID_OR_FRAGMENT = re.compile(r'(\sid="|\shref="#)')
+# A copy button needs its onclick: dropped, and a click on the command selects all of it.
+_BUTTON = re.compile(r"<button\b[^>]*>.*?</button>", re.S)
+_NOTEBOOK_CSS = ".command pre{padding-right:12px;user-select:all;-webkit-user-select:all}"
+
+
+def _scoped_css(css: str, box: str) -> str:
+    """`css` for the element `box` (a selector) and its content only: page selectors become
+    `box`, the others `box` descendants."""
+    def scope(rule: re.Match[str]) -> str:
+        selectors = (s.strip() for s in rule[1].split(","))
+        scoped = ",".join(box if s in _PAGE_SELECTORS else f"{box} {s}" for s in selectors)
+        return f"{scoped}{{{rule[2].strip()}}}"
+
+    return _RULE.sub(scope, css).replace("\n", "")
+
+
+def _isolation_css(box: str) -> str:
+    """Resets that keep the notebook's CSS out of `box`; before the report's own rules, which
+    are more specific still."""
+    return f"{box}{{all:initial;display:block}}{box} :where(:not(svg,svg *)){{all:revert}}"
+
+
+def notebook_html(report: dict[str, Any]) -> str:
+    """The notebook view of `report`: its HTML content in a box of its own, without scripts or
+    event handlers (see BOX_HEIGHT)."""
+    from harness.reports.html_page import CSS
+    from harness.reports.write import render_html_body
+
+    box = f"nnparity-{uuid.uuid4().hex[:12]}"
+    body = _BUTTON.sub("", _ID_OR_FRAGMENT.sub(rf"\g<1>{box}-", render_html_body(report)))
+    css = _isolation_css(f"#{box}") + _scoped_css(CSS + _NOTEBOOK_CSS, f"#{box}")
+    return (f'<div class="nnparity-report" id="{box}" style="{_BOX_STYLE}">'
+            f"<style>{css}</style>{body}</div>")
 
 
 _FLAGS = re.compile(r"--(impl|api|ops|cases|seed|profile|starter|timeout)\b")
@@ -209,13 +243,11 @@ class Report:
         return _render("html", self.json)
 
     def _repr_html_(self) -> str:
-        """The HTML report in an iframe of its own (its CSS and the notebook's kept apart)."""
-        page = self.to_html()
-        page = (page.replace("</body>", _FRAME_SCRIPT + "</body>", 1) if "</body>" in page
-                else page + _FRAME_SCRIPT)
-        return ("<iframe class='nnparity-report' title='nnparity report' "
-                "style='width:100%;height:640px;border:1px solid #dde1e8;border-radius:6px' "
-                f"srcdoc=\"{escape(page, quote=True)}\"></iframe>")
+        """The HTML report inline, for Jupyter: no <script> and no event handler (untrusted
+        notebooks and GitHub's notebook view drop them), its CSS and the notebook's kept
+        apart, in a box that scrolls past BOX_HEIGHT pixels; repro commands have no copy
+        button (a click selects the command)."""
+        return notebook_html(self.json)
 
     def save(self, directory: str | Path) -> dict[str, Path]:
         """Write report.json, report.md and report.html into `directory`; their paths."""

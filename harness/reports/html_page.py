@@ -74,7 +74,7 @@ MAX_SIDE = 360  # largest heatmap side in pixels
 
 # A copy button copies its data-copy text: the Clipboard API where the page may use it, else
 # (also when the API refuses) a selection copied the old way. Inline, so that the page has no
-# <script> (and a notebook's frame script stays the page's only one).
+# <script>; the notebook view (harness.notebook), which has no handlers either, drops the button.
 COPY_HANDLER = (
     "var b=this,t=b.getAttribute('data-copy'),done=function(){b.textContent='Copied'},"
     "old=function(){var a=document.createElement('textarea');a.value=t;"
@@ -286,7 +286,9 @@ def _section(sec: Section) -> str:
     return "".join(out) + "</section>"
 
 
-def render_html(report: dict[str, Any]) -> str:
+def report_body(report: dict[str, Any]) -> str:
+    """The report's content, without its page: what report.html's <main> holds (styled by
+    `CSS`; a notebook shows it inline, see `harness.notebook`)."""
     verdict = report["summary"]["verdict"]
     entries = fix_entries(report)
     failures = sections(report, entries)
@@ -309,7 +311,12 @@ def render_html(report: dict[str, Any]) -> str:
     if failures:
         body += ["<h2>Failures</h2>"] + [render_guarded(report, sec, _section, "HTML section")
                                           for sec in failures]
+    return "".join(body)
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """report.html: `report_body` in a page of its own, with `CSS`."""
     return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>nnparity report</title><style>{CSS}</style></head><body><main>"
-            + "".join(body) + "</main></body></html>\n")
+            + report_body(report) + "</main></body></html>\n")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.results import stopped, stopped_note, strict_json
-from harness.reports.html_page import render_html
+from harness.reports.html_page import render_html, report_body
 from harness.reports.markdown import render_markdown
 
 
@@ -23,26 +23,40 @@ def _verdict_line(report: dict[str, Any]) -> str:
             "op outputs fail); every result is in report.json")
 
 
+def _html_fallback_body(report: dict[str, Any], note: str) -> str:
+    return (f"<h1>nnparity report</h1><p>{escape(_verdict_line(report))}</p>"
+            f"<p>The HTML report could not be rendered: {escape(note)}</p>")
+
+
 FALLBACKS: dict[str, Callable[[dict[str, Any], str], str]] = {
     "md": lambda report, note: (f"# nnparity report\n\n{_verdict_line(report)}\n\n"
                                 f"The Markdown report could not be rendered: {note}\n"),
     "html": lambda report, note: ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
                                   "<title>nnparity report</title></head><body>"
-                                  f"<h1>nnparity report</h1><p>{escape(_verdict_line(report))}"
-                                  "</p><p>The HTML report could not be rendered: "
-                                  f"{escape(note)}</p></body></html>\n"),
+                                  f"{_html_fallback_body(report, note)}</body></html>\n"),
 }
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {"md": render_markdown,
                                                          "html": render_html}
 
 
-def _render(kind: str, report: dict[str, Any]) -> str:
+def _guarded(kind: str, render: Callable[[dict[str, Any]], str],
+             fallback: Callable[[dict[str, Any], str], str], report: dict[str, Any]) -> str:
     try:
-        return RENDERERS[kind](report)
+        return render(report)
     except Exception as exc:  # noqa: BLE001 - the other files (and the verdicts) must survive
         record = stopped("rendering", f"{kind} report", exc)
         report.setdefault("notes", []).append(stopped_note(record))
-        return FALLBACKS[kind](report, stopped_note(record))
+        return fallback(report, stopped_note(record))
+
+
+def _render(kind: str, report: dict[str, Any]) -> str:
+    return _guarded(kind, RENDERERS[kind], FALLBACKS[kind], report)
+
+
+def render_html_body(report: dict[str, Any]) -> str:
+    """report.html's content without its page (`html_page.report_body`), for a notebook; a
+    renderer that fails gives the fallback page's content, as report.html does."""
+    return _guarded("html", report_body, _html_fallback_body, report)
 
 
 def write_reports(report: dict[str, Any], directory: str | Path) -> dict[str, Path]:

@@ -14,14 +14,17 @@ trap 'rm -rf "$tmp"' EXIT
 cp "$here/setup.sh" "$here/run_autograder" "$tmp/"
 chmod +x "$tmp/setup.sh" "$tmp/run_autograder"
 mkdir "$tmp/nnparity"
-tar -C "$repo" --exclude=.git --exclude=.venv --exclude=reports --exclude=__pycache__ \
+tar -C "$repo" --exclude=.git --exclude=.venv --exclude=./reports --exclude=__pycache__ \
   --exclude='*.egg-info' --exclude=.ruff_cache --exclude=.pytest_cache --exclude='*.zip' \
   --exclude=./tests --exclude=./.ci --exclude=./.benchmarks --exclude=./grades \
+  --exclude='*.whl' --exclude=./dist --exclude=./build \
   -cf - . | tar -C "$tmp/nnparity" -xf -
+files=(setup.sh run_autograder nnparity)
 if [ -n "$rubric" ]; then
   cp "$rubric" "$tmp/rubric.toml"
+  files+=(rubric.toml)
 fi
 rm -f "$out"
-(cd "$tmp" && python3 -m zipfile -c "$out" setup.sh run_autograder nnparity \
-  $( [ -n "$rubric" ] && echo rubric.toml ))
+(cd "$tmp" && python3 -m zipfile -c "$out" "${files[@]}")
 echo "wrote $out"
+echo "students' wheel (for the repro commands in their feedback): gradescope/build_student_wheel.sh"

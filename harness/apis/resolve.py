@@ -35,6 +35,10 @@ def resolve_impl(value: str | Path | None, api: Api = HW6) -> Path:
         if api.bundled is None:
             raise ValueError(f"--impl is required with --api {api.name} (its adapter names "
                              "no example implementation)")
+        if not Path(api.bundled).is_dir():
+            raise ValueError("--impl is required: this nnparity has no bundled implementation "
+                             "(a student build); give --impl path/to/your/"
+                             f"{api.package or 'implementation'}")
         return api.bundled
     try:
         if api.functions:

@@ -200,6 +200,8 @@ def _bundled_provides(module: str, need: Needs, bundled_dir: Path = BUNDLED_DIR
                       ) -> tuple[bool, str]:
     """Whether student_nn's `module` serves everything `need` asks for; and why not."""
     path = bundled_dir / f"{module}.py"
+    if not bundled_dir.is_dir():
+        return False, "student_nn is not installed (a student build of nnparity)"
     if not path.is_file():
         return False, "student_nn has no such module"
     who = " and ".join(sorted(need.importers))

@@ -1,9 +1,13 @@
 """The pytest plugin (registered through the ``pytest11`` entry point).
 
 Any test that takes the ``parity_item`` fixture is parametrized with one item per
-op × output × case; ``tests/test_parity.py`` is the project's (``parity_verdict`` is that
-item's verdict, ``explain(verdict, parity_impl)`` its failure text). Options, prefixed so that
-they never collide with another project's own (``--impl`` and ``--api`` are common names):
+op × output (``test_parity[conv2d-db]``), which checks that output on all the op's cases:
+``tests/test_parity.py`` is the project's. ``parity_verdict`` is the item's `OutputVerdict`
+(one `Verdict` per case), ``explain(verdict, parity_impl)`` its failure text: how many cases
+fail, and the one ``nnparity check`` reports (the most severe status, the first such case)
+with its diagnosis and repro command. So a failing output is one FAILED line, ``-q`` or not,
+with or without pytest-xdist. Options, prefixed so that they never collide with another
+project's own (``--impl`` and ``--api`` are common names):
 
     --nnparity-impl PATH    implementation to check (default: the bundled student_nn)
     --nnparity-api NAME|FILE  its API: hw6, cs231n or an adapter file (default: detected)
@@ -45,14 +49,47 @@ WORKER_KEY = "nnparity_records"
 
 @dataclass(frozen=True)
 class ParityItem:
+    """One test item: an op's output over the op's cases (in generation order)."""
+
     spec: OpSpec
-    case: Case
-    index: int
     output: str
+    cases: tuple[Case, ...]
 
     @property
     def id(self) -> str:
-        return f"{self.case.id}:{self.output}"
+        return f"{self.spec.name}-{self.output}"
+
+
+@dataclass(frozen=True)
+class OutputVerdict:
+    """An item's verdict: its output's `Verdict` on each case, in generation order."""
+
+    op: str
+    output: str
+    verdicts: tuple[Verdict, ...]
+
+    @property
+    def failing(self) -> tuple[Verdict, ...]:
+        return tuple(v for v in self.verdicts if not v.passed)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failing
+
+    @property
+    def worst(self) -> Verdict | None:
+        """The failing case the report's finding is: the most severe status, the first case
+        of it (edge cases come first)."""
+        from harness.core.results import STATUS_PRECEDENCE
+
+        rank = {s: i for i, s in enumerate(STATUS_PRECEDENCE)}
+        failing = self.failing
+        return min(failing, key=lambda v: rank.get(v.status, len(rank))) if failing else None
+
+    @property
+    def status(self) -> str:
+        worst = self.worst
+        return "pass" if worst is None else worst.status
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -123,24 +160,28 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         specs = [edition.edition.spec(spec, api.uses) for spec in specs
                  if edition.excluded(spec, _impl(metafunc.config)) is None]
     specs = [for_profile(spec, profile) for spec in specs]
-    items = [ParityItem(spec, case, i, output)
-             for spec in specs
-             for i, case in enumerate(spec.cases(_cases(metafunc.config), opt("--parity-seed")))
-             for output in spec.outputs]
+    items = []
+    for spec in specs:
+        cases = tuple(spec.cases(_cases(metafunc.config), opt("--parity-seed")))
+        items += [ParityItem(spec, output, cases) for output in spec.outputs if cases]
     metafunc.parametrize("parity_item", items, ids=[it.id for it in items])
 
 
-class _CaseCache:
-    """Runs each case once per process and hands out its verdicts output by output."""
+class _OpCache:
+    """Runs an op's cases once per process and hands out their verdicts output by output.
+    Only the last op's are kept: a process gets an op's items one after another (in
+    collection order, and so does each xdist worker for the ones it is sent); an op whose
+    outputs go to two workers is run by both."""
 
     def __init__(self, checker: Checker) -> None:
         self.checker = checker
-        self.last: tuple[Case, dict[str, Verdict]] | None = None
+        self.last: tuple[tuple[str, tuple[Case, ...]], list[dict[str, Verdict]]] | None = None
 
-    def verdict(self, item: ParityItem) -> Verdict:
-        if self.last is None or self.last[0] != item.case:
-            self.last = (item.case, self.checker.check(item.spec, item.case))
-        return self.last[1][item.output]
+    def verdicts(self, item: ParityItem) -> tuple[Verdict, ...]:
+        key = (item.spec.name, item.cases)
+        if self.last is None or self.last[0] != key:
+            self.last = (key, list(self.checker.check_many(item.spec, item.cases)))
+        return tuple(by_output[item.output] for by_output in self.last[1])
 
 
 @pytest.fixture(scope="session")
@@ -153,7 +194,7 @@ def parity_checker(request: pytest.FixtureRequest):
     api = _api(config)
     with Checker(_impl(config), profile, api=api.name,
                  edition=api.edition(_impl(config))) as checker:
-        yield _CaseCache(checker)
+        yield _OpCache(checker)
 
 
 @pytest.fixture(scope="session")
@@ -163,31 +204,44 @@ def parity_impl(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def parity_verdict(parity_item: ParityItem, parity_checker: _CaseCache,
-                   request: pytest.FixtureRequest) -> Verdict:
-    """The verdict for this item, recorded for the combined report."""
+def parity_verdict(parity_item: ParityItem, parity_checker: _OpCache,
+                   request: pytest.FixtureRequest) -> OutputVerdict:
+    """The item's output on each of its cases, recorded for the combined report."""
     from harness.core.results import record
 
-    verdict = parity_checker.verdict(parity_item)
-    request.config._nnparity_records.append(record(verdict, parity_item.index))
-    return verdict
+    verdicts = parity_checker.verdicts(parity_item)
+    request.config._nnparity_records.extend(record(v, i) for i, v in enumerate(verdicts))
+    return OutputVerdict(parity_item.spec.name, parity_item.output, verdicts)
 
 
-def explain(verdict: Verdict, impl: str | None = None) -> str:
+def explain(verdict: Verdict | OutputVerdict, impl: str | None = None) -> str:
     """The failure text pytest shows for one item (`impl`: the --nnparity-impl path, for the
-    repro)."""
+    repro): how many of its cases fail, then its worst case (`OutputVerdict.worst`) with its
+    diagnosis and repro command. Given one case's `Verdict`, that case's text."""
+    if not isinstance(verdict, OutputVerdict):
+        return "\n".join([f"{verdict.op} {verdict.output} [{verdict.status}]: "
+                          f"{verdict.message}", *_details(verdict, impl)])
+    worst, n = verdict.worst, len(verdict.verdicts)
+    if worst is None:
+        return f"{verdict.op} {verdict.output}: passes all {n} case{'s' if n != 1 else ''}"
+    return "\n".join([f"{verdict.op} {verdict.output}: {len(verdict.failing)} of {n} "
+                      f"case{'s' if n != 1 else ''} fail; worst [{worst.status}]: "
+                      f"{worst.message}", *_details(worst, impl)])
+
+
+def _details(verdict: Verdict, impl: str | None) -> list[str]:
+    """One case's diagnoses, its other worst elements and its repro command."""
     from harness.core.results import repro_command
     from harness.diagnosis.diagnose import diagnose
     from harness.sandbox.loader import BUNDLED_DIR
 
-    lines = [f"{verdict.op} {verdict.output} [{verdict.status}]: {verdict.message}"]
-    lines += [f"  [{c.code}] {c.message}" for c in diagnose(verdict)
-              if c.message != verdict.message]
+    lines = [f"  [{c.code}] {c.message}" for c in diagnose(verdict)
+             if c.message != verdict.message]
     cmp = verdict.comparison
     for el in (cmp.top if cmp is not None else ())[1:]:
         lines.append(f"  also at {el.where}: got {el.got:.6g}, expected {el.expected:.6g}")
     lines.append(f"  repro: {repro_command(verdict.case.id, impl or str(BUNDLED_DIR))}")
-    return "\n".join(lines)
+    return lines
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

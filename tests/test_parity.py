@@ -1,4 +1,4 @@
-"""The parity suite: one item per op × output × case (see harness/pytest_plugin.py)."""
+"""The parity suite: one item per op × output, over all its cases (see harness/pytest_plugin.py)."""
 
 import pytest
 

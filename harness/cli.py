@@ -4,6 +4,7 @@
                    [--seed S] [--report DIR] [--json FILE] [--no-cache] [--verbose]
     nnparity repro CASE_ID [--impl PATH] [--api NAME] [--starter DIR]
     nnparity evidence [--quick] [--out docs/evidence.md] (harness/evidence/)
+    nnparity doctor   what this machine can do, and how to fix what is missing (harness/doctor.py)
 
 `check` writes report.json, report.md and report.html into --report DIR and prints, wrapped at
 the terminal's width (harness/reports/terminal.py), the summary table and the first five
@@ -232,6 +233,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return command.run(args)
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from harness import doctor
+
+    results = doctor.run_checks()
+    print_lines(doctor.report_lines(results, terminal_width()))
+    return doctor.exit_code(results)
+
+
 def package_version() -> str:
     """nnparity's installed version (pyproject.toml's), or "unknown" from a bare checkout."""
     from importlib.metadata import PackageNotFoundError, version
@@ -324,6 +333,14 @@ def build_parser() -> argparse.ArgumentParser:
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     evidence_cli.add_arguments(evidence)
     evidence.set_defaults(func=evidence_cli.run)
+
+    from harness import doctor
+
+    doctor_parser = sub.add_parser("doctor", help="what this machine can do for nnparity, and "
+                                   "how to fix what is missing",
+                                   description=doctor.DESCRIPTION, epilog=doctor.EPILOG,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    doctor_parser.set_defaults(func=cmd_doctor)
     return parser
 
 

@@ -158,8 +158,8 @@ def check(impl: str | Path | None = None, api: str | None = None,
 
 
 class Report:
-    """One check's report: `json` is the dict of report.json (see the README's "JSON
-    report"); renders as the HTML report in Jupyter and as the summary table in a terminal."""
+    """One check's report: `json` is the dict of report.json (see docs/json-report.md);
+    renders as the HTML report in Jupyter and as the summary table in a terminal."""
 
     def __init__(self, report: dict[str, Any]) -> None:
         self.json = report

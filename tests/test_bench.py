@@ -5,7 +5,7 @@ Speed itself is measured by the benchmark, never asserted here.
 
 import json
 
-from harness.bench import report, throughput
+from harness.bench import report, throughput, timing
 from harness.bench.timing import fit_exponent, interleaved
 from harness.cli import main
 from harness.sandbox.parent import Sandbox
@@ -174,3 +174,30 @@ def test_the_base_commit_is_checked_out_beside_and_removed_after():
     with throughput.base_tree("HEAD") as tree:
         assert tree == path and (tree / "harness" / "cli.py").is_file()
     assert (path / "harness" / "cli.py").is_file() == existed   # made for the run: removed
+
+
+def test_wire_npy_compares_the_hand_written_code_with_numpy_lib_format():
+    """The wire's .npy code against numpy.lib.format: both give the same bytes and arrays
+    (measure checks it before timing), and every row has its ratios."""
+    from harness.bench import wire_npy
+
+    result = wire_npy.measure(repeats=1, warmup=0, min_sample_s=0.0)
+    kinds = [(r["kind"], r["what"].split(", ")[0]) for r in result["rows"]]
+    assert ("read", "(32,16,16,8)") in kinds and ("message", "one small case") in kinds
+    for row in result["rows"]:
+        assert row["hand_s"] > 0
+        assert [k for k in row if k.endswith("/hand")], row
+    assert "numpy.lib.format" in wire_npy.table(result)
+
+
+def test_blas_threads_are_read_and_set_through_threadpoolctl():
+    before = timing.blas_threads()
+    assert before is not None and before >= 1   # NumPy's wheels bring OpenBLAS
+    try:
+        assert timing.set_blas_threads(1) and timing.blas_threads() == 1
+    finally:
+        timing.set_blas_threads(before)
+    assert timing.blas_threads() == before
+    m = timing.machine()
+    assert m["openblas"].startswith("OpenBLAS ") and m["openblas_kernel"]
+    assert m["threads"]["openblas"] == before

@@ -8,7 +8,6 @@ least `min_sample_s`), timed with `time.perf_counter`, with the garbage collecto
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import math
 import os
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
 # Environment variables that change what OpenBLAS does; reported, never set here.
 BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
@@ -98,58 +98,25 @@ def fit_exponent(x: list[float], y: list[float]) -> float:
     return float(np.polyfit(lx, ly, 1)[0])
 
 
-# ---------------------------------------------------------------- OpenBLAS threads
-def _loaded_openblas() -> list[str]:
-    """Paths of the OpenBLAS libraries loaded in this process (Linux: /proc/self/maps)."""
-    try:
-        lines = Path("/proc/self/maps").read_text().splitlines()
-    except OSError:
-        return []
-    found = {line.split()[-1] for line in lines if "openblas" in line.lower() and "/" in line}
-    return sorted(found)
-
-
-def _blas_symbol(name: str) -> Any | None:
-    """`name` (get_num_threads, set_num_threads, get_corename, get_config) from NumPy's
-    OpenBLAS, whichever prefix and suffix its build uses; None when there is none."""
-    for path in _loaded_openblas():
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix in ("scipy_openblas_", "openblas_"):
-            for suffix in ("64_", ""):
-                fn = getattr(lib, f"{prefix}{name}{suffix}", None)
-                if fn is not None:
-                    return fn
-    return None
+# ---------------------------------------------------------------- BLAS threads
+# threadpoolctl finds the BLAS NumPy loaded (OpenBLAS in NumPy's wheels, whatever the symbol
+# prefix and suffix of its build; MKL or BLIS elsewhere) and reads or sets its thread count.
+def _blas() -> list[dict[str, Any]]:
+    """threadpoolctl's description of each BLAS library loaded in this process."""
+    return [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
 
 
 def blas_threads() -> int | None:
-    """OpenBLAS's thread count, or None when it cannot be read."""
-    fn = _blas_symbol("get_num_threads")
-    if fn is None:
-        return None
-    fn.restype = ctypes.c_int
-    return int(fn())
+    """The thread count of NumPy's BLAS (the smallest, if several are loaded), or None when
+    there is none that threadpoolctl can read."""
+    counts = [lib["num_threads"] for lib in _blas() if lib.get("num_threads")]
+    return min(counts) if counts else None
 
 
 def set_blas_threads(n: int) -> bool:
-    """Set OpenBLAS's thread count for this process; False when it cannot be set."""
-    fn = _blas_symbol("set_num_threads")
-    if fn is None:
-        return False
-    fn.argtypes = [ctypes.c_int]
-    fn(n)
+    """Set the thread count of NumPy's BLAS for this process; False when it cannot be set."""
+    threadpool_limits(limits=n, user_api="blas")
     return blas_threads() == n
-
-
-def _blas_text(name: str) -> str | None:
-    fn = _blas_symbol(name)
-    if fn is None:
-        return None
-    fn.restype = ctypes.c_char_p
-    return fn().decode(errors="replace").strip()
 
 
 def thread_counts() -> dict[str, int | None]:
@@ -197,14 +164,22 @@ def machine() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "torch": torch.__version__,
-        "openblas": _blas_text("get_config"),
-        "openblas_kernel": _blas_text("get_corename"),
+        "openblas": _blas_description(),
+        "openblas_kernel": next((lib.get("architecture") for lib in _blas()), None),
         "torch_blas": "MKL" if torch.backends.mkl.is_available() else "other",
         "threads": thread_counts(),
         "blas_env": {k: os.environ[k] for k in BLAS_ENV if k in os.environ},
         "load_average": load_average(),
         "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
     }
+
+
+def _blas_description() -> str | None:
+    """NumPy's BLAS as threadpoolctl sees it, e.g. "OpenBLAS 0.3.31.188.0 (pthreads)"."""
+    names = {"openblas": "OpenBLAS", "mkl": "MKL", "blis": "BLIS", "flexiblas": "FlexiBLAS"}
+    found = [f"{names.get(lib['internal_api'], lib['internal_api'])} {lib.get('version')} "
+             f"({lib.get('threading_layer')})" for lib in _blas()]
+    return "; ".join(found) or None
 
 
 def _memory_gib() -> float | None:

@@ -13,7 +13,7 @@ distribution  the shape of the law: a one-sample Kolmogorov–Smirnov test again
               distribution with Stephens' finite-N correction, λ = (√N + 0.12 + 0.11/√N)·d).
 
 False-alarm rate: α = 1e-6 per test, so a correct initialiser fails a case with probability
-at most 2e-6 (both outputs; union bound); over the 1,000-case measurement in the README the
+at most 2e-6 (both outputs; union bound); over the 1,000-case measurement in docs/figures.md the
 expected number of false alarms is 0.002. At N = 8192 the KS test rejects a uniform law drawn
 as a normal one of the same variance (D ≈ 0.058 against a critical 0.030), and the scale
 test any fan or gain off by more than a percent or so.

@@ -377,3 +377,35 @@ def test_each_real_layout_has_one_entry_per_root_cause(name, tmp_path) -> None:
     report, _ = _check(LAYOUTS / name, tmp_path, "--cases", "8", "--seed", "3", "--ops",
                        "sigmoid,fully_connected,conv2d,pool2d_max,pool2d_average,l2")
     assert _opens(report) == REAL_LAYOUTS[name]
+
+
+def test_one_padding_bug_that_shows_three_ways_is_one_entry(tmp_path) -> None:
+    """tests/report_fixtures/unpadded_windows (the pattern of a real 2021-23 submission): max
+    pooling's backward reads its windows from the unpadded input. Its padded cases fail with
+    wrong values, an all-zero dX or a ValueError; where removing the padding leaves a kernel
+    larger than the image, the same windows without padding (the image grown by the padding)
+    pass, so every failing case is the one padding problem (three entries before)."""
+    report, _ = _check(FIXTURES / "unpadded_windows", tmp_path, "--ops", "pool2d_max")
+    assert _opens(report) == [(f"{LAYERS} · Pool2D.backward", [("pool2d_max", "dX")])]
+    assert report["fix_list"][0]["code"] == "padding"
+    item = next(i for i in report["results"] if i["output"] == "dX")
+    assert "groups" not in item["finding"] and item["failed"] > 10
+
+
+def _scaled(output: str, factor: str) -> dict:
+    what = "forward's output" if output == "forward" else output
+    return _item("l2", output, cases=("c1", "c2"), diagnosis=[{
+        "code": "scale_factor",
+        "message": f"every element of {what} is {factor} times the expected value"}])
+
+
+def test_one_factor_in_forward_and_gradient_is_one_entry() -> None:
+    """L2 written as half the mean squared error: forward and dX are both 0.5 times what
+    they should be, one definition to fix (two entries before); different factors stay
+    apart."""
+    entries = fix_list_of([_scaled("forward", "0.5"), _scaled("dX", "0.5")])
+    assert [_pairs(e) for e in entries] == [[("l2", "forward"), ("l2", "dX")]]
+    assert entries[0]["open"] == "neural_networks/losses.py · L2.forward"
+    assert entries[0]["items"][1]["relation"] == SAME
+    apart = fix_list_of([_scaled("forward", "0.5"), _scaled("dX", "2")])
+    assert [_pairs(e) for e in apart] == [[("l2", "forward")], [("l2", "dX")]]

@@ -152,6 +152,35 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+# Lines of the implementation's files run per call, in the order each first ran:
+# {stage: [(file, line), ...]}.
+Lines = dict[str, list[tuple[str, int]]]
+# Which of its functions called which: (caller's file, its qualified name, callee's file, ...).
+Call = tuple[str, str, str, str]
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What a traced run says it executed (harness/sandbox/lines.py): the child's word, used
+    only to point at code."""
+
+    lines: Lines = field(default_factory=dict)
+    calls: frozenset[Call] = frozenset()
+
+
+def _trace(header: dict[str, Any]) -> Trace:
+    """The child's `lines` and `calls`, keeping only what has their shape."""
+    lines = {str(stage): [(str(pair[0]), pair[1]) for pair in pairs
+                          if isinstance(pair, list | tuple) and len(pair) == 2
+                          and isinstance(pair[1], int)]
+             for stage, pairs in _mapping(header.get("lines")).items()
+             if isinstance(pairs, list)}
+    calls = header.get("calls")
+    edges = frozenset(tuple(map(str, c)) for c in calls if isinstance(c, list | tuple)
+                      and len(c) == 4) if isinstance(calls, list) else frozenset()
+    return Trace(lines, edges)  # type: ignore[arg-type]
+
+
 # Checker(graded=PER_OP), check's default: see Checker.__init__.
 PER_OP = "per-op"
 
@@ -333,6 +362,17 @@ class Checker:
         run = _Prepared.of(spec, case, self.edition)
         return self._noted(spec, self._verdicts(spec, run, self.sandbox_for(spec, case).run(
             run.request, run.inputs)))
+
+    def traced(self, spec: OpSpec, case: Case) -> tuple[dict[str, Verdict], Trace]:
+        """`check`, with what the implementation's files ran (`Trace`): the lines of each
+        call, stages 'forward' and 'backward', in the order they first ran, and which of its
+        functions called which (empty when the child did not say; it is its word, used only
+        to point at code, never in a verdict)."""
+        spec = self.spec_of(spec)
+        run = _Prepared.of(spec, case, self.edition)
+        answer = self.sandbox_for(spec, case).run({**run.request, "trace": True}, run.inputs)
+        trace = Trace() if isinstance(answer, Outage) else _trace(answer[0])
+        return self._noted(spec, self._verdicts(spec, run, answer)), trace
 
     def check_many(self, spec: OpSpec, cases: Iterable[Case]) -> Iterator[dict[str, Verdict]]:
         """The verdicts of each case, in order: exactly what `check` gives case after case,

@@ -20,6 +20,10 @@ An entry is keyed by its root cause, and items sharing one are listed under it o
   the line) that raised it in the implementation's files, with the exception's type (and the
   missing name of a NameError or AttributeError);
 - the same timeout or crash of an op (every output of the op's run), the time budget used up;
+- the same constant factor in outputs of one class (L2 written as half the mean squared error:
+  forward and dX both 0.5 times what they should be);
+- the same helper that the failing runs of a wrong value point at (`harness.diagnosis.suspects`:
+  ``pad_image``, called from Pool2D.forward, for max and average pooling alike);
 - the same specific diagnosis at the same place: the function to open (Conv2D.backward's dX,
   dW and db all ``activation_use``; the four initializers' ``init_kernel_fans``, all in
   initialize_weights); generic codes (``value_mismatch``, a wrong shape, ...) group nothing;
@@ -36,11 +40,12 @@ An entry is keyed by its root cause, and items sharing one are listed under it o
 
 ``open`` is the function that holds the bug: the raising frame in the student's files (and
 the op's method that called it), the stub's own methods, the module that lacks the class or
-the class that lacks the method, else the op's method for the output; never the caller that
-tripped over it. Roots come first that others depend on: import errors (and a package that
-does not start) first, then the registry's order (activations before layers before losses
-before whole models; forward before the gradients), so a missing class is named before the
-items that follow from it. Each entry (``fix_list`` in report.json):
+the class that lacks the method, the helper a wrong value's failing runs point at, else the
+op's method for the output; never the caller that tripped over it. Roots come first that
+others depend on: import errors (and a package that does not start) first, then the
+registry's order (activations before layers before losses before whole models; forward
+before the gradients), so a missing class is named before the items that follow from it.
+Each entry (``fix_list`` in report.json):
 
     {"problem": 1, "code": "import_error", "title": "the module does not import",
      "message": "import raised: SyntaxError: ...",    (what the root cause is)
@@ -91,6 +96,8 @@ WHY = {"import": "the same import error", "missing": "the same missing module",
        "outage": "the same time-out or crash of one run", "stub": "the same stub",
        "budget": "the time budget was used up", "message": "the same message",
        "code": "the same bug named in the same method",
+       "suspect": "their failing runs point at the same function",
+       "factor": "the same constant factor in the op's forward and its gradient",
        "sibling": "outputs of one method failing on the same cases",
        "caused_by": "they fail only through it", "forward": "backward starts from forward",
        "calls": "it calls the method that fails",
@@ -102,6 +109,7 @@ SAME, FOLLOWS = "same bug", "caused by"   # how an item relates to its entry's r
 STUB_SAYS = re.compile(r"\b([A-Za-z_]\w*)\.([A-Za-z_]\w*) (?:returned (?:None|Ellipsis)\b|"
                        r"is the starter's template|returns `)")
 UNDEFINED = re.compile(r"name '(\w+)' is not defined")
+FACTOR_SAYS = re.compile(r"every element of .+? is (\S+) times the expected value")
 FROM_A_STUB = re.compile(r"'(?:ellipsis|NoneType)'|returned (?:None|Ellipsis)\b")
 NAMED = {"NameError": UNDEFINED,   # the name an exception is about
          "AttributeError": re.compile(r"has no attribute '(\w+)'")}
@@ -325,11 +333,20 @@ def _site(item: dict[str, Any], err: dict[str, Any], spec: Any,
 
 def _named_bug(item: dict[str, Any], err: dict[str, Any], spec: Any,
                ctx: _Context) -> list[Key] | None:
-    """A specific diagnosis at one place: one bug, whichever outputs show it."""
-    code = _top(item.get("finding")).get("code")
-    if not code or code in UNSPECIFIC:
-        return None
-    return [("code", *_op_function(item, ctx, detail=False), code)]
+    """A specific diagnosis at one place: one bug, whichever outputs show it; and the helper
+    the failing runs point at (`harness.diagnosis.suspects`), whatever each output says."""
+    found = (item.get("finding") or {}).get("suspect")
+    top = _top(item.get("finding"))
+    code = top.get("code")
+    factor = FACTOR_SAYS.search(str(top.get("message") or "")) if code == "scale_factor" else None
+    keys: list[Key] = []
+    if code and code not in UNSPECIFIC:
+        keys.append(("code", *_op_function(item, ctx, detail=False), code))
+    if factor and spec is not None:   # L2 as ½·MSE: forward and dX both 0.5 times
+        keys.append(("factor", ctx.module_file(spec.module), spec.cls, factor[1]))
+    if found:
+        keys.append(("suspect", found["file"], found["function"]))
+    return keys or None
 
 
 KEY_RULES = (_not_run, _missing_name, _stub, _site, _named_bug)   # the first that applies
@@ -601,10 +618,16 @@ def _stub_place(item: dict[str, Any], key: Key | None, ctx: _Context,
 
 def _op_place(item: dict[str, Any], key: Key | None, ctx: _Context) -> dict[str, Any]:
     """The op's module and its method for the output (for a wrong created shape: the
-    method that creates the parameters, whatever the output)."""
+    method that creates the parameters, whatever the output; for a wrong value whose
+    failing runs point at a helper, that helper, called from the method)."""
     if find_op(item["op"]) is None:
         return {"open": "", "file": None, "line": None, "function": None}
     f = item.get("finding")
+    found = (f or {}).get("suspect")
+    if found:
+        return {"open": f"{found['file']}:{found['line']} · {found['function']}, called from "
+                        f"{_op_function(item, ctx)[1]}",
+                "file": found["file"], "line": found["line"], "function": found["function"]}
     err = (f or {}).get("error") or {}
     file, function = _op_function(item, ctx)
     if err.get("stage") == "import" and not err.get("not_implemented"):
@@ -669,7 +692,7 @@ def _entry(failing: list[dict[str, Any]], keys: list[list[Key]], root: int, rest
         methods = _stub_methods(failing, [root, *rest], key, ctx)
         cause = _cause(item, key, methods)
         where = (_stub_place(item, key, ctx, methods) if key and key[0] == "stub"
-                 else _where(item, key, ctx))
+                 else _where(_agreed_suspect(failing, root, rest), key, ctx))
     refs: list[dict[str, str]] = []
     for i in ([] if item.get("virtual") else [root]) + explains:
         ref = _ref(failing[i])
@@ -688,6 +711,20 @@ def _entry(failing: list[dict[str, Any]], keys: list[list[Key]], root: int, rest
                         f"{item['op']} {item['output']}" + (f"; {entry['why']}"
                                                            if len(refs) > 1 else ""))
     return entry
+
+
+def _agreed_suspect(failing: list[dict[str, Any]], root: int, rest: list[int]
+                    ) -> dict[str, Any]:
+    """The root item, without its suspect helper when the entry's items point at different
+    helpers (the runs of four initializers sharing one bug point at each one's own
+    constructor: coverage alone cannot see the bug, so the method is opened)."""
+    item = failing[root]
+    found = {(s["file"], s["function"]) for i in [root, *rest]
+             if (s := (failing[i].get("finding") or {}).get("suspect"))}
+    if len(found) <= 1:
+        return item
+    finding = {k: v for k, v in item["finding"].items() if k != "suspect"}
+    return {**item, "finding": finding}
 
 
 def _stub_methods(failing: list[dict[str, Any]], group: list[int], key: Key | None,

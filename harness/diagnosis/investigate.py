@@ -27,6 +27,7 @@ ablation, diagnosis, blame) runs guarded. An exception skips that step only, wit
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -36,7 +37,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from harness.core.cases import Case, for_profile
+from harness.core.cases import Case, for_profile, pad_amount
 from harness.core.evaluate import Checker, Verdict
 from harness.core.registry import OpSpec, get_op
 from harness.core.results import (
@@ -66,6 +67,8 @@ from harness.diagnosis.layer_rules import RULES
 from harness.diagnosis.layer_rules import explain as explain_rule
 from harness.diagnosis.probe import Probe, Signature, signature
 from harness.diagnosis.shrink import shrink
+from harness.diagnosis.suspects import locate
+from harness.sandbox.parent import BudgetSpent, within_budget
 
 SMALL = 48           # show an array's values when it has at most this many elements
 GENERIC = ("value_mismatch", "wrong_shape")  # causes that name no particular bug
@@ -299,9 +302,23 @@ def _fix(spec: OpSpec, case: Case, problem: _Problem) -> dict[str, object] | Non
             continue
         options = [(change, changes) for factor, change, changes
                    in one_factor_changes(spec, case) if factor == t.factor]
-        if options:
-            return next((o for o in options if o[0] == t.change), options[0])[1]
+        same = next((changes for change, changes in options if change == t.change), None)
+        grown = _padding_as_pixels(spec, case) if t.change == "pad=0" else None
+        if same or grown or options:
+            return same or grown or options[0][1]
     return None
+
+
+def _padding_as_pixels(spec: OpSpec, case: Case) -> dict[str, object] | None:
+    """No padding, the image grown by what the padding added: the same windows, for a case
+    where a padding of 0 leaves a kernel larger than the image (None when it changes
+    nothing or makes no valid case)."""
+    p = case.p
+    if not {"pad", "k", "h", "w"} <= set(p):
+        return None
+    ph, pw = (pad_amount(p["pad"], k) for k in p["k"])
+    grown = {"pad": 0, "h": p["h"] + 2 * ph, "w": p["w"] + 2 * pw}
+    return grown if (ph or pw) and spec.family.valid({**p, **grown}) else None
 
 
 def _shows(probe: Probe, spec: OpSpec, output: str, case: Case, earlier: list[_Problem]
@@ -461,6 +478,11 @@ def _blame_forward(report: dict[str, Any], item: dict[str, Any]) -> None:
             "backward starts from what forward computed and cached, so fix forward first"))
 
 
+def _locate(report: dict[str, Any], checker: Checker, deadline: float | None) -> None:
+    with contextlib.suppress(BudgetSpent), within_budget(deadline):
+        locate(report, checker)
+
+
 def investigate(report: dict[str, Any], checker: Checker, budget: int = 2000,
                 deadline: float | None = None) -> dict[str, Any]:
     """Enrich the findings of `report`'s failing items in place; returns the report.
@@ -485,6 +507,9 @@ def investigate(report: dict[str, Any], checker: Checker, budget: int = 2000,
     # substituted before: harness/core/substitute.py; what still fails is its own)
     for item in todo:
         _Steps(item).run("blaming forward", partial(_blame_forward, report, item), None)
+    if todo and not probe.out_of_time:   # which function to open (diagnosis/suspects.py)
+        _Steps(todo[0]).run("locating the bug", partial(_locate, report, checker, deadline),
+                            None)
     return report
 
 

@@ -47,6 +47,7 @@ from harness.apis.library import Library
 from harness.core.opspec import Calls, Methods
 from harness.sandbox import wire
 from harness.sandbox.driver import run_op
+from harness.sandbox.lines import LineTrace
 from harness.sandbox.loader import BUNDLED_ALIAS, BUNDLED_DIR, Implementation
 from harness.sandbox.packages import SiteGate, unavailable
 from harness.sandbox.sources import PACKAGE_NAMES
@@ -330,14 +331,22 @@ def handle_run(impl: Implementation | BaseException, impl_dir: Path, request: di
     if calls is not None:
         cls = module  # a function API: the driver calls the module's functions
 
+    trace = LineTrace(impl_dir) if request.get("trace") else None
+
     def snapshot(stage: str) -> None:
+        if trace is not None:
+            trace.cut(stage)
         with guard.harness_view():
             for name, arr in inputs.items():
                 arrays[f"after/{stage}/{name}"] = np.array(arr, copy=True)
 
     ctor = {k: tuple(v) if isinstance(v, list) else v for k, v in request["ctor"].items()}
-    run = run_op(request["kind"], cls, ctor, inputs, outputs, on_stage=snapshot, calls=calls,
-                 methods=methods)
+    with trace or contextlib.nullcontext():
+        run = run_op(request["kind"], cls, ctor, inputs, outputs, on_stage=snapshot,
+                     calls=calls, methods=methods)
+    if trace is not None:
+        header["lines"] = trace.stages
+        header["calls"] = list(trace.calls)
     with guard.harness_view():
         for name, value in run.outputs.items():
             try:

@@ -45,8 +45,8 @@ CHILD_MODULES = (
     "harness.core", "harness.core.cases", "harness.core.conventions", "harness.core.opspec",
     "harness.core.stubs",
     "harness.sandbox", "harness.sandbox.child", "harness.sandbox.driver",
-    "harness.sandbox.loader", "harness.sandbox.packages", "harness.sandbox.sources",
-    "harness.sandbox.standins", "harness.sandbox.wire",
+    "harness.sandbox.lines", "harness.sandbox.loader", "harness.sandbox.packages",
+    "harness.sandbox.sources", "harness.sandbox.standins", "harness.sandbox.wire",
 )
 SOLUTION = "student_nn"   # bound or left readable only for a child that may import it
 

@@ -1,0 +1,303 @@
+"""Which of the student's functions holds a wrong value: spectrum-based fault localisation.
+
+A wrong value says which output is wrong, not where: a Pool2D forward computed through a
+``pad_image`` helper fails in ``Pool2D.forward`` by default, though the bug may be in the
+helper. `locate` reruns some failing and some passing cases of each op with a wrong value
+(no exception: a traceback already names its line), with what the student's files ran
+recorded (`Checker.traced`: the lines of each call, and which function called which), and
+scores every line by how closely running it goes with failing (Ochiai's coefficient, from
+the fault-localisation literature):
+
+    score(line) = failed(line) / sqrt(failed_total * (failed(line) + passed(line)))
+
+where failed(line) and passed(line) count the failing and passing runs that executed it. A
+line run by every failing case and no passing one scores 1; a line run by every case
+scores sqrt(failed_total / runs).
+
+What counts:
+
+- the op's own reruns where the output passed or had a wrong value (not those where it
+  raised: a traceback names that line), and the lines that computed it (forward's call
+  for forward, every call for a gradient);
+- as passing runs, every call that computed right values: the op's right forwards (for a
+  gradient) and the right runs of every other op, traced too; a function whose every line
+  the failing runs ran was also run by another op's right run is not a suspect at all (a
+  ``CrossEntropy.forward`` that the cross-entropy checks pass, a Sigmoid whose own checks
+  pass, when the layer fails mostly with it);
+- only functions the output's method reached (called from it, directly or through
+  others), and for a gradient also the op's forward and what it reached (backward starts
+  from what forward cached): a constructor that stored the padding, or a factory that
+  picked the loss, runs on exactly the cases that fail and computes nothing.
+
+A function scores its best line. The op's own method (``Pool2D.forward`` for forward) keeps
+the blame unless a function it reached scores strictly higher, or as high while all the
+method does on its best lines is hand the cases to that function (a branch, a loop, a
+``return``, the call itself): ``return self._average(Xp)`` in the average branch. A helper
+run on every case ties with its caller and does not take the blame: the runs cannot tell
+them apart. Of helpers that score the same, the one whose lines go with failing more
+evenly (the larger share of its lines at its best score), then the first called. Per
+finding:
+
+    "suspect": {"file": "neural_networks/layers.py", "function": "pad_image", "line": 19,
+                "score": 1.0, "method": "Pool2D.forward", "method_score": 0.71,
+                "runs": {"failed": 6, "passed": 30}}
+
+The lines come from the child (the submission's own process) and only point at code; no
+verdict depends on them.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.apis.known import DEFAULT
+from harness.core.cases import Case, for_profile
+from harness.core.evaluate import Checker, Lines, Trace, Verdict
+from harness.core.registry import find_op
+from harness.core.stubs import _function_at, parsed
+from harness.diagnosis.fixlist import package_name
+
+PER_SIDE = 6            # failing and passing cases rerun per op
+MARGIN = 1e-9           # a helper must score above its caller by more than rounding
+VALUE = ("pass", "fail")   # runs that say where a value goes wrong (an exception: its traceback)
+NOT_TRACED = ("model", "training")   # kinds whose passing runs are not rerun to clear code
+CONTROL = (ast.For, ast.While, ast.If, ast.Break, ast.Continue, ast.Pass,
+           ast.FunctionDef, ast.AsyncFunctionDef)
+
+Where = tuple[str, str]                    # (file in the package, qualified function name)
+Run = tuple[bool, list[tuple[str, int]]]   # (did the output fail?, the lines it ran, in order)
+Traced = tuple[dict[str, Verdict], Trace]  # a rerun's verdicts and trace (Checker.traced)
+
+
+def ochiai(failed: int, passed: int, failed_total: int) -> float:
+    """Ochiai's suspiciousness of a line run by `failed` failing and `passed` passing runs."""
+    if not failed or not failed_total:
+        return 0.0
+    return failed / math.sqrt(failed_total * (failed + passed))
+
+
+# ---------------------------------------------------------------- the student's code
+class _Functions:
+    """The student's files, read once each: which function holds a line, which statement
+    starts at a line."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._trees: dict[str, ast.Module | None] = {}
+        self._statements: dict[str, dict[int, ast.stmt]] = {}
+
+    def _tree(self, file: str) -> ast.Module | None:
+        if file not in self._trees:
+            path = (self.root / file).resolve()
+            self._trees[file] = (parsed(path) if path.is_relative_to(self.root.resolve())
+                                 else None)
+        return self._trees[file]
+
+    def of(self, file: str, line: int) -> str | None:
+        tree = self._tree(file)
+        found = _function_at(tree, line) if tree is not None else None
+        return found[0] if found else None
+
+    def statement(self, file: str, line: int) -> ast.stmt | None:
+        tree = self._tree(file)
+        if tree is None:
+            return None
+        if file not in self._statements:
+            self._statements[file] = {node.lineno: node for node in ast.walk(tree)
+                                      if isinstance(node, ast.stmt)}
+        return self._statements[file].get(line)
+
+
+def _hands_over(where: Where, lines: Iterable[int], to: str, functions: _Functions) -> bool:
+    """Whether each of `lines` of function `where` is control flow (a loop, a branch, its
+    def line, ``return name``) or calls `to`: all it does there is hand the cases over."""
+    for line in lines:
+        stmt = functions.statement(where[0], line)
+        if stmt is None or isinstance(stmt, CONTROL) or (
+                isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Name | None)):
+            continue
+        short = to.rpartition(".")[2]
+        called = {ast.unparse(n.func) for n in ast.walk(stmt) if isinstance(n, ast.Call)}
+        if not called & {short, f"self.{short}"}:   # not `self.loss.forward` for `forward`
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- scoring
+@dataclass(frozen=True)
+class Score:
+    """How suspicious a function is: its best line's Ochiai score, the lines that reach
+    it, and what share of the lines it ran in failing runs they are."""
+
+    best: float
+    lines: tuple[int, ...]
+    share: float
+
+
+def scores(runs: list[Run], functions: _Functions) -> dict[Where, Score]:
+    """(file, function) -> its `Score` over `runs` (a def line, which the call records,
+    is not one of its lines)."""
+    failed_total = sum(failed for failed, _ in runs)
+    counts: dict[tuple[str, int], list[int]] = {}
+    for failed, lines in runs:
+        for line in lines:
+            counts.setdefault(line, [0, 0])[0 if failed else 1] += 1
+    lines_of: dict[Where, list[tuple[float, int]]] = {}
+    for (file, n), (f, p) in counts.items():
+        function = functions.of(file, n)
+        if function is not None and f and not isinstance(functions.statement(file, n),
+                                                         ast.FunctionDef):
+            lines_of.setdefault((file, function), []).append((ochiai(f, p, failed_total), n))
+    found = {}
+    for where, lines in lines_of.items():
+        best = max(score for score, _ in lines)
+        top = tuple(sorted(n for score, n in lines if score >= best - MARGIN))
+        found[where] = Score(best, top, len(top) / len(lines))
+    return found
+
+
+def _first_called(runs: list[Run], functions: _Functions) -> dict[Where, int]:
+    """(file, function) -> when it first ran in the first failing run (callers come first)."""
+    lines = next(lines for failed, lines in runs if failed)
+    order: dict[Where, int] = {}
+    for file, n in lines:
+        function = functions.of(file, n)
+        if function is not None:
+            order.setdefault((file, function), len(order))
+    return order
+
+
+def reached(method: str, calls: Iterable[tuple[str, str, str, str]]) -> set[Where]:
+    """The functions `method` called, directly or through others (not itself)."""
+    by_where: dict[Where, set[Where]] = {}
+    for caller_file, caller, callee_file, callee in calls:
+        by_where.setdefault((caller_file, caller), set()).add((callee_file, callee))
+    todo = [w for w in by_where if w[1] == method]
+    seen: set[Where] = set()
+    while todo:
+        for callee in by_where.get(todo.pop(), set()):
+            if callee not in seen and callee[1] != method:
+                seen.add(callee)
+                todo.append(callee)
+    return seen
+
+
+def suspect(runs: list[Run], method: str, reach: set[Where], package: str,
+            functions: _Functions, own_runs: int | None = None) -> dict[str, Any] | None:
+    """The function to open instead of `method`, or None (see the module docstring). The
+    first `own_runs` of `runs` (all by default) are the op's own: when they all fail,
+    nothing tells its lines apart, whatever other ops' right runs clear."""
+    if not any(failed for failed, _ in runs) or all(failed for failed, _ in runs[:own_runs]):
+        return None   # every run of the op failed (or none): nothing tells its lines apart
+    ranked = scores(runs, functions)
+    own = max((sc for (_, fn), sc in ranked.items() if fn == method),
+              key=lambda sc: sc.best, default=None)
+    helpers = {where: sc for where, sc in ranked.items() if where in reach}
+    if own is None or not helpers:
+        return None
+    order = _first_called(runs, functions)
+    (file, function), score = min(helpers.items(), key=lambda kv: (
+        -kv[1].best, -kv[1].share, order.get(kv[0], len(order))))
+    mine = next(where for where in ranked if where[1] == method)
+    if score.best > own.best + MARGIN or (
+            score.best >= own.best - MARGIN
+            and _hands_over(mine, own.lines, function, functions)):
+        return {"file": f"{package}/{file}", "function": function, "line": score.lines[0],
+                "score": round(score.best, 3), "method": method,
+                "method_score": round(own.best, 3),
+                "runs": {"failed": sum(f for f, _ in runs),
+                         "passed": sum(not f for f, _ in runs)}}
+    return None
+
+
+# ---------------------------------------------------------------- the runs
+def _is_value_failure(item: dict[str, Any]) -> bool:
+    f = item.get("finding") or {}
+    top = ((f.get("diagnosis") or [{}])[0] or {}).get("code", "")
+    return (item["status"] == "fail" and not f.get("error")
+            and not str(top).startswith("caused_by"))
+
+
+def _ran(lines: Lines, output: str) -> list[tuple[str, int]]:
+    """The lines that computed `output`: forward's call for forward, every call otherwise."""
+    stages = ["forward"] if output == "forward" and "forward" in lines else list(lines)
+    return list(dict.fromkeys(pair for s in stages for pair in lines.get(s, [])))
+
+
+def observations(own: list[Traced], output: str, others: list[Traced]) -> list[Run]:
+    """The runs that speak about `output` (see the module docstring)."""
+    runs = [(not verdicts[output].passed, _ran(trace.lines, output))
+            for verdicts, trace in own if output in verdicts and trace.lines
+            and verdicts[output].status in VALUE]
+    if output != "forward":
+        runs += [(False, trace.lines["forward"]) for verdicts, trace in own
+                 if "forward" in verdicts and verdicts["forward"].passed
+                 and trace.lines.get("forward")]
+    runs += [(False, _ran(trace.lines, "")) for verdicts, trace in others
+             if trace.lines and all(v.passed for v in verdicts.values())]
+    return runs
+
+
+def _verified(own: list[Run], cleared: list[Run], functions: _Functions) -> set[Where]:
+    """The functions whose every line the op's failing runs ran was also run by another op's
+    right run: checked by that op, on the same code path (a Sigmoid whose own checks pass;
+    not a padding helper that the other op only ever ran without padding)."""
+    right = {line for _, lines in cleared for line in lines}
+    ran: dict[Where, set[tuple[str, int]]] = {}
+    for failed, lines in own:
+        for file, n in lines if failed else ():
+            if (function := functions.of(file, n)) is not None:
+                ran.setdefault((file, function), set()).add((file, n))
+    return {where for where, lines in ran.items() if lines <= right}
+
+
+def _cases(failed: Iterable[str], spec: Any, checker: Checker, report: dict[str, Any]
+           ) -> list[Case]:
+    """Up to PER_SIDE failing cases of the op, then up to PER_SIDE of its other cases."""
+    failing = list(dict.fromkeys(failed))[:PER_SIDE]
+    drawn = for_profile(spec, checker.profile).cases(int(report.get("cases_per_op") or 50),
+                                                    int(report.get("seed") or 0))
+    others = [c.id for c in drawn if c.id not in failing][:PER_SIDE]
+    return [Case.from_id(i) for i in failing + others]
+
+
+def locate(report: dict[str, Any], checker: Checker) -> None:
+    """Add ``finding["suspect"]`` to each wrong-valued item whose runs point at a function
+    its method reached rather than at the method (see the module docstring)."""
+    items = [i for i in report["results"] if _is_value_failure(i)]
+    if not items:
+        return
+    package = package_name(report.get("impl"), report.get("api", DEFAULT.name))
+    functions = _Functions(checker.package_dir)
+    failing = {op: [c for i in items if i["op"] == op for c in i.get("failed_cases", [])]
+               for op in dict.fromkeys(i["op"] for i in items)}
+    specs = {op: spec for op in dict.fromkeys(i["op"] for i in report["results"])
+             if (spec := find_op(op)) is not None
+             and (op in failing or spec.kind not in NOT_TRACED)}
+    traced = {op: [checker.traced(spec, case) for case in
+                   _cases(failing.get(op, []), spec, checker, report)]
+              for op, spec in specs.items()}
+    for item in items:
+        op, output = item["op"], item["output"]
+        if op not in specs:
+            continue
+        spec = specs[op]
+        method = spec.function(output, False)
+        others = [t for o, runs in traced.items() if o != op for t in runs]
+        calls = {c for _, trace in traced[op] for c in trace.calls}
+        reach = reached(method, calls)
+        if output != "forward" and "forward" in spec.outputs:   # what forward left behind
+            forward = spec.function("forward", False)
+            reach |= reached(forward, calls) | {w for c in calls for w in (c[:2], c[2:])
+                                                if w[1] == forward}
+        own = observations(traced[op], output, [])
+        cleared = observations([], output, others)
+        found = suspect(own + cleared, method, reach - _verified(own, cleared, functions),
+                        package, functions, len(own))
+        if found is not None:
+            item["finding"]["suspect"] = found

@@ -1,0 +1,209 @@
+"""Which function holds a wrong value (harness/diagnosis/suspects.py, issue #27 point 1).
+
+Spectrum-based localisation: failing and passing reruns of an op, with the lines of the
+student's files each ran, rank the functions; the fix list opens a helper only when it
+scores above the op's own method. Pure-function tests on hand-made runs over a small source
+file, the child's line recorder, then `nnparity check` on a fixture whose bugs are in
+helpers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.core.evaluate import _trace
+from harness.diagnosis.suspects import _Functions, _hands_over, ochiai, reached, suspect
+from harness.sandbox.lines import LineTrace
+
+FIXTURE = Path(__file__).resolve().parent / "report_fixtures" / "helper_bugs"
+
+SOURCE = textwrap.dedent("""\
+    def pad(X, p):
+        if p == 0:
+            return X
+        return X + p
+
+    def mean(w):
+        return w.sum() / 2
+
+    class Pool:
+        def forward(self, X, p, mode):
+            Xp = pad(X, p)
+            if mode == "average":
+                return mean(Xp)
+            return Xp.max()
+
+    def make_pool(mode):
+        if mode == "average":
+            return Pool()
+        return Pool()
+    """)
+# lines of SOURCE: pad 1-4 (its padding line 4), mean 6-7, Pool.forward 10-14, make_pool 16-19
+METHOD = [("m.py", n) for n in (10, 11)]
+PAD_NONE = [("m.py", n) for n in (2, 3)]
+PAD_SOME = [("m.py", n) for n in (2, 4)]
+MAX = [("m.py", n) for n in (12, 14)]
+AVERAGE = [("m.py", 12), ("m.py", 13), ("m.py", 7)]
+MADE_AVERAGE = [("m.py", 17), ("m.py", 18)]
+REACHED = {("m.py", "pad"), ("m.py", "mean")}   # what Pool.forward calls
+
+
+@pytest.fixture
+def functions(tmp_path: Path) -> _Functions:
+    (tmp_path / "m.py").write_text(SOURCE)
+    return _Functions(tmp_path)
+
+
+def _suspect(runs, functions, reach=REACHED):
+    return suspect(runs, "Pool.forward", reach, "pkg", functions)
+
+
+def test_ochiai_is_one_for_a_line_run_by_every_failing_run_and_no_passing_one() -> None:
+    assert ochiai(3, 0, 3) == 1.0
+    assert ochiai(3, 3, 3) == pytest.approx(1 / math.sqrt(2))
+    assert ochiai(0, 5, 3) == 0.0
+
+
+def test_a_helper_run_only_by_the_failing_runs_is_opened(functions: _Functions) -> None:
+    """Padded cases fail, unpadded pass: pad's padding line goes with failing."""
+    runs = [(True, METHOD + PAD_SOME + MAX)] * 3 + [(False, METHOD + PAD_NONE + MAX)] * 3
+    found = _suspect(runs, functions)
+    assert found is not None
+    assert (found["file"], found["function"], found["line"]) == ("pkg/m.py", "pad", 4)
+    assert found["score"] == 1.0 and found["method_score"] < 1.0
+    assert found["runs"] == {"failed": 3, "passed": 3}
+
+
+def test_a_helper_every_run_calls_leaves_the_method_open(functions: _Functions) -> None:
+    """Both pad's lines and the method's run in every case: the runs cannot tell them apart,
+    so nothing is named beyond the method."""
+    runs = [(True, METHOD + PAD_SOME + MAX)] * 2 + [(False, METHOD + PAD_SOME + MAX)] * 4
+    assert _suspect(runs, functions) is None
+
+
+def test_nothing_is_named_when_every_run_fails(functions: _Functions) -> None:
+    runs = [(True, METHOD + PAD_SOME + AVERAGE)] * 4
+    assert _suspect(runs, functions) is None
+
+
+def test_a_helper_beats_the_branch_that_only_calls_it(functions: _Functions) -> None:
+    """Average cases fail, max cases pass: the method's average branch and mean both score 1,
+    and all the method does there is `return mean(Xp)`."""
+    runs = [(True, METHOD + PAD_NONE + AVERAGE)] * 3 + [(False, METHOD + PAD_NONE + MAX)] * 3
+    found = _suspect(runs, functions)
+    assert found is not None and found["function"] == "mean"
+
+
+def test_the_method_keeps_a_bug_on_its_own_failing_only_line(functions: _Functions) -> None:
+    """Max cases fail through the method's own `Xp.max()` line, a line no passing run ran;
+    pad and mean are run by passing runs too."""
+    runs = [(True, METHOD + PAD_NONE + MAX)] * 3 + [(False, METHOD + PAD_NONE + AVERAGE)] * 3
+    assert _suspect(runs, functions) is None
+
+
+def test_a_function_the_method_never_reached_is_not_opened(functions: _Functions) -> None:
+    """The factory that built the pool in average mode runs on exactly the failing cases,
+    but the method never called it: it chose, it computed nothing."""
+    runs = ([(True, MADE_AVERAGE + METHOD + PAD_NONE + AVERAGE)] * 3
+            + [(False, METHOD + PAD_NONE + MAX)] * 3)
+    assert _suspect(runs, functions)["function"] == "mean"
+    assert _suspect(runs, functions, reach={("m.py", "pad")}) is None
+
+
+def test_what_a_right_run_ran_is_cleared(functions: _Functions) -> None:
+    """mean run by a passing check of another op scores below the method's own line."""
+    runs = [(True, METHOD + PAD_NONE + AVERAGE)] * 3 + [(False, METHOD + PAD_NONE + MAX)] * 3
+    cleared = runs + [(False, [("m.py", 7)])] * 6
+    assert _suspect(cleared, functions) is None
+
+
+def test_the_calls_say_what_a_method_reached() -> None:
+    calls = {("m.py", "Pool.forward", "m.py", "pad"), ("m.py", "pad", "u.py", "helper"),
+             ("m.py", "make_pool", "m.py", "Pool.__init__")}
+    assert reached("Pool.forward", calls) == {("m.py", "pad"), ("u.py", "helper")}
+
+
+def test_the_child_records_its_package_lines_and_calls_in_order(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "mod.py").write_text(
+        "def f(x):\n    y = g(x) + 1\n    return y\n\n\ndef g(x):\n    return x\n")
+    (tmp_path / "other.py").write_text("def h(f, x):\n    return f(x)\n")
+    namespace: dict = {}
+    for name in ("pkg/mod.py", "other.py"):
+        path = tmp_path / name
+        exec(compile(path.read_text(), str(path), "exec"), namespace)   # noqa: S102
+    f, h = namespace["f"], namespace["h"]
+    with LineTrace(tmp_path / "pkg") as trace:
+        h(f, 1)                 # other.py is not the package's: f is called from nothing
+        trace.cut("forward")
+        h(len, [2])
+        trace.cut("backward")
+    assert trace.stages == {"forward": [("mod.py", 1), ("mod.py", 2), ("mod.py", 6),
+                                        ("mod.py", 7), ("mod.py", 3)],
+                            "backward": []}
+    assert list(trace.calls) == [("mod.py", "f", "mod.py", "g")]
+
+
+def test_the_parent_keeps_only_well_formed_traces() -> None:
+    """The trace is the child's word: anything not shaped as (file, int) lines or
+    four-name calls is dropped."""
+    sent = {"lines": {"forward": [["a.py", 3], ["a.py", "x"], "junk", ["b.py", 4, 5]],
+                      "backward": "no", "odd": [[1, 2]]},
+            "calls": [["a.py", "f", "a.py", "g"], ["a.py", "f"], "junk"]}
+    trace = _trace(sent)
+    assert trace.lines == {"forward": [("a.py", 3)], "odd": [("1", 2)]}
+    assert trace.calls == {("a.py", "f", "a.py", "g")}
+    assert _trace({"lines": "nothing", "calls": {"a": 1}}).lines == {}
+
+
+@pytest.fixture(scope="module")
+def helper_bugs(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("helper_bugs")
+    code = main(["check", "--impl", str(FIXTURE / "neural_networks"), "--ops",
+                 "pool2d_max,pool2d_average", "--cases", "20", "--report", str(out)])
+    assert code == 1
+    return json.loads((out / "report.json").read_text())
+
+
+def test_the_fix_list_opens_the_helpers_that_hold_the_bugs(helper_bugs: dict) -> None:
+    opens = {e["function"]: e for e in helper_bugs["fix_list"]}
+    assert set(opens) == {"pad_image", "spread_average"}
+    pad = opens["pad_image"]
+    assert pad["open"].startswith("neural_networks/layers.py:19 · pad_image, called from "
+                                  "Pool2D.forward")
+    assert ("pool2d_max", "forward") in {(i["op"], i["output"]) for i in pad["items"]}
+    spread = opens["spread_average"]
+    assert spread["open"].startswith("neural_networks/layers.py:23 · spread_average, "
+                                     "called from Pool2D.backward")
+    assert [(i["op"], i["output"]) for i in spread["items"]] == [("pool2d_average", "dX")]
+
+
+def test_an_op_whose_every_run_fails_names_nothing_whatever_others_clear(
+        functions: _Functions) -> None:
+    """Other ops' right runs clear lines, but only the op's own runs can tell its lines
+    apart: a network whose every predict fails keeps its method."""
+    runs = [(True, METHOD + PAD_SOME + AVERAGE)] * 3 + [(False, [("m.py", 2), ("m.py", 3)])] * 5
+    assert suspect(runs, "Pool.forward", REACHED, "pkg", functions, own_runs=3) is None
+
+
+def test_a_call_of_another_objects_method_is_no_hand_over(tmp_path: Path) -> None:
+    """`self.loss.forward(...)` is the loss's forward, not the network's own `forward`."""
+    (tmp_path / "n.py").write_text(textwrap.dedent("""\
+        class Net:
+            def forward(self, X):
+                return X
+
+            def predict(self, X, Y):
+                Y_hat = self.forward(X)
+                return Y_hat.argmax(1), self.loss.forward(Y_hat, Y)
+        """))
+    functions = _Functions(tmp_path)
+    where = ("n.py", "Net.predict")
+    assert _hands_over(where, [6], "Net.forward", functions)
+    assert not _hands_over(where, [6, 7], "Net.forward", functions)

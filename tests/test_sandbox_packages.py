@@ -18,7 +18,7 @@ import pytest
 
 from harness.sandbox.confine import claim_uid, release_uid
 from harness.sandbox.isolation import namespaces_problem
-from harness.sandbox.packages import ALLOWED, HIDDEN
+from harness.sandbox.packages import ALLOWED, HIDDEN, allowed_site, package_paths
 from harness.sandbox.parent import PROJECT_ROOT, Limits, Policy, Sandbox
 
 SUBMISSION = Path(__file__).parent / "submissions" / "imports_typing_extensions"
@@ -127,3 +127,15 @@ def test_the_allowed_packages_are_pure_python_dependencies_and_never_torch() -> 
             files = [where] if spec.submodule_search_locations is None \
                 else list(where.parent.rglob("*"))
             assert not [f for f in files if f.suffix in (".so", ".pyd")], name
+
+
+def test_links_to_an_installation_the_uid_cannot_search_go_through_the_open_directory():
+    """A Python installed under /root (pyenv) is reached by the sandbox's uid only through a
+    directory the parent opened (/proc/self/fd/N): the links to the allowed packages must go
+    through it too, or the child cannot import numpy (the quick start in such a system Python
+    failed every uid-level test)."""
+    numpy_dir = package_paths("numpy")[0]
+    prefix = os.path.dirname(numpy_dir)
+    site = allowed_site((prefix, "/proc/self/fd/99"))
+    assert os.readlink(os.path.join(site, "numpy")) == "/proc/self/fd/99/numpy"
+    assert os.readlink(os.path.join(allowed_site(), "numpy")) == numpy_dir

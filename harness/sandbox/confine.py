@@ -96,7 +96,16 @@ def runtime_for(uid: int | None, gid: int | None) -> Runtime:
     the site module and with only the allowed packages on its path
     (harness/sandbox/packages.py `allowed_site`)."""
     runtime = _interpreter(uid, gid)
-    return Runtime((*runtime.argv, "-S"), runtime.env, runtime.fds, (allowed_site(),))
+    home = runtime.env.get("PYTHONHOME")   # the installation, reached through an open fd
+    through = (os.path.realpath(sys.base_prefix), home) if home else None
+    return Runtime((*runtime.argv, "-S"), runtime.env, runtime.fds, (allowed_site(through),))
+
+
+@functools.cache
+def _opened(directory: str) -> int:
+    """A descriptor of `directory`, opened once per process: the same number every time, so
+    links made through ``/proc/self/fd/N`` (`allowed_site`) stay valid for every child."""
+    return os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
 
 
 def _interpreter(uid: int | None, gid: int | None) -> Runtime:
@@ -120,7 +129,7 @@ def _interpreter(uid: int | None, gid: int | None) -> Runtime:
         raise SandboxError(f"the unprivileged child cannot run {sys.executable}, and it does not "
                            f"live under sys.base_prefix ({base}); install Python where every "
                            "user can read it")
-    fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
+    fd = _opened(base)
     home = f"/proc/self/fd/{fd}"
     env = {"PYTHONHOME": home, "LD_LIBRARY_PATH": f"{home}/lib"}
     if os.path.realpath(sys.prefix) != base:  # a virtual environment: its site-packages too

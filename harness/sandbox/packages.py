@@ -99,17 +99,26 @@ def package_paths(name: str) -> list[str]:
 
 
 @functools.cache
-def allowed_site() -> str:
+def allowed_site(through: tuple[str, str] | None = None) -> str:
     """A directory of links to the allowed packages only (ALLOWED, with a wheel's bundled
     libraries). Below namespaces the child starts without the site module (``python -S``)
     and with this directory on its path instead of site-packages: torch and the like are
     then not on its path at all, not even as an empty namespace package (a directory whose
-    mode hides its files still exists). Made once per process, readable by every user,
-    removed at exit."""
+    mode hides its files still exists). Made once per process (and `through`), readable by
+    every user, removed at exit.
+
+    `through` = (prefix, reachable): a link to a package under `prefix` goes through
+    `reachable` instead (a Python installed under /root, which the sandbox's uid cannot
+    search, is reached through a directory the parent opened for the child:
+    ``/proc/self/fd/N``, harness/sandbox/confine.py)."""
     site = tempfile.mkdtemp(prefix="nnparity-site-")
     os.chmod(site, 0o755)
     atexit.register(shutil.rmtree, site, True)
     for name in ALLOWED:
         for path in package_paths(name):
-            os.symlink(path, os.path.join(site, os.path.basename(path)))
+            if through and path.startswith(through[0] + os.sep):
+                target = through[1] + path[len(through[0]):]
+            else:
+                target = path
+            os.symlink(target, os.path.join(site, os.path.basename(path)))
     return site

@@ -27,7 +27,9 @@ What counts:
 - only functions the output's method reached (called from it, directly or through
   others), and for a gradient also the op's forward and what it reached (backward starts
   from what forward cached): a constructor that stored the padding, or a factory that
-  picked the loss, runs on exactly the cases that fail and computes nothing.
+  picked the loss, runs on exactly the cases that fail and computes nothing;
+- nothing at all when every one of the op's own runs fails (or none does): only they can
+  tell its lines apart, whatever other ops clear.
 
 A function scores its best line. The op's own method (``Pool2D.forward`` for forward) keeps
 the blame unless a function it reached scores strictly higher, or as high while all the
@@ -229,18 +231,24 @@ def _ran(lines: Lines, output: str) -> list[tuple[str, int]]:
     return list(dict.fromkeys(pair for s in stages for pair in lines.get(s, [])))
 
 
-def observations(own: list[Traced], output: str, others: list[Traced]) -> list[Run]:
-    """The runs that speak about `output` (see the module docstring)."""
+def own_runs(traced: list[Traced], output: str) -> list[Run]:
+    """The op's runs that speak about `output`: each where it passed or had a wrong value,
+    with the lines that computed it, and for a gradient each right forward as a passing run
+    of the lines forward ran."""
     runs = [(not verdicts[output].passed, _ran(trace.lines, output))
-            for verdicts, trace in own if output in verdicts and trace.lines
+            for verdicts, trace in traced if output in verdicts and trace.lines
             and verdicts[output].status in VALUE]
     if output != "forward":
-        runs += [(False, trace.lines["forward"]) for verdicts, trace in own
+        runs += [(False, trace.lines["forward"]) for verdicts, trace in traced
                  if "forward" in verdicts and verdicts["forward"].passed
                  and trace.lines.get("forward")]
-    runs += [(False, _ran(trace.lines, "")) for verdicts, trace in others
-             if trace.lines and all(v.passed for v in verdicts.values())]
     return runs
+
+
+def right_runs(traced: list[Traced]) -> list[Run]:
+    """The runs of other ops whose every output was right, as passing runs of all they ran."""
+    return [(False, _ran(trace.lines, "")) for verdicts, trace in traced
+            if trace.lines and all(v.passed for v in verdicts.values())]
 
 
 def _verified(own: list[Run], cleared: list[Run], functions: _Functions) -> set[Where]:
@@ -295,8 +303,7 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
             forward = spec.function("forward", False)
             reach |= reached(forward, calls) | {w for c in calls for w in (c[:2], c[2:])
                                                 if w[1] == forward}
-        own = observations(traced[op], output, [])
-        cleared = observations([], output, others)
+        own, cleared = own_runs(traced[op], output), right_runs(others)
         found = suspect(own + cleared, method, reach - _verified(own, cleared, functions),
                         package, functions, len(own))
         if found is not None:

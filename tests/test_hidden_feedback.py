@@ -11,6 +11,7 @@ import io
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -222,3 +223,19 @@ def test_a_long_fix_list_leaves_the_top_level_output_within_its_budget() -> None
 def test_failure_sections_of_a_report_without_failures() -> None:
     assert failure_sections("") == {}
     assert failure_sections("## nnparity report\n\n**All 4 op outputs match**\n") == {}
+
+
+def test_the_rubrics_install_line_tells_students_how_to_run_their_repro(graded) -> None:
+    """A rubric's student_install (the line gradescope/build_student_wheel.sh prints) is
+    shown once, above the fix list, when a visible failing test has a repro command; it
+    does not change the rubric's fingerprint (it decides no grade)."""
+    line = "pip install ./nnparity-0.1.0-py3-none-any.whl"
+    result = {**graded["result"], "rubric": {**graded["result"]["rubric"],
+                                             "student_install": line}}
+    text = top_output(result, [])
+    assert text.count(line) == 1 and "`Rerun it`" in text
+    assert line not in top_output(graded["result"], [])
+    passing = {**result, "tests": [{**t, "finding": None} for t in result["tests"]]}
+    assert line not in top_output(passing, [])
+    rubric = graded["rubric"]
+    assert replace(rubric, student_install=line).fingerprint() == rubric.fingerprint()

@@ -294,11 +294,22 @@ def test_markdown(test: dict[str, Any], explained: tuple[int, str | None] | None
 
 
 def status_markdown(result: dict[str, Any]) -> list[str]:
-    """Status and score, the reason, and when the hidden tests are released."""
+    """Status and score, the reason, when the hidden tests are released, and (when a visible
+    test has a repro command and the rubric says) how to install nnparity to run it."""
     status = STATUS_TEXT.get(result["status"], result["status"])
     hidden = hidden_line(result)
+    install = install_line(result)
     return ([f"**Status: {status}** · {score_text(result)}", "", student_reason(result)]
-            + (["", hidden] if hidden else []))
+            + (["", hidden] if hidden else []) + (["", install] if install else []))
+
+
+def install_line(result: dict[str, Any]) -> str:
+    """How to get nnparity to run the repro commands (the rubric's student_install), when a
+    visible test the student sees has one."""
+    install = str((result.get("rubric") or {}).get("student_install") or "")
+    repro = any((t.get("finding") or {}).get("repro") for t in shown_tests(result))
+    return f"To run the `Rerun it` commands, install nnparity: `{install}`" \
+        if install and repro else ""
 
 
 def findings_markdown(result: dict[str, Any]) -> list[str]:

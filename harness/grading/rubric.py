@@ -111,6 +111,7 @@ class Rubric:
     api: str = DEFAULT.name     # the API's name, or an adapter file's absolute path
     edition: str = ""           # the year's assignment (harness/apis/editions.py); "": detected
     charge_once: bool = True    # each root cause charged on its own item only (see below)
+    student_install: str = ""   # the line feedback gives students to install nnparity
 
     @property
     def api_spec(self) -> Api:
@@ -144,6 +145,7 @@ class Rubric:
         """A hash of everything that decides a grade (not of comments or file layout)."""
         data = asdict(self)
         data.pop("path")
+        data.pop("student_install")   # what feedback says to install, not how it grades
         if data["api"] == DEFAULT.name:
             data.pop("api")  # the default API's rubrics keep the fingerprints they had before APIs
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
@@ -153,7 +155,7 @@ class Rubric:
 RUBRIC_KEYS = {"name", "seed", "cases", "profile", "partial_credit", "graded_modules",
                "missing_module", "refuse_imports", "numpy_compat", "visibility",
                "stdout_visibility", "investigate", "starter", "api", "edition",
-               "charge_once"}
+               "charge_once", "student_install"}
 ITEM_KEYS = {"name", "op", "points", "cases", "seed", "partial_credit", "visibility"}
 
 
@@ -246,6 +248,10 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
     _check(isinstance(numpy_compat, bool), f"{where} numpy_compat", "expected true or false")
     charge_once = top.get("charge_once", True)
     _check(isinstance(charge_once, bool), f"{where} charge_once", "expected true or false")
+    student_install = top.get("student_install", "")
+    _check(isinstance(student_install, str) and "\n" not in student_install,
+           f"{where} student_install", "expected one line: the command students run to "
+           "install nnparity (gradescope/build_student_wheel.sh prints it)")
 
     lim = data.get("limits", {})
     known_limits = set(GradeLimits.__dataclass_fields__)
@@ -307,7 +313,7 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
         investigate_budget=_int(top.get("investigate", 200), f"{where} investigate", 0,
                                 MAX_INVESTIGATE),
         limits=limits, items=tuple(items), api=api_value, edition=edition,
-        charge_once=charge_once)
+        charge_once=charge_once, student_install=student_install)
 
 
 def shipped_rubric(api: str) -> Path:

@@ -5,6 +5,9 @@
     nnparity repro CASE_ID [--impl PATH] [--api NAME] [--starter DIR]
     nnparity evidence [--quick] [--out docs/evidence.md] (harness/evidence/)
     nnparity doctor   what this machine can do, and how to fix what is missing (harness/doctor.py)
+    nnparity grade SUBMISSION... [--out DIR] [--compare PREV_OUT]  (harness/grading/command.py)
+    nnparity class-report OUT_DIR [--compare PREV_OUT]   the class report of a graded batch
+    nnparity diff OLD_OUT NEW_OUT   which submissions' grades changed, and why (regrade.csv)
 
 `check` writes report.json, report.md and report.html into --report DIR and prints, wrapped at
 the terminal's width (harness/reports/terminal.py), the summary table and the first five
@@ -315,6 +318,21 @@ def build_parser() -> argparse.ArgumentParser:
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     grading.add_arguments(grade)
     grade.set_defaults(func=cmd_grade)
+
+    class_report = sub.add_parser("class-report", help="rebuild the class report of a graded "
+                                  "batch (class.html, class.md, class.json)",
+                                  description=grading.CLASS_DESCRIPTION,
+                                  epilog=grading.CLASS_EPILOG,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    grading.add_class_report_arguments(class_report)
+    class_report.set_defaults(func=grading.run_class_report)
+
+    diff = sub.add_parser("diff", help="which submissions' grades changed between two graded "
+                          "batches, and why (writes regrade.csv)",
+                          description=grading.DIFF_DESCRIPTION, epilog=grading.DIFF_EPILOG,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    grading.add_diff_arguments(diff)
+    diff.set_defaults(func=grading.run_diff)
 
     from harness.bench import cli as bench_cli
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.grading.cohort import write_class_report
 from harness.grading.grader import SubmissionGrader, fail, new_result
 from harness.grading.outputs import read_result, write_gradebook, write_submission
 from harness.grading.rubric import Rubric
@@ -193,6 +194,7 @@ def grade_batch(paths: list[str], rubric: Rubric, out: str | Path, workers: int 
     outcome.uid = uid
     outcome.results = [results[s.name] for s in subs]
     outcome.gradebook = write_gradebook(out, outcome.results, rubric)
+    write_class_report(out, on_error=say)   # class.html, .md, .json: from the result.json files
     outcome.seconds = time.monotonic() - start
     return outcome
 

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from tabulate import tabulate
 
 from harness.grading.batch import grade_batch
+from harness.grading.cohort import (
+    CLASS_HTML,
+    CLASS_JSON,
+    CLASS_MD,
+    REGRADE_CSV,
+    ClassReportError,
+    read_results,
+    write_class_report,
+)
 from harness.grading.rubric import DEFAULT_RUBRIC, RubricError, load_rubric, shipped_rubric
 from harness.sandbox.confine import SandboxError
 
@@ -28,7 +39,10 @@ result records its isolation level (namespaces | uid | process). Only plain arra
 process boundary and the verdicts are computed here.
 
 Written to --out: gradebook.csv (one row per submission: status, score, reason, a column per
-test) and, per submission, feedback.md, Gradescope's results.json and result.json. Statuses:
+test) and, per submission, feedback.md, Gradescope's results.json and result.json; then the
+class report, for the staff only: class.html, class.md and class.json (the score distribution,
+pass rates, the most common root causes with the submissions that have them, clusters of
+similar failure signatures, and a post for the class). Statuses:
 graded, refused_import, import_error, crashed, timeout, memory_limit, invalid, internal_error.
 A broken submission never stops the batch. Rerunning the same command resumes: submissions
 whose result.json matches their content and the rubric are not graded again.
@@ -44,6 +58,7 @@ examples:
   nnparity grade alice/ bob.zip --rubric my_rubric.toml --workers 4 --out grades
   nnparity grade submissions/*.zip --scheduler tcp://scheduler.example.org:8786 --out grades
   nnparity grade submissions/*.zip --scheduler local:2 --out grades
+  nnparity grade submissions/*.zip --out grades-v2 --compare grades
 
 exit codes: 0 the batch finished (even if submissions failed), 2 unusable input (no such path,
 not a directory or .zip, invalid rubric, sandbox unusable on this machine or on a Dask
@@ -76,6 +91,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         'pip install "nnparity[dask]")')
     p.add_argument("--regrade", action="store_true",
                    help="grade every submission again, even those already graded in --out")
+    p.add_argument("--compare", metavar="PREV_OUT", default=None,
+                   help="an earlier --out directory: list the submissions whose score or "
+                        "status changed since, and why (rubric, edition, nnparity version, the "
+                        f"submission itself), in the class report and in {REGRADE_CSV}")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it is drawn only on a terminal anyway)")
 
@@ -116,6 +135,10 @@ def run(args: argparse.Namespace) -> int:
             return fail(f"--starter {args.starter}: not a directory; give the directory of the "
                         "course's starter code (holding neural_networks/ or its modules)")
         rubric = dataclasses.replace(rubric, starter=str(starter))
+    if args.compare is not None:
+        problem = _out_problem(args.compare)
+        if problem:
+            return fail(f"--compare {args.compare}: {problem}")
     print(f"nnparity grade: {len(args.submissions)} submission(s), rubric {rubric.name} "
           f"({_rel(Path(rubric.path))}, {rubric.max_score:g} points, {len(rubric.tests)} tests, "
           f"{rubric.case_count} cases each), "
@@ -145,8 +168,120 @@ def run(args: argparse.Namespace) -> int:
           f"in {outcome.seconds:.1f} s; gradebook: {outcome.gradebook}")
     if outcome.dask is not None:
         print(outcome.dask.summary())
+    out = Path(args.out)
+    if args.compare is not None:
+        paths = write_class_report(out, args.compare, on_error=lambda m: print(
+            f"nnparity grade: warning: {m}", file=sys.stderr))
+        if paths:
+            _print_diff(json.loads(paths[CLASS_JSON].read_text())["regrade"], out)
+    if (out / CLASS_HTML).exists():
+        print(f"class report (staff only): {out / CLASS_HTML} ({CLASS_MD}, {CLASS_JSON})")
     return EXIT_OK
 
 
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# ------------------------------------------------------------------ nnparity class-report
+CLASS_DESCRIPTION = f"""\
+Build the class report of a graded batch from its result.json files: {CLASS_HTML} (one
+self-contained page), {CLASS_MD} and {CLASS_JSON}, written into OUT_DIR beside the gradebook.
+`nnparity grade` writes them after every batch (local or on Dask); this rebuilds them, for a
+resumed or copied directory, or against an earlier batch with --compare. The report is for the
+course staff (it names submissions and hidden tests); the class post at the end of {CLASS_MD}
+is the part written for students: visible tests only, nobody named."""
+
+CLASS_EPILOG = """\
+examples:
+  nnparity class-report grades
+  nnparity class-report grades-v2 --compare grades
+
+exit codes: 0 written, 2 unusable input (OUT_DIR or PREV_OUT is not the --out directory of a
+`nnparity grade` run)."""
+
+DIFF_DESCRIPTION = f"""\
+Compare two --out directories of `nnparity grade`, submission by submission: list those whose
+status, score or maximum changed (or that only one of them holds) and why: the rubric changed
+(its fingerprint), the edition changed, nnparity's version changed, the submission changed
+(its content fingerprint), else unknown. Writes {REGRADE_CSV} into NEW_OUT and rebuilds
+NEW_OUT's class report with the comparison in it."""
+
+DIFF_EPILOG = """\
+examples:
+  nnparity diff grades grades-v2
+
+exit codes: 0 compared (whether or not anything changed), 2 unusable input (OLD_OUT or
+NEW_OUT is not the --out directory of a `nnparity grade` run)."""
+
+
+def _out_problem(path: str) -> str | None:
+    """Why `path` is not the --out directory of a grading run (None when it is)."""
+    try:
+        read_results(path)
+    except ClassReportError as exc:
+        return str(exc).partition(": ")[2] or str(exc)
+    return None
+
+
+def add_class_report_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("out", metavar="OUT_DIR", help="the --out directory of `nnparity grade`")
+    p.add_argument("--compare", metavar="PREV_OUT", default=None,
+                   help="an earlier --out directory: add the regrade diff against it (and "
+                        f"write {REGRADE_CSV})")
+
+
+def run_class_report(args: argparse.Namespace) -> int:
+    def fail(message: str) -> int:
+        print(f"nnparity class-report: error: {message}", file=sys.stderr)
+        return EXIT_UNUSABLE
+
+    for flag, path in (("OUT_DIR", args.out), ("--compare", args.compare)):
+        problem = _out_problem(path) if path is not None else None
+        if problem:
+            return fail(f"{flag} {path}: {problem}")
+    paths = write_class_report(args.out, args.compare)
+    assert paths is not None
+    data = json.loads(paths[CLASS_JSON].read_text())
+    print(f"nnparity class-report: {data['submissions']['with_result']} submission(s), "
+          f"{len(data['causes'])} distinct root cause(s), {len(data['clusters'])} cluster(s), "
+          f"{len(data['review'])} item(s) flagged for review")
+    if data["regrade"] is not None:
+        _print_diff(data["regrade"], Path(args.out))
+    print("written: " + ", ".join(str(p) for p in paths.values()))
+    return EXIT_OK
+
+
+def add_diff_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("old", metavar="OLD_OUT", help="the earlier --out directory")
+    p.add_argument("new", metavar="NEW_OUT", help=f"the later one ({REGRADE_CSV} goes there)")
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    for flag, path in (("OLD_OUT", args.old), ("NEW_OUT", args.new)):
+        problem = _out_problem(path)
+        if problem:
+            print(f"nnparity diff: error: {flag} {path}: {problem}", file=sys.stderr)
+            return EXIT_UNUSABLE
+    paths = write_class_report(args.new, args.old)
+    assert paths is not None
+    _print_diff(json.loads(paths[CLASS_JSON].read_text())["regrade"], Path(args.new))
+    return EXIT_OK
+
+
+def _print_diff(diff: dict[str, Any], out: Path) -> None:
+    """The regrade diff: a table of the changed submissions, then the counts."""
+    rows = [[r["submission"], f"{r['old_status'] or '-'} {_num(r['old_score'])}",
+             f"{r['new_status'] or '-'} {_num(r['new_score'])}", "; ".join(r["why"])]
+            for r in diff["rows"]]
+    if rows:
+        print()
+        print(tabulate(rows, headers=["submission", "before", "now", "why"]))
+    reasons = ", ".join(f"{k} {v}" for k, v in diff["reasons"].items())
+    total = diff["compared"] + diff["old_only"] + diff["new_only"]
+    print(f"\nregrade: {diff['changed']} of {total} submission(s) changed against "
+          f"{diff['old']}" + (f" ({reasons})" if reasons else "") + f"; {out / REGRADE_CSV}")
+
+
+def _num(x: float | None) -> str:
+    return "" if x is None else f"{x:g}"

@@ -108,9 +108,11 @@ def _internal_error(sub: Submission, rubric: Rubric, message: str,
 def grade_batch(paths: list[str], rubric: Rubric, out: str | Path, workers: int | None = None,
                 regrade: bool = False, progress: bool | None = None,
                 log: Callable[[str], None] | None = None,
-                scheduler: str | None = None) -> BatchOutcome:
+                scheduler: str | None = None, compare: str | Path | None = None
+                ) -> BatchOutcome:
     """Grade every submission in `paths` into `out`, with `workers` local processes or, with
-    `scheduler` (tcp://HOST:PORT or local:N), on a Dask cluster.
+    `scheduler` (tcp://HOST:PORT or local:N), on a Dask cluster; then write the class report
+    (against the earlier run in `compare`, when given: its regrade section and regrade.csv).
 
     ValueError for unusable paths, SandboxError when the sandbox cannot work on this machine
     (or on a Dask worker); with a scheduler, distributed.DaskUnavailable when the cluster
@@ -194,7 +196,7 @@ def grade_batch(paths: list[str], rubric: Rubric, out: str | Path, workers: int 
     outcome.uid = uid
     outcome.results = [results[s.name] for s in subs]
     outcome.gradebook = write_gradebook(out, outcome.results, rubric)
-    write_class_report(out, on_error=say)   # class.html, .md, .json: from the result.json files
+    write_class_report(out, compare, on_error=say)   # class.html, .md, .json: from result.json
     outcome.seconds = time.monotonic() - start
     return outcome
 

@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         outcome = grade_batch(args.submissions, rubric, args.out, workers=args.workers,
                               regrade=args.regrade,
                               progress=False if args.no_progress else None,
-                              scheduler=args.scheduler)
+                              scheduler=args.scheduler, compare=args.compare)
     except (ValueError, SandboxError) as exc:
         return fail(str(exc))
     except dask_errors as exc:
@@ -169,11 +169,8 @@ def run(args: argparse.Namespace) -> int:
     if outcome.dask is not None:
         print(outcome.dask.summary())
     out = Path(args.out)
-    if args.compare is not None:
-        paths = write_class_report(out, args.compare, on_error=lambda m: print(
-            f"nnparity grade: warning: {m}", file=sys.stderr))
-        if paths:
-            _print_diff(json.loads(paths[CLASS_JSON].read_text())["regrade"], out)
+    if args.compare is not None and (out / CLASS_JSON).exists():   # the batch compared it
+        _print_diff(json.loads((out / CLASS_JSON).read_text())["regrade"], out)
     if (out / CLASS_HTML).exists():
         print(f"class report (staff only): {out / CLASS_HTML} ({CLASS_MD}, {CLASS_JSON})")
     return EXIT_OK

@@ -355,24 +355,27 @@ class Checker:
         """One verdict per output; after OUTAGES_BEFORE_GIVING_UP timeouts or crashes of an op
         in a row, its further cases are not run (an infinite loop costs two time limits,
         not fifty)."""
-        spec = self.spec_of(spec)
-        given_up = self._given_up(spec, case)
-        if given_up is not None:
-            return given_up
-        run = _Prepared.of(spec, case, self.edition)
-        return self._noted(spec, self._verdicts(spec, run, self.sandbox_for(spec, case).run(
-            run.request, run.inputs)))
+        return self._run(spec, case, trace=False)[0]
 
     def traced(self, spec: OpSpec, case: Case) -> tuple[dict[str, Verdict], Trace]:
         """`check`, with what the implementation's files ran (`Trace`): the lines of each
         call, stages 'forward' and 'backward', in the order they first ran, and which of its
-        functions called which (empty when the child did not say; it is its word, used only
-        to point at code, never in a verdict)."""
+        functions called which (empty when the child did not say, or the case was not run;
+        it is its word, used only to point at code, never in a verdict)."""
+        return self._run(spec, case, trace=True)
+
+    def _run(self, spec: OpSpec, case: Case, trace: bool
+             ) -> tuple[dict[str, Verdict], Trace]:
+        """One case's verdicts (not run after the op's outages in a row), and its trace."""
         spec = self.spec_of(spec)
+        given_up = self._given_up(spec, case)
+        if given_up is not None:
+            return given_up, Trace()
         run = _Prepared.of(spec, case, self.edition)
-        answer = self.sandbox_for(spec, case).run({**run.request, "trace": True}, run.inputs)
-        trace = Trace() if isinstance(answer, Outage) else _trace(answer[0])
-        return self._noted(spec, self._verdicts(spec, run, answer)), trace
+        request = {**run.request, "trace": True} if trace else run.request
+        answer = self.sandbox_for(spec, case).run(request, run.inputs)
+        verdicts = self._noted(spec, self._verdicts(spec, run, answer))
+        return verdicts, Trace() if isinstance(answer, Outage) else _trace(answer[0])
 
     def check_many(self, spec: OpSpec, cases: Iterable[Case]) -> Iterator[dict[str, Verdict]]:
         """The verdicts of each case, in order: exactly what `check` gives case after case,

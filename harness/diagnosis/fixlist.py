@@ -129,7 +129,7 @@ class _Context:
     def module_file(self, module: str) -> str:
         return f"{self.package}/{module}.py"
 
-    def _tree(self, file: str) -> ast.Module | None:
+    def tree(self, file: str) -> ast.Module | None:
         """The student's `file` parsed (None: not readable here, or outside the package)."""
         if self.root is None:
             return None
@@ -138,14 +138,14 @@ class _Context:
 
     def qualname(self, file: str, line: int | None) -> str | None:
         """'Conv2D.forward': the function holding `line` of the student's `file`."""
-        tree = self._tree(file) if line else None
+        tree = self.tree(file) if line else None
         found = _function_at(tree, int(line or 0)) if tree is not None else None
         return found[0] if found else None
 
     def calls(self, file: str, qualname: str) -> set[str]:
         """The names function `qualname` of the student's `file` calls as ``self.name(...)``
         or ``name(...)`` (empty when nnparity cannot read it)."""
-        node: Any = self._tree(file)
+        node: Any = self.tree(file)
         for part in qualname.split("."):
             node = next((n for n in getattr(node, "body", []) if isinstance(n, DEFINITIONS)
                          and n.name == part), None)

@@ -54,6 +54,7 @@ import ast
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +62,7 @@ from harness.apis.known import DEFAULT
 from harness.core.cases import Case, for_profile
 from harness.core.evaluate import Checker, Lines, Trace, Verdict
 from harness.core.registry import find_op
-from harness.core.stubs import _function_at, parsed
-from harness.diagnosis.fixlist import package_name
+from harness.diagnosis.fixlist import _Context, package_name
 
 PER_SIDE = 6            # failing and passing cases rerun per op
 MARGIN = 1e-9           # a helper must score above its caller by more than rounding
@@ -85,34 +85,25 @@ def ochiai(failed: int, passed: int, failed_total: int) -> float:
 
 # ---------------------------------------------------------------- the student's code
 class _Functions:
-    """The student's files, read once each: which function holds a line, which statement
-    starts at a line."""
+    """The student's files, read through the fix list's view of them (`fixlist._Context`,
+    rooted at the package): which function holds a line, which statement starts at it."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self._trees: dict[str, ast.Module | None] = {}
-        self._statements: dict[str, dict[int, ast.stmt]] = {}
-
-    def _tree(self, file: str) -> ast.Module | None:
-        if file not in self._trees:
-            path = (self.root / file).resolve()
-            self._trees[file] = (parsed(path) if path.is_relative_to(self.root.resolve())
-                                 else None)
-        return self._trees[file]
+        self.files = _Context("", root)
 
     def of(self, file: str, line: int) -> str | None:
-        tree = self._tree(file)
-        found = _function_at(tree, line) if tree is not None else None
-        return found[0] if found else None
+        return self.files.qualname(file, line)
 
     def statement(self, file: str, line: int) -> ast.stmt | None:
-        tree = self._tree(file)
-        if tree is None:
-            return None
-        if file not in self._statements:
-            self._statements[file] = {node.lineno: node for node in ast.walk(tree)
-                                      if isinstance(node, ast.stmt)}
-        return self._statements[file].get(line)
+        tree = self.files.tree(file)
+        return None if tree is None else _statements(tree).get(line)
+
+
+@lru_cache(maxsize=64)
+def _statements(tree: ast.Module) -> dict[int, ast.stmt]:
+    """The statements of a parsed file by their first line (a tree is parsed once per file
+    version, `harness.core.stubs.parsed`, so the same object comes back)."""
+    return {node.lineno: node for node in ast.walk(tree) if isinstance(node, ast.stmt)}
 
 
 def _hands_over(where: Where, lines: Iterable[int], to: str, functions: _Functions) -> bool:
@@ -290,20 +281,21 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
     traced = {op: [checker.traced(spec, case) for case in
                    _cases(failing.get(op, []), spec, checker, report)]
               for op, spec in specs.items()}
+    cleared_by = {op: right_runs([t for o, runs in traced.items() if o != op for t in runs])
+                  for op in failing if op in specs}   # other ops' right runs, per op
     for item in items:
         op, output = item["op"], item["output"]
         if op not in specs:
             continue
         spec = specs[op]
         method = spec.function(output, False)
-        others = [t for o, runs in traced.items() if o != op for t in runs]
         calls = {c for _, trace in traced[op] for c in trace.calls}
         reach = reached(method, calls)
         if output != "forward" and "forward" in spec.outputs:   # what forward left behind
             forward = spec.function("forward", False)
             reach |= reached(forward, calls) | {w for c in calls for w in (c[:2], c[2:])
                                                 if w[1] == forward}
-        own, cleared = own_runs(traced[op], output), right_runs(others)
+        own, cleared = own_runs(traced[op], output), cleared_by[op]
         found = suspect(own + cleared, method, reach - _verified(own, cleared, functions),
                         package, functions, len(own))
         if found is not None:

@@ -228,14 +228,20 @@ def _vis(visibility: str) -> str:
     return f'<span class="badge {kind}">{_e(visibility)}</span>'
 
 
+def _status_counts(data: dict[str, Any]) -> tuple[str, str]:
+    """'graded 73, import error 2' and 'namespaces 76': the batch's statuses and isolation
+    levels with their counts."""
+    return (", ".join(f"{STATUS_TEXT.get(k, k)} {v}" for k, v in data["statuses"].items()),
+            ", ".join(f"{k} {v}" for k, v in data["isolation"].items()))
+
+
 def _scores_panel(data: dict[str, Any]) -> str:
     s = data["scores"]
     pts = s["points"]
     line = (f"mean {_fmt(pts['mean'])}, median {_fmt(pts['median'])}, min {_fmt(pts['min'])}, "
             f"max {_fmt(pts['max'])} of {_fmt(s['max_score'])}; {s['zero']} at zero")
     sec = data["seconds"]
-    statuses = ", ".join(f"{STATUS_TEXT.get(k, k)} {v}" for k, v in data["statuses"].items())
-    iso = ", ".join(f"{k} {v}" for k, v in data["isolation"].items())
+    statuses, iso = _status_counts(data)
     return (f"<section class=panel><h2>Score distribution</h2>"
             f"{svg_histogram(s['histogram'])}<p class=muted>{_e(line)}<br>"
             f"Statuses: {_e(statuses)} · isolation: {_e(iso)}<br>Grading time: median "
@@ -370,8 +376,7 @@ def _regrade_html(data: dict[str, Any]) -> str:
 
 def _running_html(data: dict[str, Any]) -> str:
     sec = data["seconds"]
-    statuses = ", ".join(f"{STATUS_TEXT.get(k, k)} {v}" for k, v in data["statuses"].items())
-    iso = ", ".join(f"{k} {v}" for k, v in data["isolation"].items())
+    statuses, iso = _status_counts(data)
     problems = "".join(
         f"<li>{_e(STATUS_TEXT.get(k, k))} ({len(v)}): {', '.join(_sub_link(n) for n in v[:40])}"
         f"{' …' if len(v) > 40 else ''}</li>" for k, v in data["not_graded_cleanly"].items())

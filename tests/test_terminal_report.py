@@ -172,6 +172,14 @@ def test_wrap_keeps_words_whole() -> None:
     assert lines[2] == "     and then some"
 
 
+def test_wrap_keeps_a_shape_or_a_pair_on_one_line() -> None:
+    text = "it returned shape (2, 0, 0, 2) where the dX has shape (2, 5, 5, 2) or (1, 1)"
+    for width in range(20, 80):
+        lines = wrap(text, width)
+        assert " ".join(lines) == text
+        assert all(line.count("(") == line.count(")") for line in lines), (width, lines)
+
+
 def test_the_width_is_the_terminal_s_or_100() -> None:
     not_a_tty = io.StringIO()
     with mock.patch.dict(os.environ, {"COLUMNS": "132"}):

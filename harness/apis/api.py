@@ -49,6 +49,8 @@ class Api:
                           # judge_case, reference_outputs)
     formulas: str = ""    # the module whose CATALOGUE holds its ops' wrong formulas
                           # (harness.diagnosis.fingerprints)
+    intermediates: str = ""  # the module whose `intermediates(op, ctor, inputs, conventions)`
+                             # gives an op's intermediate values (harness.diagnosis.dataflow)
     rubric: Path | None = None  # the rubric `nnparity grade --api NAME` grades with
     conventions: bool = False   # whether the named conventions (harness.core.conventions)
                                 # apply to its ops

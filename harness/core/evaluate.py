@@ -159,6 +159,23 @@ Lines = dict[str, list[tuple[str, int]]]
 Call = tuple[str, str, str, str]
 
 
+@dataclass(frozen=True, eq=False)   # compared by identity: it holds an array
+class Value:
+    """One value a function of the implementation was given or returned, as the child
+    recorded it: its `k`-th call in `stage` from `site` (the file:line that called it, ""
+    for the harness), argument `slot` (or "return", "return[0]", an
+    argument "X after" the call). `value` is an array, ints, a float, or None for arrays it
+    could not record."""
+
+    stage: str
+    file: str
+    function: str
+    site: str
+    k: int
+    slot: str
+    value: np.ndarray | tuple[int, ...] | float | None
+
+
 @dataclass(frozen=True)
 class Trace:
     """What a traced run says it executed (harness/sandbox/lines.py): the child's word, used
@@ -166,10 +183,36 @@ class Trace:
 
     lines: Lines = field(default_factory=dict)
     calls: frozenset[Call] = frozenset()
+    values: tuple[Value, ...] = ()
 
 
-def _trace(header: dict[str, Any]) -> Trace:
-    """The child's `lines` and `calls`, keeping only what has their shape."""
+def _values(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> tuple[Value, ...]:
+    """The child's `values`, keeping only entries of their shape (arrays from the bytes)."""
+    found = []
+    for entry in header.get("values") or []:
+        if not (isinstance(entry, list) and len(entry) == 8 and isinstance(entry[4], int)):
+            continue
+        stage, file, function, site, k, slot, kind, payload = entry
+        if kind == "array" and isinstance(payload, str) and payload.startswith("value/"):
+            value: Any = arrays.get(payload)
+            if value is None:
+                continue
+        elif kind == "ints" and isinstance(payload, list) and all(
+                isinstance(v, int) for v in payload):
+            value = tuple(payload)
+        elif kind == "float" and isinstance(payload, float):
+            value = payload
+        elif kind == "opaque":
+            value = None
+        else:
+            continue
+        found.append(Value(str(stage), str(file), str(function), str(site), k, str(slot),
+                           value))
+    return tuple(found)
+
+
+def _trace(header: dict[str, Any], arrays: dict[str, np.ndarray] | None = None) -> Trace:
+    """The child's `lines`, `calls` and `values`, keeping only what has their shape."""
     lines = {str(stage): [(str(pair[0]), pair[1]) for pair in pairs
                           if isinstance(pair, list | tuple) and len(pair) == 2
                           and isinstance(pair[1], int)]
@@ -178,7 +221,7 @@ def _trace(header: dict[str, Any]) -> Trace:
     calls = header.get("calls")
     edges = frozenset(tuple(map(str, c)) for c in calls if isinstance(c, list | tuple)
                       and len(c) == 4) if isinstance(calls, list) else frozenset()
-    return Trace(lines, edges)  # type: ignore[arg-type]
+    return Trace(lines, edges, _values(header, arrays or {}))  # type: ignore[arg-type]
 
 
 # Checker(graded=PER_OP), check's default: see Checker.__init__.
@@ -375,7 +418,7 @@ class Checker:
         request = {**run.request, "trace": True} if trace else run.request
         answer = self.sandbox_for(spec, case).run(request, run.inputs)
         verdicts = self._noted(spec, self._verdicts(spec, run, answer))
-        return verdicts, Trace() if isinstance(answer, Outage) else _trace(answer[0])
+        return verdicts, Trace() if isinstance(answer, Outage) else _trace(*received(*answer))
 
     def check_many(self, spec: OpSpec, cases: Iterable[Case]) -> Iterator[dict[str, Verdict]]:
         """The verdicts of each case, in order: exactly what `check` gives case after case,

@@ -625,8 +625,10 @@ def _op_place(item: dict[str, Any], key: Key | None, ctx: _Context) -> dict[str,
     f = item.get("finding")
     found = (f or {}).get("suspect")
     if found:
+        caller = found.get("caller") or _op_function(item, ctx)[1]
+        why = f": {found['why']}" if found.get("why") else ""
         return {"open": f"{found['file']}:{found['line']} · {found['function']}, called from "
-                        f"{_op_function(item, ctx)[1]}",
+                        f"{caller}{why}",
                 "file": found["file"], "line": found["line"], "function": found["function"]}
     err = (f or {}).get("error") or {}
     file, function = _op_function(item, ctx)

@@ -1,12 +1,19 @@
-"""Which of the student's functions holds a wrong value: spectrum-based fault localisation.
+"""Which of the student's functions holds a wrong value: by the values its functions made,
+else by spectrum-based fault localisation.
 
 A wrong value says which output is wrong, not where: a Pool2D forward computed through a
 ``pad_image`` helper fails in ``Pool2D.forward`` by default, though the bug may be in the
 helper. `locate` reruns some failing and some passing cases of each op with a wrong value
-(no exception: a traceback already names its line), with what the student's files ran
-recorded (`Checker.traced`: the lines of each call, and which function called which), and
-scores every line by how closely running it goes with failing (Ochiai's coefficient, from
-the fault-localisation literature):
+(no exception: a traceback already names its line; for each output up to PER_SIDE runs
+where it had a wrong value, for a gradient those whose forward was right first), with what
+the student's files ran recorded (`Checker.traced`: the lines of each call, which function
+called which, and the values each was given and returned).
+
+First the values: when the op's API lists its intermediate values, the function that made
+the first wrong one from right inputs (`harness.diagnosis.dataflow`) is opened; when that is
+the method itself (what it was given and what its callees handed back were right), the
+method keeps the blame. Otherwise the lines: every line is scored by how closely running it goes
+with failing (Ochiai's coefficient, from the fault-localisation literature):
 
     score(line) = failed(line) / sqrt(failed_total * (failed(line) + passed(line)))
 
@@ -51,6 +58,7 @@ verdict depends on them.
 from __future__ import annotations
 
 import ast
+import importlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -62,9 +70,11 @@ from harness.apis.known import DEFAULT
 from harness.core.cases import Case, for_profile
 from harness.core.evaluate import Checker, Lines, Trace, Verdict
 from harness.core.registry import find_op
+from harness.diagnosis import dataflow
 from harness.diagnosis.fixlist import _Context, package_name
 
 PER_SIDE = 6            # failing and passing cases rerun per op
+TRIED_FAILING = 24      # failing cases tried per output, to find PER_SIDE with a wrong value
 MARGIN = 1e-9           # a helper must score above its caller by more than rounding
 VALUE = ("pass", "fail")   # runs that say where a value goes wrong (an exception: its traceback)
 NOT_TRACED = ("model", "training")   # kinds whose passing runs are not rerun to clear code
@@ -255,32 +265,102 @@ def _verified(own: list[Run], cleared: list[Run], functions: _Functions) -> set[
     return {where for where, lines in ran.items() if lines <= right}
 
 
-def _cases(failed: Iterable[str], spec: Any, checker: Checker, report: dict[str, Any]
-           ) -> list[Case]:
-    """Up to PER_SIDE failing cases of the op, then up to PER_SIDE of its other cases."""
-    failing = list(dict.fromkeys(failed))[:PER_SIDE]
+def _failing_first(results: list[dict[str, Any]], op: str) -> dict[str, list[str]]:
+    """Output -> its failing cases, for a gradient those whose forward was right first (they
+    speak about the backward alone)."""
+    mine = [i for i in results if i["op"] == op and i["status"] != "pass"]
+    forward = {c for i in mine if i["output"] == "forward" for c in i.get("failed_cases", [])}
+    return {i["output"]: sorted(i.get("failed_cases", []), key=lambda c: c in forward)
+            if i["output"] != "forward" else list(i.get("failed_cases", [])) for i in mine}
+
+
+def _traced(failed: dict[str, list[str]], spec: Any, checker: Checker, report: dict[str, Any]
+            ) -> tuple[list[Case], list[Traced]]:
+    """For each output, its failing cases traced until PER_SIDE of them gave it a wrong value
+    (at most TRIED_FAILING: the first may all raise), each case once; then up to PER_SIDE
+    of the op's cases that did not fail."""
+    runs: dict[str, Traced] = {}
+    for output, case_ids in failed.items():
+        wrong = 0
+        for case_id in case_ids[:TRIED_FAILING]:
+            if wrong >= PER_SIDE:
+                break
+            if case_id not in runs:
+                runs[case_id] = checker.traced(spec, Case.from_id(case_id))
+            verdict = runs[case_id][0].get(output)
+            wrong += verdict is not None and verdict.status == "fail"
+    every = {c for case_ids in failed.values() for c in case_ids}
     drawn = for_profile(spec, checker.profile).cases(int(report.get("cases_per_op") or 50),
                                                     int(report.get("seed") or 0))
-    others = [c.id for c in drawn if c.id not in failing][:PER_SIDE]
-    return [Case.from_id(i) for i in failing + others]
+    others = [c for c in drawn if c.id not in every][:PER_SIDE]
+    cases = [Case.from_id(c) for c in runs] + others
+    return cases, [*runs.values(), *(checker.traced(spec, case) for case in others)]
+
+
+def _dataflow(op: str, spec: Any, cases: list[Case], runs: list[Traced], checker: Checker
+              ) -> list[dataflow.Run]:
+    """The op's traced runs with each case's intermediate values under every convention the
+    profile accepts (none when its API has no table of them, or the op is not in it)."""
+    if not checker.api.intermediates:
+        return []
+    table = importlib.import_module(checker.api.intermediates)
+    profile = checker.profile
+    conventions = [profile.preferred, *(c for c in profile.alternatives()
+                                        if c.grad_shape == profile.preferred.grad_shape
+                                        and c.l2_reduction == profile.preferred.l2_reduction)]
+    found = []
+    for case, (verdicts, trace) in zip(cases, runs, strict=True):
+        ctor, inputs = spec.ctor(case), spec.inputs(case)
+        known = [{**dataflow.arguments(ctor), **table.intermediates(op, ctor, inputs, c)}
+                 for c in conventions]
+        if len(known[0]) == len(dataflow.arguments(ctor)):
+            return []   # no intermediates for this op
+        found.append(dataflow.Run(verdicts, trace, known[0], tuple(known[1:])))
+    return found
+
+
+def _made_by(made: dataflow.Made, runs: list[Traced], output: str, package: str,
+             functions: _Functions, method: str) -> dict[str, Any] | None:
+    """The suspect entry for the function that made the first wrong value, at the last line
+    it ran in a failing run (where it returned from); its name, and its caller's, only as
+    the student's files have them: the trace is the child's word."""
+    where = (made.file, made.function)
+    failing = [trace for verdicts, trace in runs
+               if output in verdicts and verdicts[output].status == "fail"]
+    lines = [n for trace in failing[:1] for stage in trace.lines.values() for f, n in stage
+             if (f, functions.of(f, n)) == where
+             and not isinstance(functions.statement(f, n), ast.FunctionDef)]
+    if not lines:
+        return None
+    known = {(f, functions.of(f, n)) for _, trace in runs for stage in trace.lines.values()
+             for f, n in stage}
+    callers = {c[1] for _, trace in runs for c in trace.calls
+               if (c[2], c[3]) == where and (c[0], c[1]) in known}
+    return {"file": f"{package}/{where[0]}", "function": where[1], "line": lines[-1],
+            "method": method, "how": "values", "why": made.why,
+            "caller": callers.pop() if len(callers) == 1 else method}
 
 
 def locate(report: dict[str, Any], checker: Checker) -> None:
     """Add ``finding["suspect"]`` to each wrong-valued item whose runs point at a function
-    its method reached rather than at the method (see the module docstring)."""
+    its method reached rather than at the method (see the module docstring): by the values
+    its functions made when the API can say what they should be (`dataflow`), else by the
+    lines they ran."""
     items = [i for i in report["results"] if _is_value_failure(i)]
     if not items:
         return
     package = package_name(report.get("impl"), report.get("api", DEFAULT.name))
     functions = _Functions(checker.package_dir)
-    failing = {op: [c for i in items if i["op"] == op for c in i.get("failed_cases", [])]
+    failing = {op: _failing_first(report["results"], op)
                for op in dict.fromkeys(i["op"] for i in items)}
     specs = {op: spec for op in dict.fromkeys(i["op"] for i in report["results"])
              if (spec := find_op(op)) is not None
              and (op in failing or spec.kind not in NOT_TRACED)}
-    traced = {op: [checker.traced(spec, case) for case in
-                   _cases(failing.get(op, []), spec, checker, report)]
-              for op, spec in specs.items()}
+    cases, traced = {}, {}
+    for op, spec in specs.items():
+        cases[op], traced[op] = _traced(failing.get(op, {}), spec, checker, report)
+    values = {op: _dataflow(op, specs[op], cases[op], traced[op], checker) for op in failing
+              if op in specs}
     cleared_by = {op: right_runs([t for o, runs in traced.items() if o != op for t in runs])
                   for op in failing if op in specs}   # other ops' right runs, per op
     for item in items:
@@ -289,6 +369,14 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
             continue
         spec = specs[op]
         method = spec.function(output, False)
+        made = dataflow.made_wrong(values[op], output)
+        if made is not None:   # the values say who made the first wrong one
+            found = None if made.function == method else _made_by(
+                made, traced[op], output, package, functions, method)
+            if found is not None:
+                item["finding"]["suspect"] = found
+            if made.function == method or found is not None:
+                continue   # the method itself, from right inputs and right callees
         calls = {c for _, trace in traced[op] for c in trace.calls}
         reach = reached(method, calls)
         if output != "forward" and "forward" in spec.outputs:   # what forward left behind

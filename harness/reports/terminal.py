@@ -12,6 +12,7 @@ report's section, without its markup.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import sys
 import textwrap
@@ -55,13 +56,19 @@ def terminal_width(stream: TextIO | None = None) -> int:
 
 
 # ---------------------------------------------------------------- wrapping
+KEEP = "\u00a0"   # a space no line breaks at (textwrap splits on ASCII whitespace only)
+SHORT_TUPLE = re.compile(r"\((?:-?[\w.]+, )+-?[\w.]+\)")   # (2, 0, 0, 2), (1, 1)
+
+
 def wrap(text: str, width: int, indent: str = "", hang: str | None = None) -> list[str]:
-    """`text` as lines of at most `width` columns (a word longer than a line stays whole),
-    the first indented by `indent`, the others by `hang` (default: `indent`)."""
-    lines = textwrap.wrap(" ".join(str(text).split()), width, initial_indent=indent,
+    """`text` as lines of at most `width` columns (a word longer than a line stays whole,
+    and so does a shape or a pair like ``(2, 5, 5, 2)``), the first indented by `indent`,
+    the others by `hang` (default: `indent`)."""
+    kept = SHORT_TUPLE.sub(lambda m: m.group().replace(" ", KEEP), " ".join(str(text).split()))
+    lines = textwrap.wrap(kept, width, initial_indent=indent,
                           subsequent_indent=indent if hang is None else hang,
                           break_long_words=False, break_on_hyphens=False)
-    return lines or [indent.rstrip()]
+    return [line.replace(KEEP, " ") for line in lines] or [indent.rstrip()]
 
 
 def labelled(label: str, text: str, width: int, indent: str = "") -> list[str]:

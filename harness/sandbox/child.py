@@ -347,6 +347,8 @@ def handle_run(impl: Implementation | BaseException, impl_dir: Path, request: di
     if trace is not None:
         header["lines"] = trace.stages
         header["calls"] = list(trace.calls)
+        header["values"] = trace.values
+        arrays.update(trace.arrays)
     with guard.harness_view():
         for name, value in run.outputs.items():
             try:

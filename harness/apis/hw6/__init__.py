@@ -23,5 +23,6 @@ API = Api("hw6", "Berkeley CS189 HW6 (neural_networks)", CANONICAL,
           package_names=PACKAGE_NAMES, contract_modules=CONTRACT_MODULES, base_modules=BASE_MODULES,
           leaf_modules=("optimizers", "weights"),
           runners="harness.apis.hw6.runners", judge="harness.apis.hw6.model_eval",
+          intermediates="harness.apis.hw6.intermediates",
           rubric=Path(__file__).resolve().parents[2] / "rubrics" / "hw6.toml",
           conventions=True, plain_names=True, editions=EDITIONS, uses=uses)

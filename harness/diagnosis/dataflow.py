@@ -1,0 +1,225 @@
+"""Which of the student's functions made the first wrong value: the values its functions
+returned, compared with the reference's intermediate values.
+
+Line coverage cannot tell a helper that every case runs from its caller: a ``pad_amounts``
+called by every constructor, an ``unpad`` that every backward ends with. Their values can.
+A traced run (`Checker.traced`) records what each function of the package was given and
+returned (`harness.sandbox.lines`); the op's API computes, for the same case, the values a
+correct layer computes on the way (its ``intermediates``: the padding, the padded input,
+the pre-activation Z, the gradient of the padded input, ...). Then:
+
+1. **Roles, from the runs that were right.** A value a function was given or made plays a
+   role when it equals the same intermediate in every run of the op whose outputs were all
+   right: ``pad2d``'s return is "padded X", ``pad_amounts``'s is "padding". Each call is
+   told apart by its function, its argument (or "return"), the line that called it, and
+   which call from that line in the stage it is (a helper called on two paths plays a role
+   on each). A run where the intermediate is one number, or one number repeated, may rule
+   a role out but does not earn it; ints earn a role only by taking two different values
+   across those runs: a constant says nothing.
+2. **The first wrong value, in a failing run.** Going through the values in the order the
+   run made them, the first that plays a role and does not equal that intermediate in
+   this run is where the run first went wrong.
+3. **Who made it.** If that value is what a function returned (or wrote into a buffer it
+   was given), and everything the function was given, and every array its own callees
+   returned to it, is known to be right (it plays a role, or equals an input, an
+   intermediate or a constructor argument of the case, is ints each found in one of those,
+   or is a zero-filled buffer), the function made the wrong value from right inputs: it is
+   the one to open. If the first wrong value is an argument, whoever made it is not known,
+   and nothing is said.
+
+Every failing run of the output that says where it went wrong must name the same function:
+when some runs go wrong in a helper and others in the method itself, the output has two
+bugs, and the lines decide (`harness.diagnosis.suspects`). As with
+`harness.diagnosis.suspects`, the values are the child's word: they only point at code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from harness.core.evaluate import Trace, Value, Verdict
+
+RTOL, ATOL = 1e-7, 1e-9    # the values are float64 copies of float64 work: equal up to rounding
+
+Key = tuple[str, str, str, str, int, str]   # (stage, file, function, site, k-th call, slot)
+
+
+def _key(v: Value) -> Key:
+    return v.stage, v.file, v.function, v.site, v.k, v.slot
+
+
+def _made(slot: str) -> bool:
+    """Whether the slot is a value the function made: its return, or a buffer it filled."""
+    return slot.startswith("return") or slot.endswith(" after")
+
+
+def equal(value: Any, expected: Any) -> bool:
+    """Whether a recorded value is the intermediate: the same ints, or an array of the same
+    numbers up to a reshape (``dZ.reshape(-1, C)`` is still dZ)."""
+    if isinstance(expected, tuple):
+        return isinstance(value, tuple) and value == expected
+    if not isinstance(value, np.ndarray) or not isinstance(expected, np.ndarray):
+        return False
+    if value.size != expected.size or value.size == 0:
+        return False
+    with np.errstate(invalid="ignore"):
+        return bool(np.allclose(value.reshape(expected.shape), expected, rtol=RTOL, atol=ATOL))
+
+
+def _informative(expected: Any) -> bool:
+    """An array of at least two different numbers (a zero array equals too much)."""
+    return isinstance(expected, tuple) or (
+        isinstance(expected, np.ndarray) and expected.size > 1 and np.ptp(expected) > 0)
+
+
+def _names(value: Any, run: Run) -> set[str]:
+    """The intermediates `value` equals in `run`, under any convention the profile accepts."""
+    return {name for known in (run.known, *run.variants) for name, expected in known.items()
+            if equal(value, expected)}
+
+
+def arguments(ctor: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """A case's constructor arguments that are ints or pairs of ints, as the child records
+    them: ``stride=2`` is (2,), ``kernel_shape=(3, 3)`` is (3, 3)."""
+    found: dict[str, tuple[int, ...]] = {}
+    for name, value in ctor.items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            found[f"argument {name}"] = (value,)
+        elif isinstance(value, tuple | list) and value and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value):
+            found[f"argument {name}"] = tuple(value)
+    return found
+
+
+@dataclass(frozen=True)
+class Run:
+    """One traced run of the op: its verdicts, what its functions were given and returned,
+    and the case's intermediate values (constructor arguments, inputs, then intermediates),
+    under each accepted convention (zero or −inf padding for max pooling)."""
+
+    verdicts: dict[str, Verdict]
+    trace: Trace
+    known: dict[str, Any]                    # under the preferred conventions
+    variants: tuple[dict[str, Any], ...] = ()   # under the other accepted ones
+
+
+def roles(runs: Iterable[Run]) -> dict[Key, set[str]]:
+    """Key -> the intermediates its value equalled in every right run that had it."""
+    seen: dict[Key, set[str]] = {}
+    telling: dict[Key, set[str]] = {}   # the names it equalled where that meant something
+    ints: dict[Key, set[tuple[int, ...]]] = {}
+    for run in runs:
+        if not run.verdicts or not all(v.passed for v in run.verdicts.values()):
+            continue   # a right forward may have cached a wrong argmax: only all-right runs
+        for v in run.trace.values:
+            if v.value is None or isinstance(v.value, float):
+                continue
+            key = _key(v)
+            names = _names(v.value, run)
+            seen[key] = seen[key] & names if key in seen else names
+            telling.setdefault(key, set()).update(
+                n for n in names if _informative(run.known[n]))
+            if isinstance(v.value, tuple):
+                ints.setdefault(key, set()).add(v.value)
+    return {key: names & telling[key] for key, names in seen.items()
+            if names & telling[key] and (key not in ints or len(ints[key]) > 1)}
+
+
+def first_wrong(run: Run, role: dict[Key, set[str]]) -> Value | None:
+    """The first value of a failing run that plays a role and is not that intermediate."""
+    for v in run.trace.values:
+        names = role.get(_key(v))
+        if names and not names & _names(v.value, run):
+            return v
+    return None
+
+
+def _given_right(made: Value, run: Run, role: dict[Key, set[str]]) -> bool:
+    """Whether everything the call that made `made` was given, and every array its own
+    callees handed back to it, is known to be right: a value that plays a role (being
+    before the first wrong value, it was right), else one equal to an input, an
+    intermediate or a constructor argument of the case, ints each found in one of those
+    (``ph`` and ``pw`` passed apart), or a zero-filled buffer (a float it was given is taken
+    as it is: a padding value, a rate). A callee's array or float that is none of these
+    (``window_origins``'s indices, a window's mean) may be what was wrong: nothing is said."""
+    numbers = {n for value in run.known.values() if isinstance(value, tuple) for n in value}
+    call = _key(made)[:5]
+    values = run.trace.values
+    start = next(i for i, v in enumerate(values) if _key(v)[:5] == call)
+    end = next(i for i, v in enumerate(values) if v is made)
+    for v in values[start:end]:
+        mine = _key(v)[:5] == call
+        if (mine and _made(v.slot)) or (not mine and not _made(v.slot)) or (
+                mine and isinstance(v.value, float)):
+            continue   # what the call itself made, or what it passed on to its callees
+        if v.value is None or isinstance(v.value, float):
+            return False   # arrays it could not record
+        if role.get(_key(v)) or _names(v.value, run):
+            continue
+        if isinstance(v.value, tuple):
+            if set(v.value) <= numbers:   # ph, pw apart: each a number of the case's
+                continue
+            return False
+        if np.any(v.value):
+            return False
+    return True
+
+
+def maker(run: Run, role: dict[Key, set[str]]) -> tuple[str, str] | None:
+    """(file, function) that made the run's first wrong value from right inputs, or None."""
+    wrong = first_wrong(run, role)
+    if wrong is None or not _made(wrong.slot) or not _given_right(wrong, run, role):
+        return None
+    return wrong.file, wrong.function
+
+
+@dataclass(frozen=True)
+class Made:
+    """The function that made the first wrong value, and what it made, in words."""
+
+    file: str
+    function: str
+    why: str
+
+
+def _short(value: Any) -> str:
+    return str(value[0]) if isinstance(value, tuple) and len(value) == 1 else str(value)
+
+
+def why(wrong: Value, run: Run, names: set[str]) -> str:
+    """``it returned (2, 2) where the padding is (1, 1)``, ``it wrote into dXp a wrong
+    padded dX from right inputs``: what the wrong value was, against the intermediate it
+    plays."""
+    name = max(names, key=list(run.known).index)   # an intermediate before an input
+    expected = run.known[name]
+    made = (f"wrote into {wrong.slot.removesuffix(' after')}" if wrong.slot.endswith(" after")
+            else "returned")
+    if isinstance(expected, tuple):
+        return f"it {made} {_short(wrong.value)} where the {name} is {_short(expected)}"
+    if isinstance(wrong.value, np.ndarray) and wrong.value.size != np.size(expected):
+        return (f"it {made} shape {wrong.value.shape} where the {name} has shape "
+                f"{np.shape(expected)}")
+    return f"it {made} a wrong {name} from right inputs"
+
+
+def made_wrong(runs: list[Run], output: str) -> Made | None:
+    """The function that every run where `output` had a wrong value, and a value went
+    wrong that the right runs say what it should be, says made it; or None. For a gradient,
+    the runs whose forward was right, when there are any."""
+    role = roles(runs)
+    failing = [r for r in runs if output in r.verdicts and r.verdicts[output].status == "fail"
+               and r.trace.values]
+    alone = [r for r in failing if "forward" in r.verdicts and r.verdicts["forward"].passed]
+    if output != "forward" and alone:
+        failing = alone   # a right forward: these runs speak about the backward alone
+    said = [r for r in failing if first_wrong(r, role) is not None]
+    found = {maker(r, role) for r in said}
+    if len(found) != 1 or None in found:
+        return None
+    wrong = first_wrong(said[0], role)
+    assert wrong is not None
+    return Made(wrong.file, wrong.function, why(wrong, said[0], role[_key(wrong)]))

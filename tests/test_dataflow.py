@@ -1,0 +1,255 @@
+"""Which function made the first wrong value (harness/diagnosis/dataflow.py, issue #27
+point 1).
+
+The values the student's functions were given and returned, compared with the PyTorch
+twin's intermediate values, name the helper that made a wrong value from right ones, where
+line coverage cannot tell a helper every case runs from its caller. Pure-function tests on
+hand-made runs, the child's value recorder, the parent's check of what the child sent, the
+HW6 table of intermediates against the twins, then `nnparity check` on a fixture whose bugs
+are in helpers every case runs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.apis.hw6.intermediates import intermediates
+from harness.cli import main
+from harness.core.cases import Case
+from harness.core.conventions import Conventions
+from harness.core.evaluate import Trace, Value, Verdict, _trace, reference_outputs
+from harness.core.registry import find_op
+from harness.diagnosis.dataflow import Run, equal, first_wrong, made_wrong, maker, roles
+from harness.sandbox.lines import LineTrace
+
+FIXTURE = Path(__file__).resolve().parent / "report_fixtures" / "helper_values"
+CASE = Case.from_id("conv2d/n=1,h=2,w=2,cin=1,cout=1,k=1x1,s=1,pad=0,act=linear,seed=1")
+
+
+def _verdicts(passed: bool) -> dict[str, Verdict]:
+    status = "pass" if passed else "fail"
+    return {o: Verdict("conv2d", o, CASE, status, "") for o in ("forward", "dX")}
+
+
+def _run(passed: bool, pads: tuple[int, int], padded: np.ndarray, made: np.ndarray,
+         unpadded: np.ndarray | None = None, dX: np.ndarray | None = None) -> Run:
+    """A run of a layer whose constructor calls pads(), whose forward calls pad(X) and whose
+    backward calls unpad(dXp); `made` is what pad returned, `unpadded` what unpad did."""
+    X = padded[1:-1] if pads[0] else padded
+    values = [Value("forward", "m.py", "pads", "m.py:9", 0, "return", pads),
+              Value("forward", "m.py", "pad", "m.py:12", 0, "X", X),
+              Value("forward", "m.py", "pad", "m.py:12", 0, "return", made),
+              Value("forward", "m.py", "Layer.forward", "", 0, "return", made * 2)]
+    known: dict = {"X": X, "padded X": padded, "padding": pads, "Y": padded * 2}
+    if dX is not None:
+        values += [Value("backward", "m.py", "unpad", "m.py:20", 0, "dXp", padded * 3),
+                   Value("backward", "m.py", "unpad", "m.py:20", 0, "return", unpadded)]
+        known |= {"padded dX": padded * 3, "dX": dX}
+    return Run(_verdicts(passed), Trace(values=tuple(values)), known)
+
+
+def _image(n: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=n)
+
+
+def _right(p: int, seed: int) -> Run:
+    padded = _image(6 + 2 * p, seed)
+    return _run(True, (p, p), padded, padded, padded[p:len(padded) - p] * 3,
+                padded[p:len(padded) - p] * 3)
+
+
+def test_a_value_equals_its_intermediate_up_to_a_reshape() -> None:
+    a = np.arange(6.0)
+    assert equal(a.reshape(2, 3), a) and equal(a + 1e-12, a)
+    assert not equal(a[:4], a) and not equal(a + 1e-3, a) and not equal((1, 2), a)
+    assert equal((1, 2), (1, 2)) and not equal((1, 2), (2, 1))
+
+
+def test_roles_come_from_right_runs_and_ints_must_vary() -> None:
+    role = roles([_right(1, 0), _right(2, 1)])
+    assert role[("forward", "m.py", "pad", "m.py:12", 0, "return")] == {"padded X"}
+    assert role[("forward", "m.py", "pads", "m.py:9", 0, "return")] == {"padding"}
+    assert role[("backward", "m.py", "unpad", "m.py:20", 0, "return")] == {"dX"}
+    constant = roles([_right(1, 0), _right(1, 1)])   # (1, 1) both times: no role
+    assert ("forward", "m.py", "pads", "m.py:9", 0, "return") not in constant
+
+
+def test_the_helper_that_made_a_wrong_value_from_right_inputs_is_named() -> None:
+    role = roles([_right(1, 0), _right(2, 1)])
+    padded = _image(8, 2)
+    wrong_pad = _run(False, (1, 1), padded, np.roll(padded, 1))   # pad shifted its copy
+    assert first_wrong(wrong_pad, role).function == "pad"
+    assert maker(wrong_pad, role) == ("m.py", "pad")
+
+
+def test_a_wrong_value_given_to_a_function_names_nobody() -> None:
+    """pad is given a wrong X (its maker is unknown): pad's wrong return is not its fault."""
+    role = roles([_right(1, 0), _right(2, 1)])
+    padded = _image(8, 3)
+    run = _run(False, (1, 1), padded, padded + 1)
+    values = list(run.trace.values)
+    values[1] = Value("forward", "m.py", "pad", "m.py:12", 0, "X", padded[1:-1] + 1)
+    bad = Run(run.verdicts, Trace(values=tuple(values)), run.known)
+    assert first_wrong(bad, role).slot == "X" and maker(bad, role) is None
+
+
+def test_ints_given_that_the_case_does_not_know_name_nobody() -> None:
+    """pad is given pads (3, 3) where the case pads (1, 1): whoever made them is wrong."""
+    role = roles([_right(1, 0), _right(2, 1)])
+    padded = _image(8, 7)
+    run = _run(False, (1, 1), padded, np.roll(padded, 1))
+    given = Value("forward", "m.py", "pad", "m.py:12", 0, "pads", (3, 3))
+    values = (*run.trace.values[:2], given, *run.trace.values[2:])
+    assert maker(Run(run.verdicts, Trace(values=values), run.known), role) is None
+    split = Value("forward", "m.py", "pad", "m.py:12", 0, "ph", (1,))   # one of (1, 1)
+    values = (*run.trace.values[:2], split, *run.trace.values[2:])
+    assert maker(Run(run.verdicts, Trace(values=values), run.known), role) == ("m.py", "pad")
+
+
+def test_an_unknown_array_a_callee_handed_back_names_nobody() -> None:
+    """pad called origins(), whose indices nothing can check: they may be what is wrong."""
+    role = roles([_right(1, 0), _right(2, 1)])
+    padded = _image(8, 8)
+    run = _run(False, (1, 1), padded, np.roll(padded, 1))
+    callee = (Value("forward", "m.py", "origins", "m.py:13", 0, "n", (2,)),
+              Value("forward", "m.py", "origins", "m.py:13", 0, "return", np.arange(1, 5)))
+    values = (*run.trace.values[:2], *callee, *run.trace.values[2:])
+    assert maker(Run(run.verdicts, Trace(values=values), run.known), role) is None
+    zeros = (callee[0], Value("forward", "m.py", "view", "m.py:13", 0, "return", np.zeros(4)))
+    values = (*run.trace.values[:2], *zeros, *run.trace.values[2:])   # a view of a buffer
+    assert maker(Run(run.verdicts, Trace(values=values), run.known), role) == ("m.py", "pad")
+
+
+def test_a_run_where_the_intermediate_is_one_number_does_not_veto_a_role() -> None:
+    one = _right(1, 0)
+    tiny = np.array([0.5])
+    known = {**one.known, "padded X": tiny, "X": tiny}
+    values = tuple(Value(v.stage, v.file, v.function, v.site, v.k, v.slot,
+                         tiny if v.slot in ("X", "return") and v.function == "pad" else v.value)
+                   for v in one.trace.values)
+    degenerate = Run(one.verdicts, Trace(values=values), known)
+    role = roles([_right(2, 1), degenerate])
+    assert role[("forward", "m.py", "pad", "m.py:12", 0, "return")] == {"padded X"}
+    assert ("forward", "m.py", "pad", "m.py:12", 0, "return") not in roles([degenerate])
+
+
+def test_every_failing_run_that_went_wrong_somewhere_must_agree() -> None:
+    rights = [_right(1, 0), _right(2, 1)]
+    padded = [_image(8, s) for s in (4, 5, 6)]
+    shifted = [_run(False, (1, 1), p, np.roll(p, 1)) for p in padded]
+    made = made_wrong(rights + shifted, "forward")
+    assert (made.file, made.function) == ("m.py", "pad")
+    assert made.why == "it returned a wrong padded X from right inputs"
+    in_the_layer = _run(False, (1, 1), padded[0], padded[0])   # pad right, the layer wrong
+    values = [*in_the_layer.trace.values[:3],
+              Value("forward", "m.py", "Layer.forward", "", 0, "return", padded[0] * 3)]
+    second_bug = Run(in_the_layer.verdicts, Trace(values=tuple(values)), in_the_layer.known)
+    assert maker(second_bug, roles(rights)) == ("m.py", "Layer.forward")
+    assert made_wrong(rights + shifted + [second_bug], "forward") is None
+
+
+def test_the_child_records_what_its_functions_were_given_and_returned(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "mod.py").write_text(
+        "import numpy as np\n\n"
+        "def pads(k):\n    return (k - 1) // 2, (k - 1) // 2\n\n"
+        "def fill(buf, x):\n    buf[...] = x\n\n"
+        "def pair(x):\n    return x, x + 1\n\n"
+        "def many(xs):\n    return len(xs)\n\n"
+        "def run(x):\n    buf = np.zeros(2)\n    fill(buf, x)\n    pair(x)\n"
+        "    many([x, x])\n    return pads(3)\n")
+    namespace: dict = {}
+    path = tmp_path / "pkg" / "mod.py"
+    exec(compile(path.read_text(), str(path), "exec"), namespace)   # noqa: S102
+    x = np.array([1.0, 2.0])
+    with LineTrace(tmp_path / "pkg") as trace:
+        namespace["run"](x)
+        trace.cut("forward")
+    got = {(f, slot): (kind, payload) for _, _, f, _, _, slot, kind, payload in trace.values}
+    sites = {f: site for _, _, f, site, *_ in trace.values}
+    assert sites["pads"] == "mod.py:20" and sites["run"] == ""   # run: called by the harness
+    assert got[("pads", "return")] == ("ints", [1, 1])
+    assert got[("pads", "k")] == ("ints", [3])
+    assert got[("fill", "buf after")][0] == "array"
+    assert np.array_equal(trace.arrays[got[("fill", "buf after")][1]], x)
+    assert not np.any(trace.arrays[got[("fill", "buf")][1]])   # the copy taken at the call
+    assert got[("pair", "return[1]")][0] == "array"
+    assert got[("many", "xs")] == ("opaque", None)
+    assert all(stage == "forward" for stage, *_ in trace.values)
+
+
+def test_the_parent_keeps_only_well_formed_values() -> None:
+    arrays = {"value/0": np.ones(2)}
+    sent = {"values": [["forward", "m.py", "f", "", 0, "return", "array", "value/0"],
+                       ["forward", "m.py", "f", "", 0, "x", "array", "value/9"],  # no such array
+                       ["forward", "m.py", "f", "", 0, "k", "ints", [1, "2"]],     # not ints
+                       ["forward", "m.py", "f", "", "0", "k", "ints", [1]],        # k not an int
+                       ["forward", "m.py", "f", 0, "k", "ints", [1]],             # no site
+                       ["forward", "m.py", "g", "m.py:3", 0, "k", "ints", [1, 2]],
+                       ["forward", "m.py", "g", "", 0, "xs", "opaque", None], "junk"]}
+    values = _trace(sent, arrays).values
+    assert [(v.function, v.slot) for v in values] == [("f", "return"), ("g", "k"), ("g", "xs")]
+    assert values[1].value == (1, 2) and values[2].value is None
+
+
+@pytest.mark.parametrize("op", ["conv2d", "pool2d_max", "pool2d_average", "fully_connected"])
+def test_the_intermediates_end_where_the_twins_outputs_are(op: str) -> None:
+    """The table computes the same outputs as the twin the verdicts use, so its
+    intermediates are the twin's."""
+    spec = find_op(op)
+    for case in list(spec.cases(12, 0)):
+        known = intermediates(op, spec.ctor(case), spec.inputs(case), Conventions())
+        expected = reference_outputs(spec, spec.ctor(case), spec.inputs(case), Conventions())
+        names = {"forward": "Y", "dX": "dX", "dW": "dW", "db": "db"}
+        for output, arr in expected.items():
+            assert np.allclose(known[names[output]], arr, rtol=1e-12, atol=1e-12), (case, output)
+        assert known["X"].shape == spec.inputs(case)["X"].shape
+
+
+@pytest.mark.parametrize("op", ["conv2d", "pool2d_max", "pool2d_average"])
+def test_the_windows_and_argmax_give_the_output(op: str) -> None:
+    spec = find_op(op)
+    for case in list(spec.cases(12, 0)):
+        inputs = spec.inputs(case)
+        known = intermediates(op, spec.ctor(case), inputs, Conventions())
+        win = known["windows"]
+        assert win.shape[:3] == known["Y"].shape[:3]
+        if op == "conv2d":
+            Z = np.tensordot(win, inputs["W"], axes=3) + inputs["b"][0]
+            assert np.allclose(Z, known["Z"], rtol=1e-12, atol=1e-12), case
+        elif op == "pool2d_average":
+            assert np.allclose(win.mean(axis=(3, 4)), known["Y"], rtol=1e-12, atol=1e-12), case
+        else:
+            taps = win.reshape(*win.shape[:3], -1, win.shape[-1])
+            picked = np.take_along_axis(taps, known["argmax"][:, :, :, None], axis=3)[:, :, :, 0]
+            assert np.array_equal(picked, known["Y"]), case
+
+
+@pytest.fixture(scope="module")
+def helper_values(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("helper_values")
+    code = main(["check", "--impl", str(FIXTURE / "neural_networks"), "--ops",
+                 "conv2d,pool2d_max,pool2d_average", "--cases", "30", "--report", str(out)])
+    assert code == 1
+    return json.loads((out / "report.json").read_text())
+
+
+def test_the_fix_list_opens_the_helpers_every_case_runs(helper_values: dict) -> None:
+    entries = helper_values["fix_list"]
+    assert len(entries) == 2
+    by_function = {e["function"]: e for e in entries}
+    assert set(by_function) == {"unpad", "pool_padding"}
+    items = {f: sorted(f"{i['op']} {i['output']}" for i in e["items"])
+             for f, e in by_function.items()}
+    assert items["unpad"] == ["conv2d dX"]
+    assert re.search(r"unpad, called from Conv2D\.backward: it returned shape \(\d, 0, 0, \d\) "
+                     r"where the dX has shape \(\d, \d, \d, \d\)$", by_function["unpad"]["open"])
+    assert "pool_padding, called from Pool2D.__init__: it returned (1, 1) where the padding is " \
+        "(0, 0)" in by_function["pool_padding"]["open"]
+    assert items["pool_padding"] == [
+        "pool2d_average dX", "pool2d_average forward", "pool2d_max dX", "pool2d_max forward"]

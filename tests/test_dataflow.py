@@ -24,7 +24,15 @@ from harness.core.cases import Case
 from harness.core.conventions import Conventions
 from harness.core.evaluate import Trace, Value, Verdict, _trace, reference_outputs
 from harness.core.registry import find_op
-from harness.diagnosis.dataflow import Run, equal, first_wrong, made_wrong, maker, roles
+from harness.diagnosis.dataflow import (
+    Run,
+    equal,
+    first_wrong,
+    made_wrong,
+    maker,
+    roles,
+    went_wrong_before,
+)
 from harness.sandbox.lines import LineTrace
 
 FIXTURE = Path(__file__).resolve().parent / "report_fixtures" / "helper_values"
@@ -98,14 +106,20 @@ def test_a_wrong_value_given_to_a_function_names_nobody() -> None:
     assert first_wrong(bad, role).slot == "X" and maker(bad, role) is None
 
 
-def test_ints_given_that_the_case_does_not_know_name_nobody() -> None:
-    """pad is given pads (3, 3) where the case pads (1, 1): whoever made them is wrong."""
+def test_numbers_given_that_the_case_does_not_know_name_nobody() -> None:
+    """pad is given pads (3, 3) where the case pads (1, 1), or pads with -1 where the case
+    pads with 0: whoever made them is wrong."""
     role = roles([_right(1, 0), _right(2, 1)])
     padded = _image(8, 7)
     run = _run(False, (1, 1), padded, np.roll(padded, 1))
     given = Value("forward", "m.py", "pad", "m.py:12", 0, "pads", (3, 3))
     values = (*run.trace.values[:2], given, *run.trace.values[2:])
     assert maker(Run(run.verdicts, Trace(values=values), run.known), role) is None
+    known = {**run.known, "pad value": 0.0}
+    for fill, named in ((-1.0, None), (0.0, ("m.py", "pad"))):   # padding with -1, with 0
+        given = Value("forward", "m.py", "pad", "m.py:12", 0, "value", fill)
+        values = (*run.trace.values[:2], given, *run.trace.values[2:])
+        assert maker(Run(run.verdicts, Trace(values=values), known), role) == named
     split = Value("forward", "m.py", "pad", "m.py:12", 0, "ph", (1,))   # one of (1, 1)
     values = (*run.trace.values[:2], split, *run.trace.values[2:])
     assert maker(Run(run.verdicts, Trace(values=values), run.known), role) == ("m.py", "pad")
@@ -151,6 +165,17 @@ def test_every_failing_run_that_went_wrong_somewhere_must_agree() -> None:
     second_bug = Run(in_the_layer.verdicts, Trace(values=tuple(values)), in_the_layer.known)
     assert maker(second_bug, roles(rights)) == ("m.py", "Layer.forward")
     assert made_wrong(rights + shifted + [second_bug], "forward") is None
+
+
+def test_a_function_called_after_the_run_went_wrong_did_not_make_it_go_wrong() -> None:
+    rights = [_right(1, 0), _right(2, 1)]
+    padded = _image(8, 9)
+    run = _run(False, (1, 1), padded, np.roll(padded, 1))   # wrong at pad's return
+    later = Value("forward", "m.py", "origins", "m.py:14", 0, "n", (2,))
+    failing = Run(run.verdicts, Trace(values=(*run.trace.values, later)), run.known)
+    assert went_wrong_before([*rights, failing], "forward", ("m.py", "origins"))
+    assert not went_wrong_before([*rights, failing], "forward", ("m.py", "pad"))
+    assert not went_wrong_before(rights, "forward", ("m.py", "origins"))   # no failing run
 
 
 def test_the_child_records_what_its_functions_were_given_and_returned(tmp_path: Path) -> None:

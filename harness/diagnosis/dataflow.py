@@ -58,10 +58,13 @@ def _made(slot: str) -> bool:
 
 
 def equal(value: Any, expected: Any) -> bool:
-    """Whether a recorded value is the intermediate: the same ints, or an array of the same
-    numbers up to a reshape (``dZ.reshape(-1, C)`` is still dZ)."""
+    """Whether a recorded value is the intermediate: the same ints or float, or an array of
+    the same numbers up to a reshape (``dZ.reshape(-1, C)`` is still dZ)."""
     if isinstance(expected, tuple):
         return isinstance(value, tuple) and value == expected
+    if isinstance(expected, float):
+        return isinstance(value, float) and (value == expected or (value != value
+                                                                    and expected != expected))
     if not isinstance(value, np.ndarray) or not isinstance(expected, np.ndarray):
         return False
     if value.size != expected.size or value.size == 0:
@@ -143,9 +146,9 @@ def _given_right(made: Value, run: Run, role: dict[Key, set[str]]) -> bool:
     callees handed back to it, is known to be right: a value that plays a role (being
     before the first wrong value, it was right), else one equal to an input, an
     intermediate or a constructor argument of the case, ints each found in one of those
-    (``ph`` and ``pw`` passed apart), or a zero-filled buffer (a float it was given is taken
-    as it is: a padding value, a rate). A callee's array or float that is none of these
-    (``window_origins``'s indices, a window's mean) may be what was wrong: nothing is said."""
+    (``ph`` and ``pw`` passed apart), or a zero-filled buffer. A value that is none of these
+    (a padding value the case does not pad with, ``window_origins``'s indices, a window's
+    mean) may be what was wrong: nothing is said."""
     numbers = {n for value in run.known.values() if isinstance(value, tuple) for n in value}
     call = _key(made)[:5]
     values = run.trace.values
@@ -153,13 +156,14 @@ def _given_right(made: Value, run: Run, role: dict[Key, set[str]]) -> bool:
     end = next(i for i, v in enumerate(values) if v is made)
     for v in values[start:end]:
         mine = _key(v)[:5] == call
-        if (mine and _made(v.slot)) or (not mine and not _made(v.slot)) or (
-                mine and isinstance(v.value, float)):
+        if (mine and _made(v.slot)) or (not mine and not _made(v.slot)):
             continue   # what the call itself made, or what it passed on to its callees
-        if v.value is None or isinstance(v.value, float):
+        if v.value is None:
             return False   # arrays it could not record
         if role.get(_key(v)) or _names(v.value, run):
             continue
+        if isinstance(v.value, float):
+            return False   # a padding value, a window's mean: not one the case knows
         if isinstance(v.value, tuple):
             if set(v.value) <= numbers:   # ph, pw apart: each a number of the case's
                 continue
@@ -206,17 +210,37 @@ def why(wrong: Value, run: Run, names: set[str]) -> str:
     return f"it {made} a wrong {name} from right inputs"
 
 
+def _failing(runs: list[Run], output: str) -> list[Run]:
+    """The runs where `output` had a wrong value; for a gradient, those whose forward was
+    right when there are any (they speak about the backward alone)."""
+    failing = [r for r in runs if output in r.verdicts and r.verdicts[output].status == "fail"
+               and r.trace.values]
+    alone = [r for r in failing if "forward" in r.verdicts and r.verdicts["forward"].passed]
+    return alone if output != "forward" and alone else failing
+
+
+def went_wrong_before(runs: list[Run], output: str, function: tuple[str, str]) -> bool:
+    """Whether every failing run of `output` had made its first wrong value before
+    `function` was first called: it cannot have made it (at least one run says so)."""
+    role = roles(runs)
+    said = 0
+    for run in _failing(runs, output):
+        wrong = first_wrong(run, role)
+        if wrong is None:
+            continue
+        said += 1
+        at = next(i for i, v in enumerate(run.trace.values) if v is wrong)
+        if any((v.file, v.function) == function for v in run.trace.values[:at + 1]):
+            return False
+    return said > 0
+
+
 def made_wrong(runs: list[Run], output: str) -> Made | None:
     """The function that every run where `output` had a wrong value, and a value went
     wrong that the right runs say what it should be, says made it; or None. For a gradient,
     the runs whose forward was right, when there are any."""
     role = roles(runs)
-    failing = [r for r in runs if output in r.verdicts and r.verdicts[output].status == "fail"
-               and r.trace.values]
-    alone = [r for r in failing if "forward" in r.verdicts and r.verdicts["forward"].passed]
-    if output != "forward" and alone:
-        failing = alone   # a right forward: these runs speak about the backward alone
-    said = [r for r in failing if first_wrong(r, role) is not None]
+    said = [r for r in _failing(runs, output) if first_wrong(r, role) is not None]
     found = {maker(r, role) for r in said}
     if len(found) != 1 or None in found:
         return None

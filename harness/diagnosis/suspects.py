@@ -12,7 +12,8 @@ called which, and the values each was given and returned).
 First the values: when the op's API lists its intermediate values, the function that made
 the first wrong one from right inputs (`harness.diagnosis.dataflow`) is opened; when that is
 the method itself (what it was given and what its callees handed back were right), the
-method keeps the blame. Otherwise the lines: every line is scored by how closely running it goes
+method keeps the blame. Otherwise the lines (but never a function first called after the
+failing runs had already gone wrong): every line is scored by how closely running it goes
 with failing (Ochiai's coefficient, from the fault-localisation literature):
 
     score(line) = failed(line) / sqrt(failed_total * (failed(line) + passed(line)))
@@ -386,5 +387,6 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
         own, cleared = own_runs(traced[op], output), cleared_by[op]
         found = suspect(own + cleared, method, reach - _verified(own, cleared, functions),
                         package, functions, len(own))
-        if found is not None:
+        if found is not None and not dataflow.went_wrong_before(
+                values[op], output, (found["file"].partition("/")[2], found["function"])):
             item["finding"]["suspect"] = found

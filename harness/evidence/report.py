@@ -11,7 +11,7 @@ from tabulate import tabulate
 from harness.core.results import strict_json
 from harness.evidence.intent import ACCEPT, FACTS, RAISED
 
-TARGETS = {"kill": 0.99, "diagnosis": 0.90}
+TARGETS = {"kill": 0.99, "diagnosis": 0.90, "location": 0.90}
 
 
 def _pct(x: float | None) -> str:
@@ -49,6 +49,18 @@ READING = """\
   diagnosis code, so their 100% is by construction; tests/buggy_impls were not written for the
   diagnoser and are labelled from each bug's description (`harness/evidence/labelled.py`; two
   labels were widened after the first run, as that file says).
+- **Where the fix list points.** For a wrong value it opens the function that made the first
+  wrong value from right inputs, when the values its functions returned can be compared with
+  the layer's intermediate values (`harness/diagnosis/dataflow.py`), else what the lines that
+  failing and passing runs executed single out (`harness/diagnosis/suspects.py`). It misses
+  a mutant's function in three ways: an exception opens the frame that raised, which is
+  where a wrong value was used (a matmul in `Conv2D.forward` fed by a wrong im2col chunk);
+  when every case of an op fails there is no right run to learn from (a wrong
+  `output_size`); and student_nn's smallest helpers return values no intermediate
+  describes and run on every case (`tap`'s strided views, `first_max`'s running maxima,
+  `window_origins`' flat indices), so neither their values nor their lines tell them from
+  their callers. Code shaped like a submission, one method per output with a padding or
+  im2col helper, has none of these (`tests/report_fixtures/helper_values`).
 """
 
 METHOD = """\
@@ -151,6 +163,10 @@ def _targets(result: dict[str, Any]) -> list[str]:
                      f"{_pct(m['kill_rate'])} ({m['killed']} of {m['non_equivalent']}; "
                      f"course-style test {_pct(m['course_kill_rate'])})",
                      _met((m["kill_rate"] or 0) >= TARGETS["kill"])])
+        if m.get("location_rate") is not None:
+            rows.append(["the fix list opens the mutated function for ≥ 90% of killed mutants",
+                         f"{_pct(m['location_rate'])} ({m['location_right']} of {m['killed']})",
+                         _met(m["location_rate"] >= TARGETS["location"])])
     lab = (result.get("labelled") or {}).get("summary")
     if lab:
         rows.append(["top diagnosis right on ≥ 90% of the labelled single-bug implementations",

@@ -65,6 +65,7 @@ from harness.reports.view import (
 )
 from harness.reports.write import write_reports
 from harness.sandbox.parent import Limits, Policy, unprivileged
+from harness.version import package_version
 
 EXIT_OK, EXIT_MISMATCH, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -242,16 +243,6 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     results = doctor.run_checks()
     print_lines(doctor.report_lines(results, terminal_width()))
     return doctor.exit_code(results)
-
-
-def package_version() -> str:
-    """nnparity's installed version (pyproject.toml's), or "unknown" from a bare checkout."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("nnparity")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:

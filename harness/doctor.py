@@ -95,7 +95,7 @@ class Check:
 
 # ------------------------------------------------------------------ the checks
 def check_nnparity() -> Result:
-    from harness.cli import package_version
+    from harness.version import package_version
 
     version = package_version()
     if version == "unknown":

@@ -60,3 +60,77 @@ def test_the_scan_finds_what_it_looks_for(tmp_path) -> None:
 @pytest.mark.parametrize("path", NEUTRAL, ids=[str(p.relative_to(HARNESS)) for p in NEUTRAL])
 def test_only_the_adapters_know_an_api(path: Path) -> None:
     assert _api_specific(path) == []
+
+
+# ---------------------------------------------------------------- no import cycles
+ROOT = HARNESS.parent
+PACKAGES = ("harness", "reference")
+
+
+def _module_of(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, modules: set[str]) -> set[str]:
+    """The project modules `path` imports anywhere in it (function-local and type-only
+    imports too: a cycle through them is still a knot to untie)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules
+                      else node.module for a in node.names}
+    return found & modules
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports (a package's __init__ is the package)."""
+    paths = [p for package in PACKAGES for p in (ROOT / package).rglob("*.py")]
+    modules = {_module_of(p) for p in paths}
+    return {_module_of(p): _imports(p, modules) - {_module_of(p)} for p in paths}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm); a
+    package importing its own submodules, and they the package's names, is not one."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph.get(node, ()):
+            if nxt.startswith(node + ".") or node.startswith(nxt + "."):
+                continue   # a package and its own modules
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    graph = {"a.x": {"a.y"}, "a.y": {"a.z"}, "a.z": {"a.x"}, "a": {"a.x"}, "a.w": set()}
+    assert cycles(graph) == [["a.x", "a.y", "a.z"]]
+
+
+def test_no_module_imports_itself_round_a_cycle() -> None:
+    assert cycles(import_graph()) == []

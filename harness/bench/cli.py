@@ -10,8 +10,9 @@ import sys
 import time
 from typing import Any
 
+from harness.bench.baseline import BASE_COMMIT
+
 PARTS = ("ops", "memory", "harness", "xdist", "scaling", "grading")
-BASE_COMMIT = "f925467"   # main before issue #13's speed work (harness/bench/throughput.py)
 
 DESCRIPTION = """\
 Benchmark student_nn against PyTorch (forward + backward, float64, same thread count, median

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.bench.cli import BASE_COMMIT
+from harness.bench.baseline import BASE_COMMIT
 from harness.bench.timing import fit_exponent
 from harness.core import evaluate, refcache
 from harness.core.cases import Case

@@ -318,7 +318,10 @@ def _conv_edge(n=2, h=5, w=5, cin=2, cout=3, k=(3, 3), s=1, pad="same", act="lin
 
 def _conv_informative(p: Params, x: dict[str, np.ndarray]) -> bool:
     from harness.core.informative import conv_preactivation  # parent-only: see that module
-    return _activation_informative(p["act"], lambda: conv_preactivation(p, x))
+    (kh, kw), pad = p["k"], p["pad"]
+    pads = (pad_amount(pad, kh), pad_amount(pad, kw))
+    return _activation_informative(p["act"],
+                                   lambda: conv_preactivation(x, (kh, kw), p["s"], pads))
 
 
 def _conv_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:

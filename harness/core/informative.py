@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.core.cases import Params, pad_amount
 
-
-def conv_preactivation(p: Params, x: dict[str, np.ndarray]) -> np.ndarray:
-    """Z = X ⋆ W + b, only to check that a ReLU case is informative."""
-    (kh, kw), s = p["k"], p["s"]
-    ph, pw = pad_amount(p["pad"], kh), pad_amount(p["pad"], kw)
+def conv_preactivation(x: dict[str, np.ndarray], kernel: tuple[int, int], stride: int,
+                       pads: tuple[int, int]) -> np.ndarray:
+    """Z = X ⋆ W + b with `pads` rows and columns of zeros on each side, only to check that
+    a ReLU case is informative."""
+    (kh, kw), (ph, pw) = kernel, pads
     Xp = np.pad(x["X"], ((0, 0), (ph, ph), (pw, pw), (0, 0)))
-    win = np.lib.stride_tricks.sliding_window_view(Xp, (kh, kw), axis=(1, 2))[:, ::s, ::s]
+    win = np.lib.stride_tricks.sliding_window_view(Xp, (kh, kw), axis=(1, 2))[:, ::stride,
+                                                                             ::stride]
     return np.einsum("nhwcij,ijco->nhwo", win, x["W"]) + x["b"][0]

@@ -9,10 +9,14 @@ module (`harness.apis.hw6.model_cases` imports it when it draws a case) and cann
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from harness.apis.hw6.model_cases import LayerSpec
 from harness.core.cases import pad_amount
+
+if TYPE_CHECKING:
+    from harness.apis.hw6.layer_spec import LayerSpec
 
 
 def _act(name: str, z: np.ndarray) -> np.ndarray:

@@ -21,7 +21,6 @@ training   loss and parameters after every step; the first step, layer and param
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,6 +29,7 @@ import numpy as np
 
 import reference
 from harness.apis.hw6 import model_localize, optim_diagnose
+from harness.apis.hw6.answer import Answer
 from harness.apis.hw6.model_cases import parse_layers
 from harness.core.cases import Case
 from harness.core.compare import Comparison, Element, Tolerance, compare_output
@@ -72,37 +72,6 @@ def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.n
         name, (stage, exc) = next(iter(run.errors.items()))
         raise RuntimeError(f"reference {spec.name} failed in {stage} for {name}") from exc
     return {k: np.asarray(v, dtype=np.float64) for k, v in run.outputs.items()}
-
-
-# ---------------------------------------------------------------- what the child sent
-@dataclass
-class Answer:
-    """The child's answer for one case: what each collected output was, and the arrays."""
-
-    header: dict[str, Any]
-    arrays: dict[str, np.ndarray]
-
-    def info(self, name: str) -> dict[str, Any] | None:
-        return self.header["outputs"].get(name)
-
-    def array(self, name: str) -> np.ndarray | None:
-        return self.arrays.get(f"out/{name}")
-
-    def text(self, name: str) -> str | None:
-        """A string output (the tracer's parameter names), read back from its repr."""
-        info = self.info(name) or {}
-        if info.get("type") != "builtins.str":
-            return None
-        try:
-            return str(ast.literal_eval(info.get("repr", "")))
-        except (ValueError, SyntaxError):
-            return None
-
-    def error(self, output: str) -> dict[str, Any] | None:
-        return self.header["errors"].get(output)
-
-    def names(self, prefix: str) -> list[str]:
-        return [k for k in self.header["outputs"] if k.startswith(prefix)]
 
 
 def describe_error(err: dict[str, Any], head: str = "") -> str:

@@ -34,7 +34,7 @@ from harness.core.compare import Tolerance, compare_output
 from harness.diagnosis.causes import Cause
 
 if TYPE_CHECKING:
-    from harness.apis.hw6.model_eval import Answer
+    from harness.apis.hw6.answer import Answer
     from harness.core.evaluate import Checker, Verdict
     from harness.core.registry import OpSpec
 

@@ -134,3 +134,11 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 
 def test_no_module_imports_itself_round_a_cycle() -> None:
     assert cycles(import_graph()) == []
+
+
+def test_a_test_not_marked_slow_cannot_start_a_child() -> None:
+    """tests/conftest.py keeps its table of fast modules honest."""
+    from harness.sandbox import parent
+
+    with pytest.raises(AssertionError, match="starts a sandboxed child"):
+        parent.Sandbox._start(object())   # type: ignore[arg-type]

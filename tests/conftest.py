@@ -1,0 +1,40 @@
+"""Which tests are slow: those that start a sandboxed child (or a cluster, or a browser).
+
+`pytest -m "not slow"` runs the rest, the unit tests, in seconds; `pytest -n auto` runs
+everything. A test module is slow unless it is listed in FAST_MODULES, so a new module is
+slow until it is shown not to be; and a test that is not marked slow but starts a child
+fails, saying so, so the table cannot go stale.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+# Test modules none of whose tests starts a child: pure functions, the reference twins,
+# parsing and layout checks.
+FAST_MODULES = frozenset({
+    "test_cases", "test_compare", "test_cs231n_math", "test_diagnosis_units",
+    "test_dropout_law", "test_fingerprints", "test_layout", "test_reference", "test_sources",
+    "test_student_nn_unit",
+})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__.rpartition(".")[2] not in FAST_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _no_child_in_a_fast_test(request: pytest.FixtureRequest,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test not marked slow may not start a sandboxed child."""
+    if request.node.get_closest_marker("slow") is not None:
+        return
+    from harness.sandbox import parent
+
+    def refuse(self: object) -> None:
+        raise AssertionError(f"{request.node.nodeid} starts a sandboxed child: its module "
+                             "is not one of tests/conftest.py's FAST_MODULES")
+
+    monkeypatch.setattr(parent.Sandbox, "_start", refuse)

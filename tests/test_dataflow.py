@@ -87,6 +87,16 @@ def test_roles_come_from_right_runs_and_ints_must_vary() -> None:
     assert ("forward", "m.py", "pads", "m.py:9", 0, "return") not in constant
 
 
+def test_a_value_the_child_could_not_record_is_not_a_wrong_one() -> None:
+    role = roles([_right(1, 0), _right(2, 1)])
+    padded = _image(8, 10)
+    run = _run(False, (1, 1), padded, padded)
+    values = tuple(Value(v.stage, v.file, v.function, v.site, v.k, v.slot, None)
+                   if v.function == "pad" and v.slot == "return" else v
+                   for v in run.trace.values)
+    assert first_wrong(Run(run.verdicts, Trace(values=values), run.known), role) is None
+
+
 def test_the_helper_that_made_a_wrong_value_from_right_inputs_is_named() -> None:
     role = roles([_right(1, 0), _right(2, 1)])
     padded = _image(8, 2)
@@ -216,7 +226,9 @@ def test_the_parent_keeps_only_well_formed_values() -> None:
                        ["forward", "m.py", "f", "", "0", "k", "ints", [1]],        # k not an int
                        ["forward", "m.py", "f", 0, "k", "ints", [1]],             # no site
                        ["forward", "m.py", "g", "m.py:3", 0, "k", "ints", [1, 2]],
-                       ["forward", "m.py", "g", "", 0, "xs", "opaque", None], "junk"]}
+                       ["forward", "m.py", "g", "", 0, "xs", "opaque", None],
+                       ["forward", "m.py", "g", "", 0, "<b>x</b>", "ints", [1]],  # no name
+                       "junk"]}
     values = _trace(sent, arrays).values
     assert [(v.function, v.slot) for v in values] == [("f", "return"), ("g", "k"), ("g", "xs")]
     assert values[1].value == (1, 2) and values[2].value is None

@@ -9,6 +9,7 @@ profile accepts; a match there passes with a note naming the convention.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache, cached_property, lru_cache
@@ -186,6 +187,9 @@ class Trace:
     values: tuple[Value, ...] = ()
 
 
+SLOT = re.compile(r"[A-Za-z_]\w{0,63}( after)?(\[\d\])*")   # "dXp after", "return[1]"
+
+
 def _values(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> tuple[Value, ...]:
     """The child's `values`, keeping only entries of their shape (arrays from the bytes)."""
     found = []
@@ -193,6 +197,8 @@ def _values(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> tuple[Valu
         if not (isinstance(entry, list) and len(entry) == 8 and isinstance(entry[4], int)):
             continue
         stage, file, function, site, k, slot, kind, payload = entry
+        if not (isinstance(slot, str) and SLOT.fullmatch(slot)):
+            continue   # a name the reports may print: an argument's, or "return"
         if kind == "array" and isinstance(payload, str) and payload.startswith("value/"):
             value: Any = arrays.get(payload)
             if value is None:

@@ -133,10 +133,11 @@ def roles(runs: Iterable[Run]) -> dict[Key, set[str]]:
 
 
 def first_wrong(run: Run, role: dict[Key, set[str]]) -> Value | None:
-    """The first value of a failing run that plays a role and is not that intermediate."""
+    """The first value of a failing run that plays a role and is not that intermediate (a
+    value the child could not record says nothing)."""
     for v in run.trace.values:
         names = role.get(_key(v))
-        if names and not names & _names(v.value, run):
+        if names and v.value is not None and not names & _names(v.value, run):
             return v
     return None
 

@@ -25,161 +25,59 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
 
-from tabulate import tabulate
-
-from harness.apis.editions import Detected
-from harness.apis.known import APIS, DEFAULT, Api
-from harness.apis.resolve import resolve_api, resolve_impl
+from harness.apis.known import APIS
 from harness.core import refcache
 from harness.core.cases import Case
 from harness.core.compare import DEFAULT_TOLERANCE
 from harness.core.conventions import PROFILES, get_profile
 from harness.core.evaluate import Checker
-from harness.core.registry import get_op, select_ops
+from harness.core.registry import get_op
 from harness.core.results import build_report, record
 from harness.core.session import DEFAULT_CASES
-from harness.diagnosis.investigate import check_and_investigate, investigate
+from harness.diagnosis.investigate import investigate
+from harness.pipeline import (
+    CheckRequest,
+    UsageError,
+    api_arg,
+    edition_arg,
+    impl_arg,
+    resolve,
+    run_check,
+    starter_arg,
+)
 from harness.progress import Progress
 from harness.reports.terminal import (
-    fix_list_lines,
-    gist_lines,
+    print_check,
     print_lines,
     section_text,
-    table_text,
     terminal_width,
     wrap,
 )
-from harness.reports.view import (
-    FIX_LIST_SHOWN,
-    SUMMARY_HEADERS,
-    conventions_line,
-    fix_entries,
-    headline,
-    section,
-    skipped_groups,
-    summary_rows,
-)
+from harness.reports.view import FIX_LIST_SHOWN, conventions_line, section
 from harness.reports.write import write_reports
-from harness.sandbox.parent import Limits, Policy, unprivileged
 from harness.version import package_version
 
 EXIT_OK, EXIT_MISMATCH, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-class UsageError(Exception):
-    """Input nnparity cannot use; the message says what to fix (exit code 2)."""
-
-
-def _api_arg(value: str | None, impl: str | None, op: str | None = None) -> Api:
-    """--api NAME or FILE, else the case ID's API, else detected (harness/apis/resolve.py)."""
-    try:
-        return resolve_api(value, impl, op)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _impl_arg(value: str | None, api: Api = DEFAULT) -> Path:
-    try:
-        return resolve_impl(value, api)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _edition_arg(api: Api, impl: Path, value: str | None) -> Detected | None:
-    """--edition NAME, else the edition the implementation's files follow."""
-    try:
-        return api.edition(impl, value)
-    except ValueError as exc:
-        raise UsageError(f"--edition: {exc}") from None
-
-
-def _starter_arg(value: str | None) -> Path | None:
-    if value is None:
-        return None
-    p = Path(value).expanduser().resolve()
-    if not p.is_dir():
-        raise UsageError(f"--starter {value}: not a directory; give the directory of the "
-                         "course's starter code (holding neural_networks/ or its modules)")
-    return p
-
-
-def print_modules(plan: dict[str, dict[str, str]], out: TextIO | None = None) -> None:
-    """Which modules came from where, when any did not come from the implementation."""
-    borrowed = {m: s for m, s in plan.items() if s["origin"] != "submission"}
-    if not borrowed:
-        return
-    print("modules not from the implementation:", file=out or sys.stdout)
-    for m, s in borrowed.items():
-        print(f"  {m}: {s['origin']} ({s['reason']})", file=out or sys.stdout)
-
-
-def summary_table(report: dict[str, Any]) -> str:
-    return tabulate(summary_rows(report, width=60), headers=SUMMARY_HEADERS)
-
-
-def print_fix_list(report: dict[str, Any], out: TextIO | None = None,
-                   shown: int | None = None, more_in: str = "") -> None:
-    """The fix list, wrapped at the terminal's width: each root cause, what to open, what it
-    explains, its repro command; the first `shown` entries (every one when None), then how
-    many more `more_in` holds."""
-    lines = fix_list_lines(report, fix_entries(report), terminal_width(out), shown, more_in)
-    print_lines([""] + lines if lines else [], out)
-
-
-def print_findings(report: dict[str, Any], out: TextIO | None = None) -> None:
-    """The gist of each failure: likely bug, where, smallest case, repro command (an item
-    explained in the same words by an earlier one: a pointer to it)."""
-    print_lines(gist_lines(report, terminal_width(out)), out)
-
-
 def cmd_check(args: argparse.Namespace) -> int:
-    api = _api_arg(args.api, args.impl)
-    impl = _impl_arg(args.impl, api)
-    try:
-        specs = select_ops(args.ops, api.name)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    if args.cases < 1:
-        raise UsageError("--cases must be at least 1")
-    profile = get_profile(args.profile)
-    starter = _starter_arg(args.starter)
-    edition = _edition_arg(api, impl, args.edition)
-    progress = Progress(len(specs) * args.cases, "checking")
-    with refcache.disabled(args.no_cache), \
-            unprivileged([impl, *([starter] if starter else [])]) as (uid, why), \
-            Checker(impl, profile, limits=_check_limits(args.timeout, uid),
-                    policy=Policy(uid=uid, gid=uid), starter=starter, api=api.name,
-                    edition=edition) as checker:
-        if why:
-            print(f"nnparity check: note: the implementation runs as root without "
-                  f"capabilities ({why})", file=sys.stderr)
-        checker.start(specs)
-        report = check_and_investigate(checker, specs, args.cases, args.seed,
-                                       on_case=lambda cid: progress.advance(note=cid))
-        report["modules"] = checker.plan().as_json()
-        report["api"] = api.name
+    request = CheckRequest(impl=args.impl, api=args.api, ops=args.ops, cases=args.cases,
+                           seed=args.seed, profile=args.profile, starter=args.starter,
+                           edition=args.edition, timeout=args.timeout, cache=not args.no_cache)
+    resolved = resolve(request)
+    progress = Progress(len(resolved.specs) * args.cases, "checking")
+    report = run_check(request, on_case=lambda cid: progress.advance(note=cid),
+                       resolved=resolved)
     progress.close()
     paths = write_reports(report, args.report)
     if args.json:
         Path(args.json).write_text(paths["json"].read_text())
-    width = terminal_width()
-    print_lines(wrap(f"nnparity check: {impl} (API {api.name}: {api.title})", width)
-                + wrap(conventions_line(report), width))
-    print_modules(report["modules"])
-    for reason, ops in skipped_groups(report).items():
-        print_lines(wrap(f"not checked: {', '.join(ops)} ({reason})", width))
-    print()
-    print(table_text(report, fix_entries(report)))
-    print_fix_list(report, shown=None if args.verbose else FIX_LIST_SHOWN,
-                   more_in=str(paths["md"]))
-    if args.verbose:
-        print_findings(report)
-    print_lines(["", *wrap(headline(report), width),
-                 *wrap(f"report: {paths['md']}, {paths['html']}, {paths['json']}", width)])
+    print_check(report, f"API {resolved.api.name}: {resolved.api.title}", verbose=args.verbose,
+                more_in=str(paths["md"]))
+    print_lines(wrap(f"report: {paths['md']}, {paths['html']}, {paths['json']}",
+                     terminal_width()))
     if report["summary"].get("interrupted"):
         print(f"nnparity: interrupted; the report covers the {report['summary']['cases']} "
               "cases checked so far", file=sys.stderr)
@@ -187,23 +85,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK if report["summary"]["verdict"] == "pass" else EXIT_MISMATCH
 
 
-def _check_limits(timeout: float, uid: int | None) -> Limits:
-    """`check`'s children get grading's default limits (memory, CPU, file size, disk), with
-    --timeout per case, wall clock and CPU; the process limit only under a uid of their own
-    (it counts every process of the uid)."""
-    from harness.grading.rubric import GradeLimits
-
-    return replace(GradeLimits().sandbox_limits(), case_seconds=timeout,
-                   case_cpu_seconds=timeout,
-                   processes=GradeLimits.processes if uid is not None else None)
-
-
 def cmd_repro(args: argparse.Namespace) -> int:
     try:
         case = Case.from_id(args.case_id)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    api = _api_arg(args.api, args.impl, case.op)   # an adapter's ops exist once it is read
+    api = api_arg(args.api, args.impl, case.op)   # an adapter's ops exist once it is read
     try:
         spec = get_op(case.op)
         spec.inputs(case)  # a case its family cannot build (UnbuildableCase) is unusable input
@@ -211,10 +98,10 @@ def cmd_repro(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if api.name != spec.api:
         raise UsageError(f"case {case.id} is an op of the {spec.api} API, not {api.name}")
-    impl = _impl_arg(args.impl, api)
+    impl = impl_arg(args.impl, api)
     profile = get_profile(args.profile)
-    edition = _edition_arg(api, impl, args.edition)
-    with Checker(impl, profile, starter=_starter_arg(args.starter), api=api.name,
+    edition = edition_arg(api, impl, args.edition)
+    with Checker(impl, profile, starter=starter_arg(args.starter), api=api.name,
                  edition=edition) as checker:
         records = [record(v, 0) for v in checker.check(spec, case).values()]
         report = build_report(records, impl=str(impl), seed=0, profile=profile.describe(),

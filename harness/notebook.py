@@ -108,7 +108,9 @@ def check(impl: str | Path | None = None, api: str | None = None,
           profile: str = "homework", starter: str | Path | None = None,
           report_dir: str | Path | None = None, timeout: float = 20.0,
           progress: bool | None = None, edition: str | None = None) -> Report:
-    """Check an implementation against PyTorch, as `nnparity check` does; the report.
+    """Check an implementation against PyTorch, as `nnparity check` does (the same
+    pipeline, `harness.pipeline.run_check`: the same limits, and as a uid of its own when
+    run as root); the report.
 
     `impl`: a directory holding neural_networks/ or student_nn/ (or the package itself); for
     the CS231n API a folder holding cs231n/layers.py, or layers.py itself (default: the
@@ -122,33 +124,20 @@ def check(impl: str | Path | None = None, api: str | None = None,
     Raises ValueError, with a message that says what to fix, on unusable input (no such path,
     no implementation there, an unknown API, op or profile, cases < 1).
     """
-    from harness.cli import UsageError, _api_arg, _edition_arg, _impl_arg, _starter_arg
-    from harness.core.conventions import get_profile
-    from harness.core.evaluate import Checker
-    from harness.core.registry import select_ops
-    from harness.diagnosis.investigate import check_and_investigate
+    from harness.pipeline import CheckRequest, UsageError, resolve, run_check
     from harness.progress import Progress
-    from harness.sandbox.parent import Limits
 
+    request = CheckRequest(impl=None if impl is None else str(impl), api=api, ops=_ops_arg(ops),
+                           cases=cases, seed=seed, profile=profile,
+                           starter=None if starter is None else str(starter),
+                           edition=edition, timeout=timeout)
     try:
-        the_api = _api_arg(api, None if impl is None else str(impl))
-        where = _impl_arg(None if impl is None else str(impl), the_api)
-        specs = select_ops(_ops_arg(ops), the_api.name)
-        if cases < 1:
-            raise UsageError("--cases must be at least 1")
-        conventions = get_profile(profile)
-        starter_dir = _starter_arg(None if starter is None else str(starter))
-        the_edition = _edition_arg(the_api, where, edition)
+        resolved = resolve(request)
     except (UsageError, ValueError) as exc:
         raise _usage(exc) from None
-    bar = Progress(len(specs) * cases, "checking", enabled=_show_progress(progress))
+    bar = Progress(len(resolved.specs) * cases, "checking", enabled=_show_progress(progress))
     try:
-        with Checker(where, conventions, limits=Limits(case_seconds=timeout),
-                     starter=starter_dir, api=the_api.name, edition=the_edition) as checker:
-            report = check_and_investigate(checker, specs, cases, seed,
-                                           on_case=lambda cid: bar.advance(note=cid))
-            report["modules"] = checker.plan().as_json()
-            report["api"] = the_api.name
+        report = run_check(request, on_case=lambda cid: bar.advance(note=cid), resolved=resolved)
     finally:
         bar.close()
     result = Report(report)
@@ -198,7 +187,12 @@ class Report:
         the summary table, the fix list and the headline; with `findings`, the gist of each
         failure too (likely bug, smallest failing case, repro command)."""
         from harness.apis.known import DEFAULT, get_api
-        from harness.cli import print_findings, print_fix_list, print_modules, summary_table
+        from harness.reports.terminal import (
+            print_findings,
+            print_fix_list,
+            print_modules,
+            summary_table,
+        )
         from harness.reports.view import conventions_line, headline
 
         out = io.StringIO()

@@ -24,14 +24,21 @@ from tabulate import tabulate
 from harness.diagnosis import fixlist
 from harness.reports.markdown import text_grid
 from harness.reports.view import (
+    FIX_LIST_SHOWN,
+    SUMMARY_HEADERS,
     Section,
     ablation_rows,
+    conventions_line,
     entry_items_text,
     entry_repro,
     entry_root_text,
+    fix_entries,
+    headline,
     ref_label,
     relation_words,
     sections,
+    skipped_groups,
+    summary_rows,
 )
 
 DEFAULT_WIDTH = 100         # columns when the output is not a terminal
@@ -274,3 +281,52 @@ def section_text(sec: Section, width: int) -> str:
 def print_lines(lines: Iterable[str], out: TextIO | None = None) -> None:
     for line in lines:
         print(line, file=out or sys.stdout)
+
+
+# ---------------------------------------------------------------- what `check` prints
+def print_modules(plan: dict[str, dict[str, str]], out: TextIO | None = None) -> None:
+    """Which modules came from where, when any did not come from the implementation."""
+    borrowed = {m: s for m, s in plan.items() if s["origin"] != "submission"}
+    if not borrowed:
+        return
+    print("modules not from the implementation:", file=out or sys.stdout)
+    for m, s in borrowed.items():
+        print(f"  {m}: {s['origin']} ({s['reason']})", file=out or sys.stdout)
+
+
+def summary_table(report: dict[str, Any]) -> str:
+    return tabulate(summary_rows(report, width=60), headers=SUMMARY_HEADERS)
+
+
+def print_fix_list(report: dict[str, Any], out: TextIO | None = None,
+                   shown: int | None = None, more_in: str = "") -> None:
+    """The fix list, wrapped at the terminal's width: each root cause, what to open, what it
+    explains, its repro command; the first `shown` entries (every one when None), then how
+    many more `more_in` holds."""
+    lines = fix_list_lines(report, fix_entries(report), terminal_width(out), shown, more_in)
+    print_lines([""] + lines if lines else [], out)
+
+
+def print_findings(report: dict[str, Any], out: TextIO | None = None) -> None:
+    """The gist of each failure: likely bug, where, smallest case, repro command (an item
+    explained in the same words by an earlier one: a pointer to it)."""
+    print_lines(gist_lines(report, terminal_width(out)), out)
+
+
+def print_check(report: dict[str, Any], api_title: str, verbose: bool = False,
+                more_in: str = "", out: TextIO | None = None) -> None:
+    """What `nnparity check` prints: the implementation and its conventions, borrowed
+    modules, what was not checked, the table, the fix list (its first FIX_LIST_SHOWN entries
+    unless `verbose`, which adds each failure's gist) and the headline."""
+    width = terminal_width(out)
+    print_lines(wrap(f"nnparity check: {report['impl']} ({api_title})", width)
+                + wrap(conventions_line(report), width), out)
+    print_modules(report["modules"], out)
+    for reason, ops in skipped_groups(report).items():
+        print_lines(wrap(f"not checked: {', '.join(ops)} ({reason})", width), out)
+    print(file=out or sys.stdout)
+    print(table_text(report, fix_entries(report)), file=out or sys.stdout)
+    print_fix_list(report, out, shown=None if verbose else FIX_LIST_SHOWN, more_in=more_in)
+    if verbose:
+        print_findings(report, out)
+    print_lines(["", *wrap(headline(report), width)], out)

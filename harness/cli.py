@@ -29,33 +29,18 @@ from pathlib import Path
 
 from harness.apis.known import APIS
 from harness.core import refcache
-from harness.core.cases import Case
-from harness.core.compare import DEFAULT_TOLERANCE
-from harness.core.conventions import PROFILES, get_profile
-from harness.core.evaluate import Checker
-from harness.core.registry import get_op
-from harness.core.results import build_report, record
+from harness.core.conventions import PROFILES
 from harness.core.session import DEFAULT_CASES
-from harness.diagnosis.investigate import investigate
 from harness.pipeline import (
     CheckRequest,
     UsageError,
-    api_arg,
-    edition_arg,
-    impl_arg,
     resolve,
     run_check,
-    starter_arg,
+    run_repro,
 )
 from harness.progress import Progress
-from harness.reports.terminal import (
-    print_check,
-    print_lines,
-    section_text,
-    terminal_width,
-    wrap,
-)
-from harness.reports.view import FIX_LIST_SHOWN, conventions_line, section
+from harness.reports.terminal import print_check, print_lines, print_repro, terminal_width, wrap
+from harness.reports.view import FIX_LIST_SHOWN
 from harness.reports.write import write_reports
 from harness.version import package_version
 
@@ -86,35 +71,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_repro(args: argparse.Namespace) -> int:
-    try:
-        case = Case.from_id(args.case_id)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    api = api_arg(args.api, args.impl, case.op)   # an adapter's ops exist once it is read
-    try:
-        spec = get_op(case.op)
-        spec.inputs(case)  # a case its family cannot build (UnbuildableCase) is unusable input
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    if api.name != spec.api:
-        raise UsageError(f"case {case.id} is an op of the {spec.api} API, not {api.name}")
-    impl = impl_arg(args.impl, api)
-    profile = get_profile(args.profile)
-    edition = edition_arg(api, impl, args.edition)
-    with Checker(impl, profile, starter=starter_arg(args.starter), api=api.name,
-                 edition=edition) as checker:
-        records = [record(v, 0) for v in checker.check(spec, case).values()]
-        report = build_report(records, impl=str(impl), seed=0, profile=profile.describe(),
-                              tolerance=DEFAULT_TOLERANCE.describe(), cases_per_op=1)
-        report["api"] = api.name
-        investigate(report, checker)
-    width = terminal_width()
-    print_lines([f"case {case.id}", f"impl {impl}", *wrap(conventions_line(report), width)])
-    for item in report["results"]:
-        if item.get("finding"):
-            print("\n" + section_text(section(item, report["impl"]), width))
-        else:
-            print(f"\n{item['op']} {item['output']}: PASS")
+    request = CheckRequest(impl=args.impl, api=args.api, profile=args.profile,
+                           starter=args.starter, edition=args.edition)
+    report = run_repro(args.case_id, request)
+    print_repro(report, args.case_id)
     return EXIT_OK if report["summary"]["verdict"] == "pass" else EXIT_MISMATCH
 
 

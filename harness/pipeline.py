@@ -1,8 +1,9 @@
-"""One check, from what a user asked for to the report: the pipeline `nnparity check` and
-the notebook API (`harness.notebook.check`) both run, and then only render.
+"""One check, from what a user asked for to the report: the pipeline `nnparity check`,
+`nnparity repro` and the notebook API (`harness.notebook.check`) run, and then only render.
 
     request = CheckRequest(impl="path/to/hw6", ops="conv2d", cases=50)
     report = run_check(request, on_case=print)      # the dict of report.json
+    report = run_repro("conv2d/n=2,...,seed=791750", request)   # one case, investigated
 
 `resolve` turns the request's words into things (the API, the implementation's directory,
 the ops, the profile, the starter code, the edition), raising `UsageError` with what to fix;
@@ -22,11 +23,14 @@ from harness.apis.editions import Detected
 from harness.apis.known import DEFAULT, Api
 from harness.apis.resolve import resolve_api, resolve_impl
 from harness.core import refcache
+from harness.core.cases import Case
+from harness.core.compare import DEFAULT_TOLERANCE
 from harness.core.conventions import Profile, get_profile
 from harness.core.evaluate import Checker
 from harness.core.opspec import OpSpec
-from harness.core.registry import select_ops
-from harness.diagnosis.investigate import check_and_investigate
+from harness.core.registry import get_op, select_ops
+from harness.core.results import build_report, record
+from harness.diagnosis.investigate import check_and_investigate, investigate
 from harness.sandbox.parent import Limits, Policy, unprivileged
 
 
@@ -140,4 +144,32 @@ def run_check(request: CheckRequest, on_case: Callable[[str], None] | None = Non
                                        on_case=on_case)
         report["modules"] = checker.plan().as_json()
         report["api"] = r.api.name
+    return report
+
+
+def run_repro(case_id: str, request: CheckRequest) -> dict:
+    """One case (`nnparity repro CASE_ID`), judged and investigated: the report of that
+    case alone. The request's ops, cases and seed are not used: the case ID says them."""
+    try:
+        case = Case.from_id(case_id)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    api = api_arg(request.api, request.impl, case.op)   # an adapter's ops exist once read
+    try:
+        spec = get_op(case.op)
+        spec.inputs(case)  # a case its family cannot build (UnbuildableCase) is unusable input
+        profile = get_profile(request.profile)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if api.name != spec.api:
+        raise UsageError(f"case {case.id} is an op of the {spec.api} API, not {api.name}")
+    impl = impl_arg(request.impl, api)
+    edition = edition_arg(api, impl, request.edition)
+    with Checker(impl, profile, starter=starter_arg(request.starter), api=api.name,
+                 edition=edition) as checker:
+        records = [record(v, 0) for v in checker.check(spec, case).values()]
+        report = build_report(records, impl=str(impl), seed=0, profile=profile.describe(),
+                              tolerance=DEFAULT_TOLERANCE.describe(), cases_per_op=1)
+        report["api"] = api.name
+        investigate(report, checker)
     return report

@@ -36,6 +36,7 @@ from harness.reports.view import (
     headline,
     ref_label,
     relation_words,
+    section,
     sections,
     skipped_groups,
     summary_rows,
@@ -330,3 +331,16 @@ def print_check(report: dict[str, Any], api_title: str, verbose: bool = False,
     if verbose:
         print_findings(report, out)
     print_lines(["", *wrap(headline(report), width)], out)
+
+
+def print_repro(report: dict[str, Any], case_id: str, out: TextIO | None = None) -> None:
+    """What `nnparity repro` prints: the case, the implementation, the conventions, then each
+    output's full finding (the report's section, for a terminal) or that it passes."""
+    width = terminal_width(out)
+    print_lines([f"case {case_id}", f"impl {report['impl']}",
+                 *wrap(conventions_line(report), width)], out)
+    for item in report["results"]:
+        if item.get("finding"):
+            print("\n" + section_text(section(item, report["impl"]), width), file=out or sys.stdout)
+        else:
+            print(f"\n{item['op']} {item['output']}: PASS", file=out or sys.stdout)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from harness.apis.known import APIS
 from harness.core import refcache
@@ -149,54 +150,35 @@ def build_parser() -> argparse.ArgumentParser:
     common(repro)
     repro.set_defaults(func=cmd_repro)
 
+    from harness import doctor
+    from harness.bench import cli as bench_cli
+    from harness.evidence import cli as evidence_cli
     from harness.grading import command as grading
 
-    grade = sub.add_parser("grade", help="grade submissions (directories or .zip files)",
-                           description=grading.DESCRIPTION, epilog=grading.EPILOG,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
-    grading.add_arguments(grade)
-    grade.set_defaults(func=cmd_grade)
-
-    class_report = sub.add_parser("class-report", help="rebuild the class report of a graded "
-                                  "batch (class.html, class.md, class.json)",
-                                  description=grading.CLASS_DESCRIPTION,
-                                  epilog=grading.CLASS_EPILOG,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    grading.add_class_report_arguments(class_report)
-    class_report.set_defaults(func=grading.run_class_report)
-
-    diff = sub.add_parser("diff", help="which submissions' grades changed between two graded "
-                          "batches, and why (writes regrade.csv)",
-                          description=grading.DIFF_DESCRIPTION, epilog=grading.DIFF_EPILOG,
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
-    grading.add_diff_arguments(diff)
-    diff.set_defaults(func=grading.run_diff)
-
-    from harness.bench import cli as bench_cli
-
-    bench = sub.add_parser("bench", help="benchmark student_nn against PyTorch, and the harness",
-                           description=bench_cli.DESCRIPTION, epilog=bench_cli.EPILOG,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
-    bench_cli.add_arguments(bench)
-    bench.set_defaults(func=bench_cli.run)
-
-    from harness.evidence import cli as evidence_cli
-
-    evidence = sub.add_parser("evidence", help="measure nnparity: mutants killed, diagnoses "
-                              "right, false positives (writes docs/evidence.md)",
-                              description=evidence_cli.DESCRIPTION,
-                              epilog=evidence_cli.EPILOG,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
-    evidence_cli.add_arguments(evidence)
-    evidence.set_defaults(func=evidence_cli.run)
-
-    from harness import doctor
-
-    doctor_parser = sub.add_parser("doctor", help="what this machine can do for nnparity, and "
-                                   "how to fix what is missing",
-                                   description=doctor.DESCRIPTION, epilog=doctor.EPILOG,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-    doctor_parser.set_defaults(func=cmd_doctor)
+    # name, help, (description, epilog), add its arguments, run it
+    tools: list[tuple[str, str, tuple[str, str], Any, Any]] = [
+        ("grade", "grade submissions (directories or .zip files)",
+         (grading.DESCRIPTION, grading.EPILOG), grading.add_arguments, cmd_grade),
+        ("class-report", "rebuild the class report of a graded batch (class.html, class.md, "
+         "class.json)", (grading.CLASS_DESCRIPTION, grading.CLASS_EPILOG),
+         grading.add_class_report_arguments, grading.run_class_report),
+        ("diff", "which submissions' grades changed between two graded batches, and why "
+         "(writes regrade.csv)", (grading.DIFF_DESCRIPTION, grading.DIFF_EPILOG),
+         grading.add_diff_arguments, grading.run_diff),
+        ("bench", "benchmark student_nn against PyTorch, and the harness",
+         (bench_cli.DESCRIPTION, bench_cli.EPILOG), bench_cli.add_arguments, bench_cli.run),
+        ("evidence", "measure nnparity: mutants killed, diagnoses right, false positives "
+         "(writes docs/evidence.md)", (evidence_cli.DESCRIPTION, evidence_cli.EPILOG),
+         evidence_cli.add_arguments, evidence_cli.run),
+        ("doctor", "what this machine can do for nnparity, and how to fix what is missing",
+         (doctor.DESCRIPTION, doctor.EPILOG), None, cmd_doctor),
+    ]
+    for name, summary, (description, epilog), add_arguments, run in tools:
+        command = sub.add_parser(name, help=summary, description=description, epilog=epilog,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+        if add_arguments is not None:
+            add_arguments(command)
+        command.set_defaults(func=run)
     return parser
 
 

@@ -220,10 +220,12 @@ def _failing(runs: list[Run], output: str) -> list[Run]:
     return alone if output != "forward" and alone else failing
 
 
-def went_wrong_before(runs: list[Run], output: str, function: tuple[str, str]) -> bool:
+def went_wrong_before(runs: list[Run], output: str, function: tuple[str, str],
+                      role: dict[Key, set[str]] | None = None) -> bool:
     """Whether every failing run of `output` had made its first wrong value before
-    `function` was first called: it cannot have made it (at least one run says so)."""
-    role = roles(runs)
+    `function` was first called: it cannot have made it (at least one run says so).
+    `role`: the runs' `roles`, when the caller has them already."""
+    role = roles(runs) if role is None else role
     said = 0
     for run in _failing(runs, output):
         wrong = first_wrong(run, role)
@@ -236,11 +238,13 @@ def went_wrong_before(runs: list[Run], output: str, function: tuple[str, str]) -
     return said > 0
 
 
-def made_wrong(runs: list[Run], output: str) -> Made | None:
+def made_wrong(runs: list[Run], output: str,
+               role: dict[Key, set[str]] | None = None) -> Made | None:
     """The function that every run where `output` had a wrong value, and a value went
     wrong that the right runs say what it should be, says made it; or None. For a gradient,
-    the runs whose forward was right, when there are any."""
-    role = roles(runs)
+    the runs whose forward was right, when there are any. `role`: as for
+    `went_wrong_before`."""
+    role = roles(runs) if role is None else role
     said = [r for r in _failing(runs, output) if first_wrong(r, role) is not None]
     found = {maker(r, role) for r in said}
     if len(found) != 1 or None in found:

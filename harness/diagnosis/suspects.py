@@ -280,22 +280,23 @@ def _traced(failed: dict[str, list[str]], spec: Any, checker: Checker, report: d
     """For each output, its failing cases traced until PER_SIDE of them gave it a wrong value
     (at most TRIED_FAILING: the first may all raise), each case once; then up to PER_SIDE
     of the op's cases that did not fail."""
-    runs: dict[str, Traced] = {}
+    runs: dict[str, tuple[Case, Traced]] = {}
     for output, case_ids in failed.items():
         wrong = 0
         for case_id in case_ids[:TRIED_FAILING]:
             if wrong >= PER_SIDE:
                 break
             if case_id not in runs:
-                runs[case_id] = checker.traced(spec, Case.from_id(case_id))
-            verdict = runs[case_id][0].get(output)
+                case = Case.from_id(case_id)
+                runs[case_id] = case, checker.traced(spec, case)
+            verdict = runs[case_id][1][0].get(output)
             wrong += verdict is not None and verdict.status == "fail"
     every = {c for case_ids in failed.values() for c in case_ids}
     drawn = for_profile(spec, checker.profile).cases(int(report.get("cases_per_op") or 50),
                                                     int(report.get("seed") or 0))
     others = [c for c in drawn if c.id not in every][:PER_SIDE]
-    cases = [Case.from_id(c) for c in runs] + others
-    return cases, [*runs.values(), *(checker.traced(spec, case) for case in others)]
+    return ([case for case, _ in runs.values()] + others,
+            [*(run for _, run in runs.values()), *(checker.traced(spec, case) for case in others)])
 
 
 def _dataflow(op: str, spec: Any, cases: list[Case], runs: list[Traced], checker: Checker
@@ -362,6 +363,7 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
         cases[op], traced[op] = _traced(failing.get(op, {}), spec, checker, report)
     values = {op: _dataflow(op, specs[op], cases[op], traced[op], checker) for op in failing
               if op in specs}
+    roles = {op: dataflow.roles(runs) for op, runs in values.items()}   # once per op
     cleared_by = {op: right_runs([t for o, runs in traced.items() if o != op for t in runs])
                   for op in failing if op in specs}   # other ops' right runs, per op
     for item in items:
@@ -370,7 +372,7 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
             continue
         spec = specs[op]
         method = spec.function(output, False)
-        made = dataflow.made_wrong(values[op], output)
+        made = dataflow.made_wrong(values[op], output, roles[op])
         if made is not None:   # the values say who made the first wrong one
             found = None if made.function == method else _made_by(
                 made, traced[op], output, package, functions, method)
@@ -388,5 +390,6 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
         found = suspect(own + cleared, method, reach - _verified(own, cleared, functions),
                         package, functions, len(own))
         if found is not None and not dataflow.went_wrong_before(
-                values[op], output, (found["file"].partition("/")[2], found["function"])):
+                values[op], output, (found["file"].partition("/")[2], found["function"]),
+                roles[op]):
             item["finding"]["suspect"] = found

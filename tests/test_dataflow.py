@@ -29,6 +29,7 @@ from harness.diagnosis.dataflow import (
     equal,
     first_wrong,
     made_wrong,
+    made_wrong_size,
     maker,
     roles,
     went_wrong_before,
@@ -186,6 +187,36 @@ def test_a_function_called_after_the_run_went_wrong_did_not_make_it_go_wrong() -
     assert went_wrong_before([*rights, failing], "forward", ("m.py", "origins"))
     assert not went_wrong_before([*rights, failing], "forward", ("m.py", "pad"))
     assert not went_wrong_before(rights, "forward", ("m.py", "origins"))   # no failing run
+
+
+def _sized(got: tuple[int, ...], size: tuple[int, ...], given: tuple[int, ...]) -> Run:
+    """A failing run whose forward came out `got` (it should be (1, 4, 4, 1)), made with
+    an `out_size` helper that was given `given` and returned `size`."""
+    X = np.ones((1, 4, 4, 1))
+    verdict = Verdict("pool2d_max", "forward", CASE, "fail", "", got=np.zeros(got),
+                      expected=np.zeros((1, 4, 4, 1)))
+    values = (Value("forward", "m.py", "out_size", "m.py:7", 0, "hw", given),
+              Value("forward", "m.py", "out_size", "m.py:7", 0, "return", size),
+              Value("forward", "m.py", "Pool.forward", "", 0, "return", np.zeros(got)))
+    known = {"X": X, "argument kernel_shape": (2, 2), "output size": (4, 4)}
+    return Run({"forward": verdict}, Trace(values=values), known)
+
+
+def test_the_helper_that_returned_the_wrong_sizes_is_named_without_right_runs() -> None:
+    made = made_wrong_size([_sized((1, 3, 3, 1), (3, 3), (4, 4))] * 3, "forward")
+    assert made is not None and made.function == "out_size"
+    assert made.why == "it returned (3, 3), the wrong size of the forward output (it should " \
+        "be (4, 4))"
+    one_axis = made_wrong_size([_sized((1, 3, 4, 1), (3,), (4,))], "forward")
+    assert one_axis is not None and one_axis.why.endswith("(it should be 4)")
+
+
+def test_wrong_sizes_from_wrong_sizes_or_the_right_ones_name_nobody() -> None:
+    """Given sizes the case does not have, out_size may be right; sizes that are the
+    output's right ones, or no wrong size at all, say nothing."""
+    assert made_wrong_size([_sized((1, 3, 3, 1), (3, 3), (7, 9))], "forward") is None
+    assert made_wrong_size([_sized((1, 3, 3, 1), (4, 4), (4, 4))], "forward") is None
+    assert made_wrong_size([_sized((1, 4, 4, 1), (4, 4), (4, 4))], "forward") is None
 
 
 def test_the_child_records_what_its_functions_were_given_and_returned(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import textwrap
 from pathlib import Path
 
@@ -18,7 +19,15 @@ import pytest
 
 from harness.cli import main
 from harness.core.evaluate import _trace
-from harness.diagnosis.suspects import _Functions, _hands_over, ochiai, reached, suspect
+from harness.diagnosis.suspects import (
+    Score,
+    _Functions,
+    _hands_over,
+    ochiai,
+    reached,
+    shared,
+    suspect,
+)
 from harness.sandbox.lines import LineTrace
 
 FIXTURE = Path(__file__).resolve().parent / "report_fixtures" / "helper_bugs"
@@ -207,3 +216,75 @@ def test_a_call_of_another_objects_method_is_no_hand_over(tmp_path: Path) -> Non
     where = ("n.py", "Net.predict")
     assert _hands_over(where, [6], "Net.forward", functions)
     assert not _hands_over(where, [6, 7], "Net.forward", functions)
+
+
+# ---------------------------------------------------------------- a helper several classes share
+def _score(best: float) -> Score:
+    return Score(best, (1,), 1.0)
+
+
+def test_a_helper_behind_two_classes_wrong_values_is_their_common_cause() -> None:
+    """tap is in every failing run of Conv2D.backward's dX and of Pool2D.forward, and scores
+    highest over all of them: both go to it; pad2d, which right runs ran too, scores lower."""
+    tap, pad = ("u.py", "tap"), ("u.py", "pad2d")
+    candidates = {0: ("Conv2D.backward", {tap, pad}), 1: ("Pool2D.forward", {tap, pad})}
+    score = {tap: _score(0.9), pad: _score(0.5), ("l.py", "Conv2D.backward"): _score(0.7),
+             ("l.py", "Pool2D.forward"): _score(0.6)}
+    assert shared(candidates, score, anchored={1}) == {0: tap, 1: tap}
+    assert shared(candidates, score, anchored=set()) == {}   # nothing pointed below a method
+
+
+def test_a_helper_behind_one_class_only_is_left_to_that_class() -> None:
+    """Pool2D.forward and Pool2D.backward are one class: what they share says nothing more
+    than one layer's runs do."""
+    size = ("u.py", "out_size")
+    candidates = {0: ("Pool2D.forward", {size}), 1: ("Pool2D.backward", {size})}
+    assert shared(candidates, {size: _score(1.0)}, anchored={0, 1}) == {}
+
+
+def test_a_shared_helper_needs_to_beat_the_items_other_candidates_and_method() -> None:
+    tap, other = ("u.py", "tap"), ("u.py", "other")
+    candidates = {0: ("Conv2D.backward", {tap, other}), 1: ("Pool2D.forward", {tap})}
+    tied = {tap: _score(0.8), other: _score(0.8)}
+    assert shared(candidates, tied, anchored={1}) == {1: tap}   # item 0 cannot tell them apart
+    beaten = {tap: _score(0.8), ("l.py", "Pool2D.forward"): _score(0.9)}
+    assert shared({1: candidates[1], 2: ("Conv2D.forward", {tap})}, beaten, {1}) == {2: tap}
+
+
+SHARED = Path(__file__).resolve().parent / "report_fixtures" / "shared_helpers"
+
+
+def _check(tmp_path_factory, name: str) -> dict:
+    out = tmp_path_factory.mktemp(name)
+    code = main(["check", "--impl", str(SHARED / name / "neural_networks"), "--ops",
+                 "conv2d,pool2d_max,pool2d_average", "--cases", "30", "--report", str(out)])
+    assert code == 1
+    return json.loads((out / "report.json").read_text())
+
+
+def test_a_helper_two_layers_share_is_opened_once_for_both(tmp_path_factory) -> None:
+    """`window` ignores the stride, in Conv2D.forward and under Pool2D._max_pool: one entry,
+    opening it, for every failing output of both layers."""
+    entries = _check(tmp_path_factory, "window")["fix_list"]
+    assert len(entries) == 1
+    (entry,) = entries
+    assert entry["function"] == "window"
+    assert entry["open"].startswith("neural_networks/layers.py:21 · window, called from ")
+    assert entry["open"].endswith(": every failing run of Conv2D.forward and Pool2D.forward "
+                                  "went through it: one bug here would explain them all")
+    assert sorted(f"{i['op']} {i['output']}" for i in entry["items"]) == [
+        "conv2d dW", "conv2d dX", "conv2d db", "conv2d forward", "pool2d_max forward"]
+
+
+def test_the_helper_that_returned_the_wrong_sizes_is_opened(tmp_path_factory) -> None:
+    """Every case fails through `out_size` (no right run to learn from): the output's wrong
+    sizes are what out_size returned from the case's own sizes."""
+    entries = _check(tmp_path_factory, "out_size")["fix_list"]
+    first = entries[0]
+    assert first["function"] == "out_size"
+    assert re.search(r"out_size, called from Pool2D\.forward: it returned (\d), the wrong size "
+                     r"of the forward output \(it should be (\d)\)$", first["open"])
+    size = re.search(r"returned (\d).*should be (\d)", first["open"])
+    assert int(size[2]) == int(size[1]) + 1   # the +1 it forgot
+    assert {"pool2d_max forward", "pool2d_average forward"} <= {
+        f"{i['op']} {i['output']}" for i in first["items"]}

@@ -27,6 +27,11 @@ the pre-activation Z, the gradient of the padded input, ...). Then:
    the one to open. If the first wrong value is an argument, whoever made it is not known,
    and nothing is said.
 
+4. **Wrong sizes, when no run was right.** An output of the wrong shape in every case
+   leaves no right run to learn roles from, but its wrong sizes are there to see: the first
+   function that returned them (an ``out_size`` that forgot the +1), from sizes the case
+   has, made them (`made_wrong_size`).
+
 Every failing run of the output that says where it went wrong must name the same function:
 when some runs go wrong in a helper and others in the method itself, the output has two
 bugs, and the lines decide (`harness.diagnosis.suspects`). As with
@@ -147,10 +152,12 @@ def _given_right(made: Value, run: Run, role: dict[Key, set[str]]) -> bool:
     callees handed back to it, is known to be right: a value that plays a role (being
     before the first wrong value, it was right), else one equal to an input, an
     intermediate or a constructor argument of the case, ints each found in one of those
-    (``ph`` and ``pw`` passed apart), or a zero-filled buffer. A value that is none of these
+    (``ph`` and ``pw`` passed apart, ``Xp.shape[1:3]``: a known array's sizes count), or a
+    zero-filled buffer. A value that is none of these
     (a padding value the case does not pad with, ``window_origins``'s indices, a window's
     mean) may be what was wrong: nothing is said."""
-    numbers = {n for value in run.known.values() if isinstance(value, tuple) for n in value}
+    numbers = {n for value in run.known.values()
+               for n in (value if isinstance(value, tuple) else np.shape(value))}
     call = _key(made)[:5]
     values = run.trace.values
     start = next(i for i, v in enumerate(values) if _key(v)[:5] == call)
@@ -252,3 +259,54 @@ def made_wrong(runs: list[Run], output: str,
     wrong = first_wrong(said[0], role)
     assert wrong is not None
     return Made(wrong.file, wrong.function, why(wrong, said[0], role[_key(wrong)]))
+
+
+def _wrong_sizes(verdict: Verdict) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """(got, expected) shapes of an output of the right rank but the wrong sizes."""
+    if verdict.got is None or verdict.expected is None:
+        return None
+    got, expected = np.shape(verdict.got), np.shape(verdict.expected)
+    return (got, expected) if len(got) == len(expected) and got != expected else None
+
+
+def _sized_wrong(value: Any, got: tuple[int, ...], expected: tuple[int, ...]) -> bool:
+    """Whether `value` is ints that are the got shape where it differs from the expected:
+    an ``output_size`` that returned (3, 2), or an ``out_h`` that returned 3, for a
+    (N, 3, 2, C) output that should be (N, 2, 1, C)."""
+    if not isinstance(value, tuple) or not value:
+        return False
+    return any(value == got[k:k + len(value)]
+               and all(got[j] != expected[j] for j in range(k, k + len(value)))
+               for k in range(len(got) - len(value) + 1))
+
+
+def made_wrong_size(runs: list[Run], output: str) -> Made | None:
+    """For an output of the wrong size in every failing run: the function that first
+    returned the wrong sizes from right inputs, when every run that says names the same one.
+
+    No run need be right: the wrong sizes are read off the output itself, and the sizes the
+    function was given are checked against the case's own (`_given_right`). A run where the
+    wrong sizes are also the case's own (an output of 2×2 where the kernel is 2×2) says
+    nothing."""
+    found: dict[tuple[str, str], tuple[Value, tuple[int, ...]]] = {}
+    for run in runs:
+        if output not in run.verdicts or run.verdicts[output].status != "fail":
+            continue
+        sizes = _wrong_sizes(run.verdicts[output])
+        if sizes is None or not run.trace.values:
+            return None
+        right = {v for v in run.known.values() if isinstance(v, tuple)}
+        made = next((v for v in run.trace.values if v.slot == "return"
+                     and _sized_wrong(v.value, *sizes) and v.value not in right), None)
+        if made is None:
+            continue
+        if not _given_right(made, run, {}):
+            return None
+        k = next(k for k in range(len(sizes[0]))
+                 if sizes[0][k:k + len(made.value)] == made.value)
+        found.setdefault((made.file, made.function), (made, sizes[1][k:k + len(made.value)]))
+    if len(found) != 1:
+        return None
+    (file, function), (made, expected) = found.popitem()
+    return Made(file, function, f"it returned {_short(made.value)}, the wrong size of the "
+                                f"{output} output (it should be {_short(expected)})")

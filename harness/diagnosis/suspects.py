@@ -10,7 +10,8 @@ the student's files ran recorded (`Checker.traced`: the lines of each call, whic
 called which, and the values each was given and returned).
 
 First the values: when the op's API lists its intermediate values, the function that made
-the first wrong one from right inputs (`harness.diagnosis.dataflow`) is opened; when that is
+the first wrong one from right inputs (`harness.diagnosis.dataflow`), or that first returned
+the wrong sizes of an output of the wrong shape, is opened; when that is
 the method itself (what it was given and what its callees handed back were right), the
 method keeps the blame. Otherwise the lines (but never a function first called after the
 failing runs had already gone wrong): every line is scored by how closely running it goes
@@ -51,6 +52,15 @@ finding:
     "suspect": {"file": "neural_networks/layers.py", "function": "pad_image", "line": 19,
                 "score": 1.0, "method": "Pool2D.forward", "method_score": 0.71,
                 "runs": {"failed": 6, "passed": 30}}
+
+Last, what the classes have in common. A helper two classes share (a ``window`` that
+Conv2D.forward and Pool2D's max pooling both call) fails in both, and within each class
+ties with the method that runs it on every case. When the items of at least two classes are
+left to their methods or to a caller of one helper, and one of them already points below its
+method, the helper that every failing run of each went through and that scores highest over
+all of them together (`shared`) is opened for all: one bug there explains them all. Without
+such a pointer, two classes failing through a helper that every case runs could as well be
+two bugs, one in each method, and nothing is said.
 
 The lines come from the child (the submission's own process) and only point at code; no
 verdict depends on them.
@@ -343,6 +353,81 @@ def _made_by(made: dataflow.Made, runs: list[Traced], output: str, package: str,
             "caller": callers.pop() if len(callers) == 1 else method}
 
 
+def _every_failing_ran(runs: list[Traced], output: str, functions: _Functions) -> set[Where]:
+    """The functions that every run where `output` had a wrong value ran (computing it)."""
+    ran = [{(f, fn) for f, n in _ran(trace.lines, output) if (fn := functions.of(f, n))}
+           for verdicts, trace in runs
+           if output in verdicts and verdicts[output].status == "fail" and trace.lines]
+    return set.intersection(*ran) if ran else set()
+
+
+def _failing_runs(items: list[dict[str, Any]], traced: dict[str, list[Traced]]) -> list[Run]:
+    """Every traced run where one of `items` had a wrong value, once, with all it ran."""
+    wrong = {(i["op"], i["output"]) for i in items}
+    return [(True, _ran(trace.lines, "")) for op, runs in traced.items()
+            for verdicts, trace in runs if trace.lines and any(
+                (op, output) in wrong and v.status == "fail" for output, v in verdicts.items())]
+
+
+def _owner(method: str) -> str:
+    """The class of a method (``Conv2D`` of ``Conv2D.backward``), or the function itself."""
+    return method.rpartition(".")[0] or method
+
+
+def shared(candidates: dict[int, tuple[str, set[Where]]], score: dict[Where, Score],
+           anchored: set[int]) -> dict[int, Where]:
+    """Item -> the one helper behind wrong values of several classes' methods.
+
+    `candidates`: item -> (its method, the helpers every failing run of it ran); `score`:
+    each function's `Score` over the failing runs of every item and the right runs of every
+    op; `anchored`: the items whose own runs already pointed away from their method, at a
+    candidate or at a caller of one. A helper that is a candidate of items of at least two
+    classes, one of them anchored (``tap``, behind Conv2D.backward's dX and, through
+    ``Pool2D._max``, Pool2D.forward) may be their common cause: an item goes to it when it
+    scores above the item's other candidates and at least as high as the item's method (a
+    ``pad2d`` that the right runs of every op ran scores lower). Without an anchor, two
+    classes failing through a helper that every case runs cannot be told from two bugs,
+    one in each class's method."""
+    explains: dict[Where, list[int]] = {}
+    for i, (_, helpers) in candidates.items():
+        for where in helpers:
+            explains.setdefault(where, []).append(i)
+    common = {where for where, items in explains.items()
+              if len({_owner(candidates[i][0]) for i in items}) > 1 and anchored & set(items)}
+
+    def best(where: Where) -> float:
+        return score[where].best if where in score else 0.0
+
+    found = {}
+    for i, (method, helpers) in candidates.items():
+        ranked = sorted(helpers, key=best, reverse=True)
+        top = ranked[0]
+        own = max((sc.best for (_, fn), sc in score.items() if fn == method), default=0.0)
+        if (top in common and best(top) >= own - MARGIN
+                and (len(ranked) == 1 or best(top) > best(ranked[1]) + MARGIN)):
+            found[i] = top
+    return found
+
+
+def _shared_suspect(where: Where, methods: list[str], runs: list[Traced],
+                    output: str, package: str, functions: _Functions, method: str
+                    ) -> dict[str, Any] | None:
+    """The suspect entry for a helper shared by wrong values of several classes."""
+    lines = [n for verdicts, trace in runs
+             if output in verdicts and verdicts[output].status == "fail"
+             for f, n in _ran(trace.lines, output) if (f, functions.of(f, n)) == where
+             and not isinstance(functions.statement(f, n), ast.FunctionDef)]
+    if not lines:
+        return None
+    callers = {c[1] for _, trace in runs for c in trace.calls if (c[2], c[3]) == where}
+    named = list(dict.fromkeys(methods))
+    return {"file": f"{package}/{where[0]}", "function": where[1], "line": lines[-1],
+            "method": method, "how": "shared",
+            "caller": callers.pop() if len(callers) == 1 else method,
+            "why": f"every failing run of {', '.join(named[:-1])} and {named[-1]} went "
+                   "through it: one bug here would explain them all"}
+
+
 def locate(report: dict[str, Any], checker: Checker) -> None:
     """Add ``finding["suspect"]`` to each wrong-valued item whose runs point at a function
     its method reached rather than at the method (see the module docstring): by the values
@@ -366,13 +451,17 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
     roles = {op: dataflow.roles(runs) for op, runs in values.items()}   # once per op
     cleared_by = {op: right_runs([t for o, runs in traced.items() if o != op for t in runs])
                   for op in failing if op in specs}   # other ops' right runs, per op
-    for item in items:
+    every_right = right_runs([t for runs in traced.values() for t in runs])
+    unknown: dict[int, tuple[str, set[Where]]] = {}   # items the values left open
+    anchored: set[int] = set()   # those the lines pointed at a helper
+    for index, item in enumerate(items):
         op, output = item["op"], item["output"]
         if op not in specs:
             continue
         spec = specs[op]
         method = spec.function(output, False)
-        made = dataflow.made_wrong(values[op], output, roles[op])
+        made = (dataflow.made_wrong(values[op], output, roles[op])
+                or dataflow.made_wrong_size(values[op], output))
         if made is not None:   # the values say who made the first wrong one
             found = None if made.function == method else _made_by(
                 made, traced[op], output, package, functions, method)
@@ -389,7 +478,28 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
         own, cleared = own_runs(traced[op], output), cleared_by[op]
         found = suspect(own + cleared, method, reach - _verified(own, cleared, functions),
                         package, functions, len(own))
-        if found is not None and not dataflow.went_wrong_before(
-                values[op], output, (found["file"].partition("/")[2], found["function"]),
-                roles[op]):
+        pointed = None if found is None else (found["file"].partition("/")[2],
+                                              found["function"])
+        if pointed is not None and dataflow.went_wrong_before(values[op], output, pointed,
+                                                              roles[op]):
+            pointed = None
+        if pointed is not None:
+            item["finding"]["suspect"] = found
+        helpers = _every_failing_ran(traced[op], output, functions) & reach
+        if pointed is not None:   # the lines' suspect, or one of its callees
+            helpers = {pointed} | (helpers & reached(pointed[1], calls))
+            anchored.add(index)
+        if helpers:
+            unknown[index] = method, helpers
+    chosen = shared(unknown, scores(_failing_runs(items, traced) + every_right, functions),
+                    anchored)
+    for index, where in chosen.items():
+        item = items[index]
+        op, output = item["op"], item["output"]
+        if dataflow.went_wrong_before(values[op], output, where, roles[op]):
+            continue
+        methods = [unknown[i][0] for i, w in chosen.items() if w == where]
+        found = _shared_suspect(where, methods, traced[op], output, package, functions,
+                                unknown[index][0])
+        if found is not None:
             item["finding"]["suspect"] = found

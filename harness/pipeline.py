@@ -4,18 +4,22 @@
     request = CheckRequest(impl="path/to/hw6", ops="conv2d", cases=50)
     report = run_check(request, on_case=print)      # the dict of report.json
     report = run_repro("conv2d/n=2,...,seed=791750", request)   # one case, investigated
+    report = report_of(records, request)            # cases checked elsewhere (pytest items)
 
 `resolve` turns the request's words into things (the API, the implementation's directory,
 the ops, the profile, the starter code, the edition), raising `UsageError` with what to fix;
-`run_check` checks and investigates in the sandbox (as an unprivileged uid of its own when
-nnparity runs as root, with grading's default limits and the request's time per case) and
-returns the report, its `modules` and `api` filled in.
+`open_checker` is the sandboxed checker every check runs in (as an unprivileged uid of its
+own when nnparity runs as root, with grading's default limits and the request's time per
+case); `run_check` checks and investigates in it and returns the report, its `modules` and
+`api` filled in; the pytest plugin checks its items with it and makes its report with
+`report_of`.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -30,7 +34,7 @@ from harness.core.evaluate import Checker
 from harness.core.opspec import OpSpec
 from harness.core.registry import get_op, select_ops
 from harness.core.results import build_report, record
-from harness.diagnosis.investigate import check_and_investigate, investigate
+from harness.diagnosis.investigate import check_and_investigate, investigate, investigated
 from harness.sandbox.parent import Limits, Policy, unprivileged
 
 
@@ -126,10 +130,12 @@ def check_limits(timeout: float, uid: int | None) -> Limits:
                    processes=GradeLimits.processes if uid is not None else None)
 
 
-def run_check(request: CheckRequest, on_case: Callable[[str], None] | None = None,
-              resolved: Resolved | None = None) -> dict:
-    """Check and investigate `request` (already `resolved`, or resolved here); the report.
-    `on_case(case_id)` after each case (a progress bar)."""
+@contextmanager
+def open_checker(request: CheckRequest, resolved: Resolved | None = None
+                 ) -> Iterator[Checker]:
+    """The sandboxed checker of `request` (already `resolved`, or resolved here): as an
+    unprivileged uid of its own when nnparity runs as root, with grading's default limits
+    and the request's time per case, the starter code, API and edition."""
     r = resolved or resolve(request)
     with refcache.disabled(not request.cache), \
             unprivileged([r.impl, *([r.starter] if r.starter else [])]) as (uid, why), \
@@ -139,10 +145,30 @@ def run_check(request: CheckRequest, on_case: Callable[[str], None] | None = Non
         if why:
             print(f"nnparity check: note: the implementation runs as root without "
                   f"capabilities ({why})", file=sys.stderr)
+        yield checker
+
+
+def run_check(request: CheckRequest, on_case: Callable[[str], None] | None = None,
+              resolved: Resolved | None = None) -> dict:
+    """Check and investigate `request` (already `resolved`, or resolved here); the report.
+    `on_case(case_id)` after each case (a progress bar)."""
+    r = resolved or resolve(request)
+    with open_checker(request, r) as checker:
         checker.start(r.specs)
         report = check_and_investigate(checker, r.specs, request.cases, request.seed,
                                        on_case=on_case)
         report["modules"] = checker.plan().as_json()
+        report["api"] = r.api.name
+    return report
+
+
+def report_of(records: list[dict], request: CheckRequest, resolved: Resolved | None = None
+              ) -> dict:
+    """The report of records checked elsewhere (the pytest plugin's items, in every xdist
+    worker), its failing items investigated here, once."""
+    r = resolved or resolve(request)
+    with open_checker(request, r) as checker:
+        report = investigated(records, checker, request.cases, request.seed)
         report["api"] = r.api.name
     return report
 

@@ -33,16 +33,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:   # nnparity's modules load only once a parity test is collected
-    from harness.apis.known import Api
     from harness.core.cases import Case
     from harness.core.evaluate import Checker, Verdict
     from harness.core.registry import OpSpec
+    from harness.pipeline import CheckRequest, Resolved
 
 WORKER_KEY = "nnparity_records"
 
@@ -109,60 +108,52 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write the combined report (report.json, .md, .html) to DIR")
 
 
-def _api(config: pytest.Config) -> Api:
-    from harness.apis.resolve import resolve_api
-
-    try:
-        return resolve_api(config.getoption("--nnparity-api"),
-                           config.getoption("--nnparity-impl"))
-    except ValueError as exc:
-        raise pytest.UsageError(str(exc)) from None
-
-
-def _impl(config: pytest.Config) -> Path:
-    from harness.apis.resolve import resolve_impl
-
-    try:
-        return resolve_impl(config.getoption("--nnparity-impl"), _api(config))
-    except ValueError as exc:
-        raise pytest.UsageError(str(exc)) from None
-
-
-def _cases(config: pytest.Config) -> int:
-    """--parity-cases, or check's default."""
+def _request(config: pytest.Config) -> CheckRequest:
+    """The plugin's options as `nnparity check`'s request."""
     from harness.core.session import DEFAULT_CASES
+    from harness.pipeline import CheckRequest
 
-    return config.getoption("--parity-cases") or DEFAULT_CASES
+    opt = config.getoption
+    return CheckRequest(impl=opt("--nnparity-impl"), api=opt("--nnparity-api"),
+                        ops=opt("--parity-ops"), cases=opt("--parity-cases") or DEFAULT_CASES,
+                        seed=opt("--parity-seed"), profile=opt("--parity-profile"))
+
+
+def _resolved(config: pytest.Config) -> Resolved:
+    """The request's API, implementation, ops, profile and edition, resolved once per
+    process (`harness.pipeline.resolve`); unusable options are pytest's usage error."""
+    found = getattr(config, "_nnparity_resolved", None)
+    if found is None:
+        from harness.pipeline import UsageError, resolve
+
+        try:
+            found = resolve(_request(config))
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        config._nnparity_resolved = found  # type: ignore[attr-defined]
+    return found
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config._nnparity_records = []  # type: ignore[attr-defined]
     if config.getoption("--nnparity-impl") or config.getoption("--nnparity-api"):
-        _impl(config)  # a bad path or API is a usage error before anything runs
+        _resolved(config)  # a bad path or API is a usage error before anything runs
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "parity_item" not in metafunc.fixturenames:
         return
     from harness.core.cases import for_profile
-    from harness.core.conventions import get_profile
-    from harness.core.registry import select_ops
 
-    opt = metafunc.config.getoption
-    try:
-        specs = select_ops(opt("--parity-ops"), _api(metafunc.config).name)
-    except ValueError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    profile = get_profile(opt("--parity-profile"))
-    api = _api(metafunc.config)
-    edition = api.edition(_impl(metafunc.config))
-    if edition is not None:   # that year's ops, and their cases as it defines them
-        specs = [edition.edition.spec(spec, api.uses) for spec in specs
-                 if edition.excluded(spec, _impl(metafunc.config)) is None]
-    specs = [for_profile(spec, profile) for spec in specs]
+    r = _resolved(metafunc.config)
+    specs = r.specs
+    if r.edition is not None:   # that year's ops, and their cases as it defines them
+        specs = [r.edition.edition.spec(spec, r.api.uses) for spec in specs
+                 if r.edition.excluded(spec, r.impl) is None]
+    request = _request(metafunc.config)
     items = []
-    for spec in specs:
-        cases = tuple(spec.cases(_cases(metafunc.config), opt("--parity-seed")))
+    for spec in (for_profile(spec, r.profile) for spec in specs):
+        cases = tuple(spec.cases(request.cases, request.seed))
         items += [ParityItem(spec, output, cases) for output in spec.outputs if cases]
     metafunc.parametrize("parity_item", items, ids=[it.id for it in items])
 
@@ -186,21 +177,17 @@ class _OpCache:
 
 @pytest.fixture(scope="session")
 def parity_checker(request: pytest.FixtureRequest):
-    from harness.core.conventions import get_profile
-    from harness.core.evaluate import Checker
+    from harness.pipeline import open_checker
 
     config = request.config
-    profile = get_profile(config.getoption("--parity-profile"))
-    api = _api(config)
-    with Checker(_impl(config), profile, api=api.name,
-                 edition=api.edition(_impl(config))) as checker:
+    with open_checker(_request(config), _resolved(config)) as checker:
         yield _OpCache(checker)
 
 
 @pytest.fixture(scope="session")
 def parity_impl(request: pytest.FixtureRequest) -> str:
     """The implementation under test, as repro commands spell it: `explain(verdict, impl)`."""
-    return str(_impl(request.config))
+    return str(_resolved(request.config).impl)
 
 
 @pytest.fixture
@@ -286,23 +273,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def _combined_report(config: pytest.Config, records: list[dict[str, Any]]) -> dict[str, Any]:
     """The report over every process's records; failing items investigated here, once."""
-    from harness.core.compare import DEFAULT_TOLERANCE
-    from harness.core.conventions import get_profile
-    from harness.core.evaluate import Checker
-    from harness.core.results import build_report
-    from harness.diagnosis.investigate import investigate
+    from harness.pipeline import report_of
 
-    profile = get_profile(config.getoption("--parity-profile"))
-    impl = _impl(config)
-    report = build_report(records, impl=str(impl), seed=config.getoption("--parity-seed"),
-                          profile=profile.describe(), tolerance=DEFAULT_TOLERANCE.describe(),
-                          cases_per_op=_cases(config))
-    report["api"] = _api(config).name
-    if report["summary"]["verdict"] != "pass":
-        with Checker(impl, profile, api=report["api"],
-                     edition=_api(config).edition(impl)) as checker:
-            investigate(report, checker)
-    return report
+    return report_of(records, _request(config), _resolved(config))
 
 
 @pytest.hookimpl(optionalhook=True)

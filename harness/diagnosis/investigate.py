@@ -531,14 +531,28 @@ def check_and_investigate(checker: Checker, specs: list[OpSpec], cases: int, see
         interrupted = True
     else:
         interrupted = False
-    report = build_report(records, impl=str(checker.impl), seed=seed,
-                          profile=checker.profile.describe(),
-                          tolerance=checker.tolerance.describe(), cases_per_op=cases)
+    report = _report(records, checker, cases, seed)
     if skipped:
         report["skipped"] = skipped
-    if checker.edition is not None:
-        report["edition"] = checker.edition.to_json()
     if interrupted:
         report["summary"]["interrupted"] = True
         return report
     return investigate(report, checker)
+
+
+def _report(records: list[dict[str, Any]], checker: Checker, cases: int, seed: int
+            ) -> dict[str, Any]:
+    """The JSON report of `records`, checked by `checker` (or by its like elsewhere)."""
+    report = build_report(records, impl=str(checker.impl), seed=seed,
+                          profile=checker.profile.describe(),
+                          tolerance=checker.tolerance.describe(), cases_per_op=cases)
+    if checker.edition is not None:
+        report["edition"] = checker.edition.to_json()
+    return report
+
+
+def investigated(records: list[dict[str, Any]], checker: Checker, cases: int, seed: int
+                 ) -> dict[str, Any]:
+    """The report of records checked elsewhere (pytest's items), its failures investigated."""
+    report = _report(records, checker, cases, seed)
+    return report if report["summary"]["verdict"] == "pass" else investigate(report, checker)

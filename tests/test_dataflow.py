@@ -31,6 +31,7 @@ from harness.diagnosis.dataflow import (
     made_wrong,
     made_wrong_size,
     maker,
+    part_of,
     roles,
     went_wrong_before,
 )
@@ -219,6 +220,66 @@ def test_wrong_sizes_from_wrong_sizes_or_the_right_ones_name_nobody() -> None:
     assert made_wrong_size([_sized((1, 4, 4, 1), (4, 4), (4, 4))], "forward") is None
 
 
+def test_part_of_an_intermediate_is_known_to_be_right() -> None:
+    """A tap (entry (i, j) of every window) or one window is windows with axes fixed."""
+    windows = _image(2 * 3 * 3 * 2 * 2 * 1, 4).reshape(2, 3, 3, 2, 2, 1)
+    run = Run({}, Trace(), {"windows": windows})
+    assert part_of(windows[:, :, :, 1, 0], run) and part_of(windows[:, 2, 1], run)
+    assert not part_of(windows[:, :, :, 1, 0] + 1e-3, run)
+    assert not part_of(np.zeros((2, 3, 3, 1)), run)   # a zero array equals too much
+
+
+def _picked(direct: bool, given: np.ndarray | None = None) -> Run:
+    """A failing run whose argmax goes wrong in `pick`: called directly (`direct`, line 7,
+    where right runs taught that it returns the argmax), or through `caller` (line 3), which
+    makes the argmax out of what pick returns there (line 9: no role, not known right)."""
+    X = _image(6, 5)
+    right = np.argsort(X).astype(float)
+    if direct:
+        values = [Value("forward", "m.py", "pick", "m.py:7", 0, "X", X),
+                  Value("forward", "m.py", "pick", "m.py:7", 0, "return", right + 1)]
+    else:
+        values = [Value("forward", "m.py", "caller", "m.py:3", 0, "X",
+                        X if given is None else given),
+                  Value("forward", "m.py", "pick", "m.py:9", 0, "X", X),
+                  Value("forward", "m.py", "pick", "m.py:9", 0, "return", X * 2),
+                  Value("forward", "m.py", "caller", "m.py:3", 0, "return", right + 1)]
+    return Run(_verdicts(False), Trace(values=tuple(values)), {"X": X, "argmax": right})
+
+
+def test_a_run_that_went_wrong_in_a_callers_hands_leaves_the_helper_possible() -> None:
+    """One run says pick made the wrong argmax; another, that caller made it from what pick
+    handed back (not known to be right): both may be pick, so pick is named. A run where
+    caller was given a wrong X cannot say, and names nobody."""
+    role = {("forward", "m.py", "pick", "m.py:7", 0, "return"): {"argmax"},
+            ("forward", "m.py", "caller", "m.py:3", 0, "return"): {"argmax"}}
+    direct, through = _picked(True), _picked(False)
+    assert maker(direct, role) == ("m.py", "pick") and maker(through, role) is None
+    made = made_wrong([direct, through], "forward", role)
+    assert made is not None and made.function == "pick"
+    assert made_wrong([through], "forward", role) is None   # caller or pick: no run says
+    given_wrong = _picked(False, given=_image(6, 6))
+    assert made_wrong([direct, given_wrong], "forward", role) is None
+
+
+def test_a_caller_named_only_where_its_callees_values_looked_right_is_not_named() -> None:
+    """In one run pick handed caller zeros (a buffer's untouched part: "known right"), in
+    another something unknown: caller is named by the first only by chance, and pick, its
+    callee, may as well be wrong."""
+    role = {("forward", "m.py", "caller", "m.py:3", 0, "return"): {"argmax"}}
+    calls = frozenset({("m.py", "caller", "m.py", "pick")})
+    through = _picked(False)
+    zeros = tuple(Value(v.stage, v.file, v.function, v.site, v.k, v.slot, np.zeros(6))
+                  if (v.function, v.slot) == ("pick", "return") else v
+                  for v in through.trace.values)
+    by_chance = Run(through.verdicts, Trace(values=zeros, calls=calls), through.known)
+    unknown = Run(through.verdicts, Trace(values=through.trace.values, calls=calls),
+                  through.known)
+    assert maker(by_chance, role) == ("m.py", "caller")
+    assert made_wrong([by_chance], "forward", role).function == "caller"
+    assert made_wrong([by_chance, unknown], "forward", role) is None
+
+
 def test_the_child_records_what_its_functions_were_given_and_returned(tmp_path: Path) -> None:
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "mod.py").write_text(
@@ -227,8 +288,10 @@ def test_the_child_records_what_its_functions_were_given_and_returned(tmp_path: 
         "def fill(buf, x):\n    buf[...] = x\n\n"
         "def pair(x):\n    return x, x + 1\n\n"
         "def many(xs):\n    return len(xs)\n\n"
+        "def nested(xs):\n    return len(xs)\n\n"
+        "def lots(xs):\n    return len(xs)\n\n"
         "def run(x):\n    buf = np.zeros(2)\n    fill(buf, x)\n    pair(x)\n"
-        "    many([x, x])\n    return pads(3)\n")
+        "    many([x, x + 1])\n    nested([[x]])\n    lots([x] * 30)\n    return pads(3)\n")
     namespace: dict = {}
     path = tmp_path / "pkg" / "mod.py"
     exec(compile(path.read_text(), str(path), "exec"), namespace)   # noqa: S102
@@ -238,14 +301,16 @@ def test_the_child_records_what_its_functions_were_given_and_returned(tmp_path: 
         trace.cut("forward")
     got = {(f, slot): (kind, payload) for _, _, f, _, _, slot, kind, payload in trace.values}
     sites = {f: site for _, _, f, site, *_ in trace.values}
-    assert sites["pads"] == "mod.py:20" and sites["run"] == ""   # run: called by the harness
+    assert sites["pads"] == "mod.py:28" and sites["run"] == ""   # run: called by the harness
     assert got[("pads", "return")] == ("ints", [1, 1])
     assert got[("pads", "k")] == ("ints", [3])
     assert got[("fill", "buf after")][0] == "array"
     assert np.array_equal(trace.arrays[got[("fill", "buf after")][1]], x)
     assert not np.any(trace.arrays[got[("fill", "buf")][1]])   # the copy taken at the call
     assert got[("pair", "return[1]")][0] == "array"
-    assert got[("many", "xs")] == ("opaque", None)
+    assert np.array_equal(trace.arrays[got[("many", "xs[1]")][1]], x + 1)   # a list's entries
+    assert got[("nested", "xs[0]")] == ("opaque", None)   # one level down only
+    assert got[("lots", "xs")] == ("opaque", None)        # more than MAX_ENTRIES
     assert all(stage == "forward" for stage, *_ in trace.values)
 
 

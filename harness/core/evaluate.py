@@ -187,7 +187,7 @@ class Trace:
     values: tuple[Value, ...] = ()
 
 
-SLOT = re.compile(r"[A-Za-z_]\w{0,63}( after)?(\[\d\])*")   # "dXp after", "return[1]"
+SLOT = re.compile(r"[A-Za-z_]\w{0,63}( after)?(\[\d{1,2}\])?")   # "dXp after", "return[1]"
 
 
 def _values(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> tuple[Value, ...]:

@@ -32,7 +32,9 @@ the pre-activation Z, the gradient of the padded input, ...). Then:
    function that returned them (an ``out_size`` that forgot the +1), from sizes the case
    has, made them (`made_wrong_size`).
 
-Every failing run of the output that says where it went wrong must name the same function:
+Every failing run of the output that says where it went wrong must name the same function,
+or at least leave it possible (a run whose first wrong value was made from what that
+function handed back, itself not known to be right, may have gone wrong there too):
 when some runs go wrong in a helper and others in the method itself, the output has two
 bugs, and the lines decide (`harness.diagnosis.suspects`). As with
 `harness.diagnosis.suspects`, the values are the child's word: they only point at code.
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -88,6 +91,27 @@ def _names(value: Any, run: Run) -> set[str]:
     """The intermediates `value` equals in `run`, under any convention the profile accepts."""
     return {name for known in (run.known, *run.variants) for name, expected in known.items()
             if equal(value, expected)}
+
+
+def part_of(value: Any, run: Run) -> bool:
+    """Whether an array is an intermediate with some of its axes fixed: entry (i, j) of
+    every window (a tap, ``windows[:, :, :, i, j]``), the window at one output pixel
+    (``windows[:, r, c]``), one image of the batch."""
+    if not isinstance(value, np.ndarray) or not _informative(value):
+        return False
+    for expected in run.known.values():
+        if not isinstance(expected, np.ndarray) or expected.ndim <= value.ndim:
+            continue
+        for fixed in combinations(range(expected.ndim), expected.ndim - value.ndim):
+            kept = tuple(n for a, n in enumerate(expected.shape) if a not in fixed)
+            if kept != value.shape:
+                continue
+            parts = np.moveaxis(expected, fixed, range(len(fixed))).reshape(-1, value.size)
+            with np.errstate(invalid="ignore"):
+                close = np.isclose(parts, value.reshape(-1), rtol=RTOL, atol=ATOL)
+            if close.all(axis=1).any():
+                return True
+    return False
 
 
 def arguments(ctor: dict[str, Any]) -> dict[str, tuple[int, ...]]:
@@ -147,38 +171,53 @@ def first_wrong(run: Run, role: dict[Key, set[str]]) -> Value | None:
     return None
 
 
-def _given_right(made: Value, run: Run, role: dict[Key, set[str]]) -> bool:
-    """Whether everything the call that made `made` was given, and every array its own
-    callees handed back to it, is known to be right: a value that plays a role (being
-    before the first wrong value, it was right), else one equal to an input, an
-    intermediate or a constructor argument of the case, ints each found in one of those
-    (``ph`` and ``pw`` passed apart, ``Xp.shape[1:3]``: a known array's sizes count), or a
-    zero-filled buffer. A value that is none of these
-    (a padding value the case does not pad with, ``window_origins``'s indices, a window's
-    mean) may be what was wrong: nothing is said."""
+def _unknown(made: Value, run: Run, role: dict[Key, set[str]]) -> set[tuple[str, str]] | None:
+    """What may be wrong among the inputs of the call that made `made`: None when something
+    it was given is not known to be right, else the callees whose values handed back to it
+    are not (empty: it made `made` from right inputs).
+
+    Known to be right: a value that plays a role (being before the first wrong value, it
+    was right), else one equal to an input, an intermediate or a constructor argument of
+    the case, or to part of one (`part_of`: the taps of the windows a ``first_max`` is
+    given), ints each found in one of those (``ph`` and ``pw`` passed apart,
+    ``Xp.shape[1:3]``: a known array's sizes count), or a zero-filled buffer. A value that
+    is none of these (a padding value the case does not pad with, ``window_origins``'s
+    indices, a window's mean) may be what was wrong."""
     numbers = {n for value in run.known.values()
                for n in (value if isinstance(value, tuple) else np.shape(value))}
     call = _key(made)[:5]
     values = run.trace.values
     start = next(i for i, v in enumerate(values) if _key(v)[:5] == call)
     end = next(i for i, v in enumerate(values) if v is made)
+    unknown: set[tuple[str, str]] = set()
     for v in values[start:end]:
         mine = _key(v)[:5] == call
         if (mine and _made(v.slot)) or (not mine and not _made(v.slot)):
             continue   # what the call itself made, or what it passed on to its callees
-        if v.value is None:
-            return False   # arrays it could not record
-        if role.get(_key(v)) or _names(v.value, run):
-            continue
-        if isinstance(v.value, float):
-            return False   # a padding value, a window's mean: not one the case knows
-        if isinstance(v.value, tuple):
-            if set(v.value) <= numbers:   # ph, pw apart: each a number of the case's
-                continue
-            return False
-        if np.any(v.value):
-            return False
-    return True
+        if not _right(v, run, role, numbers):
+            if mine:
+                return None
+            unknown.add((v.file, v.function))
+    return unknown
+
+
+def _right(v: Value, run: Run, role: dict[Key, set[str]], numbers: set[int]) -> bool:
+    """Whether a value is known to be right (see `_unknown`)."""
+    if v.value is None:
+        return False   # arrays the child could not record
+    if role.get(_key(v)) or _names(v.value, run) or part_of(v.value, run):
+        return True
+    if isinstance(v.value, float):
+        return False   # a padding value, a window's mean: not one the case knows
+    if isinstance(v.value, tuple):
+        return set(v.value) <= numbers   # ph, pw apart: each a number of the case's
+    return not np.any(v.value)
+
+
+def _given_right(made: Value, run: Run, role: dict[Key, set[str]]) -> bool:
+    """Whether everything the call that made `made` was given, and every value its own
+    callees handed back to it, is known to be right (`_unknown`)."""
+    return _unknown(made, run, role) == set()
 
 
 def maker(run: Run, role: dict[Key, set[str]]) -> tuple[str, str] | None:
@@ -187,6 +226,18 @@ def maker(run: Run, role: dict[Key, set[str]]) -> tuple[str, str] | None:
     if wrong is None or not _made(wrong.slot) or not _given_right(wrong, run, role):
         return None
     return wrong.file, wrong.function
+
+
+def _could_have_made(run: Run, role: dict[Key, set[str]]) -> set[tuple[str, str]] | None:
+    """The functions that may have made the run's first wrong value: the one that made it,
+    and those of its callees whose values it was handed are not known to be right (a
+    ``Pool2D._max`` that made a wrong argmax out of what two ``first_max`` calls returned);
+    None when it was given something not known to be right, or the value is an argument."""
+    wrong = first_wrong(run, role)
+    if wrong is None or not _made(wrong.slot):
+        return None
+    unknown = _unknown(wrong, run, role)
+    return None if unknown is None else {(wrong.file, wrong.function), *unknown}
 
 
 @dataclass(frozen=True)
@@ -253,12 +304,21 @@ def made_wrong(runs: list[Run], output: str,
     `went_wrong_before`."""
     role = roles(runs) if role is None else role
     said = [r for r in _failing(runs, output) if first_wrong(r, role) is not None]
-    found = {maker(r, role) for r in said}
-    if len(found) != 1 or None in found:
+    named = [r for r in said if maker(r, role) is not None]
+    found = {maker(r, role) for r in named}
+    if len(found) != 1:
         return None
-    wrong = first_wrong(said[0], role)
+    (where,) = found
+    could = [_could_have_made(r, role) or set() for r in said]
+    if any(where not in c for c in could):
+        return None   # a run that went wrong elsewhere, or that cannot say where
+    callees = {c[2:] for r in said for c in r.trace.calls if c[:2] == where}
+    if callees & set().union(*could):
+        return None   # what its callees handed it may be wrong: right, where it named it,
+        #               only by chance (a wrong view of a buffer that was still zeros)
+    wrong = first_wrong(named[0], role)
     assert wrong is not None
-    return Made(wrong.file, wrong.function, why(wrong, said[0], role[_key(wrong)]))
+    return Made(wrong.file, wrong.function, why(wrong, named[0], role[_key(wrong)]))
 
 
 def _wrong_sizes(verdict: Verdict) -> tuple[tuple[int, ...], tuple[int, ...]] | None:

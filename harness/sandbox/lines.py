@@ -34,6 +34,7 @@ Function = tuple[str, str]   # (file relative to the package, qualified name)
 MAX_ELEMENTS = 100_000        # a larger array is not recorded
 MAX_TOTAL = 2_000_000         # nor any array once the run's recorded ones hold this many
 MAX_CALLS = 32                # calls of one function recorded per stage
+MAX_ENTRIES = 25              # entries of a tuple or list recorded apart (a 5×5 window's taps)
 
 
 def _holds_numbers(value: Any, depth: int = 2) -> bool:
@@ -108,10 +109,16 @@ class LineTrace:
         self._given[id(frame)] = (where, site, k, given)
 
     def _value(self, call: tuple[str, str, str, int], slot: str, value: Any) -> str | None:
-        """Record one value: an array (a copy: its key is returned), a tuple's entries
-        apart, an int or float."""
-        if isinstance(value, tuple) and not all(isinstance(v, int | np.integer) for v in value):
-            for i, v in enumerate(value[:4]):
+        """Record one value: an array (a copy: its key is returned), the entries of a tuple
+        or list apart (up to MAX_ENTRIES: a list of a window's kh·kw taps), an int or
+        float."""
+        if isinstance(value, tuple | list) and value and not all(
+                isinstance(v, int | np.integer) for v in value):
+            if len(value) > MAX_ENTRIES or "[" in slot:   # one level down only
+                if _holds_numbers(value):
+                    self._pending.append([*call, slot, "opaque", None])
+                return None
+            for i, v in enumerate(value):
                 self._value(call, f"{slot}[{i}]", v)
             return None
         entry = [*call, slot]

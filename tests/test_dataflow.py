@@ -26,6 +26,7 @@ from harness.core.evaluate import Trace, Value, Verdict, _trace, reference_outpu
 from harness.core.registry import find_op
 from harness.diagnosis.dataflow import (
     Run,
+    called_after,
     equal,
     first_wrong,
     made_wrong,
@@ -34,6 +35,7 @@ from harness.diagnosis.dataflow import (
     part_of,
     roles,
     went_wrong_before,
+    went_wrong_in,
 )
 from harness.sandbox.lines import LineTrace
 
@@ -188,6 +190,24 @@ def test_a_function_called_after_the_run_went_wrong_did_not_make_it_go_wrong() -
     assert went_wrong_before([*rights, failing], "forward", ("m.py", "origins"))
     assert not went_wrong_before([*rights, failing], "forward", ("m.py", "pad"))
     assert not went_wrong_before(rights, "forward", ("m.py", "origins"))   # no failing run
+    role = roles(rights)
+    after = called_after([*rights, failing], "forward", role)
+    assert ("m.py", "origins") in after and ("m.py", "pad") not in after
+    assert went_wrong_in([*rights, failing], "forward", "forward", role)
+
+
+def test_a_gradient_can_go_wrong_in_what_forward_cached() -> None:
+    """dX fails though forward's output was right: the first wrong value was pad's, in the
+    forward stage (what forward left behind for backward)."""
+    rights = [_right(1, 0), _right(2, 1)]
+    padded = _image(8, 11)
+    run = _run(False, (1, 1), padded, np.roll(padded, 1), padded[1:-1] * 3, padded[1:-1] * 3)
+    verdicts = {"forward": Verdict("conv2d", "forward", CASE, "pass", ""),
+                "dX": Verdict("conv2d", "dX", CASE, "fail", "")}
+    failing = Run(verdicts, run.trace, run.known)
+    role = roles(rights)
+    assert went_wrong_in([*rights, failing], "dX", "forward", role)
+    assert not went_wrong_in([*rights, failing], "dX", "backward", role)
 
 
 def _sized(got: tuple[int, ...], size: tuple[int, ...], given: tuple[int, ...]) -> Run:
@@ -386,3 +406,18 @@ def test_the_fix_list_opens_the_helpers_every_case_runs(helper_values: dict) -> 
         "(0, 0)" in by_function["pool_padding"]["open"]
     assert items["pool_padding"] == [
         "pool2d_average dX", "pool2d_average forward", "pool2d_max dX", "pool2d_max forward"]
+
+
+def test_a_wrong_argmax_forward_cached_is_opened_where_it_was_made(tmp_path: Path) -> None:
+    """window_argmax numbers each window column by column: forward's output is right, dX is
+    not, and the values say which window's argmax went wrong first, in forward."""
+    code = main(["check", "--impl", str(FIXTURE.parent / "cached_argmax" / "neural_networks"),
+                 "--ops", "pool2d_max,pool2d_average", "--cases", "30", "--report",
+                 str(tmp_path)])
+    assert code == 1
+    report = json.loads((tmp_path / "report.json").read_text())
+    (entry,) = report["fix_list"]
+    assert [(i["op"], i["output"]) for i in entry["items"]] == [("pool2d_max", "dX")]
+    assert entry["function"] == "window_argmax"
+    assert entry["open"].endswith("window_argmax, called from Pool2D.forward: it returned a "
+                                  "wrong slice of the argmax from right inputs")

@@ -93,25 +93,39 @@ def _names(value: Any, run: Run) -> set[str]:
             if equal(value, expected)}
 
 
-def part_of(value: Any, run: Run) -> bool:
-    """Whether an array is an intermediate with some of its axes fixed: entry (i, j) of
-    every window (a tap, ``windows[:, :, :, i, j]``), the window at one output pixel
-    (``windows[:, r, c]``), one image of the batch."""
-    if not isinstance(value, np.ndarray) or not _informative(value):
+PART = "part of "   # the role of a value that is one slice of an intermediate
+
+
+def _is_part(value: np.ndarray, expected: Any) -> bool:
+    """Whether `value` is `expected` with some of its axes fixed."""
+    if not isinstance(expected, np.ndarray) or expected.ndim <= value.ndim:
         return False
-    for expected in run.known.values():
-        if not isinstance(expected, np.ndarray) or expected.ndim <= value.ndim:
+    for fixed in combinations(range(expected.ndim), expected.ndim - value.ndim):
+        kept = tuple(n for a, n in enumerate(expected.shape) if a not in fixed)
+        if kept != value.shape:
             continue
-        for fixed in combinations(range(expected.ndim), expected.ndim - value.ndim):
-            kept = tuple(n for a, n in enumerate(expected.shape) if a not in fixed)
-            if kept != value.shape:
-                continue
-            parts = np.moveaxis(expected, fixed, range(len(fixed))).reshape(-1, value.size)
-            with np.errstate(invalid="ignore"):
-                close = np.isclose(parts, value.reshape(-1), rtol=RTOL, atol=ATOL)
-            if close.all(axis=1).any():
-                return True
+        parts = np.moveaxis(expected, fixed, range(len(fixed))).reshape(-1, value.size)
+        with np.errstate(invalid="ignore"):
+            close = np.isclose(parts, value.reshape(-1), rtol=RTOL, atol=ATOL)
+        if close.all(axis=1).any():
+            return True
     return False
+
+
+def _parts(value: Any, run: Run) -> set[str]:
+    """``part of argmax``, ...: the intermediates `value` is a slice of in `run`, under any
+    convention the profile accepts."""
+    if not isinstance(value, np.ndarray) or value.size == 0:
+        return set()
+    return {PART + name for known in (run.known, *run.variants)
+            for name, expected in known.items() if _is_part(value, expected)}
+
+
+def part_of(value: Any, run: Run) -> bool:
+    """Whether an array of at least two different numbers is an intermediate with some of
+    its axes fixed: entry (i, j) of every window (a tap, ``windows[:, :, :, i, j]``), the
+    window at one output pixel (``windows[:, r, c]``), the argmax of one window."""
+    return _informative(value) and bool(_parts(value, run))
 
 
 def arguments(ctor: dict[str, Any]) -> dict[str, tuple[int, ...]]:
@@ -151,10 +165,11 @@ def roles(runs: Iterable[Run]) -> dict[Key, set[str]]:
             if v.value is None or isinstance(v.value, float):
                 continue
             key = _key(v)
-            names = _names(v.value, run)
+            names = _names(v.value, run) or _parts(v.value, run)   # whole, else a slice
             seen[key] = seen[key] & names if key in seen else names
             telling.setdefault(key, set()).update(
-                n for n in names if _informative(run.known[n]))
+                n for n in names if _informative(v.value if n.startswith(PART)
+                                                 else run.known[n]))
             if isinstance(v.value, tuple):
                 ints.setdefault(key, set()).add(v.value)
     return {key: names & telling[key] for key, names in seen.items()
@@ -166,7 +181,8 @@ def first_wrong(run: Run, role: dict[Key, set[str]]) -> Value | None:
     value the child could not record says nothing)."""
     for v in run.trace.values:
         names = role.get(_key(v))
-        if names and v.value is not None and not names & _names(v.value, run):
+        if names and v.value is not None and not names & _names(v.value, run) and not (
+                any(n.startswith(PART) for n in names) and names & _parts(v.value, run)):
             return v
     return None
 
@@ -182,7 +198,9 @@ def _unknown(made: Value, run: Run, role: dict[Key, set[str]]) -> set[tuple[str,
     given), ints each found in one of those (``ph`` and ``pw`` passed apart,
     ``Xp.shape[1:3]``: a known array's sizes count), or a zero-filled buffer. A value that
     is none of these (a padding value the case does not pad with, ``window_origins``'s
-    indices, a window's mean) may be what was wrong."""
+    indices, a window's mean) may be what was wrong. A method called after forward may
+    also read what forward left in the object: what forward's functions made counts as
+    handed to it."""
     numbers = {n for value in run.known.values()
                for n in (value if isinstance(value, tuple) else np.shape(value))}
     call = _key(made)[:5]
@@ -198,6 +216,11 @@ def _unknown(made: Value, run: Run, role: dict[Key, set[str]]) -> set[tuple[str,
             if mine:
                 return None
             unknown.add((v.file, v.function))
+    if "." in made.function and made.stage != values[0].stage:
+        # a method after forward may read what forward left in the object (an argmax in
+        # self.cache): what forward's functions made and is not known right is an input too
+        unknown |= {(v.file, v.function) for v in values[:start] if v.stage != made.stage
+                    and _made(v.slot) and not _right(v, run, role, numbers)}
     return unknown
 
 
@@ -257,10 +280,14 @@ def why(wrong: Value, run: Run, names: set[str]) -> str:
     """``it returned (2, 2) where the padding is (1, 1)``, ``it wrote into dXp a wrong
     padded dX from right inputs``: what the wrong value was, against the intermediate it
     plays."""
-    name = max(names, key=list(run.known).index)   # an intermediate before an input
-    expected = run.known[name]
     made = (f"wrote into {wrong.slot.removesuffix(' after')}" if wrong.slot.endswith(" after")
             else "returned")
+    whole = {n for n in names if not n.startswith(PART)}
+    if not whole:   # argmax[:, r, c]: one window's argmax
+        name = max((n.removeprefix(PART) for n in names), key=list(run.known).index)
+        return f"it {made} a wrong slice of the {name} from right inputs"
+    name = max(whole, key=list(run.known).index)   # an intermediate before an input
+    expected = run.known[name]
     if isinstance(expected, tuple):
         return f"it {made} {_short(wrong.value)} where the {name} is {_short(expected)}"
     if isinstance(wrong.value, np.ndarray) and wrong.value.size != np.size(expected):
@@ -294,6 +321,38 @@ def went_wrong_before(runs: list[Run], output: str, function: tuple[str, str],
         if any((v.file, v.function) == function for v in run.trace.values[:at + 1]):
             return False
     return said > 0
+
+
+def _first_wrongs(runs: list[Run], output: str, role: dict[Key, set[str]]
+                  ) -> list[tuple[Run, int]]:
+    """(run, where in its values its first wrong value is) for each failing run that says."""
+    found = []
+    for run in _failing(runs, output):
+        wrong = first_wrong(run, role)
+        if wrong is not None:
+            found.append((run, next(i for i, v in enumerate(run.trace.values) if v is wrong)))
+    return found
+
+
+def went_wrong_in(runs: list[Run], output: str, stage: str, role: dict[Key, set[str]]
+                  ) -> bool:
+    """Whether every failing run of `output` that says went wrong in `stage` (a gradient
+    whose forward's output was right, but not what it cached: an argmax)."""
+    found = _first_wrongs(runs, output, role)
+    return bool(found) and all(run.trace.values[at].stage == stage for run, at in found)
+
+
+def called_after(runs: list[Run], output: str, role: dict[Key, set[str]]
+                 ) -> set[tuple[str, str]]:
+    """The functions every failing run of `output` that says first gave or returned a value
+    after its first wrong value: they cannot have made it."""
+    found = _first_wrongs(runs, output, role)
+    after: set[tuple[str, str]] | None = None
+    for run, at in found:
+        before = {(v.file, v.function) for v in run.trace.values[:at + 1]}
+        later = {(v.file, v.function) for v in run.trace.values[at + 1:]} - before
+        after = later if after is None else after & later
+    return after or set()
 
 
 def made_wrong(runs: list[Run], output: str,

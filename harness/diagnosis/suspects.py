@@ -29,14 +29,17 @@ What counts:
   raised: a traceback names that line), and the lines that computed it (forward's call
   for forward, every call for a gradient);
 - as passing runs, every call that computed right values: the op's right forwards (for a
-  gradient) and the right runs of every other op, traced too; a function whose every line
+  gradient, unless the values say every failing run went wrong in forward: right outputs,
+  but a wrong argmax cached for backward) and the right runs of every other op, traced
+  too; a function whose every line
   the failing runs ran was also run by another op's right run is not a suspect at all (a
   ``CrossEntropy.forward`` that the cross-entropy checks pass, a Sigmoid whose own checks
   pass, when the layer fails mostly with it);
 - only functions the output's method reached (called from it, directly or through
-  others), and for a gradient also the op's forward and what it reached (backward starts
-  from what forward cached): a constructor that stored the padding, or a factory that
-  picked the loss, runs on exactly the cases that fail and computes nothing;
+  others), and none that the failing runs first called after their first wrong value
+  (`dataflow.called_after`); for a gradient also the op's forward and what it reached
+  (backward starts from what forward cached): a constructor that stored the padding, or a
+  factory that picked the loss, runs on exactly the cases that fail and computes nothing;
 - nothing at all when every one of the op's own runs fails (or none does): only they can
   tell its lines apart, whatever other ops clear.
 
@@ -243,14 +246,15 @@ def _ran(lines: Lines, output: str) -> list[tuple[str, int]]:
     return list(dict.fromkeys(pair for s in stages for pair in lines.get(s, [])))
 
 
-def own_runs(traced: list[Traced], output: str) -> list[Run]:
+def own_runs(traced: list[Traced], output: str, forwards: bool = True) -> list[Run]:
     """The op's runs that speak about `output`: each where it passed or had a wrong value,
-    with the lines that computed it, and for a gradient each right forward as a passing run
-    of the lines forward ran."""
+    with the lines that computed it, and for a gradient (unless not `forwards`: the values
+    say forward cached something wrong) each right forward as a passing run of the lines
+    forward ran."""
     runs = [(not verdicts[output].passed, _ran(trace.lines, output))
             for verdicts, trace in traced if output in verdicts and trace.lines
             and verdicts[output].status in VALUE]
-    if output != "forward":
+    if output != "forward" and forwards:
         runs += [(False, trace.lines["forward"]) for verdicts, trace in traced
                  if "forward" in verdicts and verdicts["forward"].passed
                  and trace.lines.get("forward")]
@@ -475,8 +479,12 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
             forward = spec.function("forward", False)
             reach |= reached(forward, calls) | {w for c in calls for w in (c[:2], c[2:])
                                                 if w[1] == forward}
-        own, cleared = own_runs(traced[op], output), cleared_by[op]
-        found = suspect(own + cleared, method, reach - _verified(own, cleared, functions),
+        # what forward cached went wrong (an argmax): its right outputs clear nothing
+        in_forward = output != "forward" and dataflow.went_wrong_in(values[op], output,
+                                                                   "forward", roles[op])
+        own, cleared = own_runs(traced[op], output, not in_forward), cleared_by[op]
+        found = suspect(own + cleared, method, reach - _verified(own, cleared, functions)
+                        - dataflow.called_after(values[op], output, roles[op]),
                         package, functions, len(own))
         pointed = None if found is None else (found["file"].partition("/")[2],
                                               found["function"])
@@ -484,6 +492,9 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
                                                               roles[op]):
             pointed = None
         if pointed is not None:
+            callers = {c[1] for c in calls if c[2:] == pointed}
+            if len(callers) == 1:   # Pool2D._max, called from forward for a dX
+                found["caller"] = callers.pop()
             item["finding"]["suspect"] = found
         helpers = _every_failing_ran(traced[op], output, functions) & reach
         if pointed is not None:   # the lines' suspect, or one of its callees

@@ -267,3 +267,18 @@ def test_factor_variants_change_one_parameter_and_stay_buildable() -> None:
     assert set(found) == {"m=2", "kh=2", "kw=3", "c=2"}
     assert found["kw=3"].p["k"] == (1, 3) and found["kw=3"].p["w"] == 3
     assert all(spec.family.valid(v.p) for v in found.values())
+
+
+# ---------------------------------------------------------------- the contract's types
+@pytest.mark.parametrize("kind, code", [("dtype", "wrong_dtype"), ("type", "wrong_type")])
+def test_right_values_of_the_wrong_dtype_or_type_say_which(kind, code) -> None:
+    """The comparison says which (the values match, as float32 or as a list): no message
+    is read for it."""
+    from harness.core.compare import Comparison
+    from harness.core.evaluate import Verdict
+    from harness.diagnosis.diagnose import diagnose
+
+    case = Case.make("relu", {"n": 2, "d": 3}, seed=1)
+    verdict = Verdict("relu", "forward", case, "fail", "relu returned something",
+                      Comparison(kind, "relu returned something", (2, 3), (2, 3), 0, 6))
+    assert codes(diagnose(verdict)) == [code]

@@ -20,6 +20,7 @@ by named axes (``n=1 row=3 col=0 ch=2``), got and expected there, like PyTorch's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -69,6 +70,9 @@ class Element:
         return {"index": dict(zip(self.axes, self.index, strict=True)), "got": self.got,
                 "expected": self.expected, "abs_err": self.abs_err, "rel_err": self.rel_err}
 
+Kind = Literal["match", "values", "shape", "type", "dtype", "nonfinite", "mutated", "missing",
+               "created"]   # what a comparison found (`Comparison.kind`)
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -78,10 +82,12 @@ class Comparison:
     (the values match, but the call modified one of its inputs in place and the profile fails
     that: `harness.core.evaluate`; the counts and elements stay the returned output's),
     "missing" (nothing comparable was returned), "created" (the values match, but the layer's
-    `_init_parameters` created a parameter of the wrong shape: `harness.core.evaluate`).
+    `_init_parameters` created a parameter of the wrong shape: `harness.core.evaluate`),
+    "dtype" (the values match, but not as float64), "type" also when the values match after
+    conversion from a list or a scalar.
     """
 
-    kind: str
+    kind: Kind
     message: str
     got_shape: tuple[int, ...] | None = None
     expected_shape: tuple[int, ...] | None = None

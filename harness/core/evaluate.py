@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -47,12 +47,15 @@ REFERENCE_CONVENTIONS = ("maxpool_pad", "same_pad", "l2_reduction")
 SCALAR_TYPES = ("builtins.float", "numpy.float64", "numpy.ndarray")
 
 
+Status = Literal["pass", "fail", "error", "not_implemented", "timeout"]   # a Verdict's
+
+
 @dataclass
 class Verdict:
     op: str
     output: str
     case: Case
-    status: str                              # pass | fail | error | not_implemented | timeout
+    status: Status
     message: str = ""
     comparison: Comparison | None = None
     error: dict[str, Any] | None = None      # the child's description of an exception
@@ -244,7 +247,7 @@ def is_outage(v: Verdict) -> bool:
             and not err.get("not_run"))
 
 
-def not_run(spec: OpSpec, case: Case, status: str, message: str,
+def not_run(spec: OpSpec, case: Case, status: Status, message: str,
             error: dict[str, Any]) -> dict[str, Verdict]:
     """Verdicts for a case that was not run (its op gave up, its module is blocked, ...)."""
     return {o: Verdict(spec.name, o, case, status, message, error={**error, "not_run": True})
@@ -553,7 +556,11 @@ class Checker:
         verdict.comparison = cmp
         verdict.notes.extend(cmp.warnings)
         created = self._created_problem(spec, output, arrays, inputs, verdict)
-        problem = cmp.message if not cmp.ok else _type_problem(spec, output, info, cmp)
+        problem = cmp.message if not cmp.ok else ""
+        contract = None if problem else _type_problem(spec, output, info)
+        if contract is not None:   # the values match, as the wrong type or dtype
+            problem = contract[1]
+            verdict.comparison = replace(cmp, kind=contract[0], message=problem)
         if created and not problem:
             problem = created
             verdict.comparison = replace(cmp, kind="created", message=created)
@@ -786,17 +793,19 @@ def _call_of(spec: OpSpec, output: str) -> str:
             "db": f"{spec.cls}.backward (gradients['b'])"}.get(output, f"{spec.cls} {output}")
 
 
-def _type_problem(spec: OpSpec, output: str, info: dict[str, Any], cmp: Comparison) -> str:
-    """A message if the values match but the returned type or dtype breaks the contract."""
+def _type_problem(spec: OpSpec, output: str, info: dict[str, Any]
+                  ) -> tuple[Literal["type", "dtype"], str] | None:
+    """("type" or "dtype", the message) if the values match but the returned type or dtype
+    breaks the contract."""
     scalar_ok = spec.scalar(output) and info["type"] in SCALAR_TYPES
     if info["type"] != "numpy.ndarray" and not scalar_ok:
-        return (f"{_call_of(spec, output)} returned a {info['type']}, not a numpy.ndarray "
-                "(the values match after conversion)")
+        return "type", (f"{_call_of(spec, output)} returned a {info['type']}, not a "
+                        "numpy.ndarray (the values match after conversion)")
     if info.get("dtype") != "float64":   # read from the returned bytes (`received`)
         complex_ = " (its real part matches)" if "complex" in str(info.get("dtype")) else ""
-        return (f"{_call_of(spec, output)} returned dtype {info.get('dtype')}; the contract "
-                f"is float64 (the values match within tolerance{complex_})")
-    return ""
+        return "dtype", (f"{_call_of(spec, output)} returned dtype {info.get('dtype')}; the "
+                         f"contract is float64 (the values match within tolerance{complex_})")
+    return None
 
 
 # Exceptions that code written for older NumPy or for Python 2 raises here, and what to say:

@@ -99,14 +99,13 @@ def _from_comparison(v: Verdict) -> list[Cause]:
         return []
     if kind == "type":
         return [Cause("wrong_type", v.message)]
+    if kind == "dtype":   # the values match, not as float64
+        return [Cause("wrong_dtype", v.message)]
     if kind == "shape":
         code = "reshape_match" if cmp.values_match_after_reshape else "wrong_shape"
         return [*_patterns(v), Cause(code, cmp.message)]
     if kind == "nonfinite":
         return [Cause("nan_inf", cmp.message + NAN_HINT)]
-    if kind == "match":  # values right, type or dtype wrong
-        code = "wrong_dtype" if "dtype" in v.message else "wrong_type"
-        return [Cause(code, v.message)]
     return [*_patterns(v), Cause("value_mismatch", cmp.message)]
 
 

@@ -247,11 +247,23 @@ def is_outage(v: Verdict) -> bool:
             and not err.get("not_run"))
 
 
-def not_run(spec: OpSpec, case: Case, status: Status, message: str,
-            error: dict[str, Any]) -> dict[str, Verdict]:
-    """Verdicts for a case that was not run (its op gave up, its module is blocked, ...)."""
-    return {o: Verdict(spec.name, o, case, status, message, error={**error, "not_run": True})
+NotRun = Literal["budget", "outages", "blocked"]   # why a case was not run
+
+
+def not_run(spec: OpSpec, case: Case, status: Status, message: str, error: dict[str, Any],
+            why: NotRun) -> dict[str, Verdict]:
+    """Verdicts for a case that was not run: the time budget was spent, its op gave up after
+    outages in a row, its module is blocked (missing, refused, does not import). The
+    error's ``not_run`` says which."""
+    return {o: Verdict(spec.name, o, case, status, message, error={**error, "not_run": why})
             for o in spec.outputs}
+
+
+def skipped(record: dict[str, Any]) -> bool:
+    """Whether a verdict record (`harness.core.results.record`) is of a case skipped for
+    the time budget or its op's outages: not run, though its module was there to run."""
+    error = (record.get("finding") or {}).get("error") or {}
+    return error.get("not_run") in ("budget", "outages")
 
 
 # Cases per batch request (Checker.check_many): an op's default 50 cases in one message.
@@ -467,7 +479,8 @@ class Checker:
         last = streak[-1]
         what = "timed out" if last.status == "timeout" else "crashed"
         msg = f"not run: {spec.cls} {what} in {len(streak)} cases in a row ({last.message})"
-        return not_run(spec, case, last.status, msg, {**(last.error or {}), "message": msg})
+        return not_run(spec, case, last.status, msg, {**(last.error or {}), "message": msg},
+                       "outages")
 
     def _noted(self, spec: OpSpec, verdicts: dict[str, Verdict]) -> dict[str, Verdict]:
         """`verdicts`, after counting an outage into (or resetting) its op's streak."""

@@ -31,7 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.cases import Case, for_profile
-from harness.core.evaluate import Checker, Verdict, describe_exception, is_outage, not_run
+from harness.core.evaluate import (
+    Checker,
+    Verdict,
+    describe_exception,
+    is_outage,
+    not_run,
+    skipped,
+)
 from harness.core.registry import OpSpec, get_op
 from harness.core.results import aggregate, record, repro_command
 from harness.core.substitute import charge_once
@@ -356,7 +363,7 @@ class _Run:
             status, err = self.blocked[spec.module]
             msg = err["message"] if err["type"] == "missing" else describe_exception(err)
             for _, case in cases:
-                self._done(spec, case, not_run(spec, case, status, msg, err))
+                self._done(spec, case, not_run(spec, case, status, msg, err, "blocked"))
             return
         todo = [case for _, case in cases]
         ran = checker.check_many(spec, todo)
@@ -369,7 +376,7 @@ class _Run:
                     msg = f"not run: the submission's time budget ({self._budget()}) was used up"
                     verdicts = not_run(spec, case, "timeout", msg,
                                        {"stage": "run", "type": "timeout", "message": msg,
-                                        "budget": True})
+                                        "budget": True}, "budget")
                 else:
                     verdicts = next(ran)
                     first = next(iter(verdicts.values()))
@@ -411,8 +418,7 @@ class _Run:
             if item.visibility == "visible":
                 self.visible_records += records
             passed = sum(r["status"] == "pass" for r in records)
-            not_run = sum(r.get("finding", {}).get("message", "").startswith("not run:")
-                          for r in records)
+            not_run = sum(skipped(r) for r in records)
             (agg,) = aggregate(records)
             message = (agg.finding or {}).get("message", "") if agg.finding else ""
             if agg.finding:

@@ -130,7 +130,8 @@ OFFSET_FLOOR, OFFSET_SPREAD, OFFSET_MIN_SIZE = 1e-12, 1e-2, 4
 
 def constant_offset(got: np.ndarray, expected: np.ndarray) -> float | None:
     """The constant `got` adds to every element of `expected`, if it adds one."""
-    diff = got - expected
+    with np.errstate(invalid="ignore"):   # inf - inf: not finite, no offset
+        diff = got - expected
     if diff.size < OFFSET_MIN_SIZE or not np.isfinite(diff).all():
         return None
     offset = float(np.median(diff))
@@ -145,7 +146,8 @@ def _offset_message(offset: float, total: int) -> str:
 
 
 def _is_close(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> np.ndarray:
-    close = np.abs(got - expected) <= tol.atol(expected) + tol.rtol * np.abs(expected)
+    with np.errstate(invalid="ignore"):   # inf - inf is NaN: not close, unless equal below
+        close = np.abs(got - expected) <= tol.atol(expected) + tol.rtol * np.abs(expected)
     # Matching infinities and matching NaNs count as equal.
     same_special = (got == expected) | (np.isnan(got) & np.isnan(expected))
     return close | same_special
@@ -171,7 +173,8 @@ def compare_values(got: np.ndarray, expected: np.ndarray, axes: tuple[str, ...],
         close = np.zeros_like(close)
         mismatched = total
 
-    err = np.where(close, -1.0, np.abs(got - expected))
+    with np.errstate(invalid="ignore"):
+        err = np.where(close, -1.0, np.abs(got - expected))
     err = np.where(np.isnan(err), np.inf, err)  # NaN where a number was expected: worst
     # largest first; among equal errors, the first index (as np.argmax would say)
     order = np.argsort(-err, axis=None, kind="stable")[: min(TOP_K, mismatched)]

@@ -8,9 +8,8 @@ Pool2D.backward is right; the fix list should open the helper forward called, no
 backward that read what forward cached."""
 import numpy as np
 
+from student_nn import layers as student
 from student_nn.layers import *  # noqa: F403
-from student_nn.layers import Layer
-from student_nn.utils import pad_amounts
 
 
 def window_argmax(win):
@@ -18,14 +17,7 @@ def window_argmax(win):
     return win.transpose(0, 2, 1, 3).reshape(n, kh * kw, c).argmax(axis=1)
 
 
-class Pool2D(Layer):
-    def __init__(self, kernel_shape, mode="max", stride=1, pad=0):
-        super().__init__()
-        self.kernel_shape = tuple(kernel_shape)
-        self.mode = mode
-        self.stride = stride
-        self.pads = pad_amounts(pad, self.kernel_shape)
-
+class Pool2D(student.Pool2D):   # student_nn's constructor
     def forward(self, X):
         (kh, kw), s, (ph, pw) = self.kernel_shape, self.stride, self.pads
         fill = -np.inf if self.mode == "max" else 0.0

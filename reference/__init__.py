@@ -25,8 +25,10 @@ Semantics
   Conv2D and average pooling pad with 0, and average pooling divides by the full kernel area.
   Max pooling pads with −inf under maxpool_pad="-inf" (PyTorch: padding never wins) or with 0
   under "zero" (np.pad's default).
-- Conventions come from one `harness.core.conventions.Conventions` per layer (keyword
-  `conventions=`; None means the defaults: maxpool_pad="-inf", same_pad="symmetric").
+- Conventions come from one object per layer with the attributes of
+  `reference.conventions.Conventions` (keyword `conventions=`; the harness passes its own
+  `harness.core.conventions.Conventions`; None means PyTorch's: maxpool_pad="-inf",
+  same_pad="symmetric"). The twins import nothing of the harness.
 
 Where the derivative is undefined
 The case generator never produces these points (inputs are continuous random values), so the

@@ -18,9 +18,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from harness.core.conventions import Conventions
 from reference._autograd import leaf, to_numpy, vjp
 from reference.activations import initialize_activation
+from reference.conventions import PYTORCH, Conventions
 
 Pad = int | str
 
@@ -117,7 +117,7 @@ class Layer(ABC):
     """Base layer: lazy `_init_parameters`, and forward/backward through autograd."""
 
     def __init__(self, conventions: Conventions | None = None) -> None:
-        self.conventions = conventions or Conventions()
+        self.conventions = conventions or PYTORCH
         self.n_in: int | None = None
         self.n_out: int | None = None
         self.parameters: OrderedDict[str, np.ndarray] = OrderedDict()

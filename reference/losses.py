@@ -4,7 +4,7 @@ Y (targets) and Y_hat (predictions) are float64 ndarrays of shape (batch, classe
 float64 ndarray and dY_hat = ∂L/∂Y_hat by autograd, shaped like Y_hat.
 
 L2's targets are (batch_size, 1) under the contract; over several columns its reduction is the
-convention l2_reduction (`harness.core.conventions`), passed as ``conventions=`` like the layers':
+convention l2_reduction (`reference.conventions`), passed as ``conventions=`` like the layers':
 "elements" (the default, PyTorch's mse_loss mean) or "batch" (sum over columns, mean over
 the batch). CrossEntropy has no convention and ignores it.
 """
@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from harness.core.conventions import Conventions
 from reference._autograd import leaf, to_numpy, vjp
+from reference.conventions import PYTORCH, Conventions
 
 
 class Loss(ABC):
@@ -30,7 +30,7 @@ class Loss(ABC):
 
     def __init__(self, name: str | None = None, conventions: Conventions | None = None) -> None:
         self.name = name or self.default_name
-        self.conventions = conventions or Conventions()
+        self.conventions = conventions or PYTORCH
 
     @abstractmethod
     def apply(self, y: Tensor, y_hat: Tensor) -> Tensor:

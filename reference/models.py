@@ -16,7 +16,7 @@ whole model is checked against the same semantics as its parts:
                            θ, dθ, epoch), θ ← θ − delta; then the gradients are zeroed
 
 `seed` is accepted for the contract's signature: the harness sets every parameter itself.
-`conventions` (a `harness.core.conventions.Conventions`) goes to every layer and to the loss.
+`conventions` (`reference.conventions.Conventions`) goes to every layer and to the loss.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.core.conventions import Conventions
+from reference.conventions import PYTORCH, Conventions
 from reference.layers import Layer, initialize_layer
 from reference.losses import initialize_loss
 from reference.optimizers import initialize_optimizer
@@ -35,7 +35,7 @@ class NeuralNetwork:
     def __init__(self, loss: str, layer_args: list[dict[str, Any]],
                  optimizer_args: dict[str, Any], logger: Any = None, seed: int | None = None,
                  *, conventions: Conventions | None = None) -> None:
-        self.conventions = conventions or Conventions()
+        self.conventions = conventions or PYTORCH
         self.logger = logger
         self.loss = initialize_loss(loss)
         self.loss.conventions = self.conventions

@@ -136,6 +136,14 @@ def test_no_module_imports_itself_round_a_cycle() -> None:
     assert cycles(import_graph()) == []
 
 
+def test_the_reference_imports_nothing_of_the_harness() -> None:
+    """The twins sit below the harness: it imports them, never the other way round."""
+    graph = import_graph()
+    upward = {m: sorted(i for i in imported if i.startswith("harness"))
+              for m, imported in graph.items() if m.startswith("reference")}
+    assert {m: i for m, i in upward.items() if i} == {}
+
+
 def test_a_test_not_marked_slow_cannot_start_a_child() -> None:
     """tests/conftest.py keeps its table of fast modules honest."""
     from harness.sandbox import parent

@@ -265,3 +265,13 @@ def test_every_op_runs_through_driver(spec):
         assert not run.errors, (case.id, run.errors)
         for output in spec.outputs:
             assert is_finite_float64(run.outputs[output], output), (case.id, output)
+
+
+def test_the_twins_default_conventions_are_the_harness_preferred_ones() -> None:
+    """reference/ imports nothing of the harness: its own defaults (PyTorch's) must be what
+    the harness calls the reference's own choices, the first of each convention's."""
+    from harness.core.conventions import CHOICES, Conventions
+    from reference.conventions import PYTORCH
+
+    for name in ("maxpool_pad", "same_pad", "l2_reduction"):
+        assert getattr(PYTORCH, name) == getattr(Conventions(), name) == CHOICES[name][0]

@@ -21,6 +21,7 @@ from harness.cli import main
 from harness.core.evaluate import _trace
 from harness.diagnosis.suspects import (
     Score,
+    _and,
     _Functions,
     _hands_over,
     ochiai,
@@ -290,3 +291,8 @@ def test_the_helper_that_returned_the_wrong_sizes_is_opened(tmp_path_factory) ->
     assert int(size[2]) == int(size[1]) + 1   # the +1 it forgot
     assert {"pool2d_max forward", "pool2d_average forward"} <= {
         f"{i['op']} {i['output']}" for i in first["items"]}
+
+
+def test_the_methods_a_shared_helper_explains_read_as_a_list() -> None:
+    assert _and(["Conv2D.forward"]) == "Conv2D.forward"
+    assert _and(["A.f", "B.g", "C.h"]) == "A.f, B.g and C.h"

@@ -31,10 +31,9 @@ What counts:
 - as passing runs, every call that computed right values: the op's right forwards (for a
   gradient, unless the values say every failing run went wrong in forward: right outputs,
   but a wrong argmax cached for backward) and the right runs of every other op, traced
-  too; a function whose every line
-  the failing runs ran was also run by another op's right run is not a suspect at all (a
-  ``CrossEntropy.forward`` that the cross-entropy checks pass, a Sigmoid whose own checks
-  pass, when the layer fails mostly with it);
+  too; a function whose every line the failing runs ran was also run by another op's
+  right run is not a suspect at all (a ``CrossEntropy.forward`` that the cross-entropy
+  checks pass, a Sigmoid whose own checks pass, when the layer fails mostly with it);
 - only functions the output's method reached (called from it, directly or through
   others), and none that the failing runs first called after their first wrong value
   (`dataflow.called_after`); for a gradient also the op's forward and what it reached
@@ -350,11 +349,21 @@ def _made_by(made: dataflow.Made, runs: list[Traced], output: str, package: str,
         return None
     known = {(f, functions.of(f, n)) for _, trace in runs for stage in trace.lines.values()
              for f, n in stage}
-    callers = {c[1] for _, trace in runs for c in trace.calls
-               if (c[2], c[3]) == where and (c[0], c[1]) in known}
+    calls = [c for _, trace in runs for c in trace.calls if (c[0], c[1]) in known]
     return {"file": f"{package}/{where[0]}", "function": where[1], "line": lines[-1],
             "method": method, "how": "values", "why": made.why,
-            "caller": callers.pop() if len(callers) == 1 else method}
+            "caller": _caller(where, calls, method)}
+
+
+def _caller(where: Where, calls: Iterable[tuple[str, str, str, str]], otherwise: str) -> str:
+    """The one function of the student's that called `where`, else `otherwise`."""
+    callers = {c[1] for c in calls if c[2:] == where}
+    return callers.pop() if len(callers) == 1 else otherwise
+
+
+def _and(names: list[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _every_failing_ran(runs: list[Traced], output: str, functions: _Functions) -> set[Where]:
@@ -423,13 +432,11 @@ def _shared_suspect(where: Where, methods: list[str], runs: list[Traced],
              and not isinstance(functions.statement(f, n), ast.FunctionDef)]
     if not lines:
         return None
-    callers = {c[1] for _, trace in runs for c in trace.calls if (c[2], c[3]) == where}
-    named = list(dict.fromkeys(methods))
     return {"file": f"{package}/{where[0]}", "function": where[1], "line": lines[-1],
             "method": method, "how": "shared",
-            "caller": callers.pop() if len(callers) == 1 else method,
-            "why": f"every failing run of {', '.join(named[:-1])} and {named[-1]} went "
-                   "through it: one bug here would explain them all"}
+            "caller": _caller(where, (c for _, trace in runs for c in trace.calls), method),
+            "why": f"every failing run of {_and(list(dict.fromkeys(methods)))} went through "
+                   "it: one bug here would explain them all"}
 
 
 def locate(report: dict[str, Any], checker: Checker) -> None:
@@ -492,9 +499,7 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
                                                               roles[op]):
             pointed = None
         if pointed is not None:
-            callers = {c[1] for c in calls if c[2:] == pointed}
-            if len(callers) == 1:   # Pool2D._max, called from forward for a dX
-                found["caller"] = callers.pop()
+            found["caller"] = _caller(pointed, calls, method)   # Pool2D._max for a dX
             item["finding"]["suspect"] = found
         helpers = _every_failing_ran(traced[op], output, functions) & reach
         if pointed is not None:   # the lines' suspect, or one of its callees

@@ -230,6 +230,8 @@ def test_the_helper_that_returned_the_wrong_sizes_is_named_without_right_runs() 
         "be (4, 4))"
     one_axis = made_wrong_size([_sized((1, 3, 4, 1), (3,), (4,))], "forward")
     assert one_axis is not None and one_axis.why.endswith("(it should be 4)")
+    batch_alike = made_wrong_size([_sized((1, 1, 4, 1), (1,), (4,))], "forward")   # N is 1 too
+    assert batch_alike is not None and batch_alike.why.endswith("(it should be 4)")
 
 
 def test_wrong_sizes_from_wrong_sizes_or_the_right_ones_name_nobody() -> None:

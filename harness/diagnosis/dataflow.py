@@ -388,15 +388,15 @@ def _wrong_sizes(verdict: Verdict) -> tuple[tuple[int, ...], tuple[int, ...]] | 
     return (got, expected) if len(got) == len(expected) and got != expected else None
 
 
-def _sized_wrong(value: Any, got: tuple[int, ...], expected: tuple[int, ...]) -> bool:
-    """Whether `value` is ints that are the got shape where it differs from the expected:
-    an ``output_size`` that returned (3, 2), or an ``out_h`` that returned 3, for a
-    (N, 3, 2, C) output that should be (N, 2, 1, C)."""
+def _wrong_at(value: Any, got: tuple[int, ...], expected: tuple[int, ...]) -> int | None:
+    """Where in the got shape `value` is, if it is ints that are the got shape where it
+    differs from the expected: an ``output_size`` that returned (3, 2), or an ``out_h``
+    that returned 3, for a (N, 3, 2, C) output that should be (N, 2, 1, C); else None."""
     if not isinstance(value, tuple) or not value:
-        return False
-    return any(value == got[k:k + len(value)]
-               and all(got[j] != expected[j] for j in range(k, k + len(value)))
-               for k in range(len(got) - len(value) + 1))
+        return None
+    return next((k for k in range(len(got) - len(value) + 1)
+                 if value == got[k:k + len(value)]
+                 and all(got[j] != expected[j] for j in range(k, k + len(value)))), None)
 
 
 def made_wrong_size(runs: list[Run], output: str) -> Made | None:
@@ -416,13 +416,13 @@ def made_wrong_size(runs: list[Run], output: str) -> Made | None:
             return None
         right = {v for v in run.known.values() if isinstance(v, tuple)}
         made = next((v for v in run.trace.values if v.slot == "return"
-                     and _sized_wrong(v.value, *sizes) and v.value not in right), None)
+                     and _wrong_at(v.value, *sizes) is not None and v.value not in right), None)
         if made is None:
             continue
         if not _given_right(made, run, {}):
             return None
-        k = next(k for k in range(len(sizes[0]))
-                 if sizes[0][k:k + len(made.value)] == made.value)
+        k = _wrong_at(made.value, *sizes)
+        assert k is not None
         found.setdefault((made.file, made.function), (made, sizes[1][k:k + len(made.value)]))
     if len(found) != 1:
         return None

@@ -31,7 +31,9 @@ An entry is keyed by its root cause, and items sharing one are listed under it o
   bug, whatever each output's own diagnosis;
 - a pointer: ``caused_by`` (a layer that fails only through a failing activation: the
   activation's item is the root; a pointer to an item the report does not hold makes a root
-  of its own), a top diagnosis ``caused_by_forward`` (the op's forward item is the root), a
+  of its own), a top diagnosis ``caused_by_forward`` (the op's forward item is the root, also
+  of a later problem of the item that raised a ValueError or IndexError: wrong data that
+  forward left, not a NameError of the backward's own), a
   layer that returned the Ellipsis or None of its activation's stub (the activation's);
 - a finding whose investigation split one output's mismatches into several bugs (the
   ``groups`` key of a finding, `harness.diagnosis.investigate`) is one item per problem, each
@@ -104,6 +106,10 @@ WHY = {"import": "the same import error", "missing": "the same missing module",
        "named": "the bug is named in the same method",
        "stub_of": "they fail only through its stub"}
 SAME, FOLLOWS = "same bug", "caused by"   # how an item relates to its entry's root
+# Exceptions a backward raises from wrong data (a cached argmax of the wrong shape), which a
+# forward that fails on the same cases explains; a NameError or an AttributeError is a bug
+# of the backward's own code, whatever forward did.
+FROM_DATA = ("ValueError", "IndexError")
 
 # What the messages say (harness/core/evaluate.py, harness/core/stubs.py, the runners).
 STUB_SAYS = re.compile(r"\b([A-Za-z_]\w*)\.([A-Za-z_]\w*) (?:returned (?:None|Ellipsis)\b|"
@@ -750,13 +756,15 @@ def _expand(item: dict[str, Any]) -> list[dict[str, Any]]:
         diagnosis = g.get("diagnosis") if isinstance(g.get("diagnosis"), list) else [g]
         sub = {key: v for key, v in f.items() if key != GROUPS_KEY}
         sub["diagnosis"] = diagnosis
-        if k:   # the later problems are not the item's caused_by or forward pointers
+        if k:   # the later problems are not the item's caused_by pointer (nor forward's,
+            #     but for an exception from wrong data: FROM_DATA)
             sub.pop("caused_by", None)
             sub["error"] = _group_error(g)
             sub["status"] = (g.get("signature") or {}).get("status", sub.get("status"))
         out.append(dict(item, finding=sub, group=k, groups=len(groups),
                         group_cases=list(g.get("cases") or []),
-                        forward_first=not k and _top(f).get("code") == "caused_by_forward"))
+                        forward_first=_top(f).get("code") == "caused_by_forward" and (
+                            not k or (sub.get("error") or {}).get("type") in FROM_DATA)))
     return out
 
 

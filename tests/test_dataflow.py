@@ -374,6 +374,7 @@ def test_the_windows_and_argmax_give_the_output(op: str) -> None:
         known = intermediates(op, spec.ctor(case), inputs, Conventions())
         win = known["windows"]
         assert win.shape[:3] == known["Y"].shape[:3]
+        assert known["padded size"] == known["padded X"].shape[1:3]   # an output size's input
         if op == "conv2d":
             Z = np.tensordot(win, inputs["W"], axes=3) + inputs["b"][0]
             assert np.allclose(Z, known["Z"], rtol=1e-12, atol=1e-12), case

@@ -7,13 +7,14 @@ Each is computed here, in the parent, from the case's inputs by the same PyTorch
 pieces (`reference.layers`), with autograd keeping the gradients of the intermediate
 tensors; nothing of it is ever sent to the child.
 
-    conv2d:   X W b dY · padding · pad value · padded X · windows · Z · Y · dZ · padded dX ·
-              dX dW db · output size
-    pool2d:   X dY · padding · pad value · padded X · windows · Y · argmax · padded dX · dX ·
-              output size
+    conv2d:   X W b dY · padding · pad value · padded X · padded size · windows · Z · Y · dZ ·
+              padded dX · dX dW db · output size
+    pool2d:   X dY · padding · pad value · padded X · padded size · windows · Y · argmax ·
+              padded dX · dX · output size
     fully_connected:  X W b dY · Z · Y · dZ · dX dW db
 
 "padding" is the rows and columns on each side, (ph, pw), when both sides get the same;
+"padded size" the padded input's (rows, columns), what an output-size helper is given;
 "windows" is every kh×kw window of the padded input, (N, oh, ow, kh, kw, C), which reshaped
 is the (N·oh·ow, kh·kw·C) matrix of im2col;
 "argmax" is which tap t = i·kw + j of each window holds its maximum, the first in row-major
@@ -84,9 +85,9 @@ def conv2d(ctor: dict[str, Any], inputs: dict[str, np.ndarray], conventions: Con
     padded = _nhwc(xp)
     windows = _windows(padded, _pair(ctor["kernel_shape"]), int(ctor.get("stride", 1)),
                        tuple(y.shape[1:3]))
-    return {**found, "pad value": 0.0, "padded X": padded, "windows": windows, "Z": to_numpy(z),
-            "Y": to_numpy(y), "padded dX": _nhwc(xp.grad), "output size": tuple(y.shape[1:3]),
-            **grads}
+    return {**found, "pad value": 0.0, "padded X": padded, "padded size": padded.shape[1:3],
+            "windows": windows, "Z": to_numpy(z), "Y": to_numpy(y), "padded dX": _nhwc(xp.grad),
+            "output size": tuple(y.shape[1:3]), **grads}
 
 
 def pool2d(ctor: dict[str, Any], inputs: dict[str, np.ndarray], conventions: Conventions
@@ -99,8 +100,8 @@ def pool2d(ctor: dict[str, Any], inputs: dict[str, np.ndarray], conventions: Con
     y = _POOLS[mode](xp, kernel, stride).permute(0, 2, 3, 1)
     padded = _nhwc(xp)
     windows = _windows(padded, kernel, stride, tuple(y.shape[1:3]))
-    found.update({"pad value": value, "padded X": padded, "windows": windows,
-                  "Y": to_numpy(y), "output size": tuple(y.shape[1:3])})
+    found.update({"pad value": value, "padded X": padded, "padded size": padded.shape[1:3],
+                  "windows": windows, "Y": to_numpy(y), "output size": tuple(y.shape[1:3])})
     if mode == "max":   # (N, oh, ow, kh·kw, C): the first maximum along the taps
         found["argmax"] = windows.reshape(*windows.shape[:3], -1, windows.shape[-1]).argmax(3)
     grads = _gradients(y, inputs["dY"], {"dX": X})

@@ -3,7 +3,7 @@
     nnparity check [--impl PATH] [--api NAME] [--starter DIR] [--ops a,b] [--cases N]
                    [--seed S] [--report DIR] [--json FILE] [--no-cache] [--verbose]
     nnparity repro CASE_ID [--impl PATH] [--api NAME] [--starter DIR]
-    nnparity evidence [--quick] [--out docs/evidence.md] (harness/evidence/)
+    nnparity evidence [--quick] [--out docs/evidence.md] (harness/tools/evidence/)
     nnparity doctor   what this machine can do, and how to fix what is missing (harness/doctor.py)
     nnparity grade SUBMISSION... [--out DIR] [--compare PREV_OUT]  (harness/grading/command.py)
     nnparity class-report OUT_DIR [--compare PREV_OUT]   the class report of a graded batch
@@ -151,9 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     repro.set_defaults(func=cmd_repro)
 
     from harness import doctor
-    from harness.bench import cli as bench_cli
-    from harness.evidence import cli as evidence_cli
     from harness.grading import command as grading
+    from harness.tools.bench import cli as bench_cli
+    from harness.tools.evidence import cli as evidence_cli
 
     # name, help, (description, epilog), add its arguments, run it
     tools: list[tuple[str, str, tuple[str, str], Any, Any]] = [

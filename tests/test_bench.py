@@ -5,10 +5,10 @@ Speed itself is measured by the benchmark, never asserted here.
 
 import json
 
-from harness.bench import report, throughput, timing
-from harness.bench.timing import fit_exponent, interleaved
 from harness.cli import main
 from harness.sandbox.parent import Sandbox
+from harness.tools.bench import report, throughput, timing
+from harness.tools.bench.timing import fit_exponent, interleaved
 
 OPS = {"conv2d", "pool2d_max", "pool2d_average", "fully_connected", "softmax"}
 
@@ -179,7 +179,7 @@ def test_the_base_commit_is_checked_out_beside_and_removed_after():
 def test_wire_npy_compares_the_hand_written_code_with_numpy_lib_format():
     """The wire's .npy code against numpy.lib.format: both give the same bytes and arrays
     (measure checks it before timing), and every row has its ratios."""
-    from harness.bench import wire_npy
+    from harness.tools.bench import wire_npy
 
     result = wire_npy.measure(repeats=1, warmup=0, min_sample_s=0.0)
     kinds = [(r["kind"], r["what"].split(", ")[0]) for r in result["rows"]]

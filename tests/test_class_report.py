@@ -5,9 +5,9 @@ a hidden item): two copies of one buggy submission, four other buggy impls and s
 then one copy is fixed and the batch regraded with `nnparity grade --compare`, which grades
 that one alone (the others resume). Under pytest-xdist the batch still runs once (a file
 lock, as in tests/test_grading.py). A generated class of a few hundred submissions, made by
-recombining the batch's result.json files (`harness.bench.class_report.synthesise`, no
+recombining the batch's result.json files (`harness.tools.bench.class_report.synthesise`, no
 grading), tests the statistics and the clusters at scale. No test here asserts a time
-(python -m harness.bench.class_report measures it).
+(python -m harness.tools.bench.class_report measures it).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.bench.class_report import synthesise, write_results
 from harness.cli import main as cli_main
 from harness.grading.class_post import generalise, observation, scrub
 from harness.grading.cohort import (
@@ -38,6 +37,7 @@ from harness.grading.cohort import (
     write_class_report,
 )
 from harness.sandbox.parent import PROJECT_ROOT
+from harness.tools.bench.class_report import synthesise, write_results
 
 BUGGY = PROJECT_ROOT / "tests" / "buggy_impls"
 RUBRIC = PROJECT_ROOT / "tests" / "report_fixtures" / "class_rubric.toml"

@@ -486,7 +486,7 @@ def test_lost_scheduler_stops_the_client_and_the_rerun_resumes(tmp_path):
 
 # ------------------------------------------------------------------ nnparity bench
 def test_bench_reports_the_cluster_throughput_and_its_overhead_target():
-    from harness.bench import report
+    from harness.tools.bench import report
 
     grading = {"status": "ok",
                "single": {"workers": 1, "wall_s": 6.0, "mean_grader_s": 4.0, "full_score": 1,

@@ -1,4 +1,4 @@
-"""nnparity evidence (harness/evidence/): the mutation pipeline on a few mutants, the
+"""nnparity evidence (harness/tools/evidence/): the mutation pipeline on a few mutants, the
 course-style baseline, the labelled implementations, the false-positive chunks, and the
 independent correct implementation's parity."""
 
@@ -14,12 +14,12 @@ from harness.cli import main
 from harness.core.evaluate import Checker
 from harness.core.registry import OPS
 from harness.core.session import run_checks
-from harness.evidence import fp, labelled
-from harness.evidence.course import course_test
-from harness.evidence.intent import diagnosis_matches, location_matches
-from harness.evidence.mutants import OPERATORS, generate, write_package
-from harness.evidence.run import executed_lines, run_mutant
 from harness.sandbox.loader import BUNDLED_DIR
+from harness.tools.evidence import fp, labelled
+from harness.tools.evidence.course import course_test
+from harness.tools.evidence.intent import diagnosis_matches, location_matches
+from harness.tools.evidence.mutants import OPERATORS, generate, write_package
+from harness.tools.evidence.run import executed_lines, run_mutant
 
 ROOT = Path(__file__).resolve().parent.parent
 INDEPENDENT = ROOT / "tests" / "independent_impl" / "neural_networks"

@@ -2,8 +2,8 @@
 
 The core, the sandbox, diagnosis, reports, grading, the CLI and the plugins ask an `Api`
 (harness/apis/api.py) for what differs between APIs; they never import an adapter's modules
-or name an API, its package or its kinds in code. (evidence/ and bench/ measure the bundled
-HW6 implementation itself, so they may.)
+or name an API, its package or its kinds in code. (tools/, evidence and bench, measure the
+bundled HW6 implementation itself, so they may.)
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ ADAPTER_MODULES = ("harness.apis.hw6", "harness.apis.cs231n")
 # Names that belong to one API: its name, its package, its driver kinds' table.
 API_NAMES = {"hw6", "cs231n", "neural_networks", "KIND_OF_MODULE", "HW6_OPS", "CS231N_OPS"}
 NEUTRAL = sorted(p for p in HARNESS.rglob("*.py")
-                 if p.relative_to(HARNESS).parts[0] not in ("apis", "evidence", "bench"))
+                 if p.relative_to(HARNESS).parts[0] not in ("apis", "tools"))
 
 
 def _docstrings(tree: ast.AST) -> set[int]:
@@ -134,6 +134,16 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 
 def test_no_module_imports_itself_round_a_cycle() -> None:
     assert cycles(import_graph()) == []
+
+
+def test_the_product_imports_nothing_of_the_tools_but_the_cli() -> None:
+    """bench and evidence (harness/tools/) stand beside the product: only the CLI, which
+    delegates its two sub-commands, reaches them."""
+    graph = import_graph()
+    reaching = {m for m, imported in graph.items()
+                if not m.startswith("harness.tools") and any(
+                    i.startswith("harness.tools") for i in imported)}
+    assert reaching == {"harness.cli"}
 
 
 def test_the_reference_imports_nothing_of_the_harness() -> None:

@@ -5,8 +5,8 @@ The child imports a small part of harness/ (`CHILD_MODULES`: the sandbox package
 declarations its drivers and module plan read). Everything else in the project holds
 answers or secrets: student_nn (the bundled solution), reference/ (the PyTorch twins),
 tests/ (correct fixtures), .git (all of it, again), harness/rubrics (the hidden cases'
-seeds), harness/diagnosis and harness/evidence (NumPy formula catalogues), the checks that a
-drawn case is informative (harness/core/informative.py: a forward of the layers). So:
+seeds), harness/diagnosis and harness/tools/evidence (NumPy formula catalogues), the checks
+that a drawn case is informative (harness/core/informative.py: a forward of the layers). So:
 
 - under namespaces, the sandbox binds exactly `child_files()` (each module and its cached
   bytecode) of the project, plus student_nn for a child that may import it;

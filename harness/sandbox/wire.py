@@ -9,7 +9,7 @@ Numeric arrays (booleans, integers, floats, complex) are written and read here d
 ``allow_pickle=False``, which refuse objects. Why not `numpy.lib.format` for the numeric ones
 too: it builds every header as a dict's repr, parses it with `ast.literal_eval`, and writes
 through `np.nditer`. Measured
-by ``python -m harness.bench.wire_npy`` (NumPy 2.4.6, Python 3.11, 2 loaded cores; three runs
+by ``python -m harness.tools.bench.wire_npy`` (NumPy 2.4.6, Python 3.11, 2 loaded cores; three runs
 of 15 interleaved repeats): per array of the sizes the child sends (a scalar, (2,3),
 (4,8,8,3)) it wrote 3.5-7.7x and read 2.8-5.5x slower (1-15 µs here, 4-57 µs there), and whole
 messages of case size round-tripped 2.2-3.9x slower (one small case, 13 KiB: 54-86 µs against

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.bench.timing import Samples, interleaved
+from harness.tools.bench.timing import Samples, interleaved
 
 Params = dict[str, int]
 

@@ -1,7 +1,7 @@
 """Run the evidence: the mutation corpus, the labelled implementations, the false positives.
 
 Every part runs its jobs in `jobs` processes (each job checks in sandboxed children of its
-own). `run_evidence` returns one JSON-able dict; `harness.evidence.report` writes it.
+own). `run_evidence` returns one JSON-able dict; `harness.tools.evidence.report` writes it.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from harness.evidence import fp, labelled
-from harness.evidence.course import describe as course_configs
-from harness.evidence.equivalent import judge
-from harness.evidence.mutants import OPERATORS, generate
-from harness.evidence.run import run_mutant
+from harness.tools.evidence import fp, labelled
+from harness.tools.evidence.course import describe as course_configs
+from harness.tools.evidence.equivalent import judge
+from harness.tools.evidence.mutants import OPERATORS, generate
+from harness.tools.evidence.run import run_mutant
 
 PARTS = ("mutants", "labelled", "fp")
-INDEPENDENT = Path(__file__).resolve().parents[2] / "tests" / "independent_impl"
+INDEPENDENT = Path(__file__).resolve().parents[3] / "tests" / "independent_impl"
 
 
 def _pool(jobs: int, tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]], what: str,

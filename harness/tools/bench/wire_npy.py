@@ -9,7 +9,7 @@ which goes over as shape (1,), (2, 3), (4, 8, 8, 3), (32, 16, 16, 8)), then whol
 (`write_message` + `read_message`) with either .npy code in place. Every contender's result
 is compared with the hand-written one's before timing.
 
-    python -m harness.bench.wire_npy [--repeats N]
+    python -m harness.tools.bench.wire_npy [--repeats N]
 
 Prints seconds per call and the ratios numpy.lib.format / hand-written (above 1: NumPy's
 code is slower). Not part of ``nnparity bench``; a measurement behind a design decision.
@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 from numpy.lib import format as npformat
 
-from harness.bench.timing import interleaved, load_average
 from harness.sandbox import wire
+from harness.tools.bench.timing import interleaved, load_average
 
 # Arrays of the sizes the child sends (float64, as the cases' inputs and outputs are).
 SIZES: dict[str, tuple[int, ...]] = {
@@ -194,7 +194,7 @@ def table(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m harness.bench.wire_npy",
+    p = argparse.ArgumentParser(prog="python -m harness.tools.bench.wire_npy",
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--repeats", type=int, default=15)
     args = p.parse_args(argv)

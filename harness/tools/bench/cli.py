@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any
 
-from harness.bench.baseline import BASE_COMMIT
+from harness.tools.bench.baseline import BASE_COMMIT
 
 PARTS = ("ops", "memory", "harness", "xdist", "scaling", "grading")
 
@@ -70,8 +70,8 @@ def run(args: argparse.Namespace) -> int:
         print("nnparity bench: error: --repeats, --cases and --threads must be at least 1",
               file=sys.stderr)
         return 2
-    from harness.bench import report
-    from harness.bench.suite import run_suite
+    from harness.tools.bench import report
+    from harness.tools.bench.suite import run_suite
 
     result = run_suite(quick=args.quick, repeats=repeats, threads=threads,
                        cases=args.cases, skip=skip, log=_log, base=args.base)

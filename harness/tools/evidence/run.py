@@ -12,7 +12,7 @@ is equivalent only with an argument (`equivalence`): the mutated line never runs
 are driven as the contract says (line tracing of the original on the same cases), the
 mutant's outputs are bitwise identical to the original's on every confirming case, they
 differ by rounding only. Those are evidence over the cases drawn: when the results are
-summarised, `harness.evidence.equivalent` adds the argument for every contract input, or
+summarised, `harness.tools.evidence.equivalent` adds the argument for every contract input, or
 overrules it (a difference the cases never reach, or that the driver hides). A survivor
 without an argument counts as not killed.
 """
@@ -33,11 +33,11 @@ from harness.core.registry import get_op
 from harness.core.session import run_checks
 from harness.diagnosis.fixlist import fix_list
 from harness.diagnosis.investigate import check_and_investigate
-from harness.evidence.course import course_test, raw_outputs
-from harness.evidence.intent import diagnosis_matches, location_matches
-from harness.evidence.mutants import Mutant, write_package
 from harness.sandbox.loader import BUNDLED_DIR
 from harness.sandbox.parent import Limits
+from harness.tools.evidence.course import course_test, raw_outputs
+from harness.tools.evidence.intent import diagnosis_matches, location_matches
+from harness.tools.evidence.mutants import Mutant, write_package
 
 GRADED = ("activations", "layers", "losses", "utils")
 LIMITS = Limits(case_seconds=10.0, startup_seconds=60.0, memory_mb=4096)

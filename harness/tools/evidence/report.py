@@ -1,4 +1,4 @@
-"""docs/evidence.md from a run of `harness.evidence.suite`: the method and the figures."""
+"""docs/evidence.md from a run of `harness.tools.evidence.suite`: the method and the figures."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from tabulate import tabulate
 
 from harness.core.results import strict_json
-from harness.evidence.intent import ACCEPT, FACTS, RAISED
+from harness.tools.evidence.intent import ACCEPT, FACTS, RAISED
 
 TARGETS = {"kill": 0.99, "diagnosis": 0.90, "location": 0.90}
 
@@ -47,7 +47,7 @@ READING = """\
   or an exception raised where a wrong value is used rather than where it is made (a pad
   amount that is a float, say, raised in `np.pad`). tests/diagnosis_impls were written one per
   diagnosis code, so their 100% is by construction; tests/buggy_impls were not written for the
-  diagnoser and are labelled from each bug's description (`harness/evidence/labelled.py`; two
+  diagnoser and are labelled from each bug's description (`harness/tools/evidence/labelled.py`; two
   labels were widened after the first run, as that file says).
 - **Where the fix list points.** For a wrong value it opens the function that made the first
   wrong value from right inputs, when the values its functions returned can be compared with
@@ -66,10 +66,10 @@ READING = """\
 METHOD = """\
 ## Method
 
-Produced by one command, `nnparity evidence` (`harness/evidence/`); `--quick` runs a small
+Produced by one command, `nnparity evidence` (`harness/tools/evidence/`); `--quick` runs a small
 sample, `--json FILE` keeps every record.
 
-**Mutation corpus.** nnparity's own AST operators (`harness/evidence/mutants.py`) mutate one
+**Mutation corpus.** nnparity's own AST operators (`harness/tools/evidence/mutants.py`) mutate one
 node of one function of student_nn's `activations.py`, `layers.py`, `losses.py` and `utils.py`
 (the sliding-window helpers Conv2D and Pool2D are made of): `constant` (a literal n → n ± 1),
 `arith` (+ ↔ −, * ↔ /, ** → *, @ → *, // → /, augmented assignments, a unary minus dropped),
@@ -98,20 +98,20 @@ counts as not killed.
 
 **Top diagnosis.** The first root cause of the mutant's fix list (`harness/diagnosis/fixlist.py`):
 what a student is told to fix first. It matches the mutation when its code is one the operator
-can cause (`harness/evidence/intent.py`, table below), a code that states what the output
+can cause (`harness/tools/evidence/intent.py`, table below), a code that states what the output
 shows whatever the bug ({facts}), or an exception ({raised}) raised inside the mutated
 function; `value_mismatch` never matches. *Location* counts a fix-list entry that names the
 mutated function's file and function (or a line inside it).
 
 **Course-style baseline.** `numpy.testing.assert_allclose` (rtol 1e-7) of every output on six
-fixed configurations per op (`harness/evidence/course.py`: small square kernels, mostly
+fixed configurations per op (`harness/tools/evidence/course.py`: small square kernels, mostly
 stride 1 and no padding, one seed each, as homework suites do), against the PyTorch twins;
 student_nn and the independent implementation pass all of them.
 
 **Labelled implementations.** tests/diagnosis_impls with the code tests/test_diagnosis.py's
 `EXPECTS` names (written one per diagnosis code), and tests/buggy_impls (the harness
 self-tests, written to fail in known places, not for the diagnoser) labelled in
-`harness/evidence/labelled.py` from each bug's description. Each labelled (implementation,
+`harness/tools/evidence/labelled.py` from each bug's description. Each labelled (implementation,
 op, output) is checked and investigated with its test's cases and profile; right when the
 item's top diagnosis is one of its label's codes.
 
@@ -314,7 +314,7 @@ def load(path: str | Path) -> dict[str, Any]:
 def resummarize(result: dict[str, Any]) -> None:
     """Recompute every part's summary from its records (after new hand-written arguments,
     say)."""
-    from harness.evidence import suite
+    from harness.tools.evidence import suite
 
     if "mutants" in result:
         result["mutants"]["summary"] = suite.summarize_mutants(result["mutants"]["records"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from harness.bench import ops as opbench
-from harness.bench import report, throughput, timing
+from harness.tools.bench import ops as opbench
+from harness.tools.bench import report, throughput, timing
 
 Log = Callable[[str], None]
 

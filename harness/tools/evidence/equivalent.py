@@ -1,6 +1,6 @@
 """Equivalent mutants, argued by hand: the cases where the automatic arguments are not enough.
 
-The automatic arguments (`harness.evidence.run.equivalence`) say that a survivor of the
+The automatic arguments (`harness.tools.evidence.run.equivalence`) say that a survivor of the
 confirming cases never runs its mutated line, or gives bitwise-identical (or rounding-close)
 outputs on every one of those cases. That is evidence over the cases drawn, not a proof over
 every input the contract allows. Each surviving mutant's record is read against two tables,

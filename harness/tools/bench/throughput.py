@@ -31,8 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.bench.baseline import BASE_COMMIT
-from harness.bench.timing import fit_exponent
 from harness.core import evaluate, refcache
 from harness.core.cases import Case
 from harness.core.evaluate import Checker
@@ -42,8 +40,10 @@ from harness.sandbox import isolation
 from harness.sandbox.confine import claim_uid, release_uid
 from harness.sandbox.loader import BUNDLED_DIR
 from harness.sandbox.parent import Limits, Policy, Sandbox
+from harness.tools.bench.baseline import BASE_COMMIT
+from harness.tools.bench.timing import fit_exponent
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
 @dataclass
@@ -460,9 +460,9 @@ FAILING_FUNCTIONS = ("ReLU.backward", "Sigmoid.forward", "FullyConnected.backwar
 
 def _failing_submissions(root: Path, n: int) -> list[Path]:
     """`n` copies of student_nn as neural_networks/, each with one arithmetic mutant of one
-    of FAILING_FUNCTIONS (harness/evidence/mutants.py; of any function when student_nn has
+    of FAILING_FUNCTIONS (harness/tools/evidence/mutants.py; of any function when student_nn has
     none of them), the functions in turn."""
-    from harness.evidence.mutants import generate, write_package
+    from harness.tools.evidence.mutants import generate, write_package
 
     by_function: dict[str, list[Any]] = {}
     for m in generate():

@@ -26,7 +26,7 @@ from harness.core.registry import select_ops
 from harness.diagnosis.investigate import check_and_investigate
 from harness.sandbox.parent import Limits
 
-TESTS = Path(__file__).resolve().parents[2] / "tests"
+TESTS = Path(__file__).resolve().parents[3] / "tests"
 
 
 @dataclass(frozen=True)

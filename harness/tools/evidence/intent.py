@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.evidence.mutants import Mutant
+from harness.tools.evidence.mutants import Mutant
 
 GEOMETRY = {"shift_by_one", "border_only", "padding", "stride", "stride_periodic",
             "kernel_axes", "convention", "conv_unpadded_input", "conv_stride_ignored"}

@@ -1,6 +1,6 @@
 """How long the class report takes for a large class, on a class synthesised from real results.
 
-    python -m harness.bench.class_report [--from OUT] [--n 1000] [--seed 0] [--keep DIR]
+    python -m harness.tools.bench.class_report [--from OUT] [--n 1000] [--seed 0] [--keep DIR]
 
 A few real result.json files (the --out directory of an earlier `nnparity grade` run, or,
 without --from, a handful of tests/buggy_impls and student_nn graded here first with a small
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DONORS = ("conv_db_first_item_only", "conv_dx_drops_first_row", "cross_entropy_divides_by_size",
           "fc_init_rows_from_batch", "fc_skips_activation_derivative",
           "flatten_backward_channels_first", "losses_syntax_error",
@@ -170,7 +170,7 @@ def measure(out: Path) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m harness.bench.class_report",
+    p = argparse.ArgumentParser(prog="python -m harness.tools.bench.class_report",
                                 description="Time the class report on a synthesised class.")
     p.add_argument("--from", dest="source", metavar="OUT", default=None,
                    help="real results to recombine: the --out directory of a grading run "

@@ -49,8 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.evidence import report
-    from harness.evidence.suite import PARTS, run_evidence
+    from harness.tools.evidence import report
+    from harness.tools.evidence.suite import PARTS, run_evidence
 
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if skip - set(PARTS):

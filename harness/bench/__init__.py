@@ -1,9 +1,0 @@
-"""``nnparity bench``: how fast student_nn is against PyTorch, and how fast the harness is.
-
-- `harness.bench.ops`: student_nn vs torch op by op, the GEMM rate, Conv2D step memory;
-- `harness.bench.throughput`: the harness's cases per second, its own share of the time,
-  time against case size, grading throughput;
-- `harness.bench.timing`: interleaved repeats, thread counts, the machine;
-- `harness.bench.report`: bench.json, bench.md and the targets;
-- `harness.bench.suite` runs them all, `harness.bench.cli` is the command line.
-"""

@@ -1,0 +1,7 @@
+"""Development tools beside the product: `nnparity bench` (speed, memory and throughput,
+measured side by side) and `nnparity evidence` (what nnparity finds: mutants, labelled
+bugs, false positives).
+
+They measure the product and import it; nothing of the product imports them, but the CLI,
+which only delegates its two sub-commands here (tests/test_layout.py holds to it).
+"""

@@ -38,3 +38,22 @@ def _no_child_in_a_fast_test(request: pytest.FixtureRequest,
                              "is not one of tests/conftest.py's FAST_MODULES")
 
     monkeypatch.setattr(parent.Sandbox, "_start", refuse)
+
+
+@pytest.fixture(scope="session")
+def failing_check(tmp_path_factory: pytest.TempPathFactory):
+    """`failing_check(package_dir, ops, cases)`: run `nnparity check` on a fixture that has
+    bugs (exit code 1 asserted) and return its report.json."""
+    import json
+    from pathlib import Path
+
+    from harness.cli import main
+
+    def run(package: Path, ops: str, cases: int) -> dict:
+        out = tmp_path_factory.mktemp(package.parent.name)
+        code = main(["check", "--impl", str(package), "--ops", ops, "--cases", str(cases),
+                     "--report", str(out)])
+        assert code == 1
+        return json.loads((out / "report.json").read_text())
+
+    return run

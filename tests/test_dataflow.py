@@ -11,7 +11,6 @@ are in helpers every case runs.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -19,7 +18,6 @@ import numpy as np
 import pytest
 
 from harness.apis.hw6.intermediates import intermediates
-from harness.cli import main
 from harness.core.cases import Case
 from harness.core.conventions import Conventions
 from harness.core.evaluate import Trace, Value, Verdict, _trace, reference_outputs
@@ -387,12 +385,8 @@ def test_the_windows_and_argmax_give_the_output(op: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def helper_values(tmp_path_factory) -> dict:
-    out = tmp_path_factory.mktemp("helper_values")
-    code = main(["check", "--impl", str(FIXTURE / "neural_networks"), "--ops",
-                 "conv2d,pool2d_max,pool2d_average", "--cases", "30", "--report", str(out)])
-    assert code == 1
-    return json.loads((out / "report.json").read_text())
+def helper_values(failing_check) -> dict:
+    return failing_check(FIXTURE / "neural_networks", "conv2d,pool2d_max,pool2d_average", 30)
 
 
 def test_the_fix_list_opens_the_helpers_every_case_runs(helper_values: dict) -> None:
@@ -411,14 +405,11 @@ def test_the_fix_list_opens_the_helpers_every_case_runs(helper_values: dict) -> 
         "pool2d_average dX", "pool2d_average forward", "pool2d_max dX", "pool2d_max forward"]
 
 
-def test_a_wrong_argmax_forward_cached_is_opened_where_it_was_made(tmp_path: Path) -> None:
+def test_a_wrong_argmax_forward_cached_is_opened_where_it_was_made(failing_check) -> None:
     """window_argmax numbers each window column by column: forward's output is right, dX is
     not, and the values say which window's argmax went wrong first, in forward."""
-    code = main(["check", "--impl", str(FIXTURE.parent / "cached_argmax" / "neural_networks"),
-                 "--ops", "pool2d_max,pool2d_average", "--cases", "30", "--report",
-                 str(tmp_path)])
-    assert code == 1
-    report = json.loads((tmp_path / "report.json").read_text())
+    report = failing_check(FIXTURE.parent / "cached_argmax" / "neural_networks",
+                           "pool2d_max,pool2d_average", 30)
     (entry,) = report["fix_list"]
     assert [(i["op"], i["output"]) for i in entry["items"]] == [("pool2d_max", "dX")]
     assert entry["function"] == "window_argmax"

@@ -9,7 +9,6 @@ helpers.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import textwrap
@@ -17,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
 from harness.core.evaluate import _trace
 from harness.diagnosis.suspects import (
     Score,
@@ -173,12 +171,8 @@ def test_the_parent_keeps_only_well_formed_traces() -> None:
 
 
 @pytest.fixture(scope="module")
-def helper_bugs(tmp_path_factory) -> dict:
-    out = tmp_path_factory.mktemp("helper_bugs")
-    code = main(["check", "--impl", str(FIXTURE / "neural_networks"), "--ops",
-                 "pool2d_max,pool2d_average", "--cases", "20", "--report", str(out)])
-    assert code == 1
-    return json.loads((out / "report.json").read_text())
+def helper_bugs(failing_check) -> dict:
+    return failing_check(FIXTURE / "neural_networks", "pool2d_max,pool2d_average", 20)
 
 
 def test_the_fix_list_opens_the_helpers_that_hold_the_bugs(helper_bugs: dict) -> None:
@@ -255,18 +249,15 @@ def test_a_shared_helper_needs_to_beat_the_items_other_candidates_and_method() -
 SHARED = Path(__file__).resolve().parent / "report_fixtures" / "shared_helpers"
 
 
-def _check(tmp_path_factory, name: str) -> dict:
-    out = tmp_path_factory.mktemp(name)
-    code = main(["check", "--impl", str(SHARED / name / "neural_networks"), "--ops",
-                 "conv2d,pool2d_max,pool2d_average", "--cases", "30", "--report", str(out)])
-    assert code == 1
-    return json.loads((out / "report.json").read_text())
+def _check(failing_check, name: str) -> dict:
+    return failing_check(SHARED / name / "neural_networks", "conv2d,pool2d_max,pool2d_average",
+                         30)
 
 
-def test_a_helper_two_layers_share_is_opened_once_for_both(tmp_path_factory) -> None:
+def test_a_helper_two_layers_share_is_opened_once_for_both(failing_check) -> None:
     """`window` ignores the stride, in Conv2D.forward and under Pool2D._max_pool: one entry,
     opening it, for every failing output of both layers."""
-    entries = _check(tmp_path_factory, "window")["fix_list"]
+    entries = _check(failing_check, "window")["fix_list"]
     assert len(entries) == 1
     (entry,) = entries
     assert entry["function"] == "window"
@@ -279,10 +270,10 @@ def test_a_helper_two_layers_share_is_opened_once_for_both(tmp_path_factory) -> 
         "conv2d dW", "conv2d dX", "conv2d db", "conv2d forward", "pool2d_max forward"]
 
 
-def test_the_helper_that_returned_the_wrong_sizes_is_opened(tmp_path_factory) -> None:
+def test_the_helper_that_returned_the_wrong_sizes_is_opened(failing_check) -> None:
     """Every case fails through `out_size` (no right run to learn from): the output's wrong
     sizes are what out_size returned from the case's own sizes."""
-    entries = _check(tmp_path_factory, "out_size")["fix_list"]
+    entries = _check(failing_check, "out_size")["fix_list"]
     assert len(entries) == 1   # max pooling's backward raises on the argmax forward cached
     first = entries[0]
     assert first["function"] == "out_size"

@@ -259,13 +259,6 @@ def not_run(spec: OpSpec, case: Case, status: Status, message: str, error: dict[
             for o in spec.outputs}
 
 
-def skipped(record: dict[str, Any]) -> bool:
-    """Whether a verdict record (`harness.core.results.record`) is of a case skipped for
-    the time budget or its op's outages: not run, though its module was there to run."""
-    error = (record.get("finding") or {}).get("error") or {}
-    return error.get("not_run") in ("budget", "outages")
-
-
 # Cases per batch request (Checker.check_many): an op's default 50 cases in one message.
 BATCH_CASES = 64
 

@@ -228,6 +228,13 @@ def repro_command(case_id: str, impl: str) -> str:
     return f"nnparity repro '{case_id}'{impl_opt}{api_opt}"
 
 
+def skipped(record: dict[str, Any]) -> bool:
+    """Whether a verdict record (`record`'s) is of a case skipped for the time budget or its
+    op's outages: not run, though its module was there to run."""
+    error = (record.get("finding") or {}).get("error") or {}
+    return error.get("not_run") in ("budget", "outages")
+
+
 def record(v: Verdict, index: int) -> dict[str, Any]:
     """The JSON-able record of one verdict; `index` is the case's place in generation order."""
     rec: dict[str, Any] = {"op": v.op, "output": v.output, "case_id": v.case.id,

@@ -125,7 +125,9 @@ def part_of(value: Any, run: Run) -> bool:
     """Whether an array of at least two different numbers is an intermediate with some of
     its axes fixed: entry (i, j) of every window (a tap, ``windows[:, :, :, i, j]``), the
     window at one output pixel (``windows[:, r, c]``), the argmax of one window."""
-    return _informative(value) and bool(_parts(value, run))
+    return isinstance(value, np.ndarray) and _informative(value) and any(
+        _is_part(value, expected) for known in (run.known, *run.variants)
+        for expected in known.values())
 
 
 def arguments(ctor: dict[str, Any]) -> dict[str, tuple[int, ...]]:
@@ -310,17 +312,9 @@ def went_wrong_before(runs: list[Run], output: str, function: tuple[str, str],
     """Whether every failing run of `output` had made its first wrong value before
     `function` was first called: it cannot have made it (at least one run says so).
     `role`: the runs' `roles`, when the caller has them already."""
-    role = roles(runs) if role is None else role
-    said = 0
-    for run in _failing(runs, output):
-        wrong = first_wrong(run, role)
-        if wrong is None:
-            continue
-        said += 1
-        at = next(i for i, v in enumerate(run.trace.values) if v is wrong)
-        if any((v.file, v.function) == function for v in run.trace.values[:at + 1]):
-            return False
-    return said > 0
+    found = _first_wrongs(runs, output, roles(runs) if role is None else role)
+    return bool(found) and not any(
+        (v.file, v.function) == function for run, at in found for v in run.trace.values[:at + 1])
 
 
 def _first_wrongs(runs: list[Run], output: str, role: dict[Key, set[str]]

@@ -460,9 +460,10 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
     values = {op: _dataflow(op, specs[op], cases[op], traced[op], checker) for op in failing
               if op in specs}
     roles = {op: dataflow.roles(runs) for op, runs in values.items()}   # once per op
-    cleared_by = {op: right_runs([t for o, runs in traced.items() if o != op for t in runs])
+    right = {op: right_runs(runs) for op, runs in traced.items()}   # each op's, once
+    cleared_by = {op: [r for o, runs in right.items() if o != op for r in runs]
                   for op in failing if op in specs}   # other ops' right runs, per op
-    every_right = right_runs([t for runs in traced.values() for t in runs])
+    every_right = [r for runs in right.values() for r in runs]
     unknown: dict[int, tuple[str, set[Where]]] = {}   # items the values left open
     anchored: set[int] = set()   # those the lines pointed at a helper
     for index, item in enumerate(items):

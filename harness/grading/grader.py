@@ -37,10 +37,9 @@ from harness.core.evaluate import (
     describe_exception,
     is_outage,
     not_run,
-    skipped,
 )
 from harness.core.registry import OpSpec, get_op
-from harness.core.results import aggregate, record, repro_command
+from harness.core.results import aggregate, record, repro_command, skipped
 from harness.core.substitute import charge_once
 from harness.grading.outputs import student_impl
 from harness.grading.rubric import Item, Rubric

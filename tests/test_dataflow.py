@@ -23,10 +23,12 @@ from harness.core.conventions import Conventions
 from harness.core.evaluate import Trace, Value, Verdict, _trace, reference_outputs
 from harness.core.registry import find_op
 from harness.diagnosis.dataflow import (
+    Role,
     Run,
     called_after,
     equal,
     first_wrong,
+    made_floats,
     made_wrong,
     made_wrong_size,
     maker,
@@ -82,9 +84,9 @@ def test_a_value_equals_its_intermediate_up_to_a_reshape() -> None:
 
 def test_roles_come_from_right_runs_and_ints_must_vary() -> None:
     role = roles([_right(1, 0), _right(2, 1)])
-    assert role[("forward", "m.py", "pad", "m.py:12", 0, "return")] == {"padded X"}
-    assert role[("forward", "m.py", "pads", "m.py:9", 0, "return")] == {"padding"}
-    assert role[("backward", "m.py", "unpad", "m.py:20", 0, "return")] == {"dX"}
+    assert role[("forward", "m.py", "pad", "m.py:12", 0, "return")].names == {"padded X"}
+    assert role[("forward", "m.py", "pads", "m.py:9", 0, "return")].names == {"padding"}
+    assert role[("backward", "m.py", "unpad", "m.py:20", 0, "return")].names == {"dX"}
     constant = roles([_right(1, 0), _right(1, 1)])   # (1, 1) both times: no role
     assert ("forward", "m.py", "pads", "m.py:9", 0, "return") not in constant
 
@@ -160,8 +162,8 @@ def test_a_run_where_the_intermediate_is_one_number_does_not_veto_a_role() -> No
                    for v in one.trace.values)
     degenerate = Run(one.verdicts, Trace(values=values), known)
     role = roles([_right(2, 1), degenerate])
-    assert role[("forward", "m.py", "pad", "m.py:12", 0, "return")] == {"padded X"}
-    assert ("forward", "m.py", "pad", "m.py:12", 0, "return") not in roles([degenerate])
+    assert role[("forward", "m.py", "pad", "m.py:12", 0, "return")].names == {"padded X"}
+    assert not roles([degenerate])[("forward", "m.py", "pad", "m.py:12", 0, "return")].names
 
 
 def test_every_failing_run_that_went_wrong_somewhere_must_agree() -> None:
@@ -271,8 +273,8 @@ def test_a_run_that_went_wrong_in_a_callers_hands_leaves_the_helper_possible() -
     """One run says pick made the wrong argmax; another, that caller made it from what pick
     handed back (not known to be right): both may be pick, so pick is named. A run where
     caller was given a wrong X cannot say, and names nobody."""
-    role = {("forward", "m.py", "pick", "m.py:7", 0, "return"): {"argmax"},
-            ("forward", "m.py", "caller", "m.py:3", 0, "return"): {"argmax"}}
+    role = {("forward", "m.py", "pick", "m.py:7", 0, "return"): Role(frozenset({"argmax"})),
+            ("forward", "m.py", "caller", "m.py:3", 0, "return"): Role(frozenset({"argmax"}))}
     direct, through = _picked(True), _picked(False)
     assert maker(direct, role) == ("m.py", "pick") and maker(through, role) is None
     made = made_wrong([direct, through], "forward", role)
@@ -286,7 +288,7 @@ def test_a_caller_named_only_where_its_callees_values_looked_right_is_not_named(
     """In one run pick handed caller zeros (a buffer's untouched part: "known right"), in
     another something unknown: caller is named by the first only by chance, and pick, its
     callee, may as well be wrong."""
-    role = {("forward", "m.py", "caller", "m.py:3", 0, "return"): {"argmax"}}
+    role = {("forward", "m.py", "caller", "m.py:3", 0, "return"): Role(frozenset({"argmax"}))}
     calls = frozenset({("m.py", "caller", "m.py", "pick")})
     through = _picked(False)
     zeros = tuple(Value(v.stage, v.file, v.function, v.site, v.k, v.slot, np.zeros(6))
@@ -415,3 +417,98 @@ def test_a_wrong_argmax_forward_cached_is_opened_where_it_was_made(failing_check
     assert entry["function"] == "window_argmax"
     assert entry["open"].endswith("window_argmax, called from Pool2D.forward: it returned a "
                                   "wrong slice of the argmax from right inputs")
+
+
+def _indices(passed: bool, made: np.ndarray, size: int, status: str = "") -> Run:
+    """A run of a layer whose `origins(n)` returns window indices, (n,), that forward uses."""
+    values = (Value("forward", "m.py", "origins", "m.py:5", 0, "n", (size,)),
+              Value("forward", "m.py", "origins", "m.py:5", 0, "return", made))
+    verdicts = {"forward": Verdict("conv2d", "forward", CASE,
+                                   status or ("pass" if passed else "fail"), "")}
+    return Run(verdicts, Trace(values=values), {"Y": np.linspace(0.5, 1, size)})
+
+
+def test_a_value_no_intermediate_names_still_has_a_form() -> None:
+    """Indices no intermediate equals: the right runs still say they are integers, shaped
+    like Y; floats, or the wrong length, are where the run went wrong."""
+    rights = [_indices(True, np.arange(n), n) for n in (3, 4)]
+    role = roles(rights)
+    key = ("forward", "m.py", "origins", "m.py:5", 0, "return")
+    assert role[key] == Role(frozenset(), "integers", frozenset({"Y"}))
+    floats = _indices(False, np.arange(5) / 2, 5)
+    assert first_wrong(floats, role).slot == "return" and maker(floats, role) == ("m.py",
+                                                                                  "origins")
+    assert made_wrong([*rights, floats], "forward").why == (
+        "it returned floats where they should be integers")
+    short = _indices(False, np.arange(4), 5)
+    assert made_wrong([*rights, short], "forward").why == (
+        "it returned shape (4,) where it should have the Y's, (5,)")
+    assert first_wrong(_indices(False, np.arange(5)[::-1].copy(), 5), role) is None   # form only
+
+
+def test_a_padding_of_floats_is_not_the_padding() -> None:
+    assert not equal((1.0, 1.0), (1, 1)) and equal((1, 1), (1, 1))
+    role = roles([_right(1, 0), _right(2, 1)])
+    padded = _image(8, 12)
+    run = _run(False, (1, 1), padded, padded)
+    values = ((Value("forward", "m.py", "pads", "m.py:9", 0, "return", (1.0, 1.0)),
+               *run.trace.values[1:]))
+    floats = Run(run.verdicts, Trace(values=values), run.known)
+    assert first_wrong(floats, role).function == "pads"
+
+
+def test_floats_made_from_integers_alone_are_followed_back_from_an_exception() -> None:
+    """Every run raised (no right run to learn from): the function that was given only
+    integers and returned floats is named; one given a float is not."""
+    raised = [_indices(False, np.arange(n) / 2, n, "error") for n in (3, 4)]
+    made = made_floats(raised, "forward")
+    assert (made.file, made.function) == ("m.py", "origins")
+    assert made.why.startswith("it returned array([0, 0.5, 1")
+    assert "floats made from integers alone" in made.why
+    given_floats = [Run(r.verdicts, Trace(values=(
+        Value("forward", "m.py", "origins", "m.py:5", 0, "n", 3.0), *r.trace.values[1:])),
+        r.known) for r in raised]
+    assert made_floats(given_floats, "forward") is None
+    assert made_floats([_indices(False, np.arange(3) / 2, 3)], "forward") is None   # no raise
+
+
+def test_the_child_records_a_tuple_of_floats_as_numbers(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    path = tmp_path / "pkg" / "mod.py"
+    path.write_text("def pads(k):\n    return (k - 1) / 2, (k - 1) // 2\n")
+    namespace: dict = {}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)   # noqa: S102
+    with LineTrace(tmp_path / "pkg") as trace:
+        namespace["pads"](4)
+        trace.cut("forward")
+    (made,) = [v for v in trace.values if v[5] == "return"]
+    assert made[6:] == ["numbers", [1.5, 1]]
+    (value,) = [v for v in _trace({"values": [made]}, {}).values]
+    assert value.value == (1.5, 1)
+
+
+def test_an_exception_is_followed_back_to_the_function_that_made_its_value(
+        failing_check) -> None:
+    """Pool2D.forward raises on the float `out_size` returned; Conv2D.backward raises on
+    the short slice `tap` returned: each entry opens the maker, and says what it made and
+    where that raised."""
+    fixture = FIXTURE.parent / "raised_elsewhere" / "neural_networks"
+    report = failing_check(fixture, "conv2d,pool2d_max,pool2d_average", 30)
+    by_function = {e["function"]: e for e in report["fix_list"]}
+    assert set(by_function) == {"tap", "out_size"}
+    items = {f: sorted(f"{i['op']} {i['output']}" for i in e["items"])
+             for f, e in by_function.items()}
+    assert items == {"tap": ["conv2d dW", "conv2d dX", "conv2d db"],
+                     "out_size": ["pool2d_average dX", "pool2d_average forward",
+                                  "pool2d_max dX", "pool2d_max forward"]}
+    source = (fixture / "layers.py").read_text().splitlines()
+    raised = {name: source.index(line) + 1 for name, line in (
+        ("tap", next(s for s in source if "dW[i, j] = np.tensordot(tap(" in s)),
+        ("out_size", next(s for s in source if "Y = np.zeros((len(X), oh, ow" in s)))}
+    assert re.search(r"out_size, called from Pool2D\.forward: it returned \d\.0: floats made "
+                     r"from integers alone", by_function["out_size"]["open"])
+    assert re.search(r"tap, called from Conv2D\.backward: it returned shape \(\d, \d, \d, \d\): "
+                     r"no slice of the windows", by_function["tap"]["open"])
+    for name, kind in (("tap", "ValueError"), ("out_size", "TypeError")):
+        assert by_function[name]["open"].endswith(
+            f"the {kind} at neural_networks/layers.py:{raised[name]} followed from it")

@@ -256,16 +256,24 @@ def _check(failing_check, name: str) -> dict:
 
 def test_a_helper_two_layers_share_is_opened_once_for_both(failing_check) -> None:
     """`window` ignores the stride, in Conv2D.forward and under Pool2D._max_pool: one entry,
-    opening it, for every failing output of both layers."""
-    entries = _check(failing_check, "window")["fix_list"]
+    opening it, for every failing output of both layers. Conv2D's values name it (it
+    returned a wrong window where what it was given was right); Pool2D's only point at
+    `_max_pool`, beneath which the two layers' failing runs share `window`."""
+    report = _check(failing_check, "window")
+    entries = report["fix_list"]
     assert len(entries) == 1
     (entry,) = entries
     assert entry["function"] == "window"
     source = (SHARED / "window" / "neural_networks" / "layers.py").read_text().splitlines()
     line = source.index("def window(Xp, r, c, kh, kw, s):") + 2   # its one line
     assert entry["open"].startswith(f"neural_networks/layers.py:{line} · window, called from ")
-    assert entry["open"].endswith(": every failing run of Conv2D.forward and Pool2D.forward "
-                                  "went through it: one bug here would explain them all")
+    assert entry["open"].endswith(": it returned a wrong slice of the windows from right "
+                                  "inputs")
+    pool = next(i for i in report["results"]
+                if (i["op"], i["output"]) == ("pool2d_max", "forward"))
+    assert pool["finding"]["suspect"]["why"] == (
+        "every failing run of Conv2D.forward and Pool2D.forward went through it: one bug "
+        "here would explain them all")
     assert sorted(f"{i['op']} {i['output']}" for i in entry["items"]) == [
         "conv2d dW", "conv2d dX", "conv2d db", "conv2d forward", "pool2d_max forward"]
 

@@ -168,8 +168,8 @@ class Value:
     """One value a function of the implementation was given or returned, as the child
     recorded it: its `k`-th call in `stage` from `site` (the file:line that called it, ""
     for the harness), argument `slot` (or "return", "return[0]", an
-    argument "X after" the call). `value` is an array, ints, a float, or None for arrays it
-    could not record."""
+    argument "X after" the call). `value` is an array, a tuple of numbers (ints, or ints and
+    floats), a float, or None for arrays it could not record."""
 
     stage: str
     file: str
@@ -177,7 +177,7 @@ class Value:
     site: str
     k: int
     slot: str
-    value: np.ndarray | tuple[int, ...] | float | None
+    value: np.ndarray | tuple[int | float, ...] | float | None
 
 
 @dataclass(frozen=True)
@@ -208,6 +208,9 @@ def _values(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> tuple[Valu
                 continue
         elif kind == "ints" and isinstance(payload, list) and all(
                 isinstance(v, int) for v in payload):
+            value = tuple(payload)
+        elif kind == "numbers" and isinstance(payload, list) and all(
+                isinstance(v, int | float) for v in payload):
             value = tuple(payload)
         elif kind == "float" and isinstance(payload, float):
             value = payload

@@ -15,22 +15,34 @@ the pre-activation Z, the gradient of the padded input, ...). Then:
    which call from that line in the stage it is (a helper called on two paths plays a role
    on each). A run where the intermediate is one number, or one number repeated, may rule
    a role out but does not earn it; ints earn a role only by taking two different values
-   across those runs: a constant says nothing.
+   across those runs: a constant says nothing. An array no intermediate equals (a
+   ``window_origins``'s indices, a view into a buffer of zeros) still has a form in those
+   runs: the kind of numbers it holds, and the intermediates whose shape it has, whole or
+   with some axes fixed (a tap of the padded input, shaped like a slice of the windows),
+   when its shape changed from run to run.
 2. **The first wrong value, in a failing run.** Going through the values in the order the
    run made them, the first that plays a role and does not equal that intermediate in
-   this run is where the run first went wrong.
+   this run, or breaks its form (floats for integers, another shape), is where the run
+   first went wrong.
 3. **Who made it.** If that value is what a function returned (or wrote into a buffer it
    was given), and everything the function was given, and every array its own callees
    returned to it, is known to be right (it plays a role, or equals an input, an
-   intermediate or a constructor argument of the case, is ints each found in one of those,
-   or is a zero-filled buffer), the function made the wrong value from right inputs: it is
-   the one to open. If the first wrong value is an argument, whoever made it is not known,
-   and nothing is said.
+   intermediate or a constructor argument of the case, is ints each found in one of those
+   or 0, or is a zero-filled buffer), the function made the wrong value from right inputs:
+   it is the one to open. If the first wrong value is an argument, whoever made it is not
+   known, and nothing is said.
 
 4. **Wrong sizes, when no run was right.** An output of the wrong shape in every case
    leaves no right run to learn roles from, but its wrong sizes are there to see: the first
    function that returned them (an ``out_size`` that forgot the +1), from sizes the case
    has, made them (`made_wrong_size`).
+5. **Floats for integers, when every run raised.** An exception that asked for integers
+   (``np.bincount``, ``np.pad``, a slice) where no run was right: the first function that
+   made floats out of integers alone (``/`` for ``//``) made them (`made_floats`).
+
+The same rules follow an exception back (`harness.diagnosis.suspects`): the runs where
+computing the output raised, when it never had a wrong value, say who made the value it
+raised on.
 
 Every failing run of the output that says where it went wrong must name the same function,
 or at least leave it possible (a run whose first wrong value was made from what that
@@ -68,8 +80,10 @@ def _made(slot: str) -> bool:
 def equal(value: Any, expected: Any) -> bool:
     """Whether a recorded value is the intermediate: the same ints or float, or an array of
     the same numbers up to a reshape (``dZ.reshape(-1, C)`` is still dZ)."""
-    if isinstance(expected, tuple):
-        return isinstance(value, tuple) and value == expected
+    if isinstance(expected, tuple):   # (1.0, 1.0) is not the padding (1, 1)
+        return isinstance(value, tuple) and value == expected and all(
+            isinstance(a, float) == isinstance(b, float)
+            for a, b in zip(value, expected, strict=True))
     if isinstance(expected, float):
         return isinstance(value, float) and (value == expected or (value != value
                                                                     and expected != expected))
@@ -155,11 +169,66 @@ class Run:
     variants: tuple[dict[str, Any], ...] = ()   # under the other accepted ones
 
 
-def roles(runs: Iterable[Run]) -> dict[Key, set[str]]:
-    """Key -> the intermediates its value equalled in every right run that had it."""
+KINDS = {"b": "booleans", "i": "integers", "u": "integers", "f": "floats"}   # dtype.kind
+
+
+def _kind(value: Any) -> str:
+    """What numbers an array holds: integers (indices), floats or booleans ("" otherwise)."""
+    return KINDS.get(value.dtype.kind, "") if isinstance(value, np.ndarray) else ""
+
+
+def _shaped_like(value: Any, run: Run) -> set[str]:
+    """The intermediates of `run` whose shape an array has, whole or with some axes fixed
+    (``part of windows``: a tap of the padded input, (N, oh, ow, C))."""
+    if not isinstance(value, np.ndarray):
+        return set()
+    found = set()
+    for name, expected in run.known.items():
+        if not isinstance(expected, np.ndarray):
+            continue
+        if expected.shape == value.shape:
+            found.add(name)
+        elif expected.ndim > value.ndim and any(
+                tuple(n for a, n in enumerate(expected.shape) if a not in fixed) == value.shape
+                for fixed in combinations(range(expected.ndim), expected.ndim - value.ndim)):
+            found.add(PART + name)
+    return found
+
+
+@dataclass(frozen=True)
+class Role:
+    """What a value must be, as the right runs say: the intermediates it equals (or is a
+    slice of: ``part of argmax``); failing that, only its form, the kind of numbers it holds
+    (window indices stay integers) and the intermediates whose shape it has (a tap of the
+    padded input is shaped like the output)."""
+
+    names: frozenset[str] = frozenset()
+    kind: str = ""
+    shapes: frozenset[str] = frozenset()
+
+    def broken_by(self, value: Any, run: Run) -> bool:
+        """Whether `value`, in `run`, is not what the role says."""
+        if self.names:
+            return not self.names & _names(value, run) and not (
+                any(n.startswith(PART) for n in self.names) and self.names & _parts(value, run))
+        if self.kind and _kind(value) and _kind(value) != self.kind:
+            return True
+        return bool(self.shapes) and isinstance(value, np.ndarray) and not (
+            self.shapes & _shaped_like(value, run))
+
+
+Roles = dict[Key, Role]
+
+
+def roles(runs: Iterable[Run]) -> Roles:
+    """Key -> what its value was in every right run that had it: the intermediates it
+    equalled, else the kind of numbers and the shapes it had."""
     seen: dict[Key, set[str]] = {}
     telling: dict[Key, set[str]] = {}   # the names it equalled where that meant something
     ints: dict[Key, set[tuple[int, ...]]] = {}
+    kinds: dict[Key, set[str]] = {}
+    shapes: dict[Key, set[str]] = {}
+    sizes: dict[Key, set[tuple[int, ...]]] = {}   # the shapes it had: a constant says nothing
     for run in runs:
         if not run.verdicts or not all(v.passed for v in run.verdicts.values()):
             continue   # a right forward may have cached a wrong argmax: only all-right runs
@@ -174,22 +243,32 @@ def roles(runs: Iterable[Run]) -> dict[Key, set[str]]:
                                                  else run.known[n]))
             if isinstance(v.value, tuple):
                 ints.setdefault(key, set()).add(v.value)
-    return {key: names & telling[key] for key, names in seen.items()
-            if names & telling[key] and (key not in ints or len(ints[key]) > 1)}
+            else:
+                kinds.setdefault(key, set()).add(_kind(v.value))
+                like = _shaped_like(v.value, run)
+                shapes[key] = shapes[key] & like if key in shapes else like
+                sizes.setdefault(key, set()).add(v.value.shape)
+    found: Roles = {}
+    for key, names in seen.items():
+        named = names & telling[key] if key not in ints or len(ints[key]) > 1 else set()
+        kind = next(iter(kinds[key])) if len(kinds.get(key, ())) == 1 else ""
+        like = shapes.get(key, set()) if len(sizes.get(key, ())) > 1 else set()
+        if named or kind or like:
+            found[key] = Role(frozenset(named), kind, frozenset(like))
+    return found
 
 
-def first_wrong(run: Run, role: dict[Key, set[str]]) -> Value | None:
-    """The first value of a failing run that plays a role and is not that intermediate (a
-    value the child could not record says nothing)."""
+def first_wrong(run: Run, role: Roles) -> Value | None:
+    """The first value of a failing run that is not what its role says (a value the child
+    could not record says nothing)."""
     for v in run.trace.values:
-        names = role.get(_key(v))
-        if names and v.value is not None and not names & _names(v.value, run) and not (
-                any(n.startswith(PART) for n in names) and names & _parts(v.value, run)):
+        found = role.get(_key(v))
+        if found is not None and v.value is not None and found.broken_by(v.value, run):
             return v
     return None
 
 
-def _unknown(made: Value, run: Run, role: dict[Key, set[str]]) -> set[tuple[str, str]] | None:
+def _unknown(made: Value, run: Run, role: Roles) -> set[tuple[str, str]] | None:
     """What may be wrong among the inputs of the call that made `made`: None when something
     it was given is not known to be right, else the callees whose values handed back to it
     are not (empty: it made `made` from right inputs).
@@ -203,8 +282,8 @@ def _unknown(made: Value, run: Run, role: dict[Key, set[str]]) -> set[tuple[str,
     indices, a window's mean) may be what was wrong. A method called after forward may
     also read what forward left in the object: what forward's functions made counts as
     handed to it."""
-    numbers = {n for value in run.known.values()
-               for n in (value if isinstance(value, tuple) else np.shape(value))}
+    numbers = {0} | {n for value in run.known.values()   # 0: where every loop starts
+                     for n in (value if isinstance(value, tuple) else np.shape(value))}
     call = _key(made)[:5]
     values = run.trace.values
     start = next(i for i, v in enumerate(values) if _key(v)[:5] == call)
@@ -226,26 +305,27 @@ def _unknown(made: Value, run: Run, role: dict[Key, set[str]]) -> set[tuple[str,
     return unknown
 
 
-def _right(v: Value, run: Run, role: dict[Key, set[str]], numbers: set[int]) -> bool:
+def _right(v: Value, run: Run, role: Roles, numbers: set[int]) -> bool:
     """Whether a value is known to be right (see `_unknown`)."""
     if v.value is None:
         return False   # arrays the child could not record
-    if role.get(_key(v)) or _names(v.value, run) or part_of(v.value, run):
+    found = role.get(_key(v))
+    if (found is not None and found.names) or _names(v.value, run) or part_of(v.value, run):
         return True
     if isinstance(v.value, float):
         return False   # a padding value, a window's mean: not one the case knows
-    if isinstance(v.value, tuple):
-        return set(v.value) <= numbers   # ph, pw apart: each a number of the case's
+    if isinstance(v.value, tuple):   # ph, pw apart: each a number of the case's
+        return set(v.value) <= numbers and not any(isinstance(n, float) for n in v.value)
     return not np.any(v.value)
 
 
-def _given_right(made: Value, run: Run, role: dict[Key, set[str]]) -> bool:
+def _given_right(made: Value, run: Run, role: Roles) -> bool:
     """Whether everything the call that made `made` was given, and every value its own
     callees handed back to it, is known to be right (`_unknown`)."""
     return _unknown(made, run, role) == set()
 
 
-def maker(run: Run, role: dict[Key, set[str]]) -> tuple[str, str] | None:
+def maker(run: Run, role: Roles) -> tuple[str, str] | None:
     """(file, function) that made the run's first wrong value from right inputs, or None."""
     wrong = first_wrong(run, role)
     if wrong is None or not _made(wrong.slot) or not _given_right(wrong, run, role):
@@ -253,11 +333,12 @@ def maker(run: Run, role: dict[Key, set[str]]) -> tuple[str, str] | None:
     return wrong.file, wrong.function
 
 
-def _could_have_made(run: Run, role: dict[Key, set[str]]) -> set[tuple[str, str]] | None:
+def _could_have_made(run: Run, role: Roles) -> set[tuple[str, str]] | None:
     """The functions that may have made the run's first wrong value: the one that made it,
     and those of its callees whose values it was handed are not known to be right (a
     ``Pool2D._max`` that made a wrong argmax out of what two ``first_max`` calls returned);
-    None when it was given something not known to be right, or the value is an argument."""
+    None when it was given something not known to be right (the wrong value may be its
+    caller's, sliced wrong), or the value is an argument."""
     wrong = first_wrong(run, role)
     if wrong is None or not _made(wrong.slot):
         return None
@@ -278,12 +359,25 @@ def _short(value: Any) -> str:
     return str(value[0]) if isinstance(value, tuple) and len(value) == 1 else str(value)
 
 
-def why(wrong: Value, run: Run, names: set[str]) -> str:
+def why(wrong: Value, run: Run, role: Role) -> str:
     """``it returned (2, 2) where the padding is (1, 1)``, ``it wrote into dXp a wrong
-    padded dX from right inputs``: what the wrong value was, against the intermediate it
-    plays."""
+    padded dX from right inputs``, ``it returned floats where the right runs' were
+    integers``: what the wrong value was, against the intermediate it plays, else against
+    the form it should have."""
     made = (f"wrote into {wrong.slot.removesuffix(' after')}" if wrong.slot.endswith(" after")
             else "returned")
+    if not role.names:
+        if role.kind and _kind(wrong.value) != role.kind:
+            return f"it {made} {_kind(wrong.value)} where they should be {role.kind}"
+        whole = {n for n in role.shapes if not n.startswith(PART)}
+        if whole:
+            name = max(whole, key=list(run.known).index)
+            return (f"it {made} shape {np.shape(wrong.value)} where it should have the "
+                    f"{name}'s, {np.shape(run.known[name])}")
+        name = max((n.removeprefix(PART) for n in role.shapes), key=list(run.known).index)
+        return (f"it {made} shape {np.shape(wrong.value)}: no slice of the {name}, "
+                f"{np.shape(run.known[name])}, has that shape")
+    names = role.names
     whole = {n for n in names if not n.startswith(PART)}
     if not whole:   # argmax[:, r, c]: one window's argmax
         name = max((n.removeprefix(PART) for n in names), key=list(run.known).index)
@@ -299,16 +393,18 @@ def why(wrong: Value, run: Run, names: set[str]) -> str:
 
 
 def _failing(runs: list[Run], output: str) -> list[Run]:
-    """The runs where `output` had a wrong value; for a gradient, those whose forward was
-    right when there are any (they speak about the backward alone)."""
-    failing = [r for r in runs if output in r.verdicts and r.verdicts[output].status == "fail"
-               and r.trace.values]
+    """The runs where `output` had a wrong value, else (an output that only ever raised)
+    those where computing it raised; for a gradient, those whose forward was right when
+    there are any (they speak about the backward alone)."""
+    failing = next((found for status in ("fail", "error") if (found := [
+        r for r in runs if output in r.verdicts and r.verdicts[output].status == status
+        and r.trace.values])), [])
     alone = [r for r in failing if "forward" in r.verdicts and r.verdicts["forward"].passed]
     return alone if output != "forward" and alone else failing
 
 
 def went_wrong_before(runs: list[Run], output: str, function: tuple[str, str],
-                      role: dict[Key, set[str]] | None = None) -> bool:
+                      role: Roles | None = None) -> bool:
     """Whether every failing run of `output` had made its first wrong value before
     `function` was first called: it cannot have made it (at least one run says so).
     `role`: the runs' `roles`, when the caller has them already."""
@@ -317,7 +413,7 @@ def went_wrong_before(runs: list[Run], output: str, function: tuple[str, str],
         (v.file, v.function) == function for run, at in found for v in run.trace.values[:at + 1])
 
 
-def _first_wrongs(runs: list[Run], output: str, role: dict[Key, set[str]]
+def _first_wrongs(runs: list[Run], output: str, role: Roles
                   ) -> list[tuple[Run, int]]:
     """(run, where in its values its first wrong value is) for each failing run that says."""
     found = []
@@ -328,7 +424,7 @@ def _first_wrongs(runs: list[Run], output: str, role: dict[Key, set[str]]
     return found
 
 
-def went_wrong_in(runs: list[Run], output: str, stage: str, role: dict[Key, set[str]]
+def went_wrong_in(runs: list[Run], output: str, stage: str, role: Roles
                   ) -> bool:
     """Whether every failing run of `output` that says went wrong in `stage` (a gradient
     whose forward's output was right, but not what it cached: an argmax)."""
@@ -336,7 +432,7 @@ def went_wrong_in(runs: list[Run], output: str, stage: str, role: dict[Key, set[
     return bool(found) and all(run.trace.values[at].stage == stage for run, at in found)
 
 
-def called_after(runs: list[Run], output: str, role: dict[Key, set[str]]
+def called_after(runs: list[Run], output: str, role: Roles
                  ) -> set[tuple[str, str]]:
     """The functions every failing run of `output` that says first gave or returned a value
     after its first wrong value: they cannot have made it."""
@@ -350,7 +446,7 @@ def called_after(runs: list[Run], output: str, role: dict[Key, set[str]]
 
 
 def made_wrong(runs: list[Run], output: str,
-               role: dict[Key, set[str]] | None = None) -> Made | None:
+               role: Roles | None = None) -> Made | None:
     """The function that every run where `output` had a wrong value, and a value went
     wrong that the right runs say what it should be, says made it; or None. For a gradient,
     the runs whose forward was right, when there are any. `role`: as for
@@ -423,3 +519,52 @@ def made_wrong_size(runs: list[Run], output: str) -> Made | None:
     (file, function), (made, expected) = found.popitem()
     return Made(file, function, f"it returned {_short(made.value)}, the wrong size of the "
                                 f"{output} output (it should be {_short(expected)})")
+
+
+def _integers(value: Any) -> bool:
+    """Ints, or an array of integers (sizes, strides, indices)."""
+    return (isinstance(value, tuple) and bool(value)
+            and not any(isinstance(n, float) for n in value)) or _kind(value) == "integers"
+
+
+def _floats(value: Any) -> bool:
+    """A float, a tuple holding one, or an array of floats."""
+    return (isinstance(value, float) or _kind(value) == "floats"
+            or (isinstance(value, tuple) and any(isinstance(n, float) for n in value)))
+
+
+def _from_integers(made: Value, run: Run) -> bool:
+    """Whether the call that made `made` was given integers and nothing else it recorded."""
+    call = _key(made)[:5]
+    given = [v for v in run.trace.values if _key(v)[:5] == call and not _made(v.slot)]
+    return bool(given) and all(v.value is not None and _integers(v.value) for v in given)
+
+
+def made_floats(runs: list[Run], output: str) -> Made | None:
+    """For an output whose computing raised asking for integers (``np.bincount`` given float
+    indices, ``np.pad`` a float padding): the function that made floats out of integers
+    alone (an ``out_size`` or ``pad`` with ``/`` for ``//``), when every run that raised
+    and says names the same one."""
+    found: dict[tuple[str, str], Value] = {}
+    for run in runs:
+        if output not in run.verdicts or run.verdicts[output].status != "error":
+            continue
+        made = next((v for v in run.trace.values if _made(v.slot) and _floats(v.value)
+                     and _from_integers(v, run)), None)
+        if made is not None:
+            found.setdefault((made.file, made.function), made)
+    if len(found) != 1:
+        return None
+    (file, function), made = found.popitem()
+    did = (f"wrote into {made.slot.removesuffix(' after')}" if made.slot.endswith(" after")
+           else "returned")
+    return Made(file, function, f"it {did} {_shown(made.value)}: floats made from integers "
+                                "alone (/ where // keeps them integers?)")
+
+
+def _shown(value: Any) -> str:
+    """A float, a tuple, or an array's first few numbers, as the student would print them."""
+    if isinstance(value, np.ndarray):
+        head = ", ".join(f"{x:g}" for x in value.ravel()[:4])
+        return f"array([{head}{', ...' if value.size > 4 else ''}])"
+    return _short(value)

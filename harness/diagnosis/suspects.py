@@ -13,9 +13,13 @@ First the values: when the op's API lists its intermediate values, the function 
 the first wrong one from right inputs (`harness.diagnosis.dataflow`), or that first returned
 the wrong sizes of an output of the wrong shape, is opened; when that is
 the method itself (what it was given and what its callees handed back were right), the
-method keeps the blame. Otherwise the lines (but never a function first called after the
-failing runs had already gone wrong): every line is scored by how closely running it goes
-with failing (Ochiai's coefficient, from the fault-localisation literature):
+method keeps the blame. The values also follow an exception back (`_follow_back`): an
+output that only ever raised, in the student's own files, on a value another function made
+wrong from right inputs (or made floats of integers alone, for an exception that asked for
+integers) opens that function, and says which exception followed. Otherwise the lines
+(but never a function first called after the failing runs had already gone wrong): every
+line is scored by how closely running it goes with failing (Ochiai's coefficient, from
+the fault-localisation literature):
 
     score(line) = failed(line) / sqrt(failed_total * (failed(line) + passed(line)))
 
@@ -73,6 +77,7 @@ from __future__ import annotations
 import ast
 import importlib
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -88,6 +93,10 @@ from harness.diagnosis.fixlist import _Context, package_name
 
 PER_SIDE = 6            # failing and passing cases rerun per op
 TRIED_FAILING = 24      # failing cases tried per output, to find PER_SIDE with a wrong value
+# An exception that asked for integers and got floats: ``np.bincount``, ``np.pad``, a slice,
+# ``range``, ``np.empty``'s shape.
+WANTS_INTEGERS = re.compile(r"integ(er|ral)|from dtype\('float|'float' object cannot be "
+                            r"interpreted", re.IGNORECASE)
 MARGIN = 1e-9           # a helper must score above its caller by more than rounding
 VALUE = ("pass", "fail")   # runs that say where a value goes wrong (an exception: its traceback)
 NOT_TRACED = ("model", "training")   # kinds whose passing runs are not rerun to clear code
@@ -239,6 +248,14 @@ def _is_value_failure(item: dict[str, Any]) -> bool:
             and not str(top).startswith("caused_by"))
 
 
+def _raised_in_own_code(item: dict[str, Any]) -> bool:
+    """Whether computing the output raised in the student's own files (a frame to start
+    from: the value that made it raise may have been made earlier, elsewhere)."""
+    err = (item.get("finding") or {}).get("error") or {}
+    return (item["status"] == "error" and bool(err.get("file")) and bool(err.get("line"))
+            and err.get("stage") in ("forward", "backward"))
+
+
 def _ran(lines: Lines, output: str) -> list[tuple[str, int]]:
     """The lines that computed `output`: forward's call for forward, every call otherwise."""
     stages = ["forward"] if output == "forward" and "forward" in lines else list(lines)
@@ -335,13 +352,15 @@ def _dataflow(op: str, spec: Any, cases: list[Case], runs: list[Traced], checker
 
 
 def _made_by(made: dataflow.Made, runs: list[Traced], output: str, package: str,
-             functions: _Functions, method: str) -> dict[str, Any] | None:
+             functions: _Functions, method: str, status: str = "fail"
+             ) -> dict[str, Any] | None:
     """The suspect entry for the function that made the first wrong value, at the last line
-    it ran in a failing run (where it returned from); its name, and its caller's, only as
-    the student's files have them: the trace is the child's word."""
+    it ran in a run where `output`'s status was `status`, where it returned from; its name,
+    and its caller's, only as the student's files have them: the trace is the child's
+    word."""
     where = (made.file, made.function)
     failing = [trace for verdicts, trace in runs
-               if output in verdicts and verdicts[output].status == "fail"]
+               if output in verdicts and verdicts[output].status == status]
     lines = [n for trace in failing[:1] for stage in trace.lines.values() for f, n in stage
              if (f, functions.of(f, n)) == where
              and not isinstance(functions.statement(f, n), ast.FunctionDef)]
@@ -439,18 +458,41 @@ def _shared_suspect(where: Where, methods: list[str], runs: list[Traced],
                    "it: one bug here would explain them all"}
 
 
+def _follow_back(item: dict[str, Any], method: str, values: dict[str, list[dataflow.Run]],
+                 roles: dict[str, dataflow.Roles], traced: dict[str, list[Traced]],
+                 package: str, functions: _Functions) -> None:
+    """An exception raised where a wrong value made earlier, by another function from right
+    inputs, was used (``np.bincount`` given the float indices of a ``window_origins``):
+    that function is the one to open, and the suspect says so."""
+    op, output = item["op"], item["output"]
+    err = item["finding"]["error"]
+    made = dataflow.made_wrong(values[op], output, roles[op]) if values.get(op) else None
+    if made is None and WANTS_INTEGERS.search(str(err.get("message") or "")):
+        made = dataflow.made_floats([dataflow.Run(verdicts, trace, {})
+                                     for verdicts, trace in traced[op]], output)
+    file = str(err["file"]).removeprefix(f"{package}/")
+    if made is None or (made.file, made.function) == (file, functions.of(file, err["line"])):
+        return   # the raising function made it: its traceback says where
+    found = _made_by(made, traced[op], output, package, functions, method, status="error")
+    if found is not None:
+        found["why"] += (f"; the {err.get('type') or 'exception'} at {err['file']}:"
+                         f"{err['line']} followed from it")
+        item["finding"]["suspect"] = found
+
+
 def locate(report: dict[str, Any], checker: Checker) -> None:
     """Add ``finding["suspect"]`` to each wrong-valued item whose runs point at a function
     its method reached rather than at the method (see the module docstring): by the values
     its functions made when the API can say what they should be (`dataflow`), else by the
     lines they ran."""
     items = [i for i in report["results"] if _is_value_failure(i)]
-    if not items:
+    raised = [i for i in report["results"] if _raised_in_own_code(i)]
+    if not items and not raised:
         return
     package = package_name(report.get("impl"), report.get("api", DEFAULT.name))
     functions = _Functions(checker.package_dir)
     failing = {op: _failing_first(report["results"], op)
-               for op in dict.fromkeys(i["op"] for i in items)}
+               for op in dict.fromkeys(i["op"] for i in items + raised)}
     specs = {op: spec for op in dict.fromkeys(i["op"] for i in report["results"])
              if (spec := find_op(op)) is not None
              and (op in failing or spec.kind not in NOT_TRACED)}
@@ -479,6 +521,8 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
                 made, traced[op], output, package, functions, method)
             if found is not None:
                 item["finding"]["suspect"] = found
+                unknown[index] = method, {(made.file, made.function)}   # an anchor for
+                anchored.add(index)   # another class's item that went through it (`shared`)
             if made.function == method or found is not None:
                 continue   # the method itself, from right inputs and right callees
         calls = {c for _, trace in traced[op] for c in trace.calls}
@@ -508,10 +552,16 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
             anchored.add(index)
         if helpers:
             unknown[index] = method, helpers
+    for item in raised:
+        if item["op"] in specs:
+            _follow_back(item, specs[item["op"]].function(item["output"], False), values,
+                         roles, traced, package, functions)
     chosen = shared(unknown, scores(_failing_runs(items, traced) + every_right, functions),
                     anchored)
     for index, where in chosen.items():
         item = items[index]
+        if (item["finding"].get("suspect") or {}).get("how") == "values":
+            continue   # its own values said who made it
         op, output = item["op"], item["output"]
         if dataflow.went_wrong_before(values[op], output, where, roles[op]):
             continue

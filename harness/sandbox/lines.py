@@ -58,7 +58,8 @@ class LineTrace:
         self.calls: dict[tuple[str, str, str, str], None] = {}
         # [stage, file, function, site (the file:line that called it, "" for the harness),
         #  k (its k-th call from there in the stage), slot, kind, payload]:
-        # kind "array" (payload: a key of `arrays`), "ints" (a list), "float", or "opaque"
+        # kind "array" (payload: a key of `arrays`), "ints" (a list), "numbers" (a list of
+        # ints and floats), "float", or "opaque"
         # (data it could not record: arrays or floats in a list, too large, not numbers);
         # other values (strings, slices, a list of int pairs) are not recorded.
         self.values: list[list[Any]] = []
@@ -113,7 +114,7 @@ class LineTrace:
         or list apart (up to MAX_ENTRIES: a list of a window's kh·kw taps), an int or
         float."""
         if isinstance(value, tuple | list) and value and not all(
-                isinstance(v, int | np.integer) for v in value):
+                isinstance(v, int | np.integer | float | np.floating) for v in value):
             if len(value) > MAX_ENTRIES or "[" in slot:   # one level down only
                 if _holds_numbers(value):
                     self._pending.append([*call, slot, "opaque", None])
@@ -138,6 +139,10 @@ class LineTrace:
         elif isinstance(value, tuple | list) and value and all(
                 isinstance(v, int | np.integer) and not isinstance(v, bool) for v in value):
             self._pending.append([*entry, "ints", [int(v) for v in value[:8]]])
+        elif isinstance(value, tuple | list) and value and not any(
+                isinstance(v, bool) for v in value):   # (1.0, 1.0): a padding made by "/"
+            self._pending.append([*entry, "numbers", [
+                int(v) if isinstance(v, int | np.integer) else float(v) for v in value[:8]]])
         elif isinstance(value, float | np.floating):
             self._pending.append([*entry, "float", float(value)])
         elif _holds_numbers(value):   # arrays or floats it cannot compare

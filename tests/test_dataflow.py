@@ -242,6 +242,34 @@ def test_wrong_sizes_from_wrong_sizes_or_the_right_ones_name_nobody() -> None:
     assert made_wrong_size([_sized((1, 4, 4, 1), (4, 4), (4, 4))], "forward") is None
 
 
+def _unpadded(got: tuple[int, ...]) -> Run:
+    """A failing run of a backward whose `unpad` helper, given the padded dX and the
+    padding, returned an array of shape `got`, which the backward returned as dX."""
+    padded = _image(36, 13).reshape(1, 6, 6, 1)
+    verdict = Verdict("conv2d", "dX", CASE, "fail", "", got=np.zeros(got),
+                      expected=np.zeros((1, 4, 4, 1)))
+    values = (Value("backward", "m.py", "unpad", "m.py:20", 0, "dXp", padded),
+              Value("backward", "m.py", "unpad", "m.py:20", 0, "pads", (1, 1)),
+              Value("backward", "m.py", "unpad", "m.py:20", 0, "return", np.zeros(got)),
+              Value("backward", "m.py", "Layer.backward", "", 0, "return", np.zeros(got)))
+    known = {"padding": (1, 1), "padded dX": padded, "dX": padded[:, 1:-1, 1:-1]}
+    return Run({"dX": verdict}, Trace(values=values), known)
+
+
+def test_the_helper_that_returned_an_array_of_the_wrong_shape_is_named() -> None:
+    """No right run (dX is (1, 0, 4, 1) in every case): unpad, given right values, returned
+    an array of the output's wrong shape. One of an intermediate's shape (the padded dX
+    handed back whole) says nothing; nor does the output itself, the method's own return."""
+    made = made_wrong_size([_unpadded((1, 0, 4, 1))] * 2, "dX")
+    assert (made.file, made.function) == ("m.py", "unpad")
+    assert made.why == ("it returned shape (1, 0, 4, 1), the wrong shape of the dX output (it "
+                        "should be (1, 4, 4, 1))")
+    assert made_wrong_size([_unpadded((1, 6, 6, 1))], "dX") is None
+    alone = _unpadded((1, 0, 4, 1))
+    method_only = Run(alone.verdicts, Trace(values=alone.trace.values[3:]), alone.known)
+    assert made_wrong_size([method_only], "dX") is None
+
+
 def test_part_of_an_intermediate_is_known_to_be_right() -> None:
     """A tap (entry (i, j) of every window) or one window is windows with axes fixed."""
     windows = _image(2 * 3 * 3 * 2 * 2 * 1, 4).reshape(2, 3, 3, 2, 2, 1)

@@ -250,7 +250,8 @@ def roles(runs: Iterable[Run]) -> Roles:
                 sizes.setdefault(key, set()).add(v.value.shape)
     found: Roles = {}
     for key, names in seen.items():
-        named = names & telling[key] if key not in ints or len(ints[key]) > 1 else set()
+        named = names & telling.get(key, set()) if key not in ints or len(ints[key]) > 1 \
+            else set()
         kind = next(iter(kinds[key])) if len(kinds.get(key, ())) == 1 else ""
         like = shapes.get(key, set()) if len(sizes.get(key, ())) > 1 else set()
         if named or kind or like:
@@ -489,13 +490,22 @@ def _wrong_at(value: Any, got: tuple[int, ...], expected: tuple[int, ...]) -> in
                  and all(got[j] != expected[j] for j in range(k, k + len(value)))), None)
 
 
+def _wrong_shaped(value: Any, got: tuple[int, ...], shapes: set[tuple[int, ...]]) -> bool:
+    """Whether `value` is an array of the output's wrong shape, a shape none of the case's
+    intermediates has (an ``unpad`` that returned (N, 0, W, C) for a dX; not the output
+    itself, which the harness called for)."""
+    return isinstance(value, np.ndarray) and value.shape == got and got not in shapes
+
+
 def made_wrong_size(runs: list[Run], output: str) -> Made | None:
     """For an output of the wrong size in every failing run: the function that first
-    returned the wrong sizes from right inputs, when every run that says names the same one.
+    returned the wrong sizes, or an array of the output's wrong shape, from right inputs,
+    when every run that says names the same one.
 
     No run need be right: the wrong sizes are read off the output itself, and the sizes the
     function was given are checked against the case's own (`_given_right`). A run where the
-    wrong sizes are also the case's own (an output of 2×2 where the kernel is 2×2) says
+    wrong sizes are also the case's own (an output of 2×2 where the kernel is 2×2), or the
+    wrong shape an intermediate's (an unpadded dX of the padded input's shape), says
     nothing."""
     found: dict[tuple[str, str], tuple[Value, tuple[int, ...]]] = {}
     for run in runs:
@@ -505,18 +515,26 @@ def made_wrong_size(runs: list[Run], output: str) -> Made | None:
         if sizes is None or not run.trace.values:
             return None
         right = {v for v in run.known.values() if isinstance(v, tuple)}
-        made = next((v for v in run.trace.values if v.slot == "return"
-                     and _wrong_at(v.value, *sizes) is not None and v.value not in right), None)
+        shapes = {v.shape for v in run.known.values() if isinstance(v, np.ndarray)}
+        made = next((v for v in run.trace.values if v.slot == "return" and (
+            (_wrong_at(v.value, *sizes) is not None and v.value not in right)
+            or (v.site and _wrong_shaped(v.value, sizes[0], shapes)))), None)
         if made is None:
             continue
         if not _given_right(made, run, {}):
             return None
-        k = _wrong_at(made.value, *sizes)
+        if isinstance(made.value, np.ndarray):
+            k, n = 0, made.value.ndim
+        else:
+            k, n = _wrong_at(made.value, *sizes), len(made.value)
         assert k is not None
-        found.setdefault((made.file, made.function), (made, sizes[1][k:k + len(made.value)]))
+        found.setdefault((made.file, made.function), (made, sizes[1][k:k + n]))
     if len(found) != 1:
         return None
     (file, function), (made, expected) = found.popitem()
+    if isinstance(made.value, np.ndarray):
+        return Made(file, function, f"it returned shape {made.value.shape}, the wrong shape of "
+                                    f"the {output} output (it should be {expected})")
     return Made(file, function, f"it returned {_short(made.value)}, the wrong size of the "
                                 f"{output} output (it should be {_short(expected)})")
 

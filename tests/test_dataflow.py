@@ -30,6 +30,7 @@ from harness.diagnosis.dataflow import (
     first_wrong,
     made_floats,
     made_wrong,
+    made_wrong_output,
     made_wrong_size,
     maker,
     part_of,
@@ -540,3 +541,37 @@ def test_an_exception_is_followed_back_to_the_function_that_made_its_value(
     for name, kind in (("tap", "ValueError"), ("out_size", "TypeError")):
         assert by_function[name]["open"].endswith(
             f"the {kind} at neural_networks/layers.py:{raised[name]} followed from it")
+
+
+def _gradient_run(made: np.ndarray, buffer: np.ndarray, filled: np.ndarray) -> Run:
+    """A failing dW run whose backward calls grad(dZ), which calls prepare() for a buffer
+    and fill(buffer), and returns `made`, handed on as dW."""
+    dZ, dW = _image(6, 20), _image(4, 21)
+    verdict = Verdict("conv2d", "dW", CASE, "fail", "", got=made, expected=dW)
+    values = (Value("backward", "m.py", "grad", "m.py:30", 0, "dZ", dZ),
+              Value("backward", "m.py", "prepare", "m.py:40", 0, "return", buffer),
+              Value("backward", "m.py", "fill", "m.py:41", 0, "buf", buffer),
+              Value("backward", "m.py", "fill", "m.py:41", 0, "return", filled),
+              Value("backward", "m.py", "grad", "m.py:30", 0, "return", made),
+              Value("backward", "m.py", "Layer.backward", "", 0, "return", made))
+    known = {"dZ": dZ, "windows": _image(8, 22), "dW": dW}
+    return Run({"dW": verdict}, Trace(values=values), known)
+
+
+def test_the_helper_that_returned_the_wrong_output_itself_is_named() -> None:
+    """No right run says what grad's return should be, but the verdict does: it is the
+    wrong dW the method handed on. A buffer prepare() made and fill() filled is judged by
+    what fill made; a callee's own unknown array leaves grad unproven."""
+    windows = _image(8, 22)
+    run = _gradient_run(-_image(4, 21), np.full(8, 7.0), windows)   # fill made the windows
+    made = made_wrong_output([run, run], "dW", {})
+    assert (made.file, made.function) == ("m.py", "grad")
+    assert made.why == "it returned the wrong dW from right inputs"
+    unknown = _gradient_run(-_image(4, 21), np.full(8, 7.0), windows + 1)   # fill's: unknown
+    assert made_wrong_output([unknown], "dW", {}) is None
+    role = {("backward", "m.py", "grad", "m.py:30", 0, "dZ"): Role(frozenset({"dZ"}))}
+    wrong_dZ = _gradient_run(-_image(4, 21), np.full(8, 7.0), windows)
+    values = (Value("backward", "m.py", "grad", "m.py:30", 0, "dZ", _image(6, 23)),
+              *wrong_dZ.trace.values[1:])
+    went_wrong_before = Run(wrong_dZ.verdicts, Trace(values=values), wrong_dZ.known)
+    assert made_wrong_output([went_wrong_before], "dW", role) is None

@@ -280,9 +280,11 @@ def _unknown(made: Value, run: Run, role: Roles) -> set[tuple[str, str]] | None:
     given), ints each found in one of those (``ph`` and ``pw`` passed apart,
     ``Xp.shape[1:3]``: a known array's sizes count), or a zero-filled buffer. A value that
     is none of these (a padding value the case does not pad with, ``window_origins``'s
-    indices, a window's mean) may be what was wrong. A method called after forward may
-    also read what forward left in the object: what forward's functions made counts as
-    handed to it."""
+    indices, a window's mean) may be what was wrong, unless a function made it after
+    forward as it made it in a forward whose output was right (`_as_in_a_right_forward`).
+    A method called after forward may also read what forward left in the object: what
+    forward's functions made counts as handed to it. A callee's array that was then given
+    whole to another callee is that callee's input, judged by what it made (`_passed_on`)."""
     numbers = {0} | {n for value in run.known.values()   # 0: where every loop starts
                      for n in (value if isinstance(value, tuple) else np.shape(value))}
     call = _key(made)[:5]
@@ -290,20 +292,39 @@ def _unknown(made: Value, run: Run, role: Roles) -> set[tuple[str, str]] | None:
     start = next(i for i, v in enumerate(values) if _key(v)[:5] == call)
     end = next(i for i, v in enumerate(values) if v is made)
     unknown: set[tuple[str, str]] = set()
-    for v in values[start:end]:
+    for i, v in enumerate(values[start:end], start):
         mine = _key(v)[:5] == call
         if (mine and _made(v.slot)) or (not mine and not _made(v.slot)):
             continue   # what the call itself made, or what it passed on to its callees
-        if not _right(v, run, role, numbers):
+        if not _right(v, run, role, numbers) and not (not mine and _passed_on(v, values[i:end])):
             if mine:
                 return None
             unknown.add((v.file, v.function))
     if "." in made.function and made.stage != values[0].stage:
         # a method after forward may read what forward left in the object (an argmax in
-        # self.cache): what forward's functions made and is not known right is an input too
-        unknown |= {(v.file, v.function) for v in values[:start] if v.stage != made.stage
-                    and _made(v.slot) and not _right(v, run, role, numbers)}
+        # self.cache): what forward's functions made and is not known right is an input
+        # too, unless it went into another of forward's callees, or was made again here
+        unknown |= {(v.file, v.function) for i, v in enumerate(values[:start])
+                    if v.stage != made.stage and _made(v.slot)
+                    and not _right(v, run, role, numbers)
+                    and not _passed_on(v, values[i:start])
+                    and not _passed_on(v, values[start:end], again=True)}
     return unknown
+
+
+def _passed_on(v: Value, later: tuple[Value, ...], again: bool = False) -> bool:
+    """Whether an array a callee handed back was then given whole to another callee (a
+    buffer ``ones_column`` prepared, which ``im2col`` fills): that callee's own values say
+    whether what came of it was right. With `again`: whether the same function made it
+    again among `later` (backward rebuilding forward's im2col matrix), there judged."""
+    def same(w: Value) -> bool:
+        if again:   # its return, or the buffer it filled: the same numbers
+            return w.function == v.function and _made(w.slot)
+        return not _made(w.slot) and w.function != v.function
+
+    return isinstance(v.value, np.ndarray) and any(
+        same(w) and isinstance(w.value, np.ndarray) and w.value.size == v.value.size
+        and np.array_equal(w.value.ravel(), v.value.ravel(), equal_nan=True) for w in later)
 
 
 def _right(v: Value, run: Run, role: Roles, numbers: set[int]) -> bool:
@@ -317,7 +338,20 @@ def _right(v: Value, run: Run, role: Roles, numbers: set[int]) -> bool:
         return False   # a padding value, a window's mean: not one the case knows
     if isinstance(v.value, tuple):   # ph, pw apart: each a number of the case's
         return set(v.value) <= numbers and not any(isinstance(n, float) for n in v.value)
-    return not np.any(v.value)
+    return not np.any(v.value) or _as_in_a_right_forward(v, run)
+
+
+def _as_in_a_right_forward(v: Value, run: Run) -> bool:
+    """Whether an array a function made after forward is one it made in forward too, in a
+    run whose forward output was right (backward rebuilding forward's im2col matrix): the
+    right output was computed from it."""
+    forward = run.verdicts.get("forward")
+    if v.stage == "forward" or forward is None or not forward.passed or not _made(v.slot):
+        return False
+    return any(w.stage == "forward" and (w.file, w.function, w.slot) == (v.file, v.function,
+                                                                        v.slot)
+               and isinstance(w.value, np.ndarray) and w.value.shape == v.value.shape
+               and np.array_equal(w.value, v.value) for w in run.trace.values)
 
 
 def _given_right(made: Value, run: Run, role: Roles) -> bool:
@@ -516,9 +550,13 @@ def made_wrong_size(runs: list[Run], output: str) -> Made | None:
             return None
         right = {v for v in run.known.values() if isinstance(v, tuple)}
         shapes = {v.shape for v in run.known.values() if isinstance(v, np.ndarray)}
-        made = next((v for v in run.trace.values if v.slot == "return" and (
-            (_wrong_at(v.value, *sizes) is not None and v.value not in right)
-            or (v.site and _wrong_shaped(v.value, sizes[0], shapes)))), None)
+        returned = [v for v in run.trace.values if v.slot == "return"]
+        if any(_wrong_at(v.value, *sizes) is not None for v in returned):   # sizes as ints
+            made = next((v for v in returned if _wrong_at(v.value, *sizes) is not None
+                         and v.value not in right), None)
+        else:   # only arrays of the wrong shape
+            made = next((v for v in returned if v.site
+                         and _wrong_shaped(v.value, sizes[0], shapes)), None)
         if made is None:
             continue
         if not _given_right(made, run, {}):
@@ -537,6 +575,34 @@ def made_wrong_size(runs: list[Run], output: str) -> Made | None:
                                     f"the {output} output (it should be {expected})")
     return Made(file, function, f"it returned {_short(made.value)}, the wrong size of the "
                                 f"{output} output (it should be {_short(expected)})")
+
+
+def made_wrong_output(runs: list[Run], output: str, role: Roles) -> Made | None:
+    """The helper that returned the wrong output itself, which its caller only handed on
+    (a ``_weight_gradient`` whose return is dW), from right inputs, when every failing run
+    that says names the same one: no right run need say what the value should be, the
+    verdict does."""
+    found: dict[tuple[str, str], Value] = {}
+    for run in runs:
+        verdict = run.verdicts.get(output)
+        if verdict is None or verdict.status != "fail" or not isinstance(verdict.got,
+                                                                         np.ndarray):
+            continue
+        made = next((v for v in run.trace.values if v.site and _made(v.slot)
+                     and isinstance(v.value, np.ndarray) and equal(v.value, verdict.got)
+                     and not equal(v.value, verdict.expected)), None)
+        if made is None:
+            continue
+        wrong = first_wrong(run, role)
+        if (wrong is not None and wrong is not made) or not _given_right(made, run, role):
+            return None   # it went wrong before, or may have been handed something wrong
+        found.setdefault((made.file, made.function), made)
+    if len(found) != 1:
+        return None
+    (file, function), made = found.popitem()
+    did = (f"wrote into {made.slot.removesuffix(' after')}" if made.slot.endswith(" after")
+           else "returned")
+    return Made(file, function, f"it {did} the wrong {output} from right inputs")
 
 
 def _integers(value: Any) -> bool:

@@ -515,7 +515,8 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
         spec = specs[op]
         method = spec.function(output, False)
         made = (dataflow.made_wrong(values[op], output, roles[op])
-                or dataflow.made_wrong_size(values[op], output))
+                or dataflow.made_wrong_size(values[op], output)
+                or dataflow.made_wrong_output(values[op], output, roles[op]))
         if made is not None:   # the values say who made the first wrong one
             found = None if made.function == method else _made_by(
                 made, traced[op], output, package, functions, method)

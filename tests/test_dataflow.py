@@ -575,3 +575,11 @@ def test_the_helper_that_returned_the_wrong_output_itself_is_named() -> None:
               *wrong_dZ.trace.values[1:])
     went_wrong_before = Run(wrong_dZ.verdicts, Trace(values=values), wrong_dZ.known)
     assert made_wrong_output([went_wrong_before], "dW", role) is None
+    values = run.trace.values
+    in_the_method = Run(run.verdicts, Trace(values=values[:4] + values[5:]), run.known)
+    assert made_wrong_output([run, in_the_method], "dW", {}) is None   # one run made it there
+    reshaped = Value("backward", "m.py", "grad", "m.py:30", 0, "return", -_image(4, 21)
+                     .reshape(2, 2))   # the same numbers in another shape: a coincidence
+    other_shape = Run(run.verdicts, Trace(values=(*values[:4], reshaped, values[5])),
+                      run.known)
+    assert made_wrong_output([other_shape], "dW", {}) is None

@@ -578,10 +578,11 @@ def made_wrong_size(runs: list[Run], output: str) -> Made | None:
 
 
 def made_wrong_output(runs: list[Run], output: str, role: Roles) -> Made | None:
-    """The helper that returned the wrong output itself, which its caller only handed on
-    (a ``_weight_gradient`` whose return is dW), from right inputs, when every failing run
-    that says names the same one: no right run need say what the value should be, the
-    verdict does."""
+    """The helper that returned the wrong output itself, of its shape, which its caller
+    only handed on (a ``_weight_gradient`` whose return is dW), from right inputs, when
+    every failing run names the same one: no right run need say what the value should be,
+    the verdict does. A run where no helper returned it (a dZ that is a wrong db only when
+    the batch and the image are 1×1) says the method made it."""
     found: dict[tuple[str, str], Value] = {}
     for run in runs:
         verdict = run.verdicts.get(output)
@@ -589,10 +590,11 @@ def made_wrong_output(runs: list[Run], output: str, role: Roles) -> Made | None:
                                                                          np.ndarray):
             continue
         made = next((v for v in run.trace.values if v.site and _made(v.slot)
-                     and isinstance(v.value, np.ndarray) and equal(v.value, verdict.got)
-                     and not equal(v.value, verdict.expected)), None)
+                     and isinstance(v.value, np.ndarray) and v.value.shape == verdict.got.shape
+                     and equal(v.value, verdict.got) and not equal(v.value, verdict.expected)),
+                    None)
         if made is None:
-            continue
+            return None   # a run where no helper made it: it was made in the method
         wrong = first_wrong(run, role)
         if (wrong is not None and wrong is not made) or not _given_right(made, run, role):
             return None   # it went wrong before, or may have been handed something wrong

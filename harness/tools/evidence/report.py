@@ -51,16 +51,19 @@ READING = """\
   labels were widened after the first run, as that file says).
 - **Where the fix list points.** For a wrong value it opens the function that made the first
   wrong value from right inputs, when the values its functions returned can be compared with
-  the layer's intermediate values (`harness/diagnosis/dataflow.py`), else what the lines that
-  failing and passing runs executed single out (`harness/diagnosis/suspects.py`). It misses
-  a mutant's function in three ways: an exception opens the frame that raised, which is
-  where a wrong value was used (a matmul in `Conv2D.forward` fed by a wrong im2col chunk);
-  when every case of an op fails there is no right run to learn from (a wrong
-  `output_size`); and student_nn's smallest helpers return values no intermediate
-  describes and run on every case (`tap`'s strided views, `first_max`'s running maxima,
-  `window_origins`' flat indices), so neither their values nor their lines tell them from
-  their callers. Code shaped like a submission, one method per output with a padding or
-  im2col helper, has none of these (`tests/report_fixtures/helper_values`).
+  the layer's intermediate values, with the form every right run gave them (integer indices,
+  a shape), or with the wrong output itself (`harness/diagnosis/dataflow.py`), else what the
+  lines that failing and passing runs executed single out (`harness/diagnosis/suspects.py`).
+  An exception is followed back the same way to the function that made the value it raised
+  on (a padding of floats made with `/`, raised in `np.pad`; a tap of the wrong shape, raised
+  in the `+=` that used it). It misses a mutant's function in three ways: an exception raised
+  on a value nothing recorded can check (a matmul in `Conv2D.forward` writing into the rows a
+  generator's slice picked); a caller and its callee that no value tells apart
+  (`Pool2D._max_gradient_into` and `window_origins`: a wrong flat index could be either's);
+  and student_nn's smallest helpers, whose values no intermediate describes and which run on
+  every case (`ones_column`'s buffer, `batch_chunks`' slices, `first_max`'s running maxima).
+  Code shaped like a submission, one method per output with a padding or im2col helper, has
+  none of these (`tests/report_fixtures/helper_values`, `raised_elsewhere`).
 """
 
 METHOD = """\

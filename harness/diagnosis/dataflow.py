@@ -390,6 +390,12 @@ class Made:
     why: str
 
 
+def _did(made: Value) -> str:
+    """``returned``, or ``wrote into dXp`` for a buffer it was given and filled."""
+    return (f"wrote into {made.slot.removesuffix(' after')}" if made.slot.endswith(" after")
+            else "returned")
+
+
 def _short(value: Any) -> str:
     return str(value[0]) if isinstance(value, tuple) and len(value) == 1 else str(value)
 
@@ -399,8 +405,7 @@ def why(wrong: Value, run: Run, role: Role) -> str:
     padded dX from right inputs``, ``it returned floats where the right runs' were
     integers``: what the wrong value was, against the intermediate it plays, else against
     the form it should have."""
-    made = (f"wrote into {wrong.slot.removesuffix(' after')}" if wrong.slot.endswith(" after")
-            else "returned")
+    made = _did(wrong)
     if not role.names:
         if role.kind and _kind(wrong.value) != role.kind:
             return f"it {made} {_kind(wrong.value)} where they should be {role.kind}"
@@ -602,8 +607,7 @@ def made_wrong_output(runs: list[Run], output: str, role: Roles) -> Made | None:
     if len(found) != 1:
         return None
     (file, function), made = found.popitem()
-    did = (f"wrote into {made.slot.removesuffix(' after')}" if made.slot.endswith(" after")
-           else "returned")
+    did = _did(made)
     return Made(file, function, f"it {did} the wrong {output} from right inputs")
 
 
@@ -642,8 +646,7 @@ def made_floats(runs: list[Run], output: str) -> Made | None:
     if len(found) != 1:
         return None
     (file, function), made = found.popitem()
-    did = (f"wrote into {made.slot.removesuffix(' after')}" if made.slot.endswith(" after")
-           else "returned")
+    did = _did(made)
     return Made(file, function, f"it {did} {_shown(made.value)}: floats made from integers "
                                 "alone (/ where // keeps them integers?)")
 

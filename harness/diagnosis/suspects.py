@@ -484,7 +484,8 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
     """Add ``finding["suspect"]`` to each wrong-valued item whose runs point at a function
     its method reached rather than at the method (see the module docstring): by the values
     its functions made when the API can say what they should be (`dataflow`), else by the
-    lines they ran."""
+    lines they ran; and to each output that raised in the student's files on a value
+    another function made wrong (`_follow_back`)."""
     items = [i for i in report["results"] if _is_value_failure(i)]
     raised = [i for i in report["results"] if _raised_in_own_code(i)]
     if not items and not raised:

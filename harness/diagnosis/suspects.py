@@ -305,11 +305,12 @@ def _failing_first(results: list[dict[str, Any]], op: str) -> dict[str, list[str
             if i["output"] != "forward" else list(i.get("failed_cases", [])) for i in mine}
 
 
-def _traced(failed: dict[str, list[str]], spec: Any, checker: Checker, report: dict[str, Any]
-            ) -> tuple[list[Case], list[Traced]]:
+def _traced(failed: dict[str, list[str]], spec: Any, checker: Checker, report: dict[str, Any],
+            went_wrong: tuple[str, ...] = ("fail",)) -> tuple[list[Case], list[Traced]]:
     """For each output, its failing cases traced until PER_SIDE of them gave it a wrong value
-    (at most TRIED_FAILING: the first may all raise), each case once; then up to PER_SIDE
-    of the op's cases that did not fail."""
+    (at most TRIED_FAILING: the first may all raise), each case once, or with `went_wrong`
+    ("fail", "error"), an op whose outputs only raised, until PER_SIDE of them raised; then
+    up to PER_SIDE of the op's cases that did not fail."""
     runs: dict[str, tuple[Case, Traced]] = {}
     for output, case_ids in failed.items():
         wrong = 0
@@ -320,7 +321,7 @@ def _traced(failed: dict[str, list[str]], spec: Any, checker: Checker, report: d
                 case = Case.from_id(case_id)
                 runs[case_id] = case, checker.traced(spec, case)
             verdict = runs[case_id][1][0].get(output)
-            wrong += verdict is not None and verdict.status == "fail"
+            wrong += verdict is not None and verdict.status in went_wrong
     every = {c for case_ids in failed.values() for c in case_ids}
     drawn = for_profile(spec, checker.profile).cases(int(report.get("cases_per_op") or 50),
                                                     int(report.get("seed") or 0))
@@ -495,11 +496,13 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
     failing = {op: _failing_first(report["results"], op)
                for op in dict.fromkeys(i["op"] for i in items + raised)}
     specs = {op: spec for op in dict.fromkeys(i["op"] for i in report["results"])
-             if (spec := find_op(op)) is not None
-             and (op in failing or spec.kind not in NOT_TRACED)}
+             if (spec := find_op(op)) is not None   # other ops' right runs clear lines
+             and (op in failing or (items and spec.kind not in NOT_TRACED))}
     cases, traced = {}, {}
+    only_raised = {i["op"] for i in raised} - {i["op"] for i in items}
     for op, spec in specs.items():
-        cases[op], traced[op] = _traced(failing.get(op, {}), spec, checker, report)
+        cases[op], traced[op] = _traced(failing.get(op, {}), spec, checker, report,
+                                        ("fail", "error") if op in only_raised else ("fail",))
     values = {op: _dataflow(op, specs[op], cases[op], traced[op], checker) for op in failing
               if op in specs}
     roles = {op: dataflow.roles(runs) for op, runs in values.items()}   # once per op

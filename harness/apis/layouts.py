@@ -41,7 +41,8 @@ class Bridge:
         return self.outputs.get(output, lambda v: v)(np.asarray(a))
 
 
-IMAGE = {"forward": _nhwc_to_nchw, "dX": _nhwc_to_nchw}
+IMAGE: dict[str, Callable[[np.ndarray], np.ndarray]] = {"forward": _nhwc_to_nchw,
+                                                       "dX": _nhwc_to_nchw}
 BRIDGES: dict[str, Bridge] = {
     "cs231n:conv2d": Bridge(
         "conv2d", lambda p: {**p, "act": "linear"},

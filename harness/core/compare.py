@@ -184,7 +184,7 @@ def compare_values(got: np.ndarray, expected: np.ndarray, axes: tuple[str, ...],
         for k in order)
     worst = top[0]
     nonfinite = int((~np.isfinite(got) & np.isfinite(expected)).sum())
-    kind = "nonfinite" if nonfinite else "values"
+    kind: Kind = "nonfinite" if nonfinite else "values"
     head = (f"{nonfinite} element(s) are NaN/Inf where finite values were expected; "
             if nonfinite else "")
     if offset is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
@@ -437,7 +437,8 @@ class Checker:
         verdicts = self._noted(spec, self._verdicts(spec, run, answer))
         return verdicts, Trace() if isinstance(answer, Outage) else _trace(*received(*answer))
 
-    def check_many(self, spec: OpSpec, cases: Iterable[Case]) -> Iterator[dict[str, Verdict]]:
+    def check_many(self, spec: OpSpec, cases: Iterable[Case]
+                   ) -> Generator[dict[str, Verdict], None, None]:
         """The verdicts of each case, in order: exactly what `check` gives case after case,
         with the cases sent to the child in batches of BATCH_CASES (one request per batch
         instead of one round trip per case; the answers stream back case by case, so the

@@ -225,7 +225,7 @@ def roles(runs: Iterable[Run]) -> Roles:
     equalled, else the kind of numbers and the shapes it had."""
     seen: dict[Key, set[str]] = {}
     telling: dict[Key, set[str]] = {}   # the names it equalled where that meant something
-    ints: dict[Key, set[tuple[int, ...]]] = {}
+    ints: dict[Key, set[tuple[int | float, ...]]] = {}
     kinds: dict[Key, set[str]] = {}
     shapes: dict[Key, set[str]] = {}
     sizes: dict[Key, set[tuple[int, ...]]] = {}   # the shapes it had: a constant says nothing
@@ -348,10 +348,11 @@ def _as_in_a_right_forward(v: Value, run: Run) -> bool:
     forward = run.verdicts.get("forward")
     if v.stage == "forward" or forward is None or not forward.passed or not _made(v.slot):
         return False
-    return any(w.stage == "forward" and (w.file, w.function, w.slot) == (v.file, v.function,
-                                                                        v.slot)
-               and isinstance(w.value, np.ndarray) and w.value.shape == v.value.shape
-               and np.array_equal(w.value, v.value) for w in run.trace.values)
+    value = v.value
+    return isinstance(value, np.ndarray) and any(
+        w.stage == "forward" and (w.file, w.function, w.slot) == (v.file, v.function, v.slot)
+        and isinstance(w.value, np.ndarray) and w.value.shape == value.shape
+        and np.array_equal(w.value, value) for w in run.trace.values)
 
 
 def _given_right(made: Value, run: Run, role: Roles) -> bool:
@@ -390,6 +391,10 @@ class Made:
     why: str
 
 
+def _shape(value: Any) -> tuple[int, ...]:
+    return tuple(np.shape(value))
+
+
 def _did(made: Value) -> str:
     """``returned``, or ``wrote into dXp`` for a buffer it was given and filled."""
     return (f"wrote into {made.slot.removesuffix(' after')}" if made.slot.endswith(" after")
@@ -412,10 +417,10 @@ def why(wrong: Value, run: Run, role: Role) -> str:
         whole = {n for n in role.shapes if not n.startswith(PART)}
         if whole:
             name = max(whole, key=list(run.known).index)
-            return (f"it {made} shape {np.shape(wrong.value)} where it should have the "
+            return (f"it {made} shape {_shape(wrong.value)} where it should have the "
                     f"{name}'s, {np.shape(run.known[name])}")
         name = max((n.removeprefix(PART) for n in role.shapes), key=list(run.known).index)
-        return (f"it {made} shape {np.shape(wrong.value)}: no slice of the {name}, "
+        return (f"it {made} shape {_shape(wrong.value)}: no slice of the {name}, "
                 f"{np.shape(run.known[name])}, has that shape")
     names = role.names
     whole = {n for n in names if not n.startswith(PART)}
@@ -567,10 +572,13 @@ def made_wrong_size(runs: list[Run], output: str) -> Made | None:
         if not _given_right(made, run, {}):
             return None
         if isinstance(made.value, np.ndarray):
-            k, n = 0, made.value.ndim
+            at: int | None = 0
+            n = made.value.ndim
         else:
-            k, n = _wrong_at(made.value, *sizes), len(made.value)
-        assert k is not None
+            at = _wrong_at(made.value, *sizes)
+            n = len(made.value) if isinstance(made.value, tuple) else 0
+        assert at is not None
+        k = at
         found.setdefault((made.file, made.function), (made, sizes[1][k:k + n]))
     if len(found) != 1:
         return None

@@ -64,7 +64,7 @@ def cdf(law: Law, x: np.ndarray) -> np.ndarray:
     if law.family == "uniform":
         return np.clip((x + law.scale) / (2 * law.scale), 0.0, 1.0)
     z = np.asarray(x, dtype=np.float64) / (law.scale * math.sqrt(2.0))
-    return 0.5 * (1.0 + _ERF(z).astype(np.float64))
+    return 0.5 * (1.0 + np.asarray(_ERF(z), dtype=np.float64))
 
 
 # NumPy has no vectorised erf; math.erf element-wise (within an ulp of torch.special.erf,

@@ -21,7 +21,7 @@ ORDER = ("act", "scale", "n", "cin", "cout", "c", "n_in", "n_out", "classes", "s
 SIMPLEST = {"act": "linear", "scale": "normal"}
 
 
-def _smaller_ints(value: int, floor: int = 1) -> list[int]:
+def _smaller_ints(value: int, floor: int = 1) -> list[object]:
     """Candidates below `value`, simplest first: the floor, half, one less."""
     return [x for x in dict.fromkeys((floor, value // 2, value - 1)) if floor <= x < value]
 

@@ -169,8 +169,8 @@ def scores(runs: list[Run], functions: _Functions) -> dict[Where, Score]:
     is not one of its lines)."""
     failed_total = sum(failed for failed, _ in runs)
     counts: dict[tuple[str, int], list[int]] = {}
-    for failed, lines in runs:
-        for line in lines:
+    for failed, ran in runs:
+        for line in ran:
             counts.setdefault(line, [0, 0])[0 if failed else 1] += 1
     lines_of: dict[Where, list[tuple[float, int]]] = {}
     for (file, n), (f, p) in counts.items():
@@ -205,10 +205,10 @@ def reached(method: str, calls: Iterable[tuple[str, str, str, str]]) -> set[Wher
     todo = [w for w in by_where if w[1] == method]
     seen: set[Where] = set()
     while todo:
-        for callee in by_where.get(todo.pop(), set()):
-            if callee not in seen and callee[1] != method:
-                seen.add(callee)
-                todo.append(callee)
+        for called in by_where.get(todo.pop(), set()):
+            if called not in seen and called[1] != method:
+                seen.add(called)
+                todo.append(called)
     return seen
 
 
@@ -548,7 +548,7 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
         if pointed is not None and dataflow.went_wrong_before(values[op], output, pointed,
                                                               roles[op]):
             pointed = None
-        if pointed is not None:
+        if pointed is not None and found is not None:
             found["caller"] = _caller(pointed, calls, method)   # Pool2D._max for a dX
             item["finding"]["suspect"] = found
         helpers = _every_failing_ran(traced[op], output, functions) & reach

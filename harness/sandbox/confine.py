@@ -49,9 +49,9 @@ class Runtime:
     pythonpath: tuple[str, ...] = ()    # besides the project (a virtual environment's site)
 
 
-def _allows(path: str | Path, uid: int, gid: int, need: int) -> bool:
-    """Whether the mode bits of `path` give uid/gid (no supplementary groups) `need` (an
-    octal "other" mask: 1 = x, 4 = r, 5 = r-x)."""
+def _allows(path: str | Path, uid: int, gid: int | None, need: int) -> bool:
+    """Whether the mode bits of `path` give uid/gid (no supplementary groups; no group at
+    all when gid is None) `need` (an octal "other" mask: 1 = x, 4 = r, 5 = r-x)."""
     try:
         st = os.stat(path)
     except OSError:
@@ -60,7 +60,7 @@ def _allows(path: str | Path, uid: int, gid: int, need: int) -> bool:
     return (st.st_mode >> shift) & need == need
 
 
-def _can_use(path: str, uid: int, gid: int, final: int) -> bool:
+def _can_use(path: str, uid: int, gid: int | None, final: int) -> bool:
     """Whether uid/gid (no supplementary groups) can reach `path` and use it with `final` bits
     (as `_allows`), judged from the mode bits alone."""
     p = Path(path)

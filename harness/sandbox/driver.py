@@ -121,11 +121,12 @@ def _run_functions(module: Any, calls: Calls, ctor: dict[str, Any], x: dict,
         run.fail(outputs, "forward", run.errors["forward"][1])
         return
     grads = [g for g in calls.grads if g in outputs]
-    if calls.backward is None or not grads:
+    backward = calls.backward
+    if backward is None or not grads:
         return
 
     def call_backward() -> tuple:
-        got = _function(module, calls.backward)(x[calls.dout], cache[0])
+        got = _function(module, backward)(x[calls.dout], cache[0])
         values = (got,) if len(calls.grads) == 1 else tuple(_n_tuple(got, len(calls.grads)))
         return tuple(v for name, v in zip(calls.grads, values, strict=True) if name in grads)
 

@@ -183,8 +183,8 @@ class Implementation:
         self.plan = plan_sources(self.package_dir, self.graded, self.starter,
                                  self.missing_graded, self.substitute, self.bundled_dir)
         pkg = new_package(CANONICAL, self.package_dir)
-        alias = self.package_dir.name
-        alias = alias if alias.isidentifier() and alias != CANONICAL else None
+        name = self.package_dir.name
+        alias = name if name.isidentifier() and name != CANONICAL else None
         if alias:
             sys.modules[alias] = pkg
         starter_pkg = starter_package(self.starter)

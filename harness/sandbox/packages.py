@@ -74,7 +74,7 @@ class SiteGate(importlib.abc.MetaPathFinder):
         found = importlib.machinery.PathFinder.find_spec(fullname)
         if found is None or not self._in_site(found):
             return None
-        stand_in = self.stand_ins.find_spec(fullname) if self.stand_ins else None
+        stand_in = self.stand_ins.find_spec(fullname, None) if self.stand_ins else None
         if stand_in is not None:
             return stand_in
         raise ModuleNotFoundError(f"No module named '{fullname}'", name=fullname)

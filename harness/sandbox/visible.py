@@ -27,7 +27,7 @@ import importlib.util
 import os
 import struct
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from importlib.util import cache_from_source
 from pathlib import Path
 
@@ -167,7 +167,8 @@ def _set_uid_entry(paths: Iterable[Path], uid: int, deny: bool, perms: int = 0) 
 
 
 @contextlib.contextmanager
-def denied_to(uid: int, paths: list[Path], passable: list[Path] = ()) -> Iterator[str | None]:
+def denied_to(uid: int, paths: list[Path], passable: Sequence[Path] = ()
+              ) -> Iterator[str | None]:
     """`paths` unreadable by `uid` (and by `uid` only) while inside, and the directories
     `passable` reachable through but not listable (what they hold is then found only by a
     name the child already knows). Yields None, or why the file system takes no ACL entry

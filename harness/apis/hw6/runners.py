@@ -64,6 +64,7 @@ def _run_layer(layer: Any, x: dict, outputs: tuple[str, ...], run: OpRun) -> Non
             layer.parameters["b"] = x["b"]
             return ()
         if not attempt(run, (), "init", init):
+            assert run.init_error is not None   # attempt keeps what init raised
             run.fail(outputs, "init", run.init_error)
             return
     if not attempt(run, ("forward",), "forward", lambda: (layer.forward(x["X"]),)):
@@ -454,7 +455,7 @@ def _run_initializer(factory: Callable[..., Any], ctor: dict[str, Any],
     shape = tuple(int(v) for v in ctor["shape"])
     reps = -(-int(ctor["draws"]) // int(np.prod(shape)))
     np.random.seed(int(np.asarray(x["seed"]).reshape(-1)[0]))
-    draws = []
+    draws: list[np.ndarray] = []
     try:
         for _ in range(reps):
             w = init(shape)

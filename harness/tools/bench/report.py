@@ -81,7 +81,7 @@ def _speed_targets(ops: list[dict[str, Any]], conv_gemm: list[dict[str, Any]]
     rows = []
     for n in counts:
         at = [e for e in ops if e["threads"] == n]
-        convs = [e for e in at if e["op"] == "conv2d"] or [None]
+        convs: list[dict[str, Any] | None] = [e for e in at if e["op"] == "conv2d"] or [None]
         rows += [_target(f"Conv2D fwd+bwd ≤ {CONV_RATIO_LIMIT:.1f}× PyTorch ({_where(conv)}, "
                          f"{_threads(n)})", conv and conv["ratio"],
                          lambda v: v <= CONV_RATIO_LIMIT, "{:.2f}×",
@@ -157,7 +157,7 @@ def _threads(n: int | None) -> str:
 def _headline_conv(ops: list[dict[str, Any]]) -> dict[str, Any] | None:
     convs = [e for e in ops if e["op"] == "conv2d"]
     medium = [e for e in convs if e["shape"] == "medium"]
-    return (medium or convs or [None])[0]
+    return next(iter(medium or convs), None)
 
 
 def _where(entry: dict[str, Any] | None) -> str:

@@ -44,6 +44,7 @@ if TYPE_CHECKING:   # nnparity's modules load only once a parity test is collect
     from harness.pipeline import CheckRequest, Resolved
 
 WORKER_KEY = "nnparity_records"
+RECORDS = pytest.StashKey[list[dict[str, Any]]]()   # the session's records, in config.stash
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def _resolved(config: pytest.Config) -> Resolved:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config._nnparity_records = []  # type: ignore[attr-defined]
+    config.stash[RECORDS] = []
     if config.getoption("--nnparity-impl") or config.getoption("--nnparity-api"):
         _resolved(config)  # a bad path or API is a usage error before anything runs
 
@@ -197,7 +198,7 @@ def parity_verdict(parity_item: ParityItem, parity_checker: _OpCache,
     from harness.core.results import record
 
     verdicts = parity_checker.verdicts(parity_item)
-    request.config._nnparity_records.extend(record(v, i) for i, v in enumerate(verdicts))
+    request.config.stash[RECORDS].extend(record(v, i) for i, v in enumerate(verdicts))
     return OutputVerdict(parity_item.spec.name, parity_item.output, verdicts)
 
 
@@ -233,9 +234,9 @@ def _details(verdict: Verdict, impl: str | None) -> list[str]:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
-    records: list[dict[str, Any]] = config._nnparity_records
+    records = config.stash[RECORDS]
     if hasattr(config, "workerinput"):  # an xdist worker: hand the records to the controller
-        config.workeroutput[WORKER_KEY] = json.dumps(records)
+        config.workeroutput[WORKER_KEY] = json.dumps(records)  # type: ignore[attr-defined]
         return
     out = config.getoption("--parity-report")
     failing = any(r["status"] != "pass" for r in records)
@@ -283,4 +284,4 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     """xdist controller: collect a finished worker's records."""
     data = getattr(node, "workeroutput", {}).get(WORKER_KEY)
     if data:
-        node.config._nnparity_records.extend(json.loads(data))
+        node.config.stash[RECORDS].extend(json.loads(data))

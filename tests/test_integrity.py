@@ -187,6 +187,33 @@ def test_a_killed_graders_acl_entries_are_removed_when_its_uid_is_claimed_again(
     assert not [p for p in hidden if _has_acl(p)]
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="judging another uid's access needs root")
+def test_what_a_grader_hides_from_its_uid_does_not_stop_check_using_that_uid(monkeypatch):
+    """A grader hides the project's answers (harness/rubrics, ...) from its uid while it
+    runs; whether `check` can run its child as a uid is judged on the child's own modules
+    only, so the same uid claimed meanwhile (the doctor's check, another worker) stays
+    usable. A child module the uid cannot read still stops it."""
+    import shutil
+    import tempfile
+
+    from harness.sandbox import parent
+
+    where = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        where.chmod(0o755)
+        module = where / "pkg" / "child.py"
+        (where / "pkg" / "answers").mkdir(parents=True, mode=0o700)   # hidden, as a grader does
+        (where / "pkg").chmod(0o755)
+        module.write_text("")
+        module.chmod(0o644)
+        monkeypatch.setattr(parent, "child_files", lambda: [module])
+        assert parent._cannot_run(64997, []) == ""
+        module.chmod(0o600)
+        assert parent._cannot_run(64997, []) == f"uid 64997 cannot read {module}"
+    finally:
+        shutil.rmtree(where)
+
+
 # What the grading process may hold and write, whatever a submission sends (issue #21): far
 # above an honest run (about 50 MB without PyTorch loaded, 400 MB with it; result.json files
 # of a few to 170 KB), far below what the attacks made it hold before (2.1 GB for a pipe

@@ -70,9 +70,18 @@ def _set_kernel(p: Params, axis: int, value: int) -> Params:
     return {"k": tuple(k), size: int(p[size]) + grow}  # type: ignore[call-overload]
 
 
+def _int_of(p: Params, name: str) -> int | None:
+    value = p.get(name)
+    return value if isinstance(value, int) else None
+
+
 def _key(name: str) -> Param:
-    return Param(name, lambda p: p.get(name) if isinstance(p.get(name), int) else None,
-                 lambda p, v: {name: v})
+    return Param(name, lambda p: _int_of(p, name), lambda p, v: {name: v})
+
+
+def _kernel_size(p: Params, axis: int) -> int | None:
+    k = _kernel(p)
+    return k[axis] if k else None
 
 
 def _classes(p: Params) -> int | None:
@@ -87,10 +96,8 @@ def _classes(p: Params) -> int | None:
 # The parameters a factor may follow, in the order the message names them.
 PARAMS: tuple[Param, ...] = (
     Param("m", _batch, _set_batch),
-    Param("kh", lambda p: _kernel(p)[0] if _kernel(p) else None,
-          lambda p, v: _set_kernel(p, 0, v)),
-    Param("kw", lambda p: _kernel(p)[1] if _kernel(p) else None,
-          lambda p, v: _set_kernel(p, 1, v)),
+    Param("kh", lambda p: _kernel_size(p, 0), lambda p, v: _set_kernel(p, 0, v)),
+    Param("kw", lambda p: _kernel_size(p, 1), lambda p, v: _set_kernel(p, 1, v)),
     Param("classes", _classes, lambda p, v: {"classes": v}),
     _key("cin"), _key("cout"), _key("c"), _key("n_in"), _key("n_out"),
 )

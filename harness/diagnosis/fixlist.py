@@ -74,7 +74,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.apis.known import APIS, DEFAULT
-from harness.core.registry import find_op, ops_of
+from harness.core.registry import find_op, get_op, ops_of
 from harness.core.stubs import _function_at, parsed
 from harness.diagnosis.causes import CODES
 from harness.diagnosis.diagnose import missing_method, missing_method_message
@@ -289,7 +289,9 @@ def _missing_name(item: dict[str, Any], err: dict[str, Any], spec: Any,
         return [("method", _module_of(method[0], spec), *method)]
     text = str(err.get("message") or "")
     found = UNDEFINED.search(text) if err.get("type") == "NameError" else None
-    module = _class_modules(spec).get(found[1]) if found else None
+    if found is None:
+        return None
+    module = _class_modules(spec).get(found[1])
     if module and err.get("file") == ctx.module_file(module):
         return [("class", module, found[1])]
     return None
@@ -387,7 +389,7 @@ def _through_a_stub(item: dict[str, Any], keys: list[Key], stubs: set[Key]) -> s
     if act is None or ("stub", act.module, act.cls) not in stubs:
         return None
     spec = find_op(item["op"])
-    own = bool(spec) and ("stub", spec.module, spec.cls) in keys
+    own = spec is not None and ("stub", spec.module, spec.cls) in keys
     return act.name if own or FROM_A_STUB.search(_says(item)) else None
 
 
@@ -404,7 +406,7 @@ def _pointers(failing: list[dict[str, Any]], keys: list[list[Key]], ctx: _Contex
             out.append((i, (f["caused_by"]["op"], f["caused_by"]["output"]), WHY["caused_by"]))
         elif through is not None:
             keys[i] = []
-            out += [(i, (through, o), WHY["stub_of"]) for o in find_op(through).outputs]
+            out += [(i, (through, o), WHY["stub_of"]) for o in get_op(through).outputs]
         elif item["output"] != "forward" and (item.get("forward_first")   # blamed on the item
                                               or _top(f).get("code") == "caused_by_forward"):
             out.append((i, (item["op"], "forward"), WHY["forward"]))
@@ -583,7 +585,7 @@ def fix_list_of(items: Iterable[dict[str, Any]], package: str = DEFAULT.package,
 def _where(item: dict[str, Any], key: Key | None, ctx: _Context) -> dict[str, Any]:
     """The file and function to open for `item`, whose root cause is `key` (see PLACES)."""
     kind = key[0] if key else None
-    return PLACES.get(kind, _op_place)(item, key, ctx)
+    return PLACES.get(kind or "", _op_place)(item, key, ctx)
 
 
 def _error_place(item: dict[str, Any], key: Key | None, ctx: _Context) -> dict[str, Any]:
@@ -676,7 +678,7 @@ def _cause(item: dict[str, Any], key: Key | None, methods: list[str]) -> dict[st
     if not f:
         return {"code": "", "message": str(item.get("message", ""))}
     kind = key[0] if key else None
-    if kind in ("class", "method"):
+    if key is not None and kind in ("class", "method"):
         return _missing_cause(key)
     diagnosis = f.get("diagnosis") or [{}]
     raised = next((d for d in diagnosis if d.get("code") in RAISED), None)

@@ -16,4 +16,5 @@ class Formula:
     output: str                          # the output it is about: "forward", "dX", ...
     computes: str                        # the formula the student computed
     wrong: str                           # what is wrong with it, in the student's terms
-    fn: Callable[[Inputs], np.ndarray]   # that formula, from the case's inputs
+    fn: Callable[[Inputs], np.ndarray | float]   # that formula, from the case's inputs
+    #                                              (a loss: one number)

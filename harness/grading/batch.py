@@ -65,7 +65,7 @@ def _pending_row(sub: Submission, rubric: Rubric) -> dict[str, Any]:
 
 
 def is_done(result: dict[str, Any] | None, sub: Submission, rubric: Rubric) -> bool:
-    return bool(result) and result.get("status") != "internal_error" \
+    return bool(result) and result is not None and result.get("status") != "internal_error" \
         and result.get("fingerprint") == sub.fingerprint \
         and result.get("rubric", {}).get("fingerprint") == rubric.fingerprint()
 
@@ -130,7 +130,7 @@ def grade_batch(paths: list[str], rubric: Rubric, out: str | Path, workers: int 
     outcome = BatchOutcome([])
     for sub in subs:
         previous = read_result(out, sub.name)
-        if not regrade and is_done(previous, sub, rubric):
+        if not regrade and previous is not None and is_done(previous, sub, rubric):
             results[sub.name] = previous
             outcome.resumed.append(sub.name)
     pending = [s for s in subs if s.name not in results]
@@ -177,7 +177,8 @@ def grade_batch(paths: list[str], rubric: Rubric, out: str | Path, workers: int 
         # & co. from it while the batch runs.
         hide = [s.path for s in subs] + [out, Path(rubric.path)] + refused_package_dirs(
             rubric.refuse_imports) + answer_dirs()
-        guard = hidden_from_others(hide) if level == "uid" else contextlib.nullcontext([])
+        guard: contextlib.AbstractContextManager[Any] = (
+            hidden_from_others(hide) if level == "uid" else contextlib.nullcontext([]))
         n = max(1, min(workers or os.cpu_count() or 1, len(pending)))
         try:
             with guard:

@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +33,7 @@ from typing import Any
 from harness.core.cases import Case, for_profile
 from harness.core.evaluate import (
     Checker,
+    Status,
     Verdict,
     describe_exception,
     is_outage,
@@ -202,7 +203,7 @@ class _Run:
         self.result = result
         self.deadline = start + self.rubric.limits.submission_seconds
         self.findings: list[dict[str, Any]] = result["findings"]
-        self.blocked: dict[str, tuple[str, dict[str, Any]]] = {}  # module -> (status, error)
+        self.blocked: dict[str, tuple[Status, dict[str, Any]]] = {}  # module -> (status, error)
         self.verdicts: dict[tuple[str, str], dict[str, Verdict]] = {}
         self.outages: list[Verdict] = []
         self.load_errors: list[tuple[str, dict[str, Any]]] = []
@@ -314,13 +315,15 @@ class _Run:
             if module in self.blocked:
                 continue
             answer = sandbox.run({"cmd": "load", "module": module}, {})
+            status: Status
             if isinstance(answer, Outage):
                 status = "timeout" if answer.status == "timeout" else "error"
                 what = ("starting (importing the package)" if answer.stage == "start"
                         else f"importing {module}.py")
-                err = {"stage": "import", "type": answer.status, "not_implemented": False,
-                       "message": f"while {what}: {answer.detail}", "where": (
-                           "package" if answer.stage == "start" else module)}
+                err: dict[str, Any] = {
+                    "stage": "import", "type": answer.status, "not_implemented": False,
+                    "message": f"while {what}: {answer.detail}",
+                    "where": "package" if answer.stage == "start" else module}
                 self.blocked[module] = (status, err)
                 continue
             header, _ = answer
@@ -365,7 +368,7 @@ class _Run:
                 self._done(spec, case, not_run(spec, case, status, msg, err, "blocked"))
             return
         todo = [case for _, case in cases]
-        ran = checker.check_many(spec, todo)
+        ran: Generator[dict[str, Verdict], None, None] | None = checker.check_many(spec, todo)
         try:
             for case in todo:
                 if ran is not None and time.monotonic() > self.deadline:
@@ -506,7 +509,7 @@ class _Run:
         # (kind, text) of every time the child timed out or died, in order
         incidents = [(e["type"], f"{e['where']}: {e['message']}")
                      for _, e in self.blocked.values() if e.get("type") in ("timeout", "crashed")]
-        incidents += [(v.error["type"], v.message) for v in self.outages]
+        incidents += [((v.error or {}).get("type", ""), v.message) for v in self.outages]
         incidents += [("timeout", v.message) for vs in self.verdicts.values()
                       for v in vs.values() if (v.error or {}).get("budget")][:1]
         crash = next((i for i in incidents if i[0] == "crashed"), None)
@@ -519,8 +522,8 @@ class _Run:
             module, err = self.load_errors[0]
             why = old if old and err.get("type") == "AttributeError" else describe_exception(err)
             r.update(status="import_error", reason=f"{module}.py cannot be imported: {why}")
-        elif crash or hang:
-            r.update(status=(crash or hang)[0], reason=(crash or hang)[1])
+        elif (incident := crash or hang) is not None:
+            r.update(status=incident[0], reason=incident[1])
         elif memory:
             r.update(status="memory_limit",
                      reason=f"{memory[0].op}: {memory[0].message} (the memory limit is "

@@ -438,7 +438,7 @@ def feedback_markdown(result: dict[str, Any]) -> str:
     outputs = tests_markdown(result, tests, entries)
     out = [f"# Feedback: {result['name']}", "", summary_markdown(result, entries), "",
            _rubric_line(result), "",
-           f"Isolation: {ISOLATION_TEXT.get(result.get('isolation'), 'not recorded')}.", "",
+           f"Isolation: {ISOLATION_TEXT.get(str(result.get('isolation')), 'not recorded')}.", "",
            "## Tests", "", _tests_table(tests), ""]
     failing = [t for t in tests if t["score"] < t["max_score"]]
     if failing:

@@ -159,7 +159,7 @@ RUBRIC_KEYS = {"name", "seed", "cases", "profile", "partial_credit", "graded_mod
 ITEM_KEYS = {"name", "op", "points", "cases", "seed", "partial_credit", "visibility"}
 
 
-def _check(cond: bool, where: str, message: str) -> None:
+def _check(cond: object, where: str, message: str) -> None:
     if not cond:
         raise RubricError(f"{where}: {message}")
 
@@ -257,7 +257,8 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
     known_limits = set(GradeLimits.__dataclass_fields__)
     _check(not set(lim) - known_limits, f"{path} [limits]",
            f"unknown key(s) {sorted(set(lim) - known_limits)}; known: {sorted(known_limits)}")
-    limits = GradeLimits(**{k: (_int(v, f"{path} [limits] {k}", 1, MAX_LIMITS[k])
+    # each value an int or a float as its field's default is (checked here)
+    limits = GradeLimits(**{k: (_int(v, f"{path} [limits] {k}", 1, MAX_LIMITS[k])  # type: ignore[arg-type]
                                 if isinstance(GradeLimits.__dataclass_fields__[k].default, int)
                                 else _number(v, f"{path} [limits] {k}", MAX_LIMITS[k]))
                             for k, v in lim.items()})

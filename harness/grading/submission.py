@@ -239,5 +239,6 @@ def scan_imports(package_dir: Path, modules: Iterable[str], refused: tuple[str, 
                 names = [node.args[0].value]
             for name in names:
                 if name.partition(".")[0] in top:
-                    found.append({"module": name, "file": rel, "line": node.lineno})
+                    found.append({"module": name, "file": rel,
+                                  "line": getattr(node, "lineno", None)})
     return found

@@ -139,7 +139,7 @@ def table_rows(report: dict[str, Any], entries: list[dict[str, Any]]) -> list[li
             rows.append([op, i.get("output", "?"), str(i.get("status", "?")).upper(),
                          i.get("cases", ""), i.get("failed", ""),
                          f"{loc['abs_err']:.3g}" if "abs_err" in loc else "",
-                         problem.get((op, i.get("output")), "")])
+                         problem.get((op, str(i.get("output"))), "")])
     return rows
 
 

@@ -278,7 +278,7 @@ def render_guarded(report: dict[str, Any], sec: Section, render: Callable[[Secti
         return render(sec)
     except Exception as exc:  # noqa: BLE001 - one odd section must not cost the file
         record = stopped("rendering", stage, exc)
-        item = next((i for i in report["results"]
+        item: dict[str, Any] = next((i for i in report["results"]
                      if (i.get("op"), i.get("output")) == (sec.op, sec.output)), {})
         if item:
             add_stopped(item, record)

@@ -24,7 +24,7 @@ order on a tie (what ``np.argmax`` over the flattened window gives).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -69,7 +69,8 @@ def _gradients(y: torch.Tensor, dY: np.ndarray, named: dict[str, torch.Tensor]) 
     return {name: to_numpy(t.grad) for name, t in named.items() if t.grad is not None}
 
 
-def _nhwc(t: torch.Tensor) -> np.ndarray:
+def _nhwc(t: torch.Tensor | None) -> np.ndarray:
+    assert t is not None, "a gradient kept by retain_grad, after backward"
     return to_numpy(t.permute(0, 2, 3, 1))
 
 
@@ -97,7 +98,8 @@ def pool2d(ctor: dict[str, Any], inputs: dict[str, np.ndarray], conventions: Con
     X = leaf(inputs["X"])
     xp, found = _padded(X, ctor, conventions, value)
     kernel, stride = _pair(ctor["kernel_shape"]), int(ctor.get("stride", 1))
-    y = _POOLS[mode](xp, kernel, stride).permute(0, 2, 3, 1)
+    pool = cast(Callable[..., torch.Tensor], _POOLS[mode])   # torch's own type is vaguer
+    y = pool(xp, kernel, stride).permute(0, 2, 3, 1)
     padded = _nhwc(xp)
     windows = _windows(padded, kernel, stride, tuple(y.shape[1:3]))
     found.update({"pad value": value, "padded X": padded, "padded size": padded.shape[1:3],

@@ -6,6 +6,7 @@ own). `run_evidence` returns one JSON-able dict; `harness.tools.evidence.report`
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import time
@@ -46,7 +47,7 @@ def _pool(jobs: int, tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]], wh
 
     if jobs <= 1:   # in this process (no pool to start)
         for k, (fn, args) in enumerate(tasks):
-            finished(k, lambda fn=fn, args=args: fn(*args))
+            finished(k, functools.partial(fn, *args))
         return results
     # spawned, not forked: a fork of a process with threads (pytest-xdist's, torch's) can
     # inherit a lock held by a thread that does not exist in the child, and hang

@@ -498,8 +498,9 @@ def made_wrong(runs: list[Run], output: str,
     `went_wrong_before`."""
     role = roles(runs) if role is None else role
     said = [r for r in _failing(runs, output) if first_wrong(r, role) is not None]
-    named = [r for r in said if maker(r, role) is not None]
-    found = {maker(r, role) for r in named}
+    makers = [(r, maker(r, role)) for r in said]
+    named = [r for r, m in makers if m is not None]
+    found = {m for _, m in makers if m is not None}
     if len(found) != 1:
         return None
     (where,) = found

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from typing import Any
 
 from harness.tools.bench.baseline import BASE_COMMIT
+from harness.tools.clock import log
 
 PARTS = ("ops", "memory", "harness", "xdist", "scaling", "grading")
 
@@ -74,15 +73,9 @@ def run(args: argparse.Namespace) -> int:
     from harness.tools.bench.suite import run_suite
 
     result = run_suite(quick=args.quick, repeats=repeats, threads=threads,
-                       cases=args.cases, skip=skip, log=_log, base=args.base)
+                       cases=args.cases, skip=skip, log=log, base=args.base)
     paths = report.write(result, args.out)
     print()
     print(report.markdown(result))
     print(f"written: {paths['md']}, {paths['json']}")
     return 0
-
-
-def _log(message: str, _start: list[Any] = [None]) -> None:  # noqa: B006 - a run-wide clock
-    if _start[0] is None:
-        _start[0] = time.monotonic()
-    print(f"[{time.monotonic() - _start[0]:6.1f}s] {message}", file=sys.stderr, flush=True)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from typing import Any
+
+from harness.tools.clock import log
 
 DESCRIPTION = """\
 Measure what nnparity finds: a mutation corpus of student_nn's activations, layers, losses and
@@ -83,14 +84,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     result = run_evidence(quick=quick, cases=cases, confirm=confirm, fp_cases=fp_cases,
                           jobs=args.jobs, limit=limit,
-                          parts=tuple(p for p in PARTS if p not in skip), log=_log)
+                          parts=tuple(p for p in PARTS if p not in skip), log=log)
     paths = report.write(result, args.out, args.json)
     print(report.markdown(result).split("## Method")[0].rstrip())
     print(f"\nwritten: {', '.join(map(str, paths.values()))}")
     return 0
-
-
-def _log(message: str, _start: list[Any] = [None]) -> None:  # noqa: B006 - a run-wide clock
-    if _start[0] is None:
-        _start[0] = time.monotonic()
-    print(f"[{time.monotonic() - _start[0]:7.1f}s] {message}", file=sys.stderr, flush=True)

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.apis.known import APIS
+from harness.check.session import DEFAULT_CASES
 from harness.core import refcache
 from harness.core.conventions import PROFILES
-from harness.core.session import DEFAULT_CASES
 from harness.pipeline import (
     CheckRequest,
     UsageError,

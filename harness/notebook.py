@@ -186,7 +186,7 @@ class Report:
         """What `nnparity check` prints: implementation and conventions, borrowed modules,
         the summary table, the fix list and the headline; with `findings`, the gist of each
         failure too (likely bug, smallest failing case, repro command)."""
-        from harness.apis.known import DEFAULT, get_api
+        from harness.core.registry import default_api, get_api
         from harness.reports.terminal import (
             print_findings,
             print_fix_list,
@@ -196,7 +196,7 @@ class Report:
         from harness.reports.view import conventions_line, headline
 
         out = io.StringIO()
-        name = self.json.get("api", DEFAULT.name)
+        name = self.json.get("api", default_api().name)
         try:
             title = f" (API {name}: {get_api(name).title})"
         except ValueError:

@@ -23,18 +23,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from harness.apis.editions import Detected
 from harness.apis.known import DEFAULT, Api
 from harness.apis.resolve import resolve_api, resolve_impl
+from harness.check.checker import Checker
+from harness.check.findings import record
+from harness.check.investigate import check_and_investigate, investigate, investigated
 from harness.core import refcache
 from harness.core.cases import Case
 from harness.core.compare import DEFAULT_TOLERANCE
 from harness.core.conventions import Profile, get_profile
-from harness.core.evaluate import Checker
+from harness.core.editions import Detected
 from harness.core.opspec import OpSpec
 from harness.core.registry import get_op, select_ops
-from harness.core.results import build_report, record
-from harness.diagnosis.investigate import check_and_investigate, investigate, investigated
+from harness.core.results import build_report
 from harness.sandbox.parent import Limits, Policy, unprivileged
 
 

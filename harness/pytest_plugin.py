@@ -38,9 +38,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:   # nnparity's modules load only once a parity test is collected
+    from harness.check.checker import Checker
     from harness.core.cases import Case
-    from harness.core.evaluate import Checker, Verdict
     from harness.core.registry import OpSpec
+    from harness.core.verdict import Verdict
     from harness.pipeline import CheckRequest, Resolved
 
 WORKER_KEY = "nnparity_records"
@@ -111,7 +112,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _request(config: pytest.Config) -> CheckRequest:
     """The plugin's options as `nnparity check`'s request."""
-    from harness.core.session import DEFAULT_CASES
+    from harness.check.session import DEFAULT_CASES
     from harness.pipeline import CheckRequest
 
     opt = config.getoption
@@ -195,7 +196,7 @@ def parity_impl(request: pytest.FixtureRequest) -> str:
 def parity_verdict(parity_item: ParityItem, parity_checker: _OpCache,
                    request: pytest.FixtureRequest) -> OutputVerdict:
     """The item's output on each of its cases, recorded for the combined report."""
-    from harness.core.results import record
+    from harness.check.findings import record
 
     verdicts = parity_checker.verdicts(parity_item)
     request.config.stash[RECORDS].extend(record(v, i) for i, v in enumerate(verdicts))

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.core.evaluate import Checker
+from harness.check.checker import Checker
 from harness.core.registry import get_op
 from harness.sandbox.parent import Limits, Outage, Policy, Sandbox
 
@@ -153,7 +153,7 @@ def test_the_wire_refuses_what_is_not_a_message_of_plain_arrays():
     import json
     import struct
 
-    from harness.sandbox import wire
+    from harness.core import wire
 
     def message(header, blob=b""):
         head = json.dumps(header).encode()

@@ -24,11 +24,11 @@ import numpy as np
 import pytest
 import worker_deaths
 
+from harness.core import wire
 from harness.grading.batch import _run_pool, grade_batch
 from harness.grading.rubric import load_rubric
 from harness.grading.submission import discover
 from harness.progress import Progress
-from harness.sandbox import wire
 from harness.sandbox.parent import BudgetSpent, Limits, Outage, Policy, Sandbox, within_budget
 
 CORPUS = Path(__file__).parent / "submissions"

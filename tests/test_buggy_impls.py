@@ -19,14 +19,16 @@ import numpy as np
 import pytest
 
 from harness import cli
+from harness.apis.known import OPS
+from harness.check.checker import Checker
+from harness.check.investigate import check_and_investigate
+from harness.check.session import run_checks
 from harness.core.cases import Case, for_profile
 from harness.core.conventions import get_profile
-from harness.core.evaluate import Checker, reference_outputs
-from harness.core.registry import OPS, get_op, select_ops
+from harness.core.driver import run_op
+from harness.core.registry import get_op, select_ops
 from harness.core.results import build_report
-from harness.core.session import run_checks
-from harness.diagnosis.investigate import check_and_investigate
-from harness.sandbox.driver import run_op
+from harness.core.twin import reference_outputs
 
 BUGS_DIR = Path(__file__).parent / "buggy_impls"
 CASES = 10
@@ -96,7 +98,7 @@ BUGS = [
     Bug("l2_mean_over_batch", {("l2", "forward"): "values", ("l2", "dX"): "values"},
         profile="strict", failing_case=lambda p: p["classes"] > 1),
     # fully_connected's act=softmax cases fail through SoftMax alone: rerun with it substituted
-    # they pass (each root cause charged once: harness/core/substitute.py)
+    # they pass (each root cause charged once: harness/check/substitute.py)
     Bug("softmax_backward_diagonal", {("softmax", "dX"): "values"}),
     # 1e-9 added to every probability: within the tolerance, failed as a constant offset
     Bug("softmax_adds_epsilon", {("softmax", "forward"): "values"}, offset=1e-9,

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
+from harness.apis.known import OPS
 from harness.core.cases import Case, UnbuildableCase, build_inputs, for_profile, out_size
 from harness.core.conventions import get_profile
-from harness.core.registry import OPS, get_op
+from harness.core.registry import get_op
 from harness.diagnosis.ablation import _param_variants
 from harness.diagnosis.shrink import shrink, variants
 

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.apis.known import OPS
 from harness.cli import main
-from harness.core.registry import OPS
 
 TESTS = Path(__file__).parent
 SEED, CASES, CASE_SECONDS = 11, 3, 2

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.check.checker import Checker
 from harness.cli import main
-from harness.core.evaluate import Checker
 from harness.core.registry import get_op
 from harness.sandbox.parent import Limits
 

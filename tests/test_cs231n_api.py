@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from harness.apis.known import CS231N, HW6, detect_api
+from harness.check.checker import Checker
 from harness.cli import main
-from harness.core.evaluate import Checker
 from harness.core.registry import get_op, select_ops
 from harness.diagnosis.causes import FUNCTION_API_CODES
 
@@ -36,7 +36,7 @@ EXPECTED: dict[str, dict[tuple[str, str], str | None]] = {
         ("batchnorm", "forward"): "wrong_formula", ("batchnorm", "dX"): None,
         ("batchnorm", "dgamma"): None, ("batchnorm", "running_var"): None,
         ("batchnorm_alt", "dX"): None, ("batchnorm_alt", "dgamma"): None},
-    # the HW6 layer rules, through the NCHW bridge (harness/apis/layouts.py)
+    # the HW6 layer rules, through the NCHW bridge (harness/apis/cs231n/layouts.py)
     "conv_dw_unpadded_input": {("conv2d", "dW"): "conv_unpadded_input"},
     "conv_kernel_flipped": {("conv2d", "forward"): "conv_kernel_rotated"},
     "layernorm_over_batch": {("layernorm", "forward"): "wrong_formula",

@@ -20,8 +20,9 @@ import pytest
 from harness.apis.hw6.intermediates import intermediates
 from harness.core.cases import Case
 from harness.core.conventions import Conventions
-from harness.core.evaluate import Trace, Value, Verdict, _trace, reference_outputs
 from harness.core.registry import find_op
+from harness.core.twin import reference_outputs
+from harness.core.verdict import Trace, Value, Verdict, _trace
 from harness.diagnosis.dataflow import (
     Role,
     Run,

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.check.checker import Checker
+from harness.check.investigate import check_and_investigate
 from harness.core.conventions import get_profile
-from harness.core.evaluate import Checker
 from harness.core.registry import select_ops
 from harness.diagnosis.causes import CODES, FUNCTION_API_CODES, WHOLE_MODEL_CODES
-from harness.diagnosis.investigate import check_and_investigate
 from harness.sandbox.parent import Limits
 
 IMPLS = Path(__file__).parent / "diagnosis_impls"
@@ -155,7 +155,7 @@ def test_report_names_the_bug_first(e: Expect) -> None:
 def test_a_layer_failing_through_its_activation_is_not_charged_for_it() -> None:
     """Conv2D is right; its act=relu cases fail through ReLU's backward alone. ReLU is not
     among the ops checked, so it is checked on a few cases of its own, found failing, and
-    substituted: Conv2D passes, saying so (harness/core/substitute.py)."""
+    substituted: Conv2D passes, saying so (harness/check/substitute.py)."""
     (e,) = [e for e in EXPECTS if e.impl == "relu_backward_drops_dY_conv" and e.ops == "relu"]
     report = investigated(Expect(e.impl, "conv2d", {}))
     for output in ("forward", "dX", "dW", "db"):

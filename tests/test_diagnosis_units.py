@@ -8,16 +8,17 @@ import pytest
 
 from harness.core.cases import Case
 from harness.core.conventions import Conventions
-from harness.core.evaluate import reference_outputs
 from harness.core.registry import get_op
+from harness.core.twin import reference_outputs
 from harness.diagnosis import factors
 from harness.diagnosis.ablation import Trial
 from harness.diagnosis.causes import CODES, Cause, rank
-from harness.diagnosis.layer_rules import RULES, explain, fitting
+from harness.diagnosis.layer_rules import explain, fitting, rules
 from harness.diagnosis.localize import mismatch_maps
 from harness.diagnosis.patterns import detect
 from harness.diagnosis.shrink import candidates, shrink
 
+RULES = rules()
 CONV = get_op("conv2d")
 CONV_CASE = Case.make("conv2d", {"n": 3, "h": 7, "w": 6, "cin": 3, "cout": 2, "k": (3, 2),
                                  "s": 2, "pad": "same", "act": "tanh"}, seed=11)
@@ -167,7 +168,7 @@ RULE_CASES = {  # padding, a stride, a non-square kernel and overlapping windows
                                                     "k": (3, 2), "s": 2, "pad": 1}, seed=4)],
     "conv2d": [Case.make("conv2d", {"n": 2, "h": 7, "w": 6, "cin": 2, "cout": 3, "k": (3, 2),
                                     "s": 2, "pad": 1, "act": "tanh"}, seed=4)],
-    # CS231n's (NCHW, through harness/apis/layouts.py): no padding in pooling, whole windows
+    # CS231n's (NCHW, through harness/apis/cs231n/layouts.py): no padding in pooling, whole windows
     "cs231n:pool2d_max": [
         Case.make("cs231n:pool2d_max", {"n": 2, "c": 2, "h": 7, "w": 6, "k": (3, 2), "s": 2},
                   seed=4),
@@ -275,7 +276,7 @@ def test_right_values_of_the_wrong_dtype_or_type_say_which(kind, code) -> None:
     """The comparison says which (the values match, as float32 or as a list): no message
     is read for it."""
     from harness.core.compare import Comparison
-    from harness.core.evaluate import Verdict
+    from harness.core.verdict import Verdict
     from harness.diagnosis.diagnose import diagnose
 
     case = Case.make("relu", {"n": 2, "d": 3}, seed=1)

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.apis.editions import fingerprint
-from harness.apis.known import CS231N, HW6
+from harness.apis.known import CS231N, HW6, OPS
+from harness.check.checker import Checker
 from harness.cli import main
 from harness.core.cases import Case
-from harness.core.evaluate import Checker
-from harness.core.registry import OPS
+from harness.core.editions import fingerprint
 from harness.sandbox.loader import BUNDLED_DIR
 
 LAYOUTS = Path(__file__).parent / "real_layouts"
@@ -306,7 +305,7 @@ def test_what_a_stubbed_backward_computes_is_not_implemented(tmp_path, capsys):
                   "to the rule 'same_kind'", "use //"),
 ])
 def test_code_for_older_numpy_or_python_2_is_told_so(kind, message, says):
-    from harness.core.evaluate import describe_exception
+    from harness.core.verdict import describe_exception
     text = describe_exception({"stage": "forward", "type": kind, "message": message,
                                "file": "cs231n/layers.py", "line": 9, "function": "f",
                                "code": "x"})

@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 from test_reply_integrity import judged as tampered
 
+from harness.check.checker import Checker
+from harness.check.session import run_checks
 from harness.cli import main
-from harness.core.evaluate import Checker, Verdict
 from harness.core.registry import get_op
 from harness.core.results import build_report
-from harness.core.session import run_checks
+from harness.core.verdict import Verdict
 from harness.diagnosis.fixlist import fix_list_of
 
 TESTS = Path(__file__).parent

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.apis.known import OPS
+from harness.check.checker import Checker
+from harness.check.session import run_checks
 from harness.cli import main
-from harness.core.evaluate import Checker
-from harness.core.registry import OPS
-from harness.core.session import run_checks
 from harness.sandbox.loader import BUNDLED_DIR
 from harness.tools.evidence import fp, labelled
 from harness.tools.evidence.course import course_test

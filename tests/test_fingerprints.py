@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 
 from harness.core.conventions import DEFAULT_PROFILE
-from harness.core.evaluate import _cached_reference
 from harness.core.registry import get_op
-from harness.diagnosis.fingerprints import CATALOGUE, fingerprint, identify
+from harness.core.twin import cached_reference
+from harness.diagnosis.fingerprints import catalogue, fingerprint, identify
+
+CATALOGUE = catalogue()
 
 CASES = 12
 
@@ -16,7 +18,7 @@ def _cases(op: str):
     spec = get_op(op)
     for case in spec.cases(CASES, seed=3):
         inputs = spec.inputs(case)
-        expected = _cached_reference(op, case, DEFAULT_PROFILE.preferred)
+        expected = cached_reference(op, case, DEFAULT_PROFILE.preferred)
         if spec.given is not None:  # as diagnosis does: the units a (correct) forward kept
             inputs = {**inputs, **spec.given({"forward": expected["forward"]}, inputs)}
         yield inputs, expected

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.check.checker import Checker
+from harness.check.investigate import check_and_investigate
 from harness.cli import main
-from harness.core.evaluate import Checker
 from harness.core.registry import select_ops
 from harness.diagnosis.fixlist import fix_list, fix_list_of
-from harness.diagnosis.investigate import check_and_investigate
 from harness.grading.batch import grade_batch
 from harness.grading.rubric import load_rubric
 from harness.reports.html_page import render_html
@@ -373,7 +373,7 @@ def test_a_traceback_through_the_graders_frames_shows_only_the_students(tmp_path
                                                   pkg / "helpers.py")
     helpers = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(helpers)
-    from harness.sandbox.driver import run_op
+    from harness.core.driver import run_op
 
     class Op:  # the grader's driver calls the student's code
         def forward(self, Z):

@@ -82,7 +82,7 @@ EXPECTED = {
     # rewrites its child's replies (issue #21 point 2): a float32 Sigmoid claimed float64, the
     # copies of dY hidden after an in-place ReLU.backward, a transposed W claimed right and not
     # sent each fail; a list TanH claimed an ndarray earns what np.asarray would (type names
-    # are the child's word, harness/core/evaluate.py `received`). Before: 28
+    # are the child's word, harness/check/checker.py `received`). Before: 28
     "forges_reply": ("graded", "Sigmoid forward: Sigmoid.forward returned dtype float32; the "
                      "contract is float64", 25),
     # bytes UTF-8 cannot write, in a message and in a file name: escaped, never fatal

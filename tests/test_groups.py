@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.evaluate import Checker
+from harness.check.checker import Checker
+from harness.check.investigate import check_and_investigate
 from harness.core.registry import select_ops
-from harness.diagnosis.investigate import check_and_investigate
 from harness.reports.markdown import render_markdown
 
 IMPLS = Path(__file__).parent / "diagnosis_impls"

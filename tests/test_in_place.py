@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.check.checker import Checker
+from harness.check.findings import record
 from harness.core.conventions import IN_PLACE, PROFILES, Profile, get_profile
-from harness.core.evaluate import Checker
 from harness.core.registry import get_op
-from harness.core.results import build_report, record
+from harness.core.results import build_report
 from harness.reports.view import headline, summary_row
 
 TESTS = Path(__file__).parent

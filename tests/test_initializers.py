@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 import torch
 
-from harness.core.evaluate import Checker
+from harness.check.checker import Checker
+from harness.check.session import run_checks
 from harness.core.registry import get_op
 from harness.core.results import build_report
-from harness.core.session import run_checks
 from harness.diagnosis import init_stats
 from reference.weights import initialize_weights, law
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.sandbox import wire
+from harness.core import wire
 from harness.sandbox.confine import remove_tree
 from harness.sandbox.visible import CHILD_MODULES, hidden_paths, module_file
 
@@ -119,14 +119,14 @@ def _has_acl(path: Path) -> bool:
 def test_the_child_imports_only_the_modules_it_may_see():
     """`CHILD_MODULES` is what a child imports (a module missing from it would not be bound
     under namespaces): none of the parent-only modules that compute answers."""
-    code = ("import sys, harness.sandbox.child, harness.apis.known as k; k.kind_runners(); "
+    code = ("import sys, harness.child, harness.core.registry as r; r.kind_runners(); "
             "print(' '.join(m for m in sys.modules if m.split('.')[0] in "
             "('harness', 'reference', 'student_nn')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert set(out) == set(CHILD_MODULES)
     for answers in ("harness.core.informative", "harness.apis.hw6.informative",
-                    "harness.core.evaluate", "harness.diagnosis.formula"):
+                    "harness.check.checker", "harness.core.formula"):
         assert answers not in out
     assert all(module_file(m).is_file() for m in CHILD_MODULES)
 

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from harness.apis.known import OPS
+from harness.check.checker import Checker
+from harness.check.findings import record
+from harness.check.investigate import _worth, investigate
 from harness.core.cases import for_profile
 from harness.core.conventions import get_profile
-from harness.core.evaluate import Checker
-from harness.core.registry import OPS
-from harness.core.results import build_report, record
-from harness.diagnosis.investigate import _worth, investigate
+from harness.core.results import build_report
 from harness.reports.html_page import render_html
 from harness.reports.markdown import render_markdown
 from harness.sandbox.parent import Limits

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.evaluate import Checker
+from harness.check.checker import Checker
 from harness.core.registry import get_op
 from harness.sandbox.loader import LoadError, locate
 

@@ -22,11 +22,12 @@ from harness.apis.hw6.model_cases import (
     network_valid,
     parse_layers,
 )
+from harness.check.checker import Checker
+from harness.check.findings import record
+from harness.check.session import run_checks
 from harness.core.cases import Case
-from harness.core.evaluate import Checker
 from harness.core.registry import get_op
-from harness.core.results import build_report, record
-from harness.core.session import run_checks
+from harness.core.results import build_report
 from harness.diagnosis.causes import WHOLE_MODEL_CODES
 
 IMPLS = Path(__file__).parent / "model_impls"
@@ -41,7 +42,7 @@ class ModelBug:
     status: dict[str, str] = field(default_factory=dict)   # output -> status if not "fail"
     says: dict[str, str] = field(default_factory=dict)     # output -> text in the top message
     # The op that fails on its own and that the model fails only through: a check reruns
-    # those cases with it substituted, and the model passes (harness/core/substitute.py);
+    # those cases with it substituted, and the model passes (harness/check/substitute.py);
     # `fails` is then what the model's own diagnosis says without the substitution.
     through: str = ""
 

@@ -15,11 +15,11 @@ import pytest
 import torch
 
 from harness.apis.hw6.optim_diagnose import adam_deltas, sgd_deltas
+from harness.check.checker import Checker
+from harness.check.session import run_checks
 from harness.core.compare import DEFAULT_TOLERANCE, compare_output
-from harness.core.evaluate import Checker
 from harness.core.registry import get_op
 from harness.core.results import build_report
-from harness.core.session import run_checks
 from reference.optimizers import initialize_optimizer as twin_optimizer
 from student_nn.optimizers import initialize_optimizer
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.apis.known import OPS
 from harness.cli import main
-from harness.core.registry import OPS
 
 CORPUS = Path(__file__).parent / "real_layouts"
 FIXTURES = sorted(p.name for p in CORPUS.iterdir() if (p / "neural_networks").is_dir())
@@ -76,7 +76,7 @@ EXPECTED = {
     "hw6_2024": table("hw6_2024", pool2d_average=(P, E)),
     "hw6_fc_only": table("hw6_fc_only", sigmoid=NI),
 }
-# The op each layer's failing cases depended on (substituted: harness/core/substitute.py).
+# The op each layer's failing cases depended on (substituted: harness/check/substitute.py).
 DEPENDS = {
     "hw6_2020_no_init": {"fully_connected": "relu", "conv2d": "relu"},
     "hw6_2021_2023_unfinished": {"fully_connected": "sigmoid", "conv2d": "sigmoid"},

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.core import evaluate, refcache
+from harness.core import refcache
+from harness.core import twin as twins
 from harness.core.conventions import DEFAULT_PROFILE, Conventions
 from harness.core.registry import get_op
 
@@ -25,15 +26,15 @@ def cache(tmp_path, monkeypatch):
     """An empty cache of this test's own; the in-memory layer cleared before and after."""
     monkeypatch.setenv(refcache.ENV_DIR, str(tmp_path / "cache"))
     monkeypatch.delenv(refcache.ENV_OFF, raising=False)
-    evaluate._cached_reference.cache_clear()
+    twins.cached_reference.cache_clear()
     yield tmp_path / "cache"
-    evaluate._cached_reference.cache_clear()
+    twins.cached_reference.cache_clear()
 
 
 def twin(op: str, index: int = 0, conventions: Conventions = CONV):
     spec = get_op(op)
     case = list(spec.cases(index + 1, 0))[index]
-    return spec, case, evaluate.reference_outputs(spec, spec.ctor(case), spec.inputs(case),
+    return spec, case, twins.reference_outputs(spec, spec.ctor(case), spec.inputs(case),
                                                   conventions)
 
 
@@ -57,11 +58,11 @@ def test_a_hit_returns_exactly_what_the_twin_computed(cache, op):
 
 def test_the_checker_fills_the_cache_and_then_reads_it(cache, monkeypatch):
     spec, case, want = twin("fully_connected", 2)
-    assert evaluate._cached_reference("fully_connected", case, CONV).keys() == want.keys()
+    assert twins.cached_reference("fully_connected", case, CONV).keys() == want.keys()
     assert len(entries(cache)) == 1
-    evaluate._cached_reference.cache_clear()
-    monkeypatch.setattr(evaluate, "reference_outputs", lambda *a, **k: pytest.fail("computed"))
-    hit = evaluate._cached_reference("fully_connected", case, CONV)
+    twins.cached_reference.cache_clear()
+    monkeypatch.setattr(twins, "reference_outputs", lambda *a, **k: pytest.fail("computed"))
+    hit = twins.cached_reference("fully_connected", case, CONV)
     for name in want:
         np.testing.assert_array_equal(hit[name], want[name])
 
@@ -95,7 +96,7 @@ def test_a_damaged_entry_is_a_miss_and_is_rewritten(cache, damage):
         refcache.store("relu", other.id, CONV, twin("relu", 2)[2])
         shutil.copy(next(p for p in entries(cache) if p != path), path)
     assert refcache.load("relu", case.id, CONV) is None
-    got = evaluate._cached_reference("relu", case, CONV)   # computed again, stored again
+    got = twins.cached_reference("relu", case, CONV)   # computed again, stored again
     np.testing.assert_array_equal(got["forward"], want["forward"])
     assert refcache.load("relu", case.id, CONV) is not None
 

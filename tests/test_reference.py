@@ -8,9 +8,9 @@ import pytest
 import reference
 from harness.apis.hw6 import model_eval
 from harness.apis.hw6.runners import MODEL_KINDS
+from harness.apis.known import OPS
 from harness.core.conventions import Conventions
-from harness.core.registry import OPS
-from harness.sandbox.driver import run_op
+from harness.core.driver import run_op
 from reference import activations, layers, losses
 from reference.layers import output_size, pad_amounts
 

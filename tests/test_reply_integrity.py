@@ -3,7 +3,7 @@
 The sandboxed child runs in the submission's own process, so a submission can rewrite any
 answer it sends (tests/submissions/forges_reply does, graded in tests/test_grading.py). Here
 a real answer of the child is tampered with the way such a submission would, and the parent
-judges it (`harness.core.evaluate.received`): a claim never earns what the bytes do not, and
+judges it (`harness.check.checker.received`): a claim never earns what the bytes do not, and
 a missing piece (an array, a copy of the inputs, a created parameter) fails the output."""
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness.check.checker import Checker, _Prepared
 from harness.core.conventions import get_profile
-from harness.core.evaluate import Checker, Verdict, _Prepared
 from harness.core.registry import get_op
+from harness.core.verdict import Verdict
 
 Answer = tuple[dict, dict[str, np.ndarray]]
 SUBMISSIONS = Path(__file__).parent / "submissions"

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness.check.checker import Checker
+from harness.check.investigate import check_and_investigate
 from harness.cli import main
-from harness.core.evaluate import Checker
 from harness.core.registry import select_ops
-from harness.diagnosis.investigate import check_and_investigate
 from harness.reports import write as report_module
 from harness.reports.html_page import render_html
 from harness.reports.markdown import render_markdown
@@ -169,7 +169,7 @@ def _check(tmp_path: Path, impl: Path | None = STRIDE_BUG, ops: str = "conv2d"
 
 def test_an_exception_while_shrinking_is_a_note_and_the_rest_goes_on(tmp_path, monkeypatch,
                                                                       capsys) -> None:
-    monkeypatch.setattr("harness.diagnosis.investigate.shrink", _boom)
+    monkeypatch.setattr("harness.check.investigate.shrink", _boom)
     code, report, out = _check(tmp_path)
     assert code == 1  # the verdicts decide, not the investigation
     item = next(i for i in report["results"] if i["output"] == "dX")

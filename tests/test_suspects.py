@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.evaluate import _trace
+from harness.core.verdict import _trace
 from harness.diagnosis.suspects import (
     Score,
     _and,

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from harness.apis.hw6.model_cases import iris, iris_split
-from harness.core.evaluate import Checker
+from harness.check.checker import Checker
+from harness.check.session import run_checks
 from harness.core.registry import get_op
 from harness.core.results import build_report, parse_curve_note
-from harness.core.session import run_checks
 from student_nn.models import NeuralNetwork
 
 IMPLS = Path(__file__).parent / "model_impls"

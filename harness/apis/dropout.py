@@ -14,7 +14,7 @@ probability p, each unit kept independently:
 
 The scaling of the kept units (x / p) is the forward's comparison with the twin; the outputs
 compared given the draw earn nothing while the draw fails its law
-(`harness.core.evaluate`, `spec.given`).
+(`harness.check.checker`, `spec.given`).
 
 False alarms (the policy; not tuned to any implementation). A correct dropout fails a case
 with probability below `ALPHA` = 1e-13 (the union of the tests: α/4 for each tail of the

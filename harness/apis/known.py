@@ -1,54 +1,26 @@
-"""The APIs nnparity knows, by name, and which one an implementation's files follow."""
+"""The built-in APIs, registered with the core (`harness.core.registry`), and which one an
+implementation's files follow.
+
+Every entry point of a process imports this module (the CLI through the pipeline, the
+pytest plugin when it checks, the notebook API, the grader, the checker, the sandboxed
+child's `harness.child`), so the process knows HW6 and CS231n before it looks an op up.
+"""
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from typing import Any
 
 from harness.apis import cs231n, hw6
-from harness.apis.api import Api
+from harness.core.api import Api
+from harness.core.registry import APIS, register
 
-__all__ = ["APIS", "CS231N", "DEFAULT", "HW6", "Api", "detect_api", "get_api", "judge_of",
-           "kind_runners", "register"]
-
-
-HW6 = hw6.API
-CS231N = cs231n.SPEC
-APIS: dict[str, Api] = {api.name: api for api in (HW6, CS231N)}
-DEFAULT = HW6   # `check` without --api on the bundled implementation, and a tie's winner
+__all__ = ["APIS", "CS231N", "DEFAULT", "HW6", "OPS", "Api", "detect_api", "register"]
 
 
-def register(api: Api) -> Api:
-    """Add a user-declared API (harness/apis/user.py) to the known ones."""
-    APIS[api.name] = api
-    return api
-
-
-def kind_runners() -> dict[str, Any]:
-    """Every API's own kinds of op and the runner of each (`harness.sandbox.driver`)."""
-    runners: dict[str, Any] = {}
-    for api in APIS.values():
-        if api.runners:
-            runners.update(importlib.import_module(api.runners).RUNNERS)
-    return runners
-
-
-def judge_of(spec: Any) -> Any | None:
-    """The module that judges `spec`'s kind when its API declares one for it (whole models:
-    more than one call, collected outputs), else None (the core judges it output by output)."""
-    api = APIS.get(spec.api)
-    if api is None or not api.judge:
-        return None
-    module = importlib.import_module(api.judge)
-    return module if spec.kind in module.KINDS else None
-
-
-def get_api(name: str) -> Api:
-    try:
-        return APIS[name]
-    except KeyError:
-        raise ValueError(f"unknown API {name!r}; known APIs: {', '.join(APIS)}") from None
+HW6 = register(hw6.API, default=True)   # `check` without --api, and a tie's winner
+CS231N = register(cs231n.SPEC)
+DEFAULT = HW6
+OPS = HW6.ops   # the default API's table, under its historical name
 
 
 def detect_api(path: str | Path | None) -> Api:

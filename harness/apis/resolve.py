@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.apis.known import HW6, Api, detect_api, get_api
-from harness.apis.library import LibraryError, locate_library
+from harness.apis.known import HW6, Api, detect_api
 from harness.apis.user import load_adapter
-from harness.core.registry import api_of
+from harness.core.registry import api_of, get_api
+from harness.sandbox.library import LibraryError, locate_library
 from harness.sandbox.loader import LoadError, locate
 
 

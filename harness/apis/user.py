@@ -34,9 +34,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from harness.apis.known import APIS, Api, register
+from harness.core.api import Api
 from harness.core.opspec import Methods, OpSpec
-from harness.core.registry import find_op
+from harness.core.registry import APIS, find_op, register
 
 API_KEYS = {"name", "title", "package", "module", "example"}
 OP_KEYS = {"name", "twin", "class", "init", "forward", "backward", "returns", "grads"}

@@ -21,15 +21,23 @@ ablation propose nothing else, and `build_inputs` raises `UnbuildableCase` for t
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, Protocol, SupportsIndex, SupportsInt, TypeVar
 
 import numpy as np
 
 from harness.core.conventions import Profile
 
-Params = dict[str, object]
+# The value of one case parameter: an int (a size, a count, a stride, a padding), a text (an
+# activation, "same", a layers stack, a number read back from a case ID: "0.1"), a tuple of
+# ints (a shape, a kernel: "3x2" in an ID) or a float (dropout's keep probability, as sampled;
+# it reads back from an ID as text). An ID reads back as int, text or tuple (`_parse_value`).
+ParamValue = int | float | str | tuple[int, ...]
+Params = dict[str, ParamValue]
+# A family's constructor arguments (`Family.ctor`): whatever the contract's class or function
+# takes, nested lists and dicts included (a whole model's layer_args).
+Kwargs = dict[str, object]
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu")
 PADS = ("same", "valid", 0, 1, 2)
@@ -39,13 +47,13 @@ SPATIAL_AXES = (("row", "col"), ("h", "w"))
 
 
 # ---------------------------------------------------------------- parameter <-> text
-def _format_value(v: object) -> str:
+def _format_value(v: ParamValue) -> str:
     if isinstance(v, tuple):
         return "x".join(str(x) for x in v)
     return str(v)
 
 
-def _parse_value(text: str) -> object:
+def _parse_value(text: str) -> int | tuple[int, ...] | str:
     if text.lstrip("-").isdigit():
         return int(text)
     parts = text.split("x")
@@ -57,7 +65,7 @@ def _parse_value(text: str) -> object:
 @dataclass(frozen=True)
 class Case:
     op: str
-    params: tuple[tuple[str, object], ...]
+    params: tuple[tuple[str, ParamValue], ...]
     seed: int
 
     @property
@@ -70,7 +78,7 @@ class Case:
         return f"{self.op}/{body},seed={self.seed}"
 
     @classmethod
-    def make(cls, op: str, params: Params, seed: int) -> Case:
+    def make(cls, op: str, params: Mapping[str, ParamValue], seed: int) -> Case:
         return cls(op, tuple(params.items()), int(seed))
 
     @classmethod
@@ -85,26 +93,79 @@ class Case:
             if not eq:
                 raise ValueError(f"case ID {case_id!r}: {item!r} is not key=value")
             params[key] = _parse_value(value)
-        if "seed" not in params or not isinstance(params["seed"], int):
+        seed = params.pop("seed", None)
+        if not isinstance(seed, int):
             raise ValueError(f"case ID {case_id!r} has no integer seed=N at the end")
-        seed = params.pop("seed")
         return cls.make(op, params, seed)
 
     def replace(self, **changes: object) -> Case:
-        """The same case with some parameters changed (used by shrinking and diagnosis)."""
+        """The same case with some parameters changed (used by shrinking and diagnosis);
+        TypeError for a value no case parameter can have (`param_value`)."""
         params = self.p
-        params.update(changes)
+        params.update({key: param_value(value) for key, value in changes.items()})
         return Case.make(self.op, params, self.seed)
+
+
+# ---------------------------------------------------------------- typed parameter reads
+def param_value(value: object) -> ParamValue:
+    """`value` as a case parameter's value; TypeError when it cannot be one."""
+    if isinstance(value, int | float | str):
+        return value
+    if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
+        return tuple(v for v in value if isinstance(v, int))
+    raise TypeError(f"{value!r} cannot be a case parameter (an int, float, text or tuple of "
+                    "ints)")
+
+
+def param_int(p: Mapping[str, ParamValue], key: str) -> int:
+    """The parameter `key` (a size, a count, a stride), which must be an int: TypeError
+    otherwise, KeyError when the case has none."""
+    value = p[key]
+    if isinstance(value, int):
+        return value
+    raise TypeError(f"parameter {key}={value!r} is not an integer")
+
+
+def param_ints(p: Mapping[str, ParamValue], key: str) -> tuple[int, ...]:
+    """The parameter `key` (a shape, a kernel), which must be a tuple of ints: TypeError
+    otherwise, KeyError when the case has none."""
+    value = p[key]
+    if isinstance(value, tuple):
+        return value
+    raise TypeError(f"parameter {key}={value!r} is not a tuple of integers")
+
+
+def as_int(value: ParamValue) -> int:
+    """``int(value)`` of a parameter that is a number or a number's text ("3"); TypeError for
+    a tuple, as ``int`` raises."""
+    if isinstance(value, tuple):
+        raise TypeError(f"int() argument must be a string, a bytes-like object or a real "
+                        f"number, not 'tuple' ({value!r})")
+    return int(value)
+
+
+def as_float(value: ParamValue) -> float:
+    """``float(value)`` of a parameter that is a number or a number's text ("0.1");
+    TypeError for a tuple, as ``float`` raises."""
+    if isinstance(value, tuple):
+        raise TypeError(f"float() argument must be a string or a real number, not 'tuple' "
+                        f"({value!r})")
+    return float(value)
 
 
 # ---------------------------------------------------------------- padding arithmetic
 def pad_amount(pad: object, kernel: int) -> int:
-    """The contract's symmetric padding for one spatial dimension."""
+    """The contract's symmetric padding for one spatial dimension. `pad` is "same", "valid"
+    or an int (what ``int()`` reads: a case parameter, a `LayerSpec`'s pad); TypeError for
+    anything ``int()`` cannot read."""
     if pad == "same":
         return (kernel - 1) // 2
     if pad == "valid":
         return 0
-    return int(pad)  # type: ignore[arg-type]
+    if isinstance(pad, str | bytes | bytearray | SupportsInt | SupportsIndex):
+        return int(pad)
+    raise TypeError(f"int() argument must be a string, a bytes-like object or a real number, "
+                    f"not {type(pad).__name__!r} (padding {pad!r})")
 
 
 def out_size(size: int, kernel: int, stride: int, pad: object) -> int:
@@ -130,7 +191,7 @@ class Family:
 
     sample: Callable[[np.random.Generator, Params], Params]
     edge_cases: Callable[[Params], list[Params]]
-    ctor: Callable[[Params, Params], Params]
+    ctor: Callable[[Params, Params], Kwargs]
     inputs: Callable[[Params, np.random.Generator], dict[str, np.ndarray]]
     axes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     valid: Callable[[Params], bool] = lambda params: True
@@ -151,7 +212,7 @@ def _softmax_unsaturated(Z: np.ndarray) -> bool:
     return bool((e / e.sum(axis=-1, keepdims=True)).max() < 0.999)
 
 
-def _activation_informative(act: object, preactivation: Callable[[], np.ndarray]) -> bool:
+def _activation_informative(act: ParamValue, preactivation: Callable[[], np.ndarray]) -> bool:
     """Whether Z = preactivation() is informative for `act` (computed only when it matters)."""
     if act == "relu":
         return _relu_informative(preactivation())
@@ -160,7 +221,8 @@ def _activation_informative(act: object, preactivation: Callable[[], np.ndarray]
     return True
 
 
-def _normal(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 1.0) -> np.ndarray:
+def _normal(rng: np.random.Generator, shape: int | tuple[int, ...], scale: float = 1.0
+            ) -> np.ndarray:
     return rng.standard_normal(shape) * scale
 
 
@@ -173,6 +235,8 @@ def _ew_sample(rng: np.random.Generator, fixed: Params) -> Params:
 
 def _ew_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
     shape = p["shape"]
+    if not isinstance(shape, int | tuple):   # an int is a 1-D case, as NumPy reads it
+        raise TypeError(f"parameter shape={shape!r} is not a shape")
     return {"Z": _normal(rng, shape, 2.0), "dY": _normal(rng, shape)}
 
 
@@ -193,9 +257,9 @@ SOFTMAX_OFFSETS = {"normal": 0.0, "large": 1000.0, "mixed": 800.0}
 
 
 def _softmax_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    shape = (p["n"], p["classes"])
+    shape = (param_int(p, "n"), param_int(p, "classes"))
     offset = SOFTMAX_OFFSETS[str(p["scale"])]
-    rows = np.arange(p["n"])[:, None] if p["scale"] == "mixed" else 1.0
+    rows = np.arange(shape[0])[:, None] if p["scale"] == "mixed" else 1.0
     return {"Z": _normal(rng, shape, 1.5) + offset * rows, "dY": _normal(rng, shape)}
 
 
@@ -216,14 +280,14 @@ SOFTMAX = Family(
     inputs=_softmax_inputs,
     axes={"forward": ("n", "class"), "dX": ("n", "class")},
     informative=lambda p, x: _softmax_unsaturated(x["Z"]),
-    valid=lambda p: p["classes"] >= 2 and str(p["scale"]) in SOFTMAX_OFFSETS
-    and (p["scale"] != "mixed" or p["n"] > 1),
+    valid=lambda p: param_int(p, "classes") >= 2 and str(p["scale"]) in SOFTMAX_OFFSETS
+    and (p["scale"] != "mixed" or param_int(p, "n") > 1),
 )
 
 
 # FullyConnected: X (n, n_in) @ W (n_in, n_out) + b (1, n_out), then the activation.
 def _dense_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    n, n_in, n_out = p["n"], p["n_in"], p["n_out"]
+    n, n_in, n_out = param_int(p, "n"), param_int(p, "n_in"), param_int(p, "n_out")
     return {
         "X": _normal(rng, (n, n_in)),
         "W": _normal(rng, (n_in, n_out), 1.0 / np.sqrt(n_in)),
@@ -248,8 +312,8 @@ def _dense_sample(rng: np.random.Generator, fixed: Params) -> Params:
 
 
 def _dense_valid(p: Params) -> bool:
-    return (min(p["n"], p["n_in"], p["n_out"]) >= 1
-            and p["n_out"] >= MIN_UNITS.get(str(p["act"]), 1))
+    return (min(param_int(p, "n"), param_int(p, "n_in"), param_int(p, "n_out")) >= 1
+            and param_int(p, "n_out") >= MIN_UNITS.get(str(p["act"]), 1))
 
 
 DENSE = Family(
@@ -276,12 +340,13 @@ DENSE = Family(
 # Conv2D: NHWC input, W (kh, kw, cin, cout), b (1, cout).
 def spatial_ok(p: Params, max_pad_below_kernel: bool) -> bool:
     """At least a 1x1 output, and (for max pooling) padding below the kernel size."""
-    (kh, kw), s, pad = p["k"], p["s"], p["pad"]
-    if min(kh, kw, s, p["h"], p["w"]) < 1:
+    (kh, kw), s, pad = param_ints(p, "k"), param_int(p, "s"), p["pad"]
+    if min(kh, kw, s, param_int(p, "h"), param_int(p, "w")) < 1:
         return False
     if max_pad_below_kernel and (pad_amount(pad, kh) >= kh or pad_amount(pad, kw) >= kw):
         return False
-    return out_size(p["h"], kh, s, pad) >= 1 and out_size(p["w"], kw, s, pad) >= 1
+    return (out_size(param_int(p, "h"), kh, s, pad) >= 1
+            and out_size(param_int(p, "w"), kw, s, pad) >= 1)
 
 
 def _spatial_sample(rng: np.random.Generator, max_pad_below_kernel: bool) -> Params:
@@ -291,7 +356,7 @@ def _spatial_sample(rng: np.random.Generator, max_pad_below_kernel: bool) -> Par
         s = int(rng.integers(1, 4))
         pad = PADS[int(rng.integers(len(PADS)))]
         h, w = (int(x) for x in rng.integers(1, 10, size=2))
-        params = {"h": h, "w": w, "k": (kh, kw), "s": s, "pad": pad}
+        params: Params = {"h": h, "w": w, "k": (kh, kw), "s": s, "pad": pad}
         if spatial_ok(params, max_pad_below_kernel):
             return params
 
@@ -311,23 +376,27 @@ def _conv_sample(rng: np.random.Generator, fixed: Params) -> Params:
     }
 
 
-def _conv_edge(n=2, h=5, w=5, cin=2, cout=3, k=(3, 3), s=1, pad="same", act="linear") -> Params:
+def _conv_edge(n: int = 2, h: int = 5, w: int = 5, cin: int = 2, cout: int = 3,
+               k: tuple[int, int] = (3, 3), s: int = 1, pad: int | str = "same",
+               act: str = "linear") -> Params:
     return {"n": n, "h": h, "w": w, "cin": cin, "cout": cout, "k": k, "s": s, "pad": pad,
             "act": act}
 
 
 def _conv_informative(p: Params, x: dict[str, np.ndarray]) -> bool:
     from harness.core.informative import conv_preactivation  # parent-only: see that module
-    (kh, kw), pad = p["k"], p["pad"]
+    (kh, kw), pad = param_ints(p, "k"), p["pad"]
     pads = (pad_amount(pad, kh), pad_amount(pad, kw))
-    return _activation_informative(p["act"],
-                                   lambda: conv_preactivation(x, (kh, kw), p["s"], pads))
+    return _activation_informative(p["act"], lambda: conv_preactivation(
+        x, (kh, kw), param_int(p, "s"), pads))
 
 
 def _conv_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    n, h, w, cin, cout = p["n"], p["h"], p["w"], p["cin"], p["cout"]
-    kh, kw = p["k"]
-    oh, ow = out_size(h, kh, p["s"], p["pad"]), out_size(w, kw, p["s"], p["pad"])
+    n, h, w = param_int(p, "n"), param_int(p, "h"), param_int(p, "w")
+    cin, cout = param_int(p, "cin"), param_int(p, "cout")
+    kh, kw = param_ints(p, "k")
+    s = param_int(p, "s")
+    oh, ow = out_size(h, kh, s, p["pad"]), out_size(w, kw, s, p["pad"])
     return {
         "X": _normal(rng, (n, h, w, cin)),
         "W": _normal(rng, (kh, kw, cin, cout), 1.0 / np.sqrt(kh * kw * cin)),
@@ -346,7 +415,7 @@ CONV = Family(
         _conv_edge(n=1, h=4, w=7, k=(3, 2), s=2, pad=1, act="tanh"),  # batch 1, non-square
     ],
     ctor=lambda p, fixed: {
-        "n_out": p["cout"], "kernel_shape": tuple(p["k"]), "activation": p["act"],
+        "n_out": p["cout"], "kernel_shape": tuple(param_ints(p, "k")), "activation": p["act"],
         "stride": p["s"], "pad": p["pad"],
     },
     inputs=_conv_inputs,
@@ -367,15 +436,17 @@ def _pool_sample(rng: np.random.Generator, fixed: Params) -> Params:
             "c": int(rng.integers(1, 5)), "k": sp["k"], "s": sp["s"], "pad": sp["pad"]}
 
 
-def _pool_edge(n=2, h=5, w=5, c=2, k=(2, 2), s=2, pad=0) -> Params:
+def _pool_edge(n: int = 2, h: int = 5, w: int = 5, c: int = 2, k: tuple[int, int] = (2, 2),
+               s: int = 2, pad: int | str = 0) -> Params:
     return {"n": n, "h": h, "w": w, "c": c, "k": k, "s": s, "pad": pad}
 
 
 def _pool_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    kh, kw = p["k"]
-    oh, ow = out_size(p["h"], kh, p["s"], p["pad"]), out_size(p["w"], kw, p["s"], p["pad"])
-    return {"X": _normal(rng, (p["n"], p["h"], p["w"], p["c"])),
-            "dY": _normal(rng, (p["n"], oh, ow, p["c"]))}
+    kh, kw = param_ints(p, "k")
+    n, h, w, c, s = (param_int(p, key) for key in ("n", "h", "w", "c", "s"))
+    oh, ow = out_size(h, kh, s, p["pad"]), out_size(w, kw, s, p["pad"])
+    return {"X": _normal(rng, (n, h, w, c)),
+            "dY": _normal(rng, (n, oh, ow, c))}
 
 
 POOL = Family(
@@ -388,7 +459,7 @@ POOL = Family(
         _pool_edge(n=1, h=4, w=6, k=(3, 2), s=1, pad=1),  # batch 1, non-square, padded
         _pool_edge(n=1, h=17, w=17, c=1, k=(17, 17), s=1),  # 289 taps: more than a byte counts
     ],
-    ctor=lambda p, fixed: {"kernel_shape": tuple(p["k"]), "mode": fixed["mode"],
+    ctor=lambda p, fixed: {"kernel_shape": tuple(param_ints(p, "k")), "mode": fixed["mode"],
                            "stride": p["s"], "pad": p["pad"]},
     inputs=_pool_inputs,
     axes={"forward": IMAGE_AXES, "dX": IMAGE_AXES},
@@ -398,7 +469,7 @@ POOL = Family(
 
 # Flatten: (n, ...) -> (n, -1) and back.
 def _flatten_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    shape = p["shape"]
+    shape = param_ints(p, "shape")
     flat = (shape[0], int(np.prod(shape[1:])))
     return {"X": _normal(rng, shape), "dY": _normal(rng, flat)}
 
@@ -422,7 +493,7 @@ def _loss_classes(fixed: Params) -> tuple[int, int]:
     """The (lowest, highest) number of columns of the targets."""
     if fixed["target"] == "onehot":
         return 2, 7  # one class: Y = Y_hat = 1, the loss and its gradient say nothing
-    return 1, int(fixed.get("max_classes", 1))  # type: ignore[call-overload]
+    return 1, as_int(fixed.get("max_classes", 1))
 
 
 def _loss_sample(rng: np.random.Generator, fixed: Params) -> Params:
@@ -439,11 +510,11 @@ def _loss_edge(fixed: Params) -> list[Params]:
 
 def _loss_valid(p: Params) -> bool:
     low = 2 if p["target"] == "onehot" else 1
-    return p["n"] >= 1 and p["classes"] >= low
+    return param_int(p, "n") >= 1 and param_int(p, "classes") >= low
 
 
 def _loss_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    n, k = p["n"], p["classes"]
+    n, k = param_int(p, "n"), param_int(p, "classes")
     if p["target"] == "onehot":
         Y = np.eye(k)[rng.integers(0, k, size=n)]
         logits = _normal(rng, (n, k))
@@ -465,16 +536,29 @@ LOSS = Family(
 
 
 # ---------------------------------------------------------------- profiles
-S = TypeVar("S")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    class _SpecLike(DataclassInstance, Protocol):
+        """An op spec (`harness.core.opspec.OpSpec`, which imports this module): a dataclass
+        with a `name` and the `fixed` parameters of its cases."""
+
+        @property
+        def name(self) -> str: ...
+        @property
+        def fixed(self) -> Params: ...
+
+
+S = TypeVar("S", bound="_SpecLike")
 
 
 def for_profile(spec: S, profile: Profile) -> S:
-    """An op spec (a dataclass with `name` and `fixed`) whose cases include those `profile`
-    asks for beyond the contract; `spec` itself when it asks for none for this op."""
-    options = profile.case_options(spec.name)  # type: ignore[attr-defined]
+    """An op spec whose cases include those `profile` asks for beyond the contract; `spec`
+    itself when it asks for none for this op."""
+    options = profile.case_options(spec.name)
     if not options:
         return spec
-    return replace(spec, fixed={**spec.fixed, **options})  # type: ignore[attr-defined,type-var]
+    return replace(spec, fixed={**spec.fixed, **options})
 
 
 # ---------------------------------------------------------------- generation

@@ -20,7 +20,7 @@ by named axes (``n=1 row=3 col=0 ch=2``), got and expected there, like PyTorch's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypedDict
 
 import numpy as np
 
@@ -41,6 +41,16 @@ class Tolerance:
 
 
 DEFAULT_TOLERANCE = Tolerance()
+
+
+class ElementJSON(TypedDict):
+    """`Element.to_json`: the element's index by axis name, and how far it is off."""
+
+    index: dict[str, int]
+    got: float
+    expected: float
+    abs_err: float
+    rel_err: float
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,7 @@ class Element:
             return "(scalar)"
         return " ".join(f"{a}={i}" for a, i in zip(self.axes, self.index, strict=True))
 
-    def to_json(self) -> dict:
+    def to_json(self) -> ElementJSON:
         return {"index": dict(zip(self.axes, self.index, strict=True)), "got": self.got,
                 "expected": self.expected, "abs_err": self.abs_err, "rel_err": self.rel_err}
 
@@ -80,9 +90,9 @@ class Comparison:
 
     kind: "match", or why it does not: "values", "shape", "type", "nonfinite", "mutated"
     (the values match, but the call modified one of its inputs in place and the profile fails
-    that: `harness.core.evaluate`; the counts and elements stay the returned output's),
+    that: `harness.check.checker`; the counts and elements stay the returned output's),
     "missing" (nothing comparable was returned), "created" (the values match, but the layer's
-    `_init_parameters` created a parameter of the wrong shape: `harness.core.evaluate`),
+    `_init_parameters` created a parameter of the wrong shape: `harness.check.checker`),
     "dtype" (the values match, but not as float64), "type" also when the values match after
     conversion from a list or a scalar.
     """

@@ -75,7 +75,7 @@ class Extension:
     """Cases beyond the contract: `options` go to `op`'s case family (its `fixed` params)."""
 
     op: str
-    options: dict[str, object]
+    options: dict[str, int | str]   # case parameters (harness.core.cases.ParamValue)
     text: str
 
 
@@ -127,9 +127,9 @@ class Profile:
     def accepts(self, conv: Conventions) -> bool:
         return all(getattr(conv, f.name) in getattr(self, f.name) for f in fields(conv))
 
-    def case_options(self, op: str) -> dict[str, object]:
+    def case_options(self, op: str) -> dict[str, int | str]:
         """The options this profile's extensions hand to `op`'s case family (usually none)."""
-        out: dict[str, object] = {}
+        out: dict[str, int | str] = {}
         for name in self.extensions:
             if EXTENSIONS[name].op == op:
                 out.update(EXTENSIONS[name].options)

@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from harness.core import cases as c
-from harness.core.cases import Case, Family, Params
+from harness.core.cases import Case, Family, Kwargs, Params
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class OpSpec:
     # judge(output, got, inputs, ctor) -> (ok, message), with got the implementation's
     # returned arrays by output name; they are not asked of the implementation.
     derived: tuple[str, ...] = ()
-    judge: Callable[[str, dict[str, np.ndarray], dict[str, np.ndarray], Params],
+    judge: Callable[[str, dict[str, np.ndarray], dict[str, np.ndarray], Kwargs],
                     tuple[bool, str]] | None = None
     # Inputs the twin is given from what the implementation returned (the units its dropout
     # kept), so that both compute with the same random draw: given(got) -> {name: array}.
@@ -109,7 +109,7 @@ class OpSpec:
     # 'initialize_optimizer'); a function or adapter API's op says it through its calls.
     opens: dict[str, str] = field(default_factory=dict)
     # Which of its cases are checked (None: all): an edition keeps the cases that use only
-    # that year's ops (harness/apis/editions.py).
+    # that year's ops (harness/core/editions.py).
     keep: Callable[[Case], bool] | None = None
 
     def __post_init__(self) -> None:
@@ -135,7 +135,7 @@ class OpSpec:
         handing them to code that may write into its inputs."""
         return dict(_cached_inputs(self.name, case))
 
-    def ctor(self, case: Case) -> Params:
+    def ctor(self, case: Case) -> Kwargs:
         return self.family.ctor(case.p, self.fixed)
 
     def axes(self, output: str, ndim: int) -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """An on-disk cache of the PyTorch twins' outputs, so that a warm `nnparity check` need not
 import torch at all.
 
-What is cached: `reference_outputs` of one seeded case (`harness.core.evaluate`), i.e. the
+What is cached: `reference_outputs` of one seeded case (`harness.check.checker`), i.e. the
 float64 arrays the twin computed for (op, case ID, conventions), or an initializer's law. A
 case ID rebuilds the case's inputs exactly (`spec.inputs(case)`), so it names the computation.
 
@@ -24,7 +24,7 @@ never sees the directory (in namespaces it is not mounted; graded children run a
 uid, which the 0700 mode shuts out). Writes are atomic (a private temporary file, then
 ``os.replace``), so concurrent writers (pytest-xdist, grading workers) never leave a torn
 entry: at worst both compute the same entry and the last rename wins. Entries are the wire's
-format (`harness.sandbox.wire`: a JSON header and .npy arrays, never pickles).
+format (`harness.core.wire`: a JSON header and .npy arrays, never pickles).
 """
 
 from __future__ import annotations
@@ -36,20 +36,24 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from harness.sandbox import wire
+from harness.core import wire
+
+if TYPE_CHECKING:
+    from harness.core.conventions import Conventions
+    from reference.laws import Law
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENV_DIR, ENV_OFF = "NNPARITY_CACHE_DIR", "NNPARITY_NO_CACHE"
 # What decides a twin's outputs for a case ID: the twins, the case generators and op tables,
 # the judging core that calls the twins, and the driver that runs them.
-SOURCES = ("reference", "harness/core", "harness/apis", "harness/sandbox/driver.py")
+SOURCES = ("reference", "harness/core", "harness/apis", "harness/core/driver.py")
 FORMAT = 3   # bump when the entry layout changes
 
 
@@ -112,7 +116,7 @@ def generation() -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 
 
-def entry_key(op: str, case_id: str, conventions: Any) -> str:
+def entry_key(op: str, case_id: str, conventions: Conventions) -> str:
     """The full key of one entry (stored in it, compared on every read)."""
     return json.dumps({"generation": generation(), "op": op, "case": case_id,
                        "conventions": repr(conventions)}, sort_keys=True)
@@ -125,17 +129,20 @@ def _path(key: str, op: str) -> Path:
 
 
 # ------------------------------------------------------------------ values <-> files
-def _encode(key: str, value: dict[str, Any]) -> bytes | None:
+def _encode(key: str, value: Mapping[str, object]) -> bytes | None:
     """An entry's bytes; None for a value this cache does not store."""
-    header: dict[str, Any] = {"key": key, "laws": {}, "shapes": {}, "order": list(value)}
+    laws: dict[str, dict[str, object]] = {}
+    shapes: dict[str, list[int]] = {}
+    header: dict[str, object] = {"key": key, "laws": laws, "shapes": shapes,
+                                 "order": list(value)}
     arrays: dict[str, np.ndarray] = {}
     for name, v in value.items():
         if isinstance(v, np.ndarray) and v.dtype.kind in "biuf":
             arrays[name] = v
-            header["shapes"][name] = list(v.shape)   # the wire sends a 0-d array as 1-d
+            shapes[name] = list(v.shape)   # the wire sends a 0-d array as 1-d
         elif type(v).__name__ == "Law" and type(v).__module__ == "reference.laws":
-            header["laws"][name] = {f: getattr(v, f) for f in
-                                    ("family", "scale", "fan_in", "fan_out", "gain")}
+            laws[name] = {f: getattr(v, f) for f in
+                          ("family", "scale", "fan_in", "fan_out", "gain")}
         else:
             return None
     buf = io.BytesIO()
@@ -143,14 +150,14 @@ def _encode(key: str, value: dict[str, Any]) -> bytes | None:
     return buf.getvalue()
 
 
-def _decode(data: bytes, key: str) -> dict[str, Any] | None:
+def _decode(data: bytes, key: str) -> dict[str, np.ndarray | Law] | None:
     header, arrays = wire.read_message(io.BytesIO(data))
     if header.get("key") != key:
         return None
     shapes = header["shapes"]
     if set(shapes) != set(arrays):
         return None
-    found: dict[str, Any] = {k: v.reshape(shapes[k]) for k, v in arrays.items()}
+    found: dict[str, np.ndarray | Law] = {k: v.reshape(shapes[k]) for k, v in arrays.items()}
     if header["laws"]:
         from reference.laws import Law  # torch-free: the law's record, not torch.nn.init
         for name, fields in header["laws"].items():
@@ -161,7 +168,8 @@ def _decode(data: bytes, key: str) -> dict[str, Any] | None:
 
 
 # ------------------------------------------------------------------ the cache
-def load(op: str, case_id: str, conventions: Any) -> dict[str, Any] | None:
+def load(op: str, case_id: str, conventions: Conventions
+         ) -> dict[str, np.ndarray | Law] | None:
     """The cached outputs of (op, case, conventions), or None (a miss: absent, disabled,
     unreadable, corrupt or another key's). Arrays come back as the twin computed them."""
     if not enabled():
@@ -173,7 +181,8 @@ def load(op: str, case_id: str, conventions: Any) -> dict[str, Any] | None:
         return None
 
 
-def store(op: str, case_id: str, conventions: Any, value: dict[str, Any]) -> bool:
+def store(op: str, case_id: str, conventions: Conventions, value: Mapping[str, object]
+          ) -> bool:
     """Write one entry atomically; False when it was not written (disabled, a value this
     cache does not store, or the directory is not writable: the cache is only an
     optimisation, so nothing here raises)."""

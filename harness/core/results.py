@@ -1,4 +1,5 @@
-"""Results: one JSON record per verdict, aggregated per (op, output) into the JSON report.
+"""Results: one JSON record per verdict (`harness.check.findings.record`), aggregated per
+(op, output) into the JSON report.
 
 Records are plain dicts so that pytest-xdist workers can send them to the controller and
 the report can be merged from any number of processes. The report schema (``report.json``):
@@ -38,7 +39,7 @@ the mismatches are, see `harness.diagnosis.localize`; null unless the shapes mat
 output of the same case raised first: a network's step 2 forward after step 1's update raised)
 and, when a step stopped on an exception, ``stopped`` (below).
 
-`harness.diagnosis.investigate` adds to the findings of failing items (``nnparity check``, ``repro``
+`harness.check.investigate` adds to the findings of failing items (``nnparity check``, ``repro``
 and ``pytest --parity-report``):
 
 - ``repro``: the command that reruns the case;
@@ -82,12 +83,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.apis.known import APIS
-from harness.core.evaluate import Verdict
-from harness.core.registry import api_of, get_op
-from harness.diagnosis.diagnose import diagnose
-from harness.diagnosis.localize import mismatch_maps
-from harness.sandbox.loader import BUNDLED_DIR
+from harness.core.registry import APIS, api_of, default_api
 
 STATUS_PRECEDENCE = ("fail", "error", "timeout", "not_implemented")
 
@@ -170,59 +166,11 @@ def add_note(item: dict[str, Any], note: str) -> None:
         notes.append(note)
 
 
-def _guarded(stops: list[dict[str, Any]], stage: str, fn: Any, fallback: Any) -> Any:
-    """fn(), or `fallback` with a stopped record in `stops` if it raises."""
-    try:
-        return fn()
-    except Exception as exc:  # noqa: BLE001 - a diagnosis bug must not lose the verdict
-        stops.append(stopped("investigation", stage, exc))
-        return fallback
-
-
-# ---------------------------------------------------------------- findings
-def _fallback_diagnosis(v: Verdict) -> list[dict[str, str]]:
-    code = "student_exception" if v.error else "value_mismatch"
-    return [{"code": code, "message": v.message}]
-
-
-def finding(v: Verdict) -> dict[str, Any]:
-    stops: list[dict[str, Any]] = []
-    cmp = v.comparison
-    loc = None
-    if cmp is not None and (cmp.worst is not None or cmp.got_shape is not None):
-        loc = {"mismatched": cmp.mismatched, "total": cmp.total,
-               "got_shape": jsonable(cmp.got_shape),
-               "expected_shape": jsonable(cmp.expected_shape)}
-        if cmp.worst is not None:
-            loc.update(cmp.worst.to_json())
-            loc["top"] = [e.to_json() for e in cmp.top]
-    return {
-        "case_id": v.case.id,
-        "params": {k: jsonable(x) for k, x in v.case.params},
-        "status": v.status,
-        "kind": cmp.kind if cmp is not None else ("exception" if v.error else v.status),
-        "message": v.message,
-        "localization": loc,
-        "error": v.error,
-        "diagnosis": _guarded(stops, "diagnosis", lambda: [c.to_json() for c in diagnose(v)],
-                              _fallback_diagnosis(v)),
-        "stdout": v.stdout,
-        "maps": _guarded(stops, "maps", lambda: _maps(v), None),
-    } | ({"stopped": stops} if stops else {}) \
-      | ({"caused_by": v.caused_by} if v.caused_by else {})
-
-
-def _maps(v: Verdict) -> dict[str, Any] | None:
-    if v.got is None or v.expected is None:
-        return None
-    return mismatch_maps(get_op(v.op), v.case, v.output, v.got, v.expected)
-
-
 def repro_command(case_id: str, impl: str) -> str:
     """The shell command that reruns one case of `impl` (with its adapter file, for an op of
     a user-declared API: the case ID names the API, the file declares it)."""
     api = APIS.get(api_of(case_id))
-    bundled = {str(BUNDLED_DIR), str(api.bundled) if api and api.bundled else ""}
+    bundled = {str(default_api().bundled), str(api.bundled) if api and api.bundled else ""}
     impl_opt = "" if impl in bundled else f" --impl '{impl}'"
     api_opt = f" --api '{api.adapter}'" if api and api.adapter else ""
     return f"nnparity repro '{case_id}'{impl_opt}{api_opt}"
@@ -233,17 +181,6 @@ def skipped(record: dict[str, Any]) -> bool:
     op's outages: not run, though its module was there to run."""
     error = (record.get("finding") or {}).get("error") or {}
     return error.get("not_run") in ("budget", "outages")
-
-
-def record(v: Verdict, index: int) -> dict[str, Any]:
-    """The JSON-able record of one verdict; `index` is the case's place in generation order."""
-    rec: dict[str, Any] = {"op": v.op, "output": v.output, "case_id": v.case.id,
-                           "index": index, "status": v.status, "notes": list(v.notes)}
-    if v.depends_on:
-        rec["depends_on"] = list(v.depends_on)
-    if not v.passed:
-        rec["finding"] = finding(v)
-    return rec
 
 
 @dataclass

@@ -21,7 +21,7 @@ import hashlib
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import SupportsIndex, SupportsInt
 
 
 def parsed(path: Path) -> ast.Module | None:
@@ -40,7 +40,7 @@ def _parsed(path: Path, mtime_ns: int) -> ast.Module | None:
         return None
 
 
-def untouched_template(err: Mapping[str, Any], root: Path,
+def untouched_template(err: Mapping[str, object], root: Path,
                        templates: Mapping[str, frozenset[str]] | None = None) -> str | None:
     """Why the exception `err` (the child's description: file relative to `root`, line) is a
     starter template left as it was, or None. `templates`: qualified name -> fingerprints
@@ -51,17 +51,25 @@ def untouched_template(err: Mapping[str, Any], root: Path,
     if not path.is_relative_to(root.resolve()):
         return None
     tree = parsed(path)
-    found = _function_at(tree, int(err["line"])) if tree is not None else None
+    found = _function_at(tree, _int(err["line"])) if tree is not None else None
     if found is None:
         return None
     qualname, function = found
     if templates and fingerprint(function) in templates.get(qualname, frozenset()):
         return f"{qualname} is the starter's template, untouched: not implemented yet"
-    returned = _unbound_return(function, int(err["line"]))
+    returned = _unbound_return(function, _int(err["line"]))
     if returned is None:
         return None
     return (f"{qualname} returns `{returned}`, which it never computes: the starter's "
             "template is still to be filled in (not implemented)")
+
+
+def _int(value: object) -> int:
+    """``int(value)``, and the TypeError ``int`` raises for what it cannot read."""
+    if isinstance(value, str | bytes | bytearray | SupportsInt | SupportsIndex):
+        return int(value)
+    raise TypeError(f"int() argument must be a string, a bytes-like object or a real number, "
+                    f"not {type(value).__name__!r}")
 
 
 def fingerprint(node: ast.AST) -> str:

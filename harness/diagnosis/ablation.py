@@ -25,8 +25,9 @@ import numpy as np
 from harness.core.cases import Case, pad_amount
 from harness.core.compare import DEFAULT_TOLERANCE, Tolerance, compare_output
 from harness.core.conventions import CHOICES, Conventions, Profile, flipped
-from harness.core.evaluate import Verdict, reference_outputs
 from harness.core.registry import OpSpec
+from harness.core.twin import reference_outputs
+from harness.core.verdict import Verdict
 from harness.diagnosis import factors
 from harness.diagnosis.causes import Cause
 from harness.diagnosis.probe import Probe, signature

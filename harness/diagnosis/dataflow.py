@@ -61,7 +61,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.core.evaluate import Trace, Value, Verdict
+from harness.core.verdict import Trace, Value, Verdict
 
 RTOL, ATOL = 1e-7, 1e-9    # the values are float64 copies of float64 work: equal up to rounding
 

@@ -6,7 +6,7 @@ This module covers what one verdict shows: exceptions and stubs, the kind of com
 the formula or layer rule that reproduces the wrong values (`harness.diagnosis.fingerprints`,
 `harness.diagnosis.layer_rules`) and the patterns in them (`harness.diagnosis.patterns`). Rerunning
 variants of the case (shrinking, ablation, checking a rule on more cases) is
-`harness.diagnosis.investigate`'s job.
+`harness.check.investigate`'s job.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from harness.apis.known import judge_of
-from harness.core.evaluate import Verdict
-from harness.core.registry import get_op
+from harness.core.registry import get_op, judge_of
+from harness.core.verdict import Verdict
 from harness.diagnosis.causes import Cause, rank
-from harness.diagnosis.fingerprints import CATALOGUE, fingerprint
-from harness.diagnosis.layer_rules import RULES, explain
+from harness.diagnosis.fingerprints import catalogue, fingerprint
+from harness.diagnosis.layer_rules import explain, rules
 from harness.diagnosis.patterns import detect
 
 __all__ = ["Cause", "diagnose"]
@@ -78,12 +77,12 @@ def _patterns(v: Verdict) -> list[Cause]:
     found = []
     spec = get_op(v.op)
     math = spec.twin or v.op   # an adapter's op: the catalogue of the op it maps to
-    if math in CATALOGUE:  # the formula the student computed, when it is a known wrong one
+    if math in catalogue():  # the formula the student computed, when it is a known wrong one
         inputs = spec.inputs(v.case)
         if spec.given is not None and v.output == "forward":  # e.g. the units dropout kept
             inputs = {**inputs, **spec.given({"forward": v.got}, inputs)}
         found = fingerprint(math, v.output, inputs, v.got, v.expected)
-    if v.op in RULES:  # the layer's rule, when it is a known wrong one
+    if v.op in rules():  # the layer's rule, when it is a known wrong one
         found = explain(get_op(v.op), v.output, [(v.case, v.got, v.expected)])
     return [*found, *detect(get_op(v.op), v.case, v.output, v.got, v.expected)]
 

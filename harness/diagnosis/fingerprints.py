@@ -11,23 +11,21 @@ candidate reproduces what the student returned (within the tolerance policy) and
 formula does not, the student computed that candidate, and the message says so in the
 student's terms: "backward returns dY·σ(Z): the (1 − σ(Z)) factor is missing".
 
-`CATALOGUE` holds one table per op: each `Formula` is the output it is about, the formula in
+`catalogue()` holds one table per op: each `Formula` is the output it is about, the formula in
 math, what is wrong with it, and a function of the case's inputs. Adding a known wrong formula
 is one row; tests/test_fingerprints.py checks that every row is recognised.
 """
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 
-from harness.apis.known import APIS
 from harness.core.compare import DEFAULT_TOLERANCE, Tolerance, mismatch_mask
+from harness.core.formula import Formula, Inputs
+from harness.core.registry import wrong_formulas
 from harness.diagnosis.causes import Cause
-from harness.diagnosis.formula import Formula, Inputs
 
-__all__ = ["CATALOGUE", "Formula", "fingerprint", "identify"]
+__all__ = ["Formula", "catalogue", "fingerprint", "identify"]
 
 def _sig(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
@@ -153,14 +151,19 @@ L2 = (
             lambda x: np.mean(np.abs(x["Y"] - x["Y_hat"]))),
 )
 
-CATALOGUE: dict[str, tuple[Formula, ...]] = {
+OWN: dict[str, tuple[Formula, ...]] = {
     "sigmoid": SIGMOID, "tanh": TANH, "relu": RELU, "linear": LINEAR, "softmax": SOFTMAX,
     "cross_entropy": CROSS_ENTROPY, "l2": L2,
-    # the wrong formulas an API's adapter brings for its own ops (`Api.formulas`: CS231n's
-    # batchnorm, layernorm, dropout and SVM, harness/apis/cs231n_formulas.py)
-    **{op: formulas for api in APIS.values() if api.formulas
-       for op, formulas in importlib.import_module(api.formulas).CATALOGUE.items()},
 }
+
+
+def catalogue() -> dict[str, tuple[Formula, ...]]:
+    """Every op's wrong formulas: these, and those each API's adapter brings for its own ops
+    (`Api.formulas`: CS231n's batchnorm, layernorm, dropout and SVM,
+    harness/apis/cs231n/formulas.py)."""
+    return {**OWN, **wrong_formulas()}
+
+
 CALL = {"forward": "forward returns", "dX": "backward returns"}
 
 
@@ -180,7 +183,7 @@ def identify(op: str, output: str, inputs: Inputs, got: np.ndarray, expected: np
     expected = np.asarray(expected, dtype=np.float64)
     if got.size == 1 and expected.size == 1:
         got, expected = got.reshape(()), expected.reshape(())
-    for formula in CATALOGUE.get(op, ()):
+    for formula in catalogue().get(op, ()):
         if formula.output != output:
             continue
         with np.errstate(all="ignore"):

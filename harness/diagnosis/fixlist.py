@@ -36,7 +36,7 @@ An entry is keyed by its root cause, and items sharing one are listed under it o
   forward left, not a NameError of the backward's own), a
   layer that returned the Ellipsis or None of its activation's stub (the activation's);
 - a finding whose investigation split one output's mismatches into several bugs (the
-  ``groups`` key of a finding, `harness.diagnosis.investigate`) is one item per problem, each
+  ``groups`` key of a finding, `harness.check.investigate`) is one item per problem, each
   keyed on its own (its own exception, diagnosis and cases), so a problem can join the same
   bug in the op's other outputs.
 
@@ -73,13 +73,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.apis.known import APIS, DEFAULT
-from harness.core.registry import find_op, get_op, ops_of
+from harness.core.registry import APIS, default_api, find_op, get_op, ops_of
 from harness.core.stubs import _function_at, parsed
 from harness.diagnosis.causes import CODES
 from harness.diagnosis.diagnose import missing_method, missing_method_message
 
-GROUPS_KEY = "groups"  # several bugs found in one output (harness/diagnosis/investigate.py)
+GROUPS_KEY = "groups"  # several bugs found in one output (harness/check/investigate.py)
 # Top codes that do not name one bug: two outputs with these are not grouped by the code.
 UNSPECIFIC = {"value_mismatch", "wrong_shape", "wrong_type", "wrong_dtype", "nan_inf",
               "student_exception", "caused_by_forward", "caused_by_activation",
@@ -111,7 +110,7 @@ SAME, FOLLOWS = "same bug", "caused by"   # how an item relates to its entry's r
 # of the backward's own code, whatever forward did.
 FROM_DATA = ("ValueError", "IndexError")
 
-# What the messages say (harness/core/evaluate.py, harness/core/stubs.py, the runners).
+# What the messages say (harness/check/checker.py, harness/core/stubs.py, the runners).
 STUB_SAYS = re.compile(r"\b([A-Za-z_]\w*)\.([A-Za-z_]\w*) (?:returned (?:None|Ellipsis)\b|"
                        r"is the starter's template|returns `)")
 UNDEFINED = re.compile(r"name '(\w+)' is not defined")
@@ -174,14 +173,14 @@ def _called(func: ast.expr) -> str | None:
     return None
 
 
-def package_name(impl: str | None, api: str = DEFAULT.name) -> str:
+def package_name(impl: str | None, api: str | None = None) -> str:
     """The package as the implementation's files name it: one of its API's package names
     (HW6: student_nn or neural_networks), else the name it is imported as; a function API:
     the folder holding its modules (cs231n)."""
     name = Path(str(impl or "")).name
-    known = APIS.get(api)
+    known = APIS.get(api) if api is not None else default_api()
     if known is None or known.functions:
-        return name or api
+        return name or str(api)
     return name if name in known.package_names else known.package
 
 
@@ -215,7 +214,7 @@ def frames(error: dict[str, Any] | None) -> list[dict[str, Any]]:
 def _class_modules(spec: Any) -> dict[str, str]:
     """Class (or function) name -> the module its API's contract puts it in, for the API of
     op `spec` (HW6's when None): 'TanH' -> 'activations', 'NeuralNetwork' -> 'models'."""
-    api = APIS.get(spec.api if spec else DEFAULT.name) or DEFAULT
+    api = (APIS.get(spec.api) if spec else None) or default_api()
     return {s.cls: s.module for s in api.ops.values() if s.cls}
 
 
@@ -516,14 +515,14 @@ def _with_virtual_roots(failing: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return failing
 
 
-def fix_list_of(items: Iterable[dict[str, Any]], package: str = DEFAULT.package,
+def fix_list_of(items: Iterable[dict[str, Any]], package: str | None = None,
                 source: Path | None = None) -> list[dict[str, Any]]:
     """The root causes of the failing ones among `items` (each with ``op``, ``output``,
     ``status`` and, when it failed, ``finding``; a test of grading also ``test``), in the
     order to fix them (see the module docstring for the entries). `source`: the directory
     holding the package, when nnparity may read the student's files there (the functions
     that raised are then told apart by name, not by line)."""
-    ctx = _Context(package, source)
+    ctx = _Context(package or default_api().package, source)
     failing = _with_virtual_roots([sub for i in items if i.get("status", "pass") != "pass"
                                    for sub in _expand(i)])
     n = len(failing)
@@ -785,7 +784,7 @@ def fix_list(report: dict[str, Any]) -> list[dict[str, Any]]:
     implementation's files are read (never run) for the names of the functions that raised."""
     impl = Path(str(report.get("impl") or ""))
     return fix_list_of(report.get("results", []),
-                       package_name(report.get("impl"), report.get("api", DEFAULT.name)),
+                       package_name(report.get("impl"), report.get("api")),
                        impl.parent if report.get("impl") and impl.is_dir() else None)
 
 

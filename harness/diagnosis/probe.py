@@ -12,8 +12,9 @@ from __future__ import annotations
 import time
 
 from harness.core.cases import Case
-from harness.core.evaluate import Checker, Verdict
+from harness.core.checking import CaseChecker
 from harness.core.registry import get_op
+from harness.core.verdict import Verdict
 from harness.sandbox.parent import BudgetSpent, within_budget
 
 Signature = tuple[str, str]
@@ -30,7 +31,7 @@ class Probe:
     """Cached reruns of cases through one Checker, at most `budget` new cases, none started
     after `deadline` (a time.monotonic() value) nor waited for past it."""
 
-    def __init__(self, checker: Checker, budget: int = 400,
+    def __init__(self, checker: CaseChecker, budget: int = 400,
                  deadline: float | None = None) -> None:
         self.checker = checker
         self.budget = budget

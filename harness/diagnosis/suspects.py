@@ -75,7 +75,6 @@ verdict depends on them.
 from __future__ import annotations
 
 import ast
-import importlib
 import math
 import re
 from collections.abc import Iterable
@@ -84,10 +83,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from harness.apis.known import DEFAULT
 from harness.core.cases import Case, for_profile
-from harness.core.evaluate import Checker, Lines, Trace, Verdict
+from harness.core.checking import CaseChecker
 from harness.core.registry import find_op
+from harness.core.verdict import Lines, Trace, Verdict
 from harness.diagnosis import dataflow
 from harness.diagnosis.fixlist import _Context, package_name
 
@@ -305,7 +304,7 @@ def _failing_first(results: list[dict[str, Any]], op: str) -> dict[str, list[str
             if i["output"] != "forward" else list(i.get("failed_cases", [])) for i in mine}
 
 
-def _traced(failed: dict[str, list[str]], spec: Any, checker: Checker, report: dict[str, Any],
+def _traced(failed: dict[str, list[str]], spec: Any, checker: CaseChecker, report: dict[str, Any],
             went_wrong: tuple[str, ...] = ("fail",)) -> tuple[list[Case], list[Traced]]:
     """For each output, its failing cases traced until PER_SIDE of them gave it a wrong value
     (at most TRIED_FAILING: the first may all raise), each case once, or with `went_wrong`
@@ -330,13 +329,13 @@ def _traced(failed: dict[str, list[str]], spec: Any, checker: Checker, report: d
             [*(run for _, run in runs.values()), *(checker.traced(spec, case) for case in others)])
 
 
-def _dataflow(op: str, spec: Any, cases: list[Case], runs: list[Traced], checker: Checker
+def _dataflow(op: str, spec: Any, cases: list[Case], runs: list[Traced], checker: CaseChecker
               ) -> list[dataflow.Run]:
     """The op's traced runs with each case's intermediate values under every convention the
     profile accepts (none when its API has no table of them, or the op is not in it)."""
-    if not checker.api.intermediates:
+    if checker.api.intermediates is None:
         return []
-    table = importlib.import_module(checker.api.intermediates)
+    intermediates = checker.api.intermediates()
     profile = checker.profile
     conventions = [profile.preferred, *(c for c in profile.alternatives()
                                         if c.grad_shape == profile.preferred.grad_shape
@@ -344,7 +343,7 @@ def _dataflow(op: str, spec: Any, cases: list[Case], runs: list[Traced], checker
     found = []
     for case, (verdicts, trace) in zip(cases, runs, strict=True):
         ctor, inputs = spec.ctor(case), spec.inputs(case)
-        known = [{**dataflow.arguments(ctor), **table.intermediates(op, ctor, inputs, c)}
+        known = [{**dataflow.arguments(ctor), **intermediates(op, ctor, inputs, c)}
                  for c in conventions]
         if len(known[0]) == len(dataflow.arguments(ctor)):
             return []   # no intermediates for this op
@@ -481,7 +480,7 @@ def _follow_back(item: dict[str, Any], method: str, values: dict[str, list[dataf
         item["finding"]["suspect"] = found
 
 
-def locate(report: dict[str, Any], checker: Checker) -> None:
+def locate(report: dict[str, Any], checker: CaseChecker) -> None:
     """Add ``finding["suspect"]`` to each wrong-valued item whose runs point at a function
     its method reached rather than at the method (see the module docstring): by the values
     its functions made when the API can say what they should be (`dataflow`), else by the
@@ -491,7 +490,7 @@ def locate(report: dict[str, Any], checker: Checker) -> None:
     raised = [i for i in report["results"] if _raised_in_own_code(i)]
     if not items and not raised:
         return
-    package = package_name(report.get("impl"), report.get("api", DEFAULT.name))
+    package = package_name(report.get("impl"), report.get("api"))
     functions = _Functions(checker.package_dir)
     failing = {op: _failing_first(report["results"], op)
                for op in dict.fromkeys(i["op"] for i in items + raised)}

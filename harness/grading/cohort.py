@@ -230,7 +230,7 @@ def _merged(entries: list[dict[str, Any]], result: dict[str, Any]
         where = WHOLE_PLACE if code in WHOLE else place(e.get("open", ""))
         group = said.setdefault((code, str(e.get("message", ""))), (code, where))
         groups.setdefault(group, []).append(e)
-    specific = {}
+    specific: dict[str, str] = {}
     for code, where in groups:
         if code not in SPECIFIC_NOT:
             specific.setdefault(where, code)
@@ -280,7 +280,8 @@ def _post(result: dict[str, Any], tests: dict[str, TestRow]) -> tuple[PostCause,
         finding = findings.get(test) or {}
         case = small or ({"case_id": finding.get("case_id"), "params": finding.get("params")}
                          if finding.get("case_id") else {})
-        params = case.get("params") if isinstance(case.get("params"), dict) else {}
+        given = case.get("params")
+        params: dict[str, object] = given if isinstance(given, dict) else {}
         out.append(PostCause(code, _post_place(place(members[0].get("open", "")), op, output),
                              op, output, test,
                              str(members[0].get("message", "")), str(case.get("case_id") or ""),
@@ -391,14 +392,16 @@ def _histogram(subs: list[Graded]) -> list[dict[str, Any]]:
     """Scores as a share of each submission's maximum: HISTOGRAM_BINS bins below full marks,
     then full marks."""
     width = 100 / HISTOGRAM_BINS
-    bins = [{"low": _round(i * width, 2), "high": _round((i + 1) * width, 2), "count": 0,
-             "label": f"{i * width:g}–{(i + 1) * width:g}%"} for i in range(HISTOGRAM_BINS)]
-    full = {"low": 100.0, "high": 100.0, "count": 0, "label": "100%"}
+    counts, full_marks = [0] * HISTOGRAM_BINS, 0
     for s in subs:
         if s.max_score and s.score >= s.max_score:
-            full["count"] += 1
+            full_marks += 1
         else:
-            bins[min(HISTOGRAM_BINS - 1, int(s.percent // width))]["count"] += 1
+            counts[min(HISTOGRAM_BINS - 1, int(s.percent // width))] += 1
+    bins: list[dict[str, Any]] = [
+        {"low": _round(i * width, 2), "high": _round((i + 1) * width, 2), "count": counts[i],
+         "label": f"{i * width:g}–{(i + 1) * width:g}%"} for i in range(HISTOGRAM_BINS)]
+    full = {"low": 100.0, "high": 100.0, "count": full_marks, "label": "100%"}
     return [*bins, full]
 
 
@@ -555,7 +558,7 @@ def _clusters(subs: list[Graded], ids: dict[str, str]) -> list[dict[str, Any]]:
             home = len(clusters) - 1
             by_cause_set.setdefault(_cause_set(signature), home)
         clusters[home]["groups"].append((signature, members))
-    out = []
+    out: list[dict[str, Any]] = []
     for c in clusters:
         members = [m for _, ms in c["groups"] for m in ms]
         if len(members) < 2:
@@ -659,7 +662,9 @@ def diff_results(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> dict[s
     and why (see the module docstring)."""
     before = {r["name"]: r for r in old}
     after = {r["name"]: r for r in new}
-    rows, reasons = [], Counter()
+    rows: list[dict[str, Any]] = []
+    reasons: Counter[str] = Counter()
+    detail: list[str]
     for name in dict.fromkeys([*after, *before]):
         o, n = before.get(name), after.get(name)
         if o is None or n is None:

@@ -14,7 +14,7 @@ starter code, an API adapter), so workers need no shared file system. On a worke
 `GradingPlugin` (a Dask worker plugin, registered on every worker, present and future)
 claims the worker process's own unprivileged sandbox uid when root,
 decides its isolation level once, as a local batch does, and keeps one `SubmissionGrader`
-per rubric; the reference outputs (harness.core.evaluate's per-process cache, keyed by op, case
+per rubric; the reference outputs (harness.core.twin's per-process cache, keyed by op, case
 and conventions, so by rubric and seed) are built by a worker's first submission and reused
 by the next ones. A worker grades one submission at a time (the sandbox uid is one per
 process): run workers with one thread each (``dask worker --nthreads 1 --nworkers N``).
@@ -60,7 +60,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from harness.grading.grader import SubmissionGrader, _version, fail, new_result
 from harness.grading.outputs import write_submission
@@ -316,13 +316,20 @@ def _alive(pid: int) -> bool:
 
 
 def _reference_cache() -> tuple[int, int]:
-    """(built, reused) so far: the misses and hits of harness.core.evaluate's reference cache."""
+    """(built, reused) so far: the misses and hits of harness.core.twin's reference cache."""
     try:
-        from harness.core import evaluate
-        info = evaluate._cached_reference.cache_info()
+        from harness.core import twin
+        info = twin.cached_reference.cache_info()
         return info.misses, info.hits
     except Exception:  # noqa: BLE001 - a statistic only
         return 0, 0
+
+
+class _Local(TypedDict, total=False):
+    """A rubric's paths on this worker (`dataclasses.replace` of its `Rubric`)."""
+
+    starter: str
+    api: str
 
 
 class WorkerGrading:
@@ -362,12 +369,12 @@ class WorkerGrading:
                 self.problem = preflight(Policy(uid=self.uid, gid=self.uid, isolation=level))
         except SandboxError as exc:
             self.problem = str(exc)
-        if self.problem is None and self.isolation.level == "uid":
+        if self.problem is None and self.isolation is not None and self.isolation.level == "uid":
             from harness.grading.rubric import DEFAULT_REFUSED
             self.hide = _SharedHide()
             self.hide.enter(refused_package_dirs(DEFAULT_REFUSED))
         with contextlib.suppress(Exception):
-            import harness.core.evaluate  # noqa: F401 - PyTorch loads with the first twin
+            import harness.check.checker  # noqa: F401 - PyTorch loads with the first twin
             import reference  # noqa: F401      # not in the reference cache
 
     def teardown(self) -> None:
@@ -377,7 +384,7 @@ class WorkerGrading:
                 self.hide = None
             release_uid(self.uid)
             self.uid = None
-            if self.tempdir is not False:
+            if not isinstance(self.tempdir, bool):   # (False: kept; it is never True)
                 tempfile.tempdir, self.tempdir = self.tempdir, False
             for d in [self.root, *(p.parent for p in self.files.values())]:
                 if d is not None:
@@ -421,6 +428,7 @@ class WorkerGrading:
         """An API adapter, written where this process keeps the adapter of that client path:
         an API's name belongs to one adapter file per process (harness/apis/user.py), so a
         changed adapter replaces the old one there. It runs here, never in the sandbox."""
+        assert self.root is not None, "setup() makes the root"
         d = self.root / "adapters" / hashlib.sha256(payload.source.encode()).hexdigest()[:16]
         d.mkdir(parents=True, exist_ok=True)
         path = d / payload.filename
@@ -433,7 +441,7 @@ class WorkerGrading:
         if key not in self.graders:
             if self.hide is not None:
                 self.hide.enter(refused_package_dirs(rubric.refuse_imports))
-            local = {}
+            local: _Local = {}
             if files.starter is not None:
                 local["starter"] = str(self._unpacked(files.starter))
             if files.adapter is not None:
@@ -441,6 +449,7 @@ class WorkerGrading:
             rubric = dataclasses.replace(rubric, **local) if local else rubric
             if "api" in local:
                 _ = rubric.api_spec    # reads the adapter: registers its ops in this process
+            assert self.isolation is not None, "grade() grades only after setup() chose it"
             self.graders[key] = SubmissionGrader(rubric, self.uid, self.uid,
                                                  on_case=self._tick,
                                                  isolation=self.isolation.level)
@@ -503,6 +512,7 @@ def _state() -> WorkerGrading:
     if worker is not None:
         plugin = worker.plugins.get(PLUGIN_NAME)
         if plugin is not None:
+            assert isinstance(plugin, GradingPlugin), plugin   # registered under that name
             return plugin.state
     if _LOCAL_STATE is None:
         _LOCAL_STATE = WorkerGrading()
@@ -521,10 +531,13 @@ def _describe_worker(dask_worker: Any = None) -> dict[str, Any]:
     return plugin.state.describe() if plugin is not None else {"problem": "no nnparity plugin"}
 
 
-try:
+if TYPE_CHECKING:
     from distributed.diagnostics.plugin import WorkerPlugin as _WorkerPlugin
-except ImportError:     # the module imports without Dask (the client checks first)
-    _WorkerPlugin = object
+else:
+    try:
+        from distributed.diagnostics.plugin import WorkerPlugin as _WorkerPlugin
+    except ImportError:     # the module imports without Dask (the client checks first)
+        _WorkerPlugin = object
 
 
 class GradingPlugin(_WorkerPlugin):
@@ -542,6 +555,20 @@ class GradingPlugin(_WorkerPlugin):
 
 
 # ------------------------------------------------------------------ on the client
+class DaskTiming(TypedDict):
+    """Where one submission's time went on the cluster (seconds), and the reference outputs
+    its worker built and reused for it (`DaskRun.timings`)."""
+
+    name: str
+    pack_s: float
+    grade_s: float
+    dispatch_s: float
+    worker_s: float
+    return_s: float
+    reference_built: int
+    reference_reused: int
+
+
 @dataclass
 class DaskRun:
     """What the cluster did for one batch (BatchOutcome.dask)."""
@@ -550,7 +577,7 @@ class DaskRun:
     isolation: Isolation | None = None
     workers: dict[str, dict[str, Any]] = field(default_factory=dict)   # at the start
     where: dict[str, str] = field(default_factory=dict)       # submission -> worker address
-    timings: list[dict[str, float]] = field(default_factory=list)   # per submission, seconds
+    timings: list[DaskTiming] = field(default_factory=list)   # per submission
     cluster_start_s: float = 0.0
     first_on_worker: set[str] = field(default_factory=set)    # each worker's first submission
 
@@ -565,8 +592,9 @@ class DaskRun:
         rows = rows or self.timings
         if not rows:
             return None
-        parts = ("pack_s", "dispatch_s", "worker_s", "return_s")
-        mean = {p: sum(t[p] for t in rows) / len(rows) for p in parts}
+        parts: tuple[Literal["pack_s", "dispatch_s", "worker_s", "return_s"], ...] = (
+            "pack_s", "dispatch_s", "worker_s", "return_s")
+        mean: dict[str, float] = {p: sum(t[p] for t in rows) / len(rows) for p in parts}
         mean["total_s"] = sum(mean[p] for p in parts)
         mean["grade_s"] = sum(t["grade_s"] for t in rows) / len(rows)
         mean["share"] = mean["total_s"] / mean["grade_s"] if mean["grade_s"] else 0.0
@@ -666,7 +694,8 @@ def grade_on_dask(pending: list[Submission], rubric: Rubric, out: Path, schedule
                  if w.get("nnparity") not in (None, mine)}
         if other:
             raise DaskUnavailable(f"the Dask worker(s) {', '.join(sorted(other))} run nnparity "
-                                  f"{', '.join(sorted(set(other.values())))}, this client "
+                                  f"{', '.join(sorted({str(v) for v in other.values()}))}, "
+                                  "this client "
                                   f"{mine}: install the same version everywhere")
         broken = {a: w["problem"] for a, w in run.workers.items() if w.get("problem")}
         if broken:

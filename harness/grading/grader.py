@@ -30,18 +30,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from harness.check.checker import Checker
+from harness.check.findings import record
+from harness.check.substitute import charge_once
 from harness.core.cases import Case, for_profile
-from harness.core.evaluate import (
-    Checker,
-    Status,
-    Verdict,
-    describe_exception,
-    is_outage,
-    not_run,
-)
 from harness.core.registry import OpSpec, get_op
-from harness.core.results import aggregate, record, repro_command, skipped
-from harness.core.substitute import charge_once
+from harness.core.results import aggregate, repro_command, skipped
+from harness.core.verdict import Status, Verdict, describe_exception, is_outage, not_run
 from harness.grading.outputs import student_impl
 from harness.grading.rubric import Item, Rubric
 from harness.grading.submission import (
@@ -391,7 +386,7 @@ class _Run:
 
     def _charge_once(self, checker: Checker) -> None:
         """Each root cause charged once: a case failing through another op that fails on its
-        own is rerun with that op substituted (harness/core/substitute.py), within the
+        own is rerun with that op substituted (harness/check/substitute.py), within the
         submission's time budget; the cases it leaves keep the verdicts they had."""
         try:
             with within_budget(self.deadline):
@@ -442,8 +437,8 @@ class _Run:
                 r["status"] != "pass" for r in self.visible_records):
             return ""
         try:
+            from harness.check.investigate import investigate
             from harness.core.results import build_report
-            from harness.diagnosis.investigate import investigate
             from harness.reports.markdown import render_markdown
         except ImportError:
             return ""

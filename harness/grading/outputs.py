@@ -50,28 +50,18 @@ from harness.core.results import strict_json
 from harness.diagnosis import fixlist
 from harness.grading.rubric import Rubric
 from harness.reports.markdown import failure_sections
+from harness.reports.submission_words import STAFF_FILE, STATUS_TEXT
 from harness.reports.view import anchor, short
 
 RESULT_FILE = "result.json"
 GRADESCOPE_FILE = "results.json"
 FEEDBACK_FILE = "feedback.md"
-STAFF_FILE = "staff.md"
 GRADEBOOK_FILE = "gradebook.csv"
 ISOLATION_TEXT = {   # result["isolation"], see harness/sandbox/isolation.py
     "namespaces": "namespaces (your code ran in a sandbox of its own: its own files, "
                   "processes and no network)",
     "uid": "uid (your code ran as an unprivileged user of its own, without namespaces)",
     "process": "process (your code ran in a separate process, without further isolation)",
-}
-STATUS_TEXT = {
-    "graded": "graded",
-    "refused_import": "refused import",
-    "import_error": "import error",
-    "crashed": "crashed",
-    "timeout": "timed out",
-    "memory_limit": "out of memory",
-    "invalid": "not gradable",
-    "internal_error": "nnparity error",
 }
 
 

@@ -109,7 +109,7 @@ class Rubric:
     limits: GradeLimits
     items: tuple[Item, ...] = field(default=())
     api: str = DEFAULT.name     # the API's name, or an adapter file's absolute path
-    edition: str = ""           # the year's assignment (harness/apis/editions.py); "": detected
+    edition: str = ""           # the year's assignment (harness/core/editions.py); "": detected
     charge_once: bool = True    # each root cause charged on its own item only (see below)
     student_install: str = ""   # the line feedback gives students to install nnparity
 

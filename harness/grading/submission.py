@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from harness.apis.known import Api
-from harness.apis.library import LibraryError, locate_library
+from harness.sandbox.library import LibraryError, locate_library
 from harness.sandbox.loader import LoadError, locate
 from harness.sandbox.sources import module_files, top_level_modules
 

@@ -17,7 +17,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
-from harness.grading.outputs import STAFF_FILE, STATUS_TEXT
+from harness.reports.submission_words import STAFF_FILE, STATUS_TEXT
 
 STAFF_ONLY = ("Staff only: this report names submissions and hidden tests. Students get "
               "their own feedback.md; only the class post at the end of class.md is written "

@@ -1,9 +1,9 @@
 """The sandboxed child: imports an implementation and runs ops on request.
 
 Started by `harness.sandbox.parent.Sandbox` as
-``python -m harness.sandbox.child IMPL [--graded m1,m2] [--starter DIR] [--missing-graded WHAT]
+``python -m harness.child IMPL [--graded m1,m2] [--starter DIR] [--missing-graded WHAT]
 [--substitute m1,m2] [--rlimits as=N,...] [--refuse torch,...] [--numpy-compat]``.
-It speaks `harness.sandbox.wire` messages on private copies of its stdin/stdout;
+It speaks `harness.core.wire` messages on private copies of its stdin/stdout;
 whatever the implementation prints (Python or C level) goes to fd 2, a pipe the parent drains
 and truncates. It sends back only what the implementation returned, as plain arrays in
 their own dtype (plus the name of each value's type), copies of the inputs after each call and
@@ -39,19 +39,22 @@ import traceback
 from collections.abc import Iterator
 from itertools import repeat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from harness.apis.library import Library
+from harness.core import wire
+from harness.core.driver import run_op
 from harness.core.opspec import Calls, Methods
-from harness.sandbox import wire
-from harness.sandbox.driver import run_op
+from harness.sandbox.library import Library
 from harness.sandbox.lines import LineTrace
 from harness.sandbox.loader import BUNDLED_ALIAS, BUNDLED_DIR, Implementation
 from harness.sandbox.packages import SiteGate, unavailable
 from harness.sandbox.sources import PACKAGE_NAMES
 from harness.sandbox.standins import install as install_standins
+
+if TYPE_CHECKING:
+    from types import FrameType
 
 # The implementation's own package names: a module missing from them is its own file missing,
 # not a package to install (a function API's package joins them when it is loaded).
@@ -80,7 +83,7 @@ def describe_return(value: Any) -> tuple[dict[str, Any], np.ndarray | None]:
     """What a call returned: its type's name (and, for what is not numeric, a short repr) and,
     when it is numeric, the array itself, in its own dtype and shape (not a copy: the wire
     copies it into the message). The parent judges the dtype, the shape and the values from
-    those bytes, never from a description (harness/core/evaluate.py `received`)."""
+    those bytes, never from a description (harness/check/checker.py `received`)."""
     info: dict[str, Any] = {"type": f"{type(value).__module__}.{type(value).__qualname__}"}
     if value is None or value is Ellipsis or value is NotImplemented:
         info["special"] = {None: "None", Ellipsis: "Ellipsis"}.get(value, "NotImplemented")
@@ -162,6 +165,8 @@ def describe_error(stage: str, exc: BaseException, impl_dir: Path) -> dict[str, 
         info.update(file=exc.filename, line=exc.lineno, function="<module>",
                     code=(exc.text or "").strip())
     elif frame is not None:
+        if frame.lineno is None:   # as linecache.getline would raise on it
+            raise TypeError(f"no line number in the frame of {frame.filename}")
         info.update(file=frame.filename, line=frame.lineno, function=frame.name,
                     code=linecache.getline(frame.filename, frame.lineno).strip())
     if "file" in info:
@@ -210,7 +215,7 @@ class ImportRefuser(importlib.abc.MetaPathFinder):
         self.loaded_reported: set[str] = set()
 
     def _caller(self) -> tuple[str, int] | None:
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None:
             filename = frame.f_code.co_filename
             if not filename.startswith("<") and self.impl_dir.parent in Path(filename).parents:
@@ -303,7 +308,8 @@ def set_rlimits(spec: str) -> None:
 
 
 # ------------------------------------------------------------------ requests
-def handle_run(impl: Implementation | BaseException, impl_dir: Path, request: dict[str, Any],
+def handle_run(impl: Implementation | Library | BaseException, impl_dir: Path,
+               request: dict[str, Any],
                inputs: dict[str, np.ndarray], guard: NumpyGuard
                ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run the requested op on `inputs`; the answer's header and arrays."""
@@ -358,8 +364,8 @@ def handle_run(impl: Implementation | BaseException, impl_dir: Path, request: di
             header["outputs"][name] = info
             if arr is not None:
                 arrays[f"out/{name}"] = arr
-    for name, (stage, exc) in run.errors.items():
-        header["errors"][name] = describe_error(stage, exc, impl_dir)
+    for name, (stage, error) in run.errors.items():
+        header["errors"][name] = describe_error(stage, error, impl_dir)
     arrays.update((f"created/{k}", v) for k, v in run.created.items())
     return header, arrays
 
@@ -389,7 +395,7 @@ def batch_runs(request: dict[str, Any], inputs: dict[str, np.ndarray]
     yield from zip(request["runs"], per_run, strict=True)
 
 
-def handle_load(impl: Implementation | BaseException, impl_dir: Path,
+def handle_load(impl: Implementation | Library | BaseException, impl_dir: Path,
                 module: str) -> dict[str, Any]:
     """Import one contract module; ``{"ok": bool, "error": ..., "package_error": ...}``."""
     answer: dict[str, Any] = {"ok": True}
@@ -405,7 +411,7 @@ def handle_load(impl: Implementation | BaseException, impl_dir: Path,
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m harness.sandbox.child")
+    parser = argparse.ArgumentParser(prog="python -m harness.child")
     parser.add_argument("impl")
     parser.add_argument("--graded", default="")
     parser.add_argument("--starter", default="")
@@ -495,6 +501,3 @@ def main(argv: list[str] | None = None) -> None:
             header, arrays = handle_run(impl, impl_dir, request, inputs, guard)
         answer(header, arrays)
 
-
-if __name__ == "__main__":
-    main()

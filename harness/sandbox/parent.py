@@ -1,12 +1,12 @@
 """Run an implementation in a separate process and talk to it in plain arrays.
 
-`Sandbox` starts ``python -m harness.sandbox.child`` in a fresh temporary directory, in its own
-process group, with a scrubbed environment, and sends it one request per case (`run`) or one
-batch of cases (`run_many`, answered case by case as each finishes). A case that takes longer
-than its time limit, or a child that dies (``os._exit``, a segfault, a resource limit), is
-reported as an `Outage` of that case; the child is killed with its whole process group and a
-fresh one is started for the next case (in a batch: for the cases after it), so one bad case
-never sinks the others.
+`Sandbox` starts ``python -m harness.child`` (harness/sandbox/child.py) in a fresh temporary
+directory, in its own process group, with a scrubbed environment, and sends it one request
+per case (`run`) or one batch of cases (`run_many`, answered case by case as each finishes).
+A case that takes longer than its time limit, or a child that dies (``os._exit``, a
+segfault, a resource limit), is reported as an `Outage` of that case; the child is killed
+with its whole process group and a fresh one is started for the next case (in a batch: for
+the cases after it), so one bad case never sinks the others.
 
 What the implementation prints (Python or C level, stdout and stderr) goes through a pipe that
 the parent drains while it waits for an answer: every case's output is kept up to
@@ -55,8 +55,9 @@ from typing import Any
 
 import numpy as np
 
-from harness.apis.known import APIS
-from harness.sandbox import isolation, wire
+from harness.core import wire
+from harness.core.registry import APIS
+from harness.sandbox import isolation
 from harness.sandbox.confine import (
     TOKEN_VAR,
     Runtime,
@@ -195,7 +196,7 @@ def child_env(home: Path | str, runtime: Runtime | None = None, token: str = ""
 
 
 # Run in the child's sandbox by `preflight`: NumPy and nnparity import, torch & co. do not.
-PREFLIGHT = ("import importlib.util, sys, numpy, harness.sandbox.child\n"
+PREFLIGHT = ("import importlib.util, sys, numpy, harness.child\n"
              "found = [m for m in sys.argv[1:] if importlib.util.find_spec(m)]\n"
              "sys.exit('importable in the sandbox: ' + ', '.join(found) if found else 0)\n")
 
@@ -442,7 +443,7 @@ class Sandbox:
                  starter: str | Path | None = None, share: str | Path | None = None,
                  library: str | None = None, substitute: tuple[str, ...] = ()) -> None:
         self.impl = str(impl)
-        self.substitute = substitute   # modules from student_nn (harness/core/substitute.py)
+        self.substitute = substitute   # modules from student_nn (harness/check/substitute.py)
         self.library = library   # 'package:module' of a function or class API, else HW6
         self.graded = graded
         self.starter = str(starter) if starter else None   # the course's starter code
@@ -531,7 +532,7 @@ class Sandbox:
                    sys.executable]
         else:
             cmd = [*_capless(uid), *runtime_for(uid, gid).argv]
-        cmd += ["-m", "harness.sandbox.child", self._child_impl]
+        cmd += ["-m", "harness.child", self._child_impl]   # the child's entry point
         if self.graded:
             cmd += ["--graded", ",".join(self.graded)]
         if self._child_starter:

@@ -27,8 +27,8 @@ import ast
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from harness.apis.api import PACKAGE
-from harness.apis.known import APIS
+from harness.core.api import PACKAGE
+from harness.core.registry import APIS
 from harness.core.stubs import parsed as parse  # None where the import reports the error
 
 # The API whose implementations are packages of modules (HW6's ``neural_networks``): its
@@ -226,7 +226,7 @@ def plan_sources(package_dir: Path, graded: tuple[str, ...] | None = None,
     throughout); `missing_graded` is what a graded module the package lacks becomes:
     student_nn (BUNDLED) or MISSING. The modules in `substitute` come from student_nn
     whatever the submission has: they hold an op that fails on its own, and the ops checked
-    in this child use it (harness/core/substitute.py); this child never checks their ops.
+    in this child use it (harness/check/substitute.py); this child never checks their ops.
     `bundled_dir`: where student_nn's modules are read (a sandboxed child has only the copies
     `staged_modules` names, which decide every module as student_nn itself does).
     """

@@ -37,17 +37,18 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # The harness modules a child imports (the test named above keeps this list honest).
 CHILD_MODULES = (
-    "harness",
-    "harness.apis", "harness.apis.api", "harness.apis.cs231n", "harness.apis.editions",
-    "harness.apis.known", "harness.apis.library",
+    "harness", "harness.child",
+    "harness.apis", "harness.apis.cs231n", "harness.apis.known",
     "harness.apis.hw6", "harness.apis.hw6.editions", "harness.apis.hw6.layer_spec",
     "harness.apis.hw6.model_cases",
     "harness.apis.hw6.ops", "harness.apis.hw6.package", "harness.apis.hw6.runners",
-    "harness.core", "harness.core.cases", "harness.core.conventions", "harness.core.opspec",
-    "harness.core.stubs",
-    "harness.sandbox", "harness.sandbox.child", "harness.sandbox.driver",
-    "harness.sandbox.lines", "harness.sandbox.loader", "harness.sandbox.packages",
-    "harness.sandbox.sources", "harness.sandbox.standins", "harness.sandbox.wire",
+    "harness.core", "harness.core.api", "harness.core.cases", "harness.core.conventions",
+    "harness.core.editions", "harness.core.opspec",
+    "harness.core.registry", "harness.core.stubs",
+    "harness.sandbox", "harness.sandbox.child", "harness.core.driver",
+    "harness.sandbox.library", "harness.sandbox.lines", "harness.sandbox.loader",
+    "harness.sandbox.packages", "harness.sandbox.sources", "harness.sandbox.standins",
+    "harness.core.wire",
 )
 SOLUTION = "student_nn"   # bound or left readable only for a child that may import it
 

@@ -10,19 +10,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from harness.apis.api import PACKAGE, Api
 from harness.apis.hw6.editions import EDITIONS
 from harness.apis.hw6.ops import BASE_MODULES, HW6_OPS, uses
 from harness.apis.hw6.package import BUNDLED_DIR, CANONICAL, CONTRACT_MODULES, PACKAGE_NAMES
+from harness.core.api import PACKAGE, Api, Intermediates, Judge, KindRunner
+
+if TYPE_CHECKING:   # (the sandboxed child imports this module, and no rule)
+    from harness.core.formula import Rule
+
+
+# What HW6 provides beyond its tables, imported when first used (the sandboxed child
+# imports the runners alone; the judge and the intermediates compute with PyTorch).
+def _runners() -> Mapping[str, KindRunner]:
+    from harness.apis.hw6.runners import RUNNERS
+    return RUNNERS
+
+
+def _judge() -> Judge:
+    from harness.apis.hw6 import model_eval
+    return model_eval
+
+
+def _layer_rules() -> Mapping[str, tuple[Rule, ...]]:
+    from harness.apis.hw6.layer_rules import RULES
+    return RULES
+
+
+def _intermediates() -> Intermediates:
+    from harness.apis.hw6.intermediates import intermediates
+    return intermediates
+
 
 API = Api("hw6", "Berkeley CS189 HW6 (neural_networks)", CANONICAL,
           ("activations", "layers", "losses", "models"), BUNDLED_DIR, "",
           (*PACKAGE_NAMES, "activations.py", "losses.py"), ops=HW6_OPS, loader=PACKAGE,
           package_names=PACKAGE_NAMES, contract_modules=CONTRACT_MODULES, base_modules=BASE_MODULES,
           leaf_modules=("optimizers", "weights"),
-          runners="harness.apis.hw6.runners", judge="harness.apis.hw6.model_eval",
-          intermediates="harness.apis.hw6.intermediates",
+          runners=_runners, judge=_judge, layer_rules=_layer_rules,
+          intermediates=_intermediates,
           rubric=Path(__file__).resolve().parents[2] / "rubrics" / "hw6.toml",
           conventions=True, plain_names=True, editions=EDITIONS, uses=uses)

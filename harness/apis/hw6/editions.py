@@ -1,6 +1,6 @@
 """HW6's editions: what each year's starter code asks students to write.
 
-Told from the submission's files (harness/apis/editions.py), first match first:
+Told from the submission's files (harness/core/editions.py), first match first:
 
 - ``contract``: every op nnparity checks, as student_nn implements them (an implementation
   with an Adam optimiser, a Pool2D and an L2 loss: no course starter has all three);
@@ -19,7 +19,7 @@ reported as the starter's, never charged to the student.
 
 from __future__ import annotations
 
-from harness.apis.editions import Edition, Marker
+from harness.core.editions import Edition, Marker
 
 WEIGHTS = ("xavier_uniform", "xavier_normal", "he_uniform", "he_normal")
 # What the course's weights.py does differently from torch.nn.init (not the student's code).
@@ -28,7 +28,7 @@ STARTER_WEIGHTS = ("the course's weights.py (starter code, not yours) takes a ke
                    "taps (kh·kw·cin and kh·kw·cout), and He's gain from the layer's "
                    "activation")
 STARTER = {name: STARTER_WEIGHTS for name in WEIGHTS}
-# The course's weights.py as found in real checkouts (harness.apis.editions.fingerprint): one
+# The course's weights.py as found in real checkouts (harness.core.editions.fingerprint): one
 # per starter generation, each unchanged in every checkout of it that we read (13 of the
 # 2021–2025 starters, 3 of 2020's, 2 of a fully-connected-only starter's).
 STARTER_CODE = {"weights": frozenset({"35b0806238877fea", "4a4667c21330f869",

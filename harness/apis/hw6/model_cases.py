@@ -38,19 +38,30 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from harness.apis.hw6.layer_spec import LayerSpec
-from harness.core.cases import ACTIVATIONS, PADS, Family, Params, out_size, pad_amount
+from harness.core.cases import (
+    ACTIVATIONS,
+    PADS,
+    Family,
+    Kwargs,
+    Params,
+    as_float,
+    as_int,
+    out_size,
+    pad_amount,
+    param_int,
+    param_ints,
+)
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 IRIS_CSV = DATA_DIR / "iris.csv"
 
 
 # ---------------------------------------------------------------- the layers parameter
-def _pad_value(text: str) -> object:
+def _pad_value(text: str) -> int | str:
     return int(text) if text.isdigit() else text
 
 
@@ -61,7 +72,7 @@ def _kernel(text: str) -> tuple[int, int]:
 
 def parse_layers(text: str) -> list[LayerSpec]:
     """The layers of a ``layers`` parameter; ValueError when a token is malformed."""
-    out = []
+    out: list[LayerSpec] = []
     for token in str(text).split("-"):
         f = token.split(".")
         try:
@@ -89,8 +100,8 @@ def format_layers(layers: list[LayerSpec]) -> str:
 def input_shape(p: Params) -> tuple[int, ...]:
     """The model's input X shape for a case's parameters."""
     if "n_in" in p:
-        return (int(p["n"]), int(p["n_in"]))
-    return (int(p["n"]), int(p["h"]), int(p["w"]), int(p["c"]))
+        return (as_int(p["n"]), as_int(p["n_in"]))
+    return (as_int(p["n"]), as_int(p["h"]), as_int(p["w"]), as_int(p["c"]))
 
 
 def layer_shapes(layers: list[LayerSpec], shape: tuple[int, ...]) -> list[tuple[int, ...]] | None:
@@ -98,6 +109,7 @@ def layer_shapes(layers: list[LayerSpec], shape: tuple[int, ...]) -> list[tuple[
     shapes = [tuple(shape)]
     for spec in layers:
         cur = shapes[-1]
+        nxt: tuple[int, ...]
         if spec.kind == "fc":
             if len(cur) != 2 or spec.n_out < 1:
                 return None
@@ -127,7 +139,7 @@ def layer_shapes(layers: list[LayerSpec], shape: tuple[int, ...]) -> list[tuple[
 def param_shapes(layers: list[LayerSpec], shapes: list[tuple[int, ...]]
                  ) -> dict[int, tuple[tuple[int, ...], tuple[int, ...]]]:
     """Layer index -> (W shape, b shape) for the parametric layers."""
-    out = {}
+    out: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {}
     for i, spec in enumerate(layers):
         if spec.kind == "fc":
             out[i] = ((shapes[i][1], spec.n_out), (1, spec.n_out))
@@ -166,13 +178,13 @@ MOMENTA = ("0.0", "0.9")  # strings that read back as strings from a case ID
 BASE_ACTS = ("linear", "sigmoid", "tanh", "relu")
 
 
-def optimizer_args(p: Params) -> dict[str, Any]:
+def optimizer_args(p: Params) -> dict[str, str | float]:
     """The contract's ``initialize_optimizer(**args)`` of a network or training case."""
     if p["opt"] == "sgd":
-        return {"name": "sgd", "lr": float(p["lr"]), "momentum": float(p["mom"]),
-                "lr_scheduler": "constant", **({"clip_norm": float(p["clip"])}
+        return {"name": "sgd", "lr": as_float(p["lr"]), "momentum": as_float(p["mom"]),
+                "lr_scheduler": "constant", **({"clip_norm": as_float(p["clip"])}
                                                if p.get("clip", "none") != "none" else {})}
-    return {"name": "adam", "lr": float(p["lr"])}
+    return {"name": "adam", "lr": as_float(p["lr"])}
 
 
 def _opt_params(rng: np.random.Generator) -> Params:
@@ -189,7 +201,7 @@ def _dense_stack(rng: np.random.Generator, loss: str) -> list[LayerSpec]:
     return [*hidden, last]
 
 
-def _conv_stack(rng: np.random.Generator, h: int, w: int, c: int) -> list[LayerSpec] | None:
+def _conv_stack(rng: np.random.Generator, h: int, w: int, c: int) -> list[LayerSpec]:
     mode = "max" if rng.random() < 0.5 else "average"
     acts = BASE_ACTS if mode == "average" else ("linear", "sigmoid", "tanh")
     pads = PADS  # as in the conv family; a pad of at least the kernel is redrawn (no window
@@ -244,7 +256,7 @@ def _network_edges(fixed: Params) -> list[Params]:
 
 def _batch(p: Params, rng: np.random.Generator, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
     X = rng.standard_normal(input_shape(p))
-    n = int(p["n"])
+    n = as_int(p["n"])
     if p["loss"] == "cross_entropy":
         Y = np.eye(n_classes)[rng.integers(0, n_classes, size=n)]
     else:
@@ -282,7 +294,7 @@ def _network_informative(p: Params, x: dict[str, np.ndarray]) -> bool:
     return all(informative_forward(layers, x, x[name]) for name in ("X", "X2", "X3"))
 
 
-def network_ctor(p: Params, fixed: Params) -> Params:
+def network_ctor(p: Params, fixed: Params) -> Kwargs:
     """What the driver needs: the constructor's arguments and every layer's input shape."""
     layers = parse_layers(str(p["layers"]))
     shapes = layer_shapes(layers, input_shape(p)) or []
@@ -309,7 +321,7 @@ GRAD_SCALES = (1.0, 1e-2, 1e-4)
 def parse_param_shapes(text: str) -> list[tuple[str, tuple[int, ...]]]:
     """``w3x4.w2x2x1x3`` -> [("W0", (3, 4)), ("b0", (1, 4)), ("W1", (2, 2, 1, 3)),
     ("b1", (1, 3))]. (The "w" keeps a single shape a string when a case ID is read back.)"""
-    out = []
+    out: list[tuple[str, tuple[int, ...]]] = []
     for j, token in enumerate(str(text).split(".")):
         shape = tuple(int(v) for v in token.removeprefix("w").split("x"))
         out += [(f"W{j}", shape), (f"b{j}", (1, shape[-1]))]
@@ -354,28 +366,29 @@ def optim_names(p: Params) -> list[str]:
 
 
 def _optim_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    out = {}
+    out: dict[str, np.ndarray] = {}
     for name, shape in parse_param_shapes(str(p["params"])):
         scale = GRAD_SCALES[int(rng.integers(len(GRAD_SCALES)))]
         out[f"P/{name}"] = rng.standard_normal(shape)
-        steps = rng.standard_normal((int(p["k"]), *shape)) * scale
+        steps = rng.standard_normal((as_int(p["k"]), *shape)) * scale
         # a slowly varying gradient (as in training) with noise, so moments build up
         out[f"G/{name}"] = steps + rng.standard_normal(shape) * scale
     return out
 
 
-def optim_ctor(p: Params, fixed: Params) -> Params:
+def optim_ctor(p: Params, fixed: Params) -> Kwargs:
+    optional: dict[str, str]
     if fixed["name"] == "sgd":
-        args: dict[str, Any] = {"name": "sgd", "lr": float(p["lr"]),
-                                "momentum": float(p["mom"])}
+        args: dict[str, str | float] = {"name": "sgd", "lr": as_float(p["lr"]),
+                                        "momentum": as_float(p["mom"])}
         if p.get("clip", "none") != "none":
-            args["clip_norm"] = float(p["clip"])
+            args["clip_norm"] = as_float(p["clip"])
         optional = {"lr_scheduler": "constant"}
     else:
-        args = {"name": "adam", "lr": float(p["lr"]), "beta1": float(p["b1"]),
-                "beta2": float(p["b2"]), "eps": float(p["eps"])}
+        args = {"name": "adam", "lr": as_float(p["lr"]), "beta1": as_float(p["b1"]),
+                "beta2": as_float(p["b2"]), "eps": as_float(p["eps"])}
         optional = {}
-    return {"args": args, "optional": optional, "names": optim_names(p), "steps": int(p["k"])}
+    return {"args": args, "optional": optional, "names": optim_names(p), "steps": as_int(p["k"])}
 
 
 def _optim_valid(p: Params) -> bool:
@@ -383,7 +396,7 @@ def _optim_valid(p: Params) -> bool:
         shapes = parse_param_shapes(str(p["params"]))
     except ValueError:
         return False
-    return int(p["k"]) >= 1 and all(min(s) >= 1 for _, s in shapes)
+    return as_int(p["k"]) >= 1 and all(min(s) >= 1 for _, s in shapes)
 
 
 def optimizer_family() -> Family:
@@ -399,6 +412,7 @@ DRAWS = 8192
 
 
 def _init_sample(rng: np.random.Generator, fixed: Params) -> Params:
+    shape: tuple[int, ...]
     if rng.random() < 0.5:
         shape = (int(rng.integers(1, 65)), int(rng.integers(1, 65)))
     else:
@@ -415,11 +429,12 @@ INITIALIZER = Family(
                               {"shape": (1, 1), "draws": DRAWS}],
     # the layer's activation, as the starter's layers pass it to initialize_weights (its He
     # takes its gain from it: relu's √2 is torch's default gain for kaiming_*)
-    ctor=lambda p, fixed: {"name": fixed["name"], "shape": tuple(p["shape"]),
-                           "draws": int(p["draws"]), "activation": fixed["activation"]},
+    ctor=lambda p, fixed: {"name": fixed["name"], "shape": tuple(param_ints(p, "shape")),
+                           "draws": as_int(p["draws"]), "activation": fixed["activation"]},
     # the seed travels as a float64 like every input (exact below 2**53)
     inputs=lambda p, rng: {"seed": np.array(float(rng.integers(2**31)))},
-    valid=lambda p: len(p["shape"]) in (2, 4) and min(p["shape"]) >= 1 and p["draws"] >= 1,
+    valid=lambda p: len(param_ints(p, "shape")) in (2, 4) and min(param_ints(p, "shape")) >= 1
+    and param_int(p, "draws") >= 1,
     axes={"scale": (), "distribution": ()},
 )
 
@@ -487,9 +502,9 @@ def training_data(p: Params) -> tuple[np.ndarray, np.ndarray]:
 def _training_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
     X, Y = training_data(p)
     layers = parse_layers(str(p["layers"]))
-    shapes = layer_shapes(layers, (int(p["batch"]), X.shape[1]))
+    shapes = layer_shapes(layers, (as_int(p["batch"]), X.shape[1]))
     assert shapes is not None, p
-    batch, steps = int(p["batch"]), int(p["steps"])
+    batch, steps = as_int(p["batch"]), as_int(p["steps"])
     per_epoch = len(X) // batch
     order = np.concatenate([rng.permutation(len(X))[: per_epoch * batch]
                             for _ in range(-(-steps // per_epoch))])
@@ -498,14 +513,14 @@ def _training_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarra
             **init_params(layers, shapes, rng, bias_scale=0.1)}
 
 
-def training_ctor(p: Params, fixed: Params) -> Params:
+def training_ctor(p: Params, fixed: Params) -> Kwargs:
     X, _ = training_data(p)
     layers = parse_layers(str(p["layers"]))
-    shapes = layer_shapes(layers, (int(p["batch"]), X.shape[1])) or []
-    per_epoch = len(X) // int(p["batch"])
+    shapes = layer_shapes(layers, (as_int(p["batch"]), X.shape[1])) or []
+    per_epoch = len(X) // as_int(p["batch"])
     return {"loss": p["loss"], "layer_args": [s.layer_args() for s in layers],
             "optimizer_args": optimizer_args(p), "in_shapes": shapes[:-1],
-            "steps": int(p["steps"]), "steps_per_epoch": per_epoch}
+            "steps": as_int(p["steps"]), "steps_per_epoch": per_epoch}
 
 
 def _training_valid(p: Params) -> bool:
@@ -514,8 +529,8 @@ def _training_valid(p: Params) -> bool:
     except ValueError:
         return False
     X, _ = training_data(p)
-    return int(p["steps"]) >= 1 and 1 <= int(p["batch"]) <= len(X) and \
-        layer_shapes(layers, (int(p["batch"]), X.shape[1])) is not None
+    return as_int(p["steps"]) >= 1 and 1 <= as_int(p["batch"]) <= len(X) and \
+        layer_shapes(layers, (as_int(p["batch"]), X.shape[1])) is not None
 
 
 TRAINING = Family(

@@ -1,7 +1,7 @@
 """Judging whole models, optimisers, weight initialisers and training parity.
 
-`harness.core.evaluate.Checker` hands the cases of the kinds in `KINDS` here: the child has run the
-implementation through `harness.sandbox.driver` and sent back plain arrays (the collected outputs
+`harness.check.checker.Checker` hands the cases of the kinds in `KINDS` here: the child has run the
+implementation through `harness.core.driver` and sent back plain arrays (the collected outputs
 and, for a model, the trace of every call); the twin's outputs come from the same driver
 (`reference_outputs`). Every verdict is computed here, in the parent, from those arrays.
 
@@ -34,16 +34,17 @@ from harness.apis.hw6.model_cases import parse_layers
 from harness.core.cases import Case
 from harness.core.compare import Comparison, Element, Tolerance, compare_output
 from harness.core.conventions import Conventions
+from harness.core.driver import run_op
 from harness.core.results import curve_note
 from harness.diagnosis import init_stats
 from harness.diagnosis.causes import Cause
-from harness.sandbox.driver import run_op
 
 if TYPE_CHECKING:
-    from harness.core.evaluate import Checker, Verdict
+    from harness.core.checking import CaseChecker
     from harness.core.registry import OpSpec
+    from harness.core.verdict import Verdict
 
-KINDS = ("model", "optimizer", "initializer", "training")
+KINDS: tuple[str, ...] = ("model", "optimizer", "initializer", "training")
 SCALAR_TYPES = ("builtins.float", "builtins.int", "numpy.float64", "numpy.float32",
                 "numpy.ndarray")
 
@@ -75,7 +76,7 @@ def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.n
 
 
 def describe_error(err: dict[str, Any], head: str = "") -> str:
-    from harness.core.evaluate import describe_exception  # local: evaluate imports this module
+    from harness.core.verdict import describe_exception  # local: evaluate imports this module
     return describe_exception(err, head)
 
 
@@ -156,7 +157,7 @@ def first_failure(results: Iterator[EntryResult]) -> tuple[EntryResult | None, l
 
 
 def _verdict(spec: OpSpec, output: str, case: Case) -> Verdict:
-    from harness.core.evaluate import Verdict
+    from harness.core.verdict import Verdict
     return Verdict(spec.name, output, case, "fail")
 
 
@@ -240,10 +241,10 @@ def _layer_order(name: str) -> tuple[int, str]:
     return int(key.lstrip("dWb")), key
 
 
-def traced_answer(checker: Checker, spec: OpSpec, case: Case,
+def traced_answer(checker: CaseChecker, spec: OpSpec, case: Case,
                   inputs: dict[str, np.ndarray]) -> Answer | None:
     """The case run again with every call traced (only failing cases pay for the trace)."""
-    from harness.core.evaluate import received
+    from harness.core.verdict import received
     from harness.sandbox.parent import Outage
 
     request = {"cmd": "run", "kind": spec.kind, "module": spec.module, "cls": spec.cls,
@@ -279,7 +280,7 @@ def raised_by(output: str, err: dict[str, Any] | None) -> str | None:
     return None if source == output or OWN_STAGE.get(output) in (phase, None) else source
 
 
-def judge_network(checker: Checker, spec: OpSpec, case: Case, answer: Answer,
+def judge_network(checker: CaseChecker, spec: OpSpec, case: Case, answer: Answer,
                   inputs: dict[str, np.ndarray], expected: dict[str, np.ndarray]
                   ) -> dict[str, Verdict]:
     loose = "broadcast" in checker.profile.grad_shape
@@ -325,7 +326,7 @@ def _after_a_stub(verdicts: dict[str, Verdict]) -> None:
 
 
 # ---------------------------------------------------------------- optimisers
-def judge_optimizer(checker: Checker, spec: OpSpec, case: Case, answer: Answer,
+def judge_optimizer(checker: CaseChecker, spec: OpSpec, case: Case, answer: Answer,
                     inputs: dict[str, np.ndarray], expected: dict[str, np.ndarray]
                     ) -> dict[str, Verdict]:
     ctor = spec.ctor(case)
@@ -345,7 +346,7 @@ def judge_optimizer(checker: Checker, spec: OpSpec, case: Case, answer: Answer,
 
 
 # ---------------------------------------------------------------- initialisers
-def judge_initializer(checker: Checker, spec: OpSpec, case: Case, answer: Answer,
+def judge_initializer(checker: CaseChecker, spec: OpSpec, case: Case, answer: Answer,
                       inputs: dict[str, np.ndarray], expected: dict[str, Any]
                       ) -> dict[str, Verdict]:
     law = expected["law"]
@@ -419,7 +420,7 @@ def _deviation(answer: Answer, expected: dict[str, np.ndarray]) -> float:
     return worst
 
 
-def judge_training(checker: Checker, spec: OpSpec, case: Case, answer: Answer,
+def judge_training(checker: CaseChecker, spec: OpSpec, case: Case, answer: Answer,
                    inputs: dict[str, np.ndarray], expected: dict[str, np.ndarray]
                    ) -> dict[str, Verdict]:
     layers = parse_layers(str(case.p["layers"]))
@@ -489,7 +490,7 @@ JUDGES = {"model": judge_network, "optimizer": judge_optimizer,
           "initializer": judge_initializer, "training": judge_training}
 
 
-def judge_case(checker: Checker, spec: OpSpec, case: Case, header: dict[str, Any],
+def judge_case(checker: CaseChecker, spec: OpSpec, case: Case, header: dict[str, Any],
                arrays: dict[str, np.ndarray], inputs: dict[str, np.ndarray],
                expected: dict[str, Any]) -> dict[str, Verdict]:
     """One verdict per output of a case of the kinds in `KINDS`."""

@@ -38,7 +38,7 @@ NETWORK_OUT = ("forward", "loss", "gradients", "predict", "update")
 INIT_OUT = ("scale", "distribution")
 
 # The shapes the contract gives the parameters `_init_parameters(X.shape)` creates, in words
-# (the case's W and b have them; `harness.core.evaluate` compares what the layer created).
+# (the case's W and b have them; `harness.check.checker` compares what the layer created).
 PARAMETER_SHAPES: dict[str, dict[str, str]] = {
     "fully_connected": {"W": "(n_in, n_out)", "b": "(1, n_out)"},
     "conv2d": {"W": "(kh, kw, cin, cout)", "b": "(1, cout)"},
@@ -96,7 +96,7 @@ def uses(spec: OpSpec, case: Case) -> frozenset[str]:
     """The other ops a case of `spec` calls: a layer's activation; a whole model's layers,
     their activations, its loss and its optimiser. An edition keeps the cases that use only
     its ops; an op that fails on its own is substituted in the cases that use it
-    (harness/core/substitute.py)."""
+    (harness/check/substitute.py)."""
     p = case.p
     if "layers" in p:   # network, training
         layers = mc.parse_layers(str(p["layers"]))
@@ -113,6 +113,6 @@ GRADED_MODULES: tuple[str, ...] = tuple(dict.fromkeys(spec.module for spec in HW
 # The modules of the single ops (activations, layers, losses): what `check` grades as the
 # submission's own code (every other module may come from the starter or student_nn, see
 # harness/sandbox/sources.py); an op of another module (models, optimizers, weights) is checked with
-# its own module graded as well, in a child of its own (`harness.core.evaluate.Checker`).
+# its own module graded as well, in a child of its own (`harness.check.checker.Checker`).
 BASE_MODULES: tuple[str, ...] = tuple(dict.fromkeys(
     spec.module for spec in HW6_OPS.values() if spec.kind in ("activation", "layer", "loss")))

@@ -21,6 +21,7 @@ from harness.diagnosis.causes import Cause
 
 if TYPE_CHECKING:
     from harness.apis.hw6.answer import Answer
+    from harness.core.cases import Case
     from harness.core.registry import OpSpec
 
 Deltas = dict[tuple[int, str], np.ndarray]
@@ -161,14 +162,18 @@ def _matches(got: np.ndarray, want: np.ndarray, tol: Tolerance) -> bool:
     return compare_output(got, want, tuple(f"a{i}" for i in range(want.ndim)), tol).ok
 
 
-def diagnose(spec: OpSpec, case: Any, answer: Answer, inputs: dict[str, np.ndarray],
+def diagnose(spec: OpSpec, case: Case, answer: Answer, inputs: dict[str, np.ndarray],
              expected: dict[str, np.ndarray], tol: Tolerance) -> list[Cause]:
     """The usual bugs whose deltas match the implementation's, most specific first."""
-    ctor = spec.ctor(case)
-    args, names, steps = dict(ctor["args"]), list(ctor["names"]), int(ctor["steps"])
+    ctor = spec.ctor(case)   # harness.apis.hw6.model_cases.optim_ctor's
+    given_args, given_names, given_steps = ctor["args"], ctor["names"], ctor["steps"]
+    if not (isinstance(given_args, dict) and isinstance(given_names, list)
+            and isinstance(given_steps, int)):
+        raise TypeError(f"{spec.name}: {ctor} are not an optimiser case's arguments")
+    args, names, steps = dict(given_args), list(given_names), int(given_steps)
     grads = {name: inputs[f"G/{name}"] for name in names}
-    got = {(t, n): answer.array(f"update/{t}/{n}") for t, n in _order(names, steps)}
-    got = {k: v for k, v in got.items() if v is not None}
+    returned = {(t, n): answer.array(f"update/{t}/{n}") for t, n in _order(names, steps)}
+    got = {k: v for k, v in returned.items() if v is not None}
     if not got:
         return []
     bugs, simulate = OPTIMIZER_BUGS[spec.name]

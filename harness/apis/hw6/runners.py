@@ -9,7 +9,7 @@
 
 Whole models, optimisers, weight initialisers and training parity have kinds of their own
 ("model", "optimizer", "initializer", "training"), described below `MODEL_KINDS`.
-Every runner is ``runner(cls, ctor, inputs, outputs, run)`` (`harness.sandbox.driver`).
+Every runner is ``runner(cls, ctor, inputs, outputs, run)`` (`harness.core.driver`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from harness.sandbox.driver import OpRun, Runner, attempt
-from harness.sandbox.wire import NUMERIC
+from harness.core.driver import OpRun, Runner, attempt
+from harness.core.wire import NUMERIC
 
 
 def _constructed(cls: Any, ctor: dict[str, Any], outputs: tuple[str, ...],

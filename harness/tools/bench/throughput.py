@@ -29,13 +29,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
-from harness.core import evaluate, refcache
+from harness.apis.known import OPS
+from harness.check.checker import Checker
+from harness.check.session import DEFAULT_CASES, run_checks
+from harness.core import refcache, twin
 from harness.core.cases import Case
-from harness.core.evaluate import Checker
-from harness.core.registry import OPS, get_op
-from harness.core.session import DEFAULT_CASES, run_checks
+from harness.core.registry import get_op
 from harness.sandbox import isolation
 from harness.sandbox.confine import claim_uid, release_uid
 from harness.sandbox.loader import BUNDLED_DIR
@@ -62,11 +63,11 @@ class Clock:
 @contextlib.contextmanager
 def instrumented() -> Iterator[Clock]:
     """Time `Sandbox.run`, `Sandbox.run_many`, `Sandbox._start` and
-    `evaluate.reference_outputs` while inside; everything is put back on exit. Cached
+    `twin.reference_outputs` while inside; everything is put back on exit. Cached
     reference outputs are dropped first and the on-disk cache is off, so that the reference
     is really computed."""
     clock = Clock()
-    run, start, reference = Sandbox.run, Sandbox._start, evaluate.reference_outputs
+    run, start, reference = Sandbox.run, Sandbox._start, twin.reference_outputs
     run_many = Sandbox.run_many
 
     def timed(fn, field: str, call: str):
@@ -102,20 +103,26 @@ def instrumented() -> Iterator[Clock]:
     timed_reference = timed(reference, "reference", "ref")
 
     _clear_reference_cache()
-    Sandbox.run, Sandbox._start, Sandbox.run_many = timed_run, timed_start, timed_many
-    evaluate.reference_outputs = timed_reference
+    _set_methods(Sandbox, run=timed_run, _start=timed_start, run_many=timed_many)
+    twin.reference_outputs = timed_reference
     try:
         with refcache.disabled():   # the reference is computed, not read from disk
             yield clock
     finally:
-        Sandbox.run, Sandbox._start, Sandbox.run_many = run, start, run_many
-        evaluate.reference_outputs = reference
+        _set_methods(Sandbox, run=run, _start=start, run_many=run_many)
+        twin.reference_outputs = reference
         _clear_reference_cache()
 
 
+def _set_methods(cls: type, **methods: object) -> None:
+    """Replace methods of `cls`, in order (instrumenting: mypy rejects assigning to one)."""
+    for name, method in methods.items():
+        setattr(cls, name, method)
+
+
 def _clear_reference_cache() -> None:
-    cached = getattr(evaluate, "_cached_reference", None)
-    if hasattr(cached, "cache_clear"):
+    cached = getattr(twin, "cached_reference", None)
+    if cached is not None and hasattr(cached, "cache_clear"):
         cached.cache_clear()
 
 
@@ -277,11 +284,22 @@ def conv_flops(p: dict[str, Any]) -> float:
     return 3 * 2 * p["n"] * p["h"] * p["w"] * kh * kw * p["cin"] * p["cout"]
 
 
+class _Point(TypedDict):
+    """One conv2d case of `scaling`: its size and where its seconds went."""
+
+    case_id: str
+    flops: float
+    seconds: float
+    impl_s: float
+    reference_s: float
+    harness_s: float
+
+
 def scaling(sweep: tuple[tuple[int, int, int, int], ...] = SWEEP, repeats: int = 3
             ) -> dict[str, Any]:
     """Seconds per conv2d case against its FLOPs, and the fitted exponents."""
     spec = get_op("conv2d")
-    points = []
+    points: list[_Point] = []
     with instrumented() as clock, Checker(BUNDLED_DIR) as checker:
         checker.check(spec, Case.make("conv2d", _sweep_params(*sweep[0]), 1))  # start the child
         for size in sweep:
@@ -513,7 +531,7 @@ def _grade(subs: list[Path], out: Path, workers: int, env: dict[str, str] | None
     rows = _gradebook(out / "gradebook.csv")
     full = [r for r in rows if r.get("status") == "graded"
             and _num(r.get("score")) == _num(r.get("max_score"))]
-    seconds = [_num(r.get("seconds")) for r in rows if _num(r.get("seconds")) is not None]
+    seconds = [s for r in rows if (s := _num(r.get("seconds"))) is not None]
     return {"submissions": len(subs), "workers": workers, "wall_s": wall,
             "exit_code": proc.returncode, "full_score": len(full),
             "isolation": sorted({r.get("isolation", "?") for r in rows}),

@@ -1,6 +1,6 @@
 """The wire's hand-written .npy code against `numpy.lib.format`, side by side.
 
-harness/sandbox/wire.py writes and reads the version 1.0 .npy header of a numeric array
+harness/core/wire.py writes and reads the version 1.0 .npy header of a numeric array
 itself (`_npy`, `_from_npy`). This times, in the same interleaved loop, those two against
 NumPy's own: `write_array`, and reading either with `read_magic` +
 `read_array_header_1_0(max_header_size=...)` + `np.frombuffer` (a view, as `_from_npy`
@@ -23,12 +23,12 @@ import io
 import os
 import platform
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.lib import format as npformat
 
-from harness.sandbox import wire
+from harness.core import wire
 from harness.tools.bench.timing import interleaved, load_average
 
 # Arrays of the sizes the child sends (float64, as the cases' inputs and outputs are).
@@ -75,7 +75,8 @@ def npy_code(write: Callable[[np.ndarray], bytes],
              read: Callable[[bytearray], np.ndarray | None]) -> Iterator[None]:
     """wire.write_message and wire.read_message with `write` and `read` as their .npy code."""
     saved = wire._npy, wire._from_npy
-    wire._npy, wire._from_npy = write, read
+    for name, code in (("_npy", write), ("_from_npy", read)):
+        setattr(wire, name, code)   # (mypy rejects assigning to a function)
     try:
         yield
     finally:
@@ -116,6 +117,15 @@ def _under(code: tuple[Callable, Callable], fn: Callable[[], Any]) -> Callable[[
     return step
 
 
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _call(fn: Callable[[T], R], arg: T) -> Callable[[], R]:
+    """``fn(arg)``, to be called later (a contender)."""
+    return lambda: fn(arg)
+
+
 def _same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
     return a.keys() == b.keys() and all(a[k].dtype == b[k].dtype and a[k].shape == b[k].shape
                                         and np.array_equal(a[k], b[k]) for k in a)
@@ -142,13 +152,15 @@ def measure(repeats: int = 15, warmup: int = 3, min_sample_s: float = 0.005,
         if library_npy(arr) != bytes(blob):
             raise AssertionError(f"numpy.lib.format writes {label} differently")
         for read in (library_from_npy, library_read_array):
-            if not _same({"a": wire._from_npy(bytearray(blob))}, {"a": read(bytearray(blob))}):
+            hand_read, library_read = wire._from_npy(bytearray(blob)), read(bytearray(blob))
+            if hand_read is None or library_read is None \
+                    or not _same({"a": hand_read}, {"a": library_read}):
                 raise AssertionError(f"{read.__name__} reads {label} differently")
-        add("write", label, {"hand": lambda arr=arr: wire._npy(arr),
-                             "write_array": lambda arr=arr: library_npy(arr)})
-        add("read", label, {"hand": lambda blob=blob: wire._from_npy(blob),
-                            "header_1_0": lambda blob=blob: library_from_npy(blob),
-                            "read_array": lambda blob=blob: library_read_array(blob)})
+        add("write", label, {"hand": _call(wire._npy, arr),
+                             "write_array": _call(library_npy, arr)})
+        add("read", label, {"hand": _call(wire._from_npy, blob),
+                            "header_1_0": _call(library_from_npy, blob),
+                            "read_array": _call(library_read_array, blob)})
 
     hand = (wire._npy, wire._from_npy)
     library = (library_npy, library_from_npy)

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.apis.hw6.ops import BASE_MODULES
-from harness.core.evaluate import Checker
-from harness.core.registry import OPS, get_op
-from harness.core.session import run_checks
+from harness.apis.known import OPS
+from harness.check.checker import Checker
+from harness.check.session import run_checks
+from harness.core.registry import get_op
 from harness.sandbox.parent import Limits
 
 SINGLE_OPS = tuple(name for name, spec in OPS.items() if spec.module in BASE_MODULES)

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.check.checker import Checker
+from harness.check.investigate import check_and_investigate
 from harness.core.conventions import get_profile
-from harness.core.evaluate import Checker
 from harness.core.registry import select_ops
-from harness.diagnosis.investigate import check_and_investigate
 from harness.sandbox.parent import Limits
 
 TESTS = Path(__file__).resolve().parents[3] / "tests"

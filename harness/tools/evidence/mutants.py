@@ -27,7 +27,7 @@ import ast
 import copy
 import shutil
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,10 +97,11 @@ class _Sites(ast.NodeVisitor):
     """Every (node, operator, replacement maker, description) in one function, in order."""
 
     def __init__(self) -> None:
-        self.sites: list[tuple[ast.AST, str, object, str]] = []
+        self.sites: list[tuple[ast.AST, str, Callable[..., ast.AST], str]] = []
         self.context: list[str] = []   # "axis" | "slice" while inside one
 
-    def add(self, node: ast.AST, operator: str, make: object, text: str) -> None:
+    def add(self, node: ast.AST, operator: str, make: Callable[..., ast.AST],
+            text: str) -> None:
         self.sites.append((node, operator, make, text))
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -110,10 +111,10 @@ class _Sites(ast.NodeVisitor):
             self.visit(stmt)
 
     def visit_Constant(self, node: ast.Constant) -> None:
-        if not _num(node):
+        v = node.value
+        if not _num(node) or not isinstance(v, int | float):   # (_num: an int or a float)
             return
         kind = self.context[-1] if self.context else "constant"
-        v = node.value
         for new in dict.fromkeys((v + 1, v - 1)):
             self.add(node, kind, lambda n, new=new: ast.Constant(new), f"{v!r} -> {new!r}")
 
@@ -262,7 +263,7 @@ def generate(source_dir: Path = BUNDLED_DIR, modules: tuple[str, ...] = MODULES
             for node, operator, make, text_ in sites.sites:
                 fresh = copy.deepcopy(func)
                 target = _find(fresh, func, node)
-                new = make(copy.deepcopy(target))   # type: ignore[operator]
+                new = make(copy.deepcopy(target))
                 mutated = _Replace(target, ast.copy_location(new, target)).visit(fresh)
                 ast.fix_missing_locations(mutated)
                 try:

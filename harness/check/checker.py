@@ -1,27 +1,23 @@
 """Judge one case: run the implementation in its sandbox, the twin here, compare outputs.
 
-`Checker.check(spec, case)` returns one `Verdict` per compared output. Statuses:
-pass | fail | error (an exception or a crash) | not_implemented | timeout.
+`Checker.check(spec, case)` returns one `Verdict` (harness/core/verdict.py) per compared
+output. Statuses: pass | fail | error (an exception or a crash) | not_implemented | timeout.
 A mismatch is retried against the reference under each alternative convention that the
 profile accepts; a match there passes with a note naming the convention.
 """
 
 from __future__ import annotations
 
-import importlib
-import re
 from collections.abc import Generator, Iterable
-from dataclasses import asdict, dataclass, field, replace
-from functools import cache, cached_property, lru_cache
+from dataclasses import asdict, dataclass, replace
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
-import reference
-from harness.apis.editions import Detected
-from harness.apis.known import DEFAULT, get_api, judge_of
-from harness.core import refcache
+from harness.apis import known  # noqa: F401 - a checker knows the built-in APIs
+from harness.core import twin
 from harness.core.cases import Case
 from harness.core.compare import (
     DEFAULT_TOLERANCE,
@@ -32,208 +28,27 @@ from harness.core.compare import (
     compare_output,
     compare_unmodified,
 )
-from harness.core.conventions import DEFAULT_PROFILE, IN_PLACE, Conventions, Profile
-from harness.core.registry import OpSpec, get_op
+from harness.core.conventions import DEFAULT_PROFILE, IN_PLACE, Profile
+from harness.core.editions import Detected
+from harness.core.registry import OpSpec, default_api, get_api, get_op, judge_of
 from harness.core.stubs import untouched_template
+from harness.core.verdict import (
+    Trace,
+    Verdict,
+    _trace,
+    describe_exception,
+    is_outage,
+    not_run,
+    received,
+)
 from harness.diagnosis.causes import Cause
-from harness.sandbox.driver import run_op
 from harness.sandbox.loader import locate
 from harness.sandbox.parent import Limits, Outage, Policy, Sandbox
 from harness.sandbox.sources import Plan, own_plan, plan_sources, substitutable
-from harness.sandbox.wire import NUMERIC
 
 # Conventions that change what the reference computes (grad_shape is judged in comparison).
 REFERENCE_CONVENTIONS = ("maxpool_pad", "same_pad", "l2_reduction")
 SCALAR_TYPES = ("builtins.float", "numpy.float64", "numpy.ndarray")
-
-
-Status = Literal["pass", "fail", "error", "not_implemented", "timeout"]   # a Verdict's
-
-
-@dataclass
-class Verdict:
-    op: str
-    output: str
-    case: Case
-    status: Status
-    message: str = ""
-    comparison: Comparison | None = None
-    error: dict[str, Any] | None = None      # the child's description of an exception
-    convention: str | None = None            # "maxpool_pad=zero" when matched only under it
-    notes: list[str] = field(default_factory=list)
-    got: np.ndarray | None = field(default=None, repr=False)
-    expected: np.ndarray | None = field(default=None, repr=False)
-    stdout: str = ""
-    causes: list = field(default_factory=list)   # likely causes found while judging (models)
-    # the ops failing on their own that were substituted in this case (core/substitute.py)
-    depends_on: tuple[str, ...] = ()
-    # {op, output}: the output whose own call raised and kept this one from being computed
-    # (a network's step 2 forward after step 1's update raised): the fix list's root
-    caused_by: dict[str, str] | None = None
-
-    @property
-    def passed(self) -> bool:
-        return self.status == "pass"
-
-
-def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.ndarray],
-                      conventions: Conventions, partial: bool = False) -> dict[str, np.ndarray]:
-    """The PyTorch twin's outputs; a failure here is nnparity's bug, so it raises.
-
-    With `partial`, the outputs it could compute (diagnosis recomputes a case under another
-    convention, whose output shape dY may not fit).
-    """
-    judge = judge_of(spec)
-    if judge is not None:  # a kind its API judges (HW6's whole models, optimisers, ...)
-        return judge.reference_outputs(spec, ctor, inputs, conventions)
-    if spec.twin is not None:  # an adapter's op: the op it maps to computes the expected
-        found = reference_outputs(get_op(spec.twin), ctor, inputs, conventions, partial)
-        return {k: v for k, v in found.items() if k in spec.outputs}
-    if spec.calls is not None:  # a function API: its twins are functions of one module
-        cls = importlib.import_module(get_api(spec.api).reference)
-    else:
-        cls = getattr(reference.module(spec.module), spec.cls)
-    if spec.twin_conventions:
-        ctor = {**ctor, "conventions": conventions}
-    with reference.one_torch_thread():   # tiny tensors: torch's thread pool costs ~10×
-        run = run_op(spec.kind, cls, ctor, {k: v.copy() for k, v in inputs.items()},
-                     spec.outputs, calls=spec.calls)
-    for _, exc in run.errors.values():
-        if isinstance(exc, KeyboardInterrupt):  # the driver keeps what student code raises;
-            raise exc                            # here, in our own process, Ctrl-C must stop
-    if run.errors and not partial:
-        name, (stage, exc) = next(iter(run.errors.items()))
-        raise RuntimeError(f"reference {spec.name} failed in {stage} for {name}") from exc
-    return {k: np.asarray(v, dtype=np.float64) for k, v in run.outputs.items()}
-
-
-# What the parent keeps of the child's description of a returned value: the name of its type
-# and, for a value that is not numeric, its repr or which special value (None, ...) it was.
-CLAIMS = ("type", "special", "repr")
-# What it keeps of an exception's description, with the defaults for what is absent.
-ERROR_FIELDS: dict[str, Any] = {"stage": "run", "type": "Exception", "message": "",
-                                "not_implemented": False}
-
-
-def received(header: dict[str, Any], arrays: dict[str, np.ndarray]
-             ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The child's answer as the parent judges it: nothing the child says about its outputs is
-    trusted (issue #21). The child runs in the submission's process, so a submission can
-    rewrite its answer; what it cannot do is make a claim earn what its bytes do not:
-
-    - each output's description keeps only `CLAIMS`; its dtype (``info["dtype"]``) is read
-      here from the bytes of the array that came back, and a complex array is judged on its
-      real part (its dtype fails the contract); an array that is not numeric is dropped;
-    - whether a call modified its inputs is judged from the copies of the inputs the child
-      sends after each call (`Checker._mutation`), the shapes of the parameters a layer
-      created from those arrays (`Checker._created_problem`); one that did not come back fails
-      the output as a protocol error, never as a silent pass.
-
-    The type's name (a list, an ndarray, a subclass) is necessarily the child's word: the
-    parent sees only bytes. A lie there earns no more than an honest ``np.asarray(value)``
-    would: the values, dtype and shape judged are those of the array sent, exactly what
-    returning ``np.asarray(value)`` would have sent under its true name. Likewise, bytes the
-    child forges (a float64 copy of a float32 result, a copy of an input taken before the call)
-    are what a one-line honest fix (``.astype(np.float64)``, ``.copy()``) would have sent."""
-    numeric = {name: arr for name, arr in arrays.items()
-               if arr.dtype.kind in NUMERIC and not arr.dtype.fields}
-    outputs: dict[str, dict[str, Any]] = {}
-    for name, info in _mapping(header.get("outputs")).items():
-        kept = {k: str(v) for k, v in _mapping(info).items() if k in CLAIMS}
-        kept.setdefault("type", "value it did not describe")
-        arr = numeric.get(f"out/{name}")
-        if arr is not None:
-            kept["dtype"] = arr.dtype.name
-        outputs[str(name)] = kept
-    errors = {str(name): {**ERROR_FIELDS, **_mapping(err)}
-              for name, err in _mapping(header.get("errors")).items()}
-    plain = {name: arr.real if arr.dtype.kind == "c" else arr for name, arr in numeric.items()}
-    return {**header, "outputs": outputs, "errors": errors}, plain
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    """`value` if it is a dict (what an honest child sends), else an empty one."""
-    return value if isinstance(value, dict) else {}
-
-
-# Lines of the implementation's files run per call, in the order each first ran:
-# {stage: [(file, line), ...]}.
-Lines = dict[str, list[tuple[str, int]]]
-# Which of its functions called which: (caller's file, its qualified name, callee's file, ...).
-Call = tuple[str, str, str, str]
-
-
-@dataclass(frozen=True, eq=False)   # compared by identity: it holds an array
-class Value:
-    """One value a function of the implementation was given or returned, as the child
-    recorded it: its `k`-th call in `stage` from `site` (the file:line that called it, ""
-    for the harness), argument `slot` (or "return", "return[0]", an
-    argument "X after" the call). `value` is an array, a tuple of numbers (ints, or ints and
-    floats), a float, or None for arrays it could not record."""
-
-    stage: str
-    file: str
-    function: str
-    site: str
-    k: int
-    slot: str
-    value: np.ndarray | tuple[int | float, ...] | float | None
-
-
-@dataclass(frozen=True)
-class Trace:
-    """What a traced run says it executed (harness/sandbox/lines.py): the child's word, used
-    only to point at code."""
-
-    lines: Lines = field(default_factory=dict)
-    calls: frozenset[Call] = frozenset()
-    values: tuple[Value, ...] = ()
-
-
-SLOT = re.compile(r"[A-Za-z_]\w{0,63}( after)?(\[\d{1,2}\])?")   # "dXp after", "return[1]"
-
-
-def _values(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> tuple[Value, ...]:
-    """The child's `values`, keeping only entries of their shape (arrays from the bytes)."""
-    found = []
-    for entry in header.get("values") or []:
-        if not (isinstance(entry, list) and len(entry) == 8 and isinstance(entry[4], int)):
-            continue
-        stage, file, function, site, k, slot, kind, payload = entry
-        if not (isinstance(slot, str) and SLOT.fullmatch(slot)):
-            continue   # a name the reports may print: an argument's, or "return"
-        if kind == "array" and isinstance(payload, str) and payload.startswith("value/"):
-            value: Any = arrays.get(payload)
-            if value is None:
-                continue
-        elif kind == "ints" and isinstance(payload, list) and all(
-                isinstance(v, int) for v in payload):
-            value = tuple(payload)
-        elif kind == "numbers" and isinstance(payload, list) and all(
-                isinstance(v, int | float) for v in payload):
-            value = tuple(payload)
-        elif kind == "float" and isinstance(payload, float):
-            value = payload
-        elif kind == "opaque":
-            value = None
-        else:
-            continue
-        found.append(Value(str(stage), str(file), str(function), str(site), k, str(slot),
-                           value))
-    return tuple(found)
-
-
-def _trace(header: dict[str, Any], arrays: dict[str, np.ndarray] | None = None) -> Trace:
-    """The child's `lines`, `calls` and `values`, keeping only what has their shape."""
-    lines = {str(stage): [(str(pair[0]), pair[1]) for pair in pairs
-                          if isinstance(pair, list | tuple) and len(pair) == 2
-                          and isinstance(pair[1], int)]
-             for stage, pairs in _mapping(header.get("lines")).items()
-             if isinstance(pairs, list)}
-    calls = header.get("calls")
-    edges = frozenset(tuple(map(str, c)) for c in calls if isinstance(c, list | tuple)
-                      and len(c) == 4) if isinstance(calls, list) else frozenset()
-    return Trace(lines, edges, _values(header, arrays or {}))  # type: ignore[arg-type]
 
 
 # Checker(graded=PER_OP), check's default: see Checker.__init__.
@@ -241,25 +56,6 @@ PER_OP = "per-op"
 
 # After this many timeouts or crashes of an op in a row, its remaining cases are not run.
 OUTAGES_BEFORE_GIVING_UP = 2
-
-
-def is_outage(v: Verdict) -> bool:
-    """The child gave no answer for this case: it timed out or died (not a skipped case)."""
-    err = v.error or {}
-    return (err.get("type") in ("timeout", "crashed") and err.get("stage") == "run"
-            and not err.get("not_run"))
-
-
-NotRun = Literal["budget", "outages", "blocked"]   # why a case was not run
-
-
-def not_run(spec: OpSpec, case: Case, status: Status, message: str, error: dict[str, Any],
-            why: NotRun) -> dict[str, Verdict]:
-    """Verdicts for a case that was not run: the time budget was spent, its op gave up after
-    outages in a row, its module is blocked (missing, refused, does not import). The
-    error's ``not_run`` says which."""
-    return {o: Verdict(spec.name, o, case, status, message, error={**error, "not_run": why})
-            for o in spec.outputs}
 
 
 # Cases per batch request (Checker.check_many): an op's default 50 cases in one message.
@@ -294,7 +90,7 @@ class Checker:
     def __init__(self, impl: str | Path | None = None, profile: Profile = DEFAULT_PROFILE,
                  tolerance: Tolerance = DEFAULT_TOLERANCE, limits: Limits | None = None,
                  graded: tuple[str, ...] | None | str = PER_OP,
-                 starter: str | Path | None = None, api: str = DEFAULT.name,
+                 starter: str | Path | None = None, api: str | None = None,
                  edition: Detected | None = None, policy: Policy | None = None,
                  share: str | Path | None = None) -> None:
         """`graded`: the modules that are always the implementation's own. The default,
@@ -304,7 +100,7 @@ class Checker:
         give it, and `sgd` checks the implementation's own optimizers.py. `edition`: the
         year's assignment the implementation follows (its semantics apply to every case);
         `policy` and `share` go to every child (grading's uid, limits and staged copy)."""
-        self.api = get_api(api)
+        self.api = get_api(api) if api is not None else default_api()
         self.impl = Path(impl) if impl else self.api.bundled
         self.profile = profile
         self.tolerance = tolerance
@@ -316,7 +112,7 @@ class Checker:
         self.limits, self.policy, self.share = limits, policy, share
         self.graded, self.starter = graded, Path(starter) if starter else None
         # Ops that fail on their own: the cases of other ops that use one run with its
-        # module from student_nn, in children of their own (harness/core/substitute.py).
+        # module from student_nn, in children of their own (harness/check/substitute.py).
         self.failing: frozenset[str] = frozenset()
         self._outages: dict[str, list[Verdict]] = {}  # op -> its timeouts/crashes in a row
         self._sandboxes: dict[tuple[tuple[str, ...] | None, tuple[str, ...]], Sandbox] = {}
@@ -343,7 +139,7 @@ class Checker:
         return self.package_dir.parent
 
     def spec_of(self, spec: OpSpec) -> OpSpec:
-        """`spec` as the implementation's edition defines it (harness/apis/editions.py)."""
+        """`spec` as the implementation's edition defines it (harness/core/editions.py)."""
         return self.edition.edition.spec(spec, self.api.uses) if self.edition else spec
 
     def substitutes(self, spec: OpSpec, case: Case,
@@ -500,10 +296,10 @@ class Checker:
         header, arrays = received(*answer)
         got = {k.removeprefix("out/"): v for k, v in arrays.items() if k.startswith("out/")}
         if spec.given is not None:  # the twin computes with the implementation's draw
-            expected = reference_outputs(spec, ctor, {**inputs, **spec.given(got, inputs)},
+            expected = twin.reference_outputs(spec, ctor, {**inputs, **spec.given(got, inputs)},
                                          self.profile.preferred)
         else:
-            expected = _cached_reference(spec.name, case, self.profile.preferred)
+            expected = twin.cached_reference(spec.name, case, self.profile.preferred)
         judge = judge_of(spec)
         if judge is not None:
             return judge.judge_case(self, spec, case, header, arrays, inputs, expected)
@@ -632,7 +428,7 @@ class Checker:
             if not changed or conv.grad_shape != preferred.grad_shape:
                 continue
             try:
-                want = _cached_reference(spec.name, case, conv)[output]
+                want = twin.cached_reference(spec.name, case, conv)[output]
             except RuntimeError:  # e.g. dY does not fit the output shape under this convention
                 continue
             if self._compare(spec, output, got, want).ok:
@@ -714,24 +510,6 @@ def _stage_call(spec: OpSpec, stage: str) -> str:
         return f"{spec.cls}.{stage}"
     backward = stage == "backward" and spec.calls.backward is not None
     return spec.calls.backward if backward else spec.calls.forward
-
-
-# Large enough for every case of a rubric with its convention alternatives: grading reuses the
-# same cases for every submission (an LRU cache smaller than one cycle would always miss).
-@lru_cache(maxsize=8192)
-def _cached_reference(op: str, case: Case, conventions: Conventions) -> dict[str, np.ndarray]:
-    """The twin's outputs for a seeded case: from this process's memory, else from the
-    on-disk cache (harness/core/refcache.py), else computed (and stored there)."""
-    spec = get_op(op)
-    on_disk = not get_api(spec.api).adapter   # a user adapter's twins are not cached
-    if on_disk:
-        found = refcache.load(op, case.id, conventions)
-        if found is not None:
-            return found
-    value = reference_outputs(spec, spec.ctor(case), spec.inputs(case), conventions)
-    if on_disk:
-        refcache.store(op, case.id, conventions, value)
-    return value
 
 
 def _judge_derived(spec: OpSpec, case: Case, output: str, got: dict[str, np.ndarray],
@@ -818,38 +596,3 @@ def _type_problem(spec: OpSpec, output: str, info: dict[str, Any]
     return None
 
 
-# Exceptions that code written for older NumPy or for Python 2 raises here, and what to say:
-# (type, the start of the message, the hint).
-OLDER_CODE_HINTS = (
-    ("TypeError", "only 0-dimensional arrays can be converted to Python scalars",
-     "NumPy 2 no longer turns a 1-element array into a Python number (NumPy 1.25 warned): "
-     "use .item() or index it"),
-    ("ValueError", "setting an array element with a sequence",
-     "if the value is a 1-element array, NumPy before 2 took it as a number (1.25 warned): "
-     "use .item(); if it has more elements, its shape is wrong"),
-    ("TypeError", "Cannot cast array data from dtype('float64') to dtype('int64')",
-     "an index or size computed with / is a float in Python 3 (Python 2's / divided integers "
-     "exactly): use //"),
-    ("TypeError", "'float' object cannot be interpreted as an integer",
-     "a size computed with / is a float in Python 3 (Python 2's / divided integers exactly): "
-     "use //"),
-)
-
-
-def describe_exception(err: dict[str, Any], head: str = "") -> str:
-    """One line: what was raised (`head`, default "STAGE raised" or "not implemented"), and
-    where in the implementation's own files."""
-    if err.get("type") in ("timeout", "crashed"):
-        return str(err.get("message"))
-    head = head or ("not implemented" if err.get("not_implemented")
-                    else f"{err.get('stage')} raised")
-    text = f"{head}: {err.get('type')}: {err.get('message')}"
-    if "file" in err:
-        text += (f" (at {err['file']}:{err.get('line')} in {err.get('function')}: "
-                 f"{err.get('code')})")
-    hint = err.get("hint") or next((h for kind, start, h in OLDER_CODE_HINTS
-                                    if err.get("type") == kind
-                                    and str(err.get("message", "")).startswith(start)), "")
-    if hint:
-        text += f"; {hint}"
-    return text

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.apis.cs231n import BN_PARAM
-from harness.diagnosis.formula import Formula, Inputs
+from harness.core.formula import Formula, Inputs
 
 EPS, MOMENTUM = BN_PARAM["eps"], BN_PARAM["momentum"]
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, MutableMapping
 from dataclasses import replace
 
+from harness.check.checker import Checker
 from harness.core.cases import Case
-from harness.core.evaluate import Checker, Verdict
 from harness.core.registry import OpSpec, get_op
+from harness.core.verdict import Verdict
 
 # (op, case ID) -> that case's verdicts, one per output
 Verdicts = MutableMapping[tuple[str, str], dict[str, Verdict]]

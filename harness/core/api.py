@@ -1,26 +1,74 @@
-"""What an API is to the harness: an `Api`, one adapter's declaration.
+"""What an API is to the harness: an `Api`, one adapter's declaration, and the protocols of
+what it provides.
 
 An API says how an implementation reaches the ops (`harness.core.opspec`): which package and
-modules it is imported as and by which loader, its op table, which driver kinds run its ops
-and which module judges the kinds that are more than one call (whole models), where its
-bundled correct implementation and its PyTorch twins are, and which files say an
-implementation follows it. The core asks an `Api`; it never names one.
+modules it is imported as and by which loader, its op table, how the driver runs its own
+kinds of op, who judges the kinds that are more than one call (whole models), its wrong
+formulas and its intermediate values, where its bundled correct implementation and its
+PyTorch twins are, and which files say an implementation follows it. The core asks an `Api`;
+it never names one. An adapter registers its `Api` (`harness.core.registry.register`).
+
+What an API provides beyond data is a typed object behind a zero-argument function, so a
+process imports an adapter's heavier modules (PyTorch twins, the model judge) only when it
+uses them (the sandboxed child never does):
+
+- `runners() -> Mapping[kind, KindRunner]`: how the driver runs each of its own kinds;
+- `judge() -> Judge`: judges its kinds of more than one call and computes their expected
+  outputs;
+- `formulas() -> Mapping[op, tuple[Formula, ...]]`: its ops' catalogued wrong formulas;
+- `layer_rules() -> Mapping[op, tuple[Rule, ...]]`: its layers' usual wrong rules;
+- `intermediates() -> Intermediates`: an op's intermediate values, named.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
-from harness.apis.editions import Detected, Edition, detect, named
+import numpy as np
 
-if TYPE_CHECKING:
+from harness.core.editions import Detected, Edition, detect, named
+
+if TYPE_CHECKING:   # (the sandboxed child imports this module, and no formula)
     from harness.core.cases import Case
+    from harness.core.conventions import Conventions
+    from harness.core.formula import Formula, Rule
     from harness.core.opspec import OpSpec
 
 PACKAGE, LIBRARY = "package", "library"   # the two loaders (harness.sandbox.loader, .library)
+
+
+class KindRunner(Protocol):
+    """Runs one kind of op on a class (a student's, or its twin): constructs it with `ctor`,
+    computes `outputs` from `inputs` and records them on `run` (`harness.core.driver`)."""
+
+    def __call__(self, cls: Any, ctor: dict[str, Any], inputs: dict[str, np.ndarray],
+                 outputs: tuple[str, ...], run: Any, /) -> None: ...
+
+
+class Judge(Protocol):
+    """Judges an API's kinds of op that are more than one call (`KINDS`: HW6's whole models,
+    optimisers, initialisers, training), output by output, from what the child sent."""
+
+    KINDS: tuple[str, ...]
+
+    def reference_outputs(self, spec: OpSpec, ctor: dict[str, Any],
+                          inputs: dict[str, np.ndarray], conventions: Conventions,
+                          /) -> dict[str, Any]: ...
+
+    def judge_case(self, checker: Any, spec: OpSpec, case: Case, header: dict[str, Any],
+                   arrays: dict[str, np.ndarray], inputs: dict[str, np.ndarray],
+                   expected: dict[str, Any], /) -> dict[str, Any]: ...
+
+
+class Intermediates(Protocol):
+    """An op's intermediate values (the padded input, the windows, ...), named, from its
+    case's constructor arguments and inputs (`harness.diagnosis.dataflow`)."""
+
+    def __call__(self, op: str, ctor: dict[str, Any], inputs: dict[str, np.ndarray],
+                 conventions: Conventions, /) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -37,25 +85,26 @@ class Api:
     ops: dict[str, OpSpec] = field(default_factory=dict, compare=False, repr=False)
     loader: str = LIBRARY  # PACKAGE: a package of modules, each from the submission, the starter
                            # or the bundled copy (harness.sandbox.loader); LIBRARY: one module
-                           # of functions or classes (harness.apis.library)
+                           # of functions or classes (harness.sandbox.library)
     package_names: tuple[str, ...] = ()     # PACKAGE: the directory names the package has
     contract_modules: tuple[str, ...] = ()  # PACKAGE: every module the contract names
     base_modules: tuple[str, ...] = ()      # PACKAGE: what `check` grades as the submission's
                                             # own for every op (the single ops' modules)
     leaf_modules: tuple[str, ...] = ()      # PACKAGE: modules whose ops share one child (no
                                             # op of one touches the other)
-    runners: str = ""     # the module whose RUNNERS drive this API's own kinds
-    judge: str = ""       # the module judging its kinds of more than one call (KINDS,
-                          # judge_case, reference_outputs)
-    formulas: str = ""    # the module whose CATALOGUE holds its ops' wrong formulas
-                          # (harness.diagnosis.fingerprints)
-    intermediates: str = ""  # the module whose `intermediates(op, ctor, inputs, conventions)`
-                             # gives an op's intermediate values (harness.diagnosis.dataflow)
+    # What the API provides, each behind a function (see the module's docstring).
+    runners: Callable[[], Mapping[str, KindRunner]] | None = field(default=None, compare=False)
+    judge: Callable[[], Judge] | None = field(default=None, compare=False)
+    formulas: Callable[[], Mapping[str, tuple[Formula, ...]]] | None = field(
+        default=None, compare=False)
+    layer_rules: Callable[[], Mapping[str, tuple[Rule, ...]]] | None = field(
+        default=None, compare=False)
+    intermediates: Callable[[], Intermediates] | None = field(default=None, compare=False)
     rubric: Path | None = None  # the rubric `nnparity grade --api NAME` grades with
     conventions: bool = False   # whether the named conventions (harness.core.conventions)
                                 # apply to its ops
     plain_names: bool = False   # its ops are named without the "api:" prefix (the default API)
-    editions: tuple[Edition, ...] = ()  # its years' assignments (harness/apis/editions.py),
+    editions: tuple[Edition, ...] = ()  # its years' assignments (harness/core/editions.py),
                                         # the fallback last
     # The other ops a case of an op calls (a layer's activation, a model's layers): an
     # edition's cases use only its ops, and a failing one is substituted for them.
@@ -63,7 +112,7 @@ class Api:
 
     @property
     def functions(self) -> bool:
-        """One module of functions or classes, loaded by `harness.apis.library` (CS231n's
+        """One module of functions or classes, loaded by `harness.sandbox.library` (CS231n's
         functions, a user-declared adapter's classes), not a package of modules."""
         return self.loader == LIBRARY
 

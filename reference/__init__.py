@@ -1,7 +1,7 @@
 """PyTorch twins of the contract: the expected values every implementation is compared with.
 
 `reference.activations`, `reference.layers` and `reference.losses` hold classes with the
-contract's names, constructors and methods, so `harness.sandbox.driver.run_op` drives them exactly
+contract's names, constructors and methods, so `harness.core.driver.run_op` drives them exactly
 like a student's NumPy classes. `reference.models` (NeuralNetwork, assembled from those twins),
 `reference.optimizers` (torch.optim behind the contract's `update`) and `reference.weights`
 (torch.nn.init, and the law each initializer draws from) complete the contract.

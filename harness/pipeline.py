@@ -27,15 +27,18 @@ from harness.apis.known import DEFAULT, Api
 from harness.apis.resolve import resolve_api, resolve_impl
 from harness.check.checker import Checker
 from harness.check.findings import record
-from harness.check.investigate import check_and_investigate, investigate, investigated
+from harness.check.investigate import (
+    check_and_investigate,
+    investigate,
+    investigated,
+    verdict_report,
+)
 from harness.core import refcache
 from harness.core.cases import Case
-from harness.core.compare import DEFAULT_TOLERANCE
 from harness.core.conventions import Profile, get_profile
 from harness.core.editions import Detected
 from harness.core.opspec import OpSpec
 from harness.core.registry import get_op, select_ops
-from harness.core.results import build_report
 from harness.sandbox.parent import Limits, Policy, unprivileged
 
 
@@ -156,11 +159,8 @@ def run_check(request: CheckRequest, on_case: Callable[[str], None] | None = Non
     r = resolved or resolve(request)
     with open_checker(request, r) as checker:
         checker.start(r.specs)
-        report = check_and_investigate(checker, r.specs, request.cases, request.seed,
-                                       on_case=on_case)
-        report["modules"] = checker.plan().as_json()
-        report["api"] = r.api.name
-    return report
+        return check_and_investigate(checker, r.specs, request.cases, request.seed,
+                                     on_case=on_case)
 
 
 def report_of(records: list[dict], request: CheckRequest, resolved: Resolved | None = None
@@ -169,9 +169,7 @@ def report_of(records: list[dict], request: CheckRequest, resolved: Resolved | N
     worker), its failing items investigated here, once."""
     r = resolved or resolve(request)
     with open_checker(request, r) as checker:
-        report = investigated(records, checker, request.cases, request.seed)
-        report["api"] = r.api.name
-    return report
+        return investigated(records, checker, request.cases, request.seed)
 
 
 def run_repro(case_id: str, request: CheckRequest) -> dict:
@@ -195,8 +193,4 @@ def run_repro(case_id: str, request: CheckRequest) -> dict:
     with Checker(impl, profile, starter=starter_arg(request.starter), api=api.name,
                  edition=edition) as checker:
         records = [record(v, 0) for v in checker.check(spec, case).values()]
-        report = build_report(records, impl=str(impl), seed=0, profile=profile.describe(),
-                              tolerance=DEFAULT_TOLERANCE.describe(), cases_per_op=1)
-        report["api"] = api.name
-        investigate(report, checker)
-    return report
+        return investigate(verdict_report(records, checker, cases=1, seed=0), checker)

@@ -13,7 +13,9 @@ from harness.apis.hw6.model_cases import iris, iris_split
 from harness.check.checker import Checker
 from harness.check.session import run_checks
 from harness.core.registry import get_op
-from harness.core.results import build_report, parse_curve_note
+from harness.core.report import Curve
+from harness.core.results import build_report
+from harness.reports.model_section import curves as curves_of
 from student_nn.models import NeuralNetwork
 
 IMPLS = Path(__file__).parent / "model_impls"
@@ -28,9 +30,9 @@ def report_of(impl: str | None) -> dict:
                         cases_per_op=2)
 
 
-def _curves(report: dict) -> list[dict]:
+def _curves(report: dict) -> list[Curve]:
     loss = next(r for r in report["results"] if r["output"] == "loss")
-    return [c for c in map(parse_curve_note, loss["notes"]) if c]
+    return curves_of({"results": [loss]})
 
 
 def test_default_training_cases_are_few_and_long() -> None:
@@ -45,8 +47,8 @@ def test_student_nn_tracks_pytorch_over_every_step() -> None:
     curves = _curves(report)
     assert len(curves) == 2
     for curve in curves:
-        assert curve["max_deviation"] <= TRAINING_DEVIATION
-        got, want = np.array(curve["implementation"]), np.array(curve["reference"])
+        assert curve.max_deviation is not None and curve.max_deviation <= TRAINING_DEVIATION
+        got, want = np.array(curve.implementation), np.array(curve.reference)
         assert len(got) == len(want) >= 50
         assert np.allclose(got, want, rtol=1e-7)
         assert want[-5:].mean() < want[:5].mean()   # it learns
@@ -64,7 +66,7 @@ def test_separation_names_step_layer_and_parameter() -> None:
     assert params["diagnosis"][0]["code"] == "training_separates"
     assert items["loss"]["finding"]["message"].startswith("step 2 loss")
     curve = _curves(report)[0]
-    assert curve["separation"].startswith("step 1, layer 0")
+    assert curve.separation.startswith("step 1, layer 0")
 
 
 def test_iris_is_fishers() -> None:
@@ -120,8 +122,8 @@ def test_a_diverging_curve_is_still_a_valid_note_and_renders() -> None:
     case = next(iter(get_op("training").cases(1, 0)))
     note = curve_note(Case.from_id(case.id), [1.0, float("nan"), float("inf")], [1.0, 0.9, 0.8],
                       float("inf"), "step 2 loss")
-    curve = parse_curve_note(note)
-    assert curve["implementation"] == [1.0, None, None] and curve["max_deviation"] is None
+    curve = Curve.from_note(note)
+    assert curve.implementation == (1.0, None, None) and curve.max_deviation is None
     report = {"results": [{"op": "training", "output": "loss", "status": "fail", "cases": 1,
                            "failed": 1, "notes": [note]}]}
     assert "NaN/Inf" in "\n".join(markdown(report)) and "<polyline" in svg_curves(curve)

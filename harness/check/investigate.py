@@ -532,7 +532,8 @@ def check_and_investigate(checker: Checker, specs: list[OpSpec], cases: int, see
         interrupted = True
     else:
         interrupted = False
-    report = _report(records, checker, cases, seed)
+    report = verdict_report(records, checker, cases=cases, seed=seed)
+    report["modules"] = checker.plan().as_json()
     if skipped:
         report["skipped"] = skipped
     if interrupted:
@@ -541,19 +542,23 @@ def check_and_investigate(checker: Checker, specs: list[OpSpec], cases: int, see
     return investigate(report, checker)
 
 
-def _report(records: list[dict[str, Any]], checker: Checker, cases: int, seed: int
-            ) -> dict[str, Any]:
-    """The JSON report of `records`, checked by `checker` (or by its like elsewhere)."""
-    report = build_report(records, impl=str(checker.impl), seed=seed,
+def verdict_report(records: list[dict[str, Any]], checker: Checker, *, cases: int,
+                   seed: int, impl: str | None = None, edition: bool = True
+                   ) -> dict[str, Any]:
+    """The JSON report of `records`, checked by `checker` (or by its like elsewhere), before
+    any investigation: the implementation (`impl`, else the checker's), its API and, with
+    `edition`, the year's assignment it follows (grading's details leave it out)."""
+    report = build_report(records, impl=impl or str(checker.impl), seed=seed,
                           profile=checker.profile.describe(),
                           tolerance=checker.tolerance.describe(), cases_per_op=cases)
-    if checker.edition is not None:
+    if edition and checker.edition is not None:
         report["edition"] = checker.edition.to_json()
+    report["api"] = checker.api.name
     return report
 
 
 def investigated(records: list[dict[str, Any]], checker: Checker, cases: int, seed: int
                  ) -> dict[str, Any]:
     """The report of records checked elsewhere (pytest's items), its failures investigated."""
-    report = _report(records, checker, cases, seed)
+    report = verdict_report(records, checker, cases=cases, seed=seed)
     return report if report["summary"]["verdict"] == "pass" else investigate(report, checker)

@@ -1,18 +1,61 @@
-"""A checking session: every case of the selected ops through one Checker, as records."""
+"""A checking session: every case of the selected ops through one Checker, as records.
+
+`verdicts_of` is the one loop that checks an op's cases, for `nnparity check`, repro's
+investigation, the pytest plugin and the grader alike: in batches through the checker, none
+when the op's module is blocked (missing, or failed to import), and none started once a
+deadline has passed (grading's time budget per submission).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any
 
 from harness.check.checker import Checker
 from harness.check.findings import record
 from harness.check.substitute import charge_once
+from harness.core.cases import Case
 from harness.core.registry import OpSpec
-from harness.core.verdict import Verdict
+from harness.core.verdict import Status, Verdict, describe_exception, not_run
 from harness.sandbox.sources import starter_package
 
 DEFAULT_CASES = 50
+
+# A module that cannot run: the status its ops' cases get, and the error (why not).
+Blocked = tuple[Status, dict[str, Any]]
+
+
+def verdicts_of(checker: Checker, spec: OpSpec, cases: Sequence[Case], *,
+                blocked: Blocked | None = None, deadline: float | None = None,
+                budget: str = "") -> Generator[dict[str, Verdict], None, None]:
+    """The verdicts of each of `cases`, in order: all not run when `spec`'s module is
+    `blocked`; else from the child in batches (`Checker.check_many`, which gives up after
+    repeated outages itself), each case checked against `deadline` (a time.monotonic()
+    value) before it counts: once it has passed, the cases after are not run, for the time
+    `budget` (its words: "300 s") was used up. Close it to stop early."""
+    if blocked is not None:
+        status, err = blocked
+        msg = err["message"] if err["type"] == "missing" else describe_exception(err)
+        for case in cases:
+            yield not_run(spec, case, status, msg, err, "blocked")
+        return
+    ran: Generator[dict[str, Verdict], None, None] | None = checker.check_many(spec, cases)
+    try:
+        for case in cases:
+            if ran is not None and deadline is not None and time.monotonic() > deadline:
+                ran.close()     # the child's other answers are dropped
+                ran = None
+            if ran is None:
+                msg = f"not run: the submission's time budget ({budget}) was used up"
+                yield not_run(spec, case, "timeout", msg,
+                              {"stage": "run", "type": "timeout", "message": msg,
+                               "budget": True}, "budget")
+            else:
+                yield next(ran)
+    finally:
+        if ran is not None:
+            ran.close()
 
 
 def run_checks(checker: Checker, specs: list[OpSpec], cases: int = DEFAULT_CASES,
@@ -64,7 +107,7 @@ def _check_ops(checker: Checker, specs: list[OpSpec], cases: int, seed: int,
             continue
         spec = checker.spec_of(spec)
         cases_of_op = list(spec.cases(cases, seed))
-        verdicts_of_op = checker.check_many(spec, cases_of_op)
+        verdicts_of_op = verdicts_of(checker, spec, cases_of_op)
         try:
             for i, (case, found) in enumerate(zip(cases_of_op, verdicts_of_op, strict=True)):
                 if i == 0 and skipped is not None and _absent(spec, found):

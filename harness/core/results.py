@@ -83,7 +83,9 @@ from typing import Any
 
 import numpy as np
 
+from harness.core.cases import Case
 from harness.core.registry import APIS, api_of, default_api
+from harness.core.report import Curve
 
 STATUS_PRECEDENCE = ("fail", "error", "timeout", "not_implemented")
 
@@ -280,28 +282,14 @@ def build_report(records: list[dict[str, Any]], *, impl: str, seed: int, profile
 
 
 # ---------------------------------------------------------------- training curves
-# A training case's loss curves travel in its item's notes, as JSON after a prefix: the
-# reports draw them (harness/reports/model_section.py) and leave them out of the notes shown.
-CURVE_NOTE = "nnparity-training-curve "
-
-
-def curve_note(case: Any, got: list[float], want: list[float], deviation: float,
+# A training case's loss curves travel in its item's notes, as JSON after a prefix
+# (`harness.core.report.Curve`): the reports draw them (harness/reports/model_section.py) and
+# leave them out of the notes shown.
+def curve_note(case: Case, got: list[float], want: list[float], deviation: float,
                separation: str) -> str:
-    """The loss curves of one training case as a note the reports draw (JSON after a prefix)."""
+    """The loss curves of one training case as a note the reports draw."""
     def num(x: float) -> float | None:   # NaN/Inf (a diverging implementation) as null
         return float(f"{x:.8g}") if np.isfinite(x) else None
 
-    data = {"case_id": case.id, "implementation": [num(x) for x in got],
-            "reference": [num(x) for x in want], "max_deviation": num(deviation),
-            "separation": separation}
-    return CURVE_NOTE + json.dumps(data, allow_nan=False, default=str)
-
-
-def parse_curve_note(note: str) -> dict[str, Any] | None:
-    """The curves in a note written by `curve_note`, else None."""
-    if not note.startswith(CURVE_NOTE):
-        return None
-    try:
-        return json.loads(note[len(CURVE_NOTE):])
-    except ValueError:
-        return None
+    return Curve(case.id, tuple(num(x) for x in got), tuple(num(x) for x in want),
+                 num(deviation), separation).to_note()

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from harness.core.cases import Case
 from harness.core.compare import Comparison
 from harness.core.opspec import OpSpec
+from harness.core.report import NotRun, Status  # a Verdict's status; why a case was not run
 from harness.core.wire import NUMERIC
-
-Status = Literal["pass", "fail", "error", "not_implemented", "timeout"]   # a Verdict's
 
 
 @dataclass
@@ -184,7 +183,6 @@ def is_outage(v: Verdict) -> bool:
             and not err.get("not_run"))
 
 
-NotRun = Literal["budget", "outages", "blocked"]   # why a case was not run
 
 
 def not_run(spec: OpSpec, case: Case, status: Status, message: str, error: dict[str, Any],

@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -32,11 +32,12 @@ from typing import Any
 
 from harness.check.checker import Checker
 from harness.check.findings import record
+from harness.check.session import verdicts_of
 from harness.check.substitute import charge_once
 from harness.core.cases import Case, for_profile
 from harness.core.registry import OpSpec, get_op
 from harness.core.results import aggregate, repro_command, skipped
-from harness.core.verdict import Status, Verdict, describe_exception, is_outage, not_run
+from harness.core.verdict import Status, Verdict, describe_exception, is_outage
 from harness.grading.outputs import student_impl
 from harness.grading.rubric import Item, Rubric
 from harness.grading.submission import (
@@ -356,33 +357,15 @@ class _Run:
         child in batches (`Checker.check_many`, which gives up after repeated outages
         itself), each case checked against the submission's time budget before it counts:
         once the budget is used up, the cases after are not run."""
-        if spec.module in self.blocked:
-            status, err = self.blocked[spec.module]
-            msg = err["message"] if err["type"] == "missing" else describe_exception(err)
-            for _, case in cases:
-                self._done(spec, case, not_run(spec, case, status, msg, err, "blocked"))
-            return
         todo = [case for _, case in cases]
-        ran: Generator[dict[str, Verdict], None, None] | None = checker.check_many(spec, todo)
-        try:
-            for case in todo:
-                if ran is not None and time.monotonic() > self.deadline:
-                    ran.close()     # the child's other answers are dropped
-                    ran = None
-                if ran is None:
-                    msg = f"not run: the submission's time budget ({self._budget()}) was used up"
-                    verdicts = not_run(spec, case, "timeout", msg,
-                                       {"stage": "run", "type": "timeout", "message": msg,
-                                        "budget": True}, "budget")
-                else:
-                    verdicts = next(ran)
-                    first = next(iter(verdicts.values()))
-                    if is_outage(first):
-                        self.outages.append(first)
+        ran = verdicts_of(checker, spec, todo, blocked=self.blocked.get(spec.module),
+                          deadline=self.deadline, budget=self._budget())
+        with contextlib.closing(ran):
+            for case, verdicts in zip(todo, ran, strict=True):
+                first = next(iter(verdicts.values()))
+                if is_outage(first):
+                    self.outages.append(first)
                 self._done(spec, case, verdicts)
-        finally:
-            if ran is not None:
-                ran.close()
 
     def _charge_once(self, checker: Checker) -> None:
         """Each root cause charged once: a case failing through another op that fails on its
@@ -437,18 +420,14 @@ class _Run:
                 r["status"] != "pass" for r in self.visible_records):
             return ""
         try:
-            from harness.check.investigate import investigate
-            from harness.core.results import build_report
+            from harness.check.investigate import investigate, verdict_report
             from harness.reports.markdown import render_markdown
         except ImportError:
             return ""
         unique = {(r["op"], r["output"], r["case_id"]): r for r in self.visible_records}
         api = self.rubric.api_spec
-        report = build_report(list(unique.values()), impl=student_impl(api),
-                              seed=self.rubric.seed, profile=self.rubric.profile.describe(),
-                              tolerance=checker.tolerance.describe(),
-                              cases_per_op=self.rubric.cases)
-        report["api"] = api.name
+        report = verdict_report(list(unique.values()), checker, cases=self.rubric.cases,
+                                seed=self.rubric.seed, impl=student_impl(api), edition=False)
         try:
             investigate(report, checker, budget=budget, deadline=self.deadline)
             if report["summary"].get("investigation_cut_short"):

@@ -15,10 +15,11 @@ generic renderers leave out (`is_curve_note`).
 
 from __future__ import annotations
 
+import contextlib
 from html import escape
 from typing import Any
 
-from harness.core.results import CURVE_NOTE, parse_curve_note
+from harness.core.report import CURVE_NOTE, Curve
 
 MODEL_OPS = ("network", "sgd", "adam", "xavier_uniform", "xavier_normal", "he_uniform",
              "he_normal", "training")
@@ -35,13 +36,15 @@ def _items(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [i for i in report.get("results", []) if i.get("op") in MODEL_OPS]
 
 
-def curves(report: dict[str, Any]) -> list[dict[str, Any]]:
+def curves(report: dict[str, Any]) -> list[Curve]:
+    """The training cases' loss curves in the report's notes (a note not readable as one is
+    left out)."""
     out = []
     for item in _items(report):
         for note in item.get("notes", []):
-            data = parse_curve_note(note) if is_curve_note(note) else None
-            if data:
-                out.append(data)
+            if is_curve_note(note):
+                with contextlib.suppress(ValueError):
+                    out.append(Curve.from_note(note))
     return out
 
 
@@ -57,13 +60,13 @@ def _row(item: dict[str, Any]) -> list[str]:
 HEADERS = ["op", "output", "status", "cases", "failed", "first difference", "likely cause"]
 
 
-def _curve_text(c: dict[str, Any]) -> str:
-    sep = f"they separate at {c['separation']}" if c.get("separation") else \
+def _curve_text(c: Curve) -> str:
+    sep = f"they separate at {c.separation}" if c.separation else \
         "they never separate beyond the tolerance"
-    dev = c.get("max_deviation")
+    dev = c.max_deviation
     dev_text = f"{dev:.3g} of max(1, |θ|)" if isinstance(dev, int | float) else \
         "not finite (NaN or Inf, or a parameter of another shape)"
-    return f"largest parameter deviation {dev_text} over {len(c['reference'])} steps; {sep}"
+    return f"largest parameter deviation {dev_text} over {len(c.reference)} steps; {sep}"
 
 
 def _num(v: Any) -> str:
@@ -93,8 +96,8 @@ def _markdown(report: dict[str, Any]) -> list[str]:
     out += ["| " + " | ".join(cell(x) for x in _row(i)) + " |" for i in items]
     out.append("")
     for c in curves(report):
-        got, want = c["implementation"], c["reference"]
-        out += [f"### Training parity: `{c['case_id']}`", "", _curve_text(c), "",
+        got, want = c.implementation, c.reference
+        out += [f"### Training parity: `{c.case_id}`", "", _curve_text(c), "",
                 "| step | implementation loss | PyTorch loss |", "|---|---|---|"]
         for i in _steps_shown(len(want)):
             g = _num(got[i]) if i < len(got) else "—"
@@ -103,9 +106,9 @@ def _markdown(report: dict[str, Any]) -> list[str]:
     return out
 
 
-def svg_curves(c: dict[str, Any]) -> str:
+def svg_curves(c: Curve) -> str:
     """Both loss curves on shared axes, as an inline SVG line chart."""
-    series = {"reference": c["reference"], "implementation": c["implementation"]}
+    series = {"reference": c.reference, "implementation": c.implementation}
     values = [v for s in series.values() for v in s if isinstance(v, int | float)
               and v == v and abs(v) != float("inf")]
     n = max(len(s) for s in series.values())
@@ -159,6 +162,6 @@ def _html(report: dict[str, Any]) -> str:
                    for i in items)
     out = [f"<h2>{escape(TITLE)}</h2><table><tr>{head}</tr>{rows}</table>"]
     for c in curves(report):
-        out.append(f"<h3>Training parity: <span class=code>{escape(c['case_id'])}</span></h3>"
+        out.append(f"<h3>Training parity: <span class=code>{escape(c.case_id)}</span></h3>"
                    f"<p>{escape(_curve_text(c))}</p>{svg_curves(c)}")
     return "".join(out)

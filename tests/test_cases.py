@@ -116,13 +116,13 @@ def test_a_softmax_over_one_unit_is_not_a_case():
     assert dense.family.valid(bad.replace(n_out=2).p)
     assert dense.family.valid(bad.replace(act="relu").p)
     big = bad.replace(n=3, n_in=4, n_out=4)
-    smallest = shrink(big, lambda c: c.p["act"] == "softmax", dense.family.valid)
+    smallest = shrink(big, dense.family, lambda c: c.p["act"] == "softmax")
     assert smallest.p == {"n": 1, "n_in": 1, "n_out": 2, "act": "softmax"}
 
 
 def _variants(spec, case):
     """Every case shrinking and ablation may propose from `case`."""
-    yield from variants(case)
+    yield from variants(case, spec.family)
     for _, changes in _param_variants(spec, case):
         yield case.replace(**changes)
 

@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import runpy
 import tomllib
-from dataclasses import replace
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from harness.core.api import Api
-from harness.core.opspec import Methods, OpSpec
+from harness.core.opspec import AdapterOp, Methods, OpSpec
 from harness.core.registry import APIS, find_op, register
 
 API_KEYS = {"name", "title", "package", "module", "example"}
@@ -100,8 +100,10 @@ def _op(raw: dict[str, Any], api: str, module: str, where: str) -> OpSpec:
                f"{wrong} are not inputs or parameters of {base.name}; it has: "
                f"{', '.join(sorted(names))}")
     outputs = tuple(o for o in base.outputs if o in asked or o in base.derived)
-    return replace(base, name=f"{api}:{raw['name']}", module=module, cls=raw["class"],
-                   outputs=outputs, api=api, calls=None, methods=methods, twin=base.name)
+    shared = {f.name: getattr(base, f.name) for f in fields(OpSpec)}   # what every op is
+    return AdapterOp(**{**shared, "name": f"{api}:{raw['name']}", "module": module,
+                        "cls": raw["class"], "outputs": outputs, "api": api,
+                        "twin": base.name}, methods=methods)
 
 
 def load_adapter(path: str | Path) -> Api:
@@ -124,6 +126,6 @@ def load_adapter(path: str | Path) -> Api:
            for i, raw in enumerate(raw_ops, 1)]
     example = top.get("example")
     api = Api(name, str(top.get("title", name)), top["package"], (top["module"],),
-              (p.parent / example).resolve() if example else None, "", (), adapter=str(p),
+              (p.parent / example).resolve() if example else None, (), adapter=str(p),
               ops={spec.name: spec for spec in ops})
     return register(api)

@@ -9,7 +9,7 @@ profile accepts; a match there passes with a note naming the convention.
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -77,11 +77,7 @@ class _Prepared:
         given = edition.edition.rename(ctor) if edition else ctor  # that year's names
         request = {"cmd": "run", "kind": spec.kind, "module": spec.module, "cls": spec.cls,
                    "ctor": given, "outputs": list(spec.asked)}
-        if spec.calls is not None:
-            request["calls"] = asdict(spec.calls)
-        if spec.methods is not None:
-            request["methods"] = asdict(spec.methods)
-        return cls(case, inputs, ctor, request)
+        return cls(case, inputs, ctor, {**request, **spec.request()})
 
 
 class Checker:
@@ -327,10 +323,10 @@ class Checker:
             return verdict
         info = header["outputs"].get(output)
         if info is None:
-            return _protocol(verdict, f"{_call_of(spec, output)}: no value came back")
+            return _protocol(verdict, f"{spec.call_of(output)}: no value came back")
         if "special" in info:
             verdict.status = "not_implemented"
-            verdict.message = (f"{_call_of(spec, output)} returned {info['special']}: "
+            verdict.message = (f"{spec.call_of(output)} returned {info['special']}: "
                                "is it still a stub?")
             return verdict
         changes = self._mutation(spec, output, arrays, inputs)
@@ -345,11 +341,11 @@ class Checker:
         got = arrays.get(f"out/{output}")
         verdict.got, verdict.expected = got, want
         if got is None and "repr" not in info:
-            return _protocol(verdict, f"{_call_of(spec, output)} returned a {info['type']}, "
+            return _protocol(verdict, f"{spec.call_of(output)} returned a {info['type']}, "
                                       "but no array of it came back")
         if got is None:
             verdict.comparison = Comparison("type", "")
-            verdict.message = (f"{_call_of(spec, output)} returned a {info['type']} "
+            verdict.message = (f"{spec.call_of(output)} returned a {info['type']} "
                                f"({info['repr']}); expected a numpy.ndarray")
             return verdict
         cmp = self._compare(spec, output, got, want)
@@ -440,7 +436,7 @@ class Checker:
         """The inputs that the call computing `output` modified in place, from the copies of
         the inputs the child sent after each call; None when a copy the judgement needs did
         not come back (after that call, and after the forward before a backward)."""
-        stage = _stage_of(spec, output)
+        stage = spec.stage_of(output)
         before = "forward" if stage == "backward" else None
         after = {(s, name): arrays.get(f"after/{s}/{name}")
                  for s in filter(None, (before, stage)) for name in inputs}
@@ -463,7 +459,7 @@ class Checker:
         verdict localizes (worst |err|, got, expected) stays the returned output's. Without
         the copies of the inputs after the call (`changes` None) right values are a protocol
         error: whether the call modified its inputs is not known."""
-        call = _stage_call(spec, _stage_of(spec, output))
+        call = spec.stage_call(spec.stage_of(output))
         if changes is None:
             missing = f"{call}: no copy of the inputs after the call came back"
             if verdict.status != "pass":
@@ -484,15 +480,6 @@ class Checker:
                        comparison=replace(verdict.comparison, kind="mutated", message=message))
 
 
-def _stage_of(spec: OpSpec, output: str) -> str:
-    """The call that computes `output`: the forward (its output, a function API's state, both
-    values of a loss function), or the backward (dX and the gradients)."""
-    calls = spec.calls
-    if output == "forward" or calls is not None and (calls.loss or output in calls.state):
-        return "forward"
-    return "backward"
-
-
 def _protocol(verdict: Verdict, what: str) -> Verdict:
     """`verdict` failed because the child's answer lacks what judging it needs: a value, the
     copies of the inputs after a call, the parameters a layer created (issue #21: a missing
@@ -502,14 +489,6 @@ def _protocol(verdict: Verdict, what: str) -> Verdict:
     verdict.error = {"stage": "run", "type": "protocol", "message": message}
     verdict.comparison = Comparison("missing", message)
     return verdict
-
-
-def _stage_call(spec: OpSpec, stage: str) -> str:
-    """The call of `stage` as the student wrote it ("ReLU.backward", "relu_backward")."""
-    if spec.calls is None:
-        return f"{spec.cls}.{stage}"
-    backward = stage == "backward" and spec.calls.backward is not None
-    return spec.calls.backward if backward else spec.calls.forward
 
 
 def _judge_derived(spec: OpSpec, case: Case, output: str, got: dict[str, np.ndarray],
@@ -555,30 +534,14 @@ def _state_of_a_stub(spec: OpSpec, verdicts: dict[str, Verdict]) -> dict[str, Ve
     """A function API's state (bn_param's running statistics) is the forward's work: while
     the forward is a stub, what it left there is not implemented either, not wrong."""
     forward = verdicts.get("forward")
-    if spec.calls is None or forward is None or forward.status != "not_implemented":
+    if forward is None or forward.status != "not_implemented":
         return verdicts
-    for name in spec.calls.state:
+    for name in spec.state:
         if name in verdicts and not verdicts[name].passed:
             verdicts[name] = replace(verdicts[name], status="not_implemented", comparison=None,
                                      message=f"{forward.message} (so bn_param['{name}'] is "
                                              "not computed either)")
     return verdicts
-
-
-def _call_of(spec: OpSpec, output: str) -> str:
-    """The call that computed `output`, as the student wrote it."""
-    if spec.calls is not None:  # a function API: which of its values
-        calls = spec.calls
-        if output in calls.state:
-            return f"{calls.forward} (bn_param['{output}'])"
-        names = ("forward", "dX") if calls.loss else calls.grads
-        what = calls.forward if calls.loss or output == "forward" else calls.backward
-        if output == "forward" and not calls.loss:
-            return f"{what} (out)"
-        return f"{what} ({output}, value {names.index(output) + 1} of {len(names)})"
-    return {"forward": f"{spec.cls}.forward", "dX": f"{spec.cls}.backward",
-            "dW": f"{spec.cls}.backward (gradients['W'])",
-            "db": f"{spec.cls}.backward (gradients['b'])"}.get(output, f"{spec.cls} {output}")
 
 
 def _type_problem(spec: OpSpec, output: str, info: dict[str, Any]
@@ -587,11 +550,11 @@ def _type_problem(spec: OpSpec, output: str, info: dict[str, Any]
     breaks the contract."""
     scalar_ok = spec.scalar(output) and info["type"] in SCALAR_TYPES
     if info["type"] != "numpy.ndarray" and not scalar_ok:
-        return "type", (f"{_call_of(spec, output)} returned a {info['type']}, not a "
+        return "type", (f"{spec.call_of(output)} returned a {info['type']}, not a "
                         "numpy.ndarray (the values match after conversion)")
     if info.get("dtype") != "float64":   # read from the returned bytes (`received`)
         complex_ = " (its real part matches)" if "complex" in str(info.get("dtype")) else ""
-        return "dtype", (f"{_call_of(spec, output)} returned dtype {info.get('dtype')}; the "
+        return "dtype", (f"{spec.call_of(output)} returned dtype {info.get('dtype')}; the "
                          f"contract is float64 (the values match within tolerance{complex_})")
     return None
 

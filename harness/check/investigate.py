@@ -181,7 +181,7 @@ def _explore(probe: Probe, spec: OpSpec, output: str, problem: _Problem, steps: 
     start = len(probe.log)
     like = signature(base)
     small = steps.run("shrinking", lambda: shrink(
-        case, lambda c: probe.fails_like(c, output, like), spec.family.valid), case)
+        case, spec.family, lambda c: probe.fails_like(c, output, like)), case)
     sv = steps.run("rerunning the smallest case", lambda: probe.verdict(small, output), None)
     if sv is None or sv.passed:
         small, sv = case, base
@@ -466,7 +466,7 @@ def _blame_forward(report: dict[str, Any], item: dict[str, Any]) -> None:
     spec = get_op(item["op"])
     if spec.scalar("forward"):
         return
-    if item["output"] in spec.derived or (spec.calls and item["output"] in spec.calls.state):
+    if item["output"] in spec.derived or item["output"] in spec.state:
         return  # judged from forward's own call (dropout's draw, bn_param's statistics)
     forward = next((i for i in report["results"]
                     if i["op"] == item["op"] and i["output"] == "forward"), None)

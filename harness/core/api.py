@@ -78,8 +78,6 @@ class Api:
     package: str          # the package the implementation is imported as
     modules: tuple[str, ...]  # its graded modules
     bundled: Path | None  # the correct implementation shipped for self-tests (or an example)
-    reference: str        # the module of PyTorch twins ("" when each op names its twin's
-                          # module and class, as HW6's do, or maps to another op's twin)
     markers: tuple[str, ...]  # files (relative to --impl) that say an implementation is this API's
     adapter: str = ""     # a user-declared API's adapter file (harness/apis/user.py)
     ops: dict[str, OpSpec] = field(default_factory=dict, compare=False, repr=False)

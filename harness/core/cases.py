@@ -187,6 +187,11 @@ class Family:
                                           ablation propose only these (every sampled and
                                           edge case is valid: tests/test_cases.py)
     informative(params, inputs) -> bool   False: draw the inputs again (ReLU all dead, ...)
+    shrink: parameter names               the ones shrinking simplifies, in the order it
+                                          visits them: what changes a case's meaning
+                                          first, sizes after (harness.diagnosis.shrink)
+    simplest: name -> value               a parameter's simplest value where it is not 1:
+                                          a word ("linear"), or the floor of its integers
     """
 
     sample: Callable[[np.random.Generator, Params], Params]
@@ -196,6 +201,8 @@ class Family:
     axes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     valid: Callable[[Params], bool] = lambda params: True
     informative: Callable[[Params, dict[str, np.ndarray]], bool] = lambda p, x: True
+    shrink: tuple[str, ...] = ()
+    simplest: Mapping[str, ParamValue] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- informative inputs
@@ -241,6 +248,7 @@ def _ew_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 
 ELEMENTWISE = Family(
+    shrink=("shape",),
     sample=_ew_sample,
     edge_cases=lambda fixed: [{"shape": (1, 1)}, {"shape": (1, 3, 2, 2)}],
     ctor=lambda p, fixed: {},
@@ -270,6 +278,8 @@ def _softmax_sample(rng: np.random.Generator, fixed: Params) -> Params:
 
 
 SOFTMAX = Family(
+    shrink=("scale", "n", "classes"),
+    simplest={"scale": "normal"},
     sample=_softmax_sample,
     edge_cases=lambda fixed: [
         {"n": 3, "classes": 4, "scale": "large"},
@@ -317,6 +327,8 @@ def _dense_valid(p: Params) -> bool:
 
 
 DENSE = Family(
+    shrink=("act", "n", "n_in", "n_out"),
+    simplest={"act": "linear"},
     sample=_dense_sample,
     edge_cases=lambda fixed: [
         {"n": 1, "n_in": 3, "n_out": 2, "act": "linear"},
@@ -406,6 +418,8 @@ def _conv_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 
 CONV = Family(
+    shrink=("act", "n", "cin", "cout", "k", "s", "pad", "h", "w"),
+    simplest={"act": "linear", "pad": 0},
     sample=_conv_sample,
     edge_cases=lambda fixed: [
         _conv_edge(k=(1, 1), pad="valid"),                    # kernel 1
@@ -450,6 +464,8 @@ def _pool_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 
 POOL = Family(
+    shrink=("n", "c", "k", "s", "pad", "h", "w"),
+    simplest={"pad": 0},
     sample=_pool_sample,
     edge_cases=lambda fixed: [
         _pool_edge(k=(1, 1), s=1),                  # kernel 1
@@ -475,6 +491,7 @@ def _flatten_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray
 
 
 FLATTEN = Family(
+    shrink=("shape",),
     sample=lambda rng, fixed: {"shape": tuple(int(x) for x in rng.integers(1, 6, size=4))},
     edge_cases=lambda fixed: [{"shape": (1, 1, 1, 1)}, {"shape": (3, 2, 4, 5)}],
     ctor=lambda p, fixed: {"keep_dim": "first"},
@@ -526,6 +543,7 @@ def _loss_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 
 LOSS = Family(
+    shrink=("n", "classes"),
     sample=_loss_sample,
     edge_cases=_loss_edge,
     ctor=lambda p, fixed: {"name": fixed["name"]},

@@ -127,8 +127,7 @@ class Edition:
             spec = replace(spec, fixed={**spec.fixed, **extra})
         if spec.name in self.classes:
             cls = self.classes[spec.name]
-            spec = replace(spec, cls=cls, opens={o: f.replace(spec.cls, cls)
-                                                  for o, f in spec.opens.items()})
+            spec = spec.with_class(cls)
         covered = self.covers.get(spec.name, (None, ""))[0]
         if (uses is not None and self.leaves_out) or covered is not None:
             left_out, base = frozenset(self.leaves_out), spec

@@ -1,19 +1,29 @@
 """What one op is to the harness: an `OpSpec`, the row of an API's op table.
 
 An op is the math (fully_connected, conv2d, batchnorm, ...); an API (`harness.apis`) says how
-an implementation reaches it. A class API's ops are classes (`module.cls`, driven by their
-kind, which the API's runners define: HW6's activation, layer, loss, model, ...); a function
-API's ops are pairs of functions
-described by `Calls` (CS231n's ``affine_forward(x, w, b) -> (out, cache)`` and
-``affine_backward(dout, cache) -> (dx, dw, db)``). The same driver runs the implementation
-and its PyTorch twin through exactly those calls.
+an implementation reaches it, and each way is a subclass of `OpSpec` (in the manner of
+PyTorch's OpInfo):
+
+- `ClassOp`: a class of the API's package, run by the runner of its kind, which the API
+  defines (HW6's activation, layer, loss, model, ...);
+- `FunctionOp`: a pair of functions described by `Calls` (CS231n's
+  ``affine_forward(x, w, b) -> (out, cache)`` and ``affine_backward(dout, cache) ->
+  (dx, dw, db)``), its twins the functions of one module;
+- `AdapterOp`: a user-declared adapter's class (`Methods`), mapped to another op whose twin
+  computes its expected outputs.
+
+Each says its kind, what the driver needs to run it and what the sandboxed child is told,
+its twin, which call computes each output and what the student should open for it. The
+same driver runs the implementation and its PyTorch twin through exactly those calls.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
+from typing import TypedDict
 
 import numpy as np
 
@@ -73,18 +83,27 @@ class Methods:
         return f"{cls}.backward" + (f" (self.{attribute})" if attribute else "")
 
 
+class Driven(TypedDict, total=False):
+    """How the driver reaches an op beyond its kind (`harness.core.driver.run_op`)."""
+
+    calls: Calls
+    methods: Methods
+
+
 @dataclass(frozen=True)
 class OpSpec:
+    """An op: what every op is, whichever way its API reaches it. One subclass per way (an
+    API's class run by a kind of its own, a function API's functions, an adapter's class),
+    each with its own kind, twin, request to the child and "what to open"."""
+
     name: str                   # op name, used in case IDs, reports and rubrics
     module: str                 # contract module holding the class (or the functions)
     cls: str                    # contract class name (a function API: the forward function)
     family: Family              # how cases are sampled and inputs built
     outputs: tuple[str, ...]    # compared outputs, in order
     fixed: Params = field(default_factory=dict)  # constructor arguments this op fixes
-    op_kind: str | None = None  # how the driver runs it: a kind its API's runners define
     max_cases: int | None = None  # at most this many cases per run (training: each is K steps)
     api: str = ""               # the API whose table holds it (harness.apis)
-    calls: Calls | None = None  # a function API's calls (kind "function")
     # Outputs judged from the others by a test of their own (dropout's mask, by statistics):
     # judge(output, got, inputs, ctor) -> (ok, message), with got the implementation's
     # returned arrays by output name; they are not asked of the implementation.
@@ -95,19 +114,13 @@ class OpSpec:
     # kept), so that both compute with the same random draw: given(got) -> {name: array}.
     given: Callable[[dict[str, np.ndarray], dict[str, np.ndarray]],
                     dict[str, np.ndarray]] | None = None
-    methods: Methods | None = None  # a class API's calls (kind "object")
     optional: bool = False      # some years' assignment has no such function: when the
                                 # implementation has none, `check` leaves the op out, saying so
     twin: str | None = None     # the op whose twin computes the expected outputs (adapters)
-    loss: bool = False          # its forward is a loss value (a scalar, however wrapped)
-    twin_conventions: bool = False  # its twin is built with the conventions (conventions=...)
     # The shapes the contract gives the parameters the op creates itself (in words, by
     # name), and the call that creates them: the created shapes are compared too.
     param_shapes: dict[str, str] = field(default_factory=dict)
     creates: str = ""
-    # What to open for each output, for an op its API's runner drives ('Conv2D.backward',
-    # 'initialize_optimizer'); a function or adapter API's op says it through its calls.
-    opens: dict[str, str] = field(default_factory=dict)
     # Which of its cases are checked (None: all): an edition keeps the cases that use only
     # that year's ops (harness/core/editions.py).
     keep: Callable[[Case], bool] | None = None
@@ -115,16 +128,63 @@ class OpSpec:
     def __post_init__(self) -> None:
         _FAMILIES.setdefault(self.name, self.family)
 
+    # ------------------------------------------------------------ how its API reaches it
     @property
     def kind(self) -> str:
-        if self.calls is not None:
-            return "function"
-        if self.methods is not None:
-            return "object"
-        if self.op_kind is None:
-            raise ValueError(f"op {self.name}: no kind (calls, methods or op_kind)")
-        return self.op_kind
+        """How the driver runs it (harness/core/driver.py)."""
+        raise NotImplementedError
 
+    def scalar(self, output: str) -> bool:
+        """Whether `output` is a loss value: a scalar, however the implementation wraps it."""
+        return False
+
+    def function(self, output: str, detail: bool = True) -> str:
+        """What to open for `output` ("" when nothing says)."""
+        return ""
+
+    @property
+    def state(self) -> tuple[str, ...]:
+        """Outputs the forward leaves in a dict it was given (bn_param's running mean)."""
+        return ()
+
+    def how(self) -> Driven:
+        """What the driver needs beyond the kind to run it (`run_op`'s keywords)."""
+        return {}
+
+    def request(self) -> dict[str, object]:
+        """What the sandboxed child is told beyond kind, module and class (`how`, as JSON)."""
+        return {}
+
+    def stage_of(self, output: str) -> str:
+        """The call that computes `output`: "forward" (its output) or "backward" (dX and the
+        gradients)."""
+        return "forward" if output == "forward" else "backward"
+
+    def stage_call(self, stage: str) -> str:
+        """The call of `stage` (forward, backward) as the student wrote it."""
+        return f"{self.cls}.{stage}"
+
+    def call_of(self, output: str) -> str:
+        """The call that computed `output`, as the student wrote it."""
+        return {"forward": f"{self.cls}.forward", "dX": f"{self.cls}.backward",
+                "dW": f"{self.cls}.backward (gradients['W'])",
+                "db": f"{self.cls}.backward (gradients['b'])"}.get(output,
+                                                                   f"{self.cls} {output}")
+
+    def with_class(self, cls: str) -> OpSpec:
+        """This op under another class name (a year's assignment that named it otherwise)."""
+        return replace(self, cls=cls)
+
+    def twin_target(self) -> object:
+        """What the driver runs to compute the expected outputs: the twin's class, or the
+        module of its functions (an adapter's op has none: its `twin` op computes them)."""
+        raise ValueError(f"op {self.name}: its expected outputs come from op {self.twin}")
+
+    def twin_ctor(self, ctor: Kwargs, conventions: object) -> Kwargs:
+        """The twin's constructor arguments for a case's `ctor` under `conventions`."""
+        return ctor
+
+    # ------------------------------------------------------------ its cases
     def cases(self, count: int, seed: int = 0) -> Iterator[Case]:
         if self.max_cases is not None:
             count = min(count, self.max_cases)
@@ -154,21 +214,118 @@ class OpSpec:
         """The outputs the implementation computes (not the derived ones)."""
         return tuple(o for o in self.outputs if o not in self.derived)
 
+
+@dataclass(frozen=True)
+class ClassOp(OpSpec):
+    """A class of the API's package, run by the runner of its kind, which the API defines
+    (HW6's activation, layer, loss, model, optimizer, initializer, training)."""
+
+    op_kind: str = field(default="", kw_only=True)
+    loss: bool = field(default=False, kw_only=True)   # its forward is a loss value
+    # its twin is built with the conventions (conventions=...)
+    twin_conventions: bool = field(default=False, kw_only=True)
+    # What to open for each output ('Conv2D.backward', 'initialize_optimizer').
+    opens: dict[str, str] = field(default_factory=dict, kw_only=True)
+
+    @property
+    def kind(self) -> str:
+        if not self.op_kind:
+            raise ValueError(f"op {self.name}: no kind")
+        return self.op_kind
+
     def scalar(self, output: str) -> bool:
-        """Whether `output` is a loss value: a scalar, however the implementation wraps it."""
-        return output == "forward" and (self.loss
-                                        or (self.calls is not None and self.calls.loss)
-                                        or (self.methods is not None and self.methods.loss))
+        return output == "forward" and self.loss
 
     def function(self, output: str, detail: bool = True) -> str:
-        """What to open for `output`: a function API's function, or an adapter's method
-        (with `detail`, the attribute its gradient is read from), or what its API's table
-        says to open (`opens`); "" when nothing says."""
-        if self.calls is not None:   # a derived output (dropout's mask) is the forward's draw
-            return self.calls.function("forward" if output in self.derived else output)
-        if self.methods is not None:
-            return self.methods.function(self.cls, output, detail)
         return self.opens.get(output, "")
+
+    def with_class(self, cls: str) -> OpSpec:
+        return replace(self, cls=cls, opens={o: f.replace(self.cls, cls)
+                                             for o, f in self.opens.items()})
+
+    def twin_target(self) -> object:
+        import reference  # (parent-only: the sandboxed child never computes a twin)
+        return getattr(reference.module(self.module), self.cls)
+
+    def twin_ctor(self, ctor: Kwargs, conventions: object) -> Kwargs:
+        return {**ctor, "conventions": conventions} if self.twin_conventions else ctor
+
+
+@dataclass(frozen=True)
+class FunctionOp(OpSpec):
+    """A function API's op: a forward and a backward function (`Calls`), its twins the
+    functions of one module (`twins`: CS231n's reference.cs231n)."""
+
+    calls: Calls = field(kw_only=True)
+    twins: str = field(kw_only=True)
+
+    @property
+    def kind(self) -> str:
+        return "function"
+
+    def scalar(self, output: str) -> bool:
+        return output == "forward" and self.calls.loss
+
+    def function(self, output: str, detail: bool = True) -> str:
+        # a derived output (dropout's mask) is the forward's draw
+        return self.calls.function("forward" if output in self.derived else output)
+
+    @property
+    def state(self) -> tuple[str, ...]:
+        return self.calls.state
+
+    def how(self) -> Driven:
+        return {"calls": self.calls}
+
+    def request(self) -> dict[str, object]:
+        return {"calls": asdict(self.calls)}
+
+    def stage_of(self, output: str) -> str:
+        # the state it leaves in bn_param, and both values of a loss function, are forward's
+        if output == "forward" or self.calls.loss or output in self.calls.state:
+            return "forward"
+        return "backward"
+
+    def stage_call(self, stage: str) -> str:
+        backward = stage == "backward" and self.calls.backward is not None
+        return self.calls.backward if backward and self.calls.backward else self.calls.forward
+
+    def call_of(self, output: str) -> str:
+        calls = self.calls
+        if output in calls.state:
+            return f"{calls.forward} (bn_param['{output}'])"
+        names = ("forward", "dX") if calls.loss else calls.grads
+        what = calls.forward if calls.loss or output == "forward" else calls.backward
+        if output == "forward" and not calls.loss:
+            return f"{what} (out)"
+        return f"{what} ({output}, value {names.index(output) + 1} of {len(names)})"
+
+    def twin_target(self) -> object:
+        return importlib.import_module(self.twins)
+
+
+@dataclass(frozen=True)
+class AdapterOp(OpSpec):
+    """A user-declared adapter's class (`Methods`), mapped to another API's op (`twin`),
+    whose twin computes its expected outputs."""
+
+    methods: Methods = field(kw_only=True)
+
+    @property
+    def kind(self) -> str:
+        return "object"
+
+    def scalar(self, output: str) -> bool:
+        return output == "forward" and self.methods.loss
+
+    def function(self, output: str, detail: bool = True) -> str:
+        return self.methods.function(self.cls, output, detail)
+
+    def how(self) -> Driven:
+        return {"methods": self.methods}
+
+    def request(self) -> dict[str, object]:
+        return {"methods": asdict(self.methods)}
 
 
 # The family each op name was declared with: the inputs of a case depend on its op only.

@@ -7,7 +7,6 @@ disk (harness/core/refcache.py), as grading reuses the same cases for every subm
 
 from __future__ import annotations
 
-import importlib
 from functools import lru_cache
 from typing import Any
 
@@ -39,15 +38,9 @@ def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.n
     if spec.twin is not None:  # an adapter's op: the op it maps to computes the expected
         found = reference_outputs(get_op(spec.twin), ctor, inputs, conventions, partial)
         return {k: v for k, v in found.items() if k in spec.outputs}
-    if spec.calls is not None:  # a function API: its twins are functions of one module
-        cls = importlib.import_module(get_api(spec.api).reference)
-    else:
-        cls = getattr(reference.module(spec.module), spec.cls)
-    if spec.twin_conventions:
-        ctor = {**ctor, "conventions": conventions}
     with reference.one_torch_thread():   # tiny tensors: torch's thread pool costs ~10×
-        run = run_op(spec.kind, cls, ctor, {k: v.copy() for k, v in inputs.items()},
-                     spec.outputs, calls=spec.calls)
+        run = run_op(spec.kind, spec.twin_target(), spec.twin_ctor(ctor, conventions),
+                     {k: v.copy() for k, v in inputs.items()}, spec.outputs, **spec.how())
     for _, exc in run.errors.values():
         if isinstance(exc, KeyboardInterrupt):  # the driver keeps what student code raises;
             raise exc                            # here, in our own process, Ctrl-C must stop

@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from harness.apis.known import APIS
+from harness.core.opspec import FunctionOp
 from harness.core.registry import find_op
 from harness.diagnosis.causes import CODES
 
@@ -292,7 +293,7 @@ def contract_text(op: str, output: str) -> str:
     if spec is None:
         return ""
     parts: list[str] = []
-    if spec.calls is not None:           # a function API: its forward and this output's function
+    if isinstance(spec, FunctionOp):     # a function API: its forward and this output's function
         defs = _definitions(spec.api) or _definitions(spec.module)
         for function in dict.fromkeys([spec.function("forward", False),
                                        spec.function(output, False)]):

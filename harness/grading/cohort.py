@@ -54,6 +54,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.core.opspec import FunctionOp
 from harness.core.registry import find_op
 from harness.diagnosis import fixlist
 from harness.diagnosis.causes import CODES
@@ -295,7 +296,7 @@ def _post_place(where: str, op: str, output: str) -> str:
     (never a helper a student named)."""
     spec = find_op(op)
     function = where.rpartition(" · ")[2]
-    if spec is not None and spec.calls is None and (
+    if spec is not None and not isinstance(spec, FunctionOp) and (
             function.startswith(f"{spec.cls}.") or function == "<module>"):
         return where
     return words.contract_place(op, output)

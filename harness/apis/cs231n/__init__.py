@@ -22,12 +22,13 @@ from harness.core import cases as c
 from harness.core.api import Api
 from harness.core.cases import Family, Params
 from harness.core.editions import Edition, Marker
-from harness.core.opspec import Calls, OpSpec
+from harness.core.opspec import Calls, FunctionOp, OpSpec
 
 if TYPE_CHECKING:   # (the sandboxed child imports this module, and no formula)
     from harness.core.formula import Formula, Rule
 
 API = "cs231n"
+TWINS = "reference.cs231n"   # the module of its ops' PyTorch twins (functions, as the ops)
 NCHW = ("n", "c", "h", "w")
 SPREADS = {"normal": 1.0, "small": 0.01}   # a feature's spread: eps matters when it is small
 
@@ -61,6 +62,7 @@ def _affine_sample(rng: np.random.Generator, fixed: Params) -> Params:
 
 
 AFFINE = Family(
+    shrink=("shape",),
     sample=_affine_sample,
     edge_cases=lambda fixed: [{"shape": (2, 3), "m": 4}, {"shape": (2, 3, 2, 2), "m": 3}],
     ctor=lambda p, fixed: {},
@@ -110,6 +112,8 @@ def _conv_edge(n: int = 2, cin: int = 3, h: int = 5, w: int = 5, cout: int = 2,
 
 
 CONV = Family(
+    shrink=("n", "cin", "cout", "k", "s", "pad", "h", "w"),
+    simplest={"pad": 0},
     sample=_conv_sample,
     edge_cases=lambda fixed: [
         _conv_edge(),                                   # the notebook's: 3x3, pad 1
@@ -148,6 +152,7 @@ def _pool_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 
 POOL = Family(
+    shrink=("n", "c", "k", "s", "h", "w"),
     sample=_pool_sample,
     edge_cases=lambda fixed: [
         {"n": 2, "c": 3, "h": 4, "w": 4, "k": (2, 2), "s": 2},   # the notebook's
@@ -197,6 +202,7 @@ def _norm_sample(rng: np.random.Generator, fixed: Params) -> Params:
 def _norm_family(fixed_edges: list[Params], ctor: Callable[[Params, Params], c.Kwargs],
                  valid: Callable[[Params], bool]) -> Family:
     return Family(sample=_norm_sample, edge_cases=lambda fixed: fixed_edges, ctor=ctor,
+                  shrink=("n",),
                   inputs=lambda p, rng: _norm_inputs(p, rng, image=False),
                   axes={"forward": ("n", "d"), "dX": ("n", "d"), "dgamma": ("d",),
                         "dbeta": ("d",), "running_mean": ("d",), "running_var": ("d",)},
@@ -229,6 +235,7 @@ def _spatial_sample(rng: np.random.Generator, fixed: Params) -> Params:
 
 
 SPATIAL_BATCHNORM = Family(
+    shrink=("n", "c", "h", "w"),
     sample=_spatial_sample,
     edge_cases=lambda fixed: [{"n": 2, "c": 3, "h": 2, "w": 3, "spread": "normal",
                                "running": "given"}],
@@ -265,6 +272,7 @@ def _loss_family(large: bool, informative: Callable[[Params, dict[str, np.ndarra
 
     edge: Params = {"n": 3, "classes": 4, **({"scale": "large"} if large else {})}
     return Family(sample=sample, edge_cases=lambda fixed: [edge, {**edge, "n": 1}],
+                  shrink=("scale", "n", "classes"), simplest={"scale": "normal"},
                   ctor=lambda p, fixed: {}, inputs=_loss_inputs,
                   axes={"dX": ("n", "class")}, informative=informative,
                   valid=lambda p: c.param_int(p, "n") >= 1 and c.param_int(p, "classes") >= 2)
@@ -308,6 +316,7 @@ def _dropout_param(p: Params, fixed: Params) -> c.Kwargs:
 
 
 DROPOUT = Family(
+    shrink=("n",),
     sample=_dropout_sample,
     edge_cases=lambda fixed: [
         {"n": 4, "d": 125, "p": 0.75, "mode": "train", "draw": 231},
@@ -358,9 +367,9 @@ def _op(name: str, family: Family, outputs: tuple[str, ...], calls: Calls,
                         tuple[bool, str]] | None = None,
         given: Callable[[dict[str, np.ndarray], dict[str, np.ndarray]],
                         dict[str, np.ndarray]] | None = None) -> OpSpec:
-    return OpSpec(f"{API}:{name}", "layers", calls.forward, family, outputs, fixed or {},
-                  api=API, calls=calls, optional=optional, derived=derived, judge=judge,
-                  given=given)
+    return FunctionOp(f"{API}:{name}", "layers", calls.forward, family, outputs, fixed or {},
+                      api=API, calls=calls, twins=TWINS, optional=optional, derived=derived,
+                      judge=judge, given=given)
 
 
 def _bn_calls(prefix: str, backward: str | None = None) -> Calls:
@@ -431,6 +440,6 @@ def _layer_rules() -> Mapping[str, tuple[Rule, ...]]:
 
 
 SPEC = Api(API, "CS231n assignment 2 (layers.py)", "cs231n", ("layers",),
-           BUNDLED_DIR / "cs231n", "reference.cs231n", ("cs231n/layers.py", "layers.py"),
+           BUNDLED_DIR / "cs231n", ("cs231n/layers.py", "layers.py"),
            ops=CS231N_OPS, formulas=_formulas, layer_rules=_layer_rules, editions=EDITIONS,
            rubric=Path(__file__).resolve().parents[2] / "rubrics" / "cs231n.toml")

@@ -46,7 +46,7 @@ def _intermediates() -> Intermediates:
 
 
 API = Api("hw6", "Berkeley CS189 HW6 (neural_networks)", CANONICAL,
-          ("activations", "layers", "losses", "models"), BUNDLED_DIR, "",
+          ("activations", "layers", "losses", "models"), BUNDLED_DIR,
           (*PACKAGE_NAMES, "activations.py", "losses.py"), ops=HW6_OPS, loader=PACKAGE,
           package_names=PACKAGE_NAMES, contract_modules=CONTRACT_MODULES, base_modules=BASE_MODULES,
           leaf_modules=("optimizers", "weights"),

@@ -304,6 +304,7 @@ def network_ctor(p: Params, fixed: Params) -> Kwargs:
 
 
 NETWORK = Family(
+    shrink=("n", "c", "n_in", "h", "w"),
     sample=_network_sample,
     edge_cases=_network_edges,
     ctor=network_ctor,
@@ -401,7 +402,7 @@ def _optim_valid(p: Params) -> bool:
 
 def optimizer_family() -> Family:
     return Family(sample=_optim_sample, edge_cases=_optim_edges, ctor=optim_ctor,
-                  inputs=_optim_inputs, valid=_optim_valid)
+                  inputs=_optim_inputs, valid=_optim_valid, shrink=("k",))
 
 
 OPTIMIZER = optimizer_family()
@@ -422,6 +423,7 @@ def _init_sample(rng: np.random.Generator, fixed: Params) -> Params:
 
 
 INITIALIZER = Family(
+    shrink=("shape",),
     sample=_init_sample,
     edge_cases=lambda fixed: [{"shape": (3, 3, 4, 8), "draws": DRAWS},
                               {"shape": (20, 5), "draws": DRAWS},

@@ -18,7 +18,7 @@ from dataclasses import replace
 from harness.apis.hw6 import model_cases as mc
 from harness.core import cases as c
 from harness.core.cases import Case
-from harness.core.opspec import OpSpec
+from harness.core.opspec import ClassOp, OpSpec
 
 # How each module's ops are driven (harness/apis/hw6/runners.py): its kind.
 KIND_OF_MODULE = {"activations": "activation", "layers": "layer", "losses": "loss",
@@ -45,7 +45,7 @@ PARAMETER_SHAPES: dict[str, dict[str, str]] = {
 }
 
 
-def _contract(spec: OpSpec) -> OpSpec:
+def _contract(spec: ClassOp) -> ClassOp:
     """An HW6 op as the core sees it: its kind (from its module), whether its forward is a
     loss and its twin takes the conventions, the parameter shapes it must create, and the
     method to open for each output."""
@@ -61,32 +61,32 @@ def _contract(spec: OpSpec) -> OpSpec:
 HW6_OPS: dict[str, OpSpec] = {
     spec.name: _contract(spec)
     for spec in [
-        OpSpec("linear", "activations", "Linear", c.ELEMENTWISE, ACT_OUT),
-        OpSpec("sigmoid", "activations", "Sigmoid", c.ELEMENTWISE, ACT_OUT),
-        OpSpec("tanh", "activations", "TanH", c.ELEMENTWISE, ACT_OUT),
-        OpSpec("relu", "activations", "ReLU", c.ELEMENTWISE, ACT_OUT),
-        OpSpec("softmax", "activations", "SoftMax", c.SOFTMAX, ACT_OUT),
-        OpSpec("fully_connected", "layers", "FullyConnected", c.DENSE, PARAM_OUT),
-        OpSpec("conv2d", "layers", "Conv2D", c.CONV, PARAM_OUT),
-        OpSpec("pool2d_max", "layers", "Pool2D", c.POOL, ACT_OUT, {"mode": "max"}),
-        OpSpec("pool2d_average", "layers", "Pool2D", c.POOL, ACT_OUT, {"mode": "average"}),
-        OpSpec("flatten", "layers", "Flatten", c.FLATTEN, ACT_OUT),
-        OpSpec("cross_entropy", "losses", "CrossEntropy", c.LOSS, ACT_OUT,
+        ClassOp("linear", "activations", "Linear", c.ELEMENTWISE, ACT_OUT),
+        ClassOp("sigmoid", "activations", "Sigmoid", c.ELEMENTWISE, ACT_OUT),
+        ClassOp("tanh", "activations", "TanH", c.ELEMENTWISE, ACT_OUT),
+        ClassOp("relu", "activations", "ReLU", c.ELEMENTWISE, ACT_OUT),
+        ClassOp("softmax", "activations", "SoftMax", c.SOFTMAX, ACT_OUT),
+        ClassOp("fully_connected", "layers", "FullyConnected", c.DENSE, PARAM_OUT),
+        ClassOp("conv2d", "layers", "Conv2D", c.CONV, PARAM_OUT),
+        ClassOp("pool2d_max", "layers", "Pool2D", c.POOL, ACT_OUT, {"mode": "max"}),
+        ClassOp("pool2d_average", "layers", "Pool2D", c.POOL, ACT_OUT, {"mode": "average"}),
+        ClassOp("flatten", "layers", "Flatten", c.FLATTEN, ACT_OUT),
+        ClassOp("cross_entropy", "losses", "CrossEntropy", c.LOSS, ACT_OUT,
                {"name": "cross_entropy", "target": "onehot"}),
-        OpSpec("l2", "losses", "L2", c.LOSS, ACT_OUT, {"name": "l2", "target": "real"}),
+        ClassOp("l2", "losses", "L2", c.LOSS, ACT_OUT, {"name": "l2", "target": "real"}),
         # whole models (harness/apis/hw6/model_cases.py): NeuralNetwork against the twin assembled
         # from the reference twins, optimisers against torch.optim, weight initialisers
         # against torch.nn.init, and training parity over K steps
-        OpSpec("network", "models", "NeuralNetwork", mc.NETWORK, NETWORK_OUT),
-        OpSpec("sgd", "optimizers", "initialize_optimizer", mc.OPTIMIZER, ("update",),
+        ClassOp("network", "models", "NeuralNetwork", mc.NETWORK, NETWORK_OUT),
+        ClassOp("sgd", "optimizers", "initialize_optimizer", mc.OPTIMIZER, ("update",),
                {"name": "sgd"}),
-        OpSpec("adam", "optimizers", "initialize_optimizer", mc.OPTIMIZER, ("update",),
+        ClassOp("adam", "optimizers", "initialize_optimizer", mc.OPTIMIZER, ("update",),
                {"name": "adam"}),
         # called as the starter's layers call it: with the layer's activation (He's is relu)
-        *(OpSpec(name, "weights", "initialize_weights", mc.INITIALIZER, INIT_OUT,
+        *(ClassOp(name, "weights", "initialize_weights", mc.INITIALIZER, INIT_OUT,
                  {"name": name, "activation": "relu" if name.startswith("he") else "linear"})
           for name in ("xavier_uniform", "xavier_normal", "he_uniform", "he_normal")),
-        OpSpec("training", "models", "NeuralNetwork", mc.TRAINING, ("loss", "parameters"),
+        ClassOp("training", "models", "NeuralNetwork", mc.TRAINING, ("loss", "parameters"),
                op_kind="training", max_cases=2),
     ]
 }

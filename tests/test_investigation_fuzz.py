@@ -4,7 +4,8 @@ For every implementation under tests/buggy_impls and tests/diagnosis_impls, a fe
 last under the strict profile, whose L2 cases go beyond the contract) check every op on a few
 cases (one edge case and two random ones; a whole model one edge case), build the report and
 investigate it in process, the way `nnparity check` and `repro` do (shrinking, ablation,
-patterns, maps, blame), then render it. Nothing may escape, and every failing item must come
+patterns, maps, blame), then render it; the report it was given is left as it was (the
+investigation returns a new one). Nothing may escape, and every failing item must come
 out investigated: a smallest case, or a note saying why not (a spent budget). An
 investigation step that stopped on an exception is nnparity's bug, so it fails the test too,
 with the note that says where.
@@ -12,6 +13,7 @@ with the note that says where.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -54,7 +56,10 @@ def _report(checker: Checker, profile: str, seed: int) -> dict:
             records += [record(v, index) for v in checker.check(spec, case).values()]
     report = build_report(records, impl=str(checker.impl), seed=seed, profile=profile,
                           tolerance=checker.tolerance.describe(), cases_per_op=RANDOM_CASES + 1)
-    return investigate(report, checker, budget=BUDGET)
+    before = copy.deepcopy(report)
+    investigated = investigate(report, checker, budget=BUDGET)
+    assert report == before, "investigate edited the report it was given"
+    return investigated
 
 
 @pytest.mark.parametrize("impl", IMPLS, ids=[p.name for p in IMPLS])

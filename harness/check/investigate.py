@@ -44,11 +44,11 @@ from harness.core.cases import Case, for_profile, pad_amount
 from harness.core.registry import OpSpec, get_op
 from harness.core.results import (
     add_note,
-    add_stopped,
     build_report,
     jsonable,
     repro_command,
     stopped,
+    stopped_note,
 )
 from harness.core.verdict import Verdict
 from harness.diagnosis import factors
@@ -112,17 +112,42 @@ T = TypeVar("T")
 
 @dataclass
 class _Steps:
-    """Runs the steps of one item's investigation; a step that raises is skipped, recorded
-    on the item (a ``stopped`` record and a note) and replaced by its fallback."""
+    """Runs the steps of one item's investigation and keeps what they found for the item:
+    the new keys of its finding, its notes, and a ``stopped`` record for each step that
+    raised (skipped, and replaced by its fallback)."""
 
-    item: dict[str, Any]
+    finding: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    stops: list[dict[str, Any]] = field(default_factory=list)
 
     def run(self, stage: str, fn: Callable[[], T], fallback: T) -> T:
         try:
             return fn()
         except Exception as exc:  # noqa: BLE001 - nnparity's bug must not cost the report
-            add_stopped(self.item, stopped("investigation", stage, exc))
+            self.stop(stopped("investigation", stage, exc))
             return fallback
+
+    def stop(self, record: dict[str, Any]) -> None:
+        """A step stopped: its record, and its note in the order things happened."""
+        self.stops.append(record)
+        self.notes.append(stopped_note(record))
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def onto(self, item: dict[str, Any]) -> dict[str, Any]:
+        """A new item: `item` with what the steps found (`item` is left as it was)."""
+        new = {**item, "notes": list(item.get("notes", []))}
+        if self.finding or self.stops:
+            finding = item.get("finding") or {}
+            records = list(finding.get("stopped", []))
+            records += [r for n, r in enumerate(self.stops)
+                        if r not in records and r not in self.stops[:n]]
+            new["finding"] = {**finding, **self.finding, **({"stopped": records}
+                                                            if records else {})}
+        for text in self.notes:
+            add_note(new, text)
+        return new
 
 
 @dataclass
@@ -387,7 +412,7 @@ def _problems(probe: Probe, spec: OpSpec, item: dict[str, Any], output: str, cas
             problems.append(problem)
     left = sum(len(p.members) for p in pending)
     if left:
-        add_note(item, f"{left} failing case{'s' if left != 1 else ''} not grouped: at most "
+        steps.note(f"{left} failing case{'s' if left != 1 else ''} not grouped: at most "
                        f"{MAX_GROUPS} separate problems are investigated")
     return problems
 
@@ -419,99 +444,120 @@ def problems_note(item: dict[str, Any], groups: list[dict[str, Any]]) -> str:
                if both else ""))
 
 
-def _investigate_item(probe: Probe, item: dict[str, Any], impl: str) -> None:
-    f = item["finding"]
+def _investigate_item(probe: Probe, item: dict[str, Any], impl: str, steps: _Steps) -> None:
+    """Investigate one failing item; what it finds goes to `steps` (the new keys of its
+    finding: smallest, ablation, diagnosis, groups; its notes)."""
+    f, found = item["finding"], steps.finding
     spec, output = get_op(item["op"]), item["output"]
-    steps = _Steps(item)
     case = Case.from_id(f["case_id"])
     base = steps.run("rerunning the case", lambda: probe.verdict(case, output), None)
     if base is None:
-        if not f.get("stopped"):
-            add_note(item, OUT_OF_TIME if probe.out_of_time else
-                     f"not investigated: the budget of {probe.budget} reruns was spent")
+        if not f.get("stopped") and not steps.stops:
+            steps.note(OUT_OF_TIME if probe.out_of_time else
+                       f"not investigated: the budget of {probe.budget} reruns was spent")
         return
     if base.passed:
-        add_note(item, f"not investigated: {case.id} passed when rerun (does the "
-                       "implementation give different results on the same inputs?)")
+        steps.note(f"not investigated: {case.id} passed when rerun (does the "
+                   "implementation give different results on the same inputs?)")
         return
     problems = _problems(probe, spec, item, output, case, base, steps, impl)
     first = problems[0]
     if first.smallest is not None:
-        f["smallest"] = first.smallest
-        for s in first.smallest.get("stopped", []):
-            add_stopped(item, s)
-    f["ablation"] = [t.to_json() for t in first.trials]
+        found["smallest"] = first.smallest
+        for record in first.smallest.get("stopped", []):
+            steps.stop(record)
+    found["ablation"] = [t.to_json() for t in first.trials]
     if first.causes:
         known = [Cause(d["code"], d["message"]) for d in f.get("diagnosis", [])
                  if d["code"] not in first.decided]
-        f["diagnosis"] = [c.to_json() for c in rank(first.causes + known)]
+        found["diagnosis"] = [c.to_json() for c in rank(first.causes + known)]
     if len(problems) > 1:
         groups = [group_json(p, output) for p in problems]
-        groups[0]["diagnosis"] = f["diagnosis"]
-        f["groups"] = groups
-        add_note(item, problems_note(item, groups))
+        groups[0]["diagnosis"] = found.get("diagnosis", f["diagnosis"])
+        found["groups"] = groups
+        steps.note(problems_note(item, groups))
 
 
 # ---------------------------------------------------------------- blame
-def _prepend(f: dict[str, Any], cause: Cause) -> None:
-    causes = [cause] + [Cause(d["code"], d["message"]) for d in f["diagnosis"]]
-    f["diagnosis"] = [c.to_json() for c in rank(causes)]
+def _prepended(diagnosis: list[dict[str, str]], cause: Cause) -> list[dict[str, str]]:
+    causes = [cause] + [Cause(d["code"], d["message"]) for d in diagnosis]
+    return [c.to_json() for c in rank(causes)]
 
 
-def _blame_forward(report: dict[str, Any], item: dict[str, Any]) -> None:
+def _blame_forward(report: dict[str, Any], item: dict[str, Any]) -> Cause | None:
     """A gradient that fails only on cases where the op's forward fails too: fix forward.
 
     Not for a loss: its backward(Y, Y_hat) is computed from the inputs, not from anything
     forward cached, so a shared cause (an L2 reduction, say) is not forward's fault."""
     spec = get_op(item["op"])
     if spec.scalar("forward"):
-        return
+        return None
     if item["output"] in spec.derived or item["output"] in spec.state:
-        return  # judged from forward's own call (dropout's draw, bn_param's statistics)
+        return None  # judged from forward's own call (dropout's draw, bn_param's statistics)
     forward = next((i for i in report["results"]
                     if i["op"] == item["op"] and i["output"] == "forward"), None)
     if forward is None or forward["status"] == "pass" or item["output"] == "forward":
-        return
-    if set(item["failed_cases"]) <= set(forward["failed_cases"]):
-        _prepend(item["finding"], Cause(
-            "caused_by_forward",
-            f"{item['op']} forward fails too, on every case where {item['output']} fails: "
-            "backward starts from what forward computed and cached, so fix forward first"))
+        return None
+    if not set(item["failed_cases"]) <= set(forward["failed_cases"]):
+        return None
+    return Cause("caused_by_forward",
+                 f"{item['op']} forward fails too, on every case where {item['output']} "
+                 "fails: backward starts from what forward computed and cached, so fix "
+                 "forward first")
 
 
-def _locate(report: dict[str, Any], checker: Checker, deadline: float | None) -> None:
+def _located(report: dict[str, Any], checker: Checker, deadline: float | None
+             ) -> dict[tuple[str, str], dict[str, Any]]:
+    found: dict[tuple[str, str], dict[str, Any]] = {}
     with contextlib.suppress(BudgetSpent), within_budget(deadline):
-        locate(report, checker)
+        found = locate(report, checker)
+    return found
 
 
 def investigate(report: dict[str, Any], checker: Checker, budget: int = 2000,
                 deadline: float | None = None) -> dict[str, Any]:
-    """Enrich the findings of `report`'s failing items in place; returns the report.
+    """A new report: `report` with the findings of its failing items investigated (`report`
+    itself is left as it was).
 
     At most `budget` reruns, none started after `deadline` (a time.monotonic() value) nor
     waited for past it: an item the deadline cuts short keeps what was found so far, with a
     note, and the report's summary says ``investigation_cut_short``."""
     probe = Probe(checker, budget, deadline)
     impl = report["impl"]
-    failing = [i for i in report["results"] if i.get("finding")]
-    for item in failing:
-        item["finding"]["repro"] = repro_command(item["finding"]["case_id"], impl)
-    todo = [i for i in failing if _worth(i["finding"])]
-    for item in todo:
-        before = probe.out_of_time
-        _Steps(item).run("investigation", partial(_investigate_item, probe, item, impl), None)
-        if probe.out_of_time and not before and OUT_OF_TIME not in item.get("notes", []):
-            add_note(item, CUT_SHORT)
-    if probe.out_of_time:
-        report["summary"]["investigation_cut_short"] = True
+    failing = [i for i, item in enumerate(report["results"]) if item.get("finding")]
+    found = {i: _Steps({"repro": repro_command(report["results"][i]["finding"]["case_id"],
+                                               impl)}) for i in failing}
+    todo = [i for i in failing if _worth(report["results"][i]["finding"])]
+    for i in todo:
+        before, steps = probe.out_of_time, found[i]
+        steps.run("investigation", partial(_investigate_item, probe, report["results"][i],
+                                           impl, steps), None)
+        if probe.out_of_time and not before and OUT_OF_TIME not in steps.notes:
+            steps.note(CUT_SHORT)
     # (an op failing only through another op that fails on its own was rerun with that op
     # substituted before: harness/check/substitute.py; what still fails is its own)
-    for item in todo:
-        _Steps(item).run("blaming forward", partial(_blame_forward, report, item), None)
-    if todo and not probe.out_of_time:   # which function to open (diagnosis/suspects.py)
-        _Steps(todo[0]).run("locating the bug", partial(_locate, report, checker, deadline),
-                            None)
-    return report
+    for i in todo:
+        steps, item = found[i], report["results"][i]
+        cause = steps.run("blaming forward", partial(_blame_forward, report, item), None)
+        if cause is not None:
+            diagnosis = steps.finding.get("diagnosis", item["finding"]["diagnosis"])
+            steps.finding["diagnosis"] = _prepended(diagnosis, cause)
+    results = [found[i].onto(item) if i in found else item
+               for i, item in enumerate(report["results"])]
+    summary = {**report["summary"], **({"investigation_cut_short": True}
+                                       if probe.out_of_time else {})}
+    investigated = {**report, "summary": summary, "results": results}
+    if todo and not probe.out_of_time:   # which function to open (diagnosis/suspects.py),
+        located = {todo[0]: _Steps()}    # from the findings as investigated
+        suspects = located[todo[0]].run("locating the bug",
+                                        partial(_located, investigated, checker, deadline), {})
+        for i in failing:
+            key = (results[i]["op"], results[i]["output"])
+            if key in suspects:
+                located.setdefault(i, _Steps()).finding["suspect"] = suspects[key]
+        investigated["results"] = [located[i].onto(item) if i in located else item
+                                   for i, item in enumerate(results)]
+    return investigated
 
 
 def check_and_investigate(checker: Checker, specs: list[OpSpec], cases: int, seed: int = 0,

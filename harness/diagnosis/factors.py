@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.core.cases import Case, Params
+from harness.core.cases import Case, Params, param_int
 from harness.core.compare import (
     DEFAULT_TOLERANCE,
     Tolerance,
@@ -51,7 +51,7 @@ def _kernel(p: Params) -> tuple[int, int] | None:
 
 def _batch(p: Params) -> int | None:
     if isinstance(p.get("n"), int):
-        return int(p["n"])  # type: ignore[call-overload]
+        return param_int(p, "n")
     shape = p.get("shape")
     return int(shape[0]) if isinstance(shape, tuple) else None
 
@@ -66,8 +66,8 @@ def _set_kernel(p: Params, axis: int, value: int) -> Params:
     k = list(_kernel(p))  # type: ignore[arg-type]
     size = ("h", "w")[axis]
     k[axis] = value
-    grow = max(0, value - int(p[size]))  # type: ignore[call-overload]
-    return {"k": tuple(k), size: int(p[size]) + grow}  # type: ignore[call-overload]
+    grow = max(0, value - param_int(p, size))
+    return {"k": tuple(k), size: param_int(p, size) + grow}
 
 
 def _int_of(p: Params, name: str) -> int | None:
@@ -90,7 +90,7 @@ def _classes(p: Params) -> int | None:
     if not isinstance(p.get("classes"), int) or (p.get("target") == "real"
                                                   and p["classes"] == 1):
         return None
-    return int(p["classes"])  # type: ignore[call-overload]
+    return param_int(p, "classes")
 
 
 # The parameters a factor may follow, in the order the message names them.

@@ -460,7 +460,7 @@ def _shared_suspect(where: Where, methods: list[str], runs: list[Traced],
 
 def _follow_back(item: dict[str, Any], method: str, values: dict[str, list[dataflow.Run]],
                  roles: dict[str, dataflow.Roles], traced: dict[str, list[Traced]],
-                 package: str, functions: _Functions) -> None:
+                 package: str, functions: _Functions) -> dict[str, Any] | None:
     """An exception raised where a wrong value made earlier, by another function from right
     inputs, was used (``np.bincount`` given the float indices of a ``window_origins``):
     that function is the one to open, and the suspect says so."""
@@ -472,16 +472,17 @@ def _follow_back(item: dict[str, Any], method: str, values: dict[str, list[dataf
                                      for verdicts, trace in traced[op]], output)
     file = str(err["file"]).removeprefix(f"{package}/")
     if made is None or (made.file, made.function) == (file, functions.of(file, err["line"])):
-        return   # the raising function made it: its traceback says where
+        return None   # the raising function made it: its traceback says where
     found = _made_by(made, traced[op], output, package, functions, method, status="error")
     if found is not None:
         found["why"] += (f"; the {err.get('type') or 'exception'} at {err['file']}:"
                          f"{err['line']} followed from it")
-        item["finding"]["suspect"] = found
+    return found
 
 
-def locate(report: dict[str, Any], checker: CaseChecker) -> None:
-    """Add ``finding["suspect"]`` to each wrong-valued item whose runs point at a function
+def locate(report: dict[str, Any], checker: CaseChecker
+           ) -> dict[tuple[str, str], dict[str, Any]]:
+    """The ``suspect`` of each wrong-valued item (op, output) whose runs point at a function
     its method reached rather than at the method (see the module docstring): by the values
     its functions made when the API can say what they should be (`dataflow`), else by the
     lines they ran; and to each output that raised in the student's files on a value
@@ -489,7 +490,7 @@ def locate(report: dict[str, Any], checker: CaseChecker) -> None:
     items = [i for i in report["results"] if _is_value_failure(i)]
     raised = [i for i in report["results"] if _raised_in_own_code(i)]
     if not items and not raised:
-        return
+        return {}
     package = package_name(report.get("impl"), report.get("api"))
     functions = _Functions(checker.package_dir)
     failing = {op: _failing_first(report["results"], op)
@@ -511,6 +512,7 @@ def locate(report: dict[str, Any], checker: CaseChecker) -> None:
     every_right = [r for runs in right.values() for r in runs]
     unknown: dict[int, tuple[str, set[Where]]] = {}   # items the values left open
     anchored: set[int] = set()   # those the lines pointed at a helper
+    found_for: dict[int, dict[str, Any]] = {}   # item index -> its suspect
     for index, item in enumerate(items):
         op, output = item["op"], item["output"]
         if op not in specs:
@@ -524,7 +526,7 @@ def locate(report: dict[str, Any], checker: CaseChecker) -> None:
             found = None if made.function == method else _made_by(
                 made, traced[op], output, package, functions, method)
             if found is not None:
-                item["finding"]["suspect"] = found
+                found_for[index] = found
                 unknown[index] = method, {(made.file, made.function)}   # an anchor for
                 anchored.add(index)   # another class's item that went through it (`shared`)
             if made.function == method or found is not None:
@@ -549,22 +551,22 @@ def locate(report: dict[str, Any], checker: CaseChecker) -> None:
             pointed = None
         if pointed is not None and found is not None:
             found["caller"] = _caller(pointed, calls, method)   # Pool2D._max for a dX
-            item["finding"]["suspect"] = found
+            found_for[index] = found
         helpers = _every_failing_ran(traced[op], output, functions) & reach
         if pointed is not None:   # the lines' suspect, or one of its callees
             helpers = {pointed} | (helpers & reached(pointed[1], calls))
             anchored.add(index)
         if helpers:
             unknown[index] = method, helpers
-    for item in raised:
-        if item["op"] in specs:
-            _follow_back(item, specs[item["op"]].function(item["output"], False), values,
-                         roles, traced, package, functions)
+    followed = {(item["op"], item["output"]): back for item in raised if item["op"] in specs
+                and (back := _follow_back(item, specs[item["op"]].function(item["output"],
+                                                                          False),
+                                          values, roles, traced, package, functions))}
     chosen = shared(unknown, scores(_failing_runs(items, traced) + every_right, functions),
                     anchored)
     for index, where in chosen.items():
         item = items[index]
-        if (item["finding"].get("suspect") or {}).get("how") == "values":
+        if found_for.get(index, {}).get("how") == "values":
             continue   # its own values said who made it
         op, output = item["op"], item["output"]
         if dataflow.went_wrong_before(values[op], output, where, roles[op]):
@@ -573,4 +575,6 @@ def locate(report: dict[str, Any], checker: CaseChecker) -> None:
         found = _shared_suspect(where, methods, traced[op], output, package, functions,
                                 unknown[index][0])
         if found is not None:
-            item["finding"]["suspect"] = found
+            found_for[index] = found
+    return {**{(items[i]["op"], items[i]["output"]): s for i, s in found_for.items()},
+            **followed}

@@ -38,7 +38,7 @@ from harness.core.cases import Case, for_profile
 from harness.core.registry import OpSpec, get_op
 from harness.core.results import aggregate, repro_command, skipped
 from harness.core.verdict import Status, Verdict, describe_exception, is_outage
-from harness.grading.outputs import student_impl
+from harness.grading.outputs import VISIBLE, student_impl
 from harness.grading.rubric import Item, Rubric
 from harness.grading.submission import (
     InvalidSubmission,
@@ -395,7 +395,7 @@ class _Run:
             records = []
             for index, case in enumerate(self._spec(item).cases(item.cases, item.seed)):
                 records.append(record(self.verdicts[(item.op, case.id)][output], index))
-            if item.visibility == "visible":
+            if item.visibility == VISIBLE:
                 self.visible_records += records
             passed = sum(r["status"] == "pass" for r in records)
             not_run = sum(skipped(r) for r in records)
@@ -429,7 +429,8 @@ class _Run:
         report = verdict_report(list(unique.values()), checker, cases=self.rubric.cases,
                                 seed=self.rubric.seed, impl=student_impl(api), edition=False)
         try:
-            investigate(report, checker, budget=budget, deadline=self.deadline)
+            report = investigate(report, checker, budget=budget, deadline=self.deadline)
+            self._investigated(report)
             if report["summary"].get("investigation_cut_short"):
                 self._finding("details_cut", "the details below are partial: the submission's "
                               f"time budget ({self._budget()}) ran out while nnparity "
@@ -440,6 +441,17 @@ class _Run:
                           f"({type(exc).__name__}: {exc})")
             return ""
         return re.sub(r"^#", "##", text, flags=re.MULTILINE)  # nested under the feedback
+
+    def _investigated(self, report: dict[str, Any]) -> None:
+        """Each visible test's finding as the investigation left it (the smallest failing
+        case, the ablation, the causes it found): what the class report and the staff see."""
+        found = {(i["op"], i["output"], i["finding"]["case_id"]): i["finding"]
+                 for i in report["results"] if i.get("finding")}
+        for test in self.result["tests"]:
+            finding = test["finding"]
+            if test["visibility"] == VISIBLE and finding:
+                test["finding"] = found.get((test["op"], test["output"], finding["case_id"]),
+                                            finding)
 
     # -------------------------------------------------------------- findings and status
     def _finding(self, code: str, message: str) -> None:

@@ -37,7 +37,7 @@ def _fallback_diagnosis(v: Verdict) -> list[dict[str, str]]:
 def finding(v: Verdict) -> dict[str, Any]:
     stops: list[dict[str, Any]] = []
     cmp = v.comparison
-    loc = None
+    loc: dict[str, object] | None = None
     if cmp is not None and (cmp.worst is not None or cmp.got_shape is not None):
         loc = {"mismatched": cmp.mismatched, "total": cmp.total,
                "got_shape": jsonable(cmp.got_shape),

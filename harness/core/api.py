@@ -25,50 +25,101 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from harness.core.editions import Detected, Edition, detect, named
 
 if TYPE_CHECKING:   # (the sandboxed child imports this module, and no formula)
-    from harness.core.cases import Case
-    from harness.core.conventions import Conventions
+    from harness.core.cases import Case, Kwargs
+    from harness.core.compare import Tolerance
+    from harness.core.conventions import Conventions, Profile
     from harness.core.formula import Formula, Rule
     from harness.core.opspec import OpSpec
+    from harness.core.report import JSONObject
+    from harness.core.verdict import Verdict
+    from reference.laws import Law
 
 PACKAGE, LIBRARY = "package", "library"   # the two loaders (harness.sandbox.loader, .library)
 
 
+# What an adapter is handed of the core's objects, beyond plain data. This module cannot
+# name their classes: the driver and the checking protocols import it. So each is the
+# part of the core's object an adapter may use, as a protocol the object itself follows.
+class OpRunView(Protocol):
+    """What a kind runner records on (`harness.core.driver.OpRun`): the outputs it computed,
+    the exception of each output it could not, the parameters a layer created."""
+
+    outputs: dict[str, object]
+    errors: dict[str, tuple[str, BaseException]]
+    init_error: BaseException | None
+    created: dict[str, np.ndarray]
+
+    @property
+    def on_stage(self) -> Callable[[str], None]:
+        """Called after a stage that may modify the inputs in place (`attempt` calls it)."""
+        ...
+
+    def fail(self, names: tuple[str, ...] | list[str], stage: str,
+             exc: BaseException) -> None: ...
+
+
+class ChildView(Protocol):
+    """A sandboxed child that runs requests (`harness.core.checking.Child`)."""
+
+    def run(self, request: Mapping[str, object], inputs: dict[str, np.ndarray]) -> object: ...
+
+
+class CheckerView(Protocol):
+    """What a judge may ask of the checker that hands it a case (a
+    `harness.core.checking.CaseChecker`): its profile, tolerance and edition, the verdicts
+    of another case, and the child that runs a case (to rerun it traced)."""
+
+    profile: Profile
+    tolerance: Tolerance
+    edition: Detected | None
+
+    def check(self, spec: OpSpec, case: Case) -> dict[str, Verdict]: ...
+
+    def sandbox_for(self, spec: OpSpec, case: Case | None = None) -> ChildView: ...
+
+
 class KindRunner(Protocol):
     """Runs one kind of op on a class (a student's, or its twin): constructs it with `ctor`,
-    computes `outputs` from `inputs` and records them on `run` (`harness.core.driver`)."""
+    computes `outputs` from `inputs` and records them on `run` (`harness.core.driver`).
+    `cls` is what the implementation's module holds under the op's name: a class, a
+    function, or anything else a student left there."""
 
-    def __call__(self, cls: Any, ctor: dict[str, Any], inputs: dict[str, np.ndarray],
-                 outputs: tuple[str, ...], run: Any, /) -> None: ...
+    def __call__(self, cls: object, ctor: Kwargs, inputs: dict[str, np.ndarray],
+                 outputs: tuple[str, ...], run: OpRunView, /) -> None: ...
 
 
 class Judge(Protocol):
     """Judges an API's kinds of op that are more than one call (`KINDS`: HW6's whole models,
-    optimisers, initialisers, training), output by output, from what the child sent."""
+    optimisers, initialisers, training), output by output, from what the child sent.
+    An output's expected value is an array, or an initialiser's law (what its draws must
+    follow: `harness.core.twin.Expected`)."""
 
     KINDS: tuple[str, ...]
 
-    def reference_outputs(self, spec: OpSpec, ctor: dict[str, Any],
+    def reference_outputs(self, spec: OpSpec, ctor: Kwargs,
                           inputs: dict[str, np.ndarray], conventions: Conventions,
-                          /) -> dict[str, Any]: ...
+                          /) -> dict[str, np.ndarray | Law]: ...
 
-    def judge_case(self, checker: Any, spec: OpSpec, case: Case, header: dict[str, Any],
+    def judge_case(self, checker: CheckerView, spec: OpSpec, case: Case, header: JSONObject,
                    arrays: dict[str, np.ndarray], inputs: dict[str, np.ndarray],
-                   expected: dict[str, Any], /) -> dict[str, Any]: ...
+                   expected: dict[str, np.ndarray | Law], /) -> dict[str, Verdict]: ...
 
 
 class Intermediates(Protocol):
     """An op's intermediate values (the padded input, the windows, ...), named, from its
-    case's constructor arguments and inputs (`harness.diagnosis.dataflow`)."""
+    case's constructor arguments and inputs (`harness.diagnosis.dataflow`): arrays, sizes
+    (tuples of ints) and numbers (a pad value)."""
 
-    def __call__(self, op: str, ctor: dict[str, Any], inputs: dict[str, np.ndarray],
-                 conventions: Conventions, /) -> dict[str, Any]: ...
+    def __call__(self, op: str, ctor: Kwargs, inputs: dict[str, np.ndarray],
+                 conventions: Conventions, /
+                 ) -> dict[str, np.ndarray | tuple[int, ...] | float]: ...
 
 
 @dataclass(frozen=True)
@@ -104,6 +155,11 @@ class Api:
     plain_names: bool = False   # its ops are named without the "api:" prefix (the default API)
     editions: tuple[Edition, ...] = ()  # its years' assignments (harness/core/editions.py),
                                         # the fallback last
+    # The activation op a case applies, by its parameters (HW6: a layer's `act`, an
+    # initializer's `activation`): a layer that fails only by passing on that activation's
+    # stub is the activation's to fix (harness.diagnosis.fixlist).
+    activation: Callable[[Mapping[str, object]], str | None] | None = field(
+        default=None, compare=False)
     # The other ops a case of an op calls (a layer's activation, a model's layers): an
     # edition's cases use only its ops, and a failing one is substituted for them.
     uses: Callable[[OpSpec, Case], frozenset[str]] | None = field(default=None, compare=False)

@@ -3,14 +3,15 @@
 The checker (`harness.check.checker.Checker`) sits above the diagnosis and the adapters: it
 runs cases in the sandbox and judges them. The diagnosis reruns variants of a failing case,
 and HW6's model judge reruns a case traced, through this protocol, so neither imports the
-layer above it.
+layer above it. (An API's judge is handed it as `harness.core.api.CheckerView`, the part
+of it a judge may use: harness/core/api.py cannot import this module, which imports it.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -26,8 +27,9 @@ from harness.core.verdict import Trace, Verdict
 class Child(Protocol):
     """A sandboxed child that runs requests (`harness.sandbox.parent.Sandbox`)."""
 
-    def run(self, request: dict[str, Any], inputs: dict[str, np.ndarray]) -> object:
-        """The child's answer (header, arrays), or an outage (`harness.sandbox.parent.Outage`)."""
+    def run(self, request: Mapping[str, object], inputs: dict[str, np.ndarray]) -> object:
+        """The child's answer (header, arrays), or an outage (`harness.sandbox.parent.Outage`).
+        `request` is sent as JSON (tuples as lists: a case's constructor arguments)."""
         ...
 
 

@@ -19,11 +19,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from harness.core.api import KindRunner
+from harness.core.api import KindRunner, OpRunView
+from harness.core.cases import Kwargs
 from harness.core.opspec import Calls, Methods
 from harness.core.registry import kind_runners
 
@@ -32,7 +33,7 @@ STAGES = ("construct", "init", "forward", "backward", "gradients")
 
 @dataclass
 class OpRun:
-    outputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, object] = field(default_factory=dict)   # kept as returned
     errors: dict[str, tuple[str, BaseException]] = field(default_factory=dict)
     on_stage: Callable[[str], None] = field(default=lambda stage: None, repr=False)
     init_error: BaseException | None = field(default=None, repr=False)
@@ -51,12 +52,14 @@ class OpRun:
 OUTPUTS_OF_STAGE = {"forward": ("forward",), "backward": ("dX", "dW", "db")}
 
 
-def run_op(kind: str, cls: Any, ctor: dict[str, Any], inputs: dict[str, np.ndarray],
+def run_op(kind: str, cls: object, ctor: Kwargs, inputs: dict[str, np.ndarray],
            outputs: tuple[str, ...],
            on_stage: Callable[[str], None] | None = None, calls: Calls | None = None,
            methods: Methods | None = None) -> OpRun:
     """Construct `cls` and compute `outputs` on `inputs` (which the op may mutate); with
-    `calls` (a function API), call the functions of module `cls` as they say.
+    `calls` (a function API), call the functions of module `cls` as they say. `cls` is what
+    the implementation's module holds under the op's name (or the module itself, or the
+    twin): anything, which the call that fails on it records.
 
     `on_stage(stage)` is called after the forward and after the backward call, so a caller
     can see which call modified the inputs in place.
@@ -72,8 +75,9 @@ def run_op(kind: str, cls: Any, ctor: dict[str, Any], inputs: dict[str, np.ndarr
     return run
 
 
-# runner(cls, ctor, inputs, outputs, run): how an API's own kind of op is run.
-Runner = Callable[[Any, dict[str, Any], dict[str, np.ndarray], tuple[str, ...], OpRun], None]
+# runner(cls, ctor, inputs, outputs, run): how an API's own kind of op is run (a
+# `harness.core.api.KindRunner`; `run` is an OpRun, which it sees as `OpRunView`).
+Runner = Callable[[object, Kwargs, dict[str, np.ndarray], tuple[str, ...], OpRunView], None]
 
 
 @functools.cache
@@ -81,7 +85,16 @@ def _kind_runners() -> dict[str, KindRunner]:
     return kind_runners()   # every API's own kinds (harness/core/registry.py)
 
 
-def attempt(run: OpRun, names: tuple[str, ...], stage: str, fn) -> bool:
+class StageCall(Protocol):
+    """One stage's call (a lambda, its loop variables bound as defaults): the values of its
+    outputs, in order."""
+
+    def __call__(self) -> tuple[object, ...]: ...
+
+
+def attempt(run: OpRunView, names: tuple[str, ...], stage: str, fn: StageCall) -> bool:
+    """Record `fn()`'s values on `run` as `names` (one each), or what it raised for each of
+    them; whether it returned. A stage that may modify the inputs calls `run.on_stage`."""
     try:
         values = fn()
     except BaseException as exc:  # noqa: BLE001

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from harness.core.cases import Params
 from harness.core.stubs import fingerprint as code_fingerprint
@@ -24,6 +24,7 @@ from harness.core.stubs import parsed
 if TYPE_CHECKING:
     from harness.core.cases import Case
     from harness.core.opspec import OpSpec
+    from harness.core.verdict import Verdict
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ class Detected:
         starter = self.starter_reason(spec, package_dir, starter_dir)
         return ("starter", starter) if starter is not None else None
 
-    def unwritten_ops(self, verdicts: Mapping[tuple[str, str], Mapping[str, Any]]
+    def unwritten_ops(self, verdicts: Mapping[tuple[str, str], Mapping[str, Verdict]]
                   ) -> dict[str, str]:
         """op -> why it is not reported: optional that year and every case of it not
         implemented (`verdicts`: (op, case ID) -> {output: verdict})."""

@@ -39,7 +39,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, cast
 
 import numpy as np
 
@@ -47,6 +47,7 @@ from harness.core import wire
 
 if TYPE_CHECKING:
     from harness.core.conventions import Conventions
+    from harness.core.report import JSON, JSONObject
     from reference.laws import Law
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -129,12 +130,30 @@ def _path(key: str, op: str) -> Path:
 
 
 # ------------------------------------------------------------------ values <-> files
+class _LawFields(TypedDict):
+    """A `reference.laws.Law` in an entry's header."""
+
+    family: str
+    scale: float
+    fan_in: int
+    fan_out: int
+    gain: float
+
+
+class _Entry(TypedDict):
+    """An entry's header, as `_encode` writes it."""
+
+    key: str
+    laws: dict[str, _LawFields]
+    shapes: dict[str, list[int]]
+    order: list[str]
+
+
 def _encode(key: str, value: Mapping[str, object]) -> bytes | None:
     """An entry's bytes; None for a value this cache does not store."""
-    laws: dict[str, dict[str, object]] = {}
-    shapes: dict[str, list[int]] = {}
-    header: dict[str, object] = {"key": key, "laws": laws, "shapes": shapes,
-                                 "order": list(value)}
+    laws: dict[str, JSON] = {}
+    shapes: dict[str, JSON] = {}
+    header: JSONObject = {"key": key, "laws": laws, "shapes": shapes, "order": list(value)}
     arrays: dict[str, np.ndarray] = {}
     for name, v in value.items():
         if isinstance(v, np.ndarray) and v.dtype.kind in "biuf":
@@ -151,9 +170,11 @@ def _encode(key: str, value: Mapping[str, object]) -> bytes | None:
 
 
 def _decode(data: bytes, key: str) -> dict[str, np.ndarray | Law] | None:
-    header, arrays = wire.read_message(io.BytesIO(data))
-    if header.get("key") != key:
+    found_header, arrays = wire.read_message(io.BytesIO(data))
+    if found_header.get("key") != key:
         return None
+    # `_encode` wrote it (its key matched); damaged in any other way, it raises below: a miss
+    header = cast(_Entry, found_header)
     shapes = header["shapes"]
     if set(shapes) != set(arrays):
         return None

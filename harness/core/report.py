@@ -9,16 +9,24 @@ class reads and writes its own part the same way (`Finding.from_json(item["findi
 What each key means is documented where it is written (`harness.core.results`, which builds
 the report, the investigation's `investigate`, `harness.diagnosis.fixlist`) and in
 docs/json-report.md.
-Here only its type, and how it is present:
+Here only its type, and how it is present. Each class says it in one table, `READ`: its
+JSON keys, in the order they are written, each with the function that reads its value
+(`_str`, `_nullable(_int)`, `_list(Trial._read)`, ...); `_Record` reads and writes every
+class from that table and the class's fields:
 
-- a key always written is a field without a default (``X | None`` when it may be null:
-  ``localization``, ``error`` and ``maps`` of a finding, say);
+- a key always written is a field without a default (``X | None`` when it may be null, its
+  reader `_nullable`: ``localization``, ``error`` and ``maps`` of a finding, say);
 - a key written only when there is something to say is a field defaulting to None: None
   means absent, and stays absent when written (such a key is never null in the JSON);
-- a list is a tuple; arrays of numbers (a small case's inputs, got and expected) stay nested
-  lists (`Array`), and NaN and ±Inf are the strings strict JSON writes them as (`Real`);
-- a training case's loss curves travel as a note of its item (`CURVE_NOTE` and JSON): such a
-  note is read as a `Curve` and written back as the same string.
+- a value is written back as it was read (`_json`): a record by its `to_json`, a tuple as a
+  list; arrays of numbers (a small case's inputs, got and expected) stay nested lists
+  (`Array`), and NaN and ±Inf are the strings strict JSON writes them as (`Real`).
+
+What no table says is done by a small override in its class: a localization's worst element
+is written in the localization's object itself (`Localization`), a finding that holds only
+what stopped is a `StoppedOnly` (`_finding`), and a training case's loss curves travel as a
+note of its item (`CURVE_NOTE` and JSON): such a note is read as a `Curve` (`_note`) and
+written back as the same string (`Item.to_json`).
 
 Reading is strict: a key a class does not know, a missing one, a value of another type or an
 unknown status raises ValueError naming it and where it was ("unknown key 'foo' in
@@ -56,7 +64,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import ClassVar, Literal, Self, TypeAlias, TypeVar, cast, get_args
 
 from harness.core.cases import ParamValue  # a case parameter's value
@@ -149,7 +157,7 @@ def _param(value: object, where: str) -> ParamValue:
     return _float(value, where)
 
 
-def _choice(options: object) -> Callable[[object, str], str]:
+def _choice(options: object) -> Read[str]:
     """A reader of one of the strings of a Literal alias."""
     allowed = get_args(options)
 
@@ -160,8 +168,7 @@ def _choice(options: object) -> Callable[[object, str], str]:
     return read
 
 
-def _status(value: object, where: str) -> Status:
-    return cast(Status, _choice(Status)(value, where))
+_status = _choice(Status)
 
 
 def _nullable(read: Read[T]) -> Read[T | None]:
@@ -177,145 +184,133 @@ def _list(read: Read[T]) -> Read[tuple[T, ...]]:
     return list_of
 
 
-def _dict(read: Read[T]) -> Read[dict[str, T]]:
-    """An object whose keys are names (of axes, parameters, modules): any key is known."""
+def _dict(read: Read[T], key: Read[str] = _str) -> Read[dict[str, T]]:
+    """An object whose keys are names (of axes, parameters, modules; each read by `key`):
+    any key is known."""
     def dict_of(value: object, where: str) -> dict[str, T]:
         if not isinstance(value, dict):
             raise _wrong(value, "an object", where)
-        return {_str(k, where): read(v, f"{where}.{k}") for k, v in value.items()}
+        return {key(k, where): read(v, f"{where}.{k}") for k, v in value.items()}
     return dict_of
 
 
-class _Record:
-    """Shared by the classes below: the JSON keys a class knows and reading them."""
+def _object(value: object, where: str) -> Mapping[str, JSON]:
+    if not isinstance(value, Mapping):
+        raise _wrong(value, "an object", where)
+    return cast(Mapping[str, JSON], value)
 
-    KEYS: ClassVar[tuple[str, ...] | None] = None   # when they are not the fields' names
+
+# ---------------------------------------------------------------- writing
+def _json(value: object) -> JSON:
+    """A field's value as JSON: a record by its `to_json`, a tuple (or a list) as a list, an
+    object key by key; anything else (a string, a number, a bool, None) is JSON already."""
+    if isinstance(value, _Record):
+        return value.to_json()
+    if isinstance(value, tuple | list):
+        return [_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    return cast(JSON, value)
+
+
+# ---------------------------------------------------------------- a record, from its table
+class _Record:
+    """Shared by the classes below: reading and writing a class by its table `READ`.
+
+    `READ` names every field of the class (a field it leaves out is its class's own
+    business: `Localization.worst`). `to_json` writes the keys of `READ` in its order, each
+    field's value by `_json`, and leaves out a field that defaults to None while it is None.
+    `from_json` rejects a key that is not known (before a missing one, so a renamed key is
+    named by its new name), then reads every key of `READ` with its reader: a missing key
+    raises unless its field defaults to None, and such a key is never null."""
+
+    READ: ClassVar[Mapping[str, Read[object]]]   # JSON key (a field's name) -> its reader
+    KEYS: ClassVar[tuple[str, ...] | None] = None  # the keys known, when not the fields' names
+    WHERE: ClassVar[str]                           # where it is read by default (`where=`)
+
+    def __init_subclass__(cls, where: str) -> None:
+        """`class Item(_Record, where="item")`: what a message names it by when `from_json`
+        is not told where it reads."""
+        cls.WHERE = where
+        unread = set(cls.__annotations__) ^ set(cls.READ)
+        if unread and not {"to_json", "from_json"} <= set(vars(cls)):
+            raise TypeError(f"{cls.__name__}: the keys of READ are not its fields: {unread}")
 
     @classmethod
-    def _keys(cls) -> tuple[str, ...]:
-        return cls.KEYS if cls.KEYS is not None else tuple(
-            f.name for f in fields(cast(type, cls)))
+    def _absent_when_none(cls) -> frozenset[str]:
+        """The keys written only when there is something to say: fields defaulting to None."""
+        return frozenset(f.name for f in fields(cast(type, cls)) if f.default is None)
 
     def to_json(self) -> JSONObject:
-        raise NotImplementedError
+        absent = self._absent_when_none()
+        out: JSONObject = {}
+        for key in self.READ:
+            value = getattr(self, key)
+            if value is not None or key not in absent:
+                out[key] = _json(value)
+        return out
 
     @classmethod
     def from_json(cls, d: Mapping[str, JSON], where: str = "") -> Self:
-        raise NotImplementedError
+        where = where or cls.WHERE
+        d = _object(d, where)
+        known = cls.KEYS if cls.KEYS is not None else tuple(
+            f.name for f in fields(cast(type, cls)))
+        unknown = [k for k in d if k not in known]
+        if unknown:
+            raise ValueError(f"unknown key {unknown[0]!r} in {where} (known keys: "
+                             f"{', '.join(known)})")
+        absent = cls._absent_when_none()
+        values: dict[str, object] = {}
+        for key, read in cls.READ.items():
+            if key not in d:
+                if key not in absent:
+                    raise ValueError(f"missing key {key!r} in {where}")
+            elif d[key] is None and key in absent:
+                raise ValueError(f"{where}.{key}: null where the key is absent or has a value")
+            else:
+                values[key] = read(d[key], f"{where}.{key}")
+        return cast(Callable[..., Self], cls)(**values)
 
     @classmethod
     def _read(cls, value: object, where: str) -> Self:
         """`from_json` as a reader of a value found at `where`."""
         return cls.from_json(_object(value, where), where)
 
-    @classmethod
-    def _reader(cls, d: Mapping[str, JSON], where: str) -> _Reader:
-        return _Reader(d, where, cls._keys())
-
-
-def _object(value: object, where: str) -> Mapping[str, JSON]:
-    if not isinstance(value, dict):
-        raise _wrong(value, "an object", where)
-    return cast(Mapping[str, JSON], value)
-
-
-class _Reader:
-    """One JSON object being read: a key it does not know raises at once (before a missing
-    one, so a renamed key is named by its new name)."""
-
-    def __init__(self, d: Mapping[str, JSON], where: str, known: tuple[str, ...]) -> None:
-        if not isinstance(d, Mapping):
-            raise _wrong(d, "an object", where)
-        unknown = [k for k in d if k not in known]
-        if unknown:
-            raise ValueError(f"unknown key {unknown[0]!r} in {where} (known keys: "
-                             f"{', '.join(known)})")
-        self.d, self.where = d, where
-
-    def req(self, key: str, read: Read[T]) -> T:
-        """A key always written."""
-        if key not in self.d:
-            raise ValueError(f"missing key {key!r} in {self.where}")
-        return read(self.d[key], f"{self.where}.{key}")
-
-    def opt(self, key: str, read: Read[T]) -> T | None:
-        """A key written only when there is something to say (never null): None if absent."""
-        if key not in self.d:
-            return None
-        if self.d[key] is None:
-            raise ValueError(f"{self.where}.{key}: null where the key is absent or has a value")
-        return read(self.d[key], f"{self.where}.{key}")
-
-
-def _put(out: dict[str, JSON], key: str, value: JSON | None) -> None:
-    """An optional key: written when it has a value."""
-    if value is not None:
-        out[key] = value
-
-
-def _shape(shape: tuple[int, ...] | None) -> JSON:
-    return None if shape is None else list(shape)
-
-
-def _array_json(value: Array) -> JSON:
-    return [_array_json(v) for v in value] if isinstance(value, list) else value
-
-
-def _param_json(value: ParamValue) -> JSON:
-    return list(value) if isinstance(value, tuple) else value
-
 
 # ---------------------------------------------------------------- small records
 @dataclass(frozen=True)
-class Diagnosis(_Record):
+class Diagnosis(_Record, where="diagnosis"):
     """A likely cause: a stable code (harness.diagnosis.causes.CODES) and what it says."""
 
     code: str
     message: str
 
-    def to_json(self) -> JSONObject:
-        return {"code": self.code, "message": self.message}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "diagnosis") -> Self:
-        r = cls._reader(d, where)
-        return cls(code=r.req("code", _str), message=r.req("message", _str))
+    READ = {"code": _str, "message": _str}
 
 
 @dataclass(frozen=True)
-class OutputRef(_Record):
+class OutputRef(_Record, where="caused_by"):
     """One output of an op: a finding's ``caused_by``."""
 
     op: str
     output: str
 
-    def to_json(self) -> JSONObject:
-        return {"op": self.op, "output": self.output}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "caused_by") -> Self:
-        r = cls._reader(d, where)
-        return cls(op=r.req("op", _str), output=r.req("output", _str))
+    READ = {"op": _str, "output": _str}
 
 
 @dataclass(frozen=True)
-class Dependency(_Record):
+class Dependency(_Record, where="depends_on"):
     """An op that failed on its own and was substituted in `cases` cases of an item."""
 
     op: str
     cases: int
 
-    def to_json(self) -> JSONObject:
-        return {"op": self.op, "cases": self.cases}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "depends_on") -> Self:
-        r = cls._reader(d, where)
-        return cls(op=r.req("op", _str), cases=r.req("cases", _int))
+    READ = {"op": _str, "cases": _int}
 
 
 @dataclass(frozen=True)
-class Stopped(_Record):
+class Stopped(_Record, where="stopped"):
     """An exception that stopped one step (of investigation or rendering) for one item;
     `file` and `line` the innermost frame in nnparity's code (null without a traceback)."""
 
@@ -326,21 +321,12 @@ class Stopped(_Record):
     file: str | None
     line: int | None
 
-    def to_json(self) -> JSONObject:
-        return {"what": self.what, "stage": self.stage, "type": self.type,
-                "message": self.message, "file": self.file, "line": self.line}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "stopped") -> Self:
-        r = cls._reader(d, where)
-        return cls(what=cast(StoppedWhat, r.req("what", _choice(StoppedWhat))),
-                   stage=r.req("stage", _str), type=r.req("type", _str),
-                   message=r.req("message", _str), file=r.req("file", _nullable(_str)),
-                   line=r.req("line", _nullable(_int)))
+    READ = {"what": _choice(StoppedWhat), "stage": _str, "type": _str, "message": _str,
+            "file": _nullable(_str), "line": _nullable(_int)}
 
 
 @dataclass(frozen=True)
-class Error(_Record):
+class Error(_Record, where="error"):
     """An exception the implementation raised (harness.sandbox.child.describe_error), or
     why nothing came back (a timeout, a crash, a protocol error: only stage, type and
     message); `stage` is "import", "forward", "backward", "run", "step 1 update", ...
@@ -366,38 +352,15 @@ class Error(_Record):
     budget: bool | None = None
     where: str | None = None
 
-    def to_json(self) -> JSONObject:
-        out: JSONObject = {"stage": self.stage, "type": self.type, "message": self.message}
-        _put(out, "not_implemented", self.not_implemented)
-        _put(out, "traceback", self.traceback)
-        _put(out, "hint", self.hint)
-        _put(out, "file", self.file)
-        _put(out, "line", self.line)
-        _put(out, "function", self.function)
-        _put(out, "code", self.code)
-        _put(out, "absent", self.absent)
-        _put(out, "not_run", self.not_run)
-        _put(out, "budget", self.budget)
-        _put(out, "where", self.where)
-        return out
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "error") -> Self:
-        r = cls._reader(d, where)
-        return cls(stage=r.req("stage", _str), type=r.req("type", _str),
-                   message=r.req("message", _str),
-                   not_implemented=r.opt("not_implemented", _bool),
-                   traceback=r.opt("traceback", _str), hint=r.opt("hint", _str),
-                   file=r.opt("file", _str), line=r.opt("line", _int),
-                   function=r.opt("function", _str), code=r.opt("code", _str),
-                   absent=r.opt("absent", _str),
-                   not_run=cast(NotRun | None, r.opt("not_run", _choice(NotRun))),
-                   budget=r.opt("budget", _bool), where=r.opt("where", _str))
+    READ = {"stage": _str, "type": _str, "message": _str, "not_implemented": _bool,
+            "traceback": _str, "hint": _str, "file": _str, "line": _int, "function": _str,
+            "code": _str, "absent": _str, "not_run": _choice(NotRun), "budget": _bool,
+            "where": _str}
 
 
 # ---------------------------------------------------------------- localization and maps
 @dataclass(frozen=True)
-class Element(_Record):
+class Element(_Record, where="element"):
     """One element of an output: its index by named axis (``{"n": 0, "cout": 2}``) and how
     far it is off (rel_err "Infinity" where expected is 0)."""
 
@@ -407,20 +370,12 @@ class Element(_Record):
     abs_err: Real
     rel_err: Real
 
-    def to_json(self) -> JSONObject:
-        return {"index": dict(self.index), "got": self.got, "expected": self.expected,
-                "abs_err": self.abs_err, "rel_err": self.rel_err}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "element") -> Self:
-        r = cls._reader(d, where)
-        return cls(index=r.req("index", _dict(_int)), got=r.req("got", _real),
-                   expected=r.req("expected", _real), abs_err=r.req("abs_err", _real),
-                   rel_err=r.req("rel_err", _real))
+    READ = {"index": _dict(_int), "got": _real, "expected": _real, "abs_err": _real,
+            "rel_err": _real}
 
 
 @dataclass(frozen=True)
-class Localization(_Record):
+class Localization(_Record, where="localization"):
     """Where an output is wrong: how many elements, the shapes (null when nothing came back
     to compare), and when values were compared the worst element (its keys written in this
     object itself: index, got, expected, abs_err, rel_err) and the `top` few."""
@@ -432,38 +387,40 @@ class Localization(_Record):
     worst: Element | None = None
     top: tuple[Element, ...] | None = None
 
-    KEYS = ("mismatched", "total", "got_shape", "expected_shape", "index", "got", "expected",
-            "abs_err", "rel_err", "top")
+    READ = {"mismatched": _int, "total": _int, "got_shape": _nullable(_list(_int)),
+            "expected_shape": _nullable(_list(_int)), "top": _list(Element._read)}
+    # `worst` is no key: its keys stand among the others, before `top` (which comes with them)
     WORST = ("index", "got", "expected", "abs_err", "rel_err")
+    KEYS = ("mismatched", "total", "got_shape", "expected_shape", *WORST, "top")
 
     def to_json(self) -> JSONObject:
-        out: JSONObject = {"mismatched": self.mismatched, "total": self.total,
-                           "got_shape": _shape(self.got_shape),
-                           "expected_shape": _shape(self.expected_shape)}
-        if self.worst is not None:
+        out = super().to_json()
+        if self.worst is not None:          # its keys, then top
+            top = out.pop("top", None)
             out.update(self.worst.to_json())
-        _put(out, "top", None if self.top is None else [e.to_json() for e in self.top])
+            if top is not None:
+                out["top"] = top
         return out
 
     @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "localization") -> Self:
-        r = cls._reader(d, where)
+    def from_json(cls, d: Mapping[str, JSON], where: str = "") -> Self:
+        where = where or cls.WHERE
+        loc = super().from_json(d, where)
         worst = [k for k in (*cls.WORST, "top") if k in d]
-        if worst and len(worst) < len(cls.WORST) + 1:
+        if not worst:
+            return loc
+        if len(worst) < len(cls.WORST) + 1:
             missing = next(k for k in (*cls.WORST, "top") if k not in d)
             raise ValueError(f"missing key {missing!r} in {where} (the worst element's keys "
                              "and top come together)")
-        shape = _nullable(_list(_int))
-        return cls(mismatched=r.req("mismatched", _int), total=r.req("total", _int),
-                   got_shape=r.req("got_shape", shape),
-                   expected_shape=r.req("expected_shape", shape),
-                   worst=Element.from_json({k: d[k] for k in cls.WORST}, where)
-                   if worst else None,
-                   top=r.opt("top", _list(Element._read)))
+        return replace(loc, worst=Element.from_json({k: d[k] for k in cls.WORST}, where))
+
+
+_CELLS = _list(_list(_nullable(_float)))   # a grid's rows of cells
 
 
 @dataclass(frozen=True)
-class Grid(_Record):
+class Grid(_Record, where="grid"):
     """A 2-D map of where the mismatches are: `values` per (rows, cols) cell, counts or
     shares (null for a kernel tap nothing lands on), `max` what a cell can reach, and for the
     main map the largest |error| per cell (null where it is not finite)."""
@@ -476,26 +433,12 @@ class Grid(_Record):
     unit: GridUnit
     max_err: tuple[tuple[float | None, ...], ...] | None = None
 
-    def to_json(self) -> JSONObject:
-        out: JSONObject = {"title": self.title, "rows": self.rows, "cols": self.cols,
-                           "values": [list(row) for row in self.values], "max": self.max,
-                           "unit": self.unit}
-        _put(out, "max_err", None if self.max_err is None else
-             [list(row) for row in self.max_err])
-        return out
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "grid") -> Self:
-        r = cls._reader(d, where)
-        cells = _list(_list(_nullable(_float)))
-        return cls(title=r.req("title", _str), rows=r.req("rows", _str),
-                   cols=r.req("cols", _str), values=r.req("values", cells),
-                   max=r.req("max", _float), unit=cast(GridUnit, r.req("unit", _choice(GridUnit))),
-                   max_err=r.opt("max_err", cells))
+    READ = {"title": _str, "rows": _str, "cols": _str, "values": _CELLS, "max": _float,
+            "unit": _choice(GridUnit), "max_err": _CELLS}
 
 
 @dataclass(frozen=True)
-class Maps(_Record):
+class Maps(_Record, where="maps"):
     """Where an output's mismatches are (harness.diagnosis.localize): the maps, the count
     per index of every other axis, the first wrong elements by index, and how many."""
 
@@ -504,23 +447,13 @@ class Maps(_Record):
     wrong: tuple[dict[str, int], ...]
     wrong_total: int
 
-    def to_json(self) -> JSONObject:
-        return {"grids": [g.to_json() for g in self.grids],
-                "counts": {k: list(v) for k, v in self.counts.items()},
-                "wrong": [dict(w) for w in self.wrong], "wrong_total": self.wrong_total}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "maps") -> Self:
-        r = cls._reader(d, where)
-        return cls(grids=r.req("grids", _list(Grid._read)),
-                   counts=r.req("counts", _dict(_list(_int))),
-                   wrong=r.req("wrong", _list(_dict(_int))),
-                   wrong_total=r.req("wrong_total", _int))
+    READ = {"grids": _list(Grid._read), "counts": _dict(_list(_int)),
+            "wrong": _list(_dict(_int)), "wrong_total": _int}
 
 
 # ---------------------------------------------------------------- investigation
 @dataclass(frozen=True)
-class Trial(_Record):
+class Trial(_Record, where="trial"):
     """An ablation trial: the case rerun with one factor changed (harness.diagnosis.ablation)."""
 
     factor: Factor
@@ -529,17 +462,8 @@ class Trial(_Record):
     outcome: Outcome
     detail: str
 
-    def to_json(self) -> JSONObject:
-        return {"factor": self.factor, "change": self.change, "case_id": self.case_id,
-                "outcome": self.outcome, "detail": self.detail}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "trial") -> Self:
-        r = cls._reader(d, where)
-        return cls(factor=cast(Factor, r.req("factor", _choice(Factor))),
-                   change=r.req("change", _str), case_id=r.req("case_id", _str),
-                   outcome=cast(Outcome, r.req("outcome", _choice(Outcome))),
-                   detail=r.req("detail", _str))
+    READ = {"factor": _choice(Factor), "change": _str, "case_id": _str,
+            "outcome": _choice(Outcome), "detail": _str}
 
 
 def _changed(value: object, where: str) -> tuple[ParamValue | None, ParamValue]:
@@ -550,7 +474,7 @@ def _changed(value: object, where: str) -> tuple[ParamValue | None, ParamValue]:
 
 
 @dataclass(frozen=True)
-class Smallest(_Record):
+class Smallest(_Record, where="smallest"):
     """The smallest variant of a case that still fails the same way: how it fails, which
     parameters changed ([original, smallest]; original null for a parameter the case did not
     have), its repro command and, when small, its values."""
@@ -570,59 +494,26 @@ class Smallest(_Record):
     got: Array | None = None
     expected: Array | None = None
 
-    def to_json(self) -> JSONObject:
-        out: JSONObject = {
-            "case_id": self.case_id,
-            "params": {k: _param_json(v) for k, v in self.params.items()},
-            "status": self.status, "kind": self.kind, "message": self.message,
-            "localization": None if self.localization is None else self.localization.to_json(),
-            "error": None if self.error is None else self.error.to_json(),
-            "maps": None if self.maps is None else self.maps.to_json()}
-        _put(out, "stopped", None if self.stopped is None else
-             [s.to_json() for s in self.stopped])
-        out["changed"] = {k: [None if a is None else _param_json(a), _param_json(b)]
-                          for k, (a, b) in self.changed.items()}
-        out["repro"] = self.repro
-        out["inputs"] = {k: _array_json(v) for k, v in self.inputs.items()}
-        _put(out, "got", None if self.got is None else _array_json(self.got))
-        _put(out, "expected", None if self.expected is None else _array_json(self.expected))
-        return out
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "smallest") -> Self:
-        r = cls._reader(d, where)
-        return cls(case_id=r.req("case_id", _str), params=r.req("params", _dict(_param)),
-                   status=r.req("status", _status),
-                   kind=cast(Kind, r.req("kind", _choice(Kind))),
-                   message=r.req("message", _str),
-                   localization=r.req("localization", _nullable(Localization._read)),
-                   error=r.req("error", _nullable(Error._read)),
-                   maps=r.req("maps", _nullable(Maps._read)),
-                   changed=r.req("changed", _dict(_changed)), repro=r.req("repro", _str),
-                   inputs=r.req("inputs", _dict(_array)),
-                   stopped=r.opt("stopped", _list(Stopped._read)),
-                   got=r.opt("got", _array), expected=r.opt("expected", _array))
+    READ = {"case_id": _str, "params": _dict(_param), "status": _status, "kind": _choice(Kind),
+            "message": _str, "localization": _nullable(Localization._read),
+            "error": _nullable(Error._read), "maps": _nullable(Maps._read),
+            "stopped": _list(Stopped._read), "changed": _dict(_changed), "repro": _str,
+            "inputs": _dict(_array), "got": _array, "expected": _array}
 
 
 @dataclass(frozen=True)
-class Signature(_Record):
+class Signature(_Record, where="signature"):
     """How a problem's cases fail: the status and the comparison's kind (or the exception's
     type: "ValueError"; "" when the error names none)."""
 
     status: Status
     kind: str
 
-    def to_json(self) -> JSONObject:
-        return {"status": self.status, "kind": self.kind}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "signature") -> Self:
-        r = cls._reader(d, where)
-        return cls(status=r.req("status", _status), kind=r.req("kind", _str))
+    READ = {"status": _status, "kind": _str}
 
 
 @dataclass(frozen=True)
-class Group(_Record):
+class Group(_Record, where="group"):
     """One of several problems an item's failing cases hold, investigated on its own."""
 
     case_id: str
@@ -634,42 +525,21 @@ class Group(_Record):
     ablation: tuple[Trial, ...]
     diagnosis: tuple[Diagnosis, ...]
 
-    def to_json(self) -> JSONObject:
-        return {"case_id": self.case_id, "signature": self.signature.to_json(),
-                "error": None if self.error is None else self.error.to_json(),
-                "summary": self.summary, "cases": list(self.cases),
-                "smallest": None if self.smallest is None else self.smallest.to_json(),
-                "ablation": [t.to_json() for t in self.ablation],
-                "diagnosis": [c.to_json() for c in self.diagnosis]}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "group") -> Self:
-        r = cls._reader(d, where)
-        return cls(case_id=r.req("case_id", _str),
-                   signature=r.req("signature", Signature._read),
-                   error=r.req("error", _nullable(Error._read)),
-                   summary=r.req("summary", _str), cases=r.req("cases", _list(_str)),
-                   smallest=r.req("smallest", _nullable(Smallest._read)),
-                   ablation=r.req("ablation", _list(Trial._read)),
-                   diagnosis=r.req("diagnosis", _list(Diagnosis._read)))
+    READ = {"case_id": _str, "signature": Signature._read, "error": _nullable(Error._read),
+            "summary": _str, "cases": _list(_str), "smallest": _nullable(Smallest._read),
+            "ablation": _list(Trial._read), "diagnosis": _list(Diagnosis._read)}
 
 
 @dataclass(frozen=True)
-class SuspectRuns(_Record):
+class SuspectRuns(_Record, where="runs"):
     failed: int
     passed: int
 
-    def to_json(self) -> JSONObject:
-        return {"failed": self.failed, "passed": self.passed}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "runs") -> Self:
-        r = cls._reader(d, where)
-        return cls(failed=r.req("failed", _int), passed=r.req("passed", _int))
+    READ = {"failed": _int, "passed": _int}
 
 
 @dataclass(frozen=True)
-class Suspect(_Record):
+class Suspect(_Record, where="suspect"):
     """The function of the implementation's that the failing runs point at
     (harness.diagnosis.suspects), called from `method` (or `caller`). Found by the lines the
     runs covered: `score`, `method_score` and `runs`; by the values: `how` "values" or
@@ -686,31 +556,14 @@ class Suspect(_Record):
     why: str | None = None
     caller: str | None = None
 
-    def to_json(self) -> JSONObject:
-        out: JSONObject = {"file": self.file, "function": self.function, "line": self.line}
-        _put(out, "score", self.score)
-        out["method"] = self.method
-        _put(out, "method_score", self.method_score)
-        _put(out, "runs", None if self.runs is None else self.runs.to_json())
-        _put(out, "how", self.how)
-        _put(out, "why", self.why)
-        _put(out, "caller", self.caller)
-        return out
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "suspect") -> Self:
-        r = cls._reader(d, where)
-        return cls(file=r.req("file", _str), function=r.req("function", _str),
-                   line=r.req("line", _int), method=r.req("method", _str),
-                   score=r.opt("score", _float), method_score=r.opt("method_score", _float),
-                   runs=r.opt("runs", SuspectRuns._read),
-                   how=cast(SuspectHow | None, r.opt("how", _choice(SuspectHow))),
-                   why=r.opt("why", _str), caller=r.opt("caller", _str))
+    READ = {"file": _str, "function": _str, "line": _int, "score": _float, "method": _str,
+            "method_score": _float, "runs": SuspectRuns._read, "how": _choice(SuspectHow),
+            "why": _str, "caller": _str}
 
 
 # ---------------------------------------------------------------- findings and items
 @dataclass(frozen=True)
-class Finding(_Record):
+class Finding(_Record, where="finding"):
     """The first failing case of an item (of the most severe status), and for a failing item
     what investigating it found (`repro`, `smallest`, `ablation`, `groups`, `suspect`)."""
 
@@ -732,69 +585,34 @@ class Finding(_Record):
     groups: tuple[Group, ...] | None = None
     suspect: Suspect | None = None
 
-    def to_json(self) -> JSONObject:
-        out: JSONObject = {
-            "case_id": self.case_id,
-            "params": {k: _param_json(v) for k, v in self.params.items()},
-            "status": self.status, "kind": self.kind, "message": self.message,
-            "localization": None if self.localization is None else self.localization.to_json(),
-            "error": None if self.error is None else self.error.to_json(),
-            "diagnosis": [c.to_json() for c in self.diagnosis], "stdout": self.stdout,
-            "maps": None if self.maps is None else self.maps.to_json()}
-        _put(out, "stopped", None if self.stopped is None else
-             [s.to_json() for s in self.stopped])
-        _put(out, "caused_by", None if self.caused_by is None else self.caused_by.to_json())
-        _put(out, "repro", self.repro)
-        _put(out, "smallest", None if self.smallest is None else self.smallest.to_json())
-        _put(out, "ablation", None if self.ablation is None else
-             [t.to_json() for t in self.ablation])
-        _put(out, "groups", None if self.groups is None else [g.to_json() for g in self.groups])
-        _put(out, "suspect", None if self.suspect is None else self.suspect.to_json())
-        return out
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "finding") -> Self:
-        r = cls._reader(d, where)
-        return cls(case_id=r.req("case_id", _str), params=r.req("params", _dict(_param)),
-                   status=r.req("status", _status),
-                   kind=cast(Kind, r.req("kind", _choice(Kind))),
-                   message=r.req("message", _str),
-                   localization=r.req("localization", _nullable(Localization._read)),
-                   error=r.req("error", _nullable(Error._read)),
-                   diagnosis=r.req("diagnosis", _list(Diagnosis._read)),
-                   stdout=r.req("stdout", _str), maps=r.req("maps", _nullable(Maps._read)),
-                   stopped=r.opt("stopped", _list(Stopped._read)),
-                   caused_by=r.opt("caused_by", OutputRef._read),
-                   repro=r.opt("repro", _str), smallest=r.opt("smallest", Smallest._read),
-                   ablation=r.opt("ablation", _list(Trial._read)),
-                   groups=r.opt("groups", _list(Group._read)),
-                   suspect=r.opt("suspect", Suspect._read))
+    READ = {"case_id": _str, "params": _dict(_param), "status": _status, "kind": _choice(Kind),
+            "message": _str, "localization": _nullable(Localization._read),
+            "error": _nullable(Error._read), "diagnosis": _list(Diagnosis._read),
+            "stdout": _str, "maps": _nullable(Maps._read), "stopped": _list(Stopped._read),
+            "caused_by": OutputRef._read, "repro": _str, "smallest": Smallest._read,
+            "ablation": _list(Trial._read), "groups": _list(Group._read),
+            "suspect": Suspect._read}
 
 
 @dataclass(frozen=True)
-class StoppedOnly(_Record):
+class StoppedOnly(_Record, where="finding"):
     """The finding of an item that passed but could not be rendered (its summary row, say):
     only what stopped (harness.core.results.add_stopped)."""
 
     stopped: tuple[Stopped, ...]
 
-    def to_json(self) -> JSONObject:
-        return {"stopped": [s.to_json() for s in self.stopped]}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "finding") -> Self:
-        r = cls._reader(d, where)
-        return cls(stopped=r.req("stopped", _list(Stopped._read)))
+    READ = {"stopped": _list(Stopped._read)}
 
 
 def _finding(value: object, where: str) -> Finding | StoppedOnly:
+    """An item's finding: a `StoppedOnly` when it holds nothing but ``stopped``."""
     d = _object(value, where)
     return StoppedOnly.from_json(d, where) if set(d) == {"stopped"} else \
         Finding.from_json(d, where)
 
 
 @dataclass(frozen=True)
-class Curve(_Record):
+class Curve(_Record, where="curve"):
     """The loss curves of one training case (harness.core.results.curve_note): per step the
     implementation's and the reference's loss (null where not finite), the largest
     deviation and how the curves separate. It travels as a note: `CURVE_NOTE` and JSON."""
@@ -805,20 +623,9 @@ class Curve(_Record):
     max_deviation: float | None
     separation: str
 
-    def to_json(self) -> JSONObject:
-        return {"case_id": self.case_id, "implementation": list(self.implementation),
-                "reference": list(self.reference), "max_deviation": self.max_deviation,
-                "separation": self.separation}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "curve") -> Self:
-        r = cls._reader(d, where)
-        losses = _list(_nullable(_float))
-        return cls(case_id=r.req("case_id", _str),
-                   implementation=r.req("implementation", losses),
-                   reference=r.req("reference", losses),
-                   max_deviation=r.req("max_deviation", _nullable(_float)),
-                   separation=r.req("separation", _str))
+    READ = {"case_id": _str, "implementation": _list(_nullable(_float)),
+            "reference": _list(_nullable(_float)), "max_deviation": _nullable(_float),
+            "separation": _str}
 
     def to_note(self) -> str:
         """The note the curves travel in (as harness.core.results.curve_note writes it)."""
@@ -842,12 +649,13 @@ class Curve(_Record):
 
 
 def _note(value: object, where: str) -> str | Curve:
+    """A note of an item: a `Curve` when it holds a training case's curves."""
     note = _str(value, where)
     return Curve.from_note(note, where) if note.startswith(CURVE_NOTE) else note
 
 
 @dataclass(frozen=True)
-class Item(_Record):
+class Item(_Record, where="item"):
     """One (op, output) over all its cases: the status of its most severe case, its notes
     (a training case's curves as a `Curve`), its failing case IDs, the ops substituted in
     some of its cases, and unless it passed the finding of its first failing case."""
@@ -862,31 +670,20 @@ class Item(_Record):
     depends_on: tuple[Dependency, ...] | None = None
     finding: Finding | StoppedOnly | None = None
 
-    def to_json(self) -> JSONObject:
-        out: JSONObject = {
-            "op": self.op, "output": self.output, "status": self.status,
-            "cases": self.cases, "failed": self.failed,
-            "notes": [n.to_note() if isinstance(n, Curve) else n for n in self.notes],
-            "failed_cases": list(self.failed_cases)}
-        _put(out, "depends_on", None if self.depends_on is None else
-             [x.to_json() for x in self.depends_on])
-        _put(out, "finding", None if self.finding is None else self.finding.to_json())
-        return out
+    READ = {"op": _str, "output": _str, "status": _status, "cases": _int, "failed": _int,
+            "notes": _list(_note), "failed_cases": _list(_str),
+            "depends_on": _list(Dependency._read), "finding": _finding}
 
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "item") -> Self:
-        r = cls._reader(d, where)
-        return cls(op=r.req("op", _str), output=r.req("output", _str),
-                   status=r.req("status", _status), cases=r.req("cases", _int),
-                   failed=r.req("failed", _int), notes=r.req("notes", _list(_note)),
-                   failed_cases=r.req("failed_cases", _list(_str)),
-                   depends_on=r.opt("depends_on", _list(Dependency._read)),
-                   finding=r.opt("finding", _finding))
+    def to_json(self) -> JSONObject:
+        """A `Curve` among the notes is written back as the note it was read from."""
+        out = super().to_json()
+        out["notes"] = [n.to_note() if isinstance(n, Curve) else n for n in self.notes]
+        return out
 
 
 # ---------------------------------------------------------------- the report around them
 @dataclass(frozen=True)
-class Summary(_Record):
+class Summary(_Record, where="summary"):
     """The verdict and the counts: items (op outputs) by status, distinct cases checked;
     `interrupted` when Ctrl-C stopped the check, `investigation_cut_short` when the time
     budget stopped investigating (both only ever true)."""
@@ -900,47 +697,23 @@ class Summary(_Record):
     interrupted: bool | None = None
     investigation_cut_short: bool | None = None
 
-    def to_json(self) -> JSONObject:
-        out: JSONObject = {"verdict": self.verdict, "items": self.items, "passed": self.passed,
-                           "failed": self.failed, "cases": self.cases,
-                           "by_status": {k: n for k, n in self.by_status.items()}}
-        _put(out, "interrupted", self.interrupted)
-        _put(out, "investigation_cut_short", self.investigation_cut_short)
-        return out
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "summary") -> Self:
-        r = cls._reader(d, where)
-        by_status = r.req("by_status", _dict(_int))
-        for status in by_status:
-            _status(status, f"{where}.by_status")
-        return cls(verdict=cast(Verdict, r.req("verdict", _choice(Verdict))),
-                   items=r.req("items", _int), passed=r.req("passed", _int),
-                   failed=r.req("failed", _int), cases=r.req("cases", _int),
-                   by_status=cast(dict[Status, int], by_status),
-                   interrupted=r.opt("interrupted", _bool),
-                   investigation_cut_short=r.opt("investigation_cut_short", _bool))
+    READ = {"verdict": _choice(Verdict), "items": _int, "passed": _int, "failed": _int,
+            "cases": _int, "by_status": _dict(_int, key=_status), "interrupted": _bool,
+            "investigation_cut_short": _bool}
 
 
 @dataclass(frozen=True)
-class ModuleSource(_Record):
+class ModuleSource(_Record, where="module"):
     """Where a module of the package came from when checked, and why."""
 
     origin: Origin
     reason: str
 
-    def to_json(self) -> JSONObject:
-        return {"origin": self.origin, "reason": self.reason}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "module") -> Self:
-        r = cls._reader(d, where)
-        return cls(origin=cast(Origin, r.req("origin", _choice(Origin))),
-                   reason=r.req("reason", _str))
+    READ = {"origin": _choice(Origin), "reason": _str}
 
 
 @dataclass(frozen=True)
-class Edition(_Record):
+class Edition(_Record, where="edition"):
     """The year's assignment the implementation was checked as, how it was chosen, the ops
     it leaves out and notes on what it covers."""
 
@@ -951,23 +724,12 @@ class Edition(_Record):
     leaves_out: tuple[str, ...]
     notes: tuple[str, ...]
 
-    def to_json(self) -> JSONObject:
-        return {"name": self.name, "title": self.title, "source": self.source,
-                "evidence": self.evidence, "leaves_out": list(self.leaves_out),
-                "notes": list(self.notes)}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "edition") -> Self:
-        r = cls._reader(d, where)
-        return cls(name=r.req("name", _str), title=r.req("title", _str),
-                   source=cast(EditionSource, r.req("source", _choice(EditionSource))),
-                   evidence=r.req("evidence", _str),
-                   leaves_out=r.req("leaves_out", _list(_str)),
-                   notes=r.req("notes", _list(_str)))
+    READ = {"name": _str, "title": _str, "source": _choice(EditionSource), "evidence": _str,
+            "leaves_out": _list(_str), "notes": _list(_str)}
 
 
 @dataclass(frozen=True)
-class SkippedOp(_Record):
+class SkippedOp(_Record, where="skipped"):
     """An op not checked: why (its edition does not ask for it, its module is the course's
     starter code, it is optional, the implementation does not define it) and the reason."""
 
@@ -975,36 +737,22 @@ class SkippedOp(_Record):
     reason: str
     why: SkipWhy
 
-    def to_json(self) -> JSONObject:
-        return {"op": self.op, "reason": self.reason, "why": self.why}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "skipped") -> Self:
-        r = cls._reader(d, where)
-        return cls(op=r.req("op", _str), reason=r.req("reason", _str),
-                   why=cast(SkipWhy, r.req("why", _choice(SkipWhy))))
+    READ = {"op": _str, "reason": _str, "why": _choice(SkipWhy)}
 
 
 @dataclass(frozen=True)
-class Frame(_Record):
+class Frame(_Record, where="frame"):
     """One frame of an exception's traceback in the implementation's files."""
 
     file: str
     line: int
     function: str
 
-    def to_json(self) -> JSONObject:
-        return {"file": self.file, "line": self.line, "function": self.function}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "frame") -> Self:
-        r = cls._reader(d, where)
-        return cls(file=r.req("file", _str), line=r.req("line", _int),
-                   function=r.req("function", _str))
+    READ = {"file": _str, "line": _int, "function": _str}
 
 
 @dataclass(frozen=True)
-class FixRef(_Record):
+class FixRef(_Record, where="ref"):
     """An item a fix-list entry names: its root (``checked`` false when the report does not
     hold it) or one it explains (``relation`` to the root). Grading's tests add ``test``."""
 
@@ -1014,24 +762,12 @@ class FixRef(_Record):
     relation: Relation | None = None
     checked: bool | None = None
 
-    def to_json(self) -> JSONObject:
-        out: JSONObject = {"op": self.op, "output": self.output}
-        _put(out, "test", self.test)
-        _put(out, "relation", self.relation)
-        _put(out, "checked", self.checked)
-        return out
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "ref") -> Self:
-        r = cls._reader(d, where)
-        return cls(op=r.req("op", _str), output=r.req("output", _str),
-                   test=r.opt("test", _str),
-                   relation=cast(Relation | None, r.opt("relation", _choice(Relation))),
-                   checked=r.opt("checked", _bool))
+    READ = {"op": _str, "output": _str, "test": _str, "relation": _choice(Relation),
+            "checked": _bool}
 
 
 @dataclass(frozen=True)
-class FixEntry(_Record):
+class FixEntry(_Record, where="fix_list"):
     """One root cause of the fix list (harness.diagnosis.fixlist): what it is, what to open
     (`file`, `line` and `function` null when unknown; `frames` for an exception), why its
     items are grouped, its root and every item it explains (the root first); `group` when
@@ -1051,30 +787,14 @@ class FixEntry(_Record):
     frames: tuple[Frame, ...] | None = None
     group: int | None = None
 
-    def to_json(self) -> JSONObject:
-        out: JSONObject = {"problem": self.problem, "code": self.code, "title": self.title,
-                           "message": self.message, "open": self.open, "file": self.file,
-                           "line": self.line, "function": self.function}
-        _put(out, "frames", None if self.frames is None else [f.to_json() for f in self.frames])
-        out.update(why=self.why, root=self.root.to_json(),
-                   items=[i.to_json() for i in self.items])
-        _put(out, "group", self.group)
-        return out
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "fix_list") -> Self:
-        r = cls._reader(d, where)
-        return cls(problem=r.req("problem", _int), code=r.req("code", _str),
-                   title=r.req("title", _str), message=r.req("message", _str),
-                   open=r.req("open", _str), file=r.req("file", _nullable(_str)),
-                   line=r.req("line", _nullable(_int)),
-                   function=r.req("function", _nullable(_str)), why=r.req("why", _str),
-                   root=r.req("root", FixRef._read), items=r.req("items", _list(FixRef._read)),
-                   frames=r.opt("frames", _list(Frame._read)), group=r.opt("group", _int))
+    READ = {"problem": _int, "code": _str, "title": _str, "message": _str, "open": _str,
+            "file": _nullable(_str), "line": _nullable(_int), "function": _nullable(_str),
+            "frames": _list(Frame._read), "why": _str, "root": FixRef._read,
+            "items": _list(FixRef._read), "group": _int}
 
 
 @dataclass(frozen=True)
-class Report(_Record):
+class Report(_Record, where="report"):
     """report.json. `api`, `modules`, `edition` and `skipped` are written by
     `nnparity check` (not all by `repro` and the pytest plugin), `fix_list` with the report
     files, `notes` only when a report file, or a part of one that is no item's, could not be
@@ -1094,32 +814,8 @@ class Report(_Record):
     fix_list: tuple[FixEntry, ...] | None = None
     notes: tuple[str, ...] | None = None
 
-    def to_json(self) -> JSONObject:
-        out: JSONObject = {"impl": self.impl, "seed": self.seed, "profile": self.profile,
-                           "tolerance": self.tolerance, "cases_per_op": self.cases_per_op,
-                           "summary": self.summary.to_json(),
-                           "results": [i.to_json() for i in self.results]}
-        _put(out, "edition", None if self.edition is None else self.edition.to_json())
-        _put(out, "skipped", None if self.skipped is None else
-             [s.to_json() for s in self.skipped])
-        _put(out, "modules", None if self.modules is None else
-             {k: m.to_json() for k, m in self.modules.items()})
-        _put(out, "api", self.api)
-        _put(out, "fix_list", None if self.fix_list is None else
-             [e.to_json() for e in self.fix_list])
-        _put(out, "notes", None if self.notes is None else list(self.notes))
-        return out
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, JSON], where: str = "report") -> Self:
-        r = cls._reader(d, where)
-        return cls(impl=r.req("impl", _str), seed=r.req("seed", _int),
-                   profile=r.req("profile", _str), tolerance=r.req("tolerance", _str),
-                   cases_per_op=r.req("cases_per_op", _int),
-                   summary=r.req("summary", Summary._read),
-                   results=r.req("results", _list(Item._read)),
-                   edition=r.opt("edition", Edition._read),
-                   skipped=r.opt("skipped", _list(SkippedOp._read)),
-                   modules=r.opt("modules", _dict(ModuleSource._read)),
-                   api=r.opt("api", _str), fix_list=r.opt("fix_list", _list(FixEntry._read)),
-                   notes=r.opt("notes", _list(_str)))
+    READ = {"impl": _str, "seed": _int, "profile": _str, "tolerance": _str,
+            "cases_per_op": _int, "summary": Summary._read, "results": _list(Item._read),
+            "edition": Edition._read, "skipped": _list(SkippedOp._read),
+            "modules": _dict(ModuleSource._read), "api": _str,
+            "fix_list": _list(FixEntry._read), "notes": _list(_str)}

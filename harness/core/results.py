@@ -77,24 +77,27 @@ import json
 import math
 import traceback
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypeAlias, cast
 
 import numpy as np
 
 from harness.core.cases import Case
 from harness.core.registry import APIS, api_of, default_api
-from harness.core.report import Curve
+from harness.core.report import JSON, Curve, JSONObject
 
 STATUS_PRECEDENCE = ("fail", "error", "timeout", "not_implemented")
+# A value that is JSON once its tuples are lists (a case's parameter, a shape): `jsonable`'s.
+Tupled: TypeAlias = "JSON | tuple[Tupled, ...]"
 
 
-def strict_json(obj: Any, indent: int | None = 2) -> str:
+def strict_json(obj: object, indent: int | None = 2) -> str:
     """JSON text that every parser accepts: NaN and ±Inf (which an implementation may return)
     become the strings "NaN", "Infinity" and "-Infinity"; NumPy values become plain numbers
     and lists, anything else its str(), so that writing the report never fails."""
-    def clean(x: Any) -> Any:
+    def clean(x: object) -> JSON:
         if isinstance(x, np.generic | np.ndarray):
             x = x.tolist()
         if isinstance(x, float) and not math.isfinite(x):
@@ -109,7 +112,7 @@ def strict_json(obj: Any, indent: int | None = 2) -> str:
     return json.dumps(clean(obj), indent=indent, allow_nan=False)
 
 
-def jsonable(value: Any) -> Any:
+def jsonable(value: Tupled) -> JSON:
     """Tuples (shapes, kernel sizes) as lists, the way JSON holds them."""
     if isinstance(value, tuple):
         return [jsonable(v) for v in value]
@@ -136,7 +139,7 @@ def _relative(filename: str) -> str:
     return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
 
 
-def stopped(what: str, stage: str, exc: BaseException) -> dict[str, Any]:
+def stopped(what: str, stage: str, exc: BaseException) -> JSONObject:
     """The JSON record of an exception that stopped one step (`what`: investigation |
     rendering; `stage`: shrinking, ablation, patterns, maps, ...) for one item."""
     file, line = _where(exc)
@@ -144,26 +147,27 @@ def stopped(what: str, stage: str, exc: BaseException) -> dict[str, Any]:
             "message": " ".join(str(exc).split())[:300], "file": file, "line": line}
 
 
-def stopped_note(s: dict[str, Any]) -> str:
+def stopped_note(s: Mapping[str, JSON]) -> str:
     """'investigation stopped (shrinking): ValueError: ... at harness/core/cases.py:437'."""
     where = f" at {s['file']}:{s['line']}" if s.get("file") else ""
     return f"{s['what']} stopped ({s['stage']}): {s['type']}: {s['message']}{where}"
 
 
-def add_stopped(item: dict[str, Any], record: dict[str, Any]) -> None:
+def add_stopped(item: JSONObject, record: JSONObject) -> None:
     """Keep `record` on the item's finding and its note in the item's notes (once)."""
-    finding_ = item.setdefault("finding", {})
-    records = finding_.setdefault("stopped", [])
+    # (the report's schema: an item's finding is an object, its stopped and notes lists)
+    finding_ = cast(JSONObject, item.setdefault("finding", {}))
+    records = cast(list[JSON], finding_.setdefault("stopped", []))
     if record not in records:
         records.append(record)
     note = stopped_note(record)
-    notes = item.setdefault("notes", [])
+    notes = cast(list[JSON], item.setdefault("notes", []))
     if note not in notes:
         notes.append(note)
 
 
-def add_note(item: dict[str, Any], note: str) -> None:
-    notes = item.setdefault("notes", [])
+def add_note(item: JSONObject, note: str) -> None:
+    notes = cast(list[JSON], item.setdefault("notes", []))   # an item's notes: a list
     if note not in notes:
         notes.append(note)
 
@@ -178,10 +182,12 @@ def repro_command(case_id: str, impl: str) -> str:
     return f"nnparity repro '{case_id}'{impl_opt}{api_opt}"
 
 
-def skipped(record: dict[str, Any]) -> bool:
+def skipped(record: Mapping[str, JSON]) -> bool:
     """Whether a verdict record (`record`'s) is of a case skipped for the time budget or its
     op's outages: not run, though its module was there to run."""
-    error = (record.get("finding") or {}).get("error") or {}
+    # (a record's finding is an object or absent, the finding's error an object or null)
+    finding_ = cast(JSONObject, record.get("finding") or {})
+    error = cast(JSONObject, finding_.get("error") or {})
     return error.get("not_run") in ("budget", "outages")
 
 
@@ -193,11 +199,11 @@ class ItemResult:
     output: str
     cases: int = 0
     failed: int = 0
-    by_status: Counter = field(default_factory=Counter)
+    by_status: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     failed_cases: list[str] = field(default_factory=list)
-    finding: dict[str, Any] | None = None
-    depends_on: Counter = field(default_factory=Counter)   # substituted op -> its cases
+    finding: JSONObject | None = None
+    depends_on: Counter[str] = field(default_factory=Counter)   # substituted op -> its cases
 
     @property
     def status(self) -> str:
@@ -206,32 +212,35 @@ class ItemResult:
                 return status
         return "pass"
 
-    def add(self, rec: dict[str, Any]) -> None:
+    def add(self, rec: Mapping[str, JSON]) -> None:
+        # (a verdict record, `harness.check.findings.record`: its status and case ID strings,
+        # its notes and depends_on lists of strings, its finding an object)
+        status = cast(str, rec["status"])
         self.cases += 1
-        self.by_status[rec["status"]] += 1
-        self.depends_on.update(rec.get("depends_on", []))
-        for note in rec.get("notes", []):
+        self.by_status[status] += 1
+        self.depends_on.update(cast(list[str], rec.get("depends_on", [])))
+        for note in cast(list[str], rec.get("notes", [])):
             if note not in self.notes:
                 self.notes.append(note)
-        if rec["status"] != "pass":
+        if status != "pass":
             self.failed += 1
-            self.failed_cases.append(rec["case_id"])
+            self.failed_cases.append(cast(str, rec["case_id"]))
             # Keep the finding of the most severe status; first case (edge cases) wins ties.
             rank = STATUS_PRECEDENCE.index
-            if self.finding is None or rank(rec["status"]) < rank(self.finding["status"]):
-                self.finding = rec["finding"]
+            if self.finding is None or rank(status) < rank(self.finding["status"]):
+                self.finding = cast(JSONObject, rec["finding"])
 
-    def to_json(self) -> dict[str, Any]:
-        notes = list(self.notes)
-        for s in (self.finding or {}).get("stopped", []):
+    def to_json(self) -> JSONObject:
+        notes: list[JSON] = list(self.notes)
+        for s in cast(list[JSONObject], (self.finding or {}).get("stopped", [])):
             if stopped_note(s) not in notes:
                 notes.append(stopped_note(s))
         if self.depends_on:
             notes.insert(0, depends_note(self.op, self.output, self.status,
                                          dict(self.depends_on)))
-        out = {"op": self.op, "output": self.output, "status": self.status,
-               "cases": self.cases, "failed": self.failed, "notes": notes,
-               "failed_cases": self.failed_cases}
+        out: JSONObject = {"op": self.op, "output": self.output, "status": self.status,
+                           "cases": self.cases, "failed": self.failed, "notes": notes,
+                           "failed_cases": cast(list[JSON], self.failed_cases)}
         if self.depends_on:
             out["depends_on"] = [{"op": op, "cases": n}
                                  for op, n in sorted(self.depends_on.items())]
@@ -252,19 +261,20 @@ def depends_note(op: str, output: str, status: str, used: dict[str, int]) -> str
             "own: fix it first; it is charged there, not here)")
 
 
-def aggregate(records: list[dict[str, Any]]) -> list[ItemResult]:
+def aggregate(records: list[JSONObject]) -> list[ItemResult]:
     """Per (op, output) results in registry order."""
     items: dict[tuple[str, str], ItemResult] = {}
-    for rec in sorted(records, key=lambda r: (r["index"], r["case_id"])):
-        key = (rec["op"], rec["output"])
+    # (a record's index is an int, its case ID, op and output strings)
+    for rec in sorted(records, key=lambda r: (cast(int, r["index"]), cast(str, r["case_id"]))):
+        key = (cast(str, rec["op"]), cast(str, rec["output"]))
         items.setdefault(key, ItemResult(*key)).add(rec)
     order = {(op, out): i for i, (op, out) in enumerate(
         (s.name, o) for api in APIS.values() for s in api.ops.values() for o in s.outputs)}
     return sorted(items.values(), key=lambda r: order.get((r.op, r.output), len(order)))
 
 
-def build_report(records: list[dict[str, Any]], *, impl: str, seed: int, profile: str,
-                 tolerance: str, cases_per_op: int) -> dict[str, Any]:
+def build_report(records: list[JSONObject], *, impl: str, seed: int, profile: str,
+                 tolerance: str, cases_per_op: int) -> JSONObject:
     items = aggregate(records)
     by_status = Counter(i.status for i in items)
     return {

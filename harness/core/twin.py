@@ -8,13 +8,12 @@ disk (harness/core/refcache.py), as grading reuses the same cases for every subm
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 
 import reference
 from harness.core import refcache
-from harness.core.cases import Case
+from harness.core.cases import Case, Kwargs
 from harness.core.conventions import Conventions
 from harness.core.driver import run_op
 from harness.core.opspec import OpSpec
@@ -25,7 +24,7 @@ from reference.laws import Law
 Expected = dict[str, np.ndarray | Law]
 
 
-def reference_outputs(spec: OpSpec, ctor: dict[str, Any], inputs: dict[str, np.ndarray],
+def reference_outputs(spec: OpSpec, ctor: Kwargs, inputs: dict[str, np.ndarray],
                       conventions: Conventions, partial: bool = False) -> Expected:
     """The PyTorch twin's outputs; a failure here is nnparity's bug, so it raises.
 

@@ -9,16 +9,29 @@ only what the parent may trust of the sandboxed child's answer (its bytes, never
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from harness.core.cases import Case
 from harness.core.compare import Comparison
 from harness.core.opspec import OpSpec
-from harness.core.report import NotRun, Status  # a Verdict's status; why a case was not run
+from harness.core.report import JSON, JSONObject, NotRun, Status
 from harness.core.wire import NUMERIC
+
+
+class LikelyCause(Protocol):
+    """A likely cause of a failure, as judging finds it: a `harness.diagnosis.causes.Cause`
+    (the diagnosis sits above the core, which names it through this protocol): a stable
+    code and what it says."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def message(self) -> str: ...
 
 
 @dataclass
@@ -29,13 +42,13 @@ class Verdict:
     status: Status
     message: str = ""
     comparison: Comparison | None = None
-    error: dict[str, Any] | None = None      # the child's description of an exception
+    error: JSONObject | None = None          # the child's description of an exception
     convention: str | None = None            # "maxpool_pad=zero" when matched only under it
     notes: list[str] = field(default_factory=list)
     got: np.ndarray | None = field(default=None, repr=False)
     expected: np.ndarray | None = field(default=None, repr=False)
     stdout: str = ""
-    causes: list = field(default_factory=list)   # likely causes found while judging (models)
+    causes: list[LikelyCause] = field(default_factory=list)   # found while judging (models)
     # the ops failing on their own that were substituted in this case (core/substitute.py)
     depends_on: tuple[str, ...] = ()
     # {op, output}: the output whose own call raised and kept this one from being computed
@@ -51,12 +64,12 @@ class Verdict:
 # and, for a value that is not numeric, its repr or which special value (None, ...) it was.
 CLAIMS = ("type", "special", "repr")
 # What it keeps of an exception's description, with the defaults for what is absent.
-ERROR_FIELDS: dict[str, Any] = {"stage": "run", "type": "Exception", "message": "",
-                                "not_implemented": False}
+ERROR_FIELDS: JSONObject = {"stage": "run", "type": "Exception", "message": "",
+                             "not_implemented": False}
 
 
-def received(header: dict[str, Any], arrays: dict[str, np.ndarray]
-             ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def received(header: Mapping[str, JSON], arrays: dict[str, np.ndarray]
+             ) -> tuple[JSONObject, dict[str, np.ndarray]]:
     """The child's answer as the parent judges it: nothing the child says about its outputs is
     trusted (issue #21). The child runs in the submission's process, so a submission can
     rewrite its answer; what it cannot do is make a claim earn what its bytes do not:
@@ -77,21 +90,21 @@ def received(header: dict[str, Any], arrays: dict[str, np.ndarray]
     are what a one-line honest fix (``.astype(np.float64)``, ``.copy()``) would have sent."""
     numeric = {name: arr for name, arr in arrays.items()
                if arr.dtype.kind in NUMERIC and not arr.dtype.fields}
-    outputs: dict[str, dict[str, Any]] = {}
+    outputs: JSONObject = {}
     for name, info in _mapping(header.get("outputs")).items():
-        kept = {k: str(v) for k, v in _mapping(info).items() if k in CLAIMS}
+        kept: JSONObject = {k: str(v) for k, v in _mapping(info).items() if k in CLAIMS}
         kept.setdefault("type", "value it did not describe")
         arr = numeric.get(f"out/{name}")
         if arr is not None:
             kept["dtype"] = arr.dtype.name
         outputs[str(name)] = kept
-    errors = {str(name): {**ERROR_FIELDS, **_mapping(err)}
-              for name, err in _mapping(header.get("errors")).items()}
+    errors: JSONObject = {str(name): {**ERROR_FIELDS, **_mapping(err)}
+                          for name, err in _mapping(header.get("errors")).items()}
     plain = {name: arr.real if arr.dtype.kind == "c" else arr for name, arr in numeric.items()}
     return {**header, "outputs": outputs, "errors": errors}, plain
 
 
-def _mapping(value: Any) -> dict[str, Any]:
+def _mapping(value: JSON) -> JSONObject:
     """`value` if it is a dict (what an honest child sends), else an empty one."""
     return value if isinstance(value, dict) else {}
 
@@ -185,7 +198,7 @@ def is_outage(v: Verdict) -> bool:
 
 
 
-def not_run(spec: OpSpec, case: Case, status: Status, message: str, error: dict[str, Any],
+def not_run(spec: OpSpec, case: Case, status: Status, message: str, error: Mapping[str, JSON],
             why: NotRun) -> dict[str, Verdict]:
     """Verdicts for a case that was not run: the time budget was spent, its op gave up after
     outages in a row, its module is blocked (missing, refused, does not import). The
@@ -212,7 +225,7 @@ OLDER_CODE_HINTS = (
 )
 
 
-def describe_exception(err: dict[str, Any], head: str = "") -> str:
+def describe_exception(err: Mapping[str, JSON], head: str = "") -> str:
     """One line: what was raised (`head`, default "STAGE raised" or "not implemented"), and
     where in the implementation's own files."""
     if err.get("type") in ("timeout", "crashed"):

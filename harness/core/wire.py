@@ -27,9 +27,13 @@ import io
 import json
 import re
 import struct
-from typing import Any, BinaryIO
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
+
+if TYPE_CHECKING:   # (the sandboxed child imports this module: no more than it needs)
+    from harness.core.report import JSONObject
 
 _LEN = struct.Struct("<Q")
 # What one message's header may hold: far above an honest one (a batch request of 64 cases is
@@ -51,8 +55,10 @@ class WireError(RuntimeError):
     """The other side closed the stream or sent something that is not a message."""
 
 
-def write_message(stream: BinaryIO, header: dict[str, Any],
+def write_message(stream: BinaryIO, header: Mapping[str, object],
                   arrays: dict[str, np.ndarray] | None = None) -> None:
+    """Send `header` (what `json.dumps` writes: JSON values, and tuples as lists, such as a
+    request's constructor arguments; anything else raises TypeError) and `arrays`."""
     blobs = []
     for name, arr in (arrays or {}).items():
         arr = np.ascontiguousarray(arr)
@@ -127,7 +133,7 @@ def _capped(text: str) -> str:
     return f"{text[:MAX_TEXT]}… {len(text[MAX_TEXT:].encode())} bytes cut"
 
 
-def read_message(stream: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def read_message(stream: BinaryIO) -> tuple[JSONObject, dict[str, np.ndarray]]:
     (size,) = _LEN.unpack(_read_exact(stream, _LEN.size))
     if size > MAX_HEADER:
         raise WireError(f"header of {size} bytes is too large")

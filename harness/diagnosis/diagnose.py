@@ -52,7 +52,7 @@ NAN_HINT = ("; look for an overflow (exp of a large number: subtract the row max
 
 
 def _from_error(v: Verdict) -> list[Cause]:
-    err = v.error or {}
+    err: dict[str, Any] = v.error or {}   # the child's description, read as it is sent
     if v.status == "timeout":
         return [Cause("timeout", v.message)]
     if err.get("type") == "crashed":

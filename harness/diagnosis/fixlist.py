@@ -118,7 +118,6 @@ FACTOR_SAYS = re.compile(r"every element of .+? is (\S+) times the expected valu
 FROM_A_STUB = re.compile(r"'(?:ellipsis|NoneType)'|returned (?:None|Ellipsis)\b")
 NAMED = {"NameError": UNDEFINED,   # the name an exception is about
          "AttributeError": re.compile(r"has no attribute '(\w+)'")}
-ACTIVATION_PARAMS = ("act", "activation")   # the case parameter naming a layer's activation
 
 Key = tuple[Any, ...]
 
@@ -377,8 +376,13 @@ def _keys(item: dict[str, Any], ctx: _Context) -> list[Key]:
 
 
 def _activation(item: dict[str, Any]) -> str | None:
-    params = (item.get("finding") or {}).get("params") or {}
-    return next((str(params[p]) for p in ACTIVATION_PARAMS if params.get(p)), None)
+    """The activation the item's failing case applies, as its API names it (`Api.activation`:
+    HW6's layers), else None."""
+    spec = find_op(item["op"])
+    api = APIS.get(spec.api) if spec is not None else None
+    if api is None or api.activation is None:
+        return None
+    return api.activation((item.get("finding") or {}).get("params") or {})
 
 
 def _through_a_stub(item: dict[str, Any], keys: list[Key], stubs: set[Key]) -> str | None:

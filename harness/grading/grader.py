@@ -400,13 +400,15 @@ class _Run:
             passed = sum(r["status"] == "pass" for r in records)
             not_run = sum(skipped(r) for r in records)
             (agg,) = aggregate(records)
-            message = (agg.finding or {}).get("message", "") if agg.finding else ""
-            if agg.finding:
-                agg.finding["repro"] = repro_command(agg.finding["case_id"],
-                                                     student_impl(self.rubric.api_spec))
-            summary = agg.to_json()   # its notes lead with what was substituted, if anything
+            finding: dict[str, Any] | None = agg.finding   # the report's JSON, as read here
+            message = (finding or {}).get("message", "") if finding else ""
+            if finding:
+                finding["repro"] = repro_command(finding["case_id"],
+                                                 student_impl(self.rubric.api_spec))
+            # its notes lead with what was substituted, if anything
+            summary: dict[str, Any] = agg.to_json()
             tests.append(_test_entry(item, output, passed, len(records), agg.status,
-                                     message or "all cases pass", agg.finding,
+                                     message or "all cases pass", finding,
                                      _distinct(summary["notes"]), not_run))
             if summary.get("depends_on"):
                 tests[-1]["depends_on"] = summary["depends_on"]

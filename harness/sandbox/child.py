@@ -474,9 +474,10 @@ def main(argv: list[str] | None = None) -> None:
 
     while True:
         try:
-            request, inputs = wire.read_message(proto_in)
+            message, inputs = wire.read_message(proto_in)
         except wire.WireError:
             return
+        request: dict[str, Any] = message   # the parent's (harness.sandbox.parent), as it wrote it
         cmd = request.get("cmd")
         if cmd == "exit":
             return

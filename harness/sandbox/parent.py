@@ -48,7 +48,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -658,7 +658,7 @@ class Sandbox:
         return self._child_pid
 
     # -------------------------------------------------------------- requests
-    def run(self, request: dict[str, Any], inputs: dict[str, np.ndarray]
+    def run(self, request: Mapping[str, object], inputs: dict[str, np.ndarray]
             ) -> tuple[dict[str, Any], dict[str, np.ndarray]] | Outage:
         """Send one request; the answer, or an Outage after which the child is replaced.
 
@@ -822,7 +822,7 @@ class Sandbox:
             raise BudgetSpent("the time budget ended before the child answered")
         return Outage("timeout", f"no answer within {seconds:g} s {what}")
 
-    def _exchange(self, request: dict[str, Any], inputs: dict[str, np.ndarray],
+    def _exchange(self, request: Mapping[str, object], inputs: dict[str, np.ndarray],
                   seconds: float, what: str, keep_output: bool = False
                   ) -> tuple[dict[str, Any], dict[str, np.ndarray]] | Outage:
         """One request and its answer, both within `seconds`."""

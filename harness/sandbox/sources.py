@@ -33,7 +33,11 @@ from harness.core.stubs import parsed as parse  # None where the import reports 
 
 # The API whose implementations are packages of modules (HW6's ``neural_networks``): its
 # names and modules, as its adapter declares them (harness/apis/hw6/package.py).
-PACKAGE_API = next(api for api in APIS.values() if api.loader == PACKAGE)
+_FOUND = [api for api in APIS.values() if api.loader == PACKAGE]
+if not _FOUND:
+    raise RuntimeError("no API whose implementations are packages is registered: import "
+                       "harness.apis.known first (every entry point does)")
+PACKAGE_API = _FOUND[0]
 CANONICAL = PACKAGE_API.package               # the name the package is imported as
 PACKAGE_NAMES = PACKAGE_API.package_names     # the directory names a package may have
 CONTRACT_MODULES = PACKAGE_API.contract_modules

@@ -5,3 +5,6 @@ bugs, false positives).
 They measure the product and import it; nothing of the product imports them, but the CLI,
 which only delegates its two sub-commands here (tests/test_layout.py holds to it).
 """
+
+# Each tool is a way in, like the CLI: the built-in APIs are registered before it runs.
+from harness.apis import known as _known  # noqa: F401

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.apis.hw6.editions import EDITIONS
-from harness.apis.hw6.ops import BASE_MODULES, HW6_OPS, uses
+from harness.apis.hw6.ops import BASE_MODULES, HW6_OPS, activation, uses
 from harness.apis.hw6.package import BUNDLED_DIR, CANONICAL, CONTRACT_MODULES, PACKAGE_NAMES
 from harness.core.api import PACKAGE, Api, Intermediates, Judge, KindRunner
 
@@ -53,4 +53,5 @@ API = Api("hw6", "Berkeley CS189 HW6 (neural_networks)", CANONICAL,
           runners=_runners, judge=_judge, layer_rules=_layer_rules,
           intermediates=_intermediates,
           rubric=Path(__file__).resolve().parents[2] / "rubrics" / "hw6.toml",
-          conventions=True, plain_names=True, editions=EDITIONS, uses=uses)
+          conventions=True, plain_names=True, editions=EDITIONS, uses=uses,
+          activation=activation)

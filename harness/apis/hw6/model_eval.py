@@ -40,7 +40,7 @@ from harness.diagnosis import init_stats
 from harness.diagnosis.causes import Cause
 
 if TYPE_CHECKING:
-    from harness.core.checking import CaseChecker
+    from harness.core.api import CheckerView
     from harness.core.registry import OpSpec
     from harness.core.verdict import Verdict
 
@@ -241,7 +241,7 @@ def _layer_order(name: str) -> tuple[int, str]:
     return int(key.lstrip("dWb")), key
 
 
-def traced_answer(checker: CaseChecker, spec: OpSpec, case: Case,
+def traced_answer(checker: CheckerView, spec: OpSpec, case: Case,
                   inputs: dict[str, np.ndarray]) -> Answer | None:
     """The case run again with every call traced (only failing cases pay for the trace)."""
     from harness.core.verdict import received
@@ -280,7 +280,7 @@ def raised_by(output: str, err: dict[str, Any] | None) -> str | None:
     return None if source == output or OWN_STAGE.get(output) in (phase, None) else source
 
 
-def judge_network(checker: CaseChecker, spec: OpSpec, case: Case, answer: Answer,
+def judge_network(checker: CheckerView, spec: OpSpec, case: Case, answer: Answer,
                   inputs: dict[str, np.ndarray], expected: dict[str, np.ndarray]
                   ) -> dict[str, Verdict]:
     loose = "broadcast" in checker.profile.grad_shape
@@ -326,7 +326,7 @@ def _after_a_stub(verdicts: dict[str, Verdict]) -> None:
 
 
 # ---------------------------------------------------------------- optimisers
-def judge_optimizer(checker: CaseChecker, spec: OpSpec, case: Case, answer: Answer,
+def judge_optimizer(checker: CheckerView, spec: OpSpec, case: Case, answer: Answer,
                     inputs: dict[str, np.ndarray], expected: dict[str, np.ndarray]
                     ) -> dict[str, Verdict]:
     ctor = spec.ctor(case)
@@ -346,7 +346,7 @@ def judge_optimizer(checker: CaseChecker, spec: OpSpec, case: Case, answer: Answ
 
 
 # ---------------------------------------------------------------- initialisers
-def judge_initializer(checker: CaseChecker, spec: OpSpec, case: Case, answer: Answer,
+def judge_initializer(checker: CheckerView, spec: OpSpec, case: Case, answer: Answer,
                       inputs: dict[str, np.ndarray], expected: dict[str, Any]
                       ) -> dict[str, Verdict]:
     law = expected["law"]
@@ -420,7 +420,7 @@ def _deviation(answer: Answer, expected: dict[str, np.ndarray]) -> float:
     return worst
 
 
-def judge_training(checker: CaseChecker, spec: OpSpec, case: Case, answer: Answer,
+def judge_training(checker: CheckerView, spec: OpSpec, case: Case, answer: Answer,
                    inputs: dict[str, np.ndarray], expected: dict[str, np.ndarray]
                    ) -> dict[str, Verdict]:
     layers = parse_layers(str(case.p["layers"]))
@@ -490,7 +490,7 @@ JUDGES = {"model": judge_network, "optimizer": judge_optimizer,
           "initializer": judge_initializer, "training": judge_training}
 
 
-def judge_case(checker: CaseChecker, spec: OpSpec, case: Case, header: dict[str, Any],
+def judge_case(checker: CheckerView, spec: OpSpec, case: Case, header: dict[str, Any],
                arrays: dict[str, np.ndarray], inputs: dict[str, np.ndarray],
                expected: dict[str, Any]) -> dict[str, Verdict]:
     """One verdict per output of a case of the kinds in `KINDS`."""

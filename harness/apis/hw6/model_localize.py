@@ -35,7 +35,7 @@ from harness.diagnosis.causes import Cause
 
 if TYPE_CHECKING:
     from harness.apis.hw6.answer import Answer
-    from harness.core.checking import CaseChecker
+    from harness.core.api import CheckerView
     from harness.core.registry import OpSpec
     from harness.core.verdict import Verdict
 
@@ -228,7 +228,7 @@ def first_differing_call(calls: list[Call], layers: list[LayerSpec], loss_name: 
 
 
 # ---------------------------------------------------------------- op-level verdicts
-def op_status(checker: CaseChecker, op: str, output: str, act: str | None = None
+def op_status(checker: CheckerView, op: str, output: str, act: str | None = None
               ) -> tuple[int, int]:
     """(failing, checked) cases of `op`'s `output` on its own, checked once per Checker:
     OP_CASES of the op's cases, those with activation `act` when it has one."""
@@ -250,7 +250,7 @@ def op_status(checker: CaseChecker, op: str, output: str, act: str | None = None
     return cache[key].get(output, 0), cache[key]["_checked"]
 
 
-def _activation_note(checker: CaseChecker, spec: LayerSpec, output: str) -> str:
+def _activation_note(checker: CheckerView, spec: LayerSpec, output: str) -> str:
     """'; its activation sigmoid (forward) fails on its own too: ...' or ''."""
     if spec.kind not in ("fc", "conv") or spec.act == "linear":
         return ""
@@ -262,7 +262,7 @@ def _activation_note(checker: CaseChecker, spec: LayerSpec, output: str) -> str:
             f"{checked} cases): fix activations.py first")
 
 
-def link_cause(checker: CaseChecker, finding: CallFinding, layers: list[LayerSpec],
+def link_cause(checker: CheckerView, finding: CallFinding, layers: list[LayerSpec],
                loss_name: str) -> Cause:
     call = finding.call
     if call.obj == "loss":
@@ -292,7 +292,7 @@ def link_cause(checker: CaseChecker, finding: CallFinding, layers: list[LayerSpe
 # ---------------------------------------------------------------- model-code bugs
 @dataclass
 class Context:
-    checker: CaseChecker
+    checker: CheckerView
     spec: OpSpec
     case: Any
     answer: Answer
@@ -592,7 +592,7 @@ def _explains(finding: CallFinding) -> tuple[str, ...]:
     return ("gradients", "update")
 
 
-def localize(checker: CaseChecker, spec: OpSpec, case: Any, answer: Answer,
+def localize(checker: CheckerView, spec: OpSpec, case: Any, answer: Answer,
              inputs: dict[str, np.ndarray], expected: dict[str, np.ndarray],
              verdicts: dict[str, Verdict]) -> Localization:
     """The likely causes of a failing network case, per output."""

@@ -13,6 +13,7 @@ reference/ with the same name; cases, comparison, reports and grading pick it up
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from harness.apis.hw6 import model_cases as mc
@@ -90,6 +91,14 @@ HW6_OPS: dict[str, OpSpec] = {
                op_kind="training", max_cases=2),
     ]
 }
+
+
+ACTIVATION_PARAMS = ("act", "activation")   # the parameters naming a case's activation
+
+
+def activation(params: Mapping[str, object]) -> str | None:
+    """The activation a case applies: a layer's `act`, an initializer's `activation`."""
+    return next((str(params[p]) for p in ACTIVATION_PARAMS if params.get(p)), None)
 
 
 def uses(spec: OpSpec, case: Case) -> frozenset[str]:

@@ -22,12 +22,21 @@ from typing import Any
 
 import numpy as np
 
-from harness.core.driver import OpRun, Runner, attempt
+from harness.core.api import OpRunView
+from harness.core.driver import Runner, attempt
 from harness.core.wire import NUMERIC
 
 
+def _callable(obj: object) -> Callable[..., Any]:
+    """`obj` as the driver hands it over (whatever the module holds); calling what is not
+    callable raises the TypeError the call itself would."""
+    if not callable(obj):
+        raise TypeError(f"'{type(obj).__name__}' object is not callable")
+    return obj
+
+
 def _constructed(cls: Any, ctor: dict[str, Any], outputs: tuple[str, ...],
-                 run: OpRun) -> Any | None:
+                 run: OpRunView) -> Any | None:
     try:
         return cls(**ctor)
     except BaseException as exc:  # noqa: BLE001 - student code may raise anything
@@ -35,27 +44,27 @@ def _constructed(cls: Any, ctor: dict[str, Any], outputs: tuple[str, ...],
         return None
 
 
-def _single(drive: Callable[[Any, dict, tuple[str, ...], OpRun], None]) -> Runner:
+def _single(drive: Callable[[Any, dict, tuple[str, ...], OpRunView], None]) -> Runner:
     """A runner that constructs ``cls(**ctor)`` and hands the object to `drive`."""
     def runner(cls: Any, ctor: dict[str, Any], x: dict, outputs: tuple[str, ...],
-               run: OpRun) -> None:
+               run: OpRunView) -> None:
         op = _constructed(cls, ctor, outputs, run)
         if op is not None:
             drive(op, x, outputs, run)
     return runner
 
 
-def _run_activation(act: Any, x: dict, outputs: tuple[str, ...], run: OpRun) -> None:
+def _run_activation(act: Any, x: dict, outputs: tuple[str, ...], run: OpRunView) -> None:
     attempt(run, ("forward",), "forward", lambda: (act.forward(x["Z"]),))
     attempt(run, ("dX",), "backward", lambda: (act.backward(x["Z"], x["dY"]),))
 
 
-def _run_loss(loss: Any, x: dict, outputs: tuple[str, ...], run: OpRun) -> None:
+def _run_loss(loss: Any, x: dict, outputs: tuple[str, ...], run: OpRunView) -> None:
     attempt(run, ("forward",), "forward", lambda: (loss.forward(x["Y"], x["Y_hat"]),))
     attempt(run, ("dX",), "backward", lambda: (loss.backward(x["Y"], x["Y_hat"]),))
 
 
-def _run_layer(layer: Any, x: dict, outputs: tuple[str, ...], run: OpRun) -> None:
+def _run_layer(layer: Any, x: dict, outputs: tuple[str, ...], run: OpRunView) -> None:
     if "W" in x:
         def init() -> tuple:
             layer._init_parameters(x["X"].shape)
@@ -199,13 +208,13 @@ def _not_offered(factory: Callable[..., Any], args: dict[str, Any]) -> BaseExcep
     return None
 
 
-def _construct_model(cls: type, ctor: dict[str, Any]) -> tuple[Any, list[dict[str, Any]]]:
+def _construct_model(cls: object, ctor: dict[str, Any]) -> tuple[Any, list[dict[str, Any]]]:
     layer_args = [{k: _plain(v) for k, v in dict(args).items()} for args in ctor["layer_args"]]
     first: BaseException | None = None
     opt = dict(ctor["optimizer_args"])
     for name in _name_spellings(opt.get("name")):
         try:
-            model = cls(loss=ctor["loss"], layer_args=[dict(a) for a in layer_args],
+            model = _callable(cls)(loss=ctor["loss"], layer_args=[dict(a) for a in layer_args],
                         optimizer_args={**opt, "name": name}, seed=0,
                         **ctor.get("model_kwargs", {}))
             return model, layer_args
@@ -215,8 +224,8 @@ def _construct_model(cls: type, ctor: dict[str, Any]) -> tuple[Any, list[dict[st
     raise first
 
 
-def _complete_layers(model: Any, cls: type, layer_args: list[dict[str, Any]],
-                     run: OpRun) -> None:
+def _complete_layers(model: Any, cls: object, layer_args: list[dict[str, Any]],
+                     run: OpRunView) -> None:
     """Add the output layer to a model that builds len(layer_args) - 1 layers (the starter)."""
     layers = model.layers
     if len(layers) == len(layer_args) - 1:
@@ -247,7 +256,7 @@ def _parameters(model: Any) -> dict[str, np.ndarray]:
 class Tracer:
     """Records every call of a model's layers, loss, optimiser and own methods."""
 
-    def __init__(self, run: OpRun) -> None:
+    def __init__(self, run: OpRunView) -> None:
         self.run = run
         self.phase = 0
         self.events: list[list[int]] = []
@@ -320,7 +329,7 @@ class Tracer:
         self.run.outputs["trace/events"] = np.array(self.events, dtype=np.int64).reshape(-1, 5)
 
 
-def _setup_model(cls: type, ctor: dict[str, Any], x: dict[str, np.ndarray], run: OpRun,
+def _setup_model(cls: object, ctor: dict[str, Any], x: dict[str, np.ndarray], run: OpRunView,
                  names: tuple[str, ...]) -> Any | None:
     """The model, completed and with the case's parameters; None (errors kept) if it fails."""
     try:
@@ -346,8 +355,8 @@ def _gradients(model: Any) -> dict[str, Any]:
     return out
 
 
-def _run_model(cls: type, ctor: dict[str, Any], x: dict[str, np.ndarray],
-               outputs: tuple[str, ...], run: OpRun) -> None:
+def _run_model(cls: object, ctor: dict[str, Any], x: dict[str, np.ndarray],
+               outputs: tuple[str, ...], run: OpRunView) -> None:
     trace = ctor.get("trace", True)
     tracer = Tracer(run)
     try:
@@ -358,7 +367,7 @@ def _run_model(cls: type, ctor: dict[str, Any], x: dict[str, np.ndarray],
             tracer.finish()
 
 
-def _model_steps(cls: type, ctor: dict[str, Any], x: dict[str, np.ndarray], run: OpRun,
+def _model_steps(cls: object, ctor: dict[str, Any], x: dict[str, np.ndarray], run: OpRunView,
                  tracer: Tracer | None) -> None:
     steps_out = ("forward", "loss", "gradients", "update")
     model = _setup_model(cls, ctor, x, run, steps_out)
@@ -402,7 +411,7 @@ def _model_steps(cls: type, ctor: dict[str, Any], x: dict[str, np.ndarray], run:
             run.fail(failed, stage, exc)
 
 
-def _model_predict(cls: type, ctor: dict[str, Any], x: dict[str, np.ndarray], run: OpRun,
+def _model_predict(cls: object, ctor: dict[str, Any], x: dict[str, np.ndarray], run: OpRunView,
                    tracer: Tracer | None) -> None:
     model = _setup_model(cls, ctor, x, run, ("predict",))
     if model is None:
@@ -422,10 +431,11 @@ def _model_predict(cls: type, ctor: dict[str, Any], x: dict[str, np.ndarray], ru
         run.outputs["predict/result"] = _keep(result)
 
 
-def _run_optimizer(factory: Callable[..., Any], ctor: dict[str, Any], x: dict[str, np.ndarray],
-                   outputs: tuple[str, ...], run: OpRun) -> None:
+def _run_optimizer(factory: object, ctor: dict[str, Any], x: dict[str, np.ndarray],
+                   outputs: tuple[str, ...], run: OpRunView) -> None:
     try:
-        opt = construct_optimizer(factory, dict(ctor["args"]), dict(ctor.get("optional", {})))
+        opt = construct_optimizer(_callable(factory), dict(ctor["args"]),
+                                  dict(ctor.get("optional", {})))
     except BaseException as exc:  # noqa: BLE001
         run.fail(outputs, "construct", exc)
         return
@@ -445,10 +455,10 @@ def _run_optimizer(factory: Callable[..., Any], ctor: dict[str, Any], x: dict[st
                 return
 
 
-def _run_initializer(factory: Callable[..., Any], ctor: dict[str, Any],
-                     x: dict[str, np.ndarray], outputs: tuple[str, ...], run: OpRun) -> None:
+def _run_initializer(factory: object, ctor: dict[str, Any],
+                     x: dict[str, np.ndarray], outputs: tuple[str, ...], run: OpRunView) -> None:
     try:
-        init = factory(ctor["name"], activation=ctor.get("activation"))
+        init = _callable(factory)(ctor["name"], activation=ctor.get("activation"))
     except BaseException as exc:  # noqa: BLE001
         run.fail(outputs, "construct", exc)
         return
@@ -470,8 +480,8 @@ def _run_initializer(factory: Callable[..., Any], ctor: dict[str, Any],
     run.outputs["draws/all"] = np.stack(draws)
 
 
-def _run_training(cls: type, ctor: dict[str, Any], x: dict[str, np.ndarray],
-                  outputs: tuple[str, ...], run: OpRun) -> None:
+def _run_training(cls: object, ctor: dict[str, Any], x: dict[str, np.ndarray],
+                  outputs: tuple[str, ...], run: OpRunView) -> None:
     model = _setup_model(cls, ctor, x, run, outputs)
     if model is None:
         return

@@ -66,15 +66,18 @@ class OpRunView(Protocol):
 
 
 class ChildView(Protocol):
-    """A sandboxed child that runs requests (`harness.core.checking.Child`)."""
+    """A sandboxed child that runs requests (`harness.sandbox.parent.Sandbox`)."""
 
-    def run(self, request: Mapping[str, object], inputs: dict[str, np.ndarray]) -> object: ...
+    def run(self, request: Mapping[str, object], inputs: dict[str, np.ndarray]) -> object:
+        """The child's answer (header, arrays), or an outage (`harness.sandbox.parent.Outage`).
+        `request` is sent as JSON (tuples as lists: a case's constructor arguments)."""
+        ...
 
 
 class CheckerView(Protocol):
-    """What a judge may ask of the checker that hands it a case (a
-    `harness.core.checking.CaseChecker`): its profile, tolerance and edition, the verdicts
-    of another case, and the child that runs a case (to rerun it traced)."""
+    """What a judge may ask of the checker that hands it a case
+    (`harness.core.checking.CaseChecker` extends it): its profile, tolerance and edition, the
+    verdicts of another case, and the child that runs a case (to rerun it traced)."""
 
     profile: Profile
     tolerance: Tolerance

@@ -49,7 +49,7 @@ class Verdict:
     expected: np.ndarray | None = field(default=None, repr=False)
     stdout: str = ""
     causes: list[LikelyCause] = field(default_factory=list)   # found while judging (models)
-    # the ops failing on their own that were substituted in this case (core/substitute.py)
+    # the ops failing on their own substituted in this case (harness/check/substitute.py)
     depends_on: tuple[str, ...] = ()
     # {op, output}: the output whose own call raised and kept this one from being computed
     # (a network's step 2 forward after step 1's update raised): the fix list's root

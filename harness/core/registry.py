@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from harness.core.api import Api, Intermediates, Judge, KindRunner
+from harness.core.api import Api, Judge, KindRunner
 from harness.core.opspec import Calls, OpSpec
 
 if TYPE_CHECKING:   # (the sandboxed child imports this module, and no formula)
     from harness.core.formula import Formula, Rule
 
 __all__ = ["APIS", "Calls", "OpSpec", "api_of", "default_api", "find_op", "get_api", "get_op",
-           "intermediates_of", "judge_of", "kind_runners", "ops_of", "register", "select_ops",
+           "judge_of", "kind_runners", "ops_of", "register", "select_ops",
            "wrong_formulas", "wrong_rules"]
 
 APIS: dict[str, Api] = {}   # name -> the API, in the order they were registered
@@ -123,10 +123,3 @@ def wrong_rules() -> dict[str, tuple[Rule, ...]]:
     """The usual wrong rules of every API's layers, by op."""
     return {op: rules for api in APIS.values() if api.layer_rules is not None
             for op, rules in api.layer_rules().items()}
-
-
-def intermediates_of(api_name: str) -> Intermediates | None:
-    """The function giving `api_name`'s ops' intermediate values, or None."""
-    api = APIS.get(api_name)
-    return api.intermediates() if api is not None and api.intermediates is not None else None
-

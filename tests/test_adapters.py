@@ -100,3 +100,16 @@ def test_a_mistake_in_the_adapter_says_where_and_what(tmp_path, change, message)
         load_adapter(path)
     assert message in str(err.value) and str(path) in str(err.value)
     assert main(["check", "--api", str(path), "--impl", str(LIBRARY)]) == 2
+
+
+def test_a_checker_with_nothing_to_check_says_what_to_give(tmp_path) -> None:
+    """An adapter without an `example` has no bundled implementation: a checker made without
+    an implementation says so at once, instead of starting a child on the path "None"."""
+    from harness.check.checker import Checker
+
+    adapter = tmp_path / "no_example.toml"
+    adapter.write_text(ADAPTER.read_text().replace('name = "dlfs"', 'name = "dlfs_bare"', 1))
+    api = load_adapter(adapter)
+    assert api.bundled is None
+    with pytest.raises(ValueError, match="no implementation to check.*give impl"):
+        Checker(None, api=api.name)

@@ -61,6 +61,7 @@ def _read(path: Path) -> dict[str, Any]:
     _check(path.suffix == ".py", str(path), "an adapter is a .toml file or a .py file")
     found = runpy.run_path(str(path)).get("ADAPTER")
     _check(isinstance(found, dict), str(path), "a .py adapter defines a dict ADAPTER")
+    assert isinstance(found, dict)   # _check raised otherwise
     return found
 
 
@@ -112,6 +113,7 @@ def load_adapter(path: str | Path) -> Api:
     data = _read(p)
     top = data.get("api")
     _check(isinstance(top, dict), str(p), "missing the [api] table")
+    assert isinstance(top, dict)   # _check raised otherwise
     _check(not set(top) - API_KEYS, f"{p} [api]",
            f"unknown key(s) {sorted(set(top) - API_KEYS)}; known: {sorted(API_KEYS)}")
     for key in ("name", "package", "module"):
@@ -121,7 +123,8 @@ def load_adapter(path: str | Path) -> Api:
     _check(name not in APIS or APIS[name].adapter == str(p), f"{p} [api] name",
            f"{name!r} is already an API's name; choose another")
     raw_ops = data.get("op")
-    _check(isinstance(raw_ops, list) and raw_ops, str(p), "no [[op]] entries")
+    _check(isinstance(raw_ops, list) and bool(raw_ops), str(p), "no [[op]] entries")
+    assert isinstance(raw_ops, list)   # _check raised otherwise
     ops = [_op(raw, name, top["module"], f"{p} [[op]] #{i}")
            for i, raw in enumerate(raw_ops, 1)]
     example = top.get("example")

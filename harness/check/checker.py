@@ -12,7 +12,7 @@ from collections.abc import Generator, Iterable
 from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from harness.core.compare import (
     DEFAULT_TOLERANCE,
     Comparison,
     InPlaceChange,
+    Kind,
     Tolerance,
     broadcast_equal,
     compare_output,
@@ -33,6 +34,7 @@ from harness.core.editions import Detected
 from harness.core.registry import OpSpec, default_api, get_api, get_op, judge_of
 from harness.core.stubs import untouched_template
 from harness.core.verdict import (
+    Status,
     Trace,
     Verdict,
     _trace,
@@ -52,7 +54,7 @@ SCALAR_TYPES = ("builtins.float", "numpy.float64", "numpy.ndarray")
 
 
 # Checker(graded=PER_OP), check's default: see Checker.__init__.
-PER_OP = "per-op"
+PER_OP: Final = "per-op"
 
 # After this many timeouts or crashes of an op in a row, its remaining cases are not run.
 OUTAGES_BEFORE_GIVING_UP = 2
@@ -85,7 +87,7 @@ class Checker:
 
     def __init__(self, impl: str | Path | None = None, profile: Profile = DEFAULT_PROFILE,
                  tolerance: Tolerance = DEFAULT_TOLERANCE, limits: Limits | None = None,
-                 graded: tuple[str, ...] | None | str = PER_OP,
+                 graded: tuple[str, ...] | None | Literal["per-op"] = PER_OP,
                  starter: str | Path | None = None, api: str | None = None,
                  edition: Detected | None = None, policy: Policy | None = None,
                  share: str | Path | None = None) -> None:
@@ -97,7 +99,11 @@ class Checker:
         year's assignment the implementation follows (its semantics apply to every case);
         `policy` and `share` go to every child (grading's uid, limits and staged copy)."""
         self.api = get_api(api) if api is not None else default_api()
-        self.impl = Path(impl) if impl else self.api.bundled
+        found = Path(impl) if impl else self.api.bundled
+        if found is None:
+            raise ValueError(f"no implementation to check: the {self.api.name} API has no "
+                             "bundled one (an adapter's `example`); give impl (--impl)")
+        self.impl: Path = found
         self.profile = profile
         self.tolerance = tolerance
         self.edition = edition
@@ -105,6 +111,7 @@ class Checker:
         if self.api.functions:   # a function API: its modules, no starter, one child
             graded, starter, self.per_op = self.api.modules, None, False
         graded = self.api.base_modules if self.per_op else graded
+        assert not isinstance(graded, str)   # PER_OP, the one string, was replaced
         self.limits, self.policy, self.share = limits, policy, share
         self.graded, self.starter = graded, Path(starter) if starter else None
         # Ops that fail on their own: the cases of other ops that use one run with its
@@ -119,7 +126,7 @@ class Checker:
         """The child grading `graded` with `substitute` from student_nn (made once)."""
         key = (graded, substitute)
         if key not in self._sandboxes:
-            self._sandboxes[key] = Sandbox(self.impl, graded, self.limits, self.policy,
+            self._sandboxes[key] = Sandbox(str(self.impl), graded, self.limits, self.policy,
                                            starter=self.starter, share=self.share,
                                            library=self.api.library, substitute=substitute)
         return self._sandboxes[key]
@@ -157,11 +164,12 @@ class Checker:
     def sandbox_for(self, spec: OpSpec, case: Case | None = None) -> Sandbox:
         """The child that runs `spec` (see `graded` above) on `case`: one with the modules of
         failing ops the case uses taken from student_nn, when there are any."""
-        graded = self.graded or ()
-        if self.per_op and spec.module not in graded:
+        graded: tuple[str, ...] | None
+        own = self.graded or ()
+        if self.per_op and spec.module not in own:
             # HW6's optimizers.py and weights.py share a child: no op of one touches the other
             leaves = self.api.leaf_modules
-            graded = (*graded, *(leaves if spec.module in leaves else (spec.module,)))
+            graded = (*own, *(leaves if spec.module in leaves else (spec.module,)))
         else:
             graded = self.graded
         swap = self.substitutes(spec, case, graded) if case is not None else ()
@@ -284,7 +292,7 @@ class Checker:
         """Judge the child's answer for one prepared case (or its outage)."""
         case, inputs, ctor = run.case, run.inputs, run.ctor
         if isinstance(answer, Outage):
-            status = "timeout" if answer.status == "timeout" else "error"
+            status: Status = "timeout" if answer.status == "timeout" else "error"
             msg = f"{spec.cls}: {answer.detail}"
             return {o: Verdict(spec.name, o, case, status, msg,
                                error={"stage": "run", "type": answer.status, "message": msg})
@@ -299,8 +307,10 @@ class Checker:
         judge = judge_of(spec)
         if judge is not None:
             return judge.judge_case(self, spec, case, header, arrays, inputs, expected)
+        stdout = header.get("stdout", "")
+        assert isinstance(stdout, str)   # set by the parent (Sandbox._answer), never the child
         verdicts = {o: replace(self._judge(spec, case, o, header, arrays, inputs, expected),
-                               stdout=header.get("stdout", ""))
+                               stdout=stdout)
                     for o in spec.asked}
         for output in spec.derived:
             verdicts[output] = _judge_derived(spec, case, output, got, inputs, ctor, verdicts)
@@ -309,7 +319,7 @@ class Checker:
     # -------------------------------------------------------------- judging one output
     def _judge(self, spec: OpSpec, case: Case, output: str, header: dict[str, Any],
                arrays: dict[str, np.ndarray], inputs: dict[str, np.ndarray],
-               expected: dict[str, np.ndarray]) -> Verdict:
+               expected: twin.Expected) -> Verdict:
         verdict = Verdict(spec.name, output, case, "fail")
         if output in header["errors"]:
             err = header["errors"][output]
@@ -330,8 +340,10 @@ class Checker:
                                "is it still a stub?")
             return verdict
         changes = self._mutation(spec, output, arrays, inputs)
+        want = expected[output]
+        assert not isinstance(want, twin.Law)   # an initializer's law: its API's judge's
         verdict = self._judge_returned(spec, case, output, info, arrays, inputs,
-                                       expected[output], verdict)
+                                       want, verdict)
         return self._in_place(spec, output, verdict, changes)
 
     def _judge_returned(self, spec: OpSpec, case: Case, output: str, info: dict[str, Any],
@@ -427,6 +439,7 @@ class Checker:
                 want = twin.cached_reference(spec.name, case, conv)[output]
             except RuntimeError:  # e.g. dY does not fit the output shape under this convention
                 continue
+            assert not isinstance(want, twin.Law)   # an initializer's law: its API's judge's
             if self._compare(spec, output, got, want).ok:
                 return ", ".join(f"{k}={getattr(conv, k)}" for k in changed)
         return None
@@ -445,14 +458,15 @@ class Checker:
             return None
         changes = []
         for name, original in inputs.items():
-            found = compare_unmodified(name, after[before, name] if before else original,
-                                       after[stage, name], spec.axes(name, original.ndim))
+            then, now = after[before, name] if before else original, after[stage, name]
+            assert then is not None and now is not None   # else returned None above
+            found = compare_unmodified(name, then, now, spec.axes(name, original.ndim))
             if found is not None:
                 changes.append(found)
         return changes
 
     def _in_place(self, spec: OpSpec, output: str, verdict: Verdict,
-                  changes: list[InPlaceChange]) -> Verdict:
+                  changes: list[InPlaceChange] | None) -> Verdict:
         """`verdict` once the inputs its call modified in place are weighed: wrong returned
         values stay the verdict (the change is a note); right ones pass with a warning or fail,
         as the profile's inputs_in_place says (harness/core/conventions.py IN_PLACE). What the
@@ -504,7 +518,7 @@ def _judge_derived(spec: OpSpec, case: Case, output: str, got: dict[str, np.ndar
         ok, message = spec.judge(output, got, inputs, ctor)
     except Exception as exc:  # noqa: BLE001 - what came back may be anything
         ok, message = False, f"{output} could not be judged from what forward returned: {exc}"
-    kind = "match" if ok else "values"
+    kind: Kind = "match" if ok else "values"
     return Verdict(spec.name, output, case, "pass" if ok else "fail", message,
                    comparison=Comparison(kind, message),
                    causes=[] if ok else [Cause("random_draw", message)])

@@ -40,7 +40,7 @@ import numpy as np
 from harness.check.checker import Checker
 from harness.check.findings import finding
 from harness.check.session import run_checks
-from harness.core.cases import Case, for_profile, pad_amount
+from harness.core.cases import Case, for_profile, pad_amount, param_int, param_ints
 from harness.core.registry import OpSpec, get_op
 from harness.core.results import (
     add_note,
@@ -235,14 +235,15 @@ def _diagnose(probe: Probe, spec: OpSpec, output: str, problem: _Problem,
     base, small, sv = problem.base, problem.small or problem.case, problem.sv or problem.base
     tol = probe.checker.tolerance
     fcase, fv = problem.factor_case or (small, sv)
-    found = steps.run("interpreting the factor", lambda: factors.interpret(
+    found: list[Cause] = steps.run("interpreting the factor", lambda: factors.interpret(
         fcase, output, fv.got, fv.expected, problem.scale, tol), [])
     if not (base.comparison and base.comparison.kind == "created"):  # a shape, not values
-        ablated = steps.run("interpreting the ablation",
-                            lambda: interpret(small, output, sv, problem.trials), [])
+        ablated: list[Cause] = steps.run("interpreting the ablation",
+                                         lambda: interpret(small, output, sv, problem.trials),
+                                         [])
         found += steps.run("control draws", partial(_evidenced, probe, problem.case, output,
                                                      ablated), ablated)
-    causes = steps.run("diagnosis", lambda: diagnose(base), [])
+    causes: list[Cause] = steps.run("diagnosis", lambda: diagnose(base), [])
     if all(c.code in GENERIC for c in causes):  # the smallest case may show a pattern
         causes += steps.run("diagnosis of the smallest case", lambda: diagnose(sv), [])
     if any(c.code in FACTOR_CODES for c in found):  # the factor was tracked: no value guess
@@ -342,17 +343,17 @@ def _padding_as_pixels(spec: OpSpec, case: Case) -> dict[str, object] | None:
     p = case.p
     if not {"pad", "k", "h", "w"} <= set(p):
         return None
-    ph, pw = (pad_amount(p["pad"], k) for k in p["k"])
-    grown = {"pad": 0, "h": p["h"] + 2 * ph, "w": p["w"] + 2 * pw}
-    return grown if (ph or pw) and spec.family.valid({**p, **grown}) else None
+    ph, pw = (pad_amount(p["pad"], k) for k in param_ints(p, "k"))
+    h, w = param_int(p, "h") + 2 * ph, param_int(p, "w") + 2 * pw
+    grown: dict[str, object] = {"pad": 0, "h": h, "w": w}
+    return grown if (ph or pw) and spec.family.valid({**p, "pad": 0, "h": h, "w": w}) else None
 
 
 def _shows(probe: Probe, spec: OpSpec, output: str, case: Case, earlier: list[_Problem]
            ) -> list[_Problem]:
     """The earlier problems a failing case shows together: those whose fixes, one or two
     combined, make it pass (empty when none do)."""
-    fixes = [(p, _fix(spec, case, p)) for p in earlier]
-    fixes = [(p, f) for p, f in fixes if f is not None]
+    fixes = [(p, f) for p in earlier if (f := _fix(spec, case, p)) is not None]
     for size in (1, 2):
         for combo in combinations(fixes, size):
             changes = {k: v for _, f in combo for k, v in f.items()}
@@ -399,8 +400,8 @@ def _problems(probe: Probe, spec: OpSpec, item: dict[str, Any], output: str, cas
                 _attach, probe, spec, output, problem, problems), False):
             continue
         _explore(probe, spec, output, problem, steps, impl)
-        apart = steps.run("splitting the group", partial(_split, probe, spec, output, problem),
-                          [])
+        apart: list[tuple[Case, Verdict]] = steps.run(
+            "splitting the group", partial(_split, probe, spec, output, problem), [])
         if apart:
             pending.insert(0, _Problem(apart))
         _diagnose(probe, spec, output, problem, steps)
@@ -549,8 +550,8 @@ def investigate(report: dict[str, Any], checker: Checker, budget: int = 2000,
     investigated = {**report, "summary": summary, "results": results}
     if todo and not probe.out_of_time:   # which function to open (diagnosis/suspects.py),
         located = {todo[0]: _Steps()}    # from the findings as investigated
-        suspects = located[todo[0]].run("locating the bug",
-                                        partial(_located, investigated, checker, deadline), {})
+        suspects: dict[tuple[str, str], dict[str, Any]] = located[todo[0]].run(
+            "locating the bug", partial(_located, investigated, checker, deadline), {})
         for i in failing:
             key = (results[i]["op"], results[i]["output"])
             if key in suspects:
@@ -594,9 +595,9 @@ def verdict_report(records: list[dict[str, Any]], checker: Checker, *, cases: in
     """The JSON report of `records`, checked by `checker` (or by its like elsewhere), before
     any investigation: the implementation (`impl`, else the checker's), its API and, with
     `edition`, the year's assignment it follows (grading's details leave it out)."""
-    report = build_report(records, impl=impl or str(checker.impl), seed=seed,
-                          profile=checker.profile.describe(),
-                          tolerance=checker.tolerance.describe(), cases_per_op=cases)
+    report: dict[str, Any] = build_report(
+        records, impl=impl or str(checker.impl), seed=seed, profile=checker.profile.describe(),
+        tolerance=checker.tolerance.describe(), cases_per_op=cases)
     if edition and checker.edition is not None:
         report["edition"] = checker.edition.to_json()
     report["api"] = checker.api.name

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.core.cases import SPATIAL_AXES, Case, pad_amount
+from harness.core.cases import SPATIAL_AXES, Case, pad_amount, param_int, param_ints
 from harness.core.compare import DEFAULT_TOLERANCE, Tolerance, mismatch_mask
 from harness.core.registry import OpSpec
 
@@ -61,7 +61,7 @@ def _main_grid(mask: np.ndarray, err: np.ndarray, axes: tuple[str, ...],
 def _feed_grids(wrong_rc: np.ndarray, case: Case) -> list[dict[str, Any]]:
     """Which output positions and kernel taps feed the wrong dX pixels (conv and pool)."""
     p = case.p
-    (kh, kw), s = p["k"], p["s"]
+    (kh, kw), s = param_ints(p, "k"), param_int(p, "s")
     ph, pw = pad_amount(p.get("pad", 0), kh), pad_amount(p.get("pad", 0), kw)
     H, W = wrong_rc.shape
     oh, ow = (H + 2 * ph - kh) // s + 1, (W + 2 * pw - kw) // s + 1
@@ -112,5 +112,5 @@ def mismatch_maps(spec: OpSpec, case: Case, output: str, got: np.ndarray,
     if output == "dX" and "k" in case.p and image is not None and len(axes) == 4:
         spatial = (axes.index(image[0]), axes.index(image[1]))
         others = tuple(i for i in range(4) if i not in spatial)   # batch and channels
-        maps["grids"] += _feed_grids(mask.any(axis=others), case)
+        maps["grids"] += _feed_grids(np.asarray(mask.any(axis=others)), case)
     return maps

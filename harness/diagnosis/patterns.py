@@ -17,7 +17,7 @@ from itertools import combinations, permutations
 
 import numpy as np
 
-from harness.core.cases import SPATIAL_AXES, Case, pad_amount
+from harness.core.cases import SPATIAL_AXES, Case, Params, pad_amount, param_int, param_ints
 from harness.core.compare import (
     DEFAULT_TOLERANCE,
     Tolerance,
@@ -83,10 +83,10 @@ def _upstream_ignored(x: _Ctx) -> Cause | None:
                                      "it by the upstream gradient dY (chain rule: dZ = f'(Z)·dY)")
 
 
-def _kernel(p: dict[str, object]) -> tuple[int, ...] | None:
+def _kernel(p: Params) -> tuple[int, ...] | None:
     """The case's kernel (kh, kw), or None (in other families "k" may count something else)."""
     k = p.get("k")
-    return k if isinstance(k, tuple) else None  # type: ignore[return-value]
+    return k if isinstance(k, tuple) else None
 
 
 def _named_factors(x: _Ctx) -> list[tuple[float, str, str]]:
@@ -94,18 +94,20 @@ def _named_factors(x: _Ctx) -> list[tuple[float, str, str]]:
     p = x.case.p
     shape = x.expected.shape
     first_input = next(iter(x.inputs.values()))
+    kernel = _kernel(p)
+    batch = param_ints(p, "shape")[0] if "shape" in p else None
     sizes = [
-        ("the batch size m", p.get("n", p["shape"][0] if "shape" in p else None),
+        ("the batch size m", param_int(p, "n") if "n" in p else batch,
          "a 1/m average over the batch is missing, added, or applied twice"),
         ("the number of input elements", first_input.size,
          "the mean is over the wrong number of elements"),
-        ("the number of classes", p.get("classes"),
+        ("the number of classes", param_int(p, "classes") if "classes" in p else None,
          "something is divided by (or summed over) the classes instead of the batch"),
-        ("the kernel area kh·kw", int(np.prod(_kernel(p))) if _kernel(p) else None,
+        ("the kernel area kh·kw", int(np.prod(kernel)) if kernel else None,
          "the kernel area enters where it should not (or is missing)"),
-        ("the kernel height kh", _kernel(p)[0] if _kernel(p) else None,
+        ("the kernel height kh", kernel[0] if kernel else None,
          "kh enters where it should not (or is missing)"),
-        ("the kernel width kw", _kernel(p)[1] if _kernel(p) else None,
+        ("the kernel width kw", kernel[1] if kernel else None,
          "kw enters where it should not (or is missing)"),
         ("the number of output units", shape[-1] if len(shape) > 1 else None,
          "something is summed or averaged over the output units"),
@@ -223,8 +225,8 @@ def _wrong_rows_cols(x: _Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray] | Non
     mask = mismatch_mask(x.got, x.expected, x.tol)
     r, c = x.axes.index(pair[0]), x.axes.index(pair[1])
     others = tuple(i for i in range(mask.ndim) if i not in (r, c))
-    rc = mask.any(axis=others)
-    return rc, rc.any(axis=1), rc.any(axis=0)
+    rc = np.asarray(mask.any(axis=others))   # (rows, cols): arrays, as the masks below
+    return rc, np.asarray(rc.any(axis=1)), np.asarray(rc.any(axis=0))
 
 
 def _lines(wrong: np.ndarray) -> str:
@@ -240,7 +242,8 @@ def _border_only(x: _Ctx) -> Cause | None:
         return None
     rc, rows, cols = found
     p = x.case.p
-    pads = [pad_amount(p["pad"], k) for k in _kernel(p)] if _kernel(p) and "pad" in p else [0]
+    kernel = _kernel(p)
+    pads = [pad_amount(p["pad"], k) for k in kernel] if kernel and "pad" in p else [0]
     band = max(pads + [1])
     H, W = rc.shape
     interior = rc[band:H - band, band:W - band]
@@ -284,13 +287,15 @@ def _stride_periodic(x: _Ctx) -> Cause | None:
     """
     found = _wrong_rows_cols(x)
     p = x.case.p
-    if found is None or p.get("s", 1) < 2 or x.output != "dX" or not _kernel(p):
+    kernel = _kernel(p)
+    if found is None or (param_int(p, "s") if "s" in p else 1) < 2 or x.output != "dX" \
+            or not kernel:
         return None
-    rc, s = found[0], p["s"]
+    rc, s = found[0], param_int(p, "s")
     rows, cols, model = _periodic_model(rc, s)
     if len(rows) == s or len(cols) == s or not rows + cols:
         return None
-    hit = [_covered(n, k, s, pad_amount(p.get("pad", 0), k)) for n, k in zip(rc.shape, p["k"],
+    hit = [_covered(n, k, s, pad_amount(p.get("pad", 0), k)) for n, k in zip(rc.shape, kernel,
                                                                        strict=True)]
     everywhere = np.array_equal(rc, hit[0][:, None] & hit[1][None, :])
     if (rc & ~model).any() or rc[model].mean() < 0.5 or everywhere:

@@ -48,7 +48,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -359,6 +359,7 @@ class _Channel:
 
     def __init__(self, proc: subprocess.Popen, out_fd: int, output: _Output) -> None:
         self.proc, self.out_fd, self.output = proc, out_fd, output
+        assert proc.stdout is not None and proc.stdin is not None   # started with PIPEs
         self.rfd = proc.stdout.fileno()
         self.wfd = proc.stdin.fileno()
         self.deadline = 0.0
@@ -517,6 +518,7 @@ class Sandbox:
         """Copy the staged student_nn modules into the child's working directory."""
         if not self._staged:
             return
+        assert self.workdir is not None   # made by _start first
         dest = self.workdir / BUNDLED_ALIAS
         dest.mkdir(mode=0o755)
         for module in self._staged:
@@ -527,6 +529,7 @@ class Sandbox:
     def _command(self) -> list[str]:
         uid, gid = self.policy.uid, self.policy.gid
         if self.namespaced:
+            assert self.workdir is not None and self.tmpdir is not None   # made by _start
             cmd = [*isolation.bwrap_argv(self.workdir, self.tmpdir, self._mounts, uid, gid,
                                          self.solution, self.limits.disk_mb),
                    sys.executable]
@@ -601,6 +604,7 @@ class Sandbox:
             if self.policy.uid is not None:
                 reap_adopted()
             for stream in (self.proc.stdin, self.proc.stdout):
+                assert stream is not None   # started with PIPEs
                 with contextlib.suppress(OSError):
                     stream.close()
             if self._channel is not None and self._channel.out_fd >= 0:
@@ -685,9 +689,11 @@ class Sandbox:
     def _send_ping(self) -> None:
         buf = io.BytesIO()
         wire.write_message(buf, {"cmd": "ping"})
-        self._channel.deadline = _budget_end(self.limits.startup_seconds)
+        channel = self._channel
+        assert channel is not None   # just started
+        channel.deadline = _budget_end(self.limits.startup_seconds)
         with contextlib.suppress(TimeoutError, OSError):   # a dead child: the answer says so
-            self._channel.send(buf.getvalue())
+            channel.send(buf.getvalue())
 
     def _ensure_started(self) -> Outage | None:
         """Start the child if needed and wait for its ping's answer; an Outage (stage
@@ -704,7 +710,8 @@ class Sandbox:
         return None
 
     def run_many(self, requests: list[tuple[dict[str, Any], dict[str, np.ndarray]]]
-                 ) -> Iterator[tuple[dict[str, Any], dict[str, np.ndarray]] | Outage]:
+                 ) -> Generator[tuple[dict[str, Any], dict[str, np.ndarray]] | Outage,
+                                None, None]:
         """Send `run` requests as one batch; yields each answer, in order, as `run` would give
         it one by one (each with what that case printed, each case within its own time and
         CPU limits, measured from the previous answer).
@@ -775,6 +782,7 @@ class Sandbox:
     def _send(self, data: bytes, seconds: float, what: str) -> Outage | None:
         """Send one message within `seconds`; an Outage when the child does not take it."""
         channel = self._channel
+        assert channel is not None   # the child is started
         channel.deadline = _budget_end(seconds)
         try:
             channel.send(data)
@@ -790,6 +798,7 @@ class Sandbox:
         """Wait for the next answer, at most `seconds` (or until `deadline`), and never past
         the budget's end (`within_budget`)."""
         channel = self._channel
+        assert channel is not None   # the child is started
         channel.deadline = deadline if deadline is not None else _budget_end(seconds)
         try:
             header, arrays = wire.read_message(channel)  # type: ignore[arg-type]
@@ -831,6 +840,7 @@ class Sandbox:
         sent = self._send(buf.getvalue(), seconds, what)
         if sent is not None:
             return sent
+        assert self._channel is not None   # _send succeeded: the child is running
         return self._answer(seconds, what, keep_output, deadline=self._channel.deadline)
 
     def _limit_case_cpu(self) -> None:
@@ -839,6 +849,7 @@ class Sandbox:
         pid = self.child_pid() if seconds else None
         if pid is None:
             return
+        assert seconds is not None   # else pid is None
         try:
             with open(f"/proc/{pid}/stat", "rb") as f:
                 fields = f.read().rsplit(b")", 1)[1].split()
@@ -853,6 +864,7 @@ class Sandbox:
 
     def _death_notice(self) -> Outage:
         proc, channel = self.proc, self._channel
+        assert proc is not None and channel is not None   # called while the child runs
         try:
             code = proc.wait(timeout=2)
         except subprocess.TimeoutExpired:

@@ -21,18 +21,19 @@ maximum" coincide with the first and are no candidates. Adding a rule is one row
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 
-from harness.core.cases import Params, pad_amount
+from harness.core.cases import Params, as_int, pad_amount, param_int, param_ints
 from harness.core.formula import Inputs, Rule
 
 
 # ---------------------------------------------------------------- sliding windows in NumPy
 def _geometry(p: Params) -> tuple[int, int, int, int, int]:
     """(kh, kw, s, ph, pw) of a conv or pool case."""
-    kh, kw = p["k"]  # type: ignore[misc]
-    return kh, kw, int(p["s"]), pad_amount(p["pad"], kh), pad_amount(p["pad"], kw)  # type: ignore[call-overload]
+    kh, kw = param_ints(p, "k")
+    return kh, kw, as_int(p["s"]), pad_amount(p["pad"], kh), pad_amount(p["pad"], kw)
 
 
 def _pad(X: np.ndarray, ph: int, pw: int, value: float = 0.0) -> np.ndarray:
@@ -50,7 +51,7 @@ def _tap(A: np.ndarray, i: int, j: int, out: tuple[int, int], s: int) -> np.ndar
 
 
 def _taps(p: Params) -> list[tuple[int, int]]:
-    kh, kw = p["k"]  # type: ignore[misc]
+    kh, kw = param_ints(p, "k")
     return [(i, j) for i in range(kh) for j in range(kw)]
 
 
@@ -59,7 +60,7 @@ def _scatter(p: Params, X: np.ndarray, grads: Callable[[int, int], np.ndarray],
     """The image gradient from each tap's window gradients, cut back to X's shape."""
     kh, kw, s, ph, pw = _geometry(p)
     out = _out(p, X)
-    dXp = np.zeros(_pad(X, ph, pw).shape[:3] + (grads(0, 0).shape[-1],))
+    dXp: np.ndarray = np.zeros(_pad(X, ph, pw).shape[:3] + (grads(0, 0).shape[-1],))
     for i, j in _taps(p):
         _tap(dXp, i, j, out, s if stride is None else stride)[...] += grads(i, j)
     return dXp[:, ph: dXp.shape[1] - ph, pw: dXp.shape[2] - pw]
@@ -78,7 +79,7 @@ def _route(p: Params, x: Inputs, where: np.ndarray, assign: bool = False) -> np.
     window by window in row-major order, each overwriting what is there (=, not +=)."""
     X, dY = x["X"], x["dY"]
     kh, kw, s, ph, pw = _geometry(p)
-    dXp = np.zeros(_pad(X, ph, pw).shape)
+    dXp: np.ndarray = np.zeros(_pad(X, ph, pw).shape)
     taps = _taps(p)
     for n, r, c, ch in np.ndindex(*dY.shape):
         i, j = taps[int(where[n, r, c, ch])]
@@ -94,7 +95,7 @@ def _argmax(p: Params, x: Inputs, pad_value: float) -> np.ndarray:
 
 
 def _mirrored(p: Params, x: Inputs, pad_value: float) -> np.ndarray:
-    kh, kw = p["k"]  # type: ignore[misc]
+    kh, kw = param_ints(p, "k")
     t = _argmax(p, x, pad_value)
     return (kh - 1 - t // kw) * kw + (kw - 1 - t % kw)
 
@@ -114,7 +115,7 @@ MAX_HINT = ("; each window's dY belongs to the element that won its maximum in f
 def _fixed(position: Callable[[int, int], tuple[int, int]]
            ) -> Callable[[Params, Inputs], np.ndarray]:
     def fn(p: Params, x: Inputs) -> np.ndarray:
-        kh, kw = p["k"]  # type: ignore[misc]
+        kh, kw = param_ints(p, "k")
         i, j = position(kh, kw)
         return _route(p, x, np.full(x["dY"].shape, i * kw + j))
     return fn
@@ -122,18 +123,40 @@ def _fixed(position: Callable[[int, int], tuple[int, int]]
 
 def _every(share: bool) -> Callable[[Params, Inputs], np.ndarray]:
     def fn(p: Params, x: Inputs) -> np.ndarray:
-        kh, kw = p["k"]  # type: ignore[misc]
+        kh, kw = param_ints(p, "k")
         g = x["dY"] / (kh * kw) if share else x["dY"]
         return _scatter(p, x["X"], lambda i, j: g)
     return fn
 
 
+def _position_rule(name: str, pos: Callable[[int, int], tuple[int, int]]) -> Rule:
+    return Rule(f"position:{name}", "dX", "maxpool_routing", _fixed(pos),
+                lambda p: f"backward sends each window's gradient to {name} "
+                          "instead of to the window's maximum" + MAX_HINT,
+                f"sending it to {name.split(' (')[0]}")
+
+
+def _pad_value_rules(value: float, note: str) -> list[Rule]:
+    return [
+        Rule(f"mirrored maximum{note}", "dX", "maxpool_routing",
+             lambda p, x: _route(p, x, _mirrored(p, x, value)),
+             lambda p: "backward sends each window's gradient to the mirror "
+                       "image of its maximum's position, (kh−1−i, kw−1−j) "
+                       f"instead of (i, j){note}: the argmax is taken of a "
+                       "reversed window and not mapped back",
+             f"the mirrored maximum{note}"),
+        Rule(f"assigned{note}", "dX", "maxpool_routing",
+             lambda p, x: _route(p, x, _argmax(p, x, value), assign=True),
+             lambda p: "backward assigns each window's gradient to its maximum "
+                       "(dX[...] = dY) instead of adding it (+=): where "
+                       "overlapping windows share their maximum, only the last "
+                       f"window's gradient is left{note}",
+             f"assigning instead of adding{note}"),
+    ]
+
+
 def _maxpool_rules() -> tuple[Rule, ...]:
-    rules = [Rule(f"position:{name}", "dX", "maxpool_routing", _fixed(pos),
-                  lambda p, name=name: f"backward sends each window's gradient to {name} "
-                                       "instead of to the window's maximum" + MAX_HINT,
-                  f"sending it to {name.split(' (')[0]}")
-             for name, pos in POSITIONS]
+    rules = [_position_rule(name, pos) for name, pos in POSITIONS]
     rules += [
         Rule("every element", "dX", "maxpool_routing", _every(share=False),
              lambda p: "backward sends each window's whole gradient to every element of the "
@@ -141,27 +164,13 @@ def _maxpool_rules() -> tuple[Rule, ...]:
                        "(window == window.max()), not by ones"),
         Rule("spread evenly", "dX", "maxpool_routing", _every(share=True),
              lambda p: "backward spreads each window's gradient evenly over the window, "
-                       f"dY/(kh·kw) = dY/{p['k'][0] * p['k'][1]} to every element "  # type: ignore[index]
+                       f"dY/(kh·kw) = dY/{param_ints(p, 'k')[0] * param_ints(p, 'k')[1]} "
+                       "to every element "
                        "(average pooling's backward), instead of sending all of it to the "
                        "window's maximum", "spreading it evenly"),
     ]
     for value, note in PAD_VALUES:
-        rules += [
-            Rule(f"mirrored maximum{note}", "dX", "maxpool_routing",
-                 lambda p, x, v=value: _route(p, x, _mirrored(p, x, v)),
-                 lambda p, note=note: "backward sends each window's gradient to the mirror "
-                                      "image of its maximum's position, (kh−1−i, kw−1−j) "
-                                      f"instead of (i, j){note}: the argmax is taken of a "
-                                      "reversed window and not mapped back",
-                 f"the mirrored maximum{note}"),
-            Rule(f"assigned{note}", "dX", "maxpool_routing",
-                 lambda p, x, v=value: _route(p, x, _argmax(p, x, v), assign=True),
-                 lambda p, note=note: "backward assigns each window's gradient to its maximum "
-                                      "(dX[...] = dY) instead of adding it (+=): where "
-                                      "overlapping windows share their maximum, only the last "
-                                      f"window's gradient is left{note}",
-                 f"assigning instead of adding{note}"),
-        ]
+        rules += _pad_value_rules(value, note)
     return tuple(rules)
 
 
@@ -170,28 +179,30 @@ def _real_count(p: Params, X: np.ndarray) -> np.ndarray:
     """(1, oh, ow, 1): how many of each window's pixels are real (not padding)."""
     _, _, s, ph, pw = _geometry(p)
     ones, out = _pad(np.ones((1, *X.shape[1:3], 1)), ph, pw), _out(p, X)
-    return sum(_tap(ones, i, j, out, s) for i, j in _taps(p))  # type: ignore[return-value]
+    # an array, never sum's start 0: a valid case's kernel has a tap (`spatial_ok`: k ≥ 1×1)
+    return cast(np.ndarray, sum(_tap(ones, i, j, out, s) for i, j in _taps(p)))
 
 
 COUNTS: tuple[tuple[str, Callable[[Params, np.ndarray], object], Callable[[Params], str]], ...] = (
-    ("kh", lambda p, X: p["k"][0],  # type: ignore[index]
-     lambda p: f"kh = {p['k'][0]}, the kernel's height alone,"),  # type: ignore[index]
-    ("kw", lambda p, X: p["k"][1],  # type: ignore[index]
-     lambda p: f"kw = {p['k'][1]}, the kernel's width alone,"),  # type: ignore[index]
+    ("kh", lambda p, X: param_ints(p, "k")[0],
+     lambda p: f"kh = {param_ints(p, 'k')[0]}, the kernel's height alone,"),
+    ("kw", lambda p, X: param_ints(p, "k")[1],
+     lambda p: f"kw = {param_ints(p, 'k')[1]}, the kernel's width alone,"),
     ("real pixels", _real_count,
      lambda p: "the number of real (non-padding) pixels in the window, PyTorch's "
                "count_include_pad=False,"),
     ("nothing", lambda p, X: 1, lambda p: "nothing (a sum, not an average),"),
-    ("area twice", lambda p, X: (p["k"][0] * p["k"][1]) ** 2,  # type: ignore[index]
+    ("area twice", lambda p, X: (param_ints(p, "k")[0] * param_ints(p, "k")[1]) ** 2,
      lambda p: "the area twice, (kh·kw)²,"),
-    ("stride²", lambda p, X: p["s"] ** 2,  # type: ignore[operator]
-     lambda p: f"s² = {p['s'] ** 2}, the stride squared (right only when the stride is the "  # type: ignore[operator]
+    ("stride²", lambda p, X: param_int(p, "s") ** 2,
+     lambda p: f"s² = {param_int(p, 's') ** 2}, the stride squared (right only when the "
+               "stride is the "
                "kernel size),"),
 )
 
 
 def _area(p: Params) -> str:
-    kh, kw = p["k"]  # type: ignore[misc]
+    kh, kw = param_ints(p, "k")
     return f"its full area kh·kw = {kh * kw} (zero padding included: the contract's rule)"
 
 
@@ -199,14 +210,14 @@ def _avg_forward(count: Callable[[Params, np.ndarray], object]
                  ) -> Callable[[Params, Inputs], np.ndarray]:
     def fn(p: Params, x: Inputs) -> np.ndarray:
         vals = _window_values(p, x["X"], 0.0)
-        return vals.sum(axis=0) / count(p, x["X"])  # type: ignore[operator]
+        return vals.sum(axis=0) / count(p, x["X"])
     return fn
 
 
 def _avg_backward(count: Callable[[Params, np.ndarray], object]
                   ) -> Callable[[Params, Inputs], np.ndarray]:
     def fn(p: Params, x: Inputs) -> np.ndarray:
-        g = x["dY"] / count(p, x["X"])  # type: ignore[operator]
+        g = x["dY"] / count(p, x["X"])
         return _scatter(p, x["X"], lambda i, j: g)
     return fn
 
@@ -214,23 +225,28 @@ def _avg_backward(count: Callable[[Params, np.ndarray], object]
 def _avg_assigned(p: Params, x: Inputs) -> np.ndarray:
     X, dY = x["X"], x["dY"]
     kh, kw, s, ph, pw = _geometry(p)
-    dXp = np.zeros(_pad(X, ph, pw).shape)
+    dXp: np.ndarray = np.zeros(_pad(X, ph, pw).shape)
     for r, c in np.ndindex(*dY.shape[1:3]):
         dXp[:, s * r: s * r + kh, s * c: s * c + kw] = dY[:, r: r + 1, c: c + 1] / (kh * kw)
     return dXp[:, ph: dXp.shape[1] - ph, pw: dXp.shape[2] - pw]
 
 
+def _count_rules(key: str, count: Callable[[Params, np.ndarray], object],
+                 says: Callable[[Params], str]) -> list[Rule]:
+    return [
+        Rule(f"count:{key}", "forward", "avgpool_count", _avg_forward(count),
+             lambda p: f"forward divides each window's sum by {says(p)} "
+                       f"instead of by {_area(p)}", f"dividing by {key}"),
+        Rule(f"count:{key}", "dX", "avgpool_count", _avg_backward(count),
+             lambda p: f"backward divides each window's gradient by {says(p)} "
+                       f"instead of by {_area(p)}", f"dividing by {key}"),
+    ]
+
+
 def _avgpool_rules() -> tuple[Rule, ...]:
-    rules = []
+    rules: list[Rule] = []
     for key, count, says in COUNTS:
-        rules += [
-            Rule(f"count:{key}", "forward", "avgpool_count", _avg_forward(count),
-                 lambda p, says=says: f"forward divides each window's sum by {says(p)} "
-                                      f"instead of by {_area(p)}", f"dividing by {key}"),
-            Rule(f"count:{key}", "dX", "avgpool_count", _avg_backward(count),
-                 lambda p, says=says: f"backward divides each window's gradient by {says(p)} "
-                                      f"instead of by {_area(p)}", f"dividing by {key}"),
-        ]
+        rules += _count_rules(key, count, says)
     rules.append(Rule("assigned", "dX", "avgpool_count", _avg_assigned,
                       lambda p: "backward assigns each window's share dY/(kh·kw) "
                                 "(dX[window] = ...) instead of adding it (+=): where windows "
@@ -251,8 +267,10 @@ def _act_derivative(act: str, Z: np.ndarray) -> np.ndarray:
 
 
 def _act(act: str, Z: np.ndarray) -> np.ndarray:
-    return {"sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)), "tanh": np.tanh,
-            "relu": lambda z: np.maximum(z, 0.0)}.get(act, lambda z: z)(Z)
+    fns: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+        "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)), "tanh": np.tanh,
+        "relu": lambda z: np.maximum(z, 0.0)}
+    return fns.get(act, lambda z: z)(Z)
 
 
 def _conv_z(p: Params, x: Inputs, X: np.ndarray | None = None, bias: float = 1.0
@@ -262,7 +280,7 @@ def _conv_z(p: Params, x: Inputs, X: np.ndarray | None = None, bias: float = 1.0
     Xp = _pad(x["X"], ph, pw) if X is None else X
     out, W = _out(p, x["X"]), x["W"]
     Z = sum(_tap(Xp, i, j, out, s) @ W[i, j] for i, j in _taps(p))
-    return Z + bias * x["b"][0]  # type: ignore[operator]
+    return Z + bias * x["b"][0]
 
 
 def _dz(p: Params, x: Inputs) -> np.ndarray:
@@ -297,7 +315,7 @@ def _dx_stride_one(p: Params, x: Inputs) -> np.ndarray:
 
 
 def _taps_count(p: Params) -> int:
-    return int(p["k"][0] * p["k"][1])  # type: ignore[index]
+    return int(param_ints(p, "k")[0] * param_ints(p, "k")[1])
 
 
 CONV: tuple[Rule, ...] = (

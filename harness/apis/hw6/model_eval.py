@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -31,7 +31,7 @@ import reference
 from harness.apis.hw6 import model_localize, optim_diagnose
 from harness.apis.hw6.answer import Answer
 from harness.apis.hw6.model_cases import parse_layers
-from harness.core.cases import Case
+from harness.core.cases import Case, param_ints
 from harness.core.compare import Comparison, Element, Tolerance, compare_output
 from harness.core.conventions import Conventions
 from harness.core.driver import run_op
@@ -42,7 +42,7 @@ from harness.diagnosis.causes import Cause
 if TYPE_CHECKING:
     from harness.core.api import CheckerView
     from harness.core.registry import OpSpec
-    from harness.core.verdict import Verdict
+    from harness.core.verdict import Status, Verdict
 
 KINDS: tuple[str, ...] = ("model", "optimizer", "initializer", "training")
 SCALAR_TYPES = ("builtins.float", "builtins.int", "numpy.float64", "numpy.float32",
@@ -94,7 +94,7 @@ class Entry:
 @dataclass
 class EntryResult:
     entry: Entry
-    status: str                       # pass | fail | not_implemented
+    status: Status                    # pass | fail | not_implemented
     message: str
     comparison: Comparison | None = None
     got: np.ndarray | None = None
@@ -141,7 +141,7 @@ def compare_entry(answer: Answer, entry: Entry, want: np.ndarray, tol: Tolerance
     cmp = compare_output(got, want, entry.axes if want.ndim == len(entry.axes) else
                          tuple(f"axis{i}" for i in range(want.ndim)), tol,
                          allow_broadcast_shape=loose_shape)
-    status = "pass" if cmp.ok else "fail"
+    status: Status = "pass" if cmp.ok else "fail"
     return EntryResult(entry, status, f"{entry.label}: {cmp.message}", cmp, got, want,
                        cmp.warnings)
 
@@ -247,12 +247,16 @@ def traced_answer(checker: CheckerView, spec: OpSpec, case: Case,
     from harness.core.verdict import received
     from harness.sandbox.parent import Outage
 
-    request = {"cmd": "run", "kind": spec.kind, "module": spec.module, "cls": spec.cls,
-               "ctor": {**spec.ctor(case), "trace": True}, "outputs": list(spec.outputs)}
+    request: dict[str, object] = {
+        "cmd": "run", "kind": spec.kind, "module": spec.module, "cls": spec.cls,
+        "ctor": {**spec.ctor(case), "trace": True}, "outputs": list(spec.outputs)}
     if checker.edition is not None:   # that year's names ("identity" for "linear")
         request["ctor"] = checker.edition.edition.rename(request["ctor"])
     got = checker.sandbox_for(spec, case).run(request, inputs)
-    return None if isinstance(got, Outage) else Answer(*received(*got))
+    if isinstance(got, Outage):
+        return None
+    # what `Sandbox.run` answers when it is not an outage
+    return Answer(*received(*cast("tuple[dict[str, Any], dict[str, np.ndarray]]", got)))
 
 
 NETWORK_CALLS = {"forward": "NeuralNetwork.forward", "loss": "NeuralNetwork.backward",
@@ -306,7 +310,7 @@ def judge_network(checker: CheckerView, spec: OpSpec, case: Case, answer: Answer
                                             verdicts)
         for output, v in verdicts.items():
             if not v.passed:
-                v.causes = found.causes_for(output, generic=v.status == "fail")
+                v.causes = list(found.causes_for(output, generic=v.status == "fail"))
     return verdicts
 
 
@@ -329,7 +333,7 @@ def _after_a_stub(verdicts: dict[str, Verdict]) -> None:
 def judge_optimizer(checker: CheckerView, spec: OpSpec, case: Case, answer: Answer,
                     inputs: dict[str, np.ndarray], expected: dict[str, np.ndarray]
                     ) -> dict[str, Verdict]:
-    ctor = spec.ctor(case)
+    ctor: dict[str, Any] = spec.ctor(case)
     entries = [Entry(f"update/{t}/{name}", f"step {t}, parameter {name}",
                      param_axes(name, expected[f"update/{t}/{name}"].ndim))
                for t in range(1, int(ctor["steps"]) + 1) for name in ctor["names"]]
@@ -340,8 +344,8 @@ def judge_optimizer(checker: CheckerView, spec: OpSpec, case: Case, answer: Answ
         for e in entries)
     _judged(v, res, warnings, answer.error("update"))  # an error: the steps it kept from running
     if not v.passed:
-        v.causes = optim_diagnose.diagnose(spec, case, answer, inputs, expected,
-                                           checker.tolerance)
+        v.causes = list(optim_diagnose.diagnose(spec, case, answer, inputs, expected,
+                                                checker.tolerance))
     return {"update": v}
 
 
@@ -350,7 +354,7 @@ def judge_initializer(checker: CheckerView, spec: OpSpec, case: Case, answer: An
                       inputs: dict[str, np.ndarray], expected: dict[str, Any]
                       ) -> dict[str, Verdict]:
     law = expected["law"]
-    shape = tuple(case.p["shape"])
+    shape = tuple(param_ints(case.p, "shape"))
     verdicts = {o: _verdict(spec, o, case) for o in spec.outputs}
     err = answer.error("scale")
     first = answer.info("draws/first")
@@ -360,6 +364,7 @@ def judge_initializer(checker: CheckerView, spec: OpSpec, case: Case, answer: An
             _from_error(v, err)
         return verdicts
     call = f"initialize_weights({spec.name!r})({shape})"
+    first_array, draws = answer.array("draws/first"), answer.array("draws/all")
     if first is None:
         problem = f"{call} returned nothing"
     elif "special" in first:
@@ -367,23 +372,23 @@ def judge_initializer(checker: CheckerView, spec: OpSpec, case: Case, answer: An
             v.status, v.message = "not_implemented", f"{call} returned {first['special']}: " \
                                                      "is it still a stub?"
         return verdicts
-    elif answer.array("draws/first") is None or first["type"] != "numpy.ndarray":
+    elif first_array is None or first["type"] != "numpy.ndarray":
         problem = f"{call} returned a {first['type']}, not a numpy.ndarray"
-    elif answer.array("draws/first").shape != shape:
-        problem = (f"{call} returned shape {answer.array('draws/first').shape}, expected "
-                   f"{shape}")
+    elif first_array.shape != shape:
+        problem = f"{call} returned shape {first_array.shape}, expected {shape}"
     elif err is not None:
         for v in verdicts.values():
             _from_error(v, err)
         return verdicts
-    elif answer.array("draws/all") is None:
+    elif draws is None:
         problem = f"{call}: no draws came back (not compared)"
     if problem is not None:
         for v in verdicts.values():
             v.message = problem
             v.comparison = Comparison("shape" if "shape" in problem else "type", problem)
         return verdicts
-    samples = answer.array("draws/all").reshape(-1)
+    assert draws is not None   # else the branches above set a problem
+    samples = draws.reshape(-1)
     for output, test in (("scale", init_stats.scale_test),
                          ("distribution", init_stats.distribution_test)):
         v = verdicts[output]
@@ -397,7 +402,7 @@ def judge_initializer(checker: CheckerView, spec: OpSpec, case: Case, answer: An
         v.comparison = Comparison("values", v.message, (), (), 1, 1,
                                   Element((), (), float(got), float(want)),
                                   (Element((), (), float(got), float(want)),))
-        v.causes = init_stats.diagnose(spec.name, shape, samples, law)
+        v.causes = list(init_stats.diagnose(spec.name, shape, samples, law))
     return verdicts
 
 

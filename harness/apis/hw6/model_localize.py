@@ -65,8 +65,8 @@ class Call:
 
     def state(self, what: str) -> dict[str, np.ndarray]:
         prefix = f"trace/{self.k}/{what}/"
-        return {name[len(prefix):]: self.answer.array(name)
-                for name in self.answer.names(prefix) if self.answer.array(name) is not None}
+        return {name[len(prefix):]: array for name in self.answer.names(prefix)
+                if (array := self.answer.array(name)) is not None}
 
     @property
     def phase_name(self) -> str:
@@ -145,8 +145,8 @@ def _axes(spec: LayerSpec, output: str, ndim: int) -> tuple[str, ...]:
 def _replay_layer(call: Call, forward: Call | None, spec: LayerSpec, conventions: Any,
                   tol: Tolerance) -> CallFinding | None:
     """The first output of a traced layer call that differs from its twin fed the same input."""
-    X = (call if call.method == "forward" else forward).get("in0") if (
-        call.method == "forward" or forward is not None) else None
+    source = call if call.method == "forward" else forward
+    X = source.get("in0") if source is not None else None
     if X is None or not np.isfinite(X).all():
         return None  # NaN/Inf fed in: it came from elsewhere, and the twins may differ on it
     params = call.state("p")
@@ -460,7 +460,8 @@ def _gradients_not_cleared(ctx: Context) -> str | None:
 def _hypothetical_updates(ctx: Context, grads: dict[int, dict[str, np.ndarray]]
                           ) -> dict[str, np.ndarray]:
     """What the twin optimiser's update(epoch) would change, fed `grads` per step."""
-    args = ctx.spec.ctor(ctx.case)["optimizer_args"]
+    ctor: dict[str, Any] = ctx.spec.ctor(ctx.case)
+    args = ctor["optimizer_args"]
     opt = reference.module("optimizers").initialize_optimizer(**dict(args))
     out = {}
     for step in (1, 2):
@@ -513,9 +514,9 @@ def _update_sign(ctx: Context) -> str | None:
 
 def _update_names(ctx: Context) -> str | None:
     for step in (1, 2):
-        names = [c.text("in0") for c in ctx.phase(f"step{step}.update")
+        texts = [c.text("in0") for c in ctx.phase(f"step{step}.update")
                  if c.obj == "optimizer"]
-        names = [n for n in names if n is not None]
+        names = [n for n in texts if n is not None]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             return (f"update passes the same parameter name {dupes} to the optimiser for "
@@ -525,7 +526,8 @@ def _update_names(ctx: Context) -> str | None:
 
 
 def _optimizer_fails(ctx: Context) -> str | None:
-    op = str(ctx.spec.ctor(ctx.case)["optimizer_args"]["name"]).lower()
+    ctor: dict[str, Any] = ctx.spec.ctor(ctx.case)
+    op = str(ctor["optimizer_args"]["name"]).lower()
     failing, checked = op_status(ctx.checker, op, "update")
     if failing:
         return (f"the optimiser {op} fails on its own ({failing} of {checked} cases of the {op} "

@@ -33,6 +33,7 @@ def register(api: Api, default: bool = False) -> Api:
     """Add `api` to the known ones (an adapter's module does, once); `default`: the API of
     a plain op name and of `check` without --api."""
     APIS[api.name] = api
+    _COLLECTED.formulas = _COLLECTED.rules = None   # collected again, with this one
     if default:
         _DEFAULT[:] = [api]
     return api
@@ -114,12 +115,28 @@ def judge_of(spec: OpSpec) -> Judge | None:
 
 
 def wrong_formulas() -> dict[str, tuple[Formula, ...]]:
-    """The wrong formulas every API's adapter brings for its own ops, by op."""
-    return {op: formulas for api in APIS.values() if api.formulas is not None
-            for op, formulas in api.formulas().items()}
+    """The wrong formulas every API's adapter brings for its own ops, by op (collected once
+    until another API registers: the diagnosis asks for them on every failing verdict)."""
+    if _COLLECTED.formulas is None:
+        _COLLECTED.formulas = {op: formulas for api in APIS.values() if api.formulas is not None
+                               for op, formulas in api.formulas().items()}
+    return _COLLECTED.formulas
 
 
 def wrong_rules() -> dict[str, tuple[Rule, ...]]:
-    """The usual wrong rules of every API's layers, by op."""
-    return {op: rules for api in APIS.values() if api.layer_rules is not None
-            for op, rules in api.layer_rules().items()}
+    """The usual wrong rules of every API's layers, by op (collected once until another API
+    registers)."""
+    if _COLLECTED.rules is None:
+        _COLLECTED.rules = {op: rules for api in APIS.values() if api.layer_rules is not None
+                            for op, rules in api.layer_rules().items()}
+    return _COLLECTED.rules
+
+
+class _Collected:
+    """What the registered APIs bring, collected from them once (`register` forgets it)."""
+
+    formulas: dict[str, tuple[Formula, ...]] | None = None
+    rules: dict[str, tuple[Rule, ...]] | None = None
+
+
+_COLLECTED = _Collected()

@@ -220,16 +220,16 @@ def explain(verdict: Verdict | OutputVerdict, impl: str | None = None) -> str:
 
 def _details(verdict: Verdict, impl: str | None) -> list[str]:
     """One case's diagnoses, its other worst elements and its repro command."""
+    from harness.core.registry import default_api
     from harness.core.results import repro_command
     from harness.diagnosis.diagnose import diagnose
-    from harness.sandbox.loader import BUNDLED_DIR
 
     lines = [f"  [{c.code}] {c.message}" for c in diagnose(verdict)
              if c.message != verdict.message]
     cmp = verdict.comparison
     for el in (cmp.top if cmp is not None else ())[1:]:
         lines.append(f"  also at {el.where}: got {el.got:.6g}, expected {el.expected:.6g}")
-    lines.append(f"  repro: {repro_command(verdict.case.id, impl or str(BUNDLED_DIR))}")
+    lines.append(f"  repro: {repro_command(verdict.case.id, impl or str(default_api().bundled))}")
     return lines
 
 

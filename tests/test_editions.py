@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from harness.apis.hw6.package import BUNDLED_DIR
 from harness.apis.known import CS231N, HW6, OPS
 from harness.check.checker import Checker
 from harness.cli import main
 from harness.core.cases import Case
 from harness.core.editions import fingerprint
-from harness.sandbox.loader import BUNDLED_DIR
 
 LAYOUTS = Path(__file__).parent / "real_layouts"
 CS231N_BUNDLED = BUNDLED_DIR / "cs231n" / "layers.py"

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.apis.hw6.package import BUNDLED_DIR
 from harness.apis.known import OPS
 from harness.check.checker import Checker
 from harness.check.session import run_checks
 from harness.cli import main
-from harness.sandbox.loader import BUNDLED_DIR
 from harness.tools.evidence import fp, labelled
 from harness.tools.evidence.course import course_test
 from harness.tools.evidence.intent import diagnosis_matches, location_matches

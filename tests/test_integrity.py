@@ -141,8 +141,8 @@ def test_no_solution_and_no_rubric_inside_the_graded_sandbox(level, tmp_path, ca
     nothing; the neighbour keeps full marks; afterwards no project path keeps an ACL entry."""
     import shutil
 
+    from harness.apis.hw6.package import BUNDLED_DIR
     from harness.cli import main
-    from harness.sandbox.loader import BUNDLED_DIR
 
     monkeypatch.setenv("NNPARITY_ISOLATION", level)
     neighbour = tmp_path / "neighbour" / "neural_networks"

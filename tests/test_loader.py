@@ -4,11 +4,13 @@ from pathlib import Path
 
 import pytest
 
+from harness.apis.hw6.package import LOADER
 from harness.check.checker import Checker
+from harness.core.loading import LoadError
 from harness.core.registry import get_op
-from harness.sandbox.loader import LoadError, locate
 
 BUGS = Path(__file__).parent / "buggy_impls"
+locate = LOADER.locate
 
 
 def _write(path: Path, text: str) -> None:

@@ -3,9 +3,15 @@ imports."""
 
 from pathlib import Path
 
-from harness.sandbox.sources import BUNDLED_DIR, imports_of, plan_sources
+import pytest
+
+from harness.apis.hw6.package import BUNDLED_DIR, LOADER
+from harness.core.loading import BUNDLED, SUBMISSION, LoadError, Source
+from harness.sandbox.loader import PackageLoader
+from harness.sandbox.sources import imports_of
 
 GRADED = ("activations", "layers", "losses")
+plan_sources = LOADER.plan
 
 
 def _write(path: Path, text: str) -> None:
@@ -82,3 +88,24 @@ def test_the_starter_wins_for_modules_that_are_not_graded(tmp_path):
 def test_the_bundled_implementation_is_all_its_own():
     plan = plan_sources(BUNDLED_DIR, GRADED)
     assert {s.origin for s in plan.sources.values()} == {"submission"}
+
+
+def test_the_package_loader_follows_its_adapters_declaration_not_hw6s(tmp_path):
+    # Another API's package, with its own names and modules, is located and planned by the
+    # same loader: the names are the adapter's declaration (HW6's: harness/apis/hw6/package.py).
+    bundled = (tmp_path / "ref" / "minilib").resolve()
+    _write(bundled / "ops.py", "def helper(): pass\n")
+    _write(bundled / "nn.py", "")
+    loader = PackageLoader(package="minilib", dirs=("minilib",), modules=("nn", "ops"),
+                           bundled=bundled, api="mini")
+    _write(tmp_path / "sub" / "minilib" / "nn.py", "from .ops import helper\n")
+    package = loader.locate(tmp_path / "sub")
+    assert package == (tmp_path / "sub" / "minilib").resolve()
+    plan = loader.plan(package, ("nn",))
+    assert plan.origin("nn") == SUBMISSION
+    assert plan.sources["ops"] == Source("ops", BUNDLED, "missing from the submission")
+    assert loader.staged(package, ("nn",), None, ()) == {"ops": bundled / "ops.py"}
+    assert loader.child_args() == ["--api", "mini"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LoadError, match=r"no minilib/ package and no contract modules \(nn, "):
+        loader.locate(tmp_path / "empty")

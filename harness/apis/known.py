@@ -43,6 +43,6 @@ def detect_api(path: str | Path | None) -> Api:
 
 def _looks_like(api: Api, folder: Path) -> bool:
     """One of the API's marker files is there (HW6: or the folder is its package)."""
-    if folder.name in api.package_names:
+    if folder.name in api.loader.dirs:
         return True
     return any((folder / marker).exists() for marker in api.markers)

@@ -8,9 +8,8 @@ from pathlib import Path
 
 from harness.apis.known import HW6, Api, detect_api
 from harness.apis.user import load_adapter
+from harness.core.loading import LoadError
 from harness.core.registry import api_of, get_api
-from harness.sandbox.library import LibraryError, locate_library
-from harness.sandbox.loader import LoadError, locate
 
 
 def resolve_api(value: str | None, impl: str | Path | None, op: str | None = None) -> Api:
@@ -41,8 +40,6 @@ def resolve_impl(value: str | Path | None, api: Api = HW6) -> Path:
                              f"{api.package or 'implementation'}")
         return api.bundled
     try:
-        if api.functions:
-            return locate_library(value, api.package, api.modules[0])
-        return locate(value)
-    except (LoadError, LibraryError) as exc:
+        return api.loader.locate(value)
+    except LoadError as exc:
         raise ValueError(str(exc)) from None

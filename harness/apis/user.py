@@ -37,6 +37,7 @@ from typing import Any
 from harness.core.api import Api
 from harness.core.opspec import AdapterOp, Methods, OpSpec
 from harness.core.registry import APIS, find_op, register
+from harness.sandbox.library import LibraryLoader
 
 API_KEYS = {"name", "title", "package", "module", "example"}
 OP_KEYS = {"name", "twin", "class", "init", "forward", "backward", "returns", "grads"}
@@ -129,6 +130,7 @@ def load_adapter(path: str | Path) -> Api:
            for i, raw in enumerate(raw_ops, 1)]
     example = top.get("example")
     api = Api(name, str(top.get("title", name)), top["package"], (top["module"],),
-              (p.parent / example).resolve() if example else None, (), adapter=str(p),
+              (p.parent / example).resolve() if example else None, (),
+              LibraryLoader(top["package"], top["module"]), adapter=str(p),
               ops={spec.name: spec for spec in ops})
     return register(api)

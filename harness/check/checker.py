@@ -31,6 +31,7 @@ from harness.core.compare import (
 )
 from harness.core.conventions import DEFAULT_PROFILE, IN_PLACE, Profile
 from harness.core.editions import Detected
+from harness.core.loading import Plan
 from harness.core.registry import OpSpec, default_api, get_api, get_op, judge_of
 from harness.core.stubs import untouched_template
 from harness.core.verdict import (
@@ -44,9 +45,7 @@ from harness.core.verdict import (
     received,
 )
 from harness.diagnosis.causes import Cause
-from harness.sandbox.loader import locate
 from harness.sandbox.parent import Limits, Outage, Policy, Sandbox
-from harness.sandbox.sources import Plan, own_plan, plan_sources, substitutable
 
 # Conventions that change what the reference computes (grad_shape is judged in comparison).
 REFERENCE_CONVENTIONS = ("maxpool_pad", "same_pad", "l2_reduction")
@@ -128,13 +127,13 @@ class Checker:
         if key not in self._sandboxes:
             self._sandboxes[key] = Sandbox(str(self.impl), graded, self.limits, self.policy,
                                            starter=self.starter, share=self.share,
-                                           library=self.api.library, substitute=substitute)
+                                           loader=self.api.loader, substitute=substitute)
         return self._sandboxes[key]
 
     @cached_property
     def package_dir(self) -> Path:
         """The folder of the implementation's modules (its package, or its library's)."""
-        return self.impl if self.api.functions else locate(self.impl)
+        return self.api.loader.locate(self.impl)
 
     @property
     def _root(self) -> Path:
@@ -159,7 +158,7 @@ class Checker:
     def _substitutable(self, module: str, graded: tuple[str, ...] | None) -> bool:
         """Whether student_nn's `module` can stand in for the implementation's (it has every
         name the rest of the running code imports from it): else nothing is substituted."""
-        return self.api.functions or substitutable(self.package_dir, module, graded)
+        return self.api.loader.substitutable(self.package_dir, module, graded)
 
     def sandbox_for(self, spec: OpSpec, case: Case | None = None) -> Sandbox:
         """The child that runs `spec` (see `graded` above) on `case`: one with the modules of
@@ -189,16 +188,14 @@ class Checker:
             sandbox.close()
 
     def plan(self) -> Plan:
-        """Where each of the implementation's modules comes from (see
-        harness/sandbox/sources.py)."""
-        if self.api.functions:
-            return own_plan(self.api.modules)  # its one module, its own
-        plan = plan_sources(locate(self.impl), self.graded, self.starter)
+        """Where each of the implementation's modules comes from (its API's `Loader.plan`)."""
+        loader = self.api.loader
+        plan = loader.plan(self.package_dir, self.graded, self.starter)
         for graded, swap in self._sandboxes:  # PER_OP: those modules, as their child had them
             extra = tuple(m for m in graded or () if m not in (self.graded or ()))
             if swap or not extra:
                 continue
-            own = plan_sources(locate(self.impl), graded, self.starter)
+            own = loader.plan(self.package_dir, graded, self.starter)
             plan = replace(plan, sources={**plan.sources,
                                           **{m: own.sources[m] for m in extra
                                              if m in own.sources}},

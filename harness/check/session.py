@@ -18,7 +18,6 @@ from harness.check.substitute import charge_once
 from harness.core.cases import Case
 from harness.core.registry import OpSpec
 from harness.core.verdict import Status, Verdict, describe_exception, not_run
-from harness.sandbox.sources import starter_package
 
 DEFAULT_CASES = 50
 
@@ -98,9 +97,10 @@ def _check_ops(checker: Checker, specs: list[OpSpec], cases: int, seed: int,
                on_case: Callable[[str], None] | None, skipped: list[dict[str, str]] | None,
                verdicts: dict[tuple[str, str], dict[str, Verdict]],
                index: dict[tuple[str, str], int], checked: list[OpSpec]) -> None:
+    starter = checker.api.loader.starter_package(checker.starter)   # the course's own code
     for spec in specs:
-        excluded = checker.edition.excluded(spec, checker.package_dir, starter_package(
-            checker.starter)) if checker.edition else None
+        excluded = checker.edition.excluded(spec, checker.package_dir, starter) \
+            if checker.edition else None
         if excluded is not None:   # not that year's, or the course's own code
             if skipped is not None:
                 skipped.append({"op": spec.name, "reason": excluded[1], "why": excluded[0]})

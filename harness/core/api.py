@@ -18,6 +18,9 @@ uses them (the sandboxed child never does):
 - `formulas() -> Mapping[op, tuple[Formula, ...]]`: its ops' catalogued wrong formulas;
 - `layer_rules() -> Mapping[op, tuple[Rule, ...]]`: its layers' usual wrong rules;
 - `intermediates() -> Intermediates`: an op's intermediate values, named.
+
+Its `loader` (a `harness.core.loading.Loader`) is an object: the parent locates and plans an
+implementation with it, and the sandboxed child imports it.
 """
 
 from __future__ import annotations
@@ -36,13 +39,11 @@ if TYPE_CHECKING:   # (the sandboxed child imports this module, and no formula)
     from harness.core.compare import Tolerance
     from harness.core.conventions import Conventions, Profile
     from harness.core.formula import Formula, Rule
+    from harness.core.loading import Loader
     from harness.core.opspec import OpSpec
     from harness.core.report import JSONObject
     from harness.core.verdict import Verdict
     from reference.laws import Law
-
-PACKAGE, LIBRARY = "package", "library"   # the two loaders (harness.sandbox.loader, .library)
-
 
 # What an adapter is handed of the core's objects, beyond plain data. This module cannot
 # name their classes: the driver and the checking protocols import it. So each is the
@@ -133,16 +134,12 @@ class Api:
     modules: tuple[str, ...]  # its graded modules
     bundled: Path | None  # the correct implementation shipped for self-tests (or an example)
     markers: tuple[str, ...]  # files (relative to --impl) that say an implementation is this API's
+    loader: Loader        # how its implementations are found and imported (core/loading.py)
     adapter: str = ""     # a user-declared API's adapter file (harness/apis/user.py)
     ops: dict[str, OpSpec] = field(default_factory=dict, compare=False, repr=False)
-    loader: str = LIBRARY  # PACKAGE: a package of modules, each from the submission, the starter
-                           # or the bundled copy (harness.sandbox.loader); LIBRARY: one module
-                           # of functions or classes (harness.sandbox.library)
-    package_names: tuple[str, ...] = ()     # PACKAGE: the directory names the package has
-    contract_modules: tuple[str, ...] = ()  # PACKAGE: every module the contract names
-    base_modules: tuple[str, ...] = ()      # PACKAGE: what `check` grades as the submission's
+    base_modules: tuple[str, ...] = ()      # a package: what `check` grades as the submission's
                                             # own for every op (the single ops' modules)
-    leaf_modules: tuple[str, ...] = ()      # PACKAGE: modules whose ops share one child (no
+    leaf_modules: tuple[str, ...] = ()      # a package: modules whose ops share one child (no
                                             # op of one touches the other)
     # What the API provides, each behind a function (see the module's docstring).
     runners: Callable[[], Mapping[str, KindRunner]] | None = field(default=None, compare=False)
@@ -169,14 +166,9 @@ class Api:
 
     @property
     def functions(self) -> bool:
-        """One module of functions or classes, loaded by `harness.sandbox.library` (CS231n's
-        functions, a user-declared adapter's classes), not a package of modules."""
-        return self.loader == LIBRARY
-
-    @property
-    def library(self) -> str | None:
-        """'package:module' for the sandboxed child's loader (None: the package loader)."""
-        return f"{self.package}:{self.modules[0]}" if self.functions else None
+        """One module of functions or classes (CS231n's functions, a user-declared adapter's
+        classes), not a package of modules."""
+        return self.loader.single_module
 
     def edition(self, impl: Path | None, name: str | None = None,
                 source: str = "option") -> Detected | None:

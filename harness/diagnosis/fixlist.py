@@ -180,7 +180,7 @@ def package_name(impl: str | None, api: str | None = None) -> str:
     known = APIS.get(api) if api is not None else default_api()
     if known is None or known.functions:
         return name or str(api)
-    return name if name in known.package_names else known.package
+    return name if name in known.loader.dirs else known.package
 
 
 def _op_order(op: str, output: str) -> tuple[int, int]:

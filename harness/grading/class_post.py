@@ -46,8 +46,7 @@ def words_kept() -> frozenset[str]:
     modules (a submission named 'layers' is not scrubbed out of 'layers.py')."""
     kept: set[str] = set()
     for api in APIS.values():
-        kept |= {api.name, api.package, *api.package_names, *api.modules,
-                 *api.contract_modules}
+        kept |= {api.name, api.package, *api.loader.dirs, *api.modules, *api.loader.modules}
     return frozenset(kept)
 
 

@@ -35,6 +35,7 @@ from harness.check.findings import record
 from harness.check.session import verdicts_of
 from harness.check.substitute import charge_once
 from harness.core.cases import Case, for_profile
+from harness.core.loading import BUNDLED, MISSING
 from harness.core.registry import OpSpec, get_op
 from harness.core.results import aggregate, repro_command, skipped
 from harness.core.verdict import Status, Verdict, describe_exception, is_outage
@@ -50,7 +51,6 @@ from harness.grading.submission import (
 )
 from harness.sandbox.isolation import level_for
 from harness.sandbox.parent import BudgetSpent, Outage, Policy, Sandbox, within_budget
-from harness.sandbox.sources import BUNDLED, MISSING, own_plan, plan_sources, starter_package
 from harness.sandbox.visible import denied_to, hidden_paths, refused_package_dirs
 
 STATUSES = ("graded", "refused_import", "import_error", "crashed", "timeout", "memory_limit",
@@ -257,7 +257,7 @@ class _Run:
         if self.edition is None:
             return
         self.result["edition"] = self.edition.to_json()
-        starter_pkg = starter_package(Path(starter)) if starter else None
+        starter_pkg = api.loader.starter_package(Path(starter)) if starter else None
         not_graded = []
         for item in self.rubric.items:
             excluded = self.edition.excluded(item.spec, package, starter_pkg)
@@ -286,15 +286,12 @@ class _Run:
 
     # -------------------------------------------------------------- modules
     def _modules(self, package: Path) -> None:
-        """Record where every module comes from (harness/sandbox/sources.py) in the result; block
+        """Record where every module comes from (its API's `Loader.plan`) in the result; block
         the graded modules the submission lacks (unless the rubric borrows them)."""
         missing = BUNDLED if self.rubric.missing_module == "bundled" else MISSING
-        if self.rubric.api_spec.functions:  # one module, the submission's own: found above
-            plan = own_plan(self.rubric.graded_modules)
-        else:
-            plan = plan_sources(package, self.rubric.graded_modules,
-                                Path(self.rubric.starter) if self.rubric.starter else None,
-                                missing)
+        plan = self.rubric.api_spec.loader.plan(
+            package, self.rubric.graded_modules,
+            Path(self.rubric.starter) if self.rubric.starter else None, missing)
         self.result["modules"] = plan.as_json()
         self.plan = plan
         for module in self.rubric.graded_modules:

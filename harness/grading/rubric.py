@@ -221,7 +221,7 @@ def parse_rubric(data: dict[str, Any], path: str = "<rubric>") -> Rubric:
         api = resolve_api(api_value, None)
     except ValueError as exc:
         raise RubricError(f"{where} api: {exc}") from None
-    modules = api.contract_modules or api.modules
+    modules = api.loader.modules
     graded = _names(top.get("graded_modules", list(api.base_modules or api.modules)),
                     f"{where} graded_modules")
     for m in graded:

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from harness.apis.known import Api
-from harness.sandbox.library import LibraryError, locate_library
-from harness.sandbox.loader import LoadError, locate
+from harness.core.loading import LoadError
 from harness.sandbox.sources import module_files, top_level_modules
 
 MAX_FILES = 2000
@@ -178,15 +177,15 @@ def find_package(root: Path, api: Api) -> Path:
     down (hw6/neural_networks/, as zipped).
     """
     try:
-        return locate(root)
+        return api.loader.locate(root)
     except LoadError as exc:
         first_error = str(exc).replace(f"--impl {root}", "the submission")
-    found = sorted({p for name in api.package_names for p in root.glob(f"**/{name}")
+    found = sorted({p for name in api.loader.dirs for p in root.glob(f"**/{name}")
                     if p.is_dir() and not SKIP_DIRS & set(p.parts)}
-                   | {p.parent for m in api.contract_modules for p in root.glob(f"**/{m}.py")
+                   | {p.parent for m in api.loader.modules for p in root.glob(f"**/{m}.py")
                       if not SKIP_DIRS & set(p.parts)}, key=lambda p: (len(p.parts), str(p)))
     if found:
-        return locate(found[0])
+        return api.loader.locate(found[0])
     raise InvalidSubmission(first_error)
 
 
@@ -195,8 +194,8 @@ def find_library(root: Path, api: Api) -> Path:
     submission, also when nested (assignment2/cs231n/layers.py, as zipped)."""
     module = api.modules[0]
     try:
-        return locate_library(root, api.package, module)
-    except LibraryError as exc:
+        return api.loader.locate(root)
+    except LoadError as exc:
         first_error = str(exc).replace(f"--impl {root}", "the submission")
     found = sorted((p.parent for p in root.glob(f"**/{module}.py")
                     if not SKIP_DIRS & set(p.parts)),

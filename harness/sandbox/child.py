@@ -45,20 +45,21 @@ import numpy as np
 
 from harness.core import wire
 from harness.core.driver import run_op
+from harness.core.loading import BUNDLED, Loaded, Loader, LoadRequest
 from harness.core.opspec import Calls, Methods
-from harness.sandbox.library import Library
+from harness.core.registry import default_api, get_api
+from harness.sandbox.library import LibraryLoader
 from harness.sandbox.lines import LineTrace
-from harness.sandbox.loader import BUNDLED_ALIAS, BUNDLED_DIR, Implementation
+from harness.sandbox.loader import BUNDLED_ALIAS
 from harness.sandbox.packages import SiteGate, unavailable
-from harness.sandbox.sources import PACKAGE_NAMES
 from harness.sandbox.standins import install as install_standins
 
 if TYPE_CHECKING:
     from types import FrameType
 
 # The implementation's own package names: a module missing from them is its own file missing,
-# not a package to install (a function API's package joins them when it is loaded).
-OWN_PACKAGES = set(PACKAGE_NAMES)
+# not a package to install (its loader's names join them when it is loaded).
+OWN_PACKAGES: set[str] = set()
 
 # Aliases removed in NumPy 1.24 and 2.0 -> what they meant; installed by --numpy-compat.
 NUMPY_ALIASES: dict[str, Any] = {
@@ -308,7 +309,7 @@ def set_rlimits(spec: str) -> None:
 
 
 # ------------------------------------------------------------------ requests
-def handle_run(impl: Implementation | Library | BaseException, impl_dir: Path,
+def handle_run(impl: Loaded | BaseException, impl_dir: Path,
                request: dict[str, Any],
                inputs: dict[str, np.ndarray], guard: NumpyGuard
                ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -395,7 +396,7 @@ def batch_runs(request: dict[str, Any], inputs: dict[str, np.ndarray]
     yield from zip(request["runs"], per_run, strict=True)
 
 
-def handle_load(impl: Implementation | Library | BaseException, impl_dir: Path,
+def handle_load(impl: Loaded | BaseException, impl_dir: Path,
                 module: str) -> dict[str, Any]:
     """Import one contract module; ``{"ok": bool, "error": ..., "package_error": ...}``."""
     answer: dict[str, Any] = {"ok": True}
@@ -415,7 +416,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("impl")
     parser.add_argument("--graded", default="")
     parser.add_argument("--starter", default="")
-    parser.add_argument("--missing-graded", default="student_nn")
+    parser.add_argument("--missing-graded", default=BUNDLED, choices=(BUNDLED, "missing"))
     parser.add_argument("--bundled", default="",
                         help="the folder of the student_nn modules this child may use (copies "
                              "the parent staged; default: student_nn itself)")
@@ -424,8 +425,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rlimits", default="")
     parser.add_argument("--refuse", default="")
     parser.add_argument("--numpy-compat", action="store_true")
+    parser.add_argument("--api", default="",
+                        help="the registered API whose loader imports the implementation "
+                             "(default: the default API)")
     parser.add_argument("--library", default="",
-                        help="package:module of a function or class API (default: HW6)")
+                        help="package:module of a library API (an adapter's, not registered "
+                             "in the child)")
     args = parser.parse_args(argv)
 
     # Private channels for the protocol; the implementation's prints (fds 1 and 2) go to the
@@ -449,17 +454,18 @@ def main(argv: list[str] | None = None) -> None:
     guard = NumpyGuard()
     set_rlimits(args.rlimits)
 
-    impl: Implementation | Library | BaseException
+    impl: Loaded | BaseException
+    loader: Loader
+    if args.library:
+        loader = LibraryLoader(*args.library.split(":", 1))
+    else:
+        loader = (get_api(args.api) if args.api else default_api()).loader
+    OWN_PACKAGES.update((loader.package, *loader.dirs))
+    asked = LoadRequest(graded, Path(args.starter) if args.starter else None,
+                        args.missing_graded, tuple(m for m in args.substitute.split(",") if m),
+                        Path(args.bundled) if args.bundled else None)
     try:
-        if args.library:
-            package, _, module_name = args.library.partition(":")
-            OWN_PACKAGES.add(package)
-            impl = Library.load(args.impl, package, module_name)
-        else:
-            impl = Implementation.load(args.impl, graded, args.starter or None,
-                                       args.missing_graded,
-                                       tuple(m for m in args.substitute.split(",") if m),
-                                       Path(args.bundled) if args.bundled else BUNDLED_DIR)
+        impl = loader.load(args.impl, asked)
         impl_dir = refuser.impl_dir = impl.package_dir
     except BaseException as exc:  # noqa: BLE001
         impl = exc

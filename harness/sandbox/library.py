@@ -1,9 +1,11 @@
-"""Find and import a function API's implementation (runs inside the sandboxed child).
+"""Find and import a library implementation: one module of functions or classes (the parent
+locates it; the sandboxed child imports it).
 
-``--impl PATH`` names a folder holding ``cs231n/layers.py``, a folder holding ``layers.py``,
-or ``layers.py`` itself. The folder holding the file is imported as the API's package
-(``cs231n``), with or without ``__init__.py``, so its relative and absolute imports work as
-in the student's checkout; nothing is imported until an op needs its module.
+``--impl PATH`` names a folder holding ``<package>/<module>.py`` (CS231n: ``cs231n/layers.py``),
+a folder holding ``<module>.py``, or the file itself. The folder holding the file is imported
+as the API's package, with or without ``__init__.py``, so its relative and absolute imports
+work as in the student's checkout; nothing is imported until an op needs its module. The
+module is the implementation's own: no starter code, nothing borrowed.
 """
 
 from __future__ import annotations
@@ -12,45 +14,80 @@ import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.sandbox.loader import import_once, new_package
+from harness.core.loading import BUNDLED, LoadError, LoadRequest, Origin, Plan, own_plan
+from harness.sandbox.imports import import_once, new_package
 
 
-class LibraryError(Exception):
-    """The path holds no implementation of the API; the message says what to fix."""
+@dataclass(frozen=True)
+class LibraryLoader:
+    """The loader of an API whose implementation is one module (a `Loader`)."""
 
+    package: str      # the name the folder is imported as
+    module: str       # the module's name, without .py
 
-def locate_library(path: str | Path, package: str, module: str) -> Path:
-    """The folder holding `module`.py: PATH/<package>/, PATH itself, or the file's folder."""
-    p = Path(path).expanduser().resolve()
-    if not p.exists():
-        raise LibraryError(f"--impl {path}: no such file or directory")
-    if p.is_file():
-        if p.name != f"{module}.py":
-            raise LibraryError(f"--impl {path}: expected {module}.py or the folder holding it")
-        return p.parent
-    for folder in (p / package, p):
-        if (folder / f"{module}.py").is_file():
-            return folder
-    found = sorted(x.parent.relative_to(p) for x in p.glob(f"**/{module}.py"))
-    hint = f" (found {module}.py under {', '.join(map(str, found[:3]))})" if found else ""
-    raise LibraryError(f"--impl {path}: no {package}/{module}.py and no {module}.py{hint}; "
-                       f"point --impl at the folder holding it")
+    @property
+    def modules(self) -> tuple[str, ...]:
+        return (self.module,)
+
+    @property
+    def dirs(self) -> tuple[str, ...]:
+        return (self.package,)
+
+    @property
+    def single_module(self) -> bool:
+        return True
+
+    def locate(self, path: str | Path) -> Path:
+        """The folder holding the module: PATH/<package>/, PATH itself, or the file's folder."""
+        p = Path(path).expanduser().resolve()
+        module = self.module
+        if not p.exists():
+            raise LoadError(f"--impl {path}: no such file or directory")
+        if p.is_file():
+            if p.name != f"{module}.py":
+                raise LoadError(f"--impl {path}: expected {module}.py or the folder holding it")
+            return p.parent
+        for folder in (p / self.package, p):
+            if (folder / f"{module}.py").is_file():
+                return folder
+        found = sorted(x.parent.relative_to(p) for x in p.glob(f"**/{module}.py"))
+        hint = f" (found {module}.py under {', '.join(map(str, found[:3]))})" if found else ""
+        raise LoadError(f"--impl {path}: no {self.package}/{module}.py and no {module}.py"
+                        f"{hint}; point --impl at the folder holding it")
+
+    def plan(self, package_dir: Path, graded: tuple[str, ...] | None = None,
+             starter: Path | None = None, missing_graded: Origin = BUNDLED,
+             substitute: tuple[str, ...] = ()) -> Plan:
+        return own_plan(graded or self.modules)
+
+    def staged(self, package_dir: Path, graded: tuple[str, ...] | None,
+               starter: Path | None, substitute: tuple[str, ...]) -> dict[str, Path]:
+        return {}
+
+    def substitutable(self, package_dir: Path, module: str,
+                      graded: tuple[str, ...] | None) -> bool:
+        return True
+
+    def starter_package(self, starter: Path | None) -> Path | None:
+        return starter
+
+    def child_args(self) -> list[str]:
+        return ["--library", f"{self.package}:{self.module}"]
+
+    def load(self, path: str | Path, request: LoadRequest) -> Library:
+        lib = Library(self.locate(path), self.package)
+        new_package(self.package, lib.package_dir)   # its __init__.py, if any, is not run
+        return lib
 
 
 @dataclass
 class Library:
-    """An imported function-API implementation: modules on demand, errors kept per module."""
+    """An imported library implementation: modules on demand, errors kept per module."""
 
     package_dir: Path
     package: str
     package_error: BaseException | None = None
     _modules: dict[str, types.ModuleType | BaseException] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, path: str | Path, package: str, module: str) -> Library:
-        lib = cls(locate_library(path, package, module), package)
-        new_package(package, lib.package_dir)   # its __init__.py, if any, is not run
-        return lib
 
     @property
     def name(self) -> str:

@@ -1,23 +1,27 @@
-"""Find and import an implementation of the contract (runs inside the sandboxed child).
+"""Find and import a package implementation, each module from where its plan says (the
+parent plans; the sandboxed child imports).
 
-``--impl PATH`` may name a directory holding a ``neural_networks/`` or ``student_nn/``
-package, or the package directory itself. The package is imported as ``neural_networks``
-(and under its directory's own name) the way it imports in the student's checkout: its own
-modules and subpackages, with or without ``__init__.py``, are found by Python's ordinary
-machinery. Where a module comes from instead (the course's starter code, the bundled
-student_nn) is decided by `harness.sandbox.sources.plan_sources`; this module only carries it out:
+``--impl PATH`` may name a directory holding the package under one of its folder names
+(HW6: ``neural_networks/`` or ``student_nn/``), or the package directory itself. The package
+is imported under the API's package name (and under its directory's own name) the way it
+imports in the student's checkout: its own modules and subpackages, with or without
+``__init__.py``, are found by Python's ordinary machinery. Where a module comes from instead
+(the course's starter code, the bundled implementation) is decided by
+`harness.sandbox.sources.plan_sources`; this module carries it out:
 
-- a module planned from student_nn is the bundled one, imported under a private alias and
-  installed as ``neural_networks.<module>`` before anything else is imported;
+- a module planned from the bundled implementation is imported under a private alias and
+  installed as ``<package>.<module>`` before anything else is imported;
 - a module planned from the starter is found in the starter's directory, as if its file were
   in the student's package (its relative imports reach the student's modules);
 - nothing is imported eagerly: a module is imported when an op needs it, so a module that
   imports pandas sinks only the ops that import it.
+
+An adapter declares its package's names (`PackageLoader`); HW6's is in
+harness/apis/hw6/package.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -26,69 +30,86 @@ import sys
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from harness.core.loading import BUNDLED, STARTER, LoadError, LoadRequest, Origin, Plan
+from harness.sandbox.imports import import_once, new_package
 from harness.sandbox.sources import (
-    BUNDLED,
-    BUNDLED_DIR,
-    CANONICAL,
-    CONTRACT_MODULES,
-    PACKAGE_NAMES,
-    STARTER,
-    Plan,
+    PackageLayout,
     own_graded,
     plan_sources,
+    staged_modules,
     starter_package,
+    substitutable,
 )
 
-__all__ = ["BUNDLED_ALIAS", "BUNDLED_DIR", "CONTRACT_MODULES", "Implementation", "LoadError",
-           "is_bundled", "locate"]
+__all__ = ["BUNDLED_ALIAS", "Implementation", "LoadError", "PackageLoader"]
 
-BUNDLED_ALIAS = "_nnparity_bundled"
-
-
-class LoadError(Exception):
-    """The path does not hold an implementation; the message says what to fix."""
+BUNDLED_ALIAS = "_nnparity_bundled"   # the bundled modules a package borrows, imported as
 
 
-def locate(path: str | Path) -> Path:
-    """The package directory that `path` names, or LoadError saying what is wrong."""
-    p = Path(path).expanduser().resolve()
-    if not p.exists():
-        raise LoadError(f"--impl {path}: no such file or directory")
-    if not p.is_dir():
-        raise LoadError(f"--impl {path}: is a file; give the directory holding the package")
-    for name in PACKAGE_NAMES:
-        if (p / name).is_dir() and p.name not in PACKAGE_NAMES:
-            return p / name
-    if any((p / f"{m}.py").exists() for m in CONTRACT_MODULES):
-        return p
-    if p.name in PACKAGE_NAMES and (p / "__init__.py").exists():
-        return p  # a package whose modules all come from student_nn (or fail to)
-    for name in PACKAGE_NAMES:
-        if (p / name).is_dir():
-            return p / name
-    found = sorted(x.parent.relative_to(p) for x in p.glob("**/activations.py"))
-    hint = f" (found activations.py under {', '.join(map(str, found[:3]))})" if found else ""
-    raise LoadError(
-        f"--impl {path}: no neural_networks/ or student_nn/ package and no contract modules "
-        f"({', '.join(CONTRACT_MODULES[:3])}, ...){hint}; point --impl at the package directory")
+@dataclass(frozen=True)
+class PackageLoader(PackageLayout):
+    """The loader of an API whose implementations are packages of modules, each from the
+    submission, the course's starter code or the bundled implementation (a `Loader`)."""
 
+    api: str = ""   # the API whose loader this is: the child finds it by that name
 
-def is_bundled(package_dir: Path) -> bool:
-    return package_dir.resolve() == BUNDLED_DIR
+    @property
+    def single_module(self) -> bool:
+        return False
 
+    def locate(self, path: str | Path) -> Path:
+        """The package directory that `path` names, or LoadError saying what is wrong."""
+        p = Path(path).expanduser().resolve()
+        if not p.exists():
+            raise LoadError(f"--impl {path}: no such file or directory")
+        if not p.is_dir():
+            raise LoadError(f"--impl {path}: is a file; give the directory holding the package")
+        for name in self.dirs:
+            if (p / name).is_dir() and p.name not in self.dirs:
+                return p / name
+        if any((p / f"{m}.py").exists() for m in self.modules):
+            return p
+        if p.name in self.dirs and (p / "__init__.py").exists():
+            return p  # a package whose modules all come from the bundled one (or fail to)
+        for name in self.dirs:
+            if (p / name).is_dir():
+                return p / name
+        first = self.modules[0]
+        found = sorted(x.parent.relative_to(p) for x in p.glob(f"**/{first}.py"))
+        hint = f" (found {first}.py under {', '.join(map(str, found[:3]))})" if found else ""
+        folders = " or ".join(f"{name}/" for name in self.dirs)
+        raise LoadError(
+            f"--impl {path}: no {folders} package and no contract modules "
+            f"({', '.join(self.modules[:3])}, ...){hint}; point --impl at the package "
+            "directory")
 
-def new_package(name: str, directory: Path) -> types.ModuleType:
-    """A package object over `directory`, whether or not it has an ``__init__.py``."""
-    pkg = types.ModuleType(name)
-    pkg.__path__ = [str(directory)]
-    pkg.__file__ = str(directory / "__init__.py")
-    pkg.__package__ = name
-    pkg.__spec__ = importlib.util.spec_from_file_location(
-        name, directory / "__init__.py", submodule_search_locations=[str(directory)])
-    sys.modules[name] = pkg
-    return pkg
+    def plan(self, package_dir: Path, graded: tuple[str, ...] | None = None,
+             starter: Path | None = None, missing_graded: Origin = BUNDLED,
+             substitute: tuple[str, ...] = ()) -> Plan:
+        return plan_sources(self, package_dir, graded, starter, missing_graded, substitute)
+
+    def staged(self, package_dir: Path, graded: tuple[str, ...] | None,
+               starter: Path | None, substitute: tuple[str, ...]) -> dict[str, Path]:
+        if self.is_bundled(package_dir):
+            return {}
+        plan = self.plan(package_dir, graded, starter, substitute=substitute)
+        return {m: self.bundled / f"{m}.py" for m in staged_modules(self, plan, graded)}
+
+    def substitutable(self, package_dir: Path, module: str,
+                      graded: tuple[str, ...] | None) -> bool:
+        return substitutable(self, package_dir, module, graded)
+
+    def starter_package(self, starter: Path | None) -> Path | None:
+        return starter_package(self, starter)
+
+    def child_args(self) -> list[str]:
+        return ["--api", self.api]
+
+    def load(self, path: str | Path, request: LoadRequest) -> Implementation:
+        impl = Implementation(self, self.locate(path), request)
+        impl.install()
+        return impl
 
 
 class _Existing(importlib.abc.Loader):
@@ -106,98 +127,77 @@ class _Existing(importlib.abc.Loader):
 
 
 class _PlanFinder(importlib.abc.MetaPathFinder):
-    """Serves ``neural_networks.<m>`` from the starter where the plan says so, the package's
-    other name (its directory's) as an alias of ``neural_networks``, and, to student_nn's
-    borrowed code, the implementation's own graded modules (`own`) in place of student_nn's."""
+    """Serves ``<package>.<m>`` from the starter where the plan says so, the package's other
+    name (its directory's) as an alias of ``<package>``, and, to the bundled package's borrowed
+    code, the implementation's own graded modules (`own`) in place of the bundled ones."""
 
-    def __init__(self, alias: str | None, starter: Path | None, from_starter: set[str],
-                 own: frozenset[str] = frozenset(), borrowed: frozenset[str] = frozenset()
-                 ) -> None:
-        self.alias, self.starter, self.from_starter = alias, starter, from_starter
+    def __init__(self, package: str, alias: str | None, starter: Path | None,
+                 from_starter: set[str], own: frozenset[str] = frozenset(),
+                 borrowed: frozenset[str] = frozenset()) -> None:
+        self.package, self.alias = package, alias
+        self.starter, self.from_starter = starter, from_starter
         self.own, self.borrowed = own, borrowed
 
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None
+    def find_spec(self, fullname: str, path: object = None, target: object = None
                   ) -> importlib.machinery.ModuleSpec | None:
         head, _, rest = fullname.partition(".")
         if (self.alias and head == self.alias and rest) or (head == BUNDLED_ALIAS
                                                             and rest in self.own):
-            module = importlib.import_module(f"{CANONICAL}.{rest}")
+            module = importlib.import_module(f"{self.package}.{rest}")
             return importlib.util.spec_from_loader(fullname, _Existing(module))
-        if head == CANONICAL and rest in self.borrowed:   # whoever asks first, in any order
+        if head == self.package and rest in self.borrowed:   # whoever asks first, in any order
             module = importlib.import_module(f"{BUNDLED_ALIAS}.{rest}")
             return importlib.util.spec_from_loader(fullname, _Existing(module))
-        if head == CANONICAL and rest in self.from_starter and self.starter is not None:
+        if head == self.package and rest in self.from_starter and self.starter is not None:
             return importlib.machinery.PathFinder.find_spec(fullname, [str(self.starter)])
         return None
 
 
-def import_once(imported: dict[str, types.ModuleType | BaseException], package: str,
-                module: str) -> types.ModuleType:
-    """`package.module`, imported on first use and remembered in `imported`; an import that
-    failed is remembered too and raised again each time (it is not retried half-done)."""
-    if module not in imported:
-        try:
-            imported[module] = importlib.import_module(f"{package}.{module}")
-        except BaseException as exc:  # noqa: BLE001 - student code may raise anything
-            imported[module] = exc
-            with contextlib.suppress(KeyError):
-                del sys.modules[f"{package}.{module}"]
-    found = imported[module]
-    if isinstance(found, BaseException):
-        raise found
-    return found
-
-
 @dataclass
 class Implementation:
-    """An imported implementation: contract modules on demand, import errors kept per module."""
+    """An imported package implementation: modules on demand, import errors kept per module."""
 
+    loader: PackageLoader
     package_dir: Path
-    graded: tuple[str, ...] | None = None   # None: every module the package has
-    starter: Path | None = None
-    missing_graded: str = BUNDLED
-    substitute: tuple[str, ...] = ()        # modules taken from student_nn (plan_sources)
-    bundled_dir: Path = BUNDLED_DIR         # student_nn's modules (a sandbox: its copies)
+    request: LoadRequest = field(default_factory=LoadRequest)
     package_error: BaseException | None = None
     plan: Plan = field(default_factory=Plan)
     _modules: dict[str, types.ModuleType | BaseException] = field(default_factory=dict)
 
-    @classmethod
-    def load(cls, path: str | Path, graded: tuple[str, ...] | None = None,
-             starter: str | Path | None = None, missing_graded: str = BUNDLED,
-             substitute: tuple[str, ...] = (), bundled_dir: Path = BUNDLED_DIR
-             ) -> Implementation:
-        impl = cls(locate(path), graded, Path(starter).resolve() if starter else None,
-                   missing_graded, substitute, bundled_dir)
-        impl._install()
-        return impl
+    @property
+    def bundled(self) -> bool:
+        return self.loader.is_bundled(self.package_dir)
 
     @property
     def name(self) -> str:
-        return "student_nn" if is_bundled(self.package_dir) else self.package_dir.name
+        return self.loader.bundled.name if self.bundled else self.package_dir.name
 
-    def _install(self) -> None:
-        if is_bundled(self.package_dir):
+    def install(self) -> None:
+        """Put the package and its planned modules where Python's imports find them."""
+        if self.bundled:
             sys.path.insert(0, str(self.package_dir.parent))
             return
-        self.plan = plan_sources(self.package_dir, self.graded, self.starter,
-                                 self.missing_graded, self.substitute, self.bundled_dir)
-        pkg = new_package(CANONICAL, self.package_dir)
+        loader, request = self.loader, self.request
+        staged = request.staged or loader.bundled
+        starter = request.starter.resolve() if request.starter else None
+        self.plan = plan_sources(loader, self.package_dir, request.graded, starter,
+                                 request.missing_graded, request.substitute, staged)
+        pkg = new_package(loader.package, self.package_dir)
         name = self.package_dir.name
-        alias = name if name.isidentifier() and name != CANONICAL else None
+        alias = name if name.isidentifier() and name != loader.package else None
         if alias:
             sys.modules[alias] = pkg
-        starter_pkg = starter_package(self.starter)
-        # A child given copies (it may not see the solution) has no student_nn version of what
-        # it grades: borrowed code imports the implementation's own there. With student_nn in
-        # sight (`check`), borrowed code keeps its own siblings.
-        own = own_graded(self.plan, self.graded) if self.bundled_dir != BUNDLED_DIR \
+        # A child given copies (it may not see the solution) has no bundled version of what
+        # it grades: borrowed code imports the implementation's own there. With the bundled
+        # package in sight (`check`), borrowed code keeps its own siblings.
+        own = own_graded(self.plan, request.graded) if staged != loader.bundled \
             else frozenset()
-        sys.meta_path.insert(0, _PlanFinder(alias, starter_pkg,
+        sys.meta_path.insert(0, _PlanFinder(loader.package, alias,
+                                            starter_package(loader, starter),
                                             set(self.plan.borrowed(STARTER)), own,
                                             frozenset(self.plan.borrowed(BUNDLED))))
         if self.plan.borrowed(BUNDLED):   # imported on first use, through the finder
-            new_package(BUNDLED_ALIAS, self.bundled_dir)
+            new_package(BUNDLED_ALIAS, staged)
         init = self.package_dir / "__init__.py"
         if init.exists():
             try:
@@ -208,5 +208,5 @@ class Implementation:
 
     def module(self, module: str) -> types.ModuleType:
         """Import a contract module of the implementation; re-raises its import error."""
-        pkg = "student_nn" if is_bundled(self.package_dir) else CANONICAL
-        return import_once(self._modules, pkg, module)
+        package = self.loader.bundled.name if self.bundled else self.loader.package
+        return import_once(self._modules, package, module)

@@ -56,7 +56,8 @@ from typing import Any
 import numpy as np
 
 from harness.core import wire
-from harness.core.registry import APIS
+from harness.core.loading import Loader, LoadError
+from harness.core.registry import APIS, default_api
 from harness.sandbox import isolation
 from harness.sandbox.confine import (
     TOKEN_VAR,
@@ -73,8 +74,7 @@ from harness.sandbox.confine import (
     runtime_for,
     unreadable,
 )
-from harness.sandbox.loader import BUNDLED_ALIAS, BUNDLED_DIR, LoadError, is_bundled, locate
-from harness.sandbox.sources import plan_sources, staged_modules
+from harness.sandbox.loader import BUNDLED_ALIAS
 from harness.sandbox.visible import PROJECT_ROOT, SOLUTION, child_files
 
 KEEP_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ")
@@ -442,10 +442,10 @@ class Sandbox:
     def __init__(self, impl: str | Path, graded: tuple[str, ...] | None = None,
                  limits: Limits | None = None, policy: Policy | None = None,
                  starter: str | Path | None = None, share: str | Path | None = None,
-                 library: str | None = None, substitute: tuple[str, ...] = ()) -> None:
+                 loader: Loader | None = None, substitute: tuple[str, ...] = ()) -> None:
         self.impl = str(impl)
         self.substitute = substitute   # modules from student_nn (harness/check/substitute.py)
-        self.library = library   # 'package:module' of a function or class API, else HW6
+        self.loader = loader or default_api().loader   # how the child imports it
         self.graded = graded
         self.starter = str(starter) if starter else None   # the course's starter code
         self.limits = limits or Limits()
@@ -469,7 +469,7 @@ class Sandbox:
         # a graded child whose rubric refuses student_nn holds no solution: only copies of
         # the student_nn modules it borrows (never of what it grades)
         self.solution = "student_nn" not in self.policy.refuse_imports
-        self._staged = [] if self.solution else self._staged_modules()
+        self._staged = {} if self.solution else self._staged_modules()
         if self.isolation == "namespaces":
             self._child_impl = self._mount(self.impl, share, isolation.SUBMISSION_ROOT)
             if self.starter:
@@ -499,30 +499,25 @@ class Sandbox:
         rel = p.relative_to(around).as_posix()
         return dest if rel == "." else f"{dest}/{rel}"
 
-    def _staged_modules(self) -> list[str]:
-        """The student_nn modules this child is given copies of (`staged_modules`): a package
+    def _staged_modules(self) -> dict[str, Path]:
+        """The bundled modules this child is given copies of (`Loader.staged`): a package
         implementation's borrowed ones and what they import, never its graded ones."""
-        if self.library:
-            return []
         try:
-            package = locate(self.impl)
+            package = self.loader.locate(self.impl)
         except LoadError:
-            return []   # the child reports it
-        if is_bundled(package):
-            return []
-        plan = plan_sources(package, self.graded, Path(self.starter) if self.starter else None,
-                            substitute=self.substitute)
-        return staged_modules(plan, self.graded)
+            return {}   # the child reports it
+        return self.loader.staged(package, self.graded,
+                                  Path(self.starter) if self.starter else None, self.substitute)
 
     def _stage(self) -> None:
-        """Copy the staged student_nn modules into the child's working directory."""
+        """Copy the staged bundled modules into the child's working directory."""
         if not self._staged:
             return
         assert self.workdir is not None   # made by _start first
         dest = self.workdir / BUNDLED_ALIAS
         dest.mkdir(mode=0o755)
-        for module in self._staged:
-            shutil.copyfile(BUNDLED_DIR / f"{module}.py", dest / f"{module}.py")
+        for module, source in self._staged.items():
+            shutil.copyfile(source, dest / f"{module}.py")
             (dest / f"{module}.py").chmod(0o644)
 
     # -------------------------------------------------------------- lifecycle
@@ -551,9 +546,7 @@ class Sandbox:
             cmd += ["--refuse", ",".join(self.policy.refuse_imports)]
         if self.policy.numpy_compat:
             cmd.append("--numpy-compat")
-        if self.library:
-            cmd += ["--library", self.library]
-        return cmd
+        return cmd + self.loader.child_args()
 
     def _start(self) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="nnparity-child-"))
@@ -910,14 +903,16 @@ class Sandbox:
 
 
 # ------------------------------------------------------------------ helpers
-PACKAGE_DIRS = tuple(dict.fromkeys(name for api in APIS.values()
-                                   for name in (*api.package_names, api.package)))
+def _package_dirs() -> tuple[str, ...]:
+    """The folder names any registered API's package may have."""
+    return tuple(dict.fromkeys(name for api in APIS.values()
+                               for name in (*api.loader.dirs, api.package)))
 
 
 def _holder(impl: Path) -> Path:
     """The directory around an implementation: itself when it holds the package, else the
     directory holding it (never the file system's root)."""
-    if any((impl / name).is_dir() for name in PACKAGE_DIRS) or impl.parent == impl \
+    if any((impl / name).is_dir() for name in _package_dirs()) or impl.parent == impl \
             or impl.parent == impl.parent.parent:
         return impl
     return impl.parent

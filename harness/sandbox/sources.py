@@ -24,38 +24,24 @@ follow it without either importing anything. Nothing here imports the implementa
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from harness.core.api import PACKAGE
-from harness.core.registry import APIS
+from harness.core.loading import BUNDLED, MISSING, STARTER, SUBMISSION, Origin, Plan, Source
 from harness.core.stubs import parsed as parse  # None where the import reports the error
-
-# The API whose implementations are packages of modules (HW6's ``neural_networks``): its
-# names and modules, as its adapter declares them (harness/apis/hw6/package.py).
-_FOUND = [api for api in APIS.values() if api.loader == PACKAGE]
-if not _FOUND:
-    raise RuntimeError("no API whose implementations are packages is registered: import "
-                       "harness.apis.known first (every entry point does)")
-PACKAGE_API = _FOUND[0]
-CANONICAL = PACKAGE_API.package               # the name the package is imported as
-PACKAGE_NAMES = PACKAGE_API.package_names     # the directory names a package may have
-CONTRACT_MODULES = PACKAGE_API.contract_modules
-BUNDLED_DIR: Path = PACKAGE_API.bundled       # type: ignore[assignment]
-
-SUBMISSION, STARTER, BUNDLED, MISSING = "submission", "starter", "student_nn", "missing"
 
 
 @dataclass(frozen=True)
-class Source:
-    """Where one top-level module of the package comes from, and why."""
+class PackageLayout:
+    """An API's package, as its adapter declares it (HW6's: harness/apis/hw6/package.py)."""
 
-    module: str
-    origin: str          # submission | starter | student_nn | missing
-    reason: str
+    package: str                  # the name the package is imported as (``neural_networks``)
+    dirs: tuple[str, ...]         # the folder names a package may have
+    modules: tuple[str, ...]      # every module the contract names
+    bundled: Path                 # the bundled correct implementation's package
 
-    def describe(self) -> str:
-        return f"{self.module}: {self.origin} ({self.reason})"
+    def is_bundled(self, package_dir: Path) -> bool:
+        return package_dir.resolve() == self.bundled
 
 
 @dataclass(frozen=True)
@@ -70,29 +56,6 @@ class Needs:
     def merge(self, other: Needs) -> Needs:
         return Needs(self.names | other.names, self.whole or other.whole,
                      self.submodules | other.submodules, self.importers | other.importers)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The source of every module, keyed by top-level module name."""
-
-    sources: dict[str, Source] = field(default_factory=dict)
-    running: frozenset[str] = frozenset()   # the submission's modules that run: graded + reached
-
-    def origin(self, module: str) -> str:
-        src = self.sources.get(module)
-        return src.origin if src else MISSING
-
-    def borrowed(self, origin: str) -> list[str]:
-        return [m for m, s in self.sources.items() if s.origin == origin]
-
-    def as_json(self) -> dict[str, dict[str, str]]:
-        return {m: {"origin": s.origin, "reason": s.reason} for m, s in self.sources.items()}
-
-
-def own_plan(modules: tuple[str, ...]) -> Plan:
-    """Every module the implementation's own (a function API's single module)."""
-    return Plan({m: Source(m, SUBMISSION, "graded") for m in modules}, frozenset(modules))
 
 
 # ------------------------------------------------------------------ what a package has
@@ -189,71 +152,77 @@ def imports_of(file: Path, package_dir: Path, own_names: tuple[str, ...]
 
 
 # ------------------------------------------------------------------ the plan
-def starter_package(starter: Path | None) -> Path | None:
+def starter_package(layout: PackageLayout, starter: Path | None) -> Path | None:
     """The package directory of the course's starter code (its neural_networks/ when it has
     one, else the directory itself); shared by the plan and the child's loader."""
     if starter is None:
         return None
-    for name in PACKAGE_NAMES:
+    for name in layout.dirs:
         if (starter / name).is_dir():
             return starter / name
     return starter
 
 
-def _bundled_provides(module: str, need: Needs, bundled_dir: Path = BUNDLED_DIR
-                      ) -> tuple[bool, str]:
-    """Whether student_nn's `module` serves everything `need` asks for; and why not."""
+def _bundled_provides(layout: PackageLayout, module: str, need: Needs,
+                      bundled_dir: Path | None = None) -> tuple[bool, str]:
+    """Whether the bundled `module` serves everything `need` asks for; and why not."""
+    bundled_dir = bundled_dir or layout.bundled
+    name = layout.bundled.name
     path = bundled_dir / f"{module}.py"
     if not bundled_dir.is_dir():
-        return False, "student_nn is not installed (a student build of nnparity)"
+        return False, f"{name} is not installed (a student build of nnparity)"
     if not path.is_file():
-        return False, "student_nn has no such module"
+        return False, f"{name} has no such module"
     who = " and ".join(sorted(need.importers))
     if need.submodules:
         sub = sorted(need.submodules)[0]
-        return False, f"{who} imports {module}.{sub}, which student_nn does not have"
+        return False, f"{who} imports {module}.{sub}, which {name} does not have"
     if need.whole:
         return False, f"{who} uses the module {module} as a whole"
     defined = defined_names(path) or frozenset()
     missing = sorted(need.names - defined)
     if missing:
-        return False, f"student_nn's {module} has no {', '.join(missing)}"
+        return False, f"{name}'s {module} has no {', '.join(missing)}"
     return True, ""
 
 
-def plan_sources(package_dir: Path, graded: tuple[str, ...] | None = None,
-                 starter: Path | None = None, missing_graded: str = BUNDLED,
-                 substitute: tuple[str, ...] = (), bundled_dir: Path = BUNDLED_DIR) -> Plan:
+def plan_sources(layout: PackageLayout, package_dir: Path,
+                 graded: tuple[str, ...] | None = None, starter: Path | None = None,
+                 missing_graded: Origin = BUNDLED, substitute: tuple[str, ...] = (),
+                 bundled_dir: Path | None = None) -> Plan:
     """Decide where each module of the implementation in `package_dir` comes from.
 
     `graded` None means every module the package has is graded (its own code is used
     throughout); `missing_graded` is what a graded module the package lacks becomes:
-    student_nn (BUNDLED) or MISSING. The modules in `substitute` come from student_nn
-    whatever the submission has: they hold an op that fails on its own, and the ops checked
-    in this child use it (harness/check/substitute.py); this child never checks their ops.
-    `bundled_dir`: where student_nn's modules are read (a sandboxed child has only the copies
-    `staged_modules` names, which decide every module as student_nn itself does).
+    the bundled one (BUNDLED) or MISSING. The modules in `substitute` come from the bundled
+    implementation whatever the submission has: they hold an op that fails on its own, and
+    the ops checked in this child use it (harness/check/substitute.py); this child never
+    checks their ops. `bundled_dir`: where the bundled modules are read (a sandboxed child
+    has only the copies `staged_modules` names, which decide every module as the bundled
+    package itself does).
     """
+    bundled_dir = bundled_dir or layout.bundled
     package_dir = package_dir.resolve()
     if substitute:
         rest = None if graded is None else tuple(m for m in graded if m not in substitute)
-        plan = plan_sources(package_dir, rest, starter, missing_graded, (), bundled_dir)
+        plan = plan_sources(layout, package_dir, rest, starter, missing_graded, (),
+                            bundled_dir)
         swapped = {m: Source(m, BUNDLED, "substituted: an op of it fails on its own")
                    for m in substitute}
         return replace(plan, sources={**plan.sources, **swapped},
                        running=plan.running - set(substitute))
-    if package_dir == BUNDLED_DIR:
+    if package_dir == layout.bundled:
         own = top_level_modules(package_dir)
         return Plan({m: Source(m, SUBMISSION, "the bundled implementation") for m in own},
                     frozenset(own))
     own = top_level_modules(package_dir)
-    starter_pkg = starter_package(starter)
+    starter_pkg = starter_package(layout, starter)
     starter_has = top_level_modules(starter_pkg)
     graded_set = set(own) if graded is None else set(graded)
-    names = tuple(dict.fromkeys([CANONICAL, package_dir.name]))
+    names = tuple(dict.fromkeys([layout.package, package_dir.name]))
 
     decided: dict[str, Source] = {}
-    for m in sorted(set(own) | set(CONTRACT_MODULES) | set(starter_has)):
+    for m in sorted(set(own) | set(layout.modules) | set(starter_has)):
         if m in graded_set:
             if m in own:
                 decided[m] = Source(m, SUBMISSION, "graded")
@@ -264,16 +233,16 @@ def plan_sources(package_dir: Path, graded: tuple[str, ...] | None = None,
         elif m in starter_has:
             decided[m] = Source(m, STARTER, "not graded: the course's starter code")
 
-    # The rest: student_nn when it serves every import of the code that runs from the
-    # submission (the graded modules and the submission's own modules they reach), else the
-    # submission's own copy. Taking a module from the submission can add its imports to what
-    # must be served, so repeat until nothing more runs from the submission.
-    undecided = [m for m in sorted(set(own) | set(CONTRACT_MODULES)) if m not in decided]
+    # The rest: the bundled module when it serves every import of the code that runs from
+    # the submission (the graded modules and the submission's own modules they reach), else
+    # the submission's own copy. Taking a module from the submission can add its imports to
+    # what must be served, so repeat until nothing more runs from the submission.
+    undecided = [m for m in sorted(set(own) | set(layout.modules)) if m not in decided]
     running = {m for m, s in decided.items() if s.origin == SUBMISSION}
     while True:
         needs = _needs(running, own, package_dir, names)
         for m in undecided:
-            decided[m] = _decide(m, needs.get(m), m in own, bundled_dir)
+            decided[m] = _decide(layout, m, needs.get(m), m in own, bundled_dir)
         reached = {m for m in undecided if decided[m].origin == SUBMISSION and m in needs}
         if reached <= running:
             return Plan(dict(sorted(decided.items())), frozenset(running))
@@ -281,42 +250,46 @@ def plan_sources(package_dir: Path, graded: tuple[str, ...] | None = None,
 
 
 def own_graded(plan: Plan, graded: tuple[str, ...] | None) -> frozenset[str]:
-    """The graded modules the implementation provides itself: student_nn's code that runs
-    beside them (a borrowed models.py) imports these, never student_nn's own."""
+    """The graded modules the implementation provides itself: the bundled code that runs
+    beside them (a borrowed models.py) imports these, never the bundled package's own."""
     return frozenset(m for m, s in plan.sources.items()
                      if s.origin == SUBMISSION and (graded is None or m in graded))
 
 
-def staged_modules(plan: Plan, graded: tuple[str, ...] | None) -> list[str]:
-    """The student_nn modules a child needs, and nothing more: those the plan borrows and,
-    transitively, the student_nn modules they import, except the implementation's own graded
-    modules (`own_graded`). A child never holds student_nn's version of what it grades."""
+def staged_modules(layout: PackageLayout, plan: Plan, graded: tuple[str, ...] | None
+                   ) -> list[str]:
+    """The bundled modules a child needs, and nothing more: those the plan borrows and,
+    transitively, the bundled modules they import, except the implementation's own graded
+    modules (`own_graded`). A child never holds the bundled version of what it grades."""
     own = own_graded(plan, graded)
     todo = [m for m in plan.borrowed(BUNDLED) if m not in own]
     staged: list[str] = []
     while todo:
         module = todo.pop()
-        path = BUNDLED_DIR / f"{module}.py"
+        path = layout.bundled / f"{module}.py"
         if module in staged or not path.is_file():
             continue
         staged.append(module)
-        todo += [m for m in imports_of(path, BUNDLED_DIR, ("student_nn",)) if m not in own]
+        todo += [m for m in imports_of(path, layout.bundled, (layout.bundled.name,))
+                 if m not in own]
     return sorted(staged)
 
 
-def substitutable(package_dir: Path, module: str, graded: tuple[str, ...] | None) -> bool:
-    """Whether student_nn's `module` can stand in for the submission's: it serves every name
+def substitutable(layout: PackageLayout, package_dir: Path, module: str,
+                  graded: tuple[str, ...] | None) -> bool:
+    """Whether the bundled `module` can stand in for the submission's: it serves every name
     the rest of the code that runs imports from it (a model importing a helper only its own
-    optimizers.py has cannot run with student_nn's). A module imported whole (``from . import
-    activations``) is taken to be used through the contract's names, which student_nn has."""
+    optimizers.py has cannot run with the bundled one). A module imported whole (``from .
+    import activations``) is taken to be used through the contract's names, which the
+    bundled one has."""
     package_dir = package_dir.resolve()
-    if package_dir == BUNDLED_DIR:
+    if package_dir == layout.bundled:
         return True
     own = top_level_modules(package_dir)
-    running = set(plan_sources(package_dir, graded).running) - {module}
-    names = tuple(dict.fromkeys([CANONICAL, package_dir.name]))
+    running = set(plan_sources(layout, package_dir, graded).running) - {module}
+    names = tuple(dict.fromkeys([layout.package, package_dir.name]))
     need = _needs(running, own, package_dir, names).get(module) or Needs()
-    return _bundled_provides(module, replace(need, whole=False))[0]
+    return _bundled_provides(layout, module, replace(need, whole=False))[0]
 
 
 def _needs(running: set[str], own: dict[str, Path], package_dir: Path,
@@ -330,14 +303,14 @@ def _needs(running: set[str], own: dict[str, Path], package_dir: Path,
     return needs
 
 
-def _decide(module: str, need: Needs | None, has_own: bool,
-            bundled_dir: Path = BUNDLED_DIR) -> Source:
-    ok, why = _bundled_provides(module, need or Needs(), bundled_dir)
+def _decide(layout: PackageLayout, module: str, need: Needs | None, has_own: bool,
+            bundled_dir: Path) -> Source:
+    ok, why = _bundled_provides(layout, module, need or Needs(), bundled_dir)
     if ok and not has_own:
         return Source(module, BUNDLED, "missing from the submission")
     if ok:
-        what = (f"student_nn provides {', '.join(sorted(need.names))}" if need and need.names
-                else "the graded code imports nothing from it")
+        what = (f"{layout.bundled.name} provides {', '.join(sorted(need.names))}"
+                if need and need.names else "the graded code imports nothing from it")
         return Source(module, BUNDLED, f"not graded; {what}")
     if has_own:
         return Source(module, SUBMISSION, f"not graded; the submission's own copy: {why}")

@@ -43,10 +43,11 @@ CHILD_MODULES = (
     "harness.apis.hw6.model_cases",
     "harness.apis.hw6.ops", "harness.apis.hw6.package", "harness.apis.hw6.runners",
     "harness.core", "harness.core.api", "harness.core.cases", "harness.core.conventions",
-    "harness.core.editions", "harness.core.opspec",
+    "harness.core.editions", "harness.core.loading", "harness.core.opspec",
     "harness.core.registry", "harness.core.stubs",
     "harness.sandbox", "harness.sandbox.child", "harness.core.driver",
-    "harness.sandbox.library", "harness.sandbox.lines", "harness.sandbox.loader",
+    "harness.sandbox.imports", "harness.sandbox.library", "harness.sandbox.lines",
+    "harness.sandbox.loader",
     "harness.sandbox.packages", "harness.sandbox.sources", "harness.sandbox.standins",
     "harness.core.wire",
 )

@@ -23,6 +23,7 @@ from harness.core.api import Api
 from harness.core.cases import Family, Params
 from harness.core.editions import Edition, Marker
 from harness.core.opspec import Calls, FunctionOp, OpSpec
+from harness.sandbox.library import LibraryLoader
 
 if TYPE_CHECKING:   # (the sandboxed child imports this module, and no formula)
     from harness.core.formula import Formula, Rule
@@ -441,5 +442,6 @@ def _layer_rules() -> Mapping[str, tuple[Rule, ...]]:
 
 SPEC = Api(API, "CS231n assignment 2 (layers.py)", "cs231n", ("layers",),
            BUNDLED_DIR / "cs231n", ("cs231n/layers.py", "layers.py"),
+           LibraryLoader("cs231n", "layers"),
            ops=CS231N_OPS, formulas=_formulas, layer_rules=_layer_rules, editions=EDITIONS,
            rubric=Path(__file__).resolve().parents[2] / "rubrics" / "cs231n.toml")

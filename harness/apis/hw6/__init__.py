@@ -3,7 +3,7 @@
 - ops.py: the op table, each op's kind from its module, the parameter shapes it must create;
 - runners.py: how the driver runs each kind (activation, layer, loss, model, optimizer,
   initializer, training) on a student's class and its twin alike;
-- package.py: the package's names and modules, for the package loader;
+- package.py: its package loader (the package's names and modules);
 - model_cases.py, model_eval.py, model_localize.py, optim_diagnose.py: the case families,
   judging and localization of whole models, optimisers and training parity.
 """
@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from harness.apis.hw6.editions import EDITIONS
 from harness.apis.hw6.ops import BASE_MODULES, HW6_OPS, activation, uses
-from harness.apis.hw6.package import BUNDLED_DIR, CANONICAL, CONTRACT_MODULES, PACKAGE_NAMES
-from harness.core.api import PACKAGE, Api, Intermediates, Judge, KindRunner
+from harness.apis.hw6.package import BUNDLED_DIR, CANONICAL, LOADER
+from harness.core.api import Api, Intermediates, Judge, KindRunner
 
 if TYPE_CHECKING:   # (the sandboxed child imports this module, and no rule)
     from harness.core.formula import Rule
@@ -47,8 +47,8 @@ def _intermediates() -> Intermediates:
 
 API = Api("hw6", "Berkeley CS189 HW6 (neural_networks)", CANONICAL,
           ("activations", "layers", "losses", "models"), BUNDLED_DIR,
-          (*PACKAGE_NAMES, "activations.py", "losses.py"), ops=HW6_OPS, loader=PACKAGE,
-          package_names=PACKAGE_NAMES, contract_modules=CONTRACT_MODULES, base_modules=BASE_MODULES,
+          (*LOADER.dirs, "activations.py", "losses.py"), LOADER, ops=HW6_OPS,
+          base_modules=BASE_MODULES,
           leaf_modules=("optimizers", "weights"),
           runners=_runners, judge=_judge, layer_rules=_layer_rules,
           intermediates=_intermediates,

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.sandbox.loader import PackageLoader
+
 CANONICAL = "neural_networks"        # the name the package is imported as
-PACKAGE_NAMES = (CANONICAL, "student_nn")   # the package directories an --impl may hold
-CONTRACT_MODULES = ("activations", "weights", "layers", "losses", "optimizers", "models", "utils")
 BUNDLED_DIR = Path(__file__).resolve().parents[3] / "student_nn"
+LOADER = PackageLoader(
+    package=CANONICAL,
+    dirs=(CANONICAL, "student_nn"),   # the package directories an --impl may hold
+    modules=("activations", "weights", "layers", "losses", "optimizers", "models", "utils"),
+    bundled=BUNDLED_DIR,
+    api="hw6")

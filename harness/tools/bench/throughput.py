@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
+from harness.apis.hw6.package import BUNDLED_DIR
 from harness.apis.known import OPS
 from harness.check.checker import Checker
 from harness.check.session import DEFAULT_CASES, run_checks
@@ -39,7 +40,6 @@ from harness.core.cases import Case
 from harness.core.registry import get_op
 from harness.sandbox import isolation
 from harness.sandbox.confine import claim_uid, release_uid
-from harness.sandbox.loader import BUNDLED_DIR
 from harness.sandbox.parent import Limits, Policy, Sandbox
 from harness.tools.bench.baseline import BASE_COMMIT
 from harness.tools.bench.timing import fit_exponent

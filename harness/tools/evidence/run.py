@@ -28,12 +28,12 @@ from typing import Any
 
 import numpy as np
 
+from harness.apis.hw6.package import BUNDLED_DIR
 from harness.check.checker import Checker
 from harness.check.investigate import check_and_investigate
 from harness.check.session import run_checks
 from harness.core.registry import get_op
 from harness.diagnosis.fixlist import fix_list
-from harness.sandbox.loader import BUNDLED_DIR
 from harness.sandbox.parent import Limits
 from harness.tools.evidence.course import course_test, raw_outputs
 from harness.tools.evidence.intent import diagnosis_matches, location_matches

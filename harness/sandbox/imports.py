@@ -1,0 +1,40 @@
+"""The import machinery both loaders share (runs inside the sandboxed child): a package object
+over a folder, and modules imported once, their import errors kept."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import sys
+import types
+from pathlib import Path
+
+
+def new_package(name: str, directory: Path) -> types.ModuleType:
+    """A package object over `directory`, whether or not it has an ``__init__.py``."""
+    pkg = types.ModuleType(name)
+    pkg.__path__ = [str(directory)]
+    pkg.__file__ = str(directory / "__init__.py")
+    pkg.__package__ = name
+    pkg.__spec__ = importlib.util.spec_from_file_location(
+        name, directory / "__init__.py", submodule_search_locations=[str(directory)])
+    sys.modules[name] = pkg
+    return pkg
+
+
+def import_once(imported: dict[str, types.ModuleType | BaseException], package: str,
+                module: str) -> types.ModuleType:
+    """`package.module`, imported on first use and remembered in `imported`; an import that
+    failed is remembered too and raised again each time (it is not retried half-done)."""
+    if module not in imported:
+        try:
+            imported[module] = importlib.import_module(f"{package}.{module}")
+        except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+            imported[module] = exc
+            with contextlib.suppress(KeyError):
+                del sys.modules[f"{package}.{module}"]
+    found = imported[module]
+    if isinstance(found, BaseException):
+        raise found
+    return found

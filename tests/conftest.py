@@ -17,7 +17,7 @@ from harness.apis import known  # noqa: F401 - the built-in APIs, as every entry
 FAST_MODULES = frozenset({
     "test_cases", "test_compare", "test_cs231n_math", "test_diagnosis_units",
     "test_dropout_law", "test_fingerprints", "test_layout", "test_reference", "test_report_types",
-    "test_sources", "test_student_nn_unit",
+    "test_sources", "test_student_nn_unit", "test_mytorch_reference", "test_mytorch_student",
 })
 
 

@@ -529,8 +529,9 @@ def test_a_sandbox_sees_only_its_own_files(tmp_path):
                  for p in (PROJECT_ROOT, sys.prefix)
                  if Path(p).resolve().is_relative_to("/tmp")}
     assert set(seen["tmp"]) <= under_tmp and seen["root_writable"] is False
-    # NumPy (with its wheel's libraries) and the allowed pure-Python packages
-    assert set(seen["site"]) - {"numpy.libs"} == {"numpy", "typing_extensions.py"}
+    # NumPy and scipy (with their wheels' libraries) and the allowed pure-Python packages
+    assert set(seen["site"]) - {"numpy.libs", "scipy.libs"} == {"numpy", "scipy",
+                                                               "typing_extensions.py"}
     if uid is not None:
         assert seen["uid"] == uid
 

@@ -3,22 +3,24 @@ implementation's files follow.
 
 Every entry point of a process imports this module (the CLI through the pipeline, the
 pytest plugin when it checks, the notebook API, the grader, the checker, the sandboxed
-child's `harness.child`), so the process knows HW6 and CS231n before it looks an op up.
+child's `harness.child`), so the process knows HW6, CS231n and mytorch before it looks an op up.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from harness.apis import cs231n, hw6
+from harness.apis import cs231n, hw6, mytorch
 from harness.core.api import Api
 from harness.core.registry import APIS, register
 
-__all__ = ["APIS", "CS231N", "DEFAULT", "HW6", "OPS", "Api", "detect_api", "register"]
+__all__ = ["APIS", "CS231N", "DEFAULT", "HW6", "MYTORCH", "OPS", "Api", "detect_api",
+           "register"]
 
 
 HW6 = register(hw6.API, default=True)   # `check` without --api, and a tie's winner
 CS231N = register(cs231n.SPEC)
+MYTORCH = register(mytorch.SPEC)
 DEFAULT = HW6
 OPS = HW6.ops   # the default API's table, under its historical name
 
@@ -33,6 +35,9 @@ def detect_api(path: str | Path | None) -> Api:
     folder = p.parent if p.is_file() else p
     if _looks_like(HW6, folder):
         return HW6
+    if _looks_like(MYTORCH, folder) or any(folder.glob("*/mytorch/nn")) or any(
+            folder.glob("*/*/mytorch/nn")):
+        return MYTORCH
     if p.is_file():
         return CS231N if p.name == "layers.py" else DEFAULT
     if _looks_like(CS231N, folder) or any(folder.glob("*/cs231n/layers.py")) or any(

@@ -140,6 +140,11 @@ class Checker:
         """The folder the child names the implementation's files relative to."""
         return self.package_dir.parent
 
+    def _redefined_by(self, spec: OpSpec) -> str:
+        """The edition that redefines `spec` (its twin is that year's), else ""."""
+        edition = self.edition.edition if self.edition else None
+        return edition.name if edition and spec.name in edition.redefines else ""
+
     def spec_of(self, spec: OpSpec) -> OpSpec:
         """`spec` as the implementation's edition defines it (harness/core/editions.py)."""
         return self.edition.edition.spec(spec, self.api.uses) if self.edition else spec
@@ -300,7 +305,8 @@ class Checker:
             expected = twin.reference_outputs(spec, ctor, {**inputs, **spec.given(got, inputs)},
                                          self.profile.preferred)
         else:
-            expected = twin.cached_reference(spec.name, case, self.profile.preferred)
+            expected = twin.cached_reference(spec.name, case, self.profile.preferred,
+                                             self._redefined_by(spec))
         judge = judge_of(spec)
         if judge is not None:
             return judge.judge_case(self, spec, case, header, arrays, inputs, expected)
@@ -368,7 +374,7 @@ class Checker:
         verdict.notes.extend(cmp.warnings)
         created = self._created_problem(spec, output, arrays, inputs, verdict)
         problem = cmp.message if not cmp.ok else ""
-        contract = None if problem else _type_problem(spec, output, info)
+        contract = None if problem else _type_problem(spec, output, info, self.api.dtypes)
         if contract is not None:   # the values match, as the wrong type or dtype
             problem = contract[1]
             verdict.comparison = replace(cmp, kind=contract[0], message=problem)
@@ -433,7 +439,8 @@ class Checker:
             if not changed or conv.grad_shape != preferred.grad_shape:
                 continue
             try:
-                want = twin.cached_reference(spec.name, case, conv)[output]
+                want = twin.cached_reference(spec.name, case, conv,
+                                             self._redefined_by(spec))[output]
             except RuntimeError:  # e.g. dY does not fit the output shape under this convention
                 continue
             assert not isinstance(want, twin.Law)   # an initializer's law: its API's judge's
@@ -555,18 +562,20 @@ def _state_of_a_stub(spec: OpSpec, verdicts: dict[str, Verdict]) -> dict[str, Ve
     return verdicts
 
 
-def _type_problem(spec: OpSpec, output: str, info: dict[str, Any]
+def _type_problem(spec: OpSpec, output: str, info: dict[str, Any],
+                  dtypes: tuple[str, ...] = ("float64",)
                   ) -> tuple[Literal["type", "dtype"], str] | None:
     """("type" or "dtype", the message) if the values match but the returned type or dtype
-    breaks the contract."""
+    breaks the contract (its API's `dtypes`)."""
     scalar_ok = spec.scalar(output) and info["type"] in SCALAR_TYPES
     if info["type"] != "numpy.ndarray" and not scalar_ok:
         return "type", (f"{spec.call_of(output)} returned a {info['type']}, not a "
                         "numpy.ndarray (the values match after conversion)")
-    if info.get("dtype") != "float64":   # read from the returned bytes (`received`)
+    if info.get("dtype") not in dtypes:   # read from the returned bytes (`received`)
         complex_ = " (its real part matches)" if "complex" in str(info.get("dtype")) else ""
         return "dtype", (f"{spec.call_of(output)} returned dtype {info.get('dtype')}; the "
-                         f"contract is float64 (the values match within tolerance{complex_})")
+                         f"contract is {' or '.join(dtypes)} (the values match within "
+                         f"tolerance{complex_})")
     return None
 
 

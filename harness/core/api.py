@@ -153,6 +153,9 @@ class Api:
     conventions: bool = False   # whether the named conventions (harness.core.conventions)
                                 # apply to its ops
     plain_names: bool = False   # its ops are named without the "api:" prefix (the default API)
+    # The dtypes its contract allows a returned array (mytorch's own handout code returns
+    # float32 ones in Identity.backward; HW6's and CS231n's contracts are float64).
+    dtypes: tuple[str, ...] = ("float64",)
     editions: tuple[Edition, ...] = ()  # its years' assignments (harness/core/editions.py),
                                         # the fallback last
     # The activation op a case applies, by its parameters (HW6: a layer's `act`, an
@@ -166,9 +169,10 @@ class Api:
 
     @property
     def functions(self) -> bool:
-        """One module of functions or classes (CS231n's functions, a user-declared adapter's
-        classes), not a package of modules."""
-        return self.loader.single_module
+        """Every module the implementation's own (CS231n's functions, mytorch's classes, a
+        user-declared adapter's), not a package that borrows from a starter or the bundled
+        implementation."""
+        return not self.loader.borrows
 
     def edition(self, impl: Path | None, name: str | None = None,
                 source: str = "option") -> Detected | None:
@@ -184,10 +188,7 @@ class Api:
         folder = Path(impl) if impl else None
         if folder is not None and folder.is_file():
             folder = folder.parent
-        files = {} if folder is None else {p.stem if p.is_file() else p.name: p
-                                            for p in folder.iterdir()
-                                            if p.suffix == ".py" or p.is_dir()}
-        return detect(self.editions, files)
+        return detect(self.editions, {} if folder is None else self.loader.module_files(folder))
 
     def op_name(self, name: str) -> str:
         """`name` as this API's table spells it ('batchnorm' -> 'cs231n:batchnorm')."""

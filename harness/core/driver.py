@@ -25,7 +25,7 @@ import numpy as np
 
 from harness.core.api import KindRunner, OpRunView
 from harness.core.cases import Kwargs
-from harness.core.opspec import Calls, Methods
+from harness.core.opspec import TWIN_OPTIONS, Calls, Methods
 from harness.core.registry import kind_runners
 
 STAGES = ("construct", "init", "forward", "backward", "gradients")
@@ -149,28 +149,54 @@ def _run_functions(module: Any, calls: Calls, ctor: dict[str, Any], x: dict,
 
 def _run_object(cls: Any, methods: Methods, ctor: dict[str, Any], x: dict,
                 outputs: tuple[str, ...], run: OpRun) -> None:
-    """``layer = cls(*init)``, ``forward(*args)``, ``backward(*args)``, then the gradients'
-    attributes (see `harness.core.opspec.Methods`)."""
+    """``layer = cls(*init)``, its attributes set, ``forward(*args)``, its state read,
+    ``backward(*args)``, then the gradients' attributes (see `harness.core.opspec.Methods`).
+    The twin's constructor also takes the year's options (`TWIN_OPTIONS` in its ctor)."""
     def value(name: str) -> Any:
         return x[name] if name in x else ctor[name]
 
+    def construct() -> Any:
+        layer = cls(*[value(n) for n in methods.init], **ctor.get(TWIN_OPTIONS, {}))
+        for attribute, name in methods.sets:
+            _set_path(layer, attribute, value(name))
+        return layer
+
     try:
-        layer = cls(*[value(n) for n in methods.init])
+        layer = construct()
     except BaseException as exc:  # noqa: BLE001
         run.fail(outputs, "construct", exc)
         return
     if not attempt(run, ("forward",), "forward",
-                    lambda: (layer.forward(*[value(n) for n in methods.forward]),)):
+                   lambda: (layer.forward(*[value(n) for n in methods.forward]),)):
         run.fail(outputs, "forward", run.errors["forward"][1])
         return
+    for output, attribute in methods.state:
+        if output in outputs:
+            attempt(run, (output,), "gradients",
+                    lambda attribute=attribute: (_get_path(layer, attribute),))
+    backs = tuple(o for o in (methods.returns, *dict(methods.grads)) if o in outputs)
+    if not backs:
+        return
     if not attempt(run, (methods.returns,), "backward",
-                    lambda: (layer.backward(*[value(n) for n in methods.backward]),)):
+                   lambda: (layer.backward(*[value(n) for n in methods.backward]),)):
         run.fail(outputs, "backward", run.errors[methods.returns][1])
         return
     for output, attribute in methods.grads:
         if output in outputs:
             attempt(run, (output,), "gradients",
-                     lambda attribute=attribute: (getattr(layer, attribute),))
+                    lambda attribute=attribute: (_get_path(layer, attribute),))
+
+
+def _get_path(obj: Any, path: str) -> Any:
+    """``obj.a.b`` for the dotted path "a.b"."""
+    for name in path.split("."):
+        obj = getattr(obj, name)
+    return obj
+
+
+def _set_path(obj: Any, path: str, value: Any) -> None:
+    head, _, last = path.rpartition(".")
+    setattr(_get_path(obj, head) if head else obj, last, value)
 
 
 def _function(module: Any, name: str) -> Callable[..., Any]:

@@ -41,8 +41,11 @@ class Marker:
 
     def holds(self, files: Mapping[str, Path]) -> bool:
         """Whether the fact holds; never for a module the implementation does not have
-        (a package holding only activations.py says nothing about its year's layers)."""
+        (a package holding only activations.py says nothing about its year's layers),
+        except the bare fact that it has (or lacks) the module."""
         path = files.get(self.module)
+        if not (self.name or self.text or self.single_file is not None):
+            return (path is not None) == self.present
         return path is not None and self._found(path) == self.present
 
     def _found(self, path: Path) -> bool:
@@ -60,7 +63,10 @@ class Marker:
         return re.search(self.text, source) is not None
 
     def describe(self) -> str:
-        """'layers.py defines no Pool2D', 'utils is one file (utils.py)'."""
+        """'layers.py defines no Pool2D', 'utils is one file (utils.py)', 'no
+        nn.batchnorm'."""
+        if not (self.name or self.text or self.single_file is not None):
+            return f"has {self.module}" if self.present else f"no {self.module}"
         if self.single_file is not None:
             what = "one file" if self.single_file else "a folder"
             return f"{self.module} is {what}" if self.present else f"{self.module} is not {what}"
@@ -102,6 +108,9 @@ class Edition:
     # Constructor arguments this edition's semantics add to an op's cases (CS231n 2017's
     # dropout: {"p_means": "either"}), which its twin and its judge read.
     fixed: Mapping[str, Params] = field(default_factory=dict)
+    # Ops this edition defines or drives otherwise: op -> the op as that year has it
+    # (mytorch 2022's activations: ``backward()`` returns the local derivative).
+    redefines: Mapping[str, Callable[[OpSpec], OpSpec]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()        # how its semantics differ, in words, for the report
 
     def rename(self, value: object) -> object:
@@ -129,6 +138,8 @@ class Edition:
         if spec.name in self.classes:
             cls = self.classes[spec.name]
             spec = spec.with_class(cls)
+        if spec.name in self.redefines:
+            spec = self.redefines[spec.name](spec)
         covered = self.covers.get(spec.name, (None, ""))[0]
         if (uses is not None and self.leaves_out) or covered is not None:
             left_out, base = frozenset(self.leaves_out), spec

@@ -8,7 +8,9 @@ the implementation as planned. The two loaders the harness has:
 - a package of modules (HW6's ``neural_networks``): each module from the submission, the
   course's starter code or the bundled implementation (`harness.sandbox.loader`);
 - one module of functions or classes (CS231n's ``layers.py``, an adapter's library):
-  the implementation's own, nothing borrowed (`harness.sandbox.library`).
+  the implementation's own, nothing borrowed (`harness.sandbox.library`);
+- a package tree whose classes are found wherever the student's layout puts them (mytorch),
+  all its own (`harness.sandbox.tree`).
 """
 
 from __future__ import annotations
@@ -60,6 +62,12 @@ class Plan:
         return {m: {"origin": s.origin, "reason": s.reason} for m, s in self.sources.items()}
 
 
+def folder_files(folder: Path) -> dict[str, Path]:
+    """The modules and subpackages directly in `folder`: name -> file or folder."""
+    return {p.stem if p.is_file() else p.name: p for p in folder.iterdir()
+            if p.suffix == ".py" or p.is_dir()}
+
+
 def own_plan(modules: Sequence[str]) -> Plan:
     """Every module the implementation's own (a library's single module)."""
     return Plan({m: Source(m, SUBMISSION, "graded") for m in modules}, frozenset(modules))
@@ -109,13 +117,19 @@ class Loader(Protocol):
         ...
 
     @property
-    def single_module(self) -> bool:
-        """One module of functions or classes (no starter, nothing borrowed)."""
+    def borrows(self) -> bool:
+        """Whether modules may come from the course's starter or the bundled implementation
+        (a package of modules); else every module is the implementation's own."""
         ...
 
     def locate(self, path: str | Path) -> Path:
         """The folder of the implementation's modules that `path` names; LoadError saying
         what to fix."""
+        ...
+
+    def module_files(self, package_dir: Path) -> dict[str, Path]:
+        """The implementation's modules and where they are (the facts an edition is told
+        by: `harness.core.editions.Marker`)."""
         ...
 
     def plan(self, package_dir: Path, graded: tuple[str, ...] | None = None,

@@ -28,7 +28,7 @@ from typing import TypedDict
 import numpy as np
 
 from harness.core import cases as c
-from harness.core.cases import Case, Family, Kwargs, Params
+from harness.core.cases import Case, Family, Kwargs, Params, ParamValue
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,18 @@ class Calls:
 
 @dataclass(frozen=True)
 class Methods:
-    """How a class API computes an op's outputs (kind "object"; a user-declared adapter).
+    """How a class API computes an op's outputs (kind "object": mytorch's classes, a
+    user-declared adapter's).
 
-    ``layer = Cls(*init)``; ``out = layer.forward(*forward)``; ``dx = layer.backward(
-    *backward)``; then each of `grads` (output, attribute) is read from the object. Names in
-    `init`, `forward` and `backward` are the op's inputs or, for `init`, the case's
-    constructor parameters (stride, pad, pool_height, ...).
+    ``layer = Cls(*init)``; each of `sets` (attribute, input) is assigned to the object
+    (``layer.W = W``, ``layer.conv1d_stride1.W = W``); ``out = layer.forward(*forward)``;
+    each of `state` (output, attribute) is read (running statistics); ``dx =
+    layer.backward(*backward)`` (no `backward` names: ``backward()``, the gradient of a loss
+    or an activation's local derivative); then each of `grads` (output, attribute) is read.
+    Names in `init`, `forward` and `backward` are the op's inputs or the case's constructor
+    parameters (stride, pad, pool_height, eval, ...); attributes may be dotted paths.
+    `twin_options` are keyword arguments for the twin's constructor only: the year's
+    definition it computes (mytorch 2022's unscaled MSE gradient).
     """
 
     init: tuple[str, ...] = ()
@@ -75,10 +81,14 @@ class Methods:
     returns: str = "dX"
     grads: tuple[tuple[str, str], ...] = ()
     loss: bool = False
+    sets: tuple[tuple[str, str], ...] = ()
+    state: tuple[tuple[str, str], ...] = ()
+    twin_options: tuple[tuple[str, ParamValue], ...] = ()
 
     def function(self, cls: str, output: str, detail: bool = True) -> str:
-        if output == "forward":
-            return f"{cls}.forward"
+        if output == "forward" or output in dict(self.state):
+            attribute = dict(self.state).get(output) if detail else None
+            return f"{cls}.forward" + (f" (self.{attribute})" if attribute else "")
         attribute = dict(self.grads).get(output) if detail else None
         return f"{cls}.backward" + (f" (self.{attribute})" if attribute else "")
 
@@ -305,27 +315,63 @@ class FunctionOp(OpSpec):
 
 
 @dataclass(frozen=True)
-class AdapterOp(OpSpec):
-    """A user-declared adapter's class (`Methods`), mapped to another API's op (`twin`),
-    whose twin computes its expected outputs."""
+class ObjectOp(OpSpec):
+    """A class driven through its methods (`Methods`: mytorch's ``Linear(in_features,
+    out_features)``, ``W`` set, ``forward(A)``, ``backward(dLdZ)``, ``dLdW`` read), its twin
+    the class of the same name in the module `twins` (reference.mytorch)."""
 
     methods: Methods = field(kw_only=True)
+    twins: str = field(default="", kw_only=True)
+    scalars: tuple[str, ...] = field(default=(), kw_only=True)   # outputs that are numbers
 
     @property
     def kind(self) -> str:
         return "object"
 
     def scalar(self, output: str) -> bool:
-        return output == "forward" and self.methods.loss
+        return (output == "forward" and self.methods.loss) or output in self.scalars
 
     def function(self, output: str, detail: bool = True) -> str:
         return self.methods.function(self.cls, output, detail)
+
+    @property
+    def state(self) -> tuple[str, ...]:
+        return tuple(output for output, _ in self.methods.state)
 
     def how(self) -> Driven:
         return {"methods": self.methods}
 
     def request(self) -> dict[str, object]:
         return {"methods": asdict(self.methods)}
+
+    def stage_of(self, output: str) -> str:
+        return "forward" if output == "forward" or output in self.state else "backward"
+
+    def call_of(self, output: str) -> str:
+        return self.methods.function(self.cls, output)
+
+    def driven(self, methods: Methods) -> ObjectOp:
+        """This op driven otherwise (a year's API: mytorch 2022's ``backward()``)."""
+        return replace(self, methods=methods)
+
+    def twin_target(self) -> object:
+        return getattr(importlib.import_module(self.twins), self.cls)
+
+    def twin_ctor(self, ctor: Kwargs, conventions: object) -> Kwargs:
+        options = dict(self.methods.twin_options)
+        return {**ctor, TWIN_OPTIONS: options} if options else ctor
+
+
+TWIN_OPTIONS = "twin_options"   # the key of a twin's own constructor keywords in its ctor
+
+
+@dataclass(frozen=True)
+class AdapterOp(ObjectOp):
+    """A user-declared adapter's class (`Methods`), mapped to another API's op (`twin`),
+    whose twin computes its expected outputs."""
+
+    def twin_target(self) -> object:
+        return OpSpec.twin_target(self)
 
 
 # The family each op name was declared with: the inputs of a case depend on its op only.

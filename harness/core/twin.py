@@ -52,18 +52,23 @@ def reference_outputs(spec: OpSpec, ctor: Kwargs, inputs: dict[str, np.ndarray],
 # Large enough for every case of a rubric with its convention alternatives: grading reuses the
 # same cases for every submission (an LRU cache smaller than one cycle would always miss).
 @lru_cache(maxsize=8192)
-def cached_reference(op: str, case: Case, conventions: Conventions) -> Expected:
+def cached_reference(op: str, case: Case, conventions: Conventions, edition: str = ""
+                     ) -> Expected:
     """The twin's outputs for a seeded case: from this process's memory, else from the
-    on-disk cache (harness/core/refcache.py), else computed (and stored there)."""
+    on-disk cache (harness/core/refcache.py), else computed (and stored there). `edition`:
+    the year that redefines the op (`Edition.redefines`: mytorch 2022–23's activations),
+    whose twin it is then."""
     spec = get_op(op)
+    if edition:
+        year = next(e for e in get_api(spec.api).editions if e.name == edition)
+        spec = year.redefines[op](spec)
+    key = f"{op}@{edition}" if edition else op
     on_disk = not get_api(spec.api).adapter   # a user adapter's twins are not cached
     if on_disk:
-        found = refcache.load(op, case.id, conventions)
+        found = refcache.load(key, case.id, conventions)
         if found is not None:
             return found
     value = reference_outputs(spec, spec.ctor(case), spec.inputs(case), conventions)
     if on_disk:
-        refcache.store(op, case.id, conventions, value)
+        refcache.store(key, case.id, conventions, value)
     return value
-
-

@@ -61,7 +61,9 @@ def write_message(stream: BinaryIO, header: Mapping[str, object],
     request's constructor arguments; anything else raises TypeError) and `arrays`."""
     blobs = []
     for name, arr in (arrays or {}).items():
-        arr = np.ascontiguousarray(arr)
+        arr = np.asarray(arr)
+        if not arr.flags.c_contiguous:   # (np.ascontiguousarray would make a 0-d array 1-d)
+            arr = arr.copy(order="C")
         if arr.dtype.kind in NUMERIC and not arr.dtype.fields:
             blobs.append((name, _npy(arr)))
             continue

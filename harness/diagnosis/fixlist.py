@@ -131,7 +131,7 @@ class _Context:
     root: Path | None = None
 
     def module_file(self, module: str) -> str:
-        return f"{self.package}/{module}.py"
+        return module_path(self.package, module)
 
     def tree(self, file: str) -> ast.Module | None:
         """The student's `file` parsed (None: not readable here, or outside the package)."""
@@ -217,6 +217,12 @@ def _class_modules(spec: Any) -> dict[str, str]:
     return {s.cls: s.module for s in api.ops.values() if s.cls}
 
 
+def module_path(package: str, module: str) -> str:
+    """Where a contract module's file is: 'neural_networks/layers.py',
+    'mytorch/nn/linear.py' (a dotted module is a path below the package)."""
+    return f"{package}/{module.replace('.', '/')}.py"
+
+
 def _module_of(name: str, spec: Any) -> str:
     """The module that should define class `name` (else the op's own module)."""
     return _class_modules(spec).get(name) or (spec.module if spec else name)
@@ -224,7 +230,7 @@ def _module_of(name: str, spec: Any) -> str:
 
 def _qualified(spec: Any, file: str, function: str, package: str) -> str:
     """'Conv2D.forward' for a method of the op's own class in the op's own module."""
-    if spec and file == f"{package}/{spec.module}.py" and function in METHODS:
+    if spec and file == module_path(package, spec.module) and function in METHODS:
         return f"{spec.cls}.{function}"
     return function
 

@@ -14,7 +14,15 @@ import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.core.loading import BUNDLED, LoadError, LoadRequest, Origin, Plan, own_plan
+from harness.core.loading import (
+    BUNDLED,
+    LoadError,
+    LoadRequest,
+    Origin,
+    Plan,
+    folder_files,
+    own_plan,
+)
 from harness.sandbox.imports import import_once, new_package
 
 
@@ -34,8 +42,8 @@ class LibraryLoader:
         return (self.package,)
 
     @property
-    def single_module(self) -> bool:
-        return True
+    def borrows(self) -> bool:
+        return False
 
     def locate(self, path: str | Path) -> Path:
         """The folder holding the module: PATH/<package>/, PATH itself, or the file's folder."""
@@ -54,6 +62,9 @@ class LibraryLoader:
         hint = f" (found {module}.py under {', '.join(map(str, found[:3]))})" if found else ""
         raise LoadError(f"--impl {path}: no {self.package}/{module}.py and no {module}.py"
                         f"{hint}; point --impl at the folder holding it")
+
+    def module_files(self, package_dir: Path) -> dict[str, Path]:
+        return folder_files(package_dir)
 
     def plan(self, package_dir: Path, graded: tuple[str, ...] | None = None,
              starter: Path | None = None, missing_graded: Origin = BUNDLED,

@@ -31,7 +31,15 @@ import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.core.loading import BUNDLED, STARTER, LoadError, LoadRequest, Origin, Plan
+from harness.core.loading import (
+    BUNDLED,
+    STARTER,
+    LoadError,
+    LoadRequest,
+    Origin,
+    Plan,
+    folder_files,
+)
 from harness.sandbox.imports import import_once, new_package
 from harness.sandbox.sources import (
     PackageLayout,
@@ -55,8 +63,8 @@ class PackageLoader(PackageLayout):
     api: str = ""   # the API whose loader this is: the child finds it by that name
 
     @property
-    def single_module(self) -> bool:
-        return False
+    def borrows(self) -> bool:
+        return True
 
     def locate(self, path: str | Path) -> Path:
         """The package directory that `path` names, or LoadError saying what is wrong."""
@@ -83,6 +91,9 @@ class PackageLoader(PackageLayout):
             f"--impl {path}: no {folders} package and no contract modules "
             f"({', '.join(self.modules[:3])}, ...){hint}; point --impl at the package "
             "directory")
+
+    def module_files(self, package_dir: Path) -> dict[str, Path]:
+        return folder_files(package_dir)
 
     def plan(self, package_dir: Path, graded: tuple[str, ...] | None = None,
              starter: Path | None = None, missing_graded: Origin = BUNDLED,

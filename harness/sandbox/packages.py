@@ -26,10 +26,14 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any
 
-# top-level package -> why graded code may import it. Pure Python only (the sandbox binds the
-# package alone, none of its dependencies), and nothing that can reach torch & co.
+# top-level package -> why graded code may import it. Nothing but itself, NumPy and its own
+# bundled libraries (the sandbox binds the package alone, none of its other dependencies),
+# and nothing that can reach torch & co.
 ALLOWED: dict[str, str] = {
     "numpy": "the assignment's one library",
+    "scipy": "the handouts' own tool for what NumPy lacks (CMU 11-785's GELU: "
+             "scipy.special.erf); a rubric that wants NumPy alone refuses it "
+             "(refuse_imports)",
     "typing_extensions": "type hints newer than the Python a submission was written for "
                          "(Literal, Protocol, Self, ...); one file, standard library only",
 }
@@ -41,9 +45,10 @@ SITE_DIRS = ("site-packages", "dist-packages")
 
 
 def allowed_text() -> str:
-    """What graded code may import, in words."""
-    extra = [name for name in ALLOWED if name != "numpy"]
-    return "NumPy, the standard library" + "".join(f" and {name}" for name in extra)
+    """What graded code may import, in words ("NumPy, the standard library, scipy and
+    typing_extensions")."""
+    names = ["NumPy", "the standard library", *(name for name in ALLOWED if name != "numpy")]
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def unavailable(top: str) -> str:

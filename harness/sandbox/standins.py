@@ -27,15 +27,16 @@ import types
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from harness.sandbox.packages import allowed_text
+from harness.sandbox.packages import ALLOWED, allowed_text
 
 # top-level package -> what it is for (said when something from it is used)
 ABSENT = {
     "pandas": "data frames", "matplotlib": "plots", "seaborn": "plots", "sklearn": "datasets",
-    "scipy": "scientific routines", "IPython": "notebooks", "PIL": "images",
+    "IPython": "notebooks", "PIL": "images",
     "ipywidgets": "notebooks", "wandb": "experiment tracking",
 }
 WORKING = {"tqdm": "progress bars"}
+assert not (set(ABSENT) | set(WORKING)) & set(ALLOWED)   # an allowed package is the real one
 
 
 class StandInUsed(RuntimeError):

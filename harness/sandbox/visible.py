@@ -42,6 +42,8 @@ CHILD_MODULES = (
     "harness.apis.hw6", "harness.apis.hw6.editions", "harness.apis.hw6.layer_spec",
     "harness.apis.hw6.model_cases",
     "harness.apis.hw6.ops", "harness.apis.hw6.package", "harness.apis.hw6.runners",
+    "harness.apis.mytorch", "harness.apis.mytorch.cases", "harness.apis.mytorch.editions",
+    "harness.apis.mytorch.ops",
     "harness.core", "harness.core.api", "harness.core.cases", "harness.core.conventions",
     "harness.core.editions", "harness.core.loading", "harness.core.opspec",
     "harness.core.registry", "harness.core.stubs",
@@ -49,6 +51,7 @@ CHILD_MODULES = (
     "harness.sandbox.imports", "harness.sandbox.library", "harness.sandbox.lines",
     "harness.sandbox.loader",
     "harness.sandbox.packages", "harness.sandbox.sources", "harness.sandbox.standins",
+    "harness.sandbox.tree",
     "harness.core.wire",
 )
 SOLUTION = "student_nn"   # bound or left readable only for a child that may import it

@@ -1,0 +1,1 @@
+"""mytorch.optim: ``from mytorch.optim.sgd import SGD``."""

@@ -103,7 +103,10 @@ def attempt(run: OpRunView, names: tuple[str, ...], stage: str, fn: StageCall) -
     finally:
         if stage in OUTPUTS_OF_STAGE:
             run.on_stage(stage)
-    run.outputs.update(zip(names, values, strict=True))
+    # an array as it was returned: a later call that writes into it (a backward reusing the
+    # forward's output as its scratch) does not change what the earlier call computed
+    run.outputs.update(zip(names, (v.copy() if isinstance(v, np.ndarray) else v
+                                   for v in values), strict=True))
     return True
 
 
@@ -156,7 +159,8 @@ def _run_object(cls: Any, methods: Methods, ctor: dict[str, Any], x: dict,
         return x[name] if name in x else ctor[name]
 
     def construct() -> Any:
-        layer = cls(*[value(n) for n in methods.init], **ctor.get(TWIN_OPTIONS, {}))
+        makers = {keyword: _maker(keyword, value(name)) for keyword, name in methods.makers}
+        layer = cls(*[value(n) for n in methods.init], **makers, **ctor.get(TWIN_OPTIONS, {}))
         for attribute, name in methods.sets:
             _set_path(layer, attribute, value(name))
         return layer
@@ -185,6 +189,17 @@ def _run_object(cls: Any, methods: Methods, ctor: dict[str, Any], x: dict,
         if output in outputs:
             attempt(run, (output,), "gradients",
                     lambda attribute=attribute: (_get_path(layer, attribute),))
+
+
+def _maker(keyword: str, array: np.ndarray) -> Callable[..., np.ndarray]:
+    """A constructor's initialiser (``weight_init_fn(out, in, k)``) that returns `array`,
+    asked for its shape."""
+    def make(*shape: int) -> np.ndarray:
+        if tuple(shape) != array.shape:
+            raise ValueError(f"{keyword}{tuple(shape)} was asked for an array of shape "
+                             f"{tuple(shape)}; the contract's is {array.shape}")
+        return array.copy()
+    return make
 
 
 def _get_path(obj: Any, path: str) -> Any:

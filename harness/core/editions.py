@@ -30,20 +30,25 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Marker:
     """One fact about an implementation's files: `module` defines (or lacks) the top-level
-    class or function `name`; its source matches (or not) the regular expression `text`; or
-    it is a single file (`single_file`) rather than a package folder."""
+    class or function `name`; its source matches (or not) the regular expression `text`; it
+    is a single file (`single_file`) rather than a package folder; its path matches `where`;
+    or, with none of these, the implementation has (or lacks) the module."""
 
     module: str
     name: str = ""
     text: str = ""
     single_file: bool | None = None
     present: bool = True
+    where: str = ""     # a regular expression the module's path matches (its year's layout)
 
     def holds(self, files: Mapping[str, Path]) -> bool:
         """Whether the fact holds; never for a module the implementation does not have
         (a package holding only activations.py says nothing about its year's layers),
         except the bare fact that it has (or lacks) the module."""
         path = files.get(self.module)
+        if self.where:
+            return path is not None and bool(re.search(self.where, path.as_posix())) \
+                == self.present
         if not (self.name or self.text or self.single_file is not None):
             return (path is not None) == self.present
         return path is not None and self._found(path) == self.present
@@ -65,6 +70,9 @@ class Marker:
     def describe(self) -> str:
         """'layers.py defines no Pool2D', 'utils is one file (utils.py)', 'no
         nn.batchnorm'."""
+        if self.where:
+            return f"{self.module}'s file {'matches' if self.present else 'does not match'} " \
+                   f"{self.where!r}"
         if not (self.name or self.text or self.single_file is not None):
             return f"has {self.module}" if self.present else f"no {self.module}"
         if self.single_file is not None:

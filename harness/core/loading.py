@@ -39,6 +39,7 @@ class Source:
     module: str
     origin: Origin
     reason: str
+    file: str | None = None    # its file below the package, when not at its own path
 
     def describe(self) -> str:
         return f"{self.module}: {self.origin} ({self.reason})"
@@ -59,7 +60,9 @@ class Plan:
         return [m for m, s in self.sources.items() if s.origin == origin]
 
     def as_json(self) -> dict[str, dict[str, str]]:
-        return {m: {"origin": s.origin, "reason": s.reason} for m, s in self.sources.items()}
+        return {m: {"origin": s.origin, "reason": s.reason, **({"file": s.file} if s.file
+                                                                  else {})}
+                for m, s in self.sources.items()}
 
 
 def folder_files(folder: Path) -> dict[str, Path]:

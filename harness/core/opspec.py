@@ -64,8 +64,10 @@ class Methods:
     """How a class API computes an op's outputs (kind "object": mytorch's classes, a
     user-declared adapter's).
 
-    ``layer = Cls(*init)``; each of `sets` (attribute, input) is assigned to the object
-    (``layer.W = W``, ``layer.conv1d_stride1.W = W``); ``out = layer.forward(*forward)``;
+    ``layer = Cls(*init, **makers)``, each of `makers` (keyword, input) a function that
+    returns that input (``weight_init_fn=lambda *shape: W``, as the course's tests construct
+    a convolution); each of `sets` (attribute, input) is assigned to the object (``layer.W =
+    W``, ``layer.conv1d_stride1.W = W``); ``out = layer.forward(*forward)``;
     each of `state` (output, attribute) is read (running statistics); ``dx =
     layer.backward(*backward)`` (no `backward` names: ``backward()``, the gradient of a loss
     or an activation's local derivative); then each of `grads` (output, attribute) is read.
@@ -82,6 +84,7 @@ class Methods:
     grads: tuple[tuple[str, str], ...] = ()
     loss: bool = False
     sets: tuple[tuple[str, str], ...] = ()
+    makers: tuple[tuple[str, str], ...] = ()
     state: tuple[tuple[str, str], ...] = ()
     twin_options: tuple[tuple[str, ParamValue], ...] = ()
 

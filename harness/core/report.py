@@ -704,12 +704,15 @@ class Summary(_Record, where="summary"):
 
 @dataclass(frozen=True)
 class ModuleSource(_Record, where="module"):
-    """Where a module of the package came from when checked, and why."""
+    """Where a module of the package came from when checked, and why; `file`: where it is
+    below the package, when that is not the module's own path (mytorch's
+    nn/modules/linear.py)."""
 
     origin: Origin
     reason: str
+    file: str | None = None
 
-    READ = {"origin": _choice(Origin), "reason": _str}
+    READ = {"origin": _choice(Origin), "reason": _str, "file": _str}
 
 
 @dataclass(frozen=True)

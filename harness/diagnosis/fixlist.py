@@ -68,8 +68,8 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -129,8 +129,11 @@ class _Context:
 
     package: str
     root: Path | None = None
+    files: Mapping[str, str] = field(default_factory=dict)   # module -> its file, if moved
 
     def module_file(self, module: str) -> str:
+        if module in self.files:
+            return f"{self.package}/{self.files[module]}"
         return module_path(self.package, module)
 
     def tree(self, file: str) -> ast.Module | None:
@@ -526,13 +529,15 @@ def _with_virtual_roots(failing: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def fix_list_of(items: Iterable[dict[str, Any]], package: str | None = None,
-                source: Path | None = None) -> list[dict[str, Any]]:
+                source: Path | None = None, files: Mapping[str, str] | None = None
+                ) -> list[dict[str, Any]]:
     """The root causes of the failing ones among `items` (each with ``op``, ``output``,
     ``status`` and, when it failed, ``finding``; a test of grading also ``test``), in the
     order to fix them (see the module docstring for the entries). `source`: the directory
     holding the package, when nnparity may read the student's files there (the functions
-    that raised are then told apart by name, not by line)."""
-    ctx = _Context(package or default_api().package, source)
+    that raised are then told apart by name, not by line). `files`: the modules found
+    elsewhere than their own path (the report's ``modules``)."""
+    ctx = _Context(package or default_api().package, source, dict(files or {}))
     failing = _with_virtual_roots([sub for i in items if i.get("status", "pass") != "pass"
                                    for sub in _expand(i)])
     n = len(failing)
@@ -793,9 +798,10 @@ def fix_list(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The fix list of a JSON report (its ``results``); see the module docstring. The
     implementation's files are read (never run) for the names of the functions that raised."""
     impl = Path(str(report.get("impl") or ""))
+    files = {m: s["file"] for m, s in (report.get("modules") or {}).items() if s.get("file")}
     return fix_list_of(report.get("results", []),
                        package_name(report.get("impl"), report.get("api")),
-                       impl.parent if report.get("impl") and impl.is_dir() else None)
+                       impl.parent if report.get("impl") and impl.is_dir() else None, files)
 
 
 def attach(report: dict[str, Any]) -> list[dict[str, Any]]:

@@ -3,17 +3,26 @@
 or ``mytorch/linear.py`` another, Conv1d and Conv2d in one ``conv.py`` in a third).
 
 The adapter names each contract module and the classes it holds (``"nn.linear":
-("Linear",)``). A module is the file at its own path when there is one, else the file of the
-package that defines one of its classes (the shallowest; statically, from the source). Every
-module is the implementation's own: no starter, nothing borrowed. The package is imported
-under its own name, and its folders are put at the end of ``sys.path`` as the course's
-runner does, so a sibling import such as ``from resampling import *`` works. A contract
-module no file provides is an empty module: its classes are absent (an op of another
+("Linear",)``) and the folders other years keep modules in (``homes``: ``nn/modules``, the
+package itself). A module is the file at its own path, else the file of its name in one of
+the homes, else the file of the package that defines one of its classes (the shallowest;
+statically, from the source). Every module is the implementation's own (no starter), but
+for the modules substituted to charge a root cause once (harness/check/substitute.py): those
+are the bundled correct ones, under every name the implementation's code imports them by.
+
+The package and each of its folders are packages whose ``__init__.py`` runs as far as it
+goes: what it raises is kept (the child reports it), not charged to the ops, so a later
+homework's ``__init__.py`` (an attention layer that imports torch, a class an older file no
+longer has) does not sink a graded file, whose own imports still decide. Its folders are
+also put at the end of ``sys.path``, as the
+course's runner does, so a sibling import such as ``from resampling import *`` works. A
+contract module no file provides is an empty module: its classes are absent (an op of another
 homework part, left out).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sys
 import types
@@ -32,6 +41,7 @@ from harness.core.loading import (
     Source,
 )
 from harness.sandbox.imports import import_once, new_package
+from harness.sandbox.loader import BUNDLED_ALIAS
 
 SKIP = {"__pycache__", ".git", ".ipynb_checkpoints", "venv", ".venv", "site-packages"}
 
@@ -43,6 +53,8 @@ class TreeLoader:
     package: str                              # the package's folder name, imported as such
     layout: Mapping[str, tuple[str, ...]]     # contract module -> the classes it holds
     api: str                                  # the API whose loader this is (the child's)
+    homes: tuple[str, ...] = ()               # other folders a module's file may be in
+    bundled: Path | None = None               # the bundled correct implementation's package
 
     @property
     def modules(self) -> tuple[str, ...]:
@@ -76,7 +88,7 @@ class TreeLoader:
 
     def files(self, package_dir: Path) -> dict[str, Path | None]:
         """Contract module -> the file that provides it (None: no file does)."""
-        return {module: _provider(package_dir, module, classes)
+        return {module: _provider(package_dir, module, classes, self.homes)
                 for module, classes in self.layout.items()}
 
     def module_files(self, package_dir: Path) -> dict[str, Path]:
@@ -88,17 +100,27 @@ class TreeLoader:
         sources = {}
         for module, file in self.files(package_dir).items():
             where = file.relative_to(package_dir).as_posix() if file else None
+            own = where == module.replace(".", "/") + ".py"
             sources[module] = Source(module, SUBMISSION, f"graded: {where}" if where else
-                                     "graded: no file defines its classes (left out)")
+                                     "graded: no file defines its classes (left out)",
+                                     None if own else where)
         return Plan(sources, frozenset(m for m, f in self.files(package_dir).items() if f))
 
     def staged(self, package_dir: Path, graded: tuple[str, ...] | None,
                starter: Path | None, substitute: tuple[str, ...]) -> dict[str, Path]:
-        return {}
+        """The bundled files of the substituted modules (a child without the solution is
+        given copies of these alone)."""
+        return {m: file for m in substitute if (file := self._bundled_file(m)) is not None}
 
     def substitutable(self, package_dir: Path, module: str,
                       graded: tuple[str, ...] | None) -> bool:
-        return False
+        return self._bundled_file(module) is not None
+
+    def _bundled_file(self, module: str) -> Path | None:
+        if self.bundled is None:
+            return None
+        file = self.bundled.joinpath(*module.split(".")).with_suffix(".py")
+        return file if file.is_file() else None
 
     def starter_package(self, starter: Path | None) -> Path | None:
         return starter
@@ -108,12 +130,43 @@ class TreeLoader:
 
     def load(self, path: str | Path, request: LoadRequest) -> Tree:
         tree = Tree(self.locate(path), self)
-        new_package(self.package, tree.package_dir)   # its __init__.py, if any, is not run
-        for folder in sorted({f.parent for f in _python_files(tree.package_dir)}):
+        folders = sorted({f.parent for f in _python_files(tree.package_dir)}
+                         | {tree.package_dir})
+        for folder in folders:
             if str(folder) not in sys.path:
                 sys.path.append(str(folder))
         sys.path.append(str(tree.package_dir.parent))
+        packages = [(folder, new_package(".".join((self.package,
+                                                   *folder.relative_to(tree.package_dir).parts)),
+                                         folder)) for folder in folders]   # parents first
+        for module in request.substitute:
+            self._substitute(tree, module, request.staged)
+        for folder, package in packages:
+            error = _run_init(package, folder / "__init__.py")
+            tree.package_error = tree.package_error or error
         return tree
+
+    def _substitute(self, tree: Tree, module: str, staged: Path | None) -> None:
+        """Import the bundled `module` (from `staged` copies, when given) under every name
+        the implementation's code may import it by: its own file's dotted path and stem
+        (``from resampling import *``) and the contract's path."""
+        file = staged / f"{module}.py" if staged else self._bundled_file(module)
+        if file is None or not file.is_file():
+            return
+        spec = importlib.util.spec_from_file_location(f"{BUNDLED_ALIAS}.{module}", file)
+        assert spec is not None and spec.loader is not None
+        bundled = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(bundled)
+        own = _provider(tree.package_dir, module, self.layout.get(module, ()), self.homes)
+        names = {f"{self.package}.{module}", module.rpartition(".")[2]}
+        if own is not None:
+            parts = own.relative_to(tree.package_dir).with_suffix("").parts
+            names |= {".".join((self.package, *parts)), parts[-1]}
+        for name in names:
+            sys.modules[name] = bundled
+            parent, _, leaf = name.rpartition(".")
+            if parent in sys.modules:
+                setattr(sys.modules[parent], leaf, bundled)
 
 
 @dataclass
@@ -132,11 +185,25 @@ class Tree:
     def module(self, module: str) -> types.ModuleType:
         """The file that provides contract module `module`, imported; an empty module when
         none does (its classes are absent)."""
-        file = _provider(self.package_dir, module, self.loader.layout.get(module, ()))
+        file = _provider(self.package_dir, module, self.loader.layout.get(module, ()),
+                         self.loader.homes)
         if file is None:
             return types.ModuleType(f"{self.loader.package}.{module}")
         dotted = ".".join(file.relative_to(self.package_dir).with_suffix("").parts)
         return import_once(self._modules, self.loader.package, dotted)
+
+
+def _run_init(package: types.ModuleType, init: Path) -> BaseException | None:
+    """Run a folder's ``__init__.py`` in its package as far as it goes: what it raises (a
+    later homework's import) is kept, not raised, and the package keeps the names it bound
+    and its modules stay importable."""
+    if not init.is_file():
+        return None
+    try:
+        exec(compile(init.read_bytes(), str(init), "exec"), package.__dict__)  # noqa: S102
+    except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+        return exc
+    return None
 
 
 def _python_files(package_dir: Path) -> list[Path]:
@@ -150,11 +217,16 @@ def _python_files(package_dir: Path) -> list[Path]:
 
 
 @cache
-def _provider(package_dir: Path, module: str, classes: tuple[str, ...]) -> Path | None:
-    """The file at `module`'s own path, else the shallowest file defining one of `classes`."""
-    own = package_dir.joinpath(*module.split(".")).with_suffix(".py")
-    if own.is_file():
-        return own
+def _provider(package_dir: Path, module: str, classes: tuple[str, ...],
+              homes: tuple[str, ...] = ()) -> Path | None:
+    """The file at `module`'s own path, else the file of its name in one of `homes`, else
+    the shallowest file defining one of `classes`."""
+    name = module.rpartition(".")[2]
+    places = [Path(*module.split(".")), *(Path(home) / name for home in homes)]
+    for place in places:
+        file = (package_dir / place).with_suffix(".py")
+        if file.is_file():
+            return file
     pattern = re.compile(rf"^class\s+({'|'.join(map(re.escape, classes))})\b", re.MULTILINE)
     for file in _python_files(package_dir):
         try:

@@ -43,7 +43,7 @@ CHILD_MODULES = (
     "harness.apis.hw6.model_cases",
     "harness.apis.hw6.ops", "harness.apis.hw6.package", "harness.apis.hw6.runners",
     "harness.apis.mytorch", "harness.apis.mytorch.cases", "harness.apis.mytorch.editions",
-    "harness.apis.mytorch.ops",
+    "harness.apis.mytorch.ops", "harness.apis.mytorch.runners",
     "harness.core", "harness.core.api", "harness.core.cases", "harness.core.conventions",
     "harness.core.editions", "harness.core.loading", "harness.core.opspec",
     "harness.core.registry", "harness.core.stubs",

@@ -1,6 +1,7 @@
 """The mytorch adapter (CMU 11-785 HW1P1 and HW2P1, ``mytorch/``): everything mytorch-specific.
 
-- ops.py: the op table, each class driven through its methods (`ObjectOp`);
+- ops.py: the op table, each class driven through its methods (`ObjectOp`), SGD by its
+  runner (runners.py);
 - cases.py: the sizes and inputs each class is checked at;
 - editions.py: which homework part and which year's API a checkout follows.
 
@@ -11,11 +12,18 @@ reference/mytorch.py; the bundled correct implementation is student_nn/mytorch.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from harness.apis.hw6.package import BUNDLED_DIR
 from harness.apis.mytorch.editions import EDITIONS
-from harness.apis.mytorch.ops import API, MYTORCH_OPS
-from harness.core.api import Api
+from harness.apis.mytorch.ops import API, MYTORCH_OPS, uses
+from harness.core.api import Api, KindRunner
 from harness.sandbox.tree import TreeLoader
+
+
+def _runners() -> Mapping[str, KindRunner]:
+    from harness.apis.mytorch.runners import RUNNERS
+    return RUNNERS
 
 
 def _layout() -> dict[str, tuple[str, ...]]:
@@ -26,8 +34,15 @@ def _layout() -> dict[str, tuple[str, ...]]:
     return found
 
 
-LOADER = TreeLoader("mytorch", _layout(), API)
+# Any real dtype whose values match: the course's tests compare values (np.allclose), its own
+# Identity returns float32 ones, and a ReLU derivative of ints or booleans multiplies right.
+DTYPES = ("float64", "float32", "float16", "int64", "int32", "int8", "uint8", "bool")
+# Where other years keep a module's file: Fall 2022's mytorch/nn/modules/linear.py, HW2P1's
+# flat mytorch/Conv1d.py (2023) and mytorch/nn/flatten.py (some checkouts).
+LOADER = TreeLoader("mytorch", _layout(), API, homes=("nn/modules", "", "nn"),
+                    bundled=BUNDLED_DIR / "mytorch")
 SPEC = Api(API, "CMU 11-785 mytorch (HW1P1, HW2P1)", "mytorch", LOADER.modules,
            BUNDLED_DIR / "mytorch", ("mytorch/nn/linear.py", "mytorch/nn/activation.py",
                                      "mytorch/nn/Conv1d.py", "mytorch/nn/modules/linear.py"),
-           LOADER, ops=MYTORCH_OPS, editions=EDITIONS, dtypes=("float64", "float32"))
+           LOADER, ops=MYTORCH_OPS, runners=_runners, editions=EDITIONS, uses=uses,
+           dtypes=DTYPES)

@@ -9,7 +9,7 @@ values, so ReLU never sits at 0 and max-pool windows have no ties.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,22 +32,26 @@ def _ints(p: Params, *keys: str) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class Sizes:
-    """A family's integer parameters: name -> (low, high) inclusive, sampled uniformly until
-    `valid` holds; `edges` are the deterministic cases emitted first."""
+    """A family's integer parameters: name -> (low, high) inclusive, and its word parameters:
+    name -> the words it takes, sampled uniformly until `valid` holds; `edges` are the
+    deterministic cases emitted first."""
 
     ranges: Mapping[str, tuple[int, int]]
     valid: Callable[[Params], bool] = lambda p: True
-    edges: tuple[Mapping[str, int], ...] = ()
+    edges: tuple[Mapping[str, int | str], ...] = ()
+    words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)   # sampled likewise
 
     def sample(self, rng: np.random.Generator, fixed: Params) -> Params:
         while True:
             p: Params = {k: int(rng.integers(lo, hi + 1)) for k, (lo, hi) in self.ranges.items()}
+            p.update({k: str(rng.choice(list(options))) for k, options in self.words.items()})
             if self.ok(p):
                 return {**p, **{k: v for k, v in fixed.items() if k in self.ranges}}
 
     def ok(self, p: Params) -> bool:
         try:
             return all(c.param_int(p, k) >= lo for k, (lo, _) in self.ranges.items()) \
+                and all(p[k] in options for k, options in self.words.items()) \
                 and self.valid(p)
         except (KeyError, TypeError):
             return False
@@ -66,7 +70,8 @@ def family(sizes: Sizes, inputs: Callable[[Params, np.random.Generator], Inputs]
         axes=dict(axes),
         valid=sizes.ok,
         informative=informative,
-        shrink=tuple(sizes.ranges),
+        shrink=(*sizes.words, *sizes.ranges),
+        simplest={k: options[0] for k, options in sizes.words.items()},
     )
 
 
@@ -84,14 +89,6 @@ def _alive(p: Params, x: Inputs) -> bool:
 ACTIVATION = family(Sizes({"n": (1, 5), "c": (2, 6)}, edges=({"n": 3, "c": 4},)),
                     _features, lambda p: {}, {"forward": FEATURES, "dX": FEATURES},
                     informative=_alive)
-
-
-def _swish(p: Params, rng: np.random.Generator) -> Inputs:
-    return {**_features(p, rng), "beta": np.array(0.5 + rng.random() * 1.5)}
-
-
-SWISH = family(Sizes({"n": (1, 5), "c": (2, 6)}, edges=({"n": 3, "c": 4},)), _swish,
-               lambda p: {}, {"forward": FEATURES, "dX": FEATURES, "dbeta": ()})
 
 
 def _linear(p: Params, rng: np.random.Generator) -> Inputs:
@@ -274,3 +271,27 @@ def _flatten(p: Params, rng: np.random.Generator) -> Inputs:
 FLATTEN = family(Sizes({"n": (1, 3), "c": (1, 4), "w": (1, 6)}, edges=({"n": 2, "c": 3,
                                                                       "w": 4},)),
                  _flatten, lambda p: {}, {"forward": ("n", "j"), "dX": SIGNAL})
+
+
+# ---------------------------------------------------------------- an optimiser
+def _sgd(p: Params, rng: np.random.Generator) -> Inputs:
+    """Two layers' W (out, in), b (out, 1) and gradients dW, db, as set before the steps."""
+    sizes = _ints(p, "n_in", "n_hidden", "n_out")
+    arrays: Inputs = {}
+    for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:], strict=False)):
+        arrays.update({f"W{i}": _normal(rng, fan_out, fan_in), f"b{i}": _normal(rng, fan_out, 1),
+                       f"dW{i}": _normal(rng, fan_out, fan_in),
+                       f"db{i}": _normal(rng, fan_out, 1)})
+    return arrays
+
+
+SGD = family(Sizes({"n_in": (1, 4), "n_hidden": (1, 4), "n_out": (1, 4), "steps": (1, 3)},
+                   words={"momentum": ("0", "0.9", "0.5"), "lr": ("0.1", "0.9")},
+                   edges=({"n_in": 3, "n_hidden": 4, "n_out": 2, "steps": 2, "momentum": "0.9",
+                           "lr": "0.9"},
+                          {"n_in": 3, "n_hidden": 4, "n_out": 2, "steps": 2, "momentum": "0",
+                           "lr": "0.9"})),
+             _sgd, lambda p: {"lr": float(str(p["lr"])), "momentum": float(str(p["momentum"])),
+                              "steps": p["steps"]},
+             {f"{name}{i}": ("out", "in" if name == "W" else "one")
+              for i in range(2) for name in "Wb"})

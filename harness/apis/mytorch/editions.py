@@ -3,16 +3,20 @@
 Told from the files (harness/core/editions.py), first match first; read from the handouts and
 the autograders of public checkouts (Fall 2022 to Spring 2026):
 
-- ``hw2p1-2022-23``: a HW2P1 checkout (resampling, no BatchNorm1d) whose ``Conv1d`` takes
+- ``legacy``: mytorch before Fall 2022 (activations with ``derivative()``): an older HW1P1
+  API, not checked (its HW2P1 classes are named otherwise: Conv1D);
+- ``autograd``: the HW1P1 autograd bonus, whose Linear, elementwise activations and MSELoss
+  take an autograd engine: those are left to the bonus's tests;
+- ``hw2p1-2022-23``: a HW2P1 checkout (resampling, no SGD) whose ``Conv1d`` takes
   no ``padding``: its convolutions are checked without padding, and the ``linear.py``,
   ``activation.py`` and ``loss.py`` its handout ships for the CNN model are not graded;
 - ``hw2p1``: a HW2P1 checkout of 2024 or later (``Conv1d(..., stride, padding=0)``);
+- ``2022``: HW1P1 of Fall 2022, its files in ``mytorch/nn/modules/`` or ``mytorch/``: as
+  2022-23 below, but MSELoss is Σ(A−Y)²/(NC) and its backward returns A − Y;
 - ``2022-23``: HW1P1 before 2024, told by activations whose ``backward()`` takes no argument
   and returns dA/dZ. Linear's dLdW and dLdb are averaged over the batch, CrossEntropyLoss's
   gradient is softmax − Y (not divided by N), MSELoss is Σ(A−Y)²/(2NC) with the gradient
   (A−Y)/(NC) (Spring 2023); there is no GELU, Softmax or Swish;
-- ``2022``: Fall 2022 only, named with ``--edition 2022`` (its files look like 2023's): MSELoss
-  is Σ(A−Y)²/(NC) but its backward returns A − Y;
 - ``2024+``: the current contract (the default), what student_nn/mytorch implements.
 """
 
@@ -25,7 +29,7 @@ from harness.core.editions import Edition, Marker
 from harness.core.opspec import ObjectOp, OpSpec
 
 HW1 = ("linear", "identity", "sigmoid", "tanh", "relu", "gelu", "softmax", "swish", "mse",
-       "cross_entropy", "batchnorm1d", "batchnorm1d_eval")
+       "cross_entropy", "batchnorm1d", "batchnorm1d_eval", "sgd")
 ELEMENTWISE = ("identity", "sigmoid", "tanh", "relu")
 
 
@@ -57,29 +61,43 @@ OLD_API = {
     "mytorch:cross_entropy": _twin(mean_gradient=False),
     **NO_PADDING,
 }
-HW2P1 = Marker("nn.batchnorm", present=False), Marker("nn.resampling")
+# A HW2P1 checkout: resampling and no SGD (every HW1P1 handout has optim/sgd.py; HW2P1's
+# ships linear.py, activation.py, loss.py and some years batchnorm.py for its models)
+HW2P1 = Marker("optim.sgd", present=False), Marker("nn.resampling")
+NO_PADDING_INIT = Marker("nn.Conv1d", text=r"def __init__\([^)]*\bpadding\b", present=False)
+OLD_BACKWARD = Marker("nn.activation", text=r"def\s+backward\s*\(\s*self\s*\)\s*:")
 HANDOUT_HW1 = ("the HW2P1 handout ships linear.py, activation.py and loss.py for its CNN "
                "model: they are not HW2P1's to grade",)
 
 EDITIONS = (
     Edition("2024+", "mytorch, Spring 2024 and later: activations' backward(dLdA), GELU and "
                      "Softmax, Conv1d and Conv2d with padding"),
+    Edition("legacy", "mytorch before Fall 2022 (Linear(in_feature, out_feature, "
+                      "weight_init_fn, bias_init_fn), activations' derivative()): an older "
+                      "HW1P1 API than the one nnparity checks, so HW1P1 is not checked",
+            (Marker("nn.activation", text=r"def\s+derivative\s*\("),), leaves_out=_ops(*HW1),
+            redefines=NO_PADDING, covers=WITHOUT_PADDING),
+    Edition("autograd", "the HW1P1 autograd bonus: Linear, the elementwise activations and "
+                        "MSELoss take an autograd engine (the bonus's own tests check them)",
+            (Marker("nn.linear", text=r"autograd_engine"),),
+            leaves_out=_ops("linear", "identity", "sigmoid", "tanh", "relu", "mse",
+                            "cross_entropy")),
     Edition("hw2p1-2022-23", "a HW2P1 checkout of 2022–23: convolutions without padding",
-            (*HW2P1, Marker("nn.Conv1d", text=r"\bpadding\b", present=False)),
-            leaves_out=_ops(*HW1), redefines=NO_PADDING, covers=WITHOUT_PADDING,
-            notes=HANDOUT_HW1),
+            (*HW2P1, NO_PADDING_INIT), leaves_out=_ops(*HW1), redefines=NO_PADDING,
+            covers=WITHOUT_PADDING, notes=HANDOUT_HW1),
     Edition("hw2p1", "a HW2P1 checkout of 2024 or later", HW2P1, leaves_out=_ops(*HW1),
             notes=HANDOUT_HW1),
-    Edition("2022-23", "mytorch HW1P1 of 2022–23: activations' backward() returns dA/dZ, "
-                       "Linear's gradients averaged over the batch",
-            (Marker("nn.activation", text=r"def\s+backward\s*\(\s*self\s*\)\s*:"),),
-            leaves_out=_ops("gelu", "softmax", "swish"),
-            redefines={**OLD_API, "mytorch:mse": _twin(halved=True)},
-            covers=WITHOUT_PADDING,
-            notes=("Spring 2023's MSELoss: Σ(A−Y)²/(2NC), its gradient (A−Y)/(NC); for "
-                   "Fall 2022's (backward returns A − Y) give --edition 2022",)),
-    Edition("2022", "mytorch HW1P1 of Fall 2022: as 2022–23, MSELoss's backward returns A − Y",
+    Edition("2022", "mytorch HW1P1 of Fall 2022 (its files in mytorch/nn/modules/ or "
+                    "mytorch/): activations' backward() returns dA/dZ, Linear's gradients "
+                    "averaged over the batch, MSELoss's backward returns A − Y",
+            (OLD_BACKWARD, Marker("nn.linear", where=r"/nn/linear\.py$", present=False)),
             leaves_out=_ops("gelu", "softmax", "swish"),
             redefines={**OLD_API, "mytorch:mse": _twin(unscaled_gradient=True)},
             covers=WITHOUT_PADDING),
+    Edition("2022-23", "mytorch HW1P1 of 2023: activations' backward() returns dA/dZ, "
+                       "Linear's gradients averaged over the batch, MSELoss halved",
+            (OLD_BACKWARD,), leaves_out=_ops("gelu", "softmax", "swish"),
+            redefines={**OLD_API, "mytorch:mse": _twin(halved=True)},
+            covers=WITHOUT_PADDING,
+            notes=("MSELoss: Σ(A−Y)²/(2NC), its gradient (A−Y)/(NC) (Spring 2023)",)),
 )

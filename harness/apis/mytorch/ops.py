@@ -10,9 +10,12 @@ found by class (harness/sandbox/tree.py).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from harness.apis.mytorch import cases as mc
-from harness.core.cases import Family
-from harness.core.opspec import Methods, ObjectOp, OpSpec
+from harness.apis.mytorch.runners import LAYERS, SGD_KIND
+from harness.core.cases import Case, Family
+from harness.core.opspec import Driven, Methods, ObjectOp, OpSpec
 
 API = "mytorch"
 TWINS = "reference.mytorch"
@@ -35,9 +38,10 @@ OPS = [
     *(_op(name, "nn.activation", cls, mc.ACTIVATION, ("forward", "dX"), ACTIVATION)
       for name, cls in (("identity", "Identity"), ("sigmoid", "Sigmoid"), ("tanh", "Tanh"),
                         ("relu", "ReLU"), ("gelu", "GELU"), ("softmax", "Softmax"))),
-    _op("swish", "nn.activation", "Swish", mc.SWISH, ("forward", "dX", "dbeta"),
-        Methods(sets=(("beta", "beta"),), forward=("Z",), backward=("dLdA",),
-                grads=(("dbeta", "dLdbeta"),)), scalars=("dbeta",)),
+    # β as constructed (1.0): the course's test; where a checkout keeps β is its own
+    _op("swish", "nn.activation", "Swish", mc.ACTIVATION, ("forward", "dX", "dbeta"),
+        Methods(forward=("Z",), backward=("dLdA",), grads=(("dbeta", "dLdbeta"),)),
+        scalars=("dbeta",)),
     _op("mse", "nn.loss", "MSELoss", mc.MSE, ("forward", "dX"), LOSS),
     _op("cross_entropy", "nn.loss", "CrossEntropyLoss", mc.CROSS_ENTROPY, ("forward", "dX"),
         LOSS),
@@ -60,14 +64,25 @@ OPS = [
 
 
 
+INIT_FNS = (("weight_init_fn", "W"), ("bias_init_fn", "b"))
+
+
 def _layer(name: str, module: str, cls: str, family: Family, init: tuple[str, ...],
            inner: str = "") -> ObjectOp:
-    """A layer with W and b (a strided one's live in its stride-1 `inner` object)."""
+    """A convolution, given W and b through its init functions as the course's tests do; its
+    gradients read where the handout keeps them (a strided one's in its stride-1 `inner`)."""
     at = f"{inner}." if inner else ""
     return _op(name, module, cls, family, ("forward", "dX", "dW", "db"),
-               Methods(init=init, sets=((f"{at}W", "W"), (f"{at}b", "b")), forward=("A",),
-                       backward=("dLdZ",),
+               Methods(init=init, makers=INIT_FNS, forward=("A",), backward=("dLdZ",),
                        grads=(("dW", f"{at}dLdW"), ("db", f"{at}dLdb"))))
+
+
+def _transposed(name: str, cls: str, family: Family) -> ObjectOp:
+    """A transposed convolution: its forward and dLdA (its W's gradient is its stride-1
+    convolution's, checked there; the handout does not say where it keeps it)."""
+    return _op(name, "nn.ConvTranspose", cls, family, ("forward", "dX"),
+               Methods(init=(*CONV, "upsampling_factor"), makers=INIT_FNS, forward=("A",),
+                       backward=("dLdZ",)))
 
 
 def _plain(name: str, module: str, cls: str, family: Family, init: tuple[str, ...] = ()
@@ -89,10 +104,8 @@ OPS += [
     _layer("conv2d_stride1", "nn.Conv2d", "Conv2d_stride1", mc.CONV2D_STRIDE1, CONV),
     _layer("conv2d", "nn.Conv2d", "Conv2d", mc.CONV2D, (*CONV, "stride", "padding"),
            "conv2d_stride1"),
-    _layer("conv_transpose1d", "nn.ConvTranspose", "ConvTranspose1d", mc.CONV_TRANSPOSE1D,
-           (*CONV, "upsampling_factor"), "conv1d_stride1"),
-    _layer("conv_transpose2d", "nn.ConvTranspose", "ConvTranspose2d", mc.CONV_TRANSPOSE2D,
-           (*CONV, "upsampling_factor"), "conv2d_stride1"),
+    _transposed("conv_transpose1d", "ConvTranspose1d", mc.CONV_TRANSPOSE1D),
+    _transposed("conv_transpose2d", "ConvTranspose2d", mc.CONV_TRANSPOSE2D),
     _plain("maxpool2d_stride1", "nn.pool", "MaxPool2d_stride1", mc.POOL_STRIDE1, ("kernel",)),
     _plain("meanpool2d_stride1", "nn.pool", "MeanPool2d_stride1", mc.POOL_STRIDE1,
            ("kernel",)),
@@ -101,4 +114,52 @@ OPS += [
     _plain("flatten", "flatten", "Flatten", mc.FLATTEN),
 ]
 
+
+
+@dataclass(frozen=True)
+class StepOp(ObjectOp):
+    """An optimiser: ``SGD(model, lr, momentum)``, then ``step()``; its outputs are the
+    model's parameters after the steps (harness/apis/mytorch/runners.py)."""
+
+    @property
+    def kind(self) -> str:
+        return SGD_KIND
+
+    def how(self) -> Driven:
+        return {}
+
+    def request(self) -> dict[str, object]:
+        return {}
+
+    def stage_of(self, output: str) -> str:
+        return "forward"   # its one call (step), whose copies of the inputs come back
+
+    def stage_call(self, stage: str) -> str:
+        return f"{self.cls}.step"
+
+    def call_of(self, output: str) -> str:
+        return f"{self.cls}.step (layer {output[1:]}'s {output[0]})"
+
+    def function(self, output: str, detail: bool = True) -> str:
+        return self.call_of(output) if detail else f"{self.cls}.step"
+
+
+OPS.append(StepOp("mytorch:sgd", "optim.sgd", "SGD", mc.SGD,
+                  tuple(f"{name}{i}" for i in range(LAYERS) for name in "Wb"), api=API,
+                  optional=True, methods=Methods(), twins=TWINS))
+
 MYTORCH_OPS: dict[str, OpSpec] = {op.name: op for op in OPS}
+
+# The other classes each class's code calls, as the handout builds it: a root cause in one is
+# charged to it once (harness/check/substitute.py reruns the others with it substituted).
+USES = {f"{API}:{op}": frozenset(f"{API}:{u}" for u in used) for op, used in {
+    "conv1d": ("conv1d_stride1", "downsample1d"), "conv2d": ("conv2d_stride1", "downsample2d"),
+    "conv_transpose1d": ("upsample1d", "conv1d_stride1"),
+    "conv_transpose2d": ("upsample2d", "conv2d_stride1"),
+    "maxpool2d": ("maxpool2d_stride1", "downsample2d"),
+    "meanpool2d": ("meanpool2d_stride1", "downsample2d")}.items()}
+
+
+def uses(spec: OpSpec, case: Case) -> frozenset[str]:
+    """The ops a case of `spec` calls (`harness.core.api.Api.uses`)."""
+    return USES.get(spec.name, frozenset())

@@ -8,6 +8,7 @@ lays them out."""
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -199,3 +200,24 @@ def test_the_tree_loader_locates_the_package_and_says_what_is_missing(tmp_path) 
     (tmp_path / "empty").mkdir()
     with pytest.raises(LoadError, match="no mytorch/ folder"):
         LOADER.locate(tmp_path / "empty")
+
+
+def test_grading_credits_each_part_of_a_checkout_only(tmp_path) -> None:
+    # the bundled rubric (the course's credit split); a HW1P1 checkout is not graded on HW2P1
+    hw1 = _checkout(tmp_path, moves={name: None for name in (
+        "nn/resampling.py", "nn/Conv1d.py", "nn/Conv2d.py", "nn/ConvTranspose.py",
+        "nn/pool.py", "flatten.py")}, edits={"nn/batchnorm.py": (
+            "self.running_M = self.alpha * self.running_M",
+            "self.running_M = self.alpha * self.M")})
+    hw1 = hw1.rename(tmp_path / "hw1p1")
+    out = tmp_path / "out"
+    code = main(["grade", str(BUNDLED), str(hw1), "--api", "mytorch",
+                 "--out", str(out), "--workers", "1"])
+    assert code in (0, 1)
+    rows = {r["submission"]: r for r in csv.DictReader(open(out / "gradebook.csv"))}
+    assert rows["mytorch"]["score"] == rows["mytorch"]["max_score"] == "146.0"
+    hw1p1 = json.loads((out / "hw1p1" / "result.json").read_text())
+    assert hw1p1["max_score"] == 65.0   # HW1P1's items (the MLP items are not nnparity's)
+    assert "mytorch:conv1d" in {n["op"] for n in hw1p1["not_graded"]}
+    # the running statistics are not the course's test: no points ride on them
+    assert hw1p1["score"] == 65.0

@@ -14,7 +14,7 @@ from typing import Any
 
 from harness.check.checker import Checker
 from harness.check.findings import record
-from harness.check.substitute import charge_once
+from harness.check.substitute import absent, absent_reason, charge_once
 from harness.core.cases import Case
 from harness.core.registry import OpSpec
 from harness.core.verdict import Status, Verdict, describe_exception, not_run
@@ -110,10 +110,9 @@ def _check_ops(checker: Checker, specs: list[OpSpec], cases: int, seed: int,
         verdicts_of_op = verdicts_of(checker, spec, cases_of_op)
         try:
             for i, (case, found) in enumerate(zip(cases_of_op, verdicts_of_op, strict=True)):
-                if i == 0 and skipped is not None and _absent(spec, found):
-                    skipped.append({"op": spec.name, "reason": f"{spec.module}.py has no "
-                                    f"{spec.cls}, which not every year's assignment asks "
-                                    "for", "why": "absent"})
+                if i == 0 and skipped is not None and absent(spec, found):
+                    skipped.append({"op": spec.name, "reason": absent_reason(spec),
+                                    "why": "absent"})
                     break
                 verdicts[(spec.name, case.id)] = found
                 index[(spec.name, case.id)] = i
@@ -123,10 +122,3 @@ def _check_ops(checker: Checker, specs: list[OpSpec], cases: int, seed: int,
                 checked.append(spec)
         finally:
             verdicts_of_op.close()   # an op left early: the child's other answers dropped
-
-
-def _absent(spec: OpSpec, verdicts: dict[str, Any]) -> bool:
-    """An optional op whose (forward) function the module does not define (the child says
-    which name it did not find)."""
-    return spec.optional and all((v.error or {}).get("absent") == spec.cls
-                                 for v in verdicts.values())

@@ -33,7 +33,7 @@ from typing import Any
 from harness.check.checker import Checker
 from harness.check.findings import record
 from harness.check.session import verdicts_of
-from harness.check.substitute import charge_once
+from harness.check.substitute import absent, absent_reason, charge_once
 from harness.core.cases import Case, for_profile
 from harness.core.loading import BUNDLED, MISSING
 from harness.core.registry import OpSpec, get_op
@@ -269,10 +269,14 @@ class _Run:
             self.result["not_graded"] = not_graded
 
     def _unwritten(self) -> None:
-        """An op optional that year and left as the starter's stub is not graded either."""
-        if self.edition is None:
-            return
-        unwritten = self.edition.unwritten_ops(self.verdicts)
+        """An op optional that year and left as the starter's stub is not graded either, nor
+        an optional op whose class the submission does not define (mytorch's HW2P1 classes
+        in a HW1P1 checkout)."""
+        unwritten = self.edition.unwritten_ops(self.verdicts) if self.edition else {}
+        for item in self.items:
+            found = [v for (op, _), v in self.verdicts.items() if op == item.op]
+            if found and all(absent(item.spec, v) for v in found):
+                unwritten[item.op] = absent_reason(item.spec)
         for item in [i for i in self.items if i.op in unwritten]:
             self.items.remove(item)
             self.result.setdefault("not_graded", []).append(

@@ -332,7 +332,8 @@ def handle_run(impl: Loaded | BaseException, impl_dir: Path,
         err = describe_error("import", exc, impl_dir)
         what = "function" if calls else "class"
         err.update(not_implemented=True, absent=request["cls"],
-                   message=f"{request['module']}.py has no {what} {request['cls']}")
+                   message=f"{request['module'].replace('.', '/')}.py has no {what} "
+                           f"{request['cls']}")
         header["errors"] = {o: err for o in outputs}
         return header, arrays
     if calls is not None:

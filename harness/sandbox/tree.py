@@ -41,7 +41,6 @@ from harness.core.loading import (
     Source,
 )
 from harness.sandbox.imports import import_once, new_package
-from harness.sandbox.loader import BUNDLED_ALIAS
 
 SKIP = {"__pycache__", ".git", ".ipynb_checkpoints", "venv", ".venv", "site-packages"}
 
@@ -69,14 +68,17 @@ class TreeLoader:
         return False
 
     def locate(self, path: str | Path) -> Path:
-        """The package folder: PATH itself, PATH/<package>, else the shallowest <package>
+        """The package folder: PATH itself (named as the package, or holding a contract
+        module at its own path: nn/linear.py), PATH/<package>, else the shallowest <package>
         folder below PATH that holds Python files."""
         p = Path(path).expanduser().resolve()
         if not p.exists():
             raise LoadError(f"--impl {path}: no such file or directory")
         if p.is_file():
             p = p.parent
-        if p.name == self.package:
+        if p.name == self.package or any(
+                p.joinpath(*module.split(".")).with_suffix(".py").is_file()
+                for module in self.layout):   # the package, whatever its folder is called
             return p
         found = sorted((d for d in p.glob(f"**/{self.package}") if d.is_dir()
                         and not SKIP & set(d.relative_to(p).parts) and any(d.rglob("*.py"))),
@@ -114,7 +116,13 @@ class TreeLoader:
 
     def substitutable(self, package_dir: Path, module: str,
                       graded: tuple[str, ...] | None) -> bool:
-        return self._bundled_file(module) is not None
+        """Whether the bundled `module` can stand in for the implementation's: there is one,
+        and the implementation's file holds no other contract module (Fall 2022's conv.py
+        holds every convolution: replacing it would replace the class being checked)."""
+        files = self.files(package_dir)
+        own = files.get(module)
+        shared = own is not None and any(f == own for m, f in files.items() if m != module)
+        return self._bundled_file(module) is not None and not shared
 
     def _bundled_file(self, module: str) -> Path | None:
         if self.bundled is None:
@@ -153,12 +161,19 @@ class TreeLoader:
         file = staged / f"{module}.py" if staged else self._bundled_file(module)
         if file is None or not file.is_file():
             return
-        spec = importlib.util.spec_from_file_location(f"{BUNDLED_ALIAS}.{module}", file)
+        # named by the contract's path, so that its relative imports (``from .resampling
+        # import Downsample1d``) reach its siblings in the implementation's package
+        canonical = f"{self.package}.{module}"
+        own = _provider(tree.package_dir, module, self.layout.get(module, ()), self.homes)
+        parent = canonical.rpartition(".")[0]
+        if parent not in sys.modules:   # a flat checkout has no mytorch/nn/: its siblings'
+            new_package(parent, own.parent if own else tree.package_dir)   # folder is it
+        spec = importlib.util.spec_from_file_location(canonical, file)
         assert spec is not None and spec.loader is not None
         bundled = importlib.util.module_from_spec(spec)
+        sys.modules[canonical] = bundled
         spec.loader.exec_module(bundled)
-        own = _provider(tree.package_dir, module, self.layout.get(module, ()), self.homes)
-        names = {f"{self.package}.{module}", module.rpartition(".")[2]}
+        names = {canonical, module.rpartition(".")[2]}
         if own is not None:
             parts = own.relative_to(tree.package_dir).with_suffix("").parts
             names |= {".".join((self.package, *parts)), parts[-1]}

@@ -13,6 +13,7 @@ reference/mytorch.py; the bundled correct implementation is student_nn/mytorch.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from harness.apis.hw6.package import BUNDLED_DIR
 from harness.apis.mytorch.editions import EDITIONS
@@ -45,4 +46,5 @@ SPEC = Api(API, "CMU 11-785 mytorch (HW1P1, HW2P1)", "mytorch", LOADER.modules,
            BUNDLED_DIR / "mytorch", ("mytorch/nn/linear.py", "mytorch/nn/activation.py",
                                      "mytorch/nn/Conv1d.py", "mytorch/nn/modules/linear.py"),
            LOADER, ops=MYTORCH_OPS, runners=_runners, editions=EDITIONS, uses=uses,
-           dtypes=DTYPES)
+           dtypes=DTYPES,
+           rubric=Path(__file__).resolve().parents[2] / "rubrics" / "mytorch.toml")

@@ -69,11 +69,14 @@ INIT_FNS = (("weight_init_fn", "W"), ("bias_init_fn", "b"))
 
 def _layer(name: str, module: str, cls: str, family: Family, init: tuple[str, ...],
            inner: str = "") -> ObjectOp:
-    """A convolution, given W and b through its init functions as the course's tests do; its
-    gradients read where the handout keeps them (a strided one's in its stride-1 `inner`)."""
+    """A convolution, given W and b through its init functions and then assigned where the
+    handout keeps them (a strided one's in its stride-1 `inner`), as the course's tests
+    reach them (they read the weights there, so a class that does not pass its init
+    functions on is not failed for it); its gradients are read there too."""
     at = f"{inner}." if inner else ""
     return _op(name, module, cls, family, ("forward", "dX", "dW", "db"),
-               Methods(init=init, makers=INIT_FNS, forward=("A",), backward=("dLdZ",),
+               Methods(init=init, makers=INIT_FNS, sets=((f"{at}W", "W"), (f"{at}b", "b")),
+                       forward=("A",), backward=("dLdZ",),
                        grads=(("dW", f"{at}dLdW"), ("db", f"{at}dLdb"))))
 
 

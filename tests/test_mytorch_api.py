@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from harness.apis.mytorch import LOADER
+from harness.apis.mytorch import SPEC as MYTORCH
 from harness.apis.mytorch.ops import MYTORCH_OPS
 from harness.cli import main
 from harness.core.loading import LoadError
@@ -221,3 +222,29 @@ def test_grading_credits_each_part_of_a_checkout_only(tmp_path) -> None:
     assert "mytorch:conv1d" in {n["op"] for n in hw1p1["not_graded"]}
     # the running statistics are not the course's test: no points ride on them
     assert hw1p1["score"] == 65.0
+
+
+@pytest.mark.parametrize(("files", "edition"), [
+    ({}, "2024+"),
+    ({"nn/activation.py": OLD_ACTIVATIONS}, "2022-23"),
+    ({"nn/modules/linear.py": "class Linear:\n    pass\n", "nn/activation.py": OLD_ACTIVATIONS},
+     "2022"),
+    ({"nn/linear.py": "class Linear:\n    def __init__(self, i, o, autograd_engine): pass\n"},
+     "autograd"),
+    ({"nn/activation.py": "class Sigmoid:\n    def derivative(self): pass\n"}, "legacy"),
+])
+def test_the_year_is_told_from_the_files(tmp_path, files, edition) -> None:
+    moves = {"nn/linear.py": None} if "nn/modules/linear.py" in files else {}
+    impl = _checkout(tmp_path, moves=moves)
+    for name, text in files.items():
+        (impl / "mytorch" / name).parent.mkdir(parents=True, exist_ok=True)
+        (impl / "mytorch" / name).write_text(text)
+    detected = MYTORCH.edition(impl / "mytorch")
+    assert detected is not None and detected.edition.name == edition, detected
+
+
+def test_a_hw2p1_checkout_without_padding_is_2022_23s(tmp_path) -> None:
+    impl = _checkout(tmp_path, moves={"optim/sgd.py": None}, edits={"nn/Conv1d.py": (
+        "kernel_size, stride, padding=0,", "kernel_size, stride,")})
+    detected = MYTORCH.edition(impl / "mytorch")
+    assert detected is not None and detected.edition.name == "hw2p1-2022-23"

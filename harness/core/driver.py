@@ -203,15 +203,23 @@ def _maker(keyword: str, array: np.ndarray) -> Callable[..., np.ndarray]:
 
 
 def _get_path(obj: Any, path: str) -> Any:
-    """``obj.a.b`` for the dotted path "a.b"."""
-    for name in path.split("."):
+    """``obj.a.b`` for the dotted path "a.b"; NotImplementedError where a part on the way is
+    still None (the handout's ``self.conv1d_stride1 = None  # TODO``)."""
+    names = path.split(".")
+    for i, name in enumerate(names):
+        if obj is None and i:
+            raise NotImplementedError(f"self.{'.'.join(names[:i])} is still None: create it "
+                                      "in __init__")
         obj = getattr(obj, name)
     return obj
 
 
 def _set_path(obj: Any, path: str, value: Any) -> None:
     head, _, last = path.rpartition(".")
-    setattr(_get_path(obj, head) if head else obj, last, value)
+    owner = _get_path(obj, head) if head else obj
+    if owner is None:
+        raise NotImplementedError(f"self.{head} is still None: create it in __init__")
+    setattr(owner, last, value)
 
 
 def _function(module: Any, name: str) -> Callable[..., Any]:

@@ -196,8 +196,8 @@ def _maker(keyword: str, array: np.ndarray) -> Callable[..., np.ndarray]:
     asked for its shape."""
     def make(*shape: int) -> np.ndarray:
         if tuple(shape) != array.shape:
-            raise ValueError(f"{keyword}{tuple(shape)} was asked for an array of shape "
-                             f"{tuple(shape)}; the contract's is {array.shape}")
+            raise ValueError(f"{keyword}{tuple(shape)} was called with the wrong shape: the "
+                             f"contract's is {array.shape}")
         return array.copy()
     return make
 

@@ -24,11 +24,13 @@ implementation, 2 unusable input (no such path, no implementation there, unknown
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from harness.apis.known import APIS
+from harness.apis.resolve import resolve_api
 from harness.check.session import DEFAULT_CASES
 from harness.core import refcache
 from harness.core.conventions import PROFILES
@@ -83,6 +85,35 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from harness.grading import command  # local: grading's imports stay off `check`'s path
 
     return command.run(args)
+
+
+def cmd_twins(args: argparse.Namespace) -> int:
+    from harness.reports import twins
+
+    apis = twins.builtin_apis()
+    if args.api:
+        try:
+            apis = [resolve_api(args.api, None)]
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    if args.markdown:
+        print(twins.markdown(apis))
+        return 0
+    for api in apis:
+        print(f"{api.title} (--api {api.name})")
+        for r in twins.rows(api):
+            print(f"  {r.op}: {r.implementation}; twin {r.twin}")
+            for label, text in (("inputs", r.inputs), ("arguments", r.arguments),
+                                ("case parameters", r.parameters), ("outputs", r.outputs)):
+                print(f"      {label}: {text}")
+    return 0
+
+
+TWINS_DESCRIPTION = """\
+Every op nnparity checks: the implementation's class or functions, the PyTorch twin that
+computes the expected outputs, the inputs and arguments of its first case (shapes of an
+example), the case's parameters and the outputs compared. An adapter file's `twin` names one
+of these ops, and its init, forward and backward name these inputs and arguments."""
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -172,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
          evidence_cli.add_arguments, evidence_cli.run),
         ("doctor", "what this machine can do for nnparity, and how to fix what is missing",
          (doctor.DESCRIPTION, doctor.EPILOG), None, cmd_doctor),
+        ("twins", "every op's PyTorch twin: inputs, arguments, outputs (docs/twins.md)",
+         (TWINS_DESCRIPTION, "Example: nnparity twins --api mytorch"), _twins_arguments,
+         cmd_twins),
     ]
     for name, summary, (description, epilog), add_arguments, run in tools:
         command = sub.add_parser(name, help=summary, description=description, epilog=epilog,
@@ -180,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
             add_arguments(command)
         command.set_defaults(func=run)
     return parser
+
+
+def _twins_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--api", metavar="NAME|FILE",
+                        help="one API, or an adapter file (default: every built-in API)")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print the catalogue as Markdown (docs/twins.md is that)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nnnparity: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:   # `nnparity twins | head`: the reader has what it wanted
+        sys.stdout = open(os.devnull, "w")   # noqa: SIM115 - flushed at exit, never read
+        return 0
 
 
 if __name__ == "__main__":

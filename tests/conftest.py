@@ -18,7 +18,7 @@ FAST_MODULES = frozenset({
     "test_cases", "test_compare", "test_cs231n_math", "test_diagnosis_units",
     "test_dropout_law", "test_fingerprints", "test_layout", "test_reference", "test_report_types",
     "test_sources", "test_student_nn_unit", "test_mytorch_reference", "test_mytorch_student",
-    "test_returned_values",
+    "test_returned_values", "test_twins_page",
 })
 
 

@@ -197,6 +197,10 @@ class OpSpec:
         """The twin's constructor arguments for a case's `ctor` under `conventions`."""
         return ctor
 
+    def twin_name(self) -> str:
+        """What computes the expected outputs, named without importing it (PyTorch)."""
+        return f"the twin of op {self.twin}"
+
     # ------------------------------------------------------------ its cases
     def cases(self, count: int, seed: int = 0) -> Iterator[Case]:
         if self.max_cases is not None:
@@ -263,6 +267,9 @@ class ClassOp(OpSpec):
     def twin_ctor(self, ctor: Kwargs, conventions: object) -> Kwargs:
         return {**ctor, "conventions": conventions} if self.twin_conventions else ctor
 
+    def twin_name(self) -> str:
+        return f"reference.{self.module}.{self.cls}"
+
 
 @dataclass(frozen=True)
 class FunctionOp(OpSpec):
@@ -316,6 +323,11 @@ class FunctionOp(OpSpec):
     def twin_target(self) -> object:
         return importlib.import_module(self.twins)
 
+    def twin_name(self) -> str:
+        calls = self.calls
+        return f"{self.twins}.{calls.forward}" + (f", .{calls.backward}" if calls.backward
+                                                 else "")
+
 
 @dataclass(frozen=True)
 class ObjectOp(OpSpec):
@@ -360,6 +372,9 @@ class ObjectOp(OpSpec):
     def twin_target(self) -> object:
         return getattr(importlib.import_module(self.twins), self.cls)
 
+    def twin_name(self) -> str:
+        return f"{self.twins}.{self.cls}"
+
     def twin_ctor(self, ctor: Kwargs, conventions: object) -> Kwargs:
         options = dict(self.methods.twin_options)
         return {**ctor, TWIN_OPTIONS: options} if options else ctor
@@ -375,6 +390,9 @@ class AdapterOp(ObjectOp):
 
     def twin_target(self) -> object:
         return OpSpec.twin_target(self)
+
+    def twin_name(self) -> str:
+        return OpSpec.twin_name(self)
 
 
 # The family each op name was declared with: the inputs of a case depend on its op only.

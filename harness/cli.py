@@ -104,7 +104,8 @@ def cmd_twins(args: argparse.Namespace) -> int:
         for r in twins.rows(api):
             print(f"  {r.op}: {r.implementation}; twin {r.twin}")
             for label, text in (("inputs", r.inputs), ("arguments", r.arguments),
-                                ("case parameters", r.parameters), ("outputs", r.outputs)):
+                                ("case parameters", r.parameters), ("outputs", r.outputs),
+                                ("varies with", r.varies)):
                 print(f"      {label}: {text}")
     return 0
 

@@ -1,6 +1,7 @@
 """The catalogue of every op's PyTorch twin: what the implementation's class or functions are,
 what computes the expected outputs, the inputs and constructor arguments of a case (its first
-one, as an example of the shapes), the case's parameters and the outputs compared.
+one, as an example of the shapes and defaults), the case's parameters, the outputs compared,
+and what the twin's definition varies with (the named conventions, a year's edition).
 
 `nnparity twins` prints it; docs/twins.md is it as Markdown, generated from the op tables
 (tests/test_twins_page.py keeps the page current). An adapter file's `twin` names one of
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from harness.core.api import Api
-from harness.core.opspec import OpSpec
+from harness.core.opspec import ClassOp, OpSpec
 from harness.core.registry import APIS
 
 
@@ -28,30 +29,39 @@ class TwinRow:
     arguments: str          # its constructor arguments (or the function's parameters)
     parameters: str         # the case's parameters, the ones shrinking simplifies first
     outputs: str
+    varies: str             # the conventions its twin takes, the editions that redefine it
 
     def cells(self) -> list[str]:
         return [self.op, self.implementation, self.twin, self.inputs, self.arguments,
-                self.parameters, self.outputs]
+                self.parameters, self.outputs, self.varies]
 
 
 HEADERS = ["op", "implementation", "twin", "inputs (first case)", "arguments (first case)",
-           "case parameters", "outputs"]
+           "case parameters", "outputs", "varies with"]
 
 
-def row(spec: OpSpec) -> TwinRow:
-    """The catalogue's row of `spec`."""
+def row(spec: OpSpec, api: Api | None = None) -> TwinRow:
+    """The catalogue's row of `spec` (of `api`, whose editions may redefine it)."""
     case = next(iter(spec.cases(1)))
     inputs = ", ".join(f"{name} {tuple(arr.shape)}" for name, arr in spec.inputs(case).items())
     arguments = ", ".join(f"{key}={value!r}" for key, value in spec.ctor(case).items())
     where = f"{spec.module.replace('.', '/')}.py"
     implementation = (f"{spec.cls}, {spec.function('dX') or spec.cls}"
                       if spec.kind == "function" else f"{spec.cls} ({where})")
+    varies = []
+    if isinstance(spec, ClassOp) and spec.twin_conventions:
+        varies.append("[the conventions](conventions.md)")
+    editions = [e.name for e in (api.editions if api else ())
+                if spec.name in e.redefines or spec.name in e.fixed]
+    if editions:
+        varies.append("editions " + ", ".join(editions))
     return TwinRow(spec.name, implementation, spec.twin_name(), inputs, arguments or "—",
-                   ", ".join(case.p) or "—", ", ".join(spec.outputs))
+                   ", ".join(case.p) or "—", ", ".join(spec.outputs),
+                   "; ".join(varies) or "—")
 
 
 def rows(api: Api) -> list[TwinRow]:
-    return [row(spec) for spec in api.ops.values()]
+    return [row(spec, api) for spec in api.ops.values()]
 
 
 def markdown(apis: Iterable[Api]) -> str:

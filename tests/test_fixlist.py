@@ -134,6 +134,21 @@ def test_several_bugs_found_in_one_output_are_several_problems() -> None:
         ("stride", [("conv2d", "forward")])]
 
 
+def test_a_wrong_shape_and_what_it_shows_where_the_shape_comes_out_right_are_one_problem(
+        ) -> None:
+    # a bias given dLdW's shape: (out, in) in most cases, a wrong value where in = 1
+    shape = {"code": "wrong_shape", "message": "wrong shape: got (4, 3), expected (4, 1)"}
+    item = _item("fully_connected", "db", diagnosis=[shape], groups=[
+        shape, {"code": "value_mismatch", "message": "mismatched elements: 2 / 2"}])
+    (entry,) = fix_list_of([item])
+    assert entry["code"] == "wrong_shape" and _pairs(entry) == [("fully_connected", "db")]
+    # a wrong shape beside a named bug stays two problems
+    item = _item("fully_connected", "db", groups=[
+        {"code": "wrong_shape", "message": "wrong shape"},
+        {"code": "scale_factor", "message": "every element is 2 times the expected"}])
+    assert [e["code"] for e in fix_list_of([item])] == ["wrong_shape", "scale_factor"]
+
+
 def test_one_named_bug_of_one_method_is_one_problem() -> None:
     skip = [{"code": "activation_use", "message": "the derivative is skipped"}]
     entries = fix_list_of([_item("fully_connected", o, diagnosis=skip) for o in ("dX", "dW")]

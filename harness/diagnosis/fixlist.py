@@ -762,12 +762,20 @@ def _stub_methods(failing: list[dict[str, Any]], group: list[int], key: Key | No
     return list(dict.fromkeys(f for f in found if f and _owner(f) == key[2]))
 
 
+# What a wrong shape shows on the cases where the wrong shape happens to be the right one (a
+# bias of shape (out, in) when in = 1, a scalar when there is one column): the same bug.
+SHAPE_ALSO_SHOWS = {"wrong_shape", "value_mismatch", "wrong_type", "reshape_match"}
+
+
 def _expand(item: dict[str, Any]) -> list[dict[str, Any]]:
     """An item, or one item per problem when its finding holds several (``groups``): each
-    with its own diagnosis, cases and, for an exception, the error of its smallest case."""
+    with its own diagnosis, cases and, for an exception, the error of its smallest case.
+    A wrong shape and what it shows where the shape comes out right are one problem."""
     f = item.get("finding") or {}
     groups = [g for g in f.get(GROUPS_KEY) or [] if isinstance(g, dict)]
-    if len(groups) < 2:
+    codes = {_top({"diagnosis": g.get("diagnosis") if isinstance(g.get("diagnosis"), list)
+                   else [g]}).get("code") for g in groups}
+    if len(groups) < 2 or ("wrong_shape" in codes and codes <= SHAPE_ALSO_SHOWS):
         return [dict(item)]
     out = []
     for k, g in enumerate(groups):

@@ -125,6 +125,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return doctor.exit_code(results)
 
 
+def _editions() -> str:
+    """Each built-in API's editions, for --edition's help ('hw6: 2020, ...; cs231n: ...')."""
+    return "; ".join(f"{api.name}: {', '.join(e.name for e in api.editions)}"
+                     for api in APIS.values() if api.editions and not api.adapter)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnparity",
@@ -139,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--impl", metavar="PATH",
                        help="directory holding neural_networks/ or student_nn/, or the package "
                             "itself; for --api cs231n a folder holding cs231n/layers.py, or "
-                            "layers.py itself (default: the bundled student_nn, or its cs231n)")
+                            "layers.py itself; for --api mytorch a folder holding mytorch/ "
+                            "(default: the API's bundled implementation in student_nn)")
         p.add_argument("--api", metavar="NAME|FILE",
                        help=f"the API the implementation follows: {', '.join(sorted(APIS))}, "
                             "or an adapter file (.toml or .py, see docs/adapters.md) "
@@ -147,9 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--profile", default="homework", choices=sorted(PROFILES),
                        help="conventions accepted (default: homework)")
         p.add_argument("--edition", metavar="NAME",
-                       help="the year's assignment the implementation follows (HW6: 2020, "
-                            "2021-23, 2024+, contract; CS231n: 2017, 2018+): ops it does not "
-                            "ask for are not checked (default: detected from its files)")
+                       help=f"the year's assignment the implementation follows ({_editions()})"
+                            ": ops it does not ask for are not checked (default: detected from "
+                            "its files)")
         p.add_argument("--starter", metavar="DIR",
                        help="the course's starter code: modules that are not graded (weights, "
                             "utils, ...) come from there (default: from the implementation, or "

@@ -773,13 +773,13 @@ def _expand(item: dict[str, Any]) -> list[dict[str, Any]]:
     A wrong shape and what it shows where the shape comes out right are one problem."""
     f = item.get("finding") or {}
     groups = [g for g in f.get(GROUPS_KEY) or [] if isinstance(g, dict)]
-    codes = {_top({"diagnosis": g.get("diagnosis") if isinstance(g.get("diagnosis"), list)
-                   else [g]}).get("code") for g in groups}
+    diagnoses = [g.get("diagnosis") if isinstance(g.get("diagnosis"), list) else [g]
+                 for g in groups]
+    codes = {_top({"diagnosis": d}).get("code") for d in diagnoses}
     if len(groups) < 2 or ("wrong_shape" in codes and codes <= SHAPE_ALSO_SHOWS):
         return [dict(item)]
     out = []
-    for k, g in enumerate(groups):
-        diagnosis = g.get("diagnosis") if isinstance(g.get("diagnosis"), list) else [g]
+    for k, (g, diagnosis) in enumerate(zip(groups, diagnoses, strict=True)):
         sub = {key: v for key, v in f.items() if key != GROUPS_KEY}
         sub["diagnosis"] = diagnosis
         if k:   # the later problems are not the item's caused_by pointer (nor forward's,

@@ -82,7 +82,8 @@ def markdown(apis: Iterable[Api]) -> str:
 
 
 def _cell(text: str) -> str:
-    return f"`{text}`" if text not in ("—",) and "," not in text and " " not in text \
+    """One word (a name) as code, anything else as text."""
+    return f"`{text}`" if text != "—" and not set(", ") & set(text) \
         else text.replace("|", "\\|")
 
 

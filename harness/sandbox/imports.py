@@ -1,5 +1,6 @@
-"""The import machinery both loaders share (runs inside the sandboxed child): a package object
-over a folder, and modules imported once, their import errors kept."""
+"""The import machinery the loaders share (runs inside the sandboxed child): a package object
+over a folder, its ``__init__.py`` run as far as it goes, and modules imported once, their
+import errors kept."""
 
 from __future__ import annotations
 
@@ -38,3 +39,16 @@ def import_once(imported: dict[str, types.ModuleType | BaseException], package: 
     if isinstance(found, BaseException):
         raise found
     return found
+
+
+def run_init(package: types.ModuleType, init: Path) -> BaseException | None:
+    """Run a folder's ``__init__.py`` (if any) in its package as far as it goes: what it
+    raises is returned, not raised; the package keeps the names it bound and its modules stay
+    importable."""
+    if not init.is_file():
+        return None
+    try:
+        exec(compile(init.read_bytes(), str(init), "exec"), package.__dict__)  # noqa: S102
+    except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+        return exc
+    return None

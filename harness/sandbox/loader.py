@@ -40,7 +40,7 @@ from harness.core.loading import (
     Plan,
     folder_files,
 )
-from harness.sandbox.imports import import_once, new_package
+from harness.sandbox.imports import import_once, new_package, run_init
 from harness.sandbox.sources import (
     PackageLayout,
     own_graded,
@@ -209,13 +209,7 @@ class Implementation:
                                             frozenset(self.plan.borrowed(BUNDLED))))
         if self.plan.borrowed(BUNDLED):   # imported on first use, through the finder
             new_package(BUNDLED_ALIAS, staged)
-        init = self.package_dir / "__init__.py"
-        if init.exists():
-            try:
-                code = compile(init.read_bytes(), str(init), "exec")
-                exec(code, pkg.__dict__)  # noqa: S102 - the implementation's own init
-            except BaseException as exc:  # noqa: BLE001
-                self.package_error = exc
+        self.package_error = run_init(pkg, self.package_dir / "__init__.py")
 
     def module(self, module: str) -> types.ModuleType:
         """Import a contract module of the implementation; re-raises its import error."""

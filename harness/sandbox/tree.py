@@ -40,7 +40,8 @@ from harness.core.loading import (
     Plan,
     Source,
 )
-from harness.sandbox.imports import import_once, new_package
+from harness.sandbox.imports import new_package, run_init
+from harness.sandbox.library import Library
 
 SKIP = {"__pycache__", ".git", ".ipynb_checkpoints", "venv", ".venv", "site-packages"}
 
@@ -88,10 +89,13 @@ class TreeLoader:
         raise LoadError(f"--impl {path}: no {self.package}/ folder with Python files; point "
                         f"--impl at the folder holding {self.package}/")
 
+    def provider(self, package_dir: Path, module: str) -> Path | None:
+        """The file that provides contract `module` (None: no file does)."""
+        return _provider(package_dir, module, self.layout.get(module, ()), self.homes)
+
     def files(self, package_dir: Path) -> dict[str, Path | None]:
         """Contract module -> the file that provides it (None: no file does)."""
-        return {module: _provider(package_dir, module, classes, self.homes)
-                for module, classes in self.layout.items()}
+        return {module: self.provider(package_dir, module) for module in self.layout}
 
     def module_files(self, package_dir: Path) -> dict[str, Path]:
         return {module: file for module, file in self.files(package_dir).items() if file}
@@ -99,14 +103,14 @@ class TreeLoader:
     def plan(self, package_dir: Path, graded: tuple[str, ...] | None = None,
              starter: Path | None = None, missing_graded: Origin = BUNDLED,
              substitute: tuple[str, ...] = ()) -> Plan:
-        sources = {}
-        for module, file in self.files(package_dir).items():
+        sources, files = {}, self.files(package_dir)
+        for module, file in files.items():
             where = file.relative_to(package_dir).as_posix() if file else None
             own = where == module.replace(".", "/") + ".py"
             sources[module] = Source(module, SUBMISSION, f"graded: {where}" if where else
                                      "graded: no file defines its classes (left out)",
                                      None if own else where)
-        return Plan(sources, frozenset(m for m, f in self.files(package_dir).items() if f))
+        return Plan(sources, frozenset(m for m, f in files.items() if f))
 
     def staged(self, package_dir: Path, graded: tuple[str, ...] | None,
                starter: Path | None, substitute: tuple[str, ...]) -> dict[str, Path]:
@@ -137,7 +141,7 @@ class TreeLoader:
         return ["--api", self.api]
 
     def load(self, path: str | Path, request: LoadRequest) -> Tree:
-        tree = Tree(self.locate(path), self)
+        tree = Tree(self.locate(path), self.package, loader=self)
         folders = sorted({f.parent for f in _python_files(tree.package_dir)}
                          | {tree.package_dir})
         for folder in folders:
@@ -150,7 +154,7 @@ class TreeLoader:
         for module in request.substitute:
             self._substitute(tree, module, request.staged)
         for folder, package in packages:
-            error = _run_init(package, folder / "__init__.py")
+            error = run_init(package, folder / "__init__.py")
             tree.package_error = tree.package_error or error
         return tree
 
@@ -164,7 +168,7 @@ class TreeLoader:
         # named by the contract's path, so that its relative imports (``from .resampling
         # import Downsample1d``) reach its siblings in the implementation's package
         canonical = f"{self.package}.{module}"
-        own = _provider(tree.package_dir, module, self.layout.get(module, ()), self.homes)
+        own = self.provider(tree.package_dir, module)
         parent = canonical.rpartition(".")[0]
         if parent not in sys.modules:   # a flat checkout has no mytorch/nn/: its siblings'
             new_package(parent, own.parent if own else tree.package_dir)   # folder is it
@@ -185,40 +189,19 @@ class TreeLoader:
 
 
 @dataclass
-class Tree:
-    """An imported package tree: contract modules on demand, import errors kept."""
+class Tree(Library):
+    """An imported package tree: a `Library` whose contract modules are the files that
+    provide them, wherever they are."""
 
-    package_dir: Path
-    loader: TreeLoader
-    package_error: BaseException | None = None
-    _modules: dict[str, types.ModuleType | BaseException] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.package_dir.name
+    loader: TreeLoader = field(kw_only=True)
 
     def module(self, module: str) -> types.ModuleType:
         """The file that provides contract module `module`, imported; an empty module when
         none does (its classes are absent)."""
-        file = _provider(self.package_dir, module, self.loader.layout.get(module, ()),
-                         self.loader.homes)
+        file = self.loader.provider(self.package_dir, module)
         if file is None:
-            return types.ModuleType(f"{self.loader.package}.{module}")
-        dotted = ".".join(file.relative_to(self.package_dir).with_suffix("").parts)
-        return import_once(self._modules, self.loader.package, dotted)
-
-
-def _run_init(package: types.ModuleType, init: Path) -> BaseException | None:
-    """Run a folder's ``__init__.py`` in its package as far as it goes: what it raises (a
-    later homework's import) is kept, not raised, and the package keeps the names it bound
-    and its modules stay importable."""
-    if not init.is_file():
-        return None
-    try:
-        exec(compile(init.read_bytes(), str(init), "exec"), package.__dict__)  # noqa: S102
-    except BaseException as exc:  # noqa: BLE001 - student code may raise anything
-        return exc
-    return None
+            return types.ModuleType(f"{self.package}.{module}")
+        return super().module(".".join(file.relative_to(self.package_dir).with_suffix("").parts))
 
 
 def _python_files(package_dir: Path) -> list[Path]:

@@ -220,9 +220,10 @@ def layernorm_backward(dout: np.ndarray, cache: Tape) -> tuple[np.ndarray, ...]:
 
 
 # ---------------------------------------------------------------- dropout
-def dropout_forward(x: np.ndarray, dropout_param: dict,
-                    kept: np.ndarray | None = None) -> tuple[np.ndarray, Tape]:
-    """Inverted dropout. dropout_param: 'p' (the probability of KEEPING a unit; with
+def dropout_forward(x: np.ndarray, dropout_param: dict, kept: np.ndarray | None = None,
+                    inverted: bool = True) -> tuple[np.ndarray, Tape]:
+    """Inverted dropout (with `inverted` False, the original non-inverted kind some
+    libraries keep: train out = x · kept, test out = x · p). dropout_param: 'p' (the probability of KEEPING a unit; with
     'p_means' "either", as CS231n's ambiguous handout before 2018 has it, of dropping one when
     the share of units `kept` is closer to 1 − p), 'mode' ('train' | 'test'), optional 'seed'.
 
@@ -244,9 +245,9 @@ def dropout_forward(x: np.ndarray, dropout_param: dict,
         kept = np.array(kept, dtype=bool)
         if kept.shape != x.shape:
             raise ValueError(f"kept has shape {kept.shape}, x has {x.shape}")
-        out = xt * leaf(kept / p, False)
+        out = xt * leaf(kept / p if inverted else kept * 1.0, False)
     elif mode == "test":
-        kept, out = None, xt.clone()
+        kept, out = None, xt.clone() if inverted else xt * p
     else:
         raise ValueError(f'Invalid forward dropout mode "{mode}"')
     return _record(out, xt, kept=kept, mode=mode)
@@ -261,10 +262,18 @@ def _labels(y: np.ndarray) -> Tensor:
     return torch.from_numpy(np.asarray(y, dtype=np.int64).copy())
 
 
-def softmax_loss(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean cross-entropy of softmax(x) for scores x (N, C) and labels y (N,): (loss, dx)."""
+def softmax_loss(x: np.ndarray, y: np.ndarray, log_offset: float = 0.0
+                 ) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of softmax(x) for scores x (N, C) and labels y (N,): (loss, dx).
+
+    With `log_offset` δ (a library's guard against log 0), the loss is −mean log(p_y + δ) but
+    dx stays softmax's (p − onehot(y))/N, as such libraries write it."""
     xt = leaf(x)
-    return _loss(F.cross_entropy(xt, _labels(y)), xt)
+    loss = F.cross_entropy(xt, _labels(y))
+    if log_offset:
+        p = F.softmax(xt, dim=1).gather(1, _labels(y)[:, None])
+        loss = loss + (-(p + log_offset).log().mean() - loss).detach()
+    return _loss(loss, xt)
 
 
 def svm_loss(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:

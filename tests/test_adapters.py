@@ -37,8 +37,16 @@ def test_the_documented_adapter_checks_a_correct_library(tmp_path) -> None:
     assert code == 0
     assert {r["op"] for r in report["results"]} == {
         f"dlfs:{n}" for n in ("relu", "sigmoid", "affine", "softmax_with_loss", "convolution",
-                              "pooling")}
+                              "pooling", "batch_normalization", "batch_normalization_test",
+                              "dropout", "dropout_test")}
     assert all(r["status"] == "pass" for r in report["results"])
+    notes = {(r["op"], r["output"]): r["notes"] for r in report["results"]}
+    # what the adapter declares beyond the twin is said once per op, in words
+    assert any("eps = 1e-06: the library's own" in n
+               for n in notes["dlfs:batch_normalization", "forward"])
+    assert not any("eps" in n for n in notes["dlfs:batch_normalization", "dX"])
+    assert any("−mean log(p_y + 1e-07)" in n for n in notes["dlfs:softmax_with_loss", "forward"])
+    assert any("non-inverted dropout" in n for n in notes["dlfs:dropout", "forward"])
 
 
 def test_bugs_in_the_library_fail_exactly_there_with_the_formula_named(tmp_path) -> None:

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from harness.core.api import KindRunner, OpRunView
+from harness.core import expressions
 from harness.core.cases import Kwargs
 from harness.core.opspec import TWIN_OPTIONS, Calls, Methods
 from harness.core.registry import kind_runners
@@ -116,11 +117,14 @@ def _run_functions(module: Any, calls: Calls, ctor: dict[str, Any], x: dict,
     ``backward(dout, cache)`` (see `harness.core.opspec.Calls`)."""
     args = [x[name] for name in calls.args]
     param = None
+    options = ctor.get(TWIN_OPTIONS, {})   # the twin's variant (an adapter's convention)
     if calls.param is not None:
-        param = {**ctor, **{k: np.array(x[k]) for k in calls.state if k in x}}
+        param = {**{k: v for k, v in ctor.items() if k != TWIN_OPTIONS},
+                 **{k: np.array(x[k]) for k in calls.state if k in x}}
         args.append(param)
     forward = getattr(module, calls.forward)  # the child has checked that it exists
-    extra = {k: x[k] for k in calls.extra if k in x}   # the twin's only (harness.core.opspec)
+    # the twin's only (harness.core.opspec): the units a dropout kept, a variant's options
+    extra = {**{k: x[k] for k in calls.extra if k in x}, **options}
     if extra:
         forward = functools.partial(forward, **extra)
     if calls.loss:
@@ -155,14 +159,18 @@ def _run_object(cls: Any, methods: Methods, ctor: dict[str, Any], x: dict,
     """``layer = cls(*init)``, its attributes set, ``forward(*args)``, its state read,
     ``backward(*args)``, then the gradients' attributes (see `harness.core.opspec.Methods`).
     The twin's constructor also takes the year's options (`TWIN_OPTIONS` in its ctor)."""
-    def value(name: str) -> Any:
-        return x[name] if name in x else ctor[name]
+    env = methods.values(ctor, x)
+
+    def call(method: Callable[..., Any], arguments: tuple[str, ...], **more: Any) -> Any:
+        args, kwargs = methods.arguments(arguments, env)
+        return method(*args, **kwargs, **more)
 
     def construct() -> Any:
-        makers = {keyword: _maker(keyword, value(name)) for keyword, name in methods.makers}
-        layer = cls(*[value(n) for n in methods.init], **makers, **ctor.get(TWIN_OPTIONS, {}))
+        makers = {keyword: _maker(keyword, expressions.evaluate(name, env))
+                  for keyword, name in methods.makers}
+        layer = call(cls, methods.init, **makers, **ctor.get(TWIN_OPTIONS, {}))
         for attribute, name in methods.sets:
-            _set_path(layer, attribute, value(name))
+            _set_path(layer, attribute, expressions.evaluate(name, env))
         return layer
 
     try:
@@ -171,7 +179,7 @@ def _run_object(cls: Any, methods: Methods, ctor: dict[str, Any], x: dict,
         run.fail(outputs, "construct", exc)
         return
     if not attempt(run, ("forward",), "forward",
-                   lambda: (layer.forward(*[value(n) for n in methods.forward]),)):
+                   lambda: (call(layer.forward, methods.forward),)):
         run.fail(outputs, "forward", run.errors["forward"][1])
         return
     for output, attribute in methods.state:
@@ -182,7 +190,7 @@ def _run_object(cls: Any, methods: Methods, ctor: dict[str, Any], x: dict,
     if not backs:
         return
     if not attempt(run, (methods.returns,), "backward",
-                   lambda: (layer.backward(*[value(n) for n in methods.backward]),)):
+                   lambda: (call(layer.backward, methods.backward),)):
         run.fail(outputs, "backward", run.errors[methods.returns][1])
         return
     for output, attribute in methods.grads:

@@ -23,12 +23,18 @@ import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
 from harness.core import cases as c
+from harness.core import expressions
+from harness.core import array_layouts
+from harness.core.array_layouts import to_library
 from harness.core.cases import Case, Family, Kwargs, Params, ParamValue
+
+if TYPE_CHECKING:   # the child imports this module, not the comparison's
+    from harness.core.compare import Tolerance
 
 
 @dataclass(frozen=True)
@@ -71,8 +77,13 @@ class Methods:
     each of `state` (output, attribute) is read (running statistics); ``dx =
     layer.backward(*backward)`` (no `backward` names: ``backward()``, the gradient of a loss
     or an activation's local derivative); then each of `grads` (output, attribute) is read.
-    Names in `init`, `forward` and `backward` are the op's inputs or the case's constructor
-    parameters (stride, pad, pool_height, eval, ...); attributes may be dotted paths.
+    Each argument of `init`, `forward` and `backward`, and each value of `sets` and `makers`,
+    is an expression (harness/core/expressions.py) over the op's inputs and the case's
+    constructor parameters (stride, pad, pool_height, eval, ...): a bare name, a size
+    (``x.shape[1]``), a transform (``1 - p``); an argument ``"name=expression"`` is passed by
+    keyword, and left out when the case lacks a name it reads (no running statistics given).
+    In expressions, an input named in `layout` is in the library's layout
+    (harness/core/array_layouts.py: ``w`` "transposed"). Attributes may be dotted paths.
     `twin_options` are keyword arguments for the twin's constructor only: the year's
     definition it computes (mytorch 2022's unscaled MSE gradient).
     """
@@ -87,6 +98,28 @@ class Methods:
     makers: tuple[tuple[str, str], ...] = ()
     state: tuple[tuple[str, str], ...] = ()
     twin_options: tuple[tuple[str, ParamValue], ...] = ()
+    layout: tuple[tuple[str, str], ...] = ()
+
+    def values(self, ctor: Kwargs, inputs: dict[str, np.ndarray]) -> dict[str, object]:
+        """What the expressions read: the parameters and the inputs, each input named in
+        `layout` in the library's layout."""
+        layouts = dict(self.layout)
+        return {**ctor, **{name: to_library(layouts[name], value) if name in layouts
+                           else value for name, value in inputs.items()}}
+
+    def arguments(self, arguments: tuple[str, ...], values: dict[str, object]
+                  ) -> tuple[list[object], dict[str, object]]:
+        """The positional and keyword values of `arguments` (a call's) on `values`; a
+        keyword whose expression reads a name `values` lacks is left out."""
+        args: list[object] = []
+        kwargs: dict[str, object] = {}
+        for argument in arguments:
+            keyword, text = expressions.split_keyword(argument)
+            if keyword is None:
+                args.append(expressions.evaluate(text, values))
+            elif expressions.names(text) <= set(values):
+                kwargs[keyword] = expressions.evaluate(text, values)
+        return args, kwargs
 
     def function(self, cls: str, output: str, detail: bool = True) -> str:
         if output == "forward" or output in dict(self.state):
@@ -137,6 +170,11 @@ class OpSpec:
     # Which of its cases are checked (None: all): an edition keeps the cases that use only
     # that year's ops (harness/core/editions.py).
     keep: Callable[[Case], bool] | None = None
+    # Its tolerance policy when not the run's (an adapter's float32 library); None: the run's.
+    tolerance: Tolerance | None = None
+    # What its checks assume beyond the twin's definition, in words (an adapter's eps = 1e-6,
+    # its non-inverted dropout): every report of it says so.
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _FAMILIES.setdefault(self.name, self.family)
@@ -187,6 +225,16 @@ class OpSpec:
     def with_class(self, cls: str) -> OpSpec:
         """This op under another class name (a year's assignment that named it otherwise)."""
         return replace(self, cls=cls)
+
+    def to_twin(self, output: str, got: np.ndarray, inputs: dict[str, np.ndarray],
+                expected: np.ndarray) -> np.ndarray:
+        """What the implementation returned for `output`, laid out as the twin lays it out
+        (an adapter's layouts and local derivatives); as it is for every built-in API."""
+        return got
+
+    def check_case(self, case: Case) -> None:
+        """Raise if `case` cannot be given to the implementation for a reason of nnparity's
+        or its configuration's (an adapter's expression that fails), before it runs."""
 
     def twin_target(self) -> object:
         """What the driver runs to compute the expected outputs: the twin's class, or the
@@ -386,13 +434,63 @@ TWIN_OPTIONS = "twin_options"   # the key of a twin's own constructor keywords i
 @dataclass(frozen=True)
 class AdapterOp(ObjectOp):
     """A user-declared adapter's class (`Methods`), mapped to another API's op (`twin`),
-    whose twin computes its expected outputs."""
+    whose twin computes its expected outputs.
+
+    `constants` are the library's own values of the twin's parameters (eps = 1e-6): the
+    case's parameters and the twin take them. `local` names the input a backward's local
+    derivative (dX/dY, elementwise) is multiplied by. `lines` say where each of its keys is
+    in the adapter file, for the adapter's own mistakes (`AdapterError`).
+    """
+
+    constants: Params = field(default_factory=dict, kw_only=True)
+    local: str = field(default="", kw_only=True)
+    lines: tuple[tuple[str, str], ...] = field(default=(), kw_only=True)
 
     def twin_target(self) -> object:
         return OpSpec.twin_target(self)
 
     def twin_name(self) -> str:
         return OpSpec.twin_name(self)
+
+    def ctor(self, case: Case) -> Kwargs:
+        return {**super().ctor(case), **self.constants}
+
+    def to_twin(self, output: str, got: np.ndarray, inputs: dict[str, np.ndarray],
+                expected: np.ndarray) -> np.ndarray:
+        layout = dict(self.methods.layout).get(output)
+        if layout is not None:
+            got = array_layouts.to_twin(layout, got, expected.shape)
+        if self.local and output == self.methods.returns \
+                and got.shape == inputs[self.local].shape:
+            got = got * inputs[self.local]
+        return got
+
+    def where(self, key: str) -> str:
+        """Where `key` of this op is in the adapter file ("path:line")."""
+        lines = dict(self.lines)
+        return lines.get(key) or lines.get("op", self.name)
+
+    def check_case(self, case: Case) -> None:
+        """Raise `AdapterError` (with the line) if an argument's expression fails on `case`:
+        the adapter's mistake, found before the library runs, never charged to it."""
+        methods = self.methods
+        values = methods.values(self.ctor(case), self.inputs(case))
+        for key in ("init", "forward", "backward"):
+            try:
+                methods.arguments(getattr(methods, key), values)
+            except expressions.ExpressionError as exc:
+                raise AdapterError(f"{self.where(key)}: {key}: {exc} (case {case.id})") from None
+        for key, pairs in (("sets", methods.sets), ("makers", methods.makers)):
+            for _, text in pairs:
+                try:
+                    expressions.evaluate(text, values)
+                except expressions.ExpressionError as exc:
+                    raise AdapterError(f"{self.where(key)}: {key}: {exc} (case {case.id})"
+                                       ) from None
+
+
+class AdapterError(ValueError):
+    """An adapter file's own mistake; the message says where (file and line) and what."""
 
 
 # The family each op name was declared with: the inputs of a case depend on its op only.

@@ -35,7 +35,8 @@ def reference_outputs(spec: OpSpec, ctor: Kwargs, inputs: dict[str, np.ndarray],
     if judge is not None:  # a kind its API judges (HW6's whole models, optimisers, ...)
         return judge.reference_outputs(spec, ctor, inputs, conventions)
     if spec.twin is not None:  # an adapter's op: the op it maps to computes the expected
-        found = reference_outputs(get_op(spec.twin), ctor, inputs, conventions, partial)
+        found = reference_outputs(get_op(spec.twin), spec.twin_ctor(ctor, conventions),
+                                  inputs, conventions, partial)
         return {k: v for k, v in found.items() if k in spec.outputs}
     with reference.one_torch_thread():   # tiny tensors: torch's thread pool costs ~10×
         run = run_op(spec.kind, spec.twin_target(), spec.twin_ctor(ctor, conventions),

@@ -458,7 +458,7 @@ def main(argv: list[str] | None = None) -> None:
     impl: Loaded | BaseException
     loader: Loader
     if args.library:
-        loader = LibraryLoader(*args.library.split(":", 1))
+        loader = LibraryLoader.from_arg(args.library)
     else:
         loader = (get_api(args.api) if args.api else default_api()).loader
     OWN_PACKAGES.update((loader.package, *loader.dirs))

@@ -10,6 +10,7 @@ module is the implementation's own: no starter code, nothing borrowed.
 
 from __future__ import annotations
 
+import sys
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,11 +32,13 @@ class LibraryLoader:
     """The loader of an API whose implementation is one module (a `Loader`)."""
 
     package: str      # the name the folder is imported as
-    module: str       # the module's name, without .py
+    module: str       # the module's name, without .py (dotted below the package: nn.linear)
+    others: tuple[str, ...] = ()   # an adapter's other modules (mytorch's nn.activation)
+    path: tuple[str, ...] = ()     # folders put on sys.path, relative to the package's
 
     @property
     def modules(self) -> tuple[str, ...]:
-        return (self.module,)
+        return (self.module, *self.others)
 
     @property
     def dirs(self) -> tuple[str, ...]:
@@ -48,13 +51,14 @@ class LibraryLoader:
     def locate(self, path: str | Path) -> Path:
         """The folder holding the module: PATH/<package>/, PATH itself, or the file's folder."""
         p = Path(path).expanduser().resolve()
-        module = self.module
+        module = self.module.replace(".", "/")
+        below = module.count("/")   # the file's folders below the package
         if not p.exists():
             raise LoadError(f"--impl {path}: no such file or directory")
         if p.is_file():
-            if p.name != f"{module}.py":
+            if not p.as_posix().endswith(f"/{module}.py"):
                 raise LoadError(f"--impl {path}: expected {module}.py or the folder holding it")
-            return p.parent
+            return p.parents[below]
         for folder in (p / self.package, p):
             if (folder / f"{module}.py").is_file():
                 return folder
@@ -83,11 +87,23 @@ class LibraryLoader:
         return starter
 
     def child_args(self) -> list[str]:
-        return ["--library", f"{self.package}:{self.module}"]
+        return ["--library", ":".join((self.package, ",".join(self.modules),
+                                       ",".join(self.path)))]
+
+    @classmethod
+    def from_arg(cls, arg: str) -> LibraryLoader:
+        """The loader `child_args` described (package:module[,others][:path,...])."""
+        package, modules, path = (arg.split(":") + ["", ""])[:3]
+        main, *others = modules.split(",")
+        return cls(package, main, tuple(others), tuple(filter(None, path.split(","))))
 
     def load(self, path: str | Path, request: LoadRequest) -> Library:
         lib = Library(self.locate(path), self.package)
         new_package(self.package, lib.package_dir)   # its __init__.py, if any, is not run
+        for folder in self.path:   # the library's own sibling imports (from resampling import *)
+            where = str((lib.package_dir / folder).resolve())
+            if where not in sys.path:
+                sys.path.append(where)
         return lib
 
 

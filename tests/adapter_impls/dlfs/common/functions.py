@@ -12,8 +12,9 @@ def softmax(x):
 
 
 def cross_entropy_error(y, t):
-    """Mean of -log y[t] over the batch; t holds labels (or one-hot rows)."""
+    """Mean of -log(y[t] + 1e-7) over the batch (1e-7 keeps log away from 0); t holds labels
+    (or one-hot rows)."""
     if t.size == y.size:
         t = t.argmax(axis=1)
     n = y.shape[0]
-    return -np.log(y[np.arange(n), t] + 1e-300).sum() / n
+    return -np.log(y[np.arange(n), t] + 1e-7).sum() / n

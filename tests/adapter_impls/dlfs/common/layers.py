@@ -94,3 +94,48 @@ class Pooling:
         np.put_along_axis(dmax, self.argmax[..., None], flat[..., None], axis=2)
         return col2im(dmax.reshape(n * oh * ow, -1), self.x.shape, self.pool_h, self.pool_w,
                       self.stride, self.pad)
+
+
+class BatchNormalization:
+    """Batch normalisation over the batch axis, eps = 1e-6; running statistics start at zero."""
+
+    def __init__(self, gamma, beta, momentum=0.9, running_mean=None, running_var=None):
+        self.gamma, self.beta, self.momentum = gamma, beta, momentum
+        self.running_mean, self.running_var = running_mean, running_var
+
+    def forward(self, x, train_flg=True):
+        if self.running_mean is None:
+            self.running_mean = np.zeros(x.shape[1])
+            self.running_var = np.zeros(x.shape[1])
+        if not train_flg:
+            return self.gamma * (x - self.running_mean) / np.sqrt(self.running_var + 1e-6) \
+                + self.beta
+        mu, var = x.mean(axis=0), x.var(axis=0)
+        self.xc, self.std = x - mu, np.sqrt(var + 1e-6)
+        self.xn = self.xc / self.std
+        self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mu
+        self.running_var = self.momentum * self.running_var + (1 - self.momentum) * var
+        return self.gamma * self.xn + self.beta
+
+    def backward(self, dout):
+        self.dbeta = dout.sum(axis=0)
+        self.dgamma = (self.xn * dout).sum(axis=0)
+        dxn = self.gamma * dout
+        return (dxn - dxn.mean(axis=0) - self.xn * (dxn * self.xn).mean(axis=0)) / self.std
+
+
+class Dropout:
+    """Dropout as first published: train drops each unit with probability dropout_ratio and
+    does not rescale; test scales every unit by the share kept."""
+
+    def __init__(self, dropout_ratio=0.5):
+        self.dropout_ratio = dropout_ratio
+
+    def forward(self, x, train_flg=True):
+        if not train_flg:
+            return x * (1.0 - self.dropout_ratio)
+        self.mask = np.random.rand(*x.shape) > self.dropout_ratio
+        return x * self.mask
+
+    def backward(self, dout):
+        return dout * self.mask

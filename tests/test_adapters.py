@@ -121,3 +121,167 @@ def test_a_checker_with_nothing_to_check_says_what_to_give(tmp_path) -> None:
     assert api.bundled is None
     with pytest.raises(ValueError, match="no implementation to check.*give impl"):
         Checker(None, api=api.name)
+
+
+# ------------------------------------------------------------------ the extended format
+MYTORCH_ADAPTER = ROOT / "docs" / "adapters" / "mytorch.toml"
+MYTORCH = ROOT / "student_nn"
+# The adapter format as it was before constants, variants and expressions: it still loads and
+# runs unchanged (only the log offset it cannot declare fails, as it did).
+OLD_FORMAT = """[api]
+name = "dlfs_old"
+package = "common"
+module = "layers"
+
+[[op]]
+name = "affine"
+twin = "cs231n:affine"
+class = "Affine"
+init = ["w", "b"]
+forward = ["x"]
+backward = ["dout"]
+grads = { dW = "dW", db = "db" }
+
+[[op]]
+name = "softmax_with_loss"
+twin = "cs231n:softmax_loss"
+class = "SoftmaxWithLoss"
+forward = ["x", "y"]
+backward = []
+"""
+
+
+def _results(report: dict) -> dict[tuple[str, str], dict]:
+    return {(r["op"], r["output"]): r for r in report["results"]}
+
+
+def test_an_adapter_in_the_first_format_keeps_working(tmp_path) -> None:
+    path = tmp_path / "old.toml"
+    path.write_text(OLD_FORMAT)
+    code, report = _check(tmp_path, LIBRARY, api=path)
+    failing = {k for k, r in _results(report).items() if r["status"] != "pass"}
+    assert code == 1 and failing == {("dlfs_old:softmax_with_loss", "forward")}
+
+
+def _mytorch_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "lib"
+    shutil.copytree(MYTORCH / "mytorch", copy / "mytorch",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def _edit(path: Path, right: str, wrong: str) -> None:
+    text = path.read_text()
+    assert text.count(right) == 1, right
+    path.write_text(text.replace(right, wrong))
+
+
+def test_a_sizes_built_library_with_its_own_layouts(tmp_path) -> None:
+    """mytorch's classes through the generic twins: sizes derived from the case, W and b set
+    after construction in (out, in) and (out, 1), square kernels only, BatchNorm's running
+    statistics as state and eps = 1e-8: a correct library passes every output."""
+    code, report = _check(tmp_path, MYTORCH, api=MYTORCH_ADAPTER)
+    assert code == 0, [k for k, r in _results(report).items() if r["status"] != "pass"]
+    assert len(report["results"]) == 24
+
+
+def test_a_gradient_outside_the_librarys_layout_fails_as_a_shape(tmp_path) -> None:
+    lib = _mytorch_copy(tmp_path)
+    _edit(lib / "mytorch" / "nn" / "linear.py", "self.dLdb = dLdZ.T @ self.ones",
+          "self.dLdb = dLdZ.sum(axis=0)")    # (out,): the twin's shape, not the library's
+    _edit(lib / "mytorch" / "nn" / "batchnorm.py",
+          "self.running_M = self.alpha * self.running_M + (1 - self.alpha) * self.M",
+          "self.running_M = self.alpha * self.running_M + (1 - self.alpha) * self.M\n"
+          "            self.running_M = self.alpha * self.running_M + (1 - self.alpha) * self.M")
+    code, report = _check(tmp_path, lib, "--ops", "mytorch_adapted:linear,"
+                          "mytorch_adapted:batchnorm1d", api=MYTORCH_ADAPTER)
+    failing = {k: r for k, r in _results(report).items() if r["status"] != "pass"}
+    assert code == 1
+    assert set(failing) == {("mytorch_adapted:linear", "db"),
+                            ("mytorch_adapted:batchnorm1d", "running_mean")}
+    message = failing["mytorch_adapted:linear", "db"]["finding"]["message"]
+    assert "has shape (" in message and "in the library's layout (column" in message
+    worst = failing["mytorch_adapted:batchnorm1d", "running_mean"]["finding"]
+    assert "mismatched elements" in worst["message"]
+
+
+def test_sibling_imports_need_the_folder_on_sys_path(tmp_path) -> None:
+    lib = _mytorch_copy(tmp_path)
+    _edit(lib / "mytorch" / "nn" / "pool.py", "from .resampling import Downsample2d",
+          "from resampling import Downsample2d")   # the handout's own style
+    code, _ = _check(tmp_path, lib, "--ops", "mytorch_adapted:maxpool2d", api=MYTORCH_ADAPTER)
+    assert code == 0
+    without = tmp_path / "no_path.toml"
+    without.write_text(MYTORCH_ADAPTER.read_text().replace('name = "mytorch_adapted"',
+                                                           'name = "mytorch_no_path"')
+                       .replace('path = ["nn"]', "path = []"))
+    code, report = _check(tmp_path, lib, "--ops", "mytorch_no_path:maxpool2d", api=without)
+    (item, *_) = report["results"]
+    assert code == 1 and "No module named 'resampling'" in item["finding"]["message"]
+
+
+LOCAL_LIBRARY = '''import numpy as np
+
+
+class Tanh:
+    def forward(self, Z):
+        self.A = np.tanh(Z)
+        return self.A
+
+    def backward(self):
+        return 1 - self.A {power}
+'''
+LOCAL_ADAPTER = """[api]
+name = "{name}"
+package = "act"
+module = "activation"
+
+[[op]]
+name = "tanh"
+twin = "tanh"
+class = "Tanh"
+forward = ["Z"]
+backward = []
+local = "dY"
+"""
+
+
+@pytest.mark.parametrize("power, passes", [("** 2", True), ("* 2", False)])
+def test_a_backward_that_returns_the_local_derivative(tmp_path, power, passes) -> None:
+    """mytorch 2022's activations: backward() returns dA/dZ; nnparity multiplies it by dY."""
+    (tmp_path / "act").mkdir()
+    (tmp_path / "act" / "activation.py").write_text(LOCAL_LIBRARY.format(power=power))
+    adapter = tmp_path / "local.toml"
+    adapter.write_text(LOCAL_ADAPTER.format(name=f"local_{passes}"))
+    code, report = _check(tmp_path, tmp_path, api=adapter)
+    items = _results(report)
+    assert items[f"local_{passes}:tanh", "forward"]["status"] == "pass"
+    assert (items[f"local_{passes}:tanh", "dX"]["status"] == "pass") is passes
+    assert code == (0 if passes else 1)
+
+
+@pytest.mark.parametrize("key, change, message", [
+    ("forward", 'forward = ["x", { train_flg = "mode == \'train\'" }]\nbackward = ["dout"]\ngrads',
+     "['modus'] are not inputs or parameters of cs231n:batchnorm"),
+    ("init", 'init = ["1 - p"]', "'x.shape[5]' failed: IndexError"),
+    ("conventions", "conventions = { log_offset = 1e-7 }", "unknown convention 'log_ofset'"),
+    ("constants", "constants = { eps = 1e-6 }  # its", "constants are values of"),
+    ("restrict", "restrict = [\"mode == 'train'\"]", "no case of the twin meets"),
+])
+def test_a_mistake_in_an_extended_key_names_its_line(tmp_path, key, change, message) -> None:
+    bad = {"forward": change.replace("mode ==", "modus =="),
+           "init": 'init = ["x.shape[5]"]',
+           "conventions": "conventions = { log_ofset = 1e-7 }",
+           "constants": "constants = { epsilon = 1e-6 }  # its",
+           "restrict": "restrict = [\"mode == 'never'\"]"}[key]
+    text = ADAPTER.read_text().replace('name = "dlfs"', f'name = "dlfs_{key}"')
+    assert text.count(change) >= 1, change
+    text = text.replace(change, bad, 1)
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    line = next(i for i, row in enumerate(text.splitlines(), 1)
+                if row.startswith(bad.partition("\n")[0]))
+    with pytest.raises(AdapterError) as err:
+        load_adapter(path)
+    assert message in str(err.value)
+    assert f"{path}:{line} " in str(err.value) and f" {key}" in str(err.value)

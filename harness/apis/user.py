@@ -55,7 +55,7 @@ __all__ = ["AdapterError", "load_adapter"]
 API_KEYS = {"name", "title", "package", "module", "path", "example"}
 OP_KEYS = {"name", "twin", "class", "module", "init", "forward", "backward", "returns",
            "grads", "state", "sets", "makers", "constants", "conventions", "layout", "local",
-           "restrict", "tolerance"}
+           "restrict", "tolerance", "optional"}
 CHECKED_CASES = 8   # the cases an adapter's names and expressions are tried on when loaded
 _KEY_LINE = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*=")
 
@@ -196,7 +196,7 @@ def _variants(raw: dict[str, Any], base: OpSpec, where: _Where
 
 def _restriction(texts: tuple[str, ...], base: OpSpec):   # noqa: ANN202 - OpSpec.keep
     def keep(case: Case) -> bool:
-        values = {**case.p, **base.ctor(case)}
+        values = {**case.p, **base.ctor(case), **base.inputs(case)}
         return all(bool(expressions.evaluate(text, values)) for text in texts)
     return keep if texts else base.keep
 
@@ -248,7 +248,7 @@ def _op(raw: dict[str, Any], api: str, module: str, where: _Where) -> AdapterOp:
            f"local names the input backward's local derivative is multiplied by (one of "
            f"{', '.join(sorted(inputs))}), got {local!r}")
     restrict = _arguments(raw.get("restrict", []), where("restrict"))
-    _expressions_known(restrict, set().union(*(c.p for c in cases)) | params,
+    _expressions_known(restrict, set().union(*(c.p for c in cases)) | known,
                        where("restrict"), base)
     options, notes = _variants(raw, base, where)
     notes = [*(f"{k} = {v!r}: the library's own (the twin computes with it)"
@@ -274,7 +274,8 @@ def _op(raw: dict[str, Any], api: str, module: str, where: _Where) -> AdapterOp:
     spec = AdapterOp(**{**shared, "name": f"{api}:{raw['name']}", "module": op_module,
                         "cls": raw["class"], "outputs": outputs, "api": api,
                         "twin": base.name, "keep": _restriction(restrict, base),
-                        "tolerance": tolerance, "notes": tuple(notes)},
+                        "tolerance": tolerance, "notes": tuple(notes),
+                        "optional": _flag(raw, "optional", where)},
                      methods=methods, constants=constants, local=local, lines=lines)
     _try_on_cases(spec, where)
     return spec
@@ -290,6 +291,12 @@ def _try_on_cases(spec: AdapterOp, where: _Where) -> None:
     _check(bool(cases), where("restrict"), "no case of the twin meets these restrictions")
     for case in cases:
         spec.check_case(case)
+
+
+def _flag(raw: dict[str, Any], key: str, where: _Where) -> bool:
+    value = raw.get(key, False)
+    _check(isinstance(value, bool), where(key), f"expected true or false, got {value!r}")
+    return value
 
 
 def _dotted(name: str) -> bool:

@@ -18,6 +18,7 @@ import numpy as np
 
 from harness.apis import known  # noqa: F401 - a checker knows the built-in APIs
 from harness.core import twin
+from harness.core.array_layouts import LAYOUTS
 from harness.core.cases import Case
 from harness.core.compare import (
     DEFAULT_TOLERANCE,
@@ -366,6 +367,7 @@ class Checker:
             verdict.message = (f"{spec.call_of(output)} returned a {info['type']} "
                                f"({info['repr']}); expected a numpy.ndarray")
             return verdict
+        returned = got
         got = spec.to_twin(output, got, inputs, want)   # an adapter's layout, as the twin's
         verdict.got = got
         cmp = self._compare(spec, output, got, want)
@@ -380,6 +382,10 @@ class Checker:
         created = self._created_problem(spec, output, arrays, inputs, verdict)
         problem = cmp.message if not cmp.ok else ""
         contract = None if problem else _type_problem(spec, output, info, self.api.dtypes)
+        laid_out = "" if problem or contract else self._layout_problem(spec, output, returned,
+                                                                       want, verdict)
+        if laid_out:   # the twin's values in a shape the library's own layout is not
+            contract = ("shape", laid_out)
         if contract is not None:   # the values match, as the wrong type or dtype
             problem = contract[1]
             verdict.comparison = replace(cmp, kind=contract[0], message=problem)
@@ -429,12 +435,30 @@ class Checker:
                  want: np.ndarray) -> Comparison:
         if spec.scalar(output) and got.size == 1:
             got = got.reshape(())  # a loss is a scalar, however it is wrapped
-        # a parameter's gradient or state (dW, db, dgamma, running_mean, ...): its shape may
-        # be broadcast-equal under the profile's grad_shape; an op's output and dX may not
-        loose_shape = output not in ("forward", "dX") and "broadcast" in self.profile.grad_shape
         return compare_output(got, want, spec.axes(output, want.ndim),
                               spec.tolerance or self.tolerance,
-                              allow_broadcast_shape=loose_shape)
+                              allow_broadcast_shape=self._loose_shape(output))
+
+    def _layout_problem(self, spec: OpSpec, output: str, returned: np.ndarray,
+                        want: np.ndarray, verdict: Verdict) -> str:
+        """Why `returned` is not in the implementation's own layout of `want`, when it has
+        one the twin's is not (an adapter's W (out, in)); "" when it is, or when it is
+        broadcast-equal where the profile lets a gradient be (with a note)."""
+        shape, layout = spec.returned_shape(output, want)
+        if not layout or returned.shape == shape:
+            return ""
+        if self._loose_shape(output) and broadcast_equal(returned.shape, shape):
+            verdict.notes.append(f"{spec.call_of(output)} has shape {returned.shape} where the "
+                                 f"library's layout ({layout}) is {shape}: it broadcasts the "
+                                 "same, but is not that layout")
+            return ""
+        return (f"{spec.call_of(output)} has shape {returned.shape}; in the library's layout "
+                f"({layout}: {LAYOUTS[layout].text}) it is {shape} (the values match)")
+
+    def _loose_shape(self, output: str) -> bool:
+        """Whether `output` may come in a broadcast-equal shape under the profile: a
+        parameter's gradient or state (dW, db, running_mean), not an op's output or dX."""
+        return output not in ("forward", "dX") and "broadcast" in self.profile.grad_shape
 
     def _match_under_alternatives(self, spec: OpSpec, case: Case, output: str,
                                   got: np.ndarray) -> str | None:

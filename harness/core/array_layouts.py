@@ -45,7 +45,11 @@ def to_library(layout: str, array: np.ndarray) -> np.ndarray:
 def to_twin(layout: str, got: np.ndarray, expected_shape: tuple[int, ...]) -> np.ndarray:
     """`got` (the library's) in the twin's layout, when its shape is the library's layout
     of `expected_shape`; else `got` unchanged (a wrong shape is reported as such)."""
-    library_shape = LAYOUTS[layout].to_library(np.empty(expected_shape)).shape
-    if got.shape != library_shape:
+    if got.shape != library_shape(layout, expected_shape):
         return got
     return LAYOUTS[layout].to_twin(got)
+
+
+def library_shape(layout: str, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape of an array of `shape` (the twin's) in the library's `layout`."""
+    return LAYOUTS[layout].to_library(np.empty(shape)).shape

@@ -23,8 +23,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from harness.core.api import KindRunner, OpRunView
 from harness.core import expressions
+from harness.core.api import KindRunner, OpRunView
 from harness.core.cases import Kwargs
 from harness.core.opspec import TWIN_OPTIONS, Calls, Methods
 from harness.core.registry import kind_runners

@@ -27,9 +27,8 @@ from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
+from harness.core import array_layouts, expressions
 from harness.core import cases as c
-from harness.core import expressions
-from harness.core import array_layouts
 from harness.core.array_layouts import to_library
 from harness.core.cases import Case, Family, Kwargs, Params, ParamValue
 
@@ -231,6 +230,11 @@ class OpSpec:
         """What the implementation returned for `output`, laid out as the twin lays it out
         (an adapter's layouts and local derivatives); as it is for every built-in API."""
         return got
+
+    def returned_shape(self, output: str, expected: np.ndarray) -> tuple[tuple[int, ...], str]:
+        """The shape the implementation returns `output` in, for the `expected` (the twin's),
+        and its layout's name ("" when it is the twin's: always, but for an adapter's)."""
+        return expected.shape, ""
 
     def check_case(self, case: Case) -> None:
         """Raise if `case` cannot be given to the implementation for a reason of nnparity's
@@ -464,6 +468,12 @@ class AdapterOp(ObjectOp):
                 and got.shape == inputs[self.local].shape:
             got = got * inputs[self.local]
         return got
+
+    def returned_shape(self, output: str, expected: np.ndarray) -> tuple[tuple[int, ...], str]:
+        layout = dict(self.methods.layout).get(output)
+        if layout is None:
+            return expected.shape, ""
+        return array_layouts.library_shape(layout, expected.shape), layout
 
     def where(self, key: str) -> str:
         """Where `key` of this op is in the adapter file ("path:line")."""

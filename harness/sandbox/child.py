@@ -322,7 +322,12 @@ def handle_run(impl: Loaded | BaseException, impl_dir: Path,
             raise impl
         module = impl.module(request["module"])
     except BaseException as exc:  # noqa: BLE001
-        header["errors"] = {o: describe_error("import", exc, impl_dir) for o in outputs}
+        err = describe_error("import", exc, impl_dir)
+        wanted = f"{getattr(impl, 'package', '')}.{request['module']}"
+        if isinstance(exc, ModuleNotFoundError) and exc.name == wanted:   # no such file at all
+            err.update(not_implemented=True, absent=request["cls"],
+                       message=f"{request['module'].replace('.', '/')}.py does not exist")
+        header["errors"] = {o: err for o in outputs}
         return header, arrays
     calls = Calls(**request["calls"]) if request.get("calls") else None
     methods = Methods(**request["methods"]) if request.get("methods") else None

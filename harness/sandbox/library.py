@@ -24,7 +24,7 @@ from harness.core.loading import (
     folder_files,
     own_plan,
 )
-from harness.sandbox.imports import import_once, new_package
+from harness.sandbox.imports import import_once, new_package, run_init
 
 
 @dataclass(frozen=True)
@@ -100,11 +100,25 @@ class LibraryLoader:
     def load(self, path: str | Path, request: LoadRequest) -> Library:
         lib = Library(self.locate(path), self.package)
         new_package(self.package, lib.package_dir)   # its __init__.py, if any, is not run
+        for name in sorted({m.rpartition(".")[0] for m in self.modules} - {""}):
+            lib.package_error = lib.package_error or self._subpackage(lib.package_dir, name)
         for folder in self.path:   # the library's own sibling imports (from resampling import *)
             where = str((lib.package_dir / folder).resolve())
             if where not in sys.path:
                 sys.path.append(where)
         return lib
+
+
+    def _subpackage(self, package_dir: Path, name: str) -> BaseException | None:
+        """A folder on a dotted module's path (nn of nn.linear), its ``__init__.py`` run as far
+        as it goes (a later homework's import in it does not sink the module): what it raised."""
+        error = None
+        for depth in range(1, name.count(".") + 2):
+            parts = name.split(".")[:depth]
+            dotted, folder = ".".join((self.package, *parts)), package_dir.joinpath(*parts)
+            if dotted not in sys.modules and folder.is_dir():
+                error = error or run_init(new_package(dotted, folder), folder / "__init__.py")
+        return error
 
 
 @dataclass

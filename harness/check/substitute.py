@@ -87,5 +87,5 @@ def absent(spec: OpSpec, verdicts: Mapping[str, Verdict]) -> bool:
 
 def absent_reason(spec: OpSpec) -> str:
     """Why an absent optional op is not checked (nor graded)."""
-    return (f"{spec.module.replace('.', '/')}.py has no {spec.cls} (or there is no such "
-            "file), which not every year's assignment asks for")
+    return (f"{spec.module.replace('.', '/')}.py has no {spec.cls}, which not every year's "
+            "assignment asks for")

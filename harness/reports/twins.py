@@ -1,7 +1,8 @@
 """The catalogue of every op's PyTorch twin: what the implementation's class or functions are,
 what computes the expected outputs, the inputs and constructor arguments of a case (its first
 one, as an example of the shapes and defaults), the case's parameters, the outputs compared,
-and what the twin's definition varies with (the named conventions, a year's edition).
+and what the twin's definition varies with (the named conventions, a year's edition, the
+variants an adapter may name).
 
 `nnparity twins` prints it; docs/twins.md is it as Markdown, generated from the op tables
 (tests/test_twins_page.py keeps the page current). An adapter file's `twin` names one of
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from harness.apis.adapter_catalogue import VARIANTS
 from harness.core.api import Api
 from harness.core.opspec import ClassOp, OpSpec
 from harness.core.registry import APIS
@@ -51,6 +53,8 @@ def row(spec: OpSpec, api: Api | None = None) -> TwinRow:
     varies = []
     if isinstance(spec, ClassOp) and spec.twin_conventions:
         varies.append("[the conventions](conventions.md)")
+    varies += [f"an adapter's `{name}`" for name, variant in VARIANTS.items()
+               if spec.name in variant.twins]   # (docs/adapters.md: its conventions)
     editions = [e.name for e in (api.editions if api else ())
                 if spec.name in e.redefines or spec.name in e.fixed]
     if editions:

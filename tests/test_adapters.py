@@ -285,3 +285,57 @@ def test_a_mistake_in_an_extended_key_names_its_line(tmp_path, key, change, mess
         load_adapter(path)
     assert message in str(err.value)
     assert f"{path}:{line} " in str(err.value) and f" {key}" in str(err.value)
+
+
+FLOAT32_LIBRARY = '''import numpy as np
+
+
+class Affine:
+    def __init__(self, W, b):
+        self.W, self.b = W.astype(np.float32), b.astype(np.float32)
+
+    def forward(self, x):
+        self.x = x.astype(np.float32)
+        return self.x @ self.W + self.b
+
+    def backward(self, dout):
+        dout = dout.astype(np.float32)
+        self.dW, self.db = self.x.T @ dout, dout.sum(axis=0)
+        return dout @ self.W.T
+'''
+FLOAT32_ADAPTER = """[api]
+name = "{name}"
+package = "f32"
+module = "layers"
+
+[[op]]
+name = "affine"
+twin = "cs231n:affine"
+class = "Affine"
+init = ["w", "b"]
+grads = {{ dW = "dW", db = "db" }}
+restrict = ["x.ndim == 2"]
+{policy}
+"""
+
+
+@pytest.mark.parametrize("policy", ["", 'tolerance = "float32"'])
+def test_a_float32_library_needs_the_float32_policy(tmp_path, policy) -> None:
+    """The float32 policy accepts float32 arrays within rtol 1e-4; the default fails them
+    (the dtype, and values beyond float64's 1e-6), and a wrong formula fails either way."""
+    (tmp_path / "f32").mkdir()
+    (tmp_path / "f32" / "layers.py").write_text(FLOAT32_LIBRARY)
+    adapter = tmp_path / "f32.toml"
+    name = "f32_policy" if policy else "f32_default"
+    adapter.write_text(FLOAT32_ADAPTER.format(name=name, policy=policy))
+    code, report = _check(tmp_path, tmp_path, api=adapter)
+    assert (code == 0) is bool(policy)
+    if not policy:   # the default policy: float64 only
+        messages = [r["finding"]["message"] for r in report["results"]]
+        assert messages and all("returned dtype float32" in m or "mismatched" in m
+                                for m in messages)
+    wrong = tmp_path / "f32" / "layers.py"
+    wrong.write_text(FLOAT32_LIBRARY.replace("dout.sum(axis=0)", "dout.mean(axis=0)"))
+    code, report = _check(tmp_path, tmp_path, api=adapter)
+    assert code == 1 and {r["output"] for r in report["results"] if r["status"] != "pass"} \
+        == ({"db"} if policy else {"forward", "dX", "dW", "db"})

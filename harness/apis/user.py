@@ -36,11 +36,11 @@ from __future__ import annotations
 import re
 import runpy
 import tomllib
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-from harness.apis.adapter_catalogue import TOLERANCES, VARIANTS
+from harness.apis.adapter_catalogue import POLICIES, VARIANTS, Policy
 from harness.core import expressions
 from harness.core.api import Api
 from harness.core.array_layouts import LAYOUTS
@@ -162,19 +162,22 @@ def _expressions_known(texts: tuple[str, ...], known: set[str], where: str, base
                                    f"it has: {', '.join(sorted(known))}")
 
 
-def _tolerance(value: Any, where: str) -> Tolerance | None:
+def _policy(value: Any, where: str) -> Policy | None:
+    """The op's tolerance policy: a named one, or rtol and atol (the float64 dtypes)."""
     if value is None:
         return None
     if isinstance(value, str):
-        _check(value in TOLERANCES, where,
-               f"unknown policy {value!r}; known: {', '.join(TOLERANCES)} or "
+        _check(value in POLICIES, where,
+               f"unknown policy {value!r}; known: {', '.join(POLICIES)} or "
                "{ rtol = ..., atol = ... }")
-        return TOLERANCES[value]
+        return POLICIES[value]
     _check(isinstance(value, dict) and set(value) <= {"rtol", "atol"} and all(
         isinstance(v, int | float) and v >= 0 for v in value.values()), where,
         "expected a policy's name or { rtol = ..., atol = ... } with numbers >= 0")
-    return Tolerance(rtol=float(value.get("rtol", TOLERANCES["float64"].rtol)),
-                     atol_scale=float(value.get("atol", TOLERANCES["float64"].atol_scale)))
+    default = POLICIES["float64"]
+    return replace(default, tolerance=Tolerance(
+        rtol=float(value.get("rtol", default.tolerance.rtol)),
+        atol_scale=float(value.get("atol", default.tolerance.atol_scale))))
 
 
 def _variants(raw: dict[str, Any], base: OpSpec, where: _Where
@@ -260,9 +263,10 @@ def _op(raw: dict[str, Any], api: str, module: str, where: _Where) -> AdapterOp:
                if local else []),
              *([f"cases where {' and '.join(restrict)}"] if restrict else []),
              *(["forward only: backward is not checked"] if forward_only else [])]
-    tolerance = _tolerance(raw.get("tolerance"), where("tolerance"))
-    if tolerance is not None:
-        notes.append(f"tolerance {raw['tolerance']}: {tolerance.describe()}")
+    policy = _policy(raw.get("tolerance"), where("tolerance"))
+    if policy is not None:
+        notes.append(f"tolerance {raw['tolerance']}: {policy.tolerance.describe()}, dtype "
+                     + " or ".join(policy.dtypes))
     methods = Methods(init=calls["init"], forward=calls["forward"],
                       backward=calls["backward"], returns=returns, grads=grads,
                       loss=base.scalar("forward"), sets=sets, makers=makers, state=state,
@@ -276,7 +280,8 @@ def _op(raw: dict[str, Any], api: str, module: str, where: _Where) -> AdapterOp:
     spec = AdapterOp(**{**shared, "name": f"{api}:{raw['name']}", "module": op_module,
                         "cls": raw["class"], "outputs": outputs, "api": api,
                         "twin": base.name, "keep": _restriction(restrict, base),
-                        "tolerance": tolerance, "notes": tuple(notes),
+                        "tolerance": policy and policy.tolerance,
+                        "dtypes": policy.dtypes if policy else (), "notes": tuple(notes),
                         "optional": _flag(raw, "optional", where)},
                      methods=methods, constants=constants, local=local, lines=lines)
     _try_on_cases(spec, where)

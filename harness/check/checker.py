@@ -381,7 +381,8 @@ class Checker:
         verdict.notes.extend(cmp.warnings)
         created = self._created_problem(spec, output, arrays, inputs, verdict)
         problem = cmp.message if not cmp.ok else ""
-        contract = None if problem else _type_problem(spec, output, info, self.api.dtypes)
+        contract = None if problem else _type_problem(spec, output, info,
+                                                      spec.dtypes or self.api.dtypes)
         laid_out = "" if problem or contract else self._layout_problem(spec, output, returned,
                                                                        want, verdict)
         if laid_out:   # the twin's values in a shape the library's own layout is not

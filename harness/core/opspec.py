@@ -171,6 +171,7 @@ class OpSpec:
     keep: Callable[[Case], bool] | None = None
     # Its tolerance policy when not the run's (an adapter's float32 library); None: the run's.
     tolerance: Tolerance | None = None
+    dtypes: tuple[str, ...] = ()   # the dtypes it may return when not its API's
     # What its checks assume beyond the twin's definition, in words (an adapter's eps = 1e-6,
     # its non-inverted dropout): every report of it says so.
     notes: tuple[str, ...] = ()

@@ -8,6 +8,8 @@
     nnparity grade SUBMISSION... [--out DIR] [--compare PREV_OUT]  (harness/grading/command.py)
     nnparity class-report OUT_DIR [--compare PREV_OUT]   the class report of a graded batch
     nnparity diff OLD_OUT NEW_OUT   which submissions' grades changed, and why (regrade.csv)
+    nnparity adapter init --impl PATH [--out FILE] [--name NAME]   a draft adapter file for a
+                      library, from its source (harness/tools/adapter_draft/)
 
 `check` writes report.json, report.md and report.html into --report DIR and prints, wrapped at
 the terminal's width (harness/reports/terminal.py), the summary table and the first five
@@ -34,6 +36,7 @@ from harness.apis.resolve import resolve_api
 from harness.check.session import DEFAULT_CASES
 from harness.core import refcache
 from harness.core.conventions import PROFILES
+from harness.core.opspec import AdapterError
 from harness.pipeline import (
     CheckRequest,
     UsageError,
@@ -191,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from harness import doctor
     from harness.grading import command as grading
+    from harness.tools.adapter_draft import cli as adapter_cli
     from harness.tools.bench import cli as bench_cli
     from harness.tools.evidence import cli as evidence_cli
 
@@ -211,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
          evidence_cli.add_arguments, evidence_cli.run),
         ("doctor", "what this machine can do for nnparity, and how to fix what is missing",
          (doctor.DESCRIPTION, doctor.EPILOG), None, cmd_doctor),
+        ("adapter", "adapter files: `adapter init` drafts one for a library, from its source",
+         (adapter_cli.DESCRIPTION, adapter_cli.EPILOG), adapter_cli.add_arguments,
+         adapter_cli.run),
         ("twins", "every op's PyTorch twin: inputs, arguments, outputs (docs/twins.md)",
          (TWINS_DESCRIPTION, "Example: nnparity twins --api mytorch"), _twins_arguments,
          cmd_twins),
@@ -240,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except UsageError as exc:
         print(f"nnparity: error: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except AdapterError as exc:   # an adapter's expression that fails on a later case
+        print(f"nnparity: error in the adapter file: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except KeyboardInterrupt:
         print("\nnnparity: interrupted", file=sys.stderr)

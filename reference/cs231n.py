@@ -223,9 +223,10 @@ def layernorm_backward(dout: np.ndarray, cache: Tape) -> tuple[np.ndarray, ...]:
 def dropout_forward(x: np.ndarray, dropout_param: dict, kept: np.ndarray | None = None,
                     inverted: bool = True) -> tuple[np.ndarray, Tape]:
     """Inverted dropout (with `inverted` False, the original non-inverted kind some
-    libraries keep: train out = x · kept, test out = x · p). dropout_param: 'p' (the probability of KEEPING a unit; with
-    'p_means' "either", as CS231n's ambiguous handout before 2018 has it, of dropping one when
-    the share of units `kept` is closer to 1 − p), 'mode' ('train' | 'test'), optional 'seed'.
+    libraries keep: train out = x · kept, test out = x · p). dropout_param: 'p' (the
+    probability of KEEPING a unit; with 'p_means' "either", as CS231n's ambiguous handout
+    before 2018 has it, of dropping one when the share of units `kept` is closer to 1 − p),
+    'mode' ('train' | 'test'), optional 'seed'.
 
     Train: out = x · kept / p, with `kept` the boolean mask given (the units a student's
     dropout kept) or, when None, np.random.rand(*x.shape) < p drawn after

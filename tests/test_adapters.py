@@ -339,3 +339,39 @@ def test_a_float32_library_needs_the_float32_policy(tmp_path, policy) -> None:
     code, report = _check(tmp_path, tmp_path, api=adapter)
     assert code == 1 and {r["output"] for r in report["results"] if r["status"] != "pass"} \
         == ({"db"} if policy else {"forward", "dX", "dW", "db"})
+
+
+def test_an_expression_that_fails_on_a_later_case_stops_the_run_as_the_adapters(
+        tmp_path, monkeypatch, capsys) -> None:
+    """Loading tries an op's first cases; one that fails later is still the adapter's error
+    (exit 2, its line), never the library's: the library is not run on that case."""
+    import harness.apis.user as user
+
+    monkeypatch.setattr(user, "CHECKED_CASES", 1)   # affine's 2nd case is 4-D: x.ndim - 4 = 0
+    text = OLD_FORMAT.replace('name = "dlfs_old"', 'name = "dlfs_late"').replace(
+        'grads = { dW = "dW", db = "db" }',
+        'grads = { dW = "dW", db = "db" }\nsets = { extra = "x.shape[1] // (x.ndim - 4)" }')
+    path = tmp_path / "late.toml"
+    path.write_text(text)
+    code = main(["check", "--api", str(path), "--impl", str(LIBRARY), "--cases", "3",
+                 "--ops", "dlfs_late:affine", "--report", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    line = text.splitlines().index('sets = { extra = "x.shape[1] // (x.ndim - 4)" }') + 1
+    assert code == 2
+    assert "error in the adapter file" in err and f"{path}:{line} [[op]] affine sets" in err
+    assert "ZeroDivisionError" in err
+
+
+def test_bugs_in_the_declared_variants_still_fail(tmp_path) -> None:
+    """The declared eps, offset and non-inverted dropout do not hide a bug next to them: an
+    unbiased running variance and a dropout that rescales anyway fail exactly there."""
+    buggy = tmp_path / "lib"
+    shutil.copytree(LIBRARY, buggy)
+    layers = buggy / "common" / "layers.py"
+    _edit(layers, "(1 - self.momentum) * var", "(1 - self.momentum) * x.var(axis=0, ddof=1)")
+    _edit(layers, "        return x * self.mask\n",
+          "        return x * self.mask / (1 - self.dropout_ratio)\n")
+    code, report = _check(tmp_path, buggy, "--ops", "dlfs:batch_normalization,dlfs:dropout")
+    failing = {k for k, r in _results(report).items() if r["status"] != "pass"}
+    assert code == 1
+    assert failing == {("dlfs:batch_normalization", "running_var"), ("dlfs:dropout", "forward")}

@@ -283,7 +283,8 @@ def _op(raw: dict[str, Any], api: str, module: str, where: _Where) -> AdapterOp:
                         "tolerance": policy and policy.tolerance,
                         "dtypes": policy.dtypes if policy else (), "notes": tuple(notes),
                         "optional": _flag(raw, "optional", where)},
-                     methods=methods, constants=constants, local=local, lines=lines)
+                     methods=methods, constants=constants, local=local, lines=lines,
+                     scalars=tuple(o for o in outputs if base.scalar(o)))   # Swish's dbeta
     _try_on_cases(spec, where)
     return spec
 

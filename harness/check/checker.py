@@ -381,13 +381,13 @@ class Checker:
         verdict.notes.extend(cmp.warnings)
         created = self._created_problem(spec, output, arrays, inputs, verdict)
         problem = cmp.message if not cmp.ok else ""
-        contract = None if problem else _type_problem(spec, output, info,
-                                                      spec.dtypes or self.api.dtypes)
+        contract: tuple[Kind, str] | None = None if problem else _type_problem(
+            spec, output, info, spec.dtypes or self.api.dtypes)
         laid_out = "" if problem or contract else self._layout_problem(spec, output, returned,
                                                                        want, verdict)
         if laid_out:   # the twin's values in a shape the library's own layout is not
             contract = ("shape", laid_out)
-        if contract is not None:   # the values match, as the wrong type or dtype
+        if contract is not None:   # the values match, as the wrong type, dtype or layout
             problem = contract[1]
             verdict.comparison = replace(cmp, kind=contract[0], message=problem)
         if created and not problem:

@@ -81,14 +81,12 @@ class Affine:
         self.dW = self.db = None
 
     def forward(self, x):
-        self.shape = x.shape
-        self.x = x.reshape(x.shape[0], -1)
-        return self.x @ self.W + self.b
+        self.original_shape, self.x = x.shape, x.reshape(len(x), -1)
+        return np.dot(self.x, self.W) + self.b
 
     def backward(self, dout):
-        self.dW = self.x.T @ dout
-        self.db = dout.sum(axis=0)
-        return (dout @ self.W.T).reshape(self.shape)
+        self.dW, self.db = np.dot(self.x.T, dout), np.sum(dout, axis=0)
+        return np.dot(dout, self.W.T).reshape(*self.original_shape)
 
 
 class SoftmaxWithLoss:
@@ -538,3 +536,27 @@ def test_every_twin_and_expression_in_the_catalogue_is_one_nnparity_takes() -> N
                           *FLAT_FORMS.values()) if t]
     for text in texts:
         expressions.parse(text)   # raises if an adapter may not write it
+
+
+def _calls(op: dict) -> dict:
+    """An [[op]] entry with each call's arguments as their expressions (a keyword's name
+    dropped: the draft passes an argument that has a default by keyword)."""
+    def values(arguments: object) -> object:
+        if not isinstance(arguments, list):
+            return arguments
+        return [v for a in arguments for v in (a.values() if isinstance(a, dict) else [a])]
+    return {k: values(v) if k in ("init", "forward", "backward") else v for k, v in op.items()}
+
+
+def test_the_book_fixture_drafts_the_documented_adapter_key_for_key() -> None:
+    """docs/adapters.md says so: drafting tests/adapter_impls/dlfs (the book's layout, every
+    class) gives docs/adapters/dlfs.toml's ops, with the same twins, calls and declarations."""
+    root = Path(__file__).resolve().parents[1]
+    documented = tomllib.loads((root / "docs" / "adapters" / "dlfs.toml").read_text())
+    drafted = tomllib.loads(render(draft_adapter(root / "tests" / "adapter_impls" / "dlfs",
+                                                 name="dlfs_fixture_draft")))
+    assert {k: drafted["api"][k] for k in ("package", "module")} == \
+        {"package": "common", "module": "layers"}
+    by_name = {op["name"]: _calls(op) for op in drafted["op"]}
+    for op in documented["op"]:
+        assert by_name.get(op["name"]) == _calls(op), op["name"]

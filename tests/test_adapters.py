@@ -128,12 +128,7 @@ MYTORCH_ADAPTER = ROOT / "docs" / "adapters" / "mytorch.toml"
 MYTORCH = ROOT / "student_nn"
 # The adapter format as it was before constants, variants and expressions: it still loads and
 # runs unchanged (only the log offset it cannot declare fails, as it did).
-OLD_FORMAT = """[api]
-name = "dlfs_old"
-package = "common"
-module = "layers"
-
-[[op]]
+AFFINE_OP = """[[op]]
 name = "affine"
 twin = "cs231n:affine"
 class = "Affine"
@@ -141,7 +136,13 @@ init = ["w", "b"]
 forward = ["x"]
 backward = ["dout"]
 grads = { dW = "dW", db = "db" }
+"""
+OLD_FORMAT = """[api]
+name = "dlfs_old"
+package = "common"
+module = "layers"
 
+""" + AFFINE_OP + """
 [[op]]
 name = "softmax_with_loss"
 twin = "cs231n:softmax_loss"
@@ -308,13 +309,7 @@ name = "{name}"
 package = "f32"
 module = "layers"
 
-[[op]]
-name = "affine"
-twin = "cs231n:affine"
-class = "Affine"
-init = ["w", "b"]
-grads = {{ dW = "dW", db = "db" }}
-restrict = ["x.ndim == 2"]
+""" + AFFINE_OP.replace("{", "{{").replace("}", "}}") + """restrict = ["x.ndim == 2"]
 {policy}
 """
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 import runpy
 import tomllib
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -143,12 +143,31 @@ def _strings(raw: dict[str, Any], key: str, where: _Where) -> tuple[tuple[str, s
     return tuple(table.items())
 
 
-def _names_of(base: OpSpec) -> tuple[set[str], set[str], list[Case]]:
-    """(its inputs, its parameters, the cases they were read from) for the twin `base`."""
+@dataclass(frozen=True)
+class _Twin:
+    """The op an adapter's entry maps to, and the names its cases give (its first cases')."""
+
+    op: OpSpec
+    inputs: frozenset[str]
+    params: frozenset[str]
+    case_params: frozenset[str]
+
+    @property
+    def known(self) -> set[str]:
+        return set(self.inputs | self.params)
+
+
+def _twin_of(raw: dict[str, Any], where: _Where) -> _Twin:
+    base = find_op(raw["twin"])
+    _check(base is not None and not isinstance(base, AdapterOp) and judge_of(base) is None
+           and base.kind not in ("training",), where("twin"),
+           f"{raw['twin']!r} is not an op an adapter can map to (a CS231n op, cs231n:..., an "
+           "activation, or a mytorch op, mytorch:...; `nnparity twins` lists them)")
+    assert base is not None
     cases = list(base.cases(CHECKED_CASES))
-    inputs = {name for case in cases for name in base.inputs(case)}
-    params = {name for case in cases for name in base.ctor(case)}
-    return inputs, params, cases
+    return _Twin(base, frozenset(n for case in cases for n in base.inputs(case)),
+                 frozenset(n for case in cases for n in base.ctor(case)),
+                 frozenset(n for case in cases for n in case.p))
 
 
 def _expressions_known(texts: tuple[str, ...], known: set[str], where: str, base: OpSpec
@@ -206,6 +225,63 @@ def _restriction(texts: tuple[str, ...], base: OpSpec):   # noqa: ANN202 - OpSpe
     return keep if texts else base.keep
 
 
+def _methods(raw: dict[str, Any], twin: _Twin, where: _Where) -> Methods:
+    """How the entry's class is driven (the calls, attributes and outputs it names)."""
+    base = twin.op
+    backward = raw.get("backward", ["dout"])
+    calls = {key: _arguments(raw.get(key, default), where(key))
+             for key, default in (("init", []), ("forward", ["x"]))}
+    calls["backward"] = () if backward is False else _arguments(backward, where("backward"))
+    for key, texts in calls.items():
+        _expressions_known(texts, twin.known, where(key), base)
+    sets, makers = _strings(raw, "sets", where), _strings(raw, "makers", where)
+    _expressions_known(tuple(v for _, v in sets + makers), twin.known, where("sets"), base)
+    returns = raw.get("returns", "dX")
+    _check(isinstance(returns, str), where("returns"), "expected an output's name")
+    layout = _strings(raw, "layout", where)
+    for name, kind in layout:
+        _check(kind in LAYOUTS, where("layout"),
+               f"unknown layout {kind!r}; known: {', '.join(LAYOUTS)}")
+        _check(name in twin.inputs or name in base.outputs, where("layout"),
+               f"{name!r} is not an input or output of {base.name}")
+    options, _ = _variants(raw, base, where)
+    return Methods(init=calls["init"], forward=calls["forward"], backward=calls["backward"],
+                   returns=returns if backward is not False else "",
+                   grads=_strings(raw, "grads", where) if backward is not False else (),
+                   loss=base.scalar("forward"), sets=sets, makers=makers,
+                   state=_strings(raw, "state", where), twin_options=options, layout=layout)
+
+
+def _declared(raw: dict[str, Any], twin: _Twin, where: _Where
+              ) -> tuple[dict[str, Any], str, tuple[str, ...], Policy | None, list[str]]:
+    """What the entry declares beyond the calls: (constants, local, restrictions, tolerance
+    policy, what they mean in words, for the report)."""
+    base = twin.op
+    constants = _table(raw, "constants", where)
+    _check(set(constants) <= twin.params and all(isinstance(v, int | float | str | bool)
+                                                 for v in constants.values()),
+           where("constants"), f"constants are values of {base.name}'s parameters "
+           f"({', '.join(sorted(twin.params)) or 'none'}), got {constants!r}")
+    local = raw.get("local", "")
+    _check(local == "" or local in twin.inputs, where("local"),
+           f"local names the input backward's local derivative is multiplied by (one of "
+           f"{', '.join(sorted(twin.inputs))}), got {local!r}")
+    restrict = _arguments(raw.get("restrict", []), where("restrict"))
+    _expressions_known(restrict, twin.known | twin.case_params, where("restrict"), base)
+    policy = _policy(raw.get("tolerance"), where("tolerance"))
+    notes = [*(f"{k} = {v!r}: the library's own (the twin computes with it)"
+               for k, v in constants.items()), *_variants(raw, base, where)[1],
+             *(f"{name}: {LAYOUTS[kind].text}" for name, kind in _strings(raw, "layout", where)),
+             *([f"backward returns the local derivative; nnparity multiplies it by {local}"]
+               if local else []),
+             *([f"cases where {' and '.join(restrict)}"] if restrict else []),
+             *(["forward only: backward is not checked"] if raw.get("backward") is False
+               else []),
+             *([f"tolerance {raw['tolerance']}: {policy.tolerance.describe()}, dtype "
+                + " or ".join(policy.dtypes)] if policy else [])]
+    return constants, local, restrict, policy, notes
+
+
 def _op(raw: dict[str, Any], api: str, module: str, where: _Where) -> AdapterOp:
     _check(isinstance(raw, dict), where(), "an [[op]] entry is a table")
     _check(not set(raw) - OP_KEYS, where(),
@@ -213,77 +289,26 @@ def _op(raw: dict[str, Any], api: str, module: str, where: _Where) -> AdapterOp:
     for key in ("name", "twin", "class"):
         _check(isinstance(raw.get(key), str) and raw[key], where(key), f"missing {key}")
     _check(raw["name"].isidentifier(), where("name"), "expected a Python identifier")
-    base = find_op(raw["twin"])
-    _check(base is not None and not isinstance(base, AdapterOp) and judge_of(base) is None
-           and base.kind not in ("training",), where("twin"),
-           f"{raw['twin']!r} is not an op an adapter can map to (a CS231n op, cs231n:..., an "
-           "activation, or a mytorch op, mytorch:...; `nnparity twins` lists them)")
-    assert base is not None
-    inputs, params, cases = _names_of(base)
-    known = inputs | params
-    backward = raw.get("backward", ["dout"])
-    forward_only = backward is False
-    calls = {key: _arguments(raw.get(key, default), where(key))
-             for key, default in (("init", []), ("forward", ["x"]))}
-    calls["backward"] = () if forward_only else _arguments(backward, where("backward"))
-    for key, texts in calls.items():
-        _expressions_known(texts, known, where(key), base)
-    sets, makers = _strings(raw, "sets", where), _strings(raw, "makers", where)
-    _expressions_known(tuple(v for _, v in sets + makers), known, where("sets"), base)
-    grads, state = _strings(raw, "grads", where), _strings(raw, "state", where)
-    returns = raw.get("returns", "dX")
-    _check(isinstance(returns, str), where("returns"), "expected an output's name")
-    asked = {"forward", *dict(state)} | (set() if forward_only else {returns, *dict(grads)})
-    unknown = asked - set(base.outputs)
-    _check(not unknown, where(), f"{base.name} has no output(s) {sorted(unknown)}; its "
-                                 f"outputs: {', '.join(base.outputs)}")
-    constants = _table(raw, "constants", where)
-    _check(set(constants) <= params and all(isinstance(v, int | float | str | bool)
-                                            for v in constants.values()),
-           where("constants"), f"constants are values of {base.name}'s parameters "
-                               f"({', '.join(sorted(params)) or 'none'}), got {constants!r}")
-    layout = _strings(raw, "layout", where)
-    for name, kind in layout:
-        _check(kind in LAYOUTS, where("layout"),
-               f"unknown layout {kind!r}; known: {', '.join(LAYOUTS)}")
-        _check(name in inputs or name in base.outputs, where("layout"),
-               f"{name!r} is not an input or output of {base.name}")
-    local = raw.get("local", "")
-    _check(local == "" or local in inputs, where("local"),
-           f"local names the input backward's local derivative is multiplied by (one of "
-           f"{', '.join(sorted(inputs))}), got {local!r}")
-    restrict = _arguments(raw.get("restrict", []), where("restrict"))
-    _expressions_known(restrict, set().union(*(c.p for c in cases)) | known,
-                       where("restrict"), base)
-    options, notes = _variants(raw, base, where)
-    notes = [*(f"{k} = {v!r}: the library's own (the twin computes with it)"
-               for k, v in constants.items()), *notes,
-             *(f"{name}: {LAYOUTS[kind].text}" for name, kind in layout),
-             *([f"backward returns the local derivative; nnparity multiplies it by {local}"]
-               if local else []),
-             *([f"cases where {' and '.join(restrict)}"] if restrict else []),
-             *(["forward only: backward is not checked"] if forward_only else [])]
-    policy = _policy(raw.get("tolerance"), where("tolerance"))
-    if policy is not None:
-        notes.append(f"tolerance {raw['tolerance']}: {policy.tolerance.describe()}, dtype "
-                     + " or ".join(policy.dtypes))
-    methods = Methods(init=calls["init"], forward=calls["forward"],
-                      backward=calls["backward"], returns=returns, grads=grads,
-                      loss=base.scalar("forward"), sets=sets, makers=makers, state=state,
-                      twin_options=options, layout=layout)
+    twin = _twin_of(raw, where)
+    base, methods = twin.op, _methods(raw, twin, where)
+    asked = {"forward", *dict(methods.state), *dict(methods.grads), methods.returns} - {""}
+    _check(not asked - set(base.outputs), where(),
+           f"{base.name} has no output(s) {sorted(asked - set(base.outputs))}; its outputs: "
+           f"{', '.join(base.outputs)}")
+    constants, local, restrict, policy, notes = _declared(raw, twin, where)
     op_module = raw.get("module", module)
     _check(isinstance(op_module, str) and _dotted(op_module), where("module"),
            "expected a module name below the package (dotted: nn.linear)")
     outputs = tuple(o for o in base.outputs if o in asked or o in base.derived)
     shared = {f.name: getattr(base, f.name) for f in fields(OpSpec)}   # what every op is
-    lines = tuple((key, where(key)) for key in ("op", *OP_KEYS))
     spec = AdapterOp(**{**shared, "name": f"{api}:{raw['name']}", "module": op_module,
                         "cls": raw["class"], "outputs": outputs, "api": api,
                         "twin": base.name, "keep": _restriction(restrict, base),
                         "tolerance": policy and policy.tolerance,
                         "dtypes": policy.dtypes if policy else (), "notes": tuple(notes),
                         "optional": _flag(raw, "optional", where)},
-                     methods=methods, constants=constants, local=local, lines=lines,
+                     methods=methods, constants=constants, local=local,
+                     lines=tuple((key, where(key)) for key in ("op", *OP_KEYS)),
                      scalars=tuple(o for o in outputs if base.scalar(o)))   # Swish's dbeta
     _try_on_cases(spec, where)
     return spec

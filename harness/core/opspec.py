@@ -173,7 +173,7 @@ class OpSpec:
     tolerance: Tolerance | None = None
     dtypes: tuple[str, ...] = ()   # the dtypes it may return when not its API's
     # What its checks assume beyond the twin's definition, in words (an adapter's eps = 1e-6,
-    # its non-inverted dropout): every report of it says so.
+    # its non-inverted dropout): its report says so, once, with its first output.
     notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:

@@ -8,6 +8,8 @@ profile accepts; a match there passes with a note naming the convention.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, replace
 from functools import cache, cached_property
@@ -136,6 +138,18 @@ class Checker:
     def package_dir(self) -> Path:
         """The folder of the implementation's modules (its package, or its library's)."""
         return self.api.loader.locate(self.impl)
+
+    def defines(self, spec: OpSpec) -> bool:
+        """Whether the implementation's own file of `spec`'s module defines (or imports) its
+        class or function, read from the file by the parent."""
+        file = self.api.loader.module_files(self.package_dir).get(spec.module)
+        if file is None or not file.is_file():
+            return False
+        name = re.escape(spec.cls)
+        found = re.search(rf"^[ \t]*(?:class|def)[ \t]+{name}\b|^{name}[ \t]*=|"
+                          rf"^[ \t]*from[ \t].*\bimport\b.*\b{name}\b",
+                          file.read_text(errors="replace"), re.MULTILINE)
+        return found is not None
 
     @property
     def _root(self) -> Path:

@@ -52,7 +52,7 @@ def charge_once(checker: Checker, specs: Iterable[OpSpec], verdicts: Verdicts,
                 verdicts[key] = {o: replace(v, depends_on=tuple(sorted(used)))
                                  for o, v in rerun.items()}
         if any(not v.passed for key in keys for v in verdicts[key].values()) \
-                and not all(absent(spec, verdicts[key]) for key in keys):
+                and not all(absent(checker, spec, verdicts[key]) for key in keys):
             checker.failing |= {spec.name}
 
 
@@ -73,16 +73,19 @@ def _fails_alone(checker: Checker, op: str, seed: int) -> bool:
     if checker.edition is not None and not checker.edition.edition.asks(op):
         return False
     found = [checker.check(spec, case) for case in checker.spec_of(spec).cases(PROBE_CASES, seed)]
-    if all(absent(spec, verdicts) for verdicts in found):
+    if all(absent(checker, spec, verdicts) for verdicts in found):
         return False   # not this checkout's to write (mytorch's HW2P1 classes in HW1P1)
     return any(not v.passed for verdicts in found for v in verdicts.values())
 
 
-def absent(spec: OpSpec, verdicts: Mapping[str, Verdict]) -> bool:
-    """An optional op whose (forward) function the module does not define (the child says
-    which name it did not find): not checked, not graded, never substituted."""
-    return spec.optional and all((v.error or {}).get("absent") == spec.cls
-                                 for v in verdicts.values())
+def absent(checker: Checker, spec: OpSpec, verdicts: Mapping[str, Verdict]) -> bool:
+    """An optional op whose (forward) function or class the module does not define: not
+    checked, not graded, never substituted. The child says which name it did not find; the
+    parent takes that only where the implementation's own file does not define the name
+    (a submission that claimed a failing op absent would leave it out of its grade)."""
+    claimed = spec.optional and all((v.error or {}).get("absent") == spec.cls
+                                    for v in verdicts.values())
+    return claimed and not checker.defines(spec)
 
 
 def absent_reason(spec: OpSpec) -> str:

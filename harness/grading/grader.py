@@ -275,7 +275,7 @@ class _Run:
         unwritten = self.edition.unwritten_ops(self.verdicts) if self.edition else {}
         for item in self.items:
             found = [v for (op, _), v in self.verdicts.items() if op == item.op]
-            if found and all(absent(item.spec, v) for v in found):
+            if found and all(absent(self.checker, item.spec, v) for v in found):
                 unwritten[item.op] = absent_reason(item.spec)
         for item in [i for i in self.items if i.op in unwritten]:
             self.items.remove(item)

@@ -28,7 +28,8 @@ OPS = HW6.ops   # the default API's table, under its historical name
 def detect_api(path: str | Path | None) -> Api:
     """The API an implementation's files follow: HW6 when its package or modules are there
     (also its default, and its layout wins a tie: a checkout may hold both), else CS231n when
-    there is a cs231n/layers.py, a layers.py, or PATH is layers.py."""
+    there is a cs231n/layers.py or cs231n/rnn_layers.py (assignment 3), either file alone, or
+    PATH is one of them."""
     if path is None:
         return DEFAULT
     p = Path(path).expanduser()
@@ -38,11 +39,13 @@ def detect_api(path: str | Path | None) -> Api:
     if _looks_like(MYTORCH, folder) or any(folder.glob("*/mytorch/nn")) or any(
             folder.glob("*/*/mytorch/nn")):
         return MYTORCH
+    cs231n_files = tuple(f"{m}.py" for m in CS231N.modules)
     if p.is_file():
-        return CS231N if p.name == "layers.py" else DEFAULT
-    if _looks_like(CS231N, folder) or any(folder.glob("*/cs231n/layers.py")) or any(
-            folder.glob("*/*/cs231n/layers.py")):  # a checkout holding it deeper: the
-        return CS231N                              # CS231n loader's message says where
+        return CS231N if p.name in cs231n_files else DEFAULT
+    if _looks_like(CS231N, folder) or any(    # a checkout holding it deeper: the CS231n
+            any(folder.glob(f"{deeper}cs231n/{name}"))   # loader's message says where
+            for deeper in ("*/", "*/*/") for name in cs231n_files):
+        return CS231N
     return DEFAULT
 
 

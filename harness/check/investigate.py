@@ -493,8 +493,8 @@ def _blame_forward(report: dict[str, Any], item: dict[str, Any]) -> Cause | None
     spec = get_op(item["op"])
     if spec.scalar("forward"):
         return None
-    if item["output"] in spec.derived or item["output"] in spec.state:
-        return None  # judged from forward's own call (dropout's draw, bn_param's statistics)
+    if item["output"] in spec.derived or spec.stage_of(item["output"]) == "forward":
+        return None  # forward's own call (dropout's draw, bn_param's statistics, next_c)
     forward = next((i for i in report["results"]
                     if i["op"] == item["op"] and i["output"] == "forward"), None)
     if forward is None or forward["status"] == "pass" or item["output"] == "forward":

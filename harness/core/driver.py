@@ -4,7 +4,8 @@ The same code drives a student's code (inside the sandboxed child process) and i
 twin (in the parent), so both are exercised through exactly the API's calls:
 
 - a function API's op (`Calls`): ``out, cache = forward(*args, param)``, then
-  ``backward(dout, cache)``;
+  ``backward(dout, cache)`` (an LSTM step's forward returns next_c too, and its backward
+  takes dnext_c);
 - a class API declared by an adapter (`Methods`): ``Cls(*init)``, ``forward``, ``backward``,
   then the gradients' attributes;
 - any other kind is run by the runner its API declares (`harness.core.api.Api.runners`:
@@ -131,14 +132,17 @@ def _run_functions(module: Any, calls: Calls, ctor: dict[str, Any], x: dict,
         attempt(run, ("forward", "dX"), "forward", lambda: tuple(_pair(forward(*args))))
         return
     cache: list[Any] = []
+    outs = tuple(k for k in calls.outs if k in outputs)
     state_names = tuple(k for k in calls.state if k in outputs)
 
-    def call_forward() -> tuple:   # the out, then the state the function left in param
-        out, kept = _pair(forward(*args))
+    def call_forward() -> tuple:   # the out and further results, the state left in param
+        out, *more, kept = _n_tuple(forward(*args), 2 + len(calls.outs))
         cache.append(kept)
-        return (out, *[param.get(k) for k in state_names])  # type: ignore[union-attr]
+        results = dict(zip(calls.outs, more, strict=True))
+        return (out, *[results[k] for k in outs],
+                *[param.get(k) for k in state_names])  # type: ignore[union-attr]
 
-    if not attempt(run, ("forward", *state_names), "forward", call_forward):
+    if not attempt(run, ("forward", *outs, *state_names), "forward", call_forward):
         run.fail(outputs, "forward", run.errors["forward"][1])
         return
     grads = [g for g in calls.grads if g in outputs]
@@ -147,7 +151,8 @@ def _run_functions(module: Any, calls: Calls, ctor: dict[str, Any], x: dict,
         return
 
     def call_backward() -> tuple:
-        got = _function(module, backward)(x[calls.dout], cache[0])
+        got = _function(module, backward)(x[calls.dout], *[x[k] for k in calls.douts],
+                                          cache[0])
         values = (got,) if len(calls.grads) == 1 else tuple(_n_tuple(got, len(calls.grads)))
         return tuple(v for name, v in zip(calls.grads, values, strict=True) if name in grads)
 

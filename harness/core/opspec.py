@@ -44,7 +44,11 @@ class Calls:
     with `loss`, ``loss, dx = forward(*args)`` and there is no backward. `param` is the dict
     of the case's constructor parameters (conv_param, bn_param, ...), passed last; the inputs
     named in `state` are put into it (copies: CS231n updates them there) and read back from
-    it after the forward as outputs of the same name (running_mean, running_var).
+    it after the forward as outputs of the same name (running_mean, running_var). A forward
+    with more than one result returns each of `outs` between out and the cache, and its
+    backward takes an upstream gradient for each of them, the inputs `douts`, after dout
+    (``next_h, next_c, cache = lstm_step_forward(...)``, ``lstm_step_backward(dnext_h,
+    dnext_c, cache)``).
     """
 
     forward: str
@@ -56,12 +60,20 @@ class Calls:
     dout: str = "dout"
     loss: bool = False
     extra: tuple[str, ...] = ()   # inputs passed to the twin's forward only, by keyword
+    outs: tuple[str, ...] = ()    # forward's further results, before its cache (next_c)
+    douts: tuple[str, ...] = ()   # backward's further upstream gradients, after dout
 
     def function(self, output: str) -> str:
         """The function that computes `output`."""
-        if output == "forward" or self.loss or output in self.state or not self.backward:
-            return self.forward
-        return self.backward
+        return self.backward if self.backward and self.stage_of(output) == "backward" \
+            else self.forward
+
+    def stage_of(self, output: str) -> str:
+        """The call that computes `output`: forward (its results, the state it leaves in
+        param, both values of a loss) or backward (the gradients)."""
+        if output in ("forward", *self.outs, *self.state) or self.loss:
+            return "forward"
+        return "backward"
 
 
 @dataclass(frozen=True)
@@ -354,10 +366,7 @@ class FunctionOp(OpSpec):
         return {"calls": asdict(self.calls)}
 
     def stage_of(self, output: str) -> str:
-        # the state it leaves in bn_param, and both values of a loss function, are forward's
-        if output == "forward" or self.calls.loss or output in self.calls.state:
-            return "forward"
-        return "backward"
+        return self.calls.stage_of(output)
 
     def stage_call(self, stage: str) -> str:
         backward = stage == "backward" and self.calls.backward is not None
@@ -367,11 +376,15 @@ class FunctionOp(OpSpec):
         calls = self.calls
         if output in calls.state:
             return f"{calls.forward} (bn_param['{output}'])"
-        names = ("forward", "dX") if calls.loss else calls.grads
-        what = calls.forward if calls.loss or output == "forward" else calls.backward
-        if output == "forward" and not calls.loss:
-            return f"{what} (out)"
-        return f"{what} ({output}, value {names.index(output) + 1} of {len(names)})"
+        what, names, name = calls.backward or calls.forward, calls.grads, output
+        if calls.loss:
+            what, names = calls.forward, ("forward", "dX")
+        elif calls.stage_of(output) == "forward":   # its results, then the cache
+            if not calls.outs:
+                return f"{calls.forward} (out)"
+            what, names = calls.forward, ("out", *calls.outs, "cache")
+            name = "out" if output == "forward" else output
+        return f"{what} ({name}, value {names.index(name) + 1} of {len(names)})"
 
     def twin_target(self) -> object:
         return importlib.import_module(self.twins)

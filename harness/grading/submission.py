@@ -190,15 +190,15 @@ def find_package(root: Path, api: Api) -> Path:
 
 
 def find_library(root: Path, api: Api) -> Path:
-    """The folder holding a function or class API's module (cs231n/layers.py) inside a staged
-    submission, also when nested (assignment2/cs231n/layers.py, as zipped)."""
-    module = api.modules[0]
+    """The folder holding a function or class API's modules (cs231n/layers.py, or assignment
+    3's cs231n/rnn_layers.py) inside a staged submission, also when nested
+    (assignment2/cs231n/layers.py, as zipped)."""
     try:
         return api.loader.locate(root)
     except LoadError as exc:
         first_error = str(exc).replace(f"--impl {root}", "the submission")
-    found = sorted((p.parent for p in root.glob(f"**/{module}.py")
-                    if not SKIP_DIRS & set(p.parts)),
+    found = sorted({p.parent for module in api.modules for p in root.glob(f"**/{module}.py")
+                    if not SKIP_DIRS & set(p.parts)},
                    key=lambda p: (p.name != api.package, len(p.parts), str(p)))
     if found:
         return found[0]

@@ -49,26 +49,31 @@ class LibraryLoader:
         return False
 
     def locate(self, path: str | Path) -> Path:
-        """The folder holding the module: PATH/<package>/, PATH itself, or the file's folder."""
+        """The folder holding the module: PATH/<package>/, PATH itself, or the file's folder;
+        failing that, the folder holding another of its modules (CS231n's assignment 3 has
+        rnn_layers.py and, from 2021 on, no layers.py)."""
         p = Path(path).expanduser().resolve()
         module = self.module.replace(".", "/")
-        below = module.count("/")   # the file's folders below the package
         if not p.exists():
             raise LoadError(f"--impl {path}: no such file or directory")
+        files = [m.replace(".", "/") for m in self.modules]
         if p.is_file():
-            if not p.as_posix().endswith(f"/{module}.py"):
+            named = next((f for f in files if p.as_posix().endswith(f"/{f}.py")), None)
+            if named is None:
                 raise LoadError(f"--impl {path}: expected {module}.py or the folder holding it")
-            return p.parents[below]
-        for folder in (p / self.package, p):
-            if (folder / f"{module}.py").is_file():
-                return folder
+            return p.parents[named.count("/")]   # the file's folders below the package
+        for name in files:
+            for folder in (p / self.package, p):
+                if (folder / f"{name}.py").is_file():
+                    return folder
         found = sorted(x.parent.relative_to(p) for x in p.glob(f"**/{module}.py"))
         hint = f" (found {module}.py under {', '.join(map(str, found[:3]))})" if found else ""
         raise LoadError(f"--impl {path}: no {self.package}/{module}.py and no {module}.py"
                         f"{hint}; point --impl at the folder holding it")
 
     def module_files(self, package_dir: Path) -> dict[str, Path]:
-        return folder_files(package_dir)
+        own = {m: package_dir.joinpath(*m.split(".")).with_suffix(".py") for m in self.modules}
+        return {**folder_files(package_dir), **{m: f for m, f in own.items() if f.is_file()}}
 
     def plan(self, package_dir: Path, graded: tuple[str, ...] | None = None,
              starter: Path | None = None, missing_graded: Origin = BUNDLED,

@@ -1,4 +1,5 @@
-"""The CS231n API (assignment 2's ``layers.py``): its ops, their cases and calls.
+"""The CS231n API (assignment 2's ``layers.py``, assignment 3's ``rnn_layers.py``): its ops,
+their cases and calls.
 
 Each op is a pair of functions, ``out, cache = f_forward(x, ..., param)`` and
 ``grads = f_backward(dout, cache)`` (a loss returns ``loss, dx`` in one call), on NCHW images
@@ -6,7 +7,7 @@ with conv weights (F, C, HH, WW) and 1-D biases. `Calls` says which inputs each 
 and what it returns; the driver runs the implementation and its twin (reference/cs231n.py)
 through exactly those calls. Cases follow the assignment's docstrings: integer padding,
 sizes for which (H + 2·pad − HH) / stride is a whole number (the assignment's assumption),
-pooling without padding, labels in 0..C−1.
+pooling without padding, labels in 0..C−1. The recurrent layers' families are in rnn.py.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from harness.apis.cs231n import rnn
 from harness.apis.hw6.package import BUNDLED_DIR
 from harness.core import cases as c
 from harness.core.api import Api
@@ -30,6 +32,7 @@ if TYPE_CHECKING:   # (the sandboxed child imports this module, and no formula)
 
 API = "cs231n"
 TWINS = "reference.cs231n"   # the module of its ops' PyTorch twins (functions, as the ops)
+RNN_TWINS = "reference.cs231n_rnn"   # assignment 3's (rnn_layers.py)
 NCHW = ("n", "c", "h", "w")
 SPREADS = {"normal": 1.0, "small": 0.01}   # a feature's spread: eps matters when it is small
 
@@ -363,13 +366,14 @@ NORM_GRADS = ("dX", "dgamma", "dbeta")
 
 
 def _op(name: str, family: Family, outputs: tuple[str, ...], calls: Calls,
-        fixed: Params | None = None, *, optional: bool = False, derived: tuple[str, ...] = (),
+        fixed: Params | None = None, *, module: str = "layers", twins: str = TWINS,
+        optional: bool = False, derived: tuple[str, ...] = (),
         judge: Callable[[str, dict[str, np.ndarray], dict[str, np.ndarray], c.Kwargs],
                         tuple[bool, str]] | None = None,
         given: Callable[[dict[str, np.ndarray], dict[str, np.ndarray]],
                         dict[str, np.ndarray]] | None = None) -> OpSpec:
-    return FunctionOp(f"{API}:{name}", "layers", calls.forward, family, outputs, fixed or {},
-                      api=API, calls=calls, twins=TWINS, optional=optional, derived=derived,
+    return FunctionOp(f"{API}:{name}", module, calls.forward, family, outputs, fixed or {},
+                      api=API, calls=calls, twins=twins, optional=optional, derived=derived,
                       judge=judge, given=given)
 
 
@@ -410,14 +414,27 @@ CS231N_OPS: dict[str, OpSpec] = {
             Calls("softmax_loss", ("x", "y"), loss=True)),
         _op("svm_loss", _loss_family(large=False, informative=_svm_informative),   # until
             FORWARD_BACKWARD, Calls("svm_loss", ("x", "y"), loss=True), optional=True),  # ~2023
+        # assignment 3: an assignment 2 checkout has no rnn_layers.py (left out, said so)
+        *(_op(name, family, outputs, calls, module=rnn.MODULE, twins=RNN_TWINS, optional=True)
+          for name, family, outputs, calls in rnn.OPS),
     ]
 }
+ASSIGNMENT2_OPS = tuple(name for name, spec in CS231N_OPS.items() if spec.module == "layers")
 
 
 # CS231n's years: before 2018 the handout's dropout_forward says "We drop each neuron output
 # with probability p"; from 2018 on "We keep each neuron output with probability p".
+# Assignment 3's checkout holds rnn_layers.py and, until 2020, the course's own complete
+# layers.py (no convolution): its students write only rnn_layers.py.
+ASSIGNMENT3 = "only rnn_layers.py is the student's: assignment 2's ops are not checked"
 EDITIONS = (
     Edition("2018+", "CS231n 2018 and later: dropout's p is the probability of keeping a unit"),
+    Edition("a3", "CS231n assignment 3 (rnn_layers.py, beside the course's layers.py)",
+            (Marker(rnn.MODULE), Marker("layers", name="conv_forward_naive", present=False)),
+            leaves_out=ASSIGNMENT2_OPS, notes=(ASSIGNMENT3,)),
+    Edition("a3-2021", "CS231n assignment 3 from 2021 on (rnn_layers.py, no layers.py)",
+            (Marker(rnn.MODULE), Marker("layers", present=False)),
+            leaves_out=ASSIGNMENT2_OPS, notes=(ASSIGNMENT3,)),
     Edition("2017", "CS231n up to 2017: dropout's p drops a unit (the docstring) or keeps it "
                     "(the notebook)",
             (Marker("layers", text=r"[Ww]e drop each neuron output with probability p"),),
@@ -440,8 +457,9 @@ def _layer_rules() -> Mapping[str, tuple[Rule, ...]]:
     return bridged_rules()
 
 
-SPEC = Api(API, "CS231n assignment 2 (layers.py)", "cs231n", ("layers",),
-           BUNDLED_DIR / "cs231n", ("cs231n/layers.py", "layers.py"),
-           LibraryLoader("cs231n", "layers"),
+SPEC = Api(API, "CS231n assignments 2 and 3 (layers.py, rnn_layers.py)", "cs231n",
+           ("layers", rnn.MODULE), BUNDLED_DIR / "cs231n",
+           ("cs231n/layers.py", "layers.py", f"cs231n/{rnn.MODULE}.py", f"{rnn.MODULE}.py"),
+           LibraryLoader("cs231n", "layers", (rnn.MODULE,)),
            ops=CS231N_OPS, formulas=_formulas, layer_rules=_layer_rules, editions=EDITIONS,
            rubric=Path(__file__).resolve().parents[2] / "rubrics" / "cs231n.toml")

@@ -1,4 +1,5 @@
-"""The wrong formulas CS231n students compute, one table per op (`harness.diagnosis.fingerprints`).
+"""The wrong formulas CS231n students compute, one table per op (`harness.diagnosis.fingerprints`);
+assignment 3's recurrent layers' are in rnn_formulas.py.
 
 Each row is a `Formula`: the output it is about, what the student computed, what is wrong
 with it, and the formula itself from the case's inputs (x, gamma, beta, dout, y, and the
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.apis.cs231n import BN_PARAM
+from harness.apis.cs231n.rnn_formulas import CATALOGUE as RNN_LAYERS
 from harness.core.formula import Formula, Inputs
 
 EPS, MOMENTUM = BN_PARAM["eps"], BN_PARAM["momentum"]
@@ -149,4 +151,5 @@ CATALOGUE: dict[str, tuple[Formula, ...]] = {
     "cs231n:layernorm": LAYERNORM,
     "cs231n:spatial_batchnorm": SPATIAL_BATCHNORM,
     "cs231n:svm_loss": SVM_LOSS,
+    **RNN_LAYERS,   # assignment 3's (harness/apis/cs231n/rnn_formulas.py)
 }

@@ -65,6 +65,10 @@ class ReLU:
 '''
 
 
+# HW3P1's files in student_nn/mytorch, removed from a checkout of another part
+HW3P1_FILES: dict[str, str | None] = {"rnn_cell.py": None, "gru_cell.py": None, "CTC.py": None}
+
+
 def _checkout(tmp_path: Path, edits: dict[str, tuple[str, str]] | None = None,
               moves: dict[str, str | None] | None = None,
               files: dict[str, str] | None = None) -> Path:
@@ -158,8 +162,8 @@ def test_a_swapped_height_and_width_fails_only_where_they_differ(tmp_path) -> No
 
 def test_a_hw2p1_checkout_is_graded_on_hw2p1_only(tmp_path) -> None:
     # its handout's activation.py (the old API), linear.py and loss.py are not the student's
-    impl = _checkout(tmp_path, moves={"nn/batchnorm.py": None, "optim/sgd.py": None},
-                     files={"nn/activation.py": OLD_ACTIVATIONS})
+    impl = _checkout(tmp_path, moves={"nn/batchnorm.py": None, "optim/sgd.py": None,
+                                      **HW3P1_FILES}, files={"nn/activation.py": OLD_ACTIVATIONS})
     code, report = _check(tmp_path, impl)
     assert code == 0, _failing(report)
     assert report["edition"]["name"] == "hw2p1"
@@ -205,9 +209,9 @@ def test_the_tree_loader_locates_the_package_and_says_what_is_missing(tmp_path) 
 
 def test_grading_credits_each_part_of_a_checkout_only(tmp_path) -> None:
     # the bundled rubric (the course's credit split); a HW1P1 checkout is not graded on HW2P1
-    hw1 = _checkout(tmp_path, moves={name: None for name in (
+    hw1 = _checkout(tmp_path, moves={**HW3P1_FILES, **{name: None for name in (
         "nn/resampling.py", "nn/Conv1d.py", "nn/Conv2d.py", "nn/ConvTranspose.py",
-        "nn/pool.py", "flatten.py")}, edits={"nn/batchnorm.py": (
+        "nn/pool.py", "flatten.py")}}, edits={"nn/batchnorm.py": (
             "self.running_M = self.alpha * self.running_M",
             "self.running_M = self.alpha * self.M")})
     hw1 = hw1.rename(tmp_path / "hw1p1")
@@ -216,7 +220,7 @@ def test_grading_credits_each_part_of_a_checkout_only(tmp_path) -> None:
                  "--out", str(out), "--workers", "1"])
     assert code in (0, 1)
     rows = {r["submission"]: r for r in csv.DictReader(open(out / "gradebook.csv"))}
-    assert rows["mytorch"]["score"] == rows["mytorch"]["max_score"] == "146.0"
+    assert rows["mytorch"]["score"] == rows["mytorch"]["max_score"] == "201.0"
     hw1p1 = json.loads((out / "hw1p1" / "result.json").read_text())
     assert hw1p1["max_score"] == 65.0   # HW1P1's items (the MLP items are not nnparity's)
     assert "mytorch:conv1d" in {n["op"] for n in hw1p1["not_graded"]}

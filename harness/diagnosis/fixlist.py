@@ -67,6 +67,7 @@ Items of grading (tests) also carry ``test`` (the test's name) in ``root`` and `
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -132,8 +133,8 @@ class _Context:
     files: Mapping[str, str] = field(default_factory=dict)   # module -> its file, if moved
 
     def module_file(self, module: str) -> str:
-        if module in self.files:
-            return f"{self.package}/{self.files[module]}"
+        if module in self.files:   # (beside the package: mytorch/../CTC/CTC.py is CTC/CTC.py)
+            return posixpath.normpath(f"{self.package}/{self.files[module]}")
         return module_path(self.package, module)
 
     def tree(self, file: str) -> ast.Module | None:

@@ -6,9 +6,12 @@ The adapter names each contract module and the classes it holds (``"nn.linear":
 ("Linear",)``) and the folders other years keep modules in (``homes``: ``nn/modules``, the
 package itself). A module is the file at its own path, else the file of its name in one of
 the homes, else the file of the package that defines one of its classes (the shallowest;
-statically, from the source). Every module is the implementation's own (no starter), but
-for the modules substituted to charge a root cause once (harness/check/substitute.py): those
-are the bundled correct ones, under every name the implementation's code imports them by.
+statically, from the source). A home may be beside the package (``../CTC``: HW3P1's
+``CTC/CTC.py`` from Fall 2024 on): its file is imported as a top-level module of its folder
+(``CTC.CTC``), the folder on ``sys.path``. Every module is the implementation's own (no
+starter), but for the modules substituted to charge a root cause once
+(harness/check/substitute.py): those are the bundled correct ones, under every name the
+implementation's code imports them by.
 
 The package and each of its folders are packages whose ``__init__.py`` runs as far as it
 goes: what it raises is kept (the child reports it), not charged to the ops, so a later
@@ -23,6 +26,7 @@ homework part, left out).
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import sys
 import types
@@ -40,7 +44,7 @@ from harness.core.loading import (
     Plan,
     Source,
 )
-from harness.sandbox.imports import new_package, run_init
+from harness.sandbox.imports import import_once, new_package, run_init
 from harness.sandbox.library import Library
 
 SKIP = {"__pycache__", ".git", ".ipynb_checkpoints", "venv", ".venv", "site-packages"}
@@ -105,7 +109,7 @@ class TreeLoader:
              substitute: tuple[str, ...] = ()) -> Plan:
         sources, files = {}, self.files(package_dir)
         for module, file in files.items():
-            where = file.relative_to(package_dir).as_posix() if file else None
+            where = _relative(file, package_dir) if file else None
             own = where == module.replace(".", "/") + ".py"
             sources[module] = Source(module, SUBMISSION, f"graded: {where}" if where else
                                      "graded: no file defines its classes (left out)",
@@ -144,13 +148,17 @@ class TreeLoader:
         tree = Tree(self.locate(path), self.package, loader=self)
         folders = sorted({f.parent for f in _python_files(tree.package_dir)}
                          | {tree.package_dir})
-        for folder in folders:
+        beside = {f.parent for f in self.module_files(tree.package_dir).values()
+                  if not f.is_relative_to(tree.package_dir)}
+        for folder in (*folders, *sorted(beside)):
             if str(folder) not in sys.path:
                 sys.path.append(str(folder))
         sys.path.append(str(tree.package_dir.parent))
         packages = [(folder, new_package(".".join((self.package,
                                                    *folder.relative_to(tree.package_dir).parts)),
                                          folder)) for folder in folders]   # parents first
+        packages += [(folder, new_package(".".join(folder.relative_to(
+            tree.package_dir.parent).parts), folder)) for folder in sorted(beside)]
         for module in request.substitute:
             self._substitute(tree, module, request.staged)
         for folder, package in packages:
@@ -178,7 +186,7 @@ class TreeLoader:
         sys.modules[canonical] = bundled
         spec.loader.exec_module(bundled)
         names = {canonical, module.rpartition(".")[2]}
-        if own is not None:
+        if own is not None and own.is_relative_to(tree.package_dir):
             parts = own.relative_to(tree.package_dir).with_suffix("").parts
             names |= {".".join((self.package, *parts)), parts[-1]}
         for name in names:
@@ -201,6 +209,9 @@ class Tree(Library):
         file = self.loader.provider(self.package_dir, module)
         if file is None:
             return types.ModuleType(f"{self.package}.{module}")
+        if not file.is_relative_to(self.package_dir):   # beside the package: CTC/CTC.py
+            *folders, name = file.relative_to(self.package_dir.parent).with_suffix("").parts
+            return import_once(self._modules, ".".join(folders), name)
         return super().module(".".join(file.relative_to(self.package_dir).with_suffix("").parts))
 
 
@@ -214,6 +225,11 @@ def _python_files(package_dir: Path) -> list[Path]:
                   key=lambda f: (len(f.parts), str(f)))
 
 
+def _relative(file: Path, package_dir: Path) -> str:
+    """`file`'s path from the package folder ("nn/linear.py", "../CTC/CTC.py")."""
+    return Path(os.path.relpath(file, package_dir)).as_posix()
+
+
 @cache
 def _provider(package_dir: Path, module: str, classes: tuple[str, ...],
               homes: tuple[str, ...] = ()) -> Path | None:
@@ -222,7 +238,7 @@ def _provider(package_dir: Path, module: str, classes: tuple[str, ...],
     name = module.rpartition(".")[2]
     places = [Path(*module.split(".")), *(Path(home) / name for home in homes)]
     for place in places:
-        file = (package_dir / place).with_suffix(".py")
+        file = Path(os.path.normpath(package_dir / place)).with_suffix(".py")
         if file.is_file():
             return file
     pattern = re.compile(rf"^class\s+({'|'.join(map(re.escape, classes))})\b", re.MULTILINE)

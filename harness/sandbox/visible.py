@@ -43,7 +43,7 @@ CHILD_MODULES = (
     "harness.apis.hw6.model_cases",
     "harness.apis.hw6.ops", "harness.apis.hw6.package", "harness.apis.hw6.runners",
     "harness.apis.mytorch", "harness.apis.mytorch.cases", "harness.apis.mytorch.editions",
-    "harness.apis.mytorch.ops", "harness.apis.mytorch.runners",
+    "harness.apis.mytorch.ops", "harness.apis.mytorch.rnn_cases", "harness.apis.mytorch.runners",
     "harness.core", "harness.core.api", "harness.core.array_layouts", "harness.core.cases",
     "harness.core.conventions", "harness.core.expressions",
     "harness.core.editions", "harness.core.loading", "harness.core.opspec",

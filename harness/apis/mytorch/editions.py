@@ -3,20 +3,33 @@
 Told from the files (harness/core/editions.py), first match first; read from the handouts and
 the autograders of public checkouts (Fall 2022 to Spring 2026):
 
-- ``legacy``: mytorch before Fall 2022 (activations with ``derivative()``): an older HW1P1
-  API, not checked (its HW2P1 classes are named otherwise: Conv1D);
+- ``hw3p1-2022-23``: a HW3P1 checkout (rnn_cell.py, no SGD or resampling, GRUCell's biases
+  brx ... bnh) of 2022–23, told by ``GRUCell(in_dim, hidden_dim)``: its GRUCell.backward
+  returns dx (1, D) and dh (1, H); the activation.py, linear.py and loss.py its handout ships
+  are not graded, nor are HW2P1's classes;
+- ``hw3p1``: a HW3P1 checkout of 2024 or later (``GRUCell(input_size, hidden_size)``, whose
+  backward returns dx (D,) and dh (H,));
+- ``2022-hw3``: a Fall 2022 checkout whose activation.py is HW3P1's (``derivative(self,
+  state=None)``, as that year's HW3P1 handout shipped it) and whose GRUCell has the biases
+  brx ... bnh: HW1P1 is not checked, HW3P1's GRUCell returns row vectors, the convolutions
+  take no padding;
+- ``legacy``: mytorch before Fall 2022 (activations with ``derivative()``): older HW1P1 and
+  HW3P1 APIs (GRUCell's biases bir ... bhn, CTC's ``targetWithBlank``), not checked (its
+  HW2P1 classes are named otherwise: Conv1D);
 - ``autograd``: the HW1P1 autograd bonus, whose Linear, elementwise activations and MSELoss
   take an autograd engine: those are left to the bonus's tests;
 - ``hw2p1-2022-23``: a HW2P1 checkout (resampling, no SGD) whose ``Conv1d`` takes
   no ``padding``: its convolutions are checked without padding, and the ``linear.py``,
-  ``activation.py`` and ``loss.py`` its handout ships for the CNN model are not graded;
+  ``activation.py`` and ``loss.py`` its handout ships for the CNN model are not graded (its
+  HW3P1 classes, if it has them, are that year's);
 - ``hw2p1``: a HW2P1 checkout of 2024 or later (``Conv1d(..., stride, padding=0)``);
 - ``2022``: HW1P1 of Fall 2022, its files in ``mytorch/nn/modules/`` or ``mytorch/``: as
   2022-23 below, but MSELoss is Σ(A−Y)²/(NC) and its backward returns A − Y;
 - ``2022-23``: HW1P1 before 2024, told by activations whose ``backward()`` takes no argument
   and returns dA/dZ. Linear's dLdW and dLdb are averaged over the batch, CrossEntropyLoss's
   gradient is softmax − Y (not divided by N), MSELoss is Σ(A−Y)²/(2NC) with the gradient
-  (A−Y)/(NC) (Spring 2023); there is no GELU, Softmax or Swish;
+  (A−Y)/(NC) (Spring 2023); there is no GELU, Softmax or Swish; a checkout that also holds
+  HW3P1 has that year's GRUCell (row vectors, as hw3p1-2022-23);
 - ``2024+``: the current contract (the default), what student_nn/mytorch implements.
 """
 
@@ -25,11 +38,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from harness.apis.mytorch.ops import HW3, MYTORCH_OPS, PlanOp
 from harness.core.editions import Edition, Marker
 from harness.core.opspec import ObjectOp, OpSpec
 
 HW1 = ("linear", "identity", "sigmoid", "tanh", "relu", "gelu", "softmax", "swish", "mse",
        "cross_entropy", "batchnorm1d", "batchnorm1d_eval", "sgd")
+HW2 = tuple(name for name in (op.partition(":")[2] for op in MYTORCH_OPS)
+            if name not in (*HW1, *HW3))
 ELEMENTWISE = ("identity", "sigmoid", "tanh", "relu")
 
 
@@ -54,12 +70,27 @@ NO_PADDING = {op: _driven(init=("in_channels", "out_channels", "kernel_size", "s
 WITHOUT_PADDING = {op: (lambda p: p.get("padding", 0) == 0,
                         "that year's Conv1d and Conv2d take no padding")
                    for op in _ops("conv1d", "conv2d")}
+def _row_vectors(spec: OpSpec) -> OpSpec:
+    """GRUCell before 2024: backward(delta (1, H)) returns dx (1, D) and dh_prev_t (1, H)
+    (the course's test passed the Linear's dLdA row on; from 2024 it squeezes it)."""
+    assert isinstance(spec, PlanOp)
+    calls = tuple(replace(c, args=("delta.reshape(1, -1)",)) if c.method == "backward"
+                  else c for c in spec.plan.calls)
+    kind = f"{spec.plan.kind.removesuffix('_rows')}_rows"   # its own runner (the child's)
+    plan = replace(spec.plan, kind=kind, calls=calls)
+    twin = _twin(row_vectors=True)(spec)
+    assert isinstance(twin, PlanOp)
+    return replace(twin, plan=plan)
+
+
+OLD_GRU = {"mytorch:gru_cell": _row_vectors}
 OLD_API = {
     **{op: _driven(backward=(), twin_options=(("local", True),))
        for op in _ops(*ELEMENTWISE)},
     "mytorch:linear": _twin(batch_mean=True),
     "mytorch:cross_entropy": _twin(mean_gradient=False),
     **NO_PADDING,
+    **OLD_GRU,
 }
 # A HW2P1 checkout: resampling and no SGD (every HW1P1 handout has optim/sgd.py; HW2P1's
 # ships linear.py, activation.py, loss.py and some years batchnorm.py for its models)
@@ -68,14 +99,37 @@ NO_PADDING_INIT = Marker("nn.Conv1d", text=r"def __init__\([^)]*\bpadding\b", pr
 OLD_BACKWARD = Marker("nn.activation", text=r"def\s+backward\s*\(\s*self\s*\)\s*:")
 HANDOUT_HW1 = ("the HW2P1 handout ships linear.py, activation.py and loss.py for its CNN "
                "model: they are not HW2P1's to grade",)
+# A HW3P1 checkout: its cells and no SGD (its handout ships activation.py, with BPTT's Tanh,
+# linear.py and loss.py, for the cells and models: not the student's). GRUCell's biases are
+# brx ... bnh from Fall 2022 on (bir ... bhn before, with CTC's targetWithBlank: legacy).
+NEW_GRU = Marker("gru_cell", text=r"\bbrx\b")
+HW3P1 = (Marker("optim.sgd", present=False), Marker("nn.resampling", present=False),
+         Marker("rnn_cell"), NEW_GRU)
+OLD_GRU_INIT = Marker("gru_cell", text=r"def __init__\(\s*self\s*,\s*in_dim\b")
+DERIVATIVE = Marker("nn.activation", text=r"def\s+derivative\s*\(")
+BPTT_DERIVATIVE = Marker("nn.activation", text=r"def\s+derivative\s*\(\s*self\s*,\s*state")
+HANDOUT_HW3 = ("the HW3P1 handout ships activation.py (Sigmoid, and the Tanh BPTT uses), "
+               "linear.py and loss.py: they are not HW3P1's to grade",)
 
 EDITIONS = (
     Edition("2024+", "mytorch, Spring 2024 and later: activations' backward(dLdA), GELU and "
                      "Softmax, Conv1d and Conv2d with padding"),
+    Edition("hw3p1-2022-23", "a HW3P1 checkout of 2022–23: GRUCell(in_dim, hidden_dim), "
+                             "whose backward returns row vectors (1, D) and (1, H)",
+            (*HW3P1, OLD_GRU_INIT), leaves_out=_ops(*HW1, *HW2), redefines=OLD_GRU,
+            notes=HANDOUT_HW3),
+    Edition("hw3p1", "a HW3P1 checkout of 2024 or later", HW3P1, leaves_out=_ops(*HW1, *HW2),
+            notes=HANDOUT_HW3),
+    Edition("2022-hw3", "mytorch of Fall 2022 whose activation.py is HW3P1's (derivative(), "
+                        "for BPTT): HW1P1 is not checked (its activations are not HW1P1's), "
+                        "HW3P1's GRUCell returns row vectors",
+            (BPTT_DERIVATIVE, NEW_GRU), leaves_out=_ops(*HW1),
+            redefines={**NO_PADDING, **OLD_GRU}, covers=WITHOUT_PADDING),
     Edition("legacy", "mytorch before Fall 2022 (Linear(in_feature, out_feature, "
-                      "weight_init_fn, bias_init_fn), activations' derivative()): an older "
-                      "HW1P1 API than the one nnparity checks, so HW1P1 is not checked",
-            (Marker("nn.activation", text=r"def\s+derivative\s*\("),), leaves_out=_ops(*HW1),
+                      "weight_init_fn, bias_init_fn), activations' derivative()): older "
+                      "HW1P1 and HW3P1 APIs than the ones nnparity checks, so neither is "
+                      "checked",
+            (DERIVATIVE,), leaves_out=_ops(*HW1, *HW3),
             redefines=NO_PADDING, covers=WITHOUT_PADDING),
     Edition("autograd", "the HW1P1 autograd bonus: Linear, the elementwise activations and "
                         "MSELoss take an autograd engine (the bonus's own tests check them)",
@@ -83,7 +137,8 @@ EDITIONS = (
             leaves_out=_ops("linear", "identity", "sigmoid", "tanh", "relu", "mse",
                             "cross_entropy")),
     Edition("hw2p1-2022-23", "a HW2P1 checkout of 2022–23: convolutions without padding",
-            (*HW2P1, NO_PADDING_INIT), leaves_out=_ops(*HW1), redefines=NO_PADDING,
+            (*HW2P1, NO_PADDING_INIT), leaves_out=_ops(*HW1),
+            redefines={**NO_PADDING, **OLD_GRU},
             covers=WITHOUT_PADDING, notes=HANDOUT_HW1),
     Edition("hw2p1", "a HW2P1 checkout of 2024 or later", HW2P1, leaves_out=_ops(*HW1),
             notes=HANDOUT_HW1),

@@ -5,15 +5,18 @@ out_features)``), its parameters are assigned after construction as the course's
 (``layer.W = W``), then ``forward`` and ``backward`` run and the gradients are read from its
 attributes (``dLdW``). Its twin is the class of the same name in reference/mytorch.py.
 Modules are the handout's paths below ``mytorch/`` (Spring 2024 on); other years' layouts are
-found by class (harness/sandbox/tree.py).
+found by class (harness/sandbox/tree.py). HW3P1's classes (`PlanOp`) are driven by a plan of
+their own methods (``init_weights``, ``forward``, a ``backward`` that returns a tuple, CTC's
+four steps); their twins are in reference/mytorch_rnn.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from harness.apis.mytorch import cases as mc
-from harness.apis.mytorch.runners import LAYERS, SGD_KIND
+from harness.apis.mytorch import rnn_cases as rc
+from harness.apis.mytorch.runners import LAYERS, SGD_KIND, Call, Plan
 from harness.core.cases import Case, Family
 from harness.core.opspec import Driven, Methods, ObjectOp, OpSpec
 
@@ -150,6 +153,98 @@ class StepOp(ObjectOp):
 OPS.append(StepOp("mytorch:sgd", "optim.sgd", "SGD", mc.SGD,
                   tuple(f"{name}{i}" for i in range(LAYERS) for name in "Wb"), api=API,
                   optional=True, methods=Methods(), twins=TWINS))
+
+
+
+# ---------------------------------------------------------------- HW3P1
+@dataclass(frozen=True)
+class PlanOp(ObjectOp):
+    """A class driven by a sequence of its methods (a `Plan`: harness/apis/mytorch/runners.py):
+    HW3P1's cells (``init_weights``, ``forward``, a ``backward`` that returns a tuple) and
+    CTC's steps, whose methods are not forward and backward."""
+
+    plan: Plan = field(kw_only=True)
+
+    @property
+    def kind(self) -> str:
+        return self.plan.kind
+
+    def how(self) -> Driven:
+        return {}
+
+    def request(self) -> dict[str, object]:
+        return {}
+
+    def _call(self, output: str) -> Call:
+        """The call computing `output` (any other name: the first call computing one)."""
+        return next((c for c in self.plan.calls if output in c.outputs),
+                    next(c for c in self.plan.calls if c.outputs))
+
+    def stage_of(self, output: str) -> str:
+        return self._call(output).stage
+
+    def stage_call(self, stage: str) -> str:
+        call = next((c for c in self.plan.calls if c.stage == stage), self.plan.calls[-1])
+        return f"{self.cls}.{call.method}"
+
+    def call_of(self, output: str) -> str:
+        call = self._call(output)
+        reads = dict(call.reads)
+        if output in reads:
+            return f"{self.cls}.{call.method} (self.{reads[output]})"
+        if len(call.returns) > 1 and output in call.returns:
+            i = call.returns.index(output)
+            return (f"{self.cls}.{call.method} ({call.labels[i]}, value {i + 1} of "
+                    f"{len(call.returns)})")
+        return f"{self.cls}.{call.method}"
+
+    def function(self, output: str, detail: bool = True) -> str:
+        return self.call_of(output) if detail else f"{self.cls}.{self._call(output).method}"
+
+
+def _plan(name: str, module: str, cls: str, family: Family, init: tuple[str, ...],
+          *calls: Call, scalars: tuple[str, ...] = ()) -> PlanOp:
+    plan = Plan(f"{API}_{name}", init, calls)
+    return PlanOp(f"{API}:{name}", module, cls, family,
+                  tuple(o for call in calls for o in call.outputs), api=API, optional=True,
+                  methods=Methods(), twins=HW3_TWINS, scalars=scalars, plan=plan)
+
+
+HW3_TWINS = "reference.mytorch_rnn"
+CELL = ("input_size", "hidden_size")
+RNN_GRADS = tuple((f"d{w}", f"d{w}") for w in rc.RNN_WEIGHTS)
+GRU_GRADS = tuple((f"d{w}", f"d{w}") for w in rc.GRU_WEIGHTS)
+CTC_ARGS = ("logits", "extended_symbols", "skip_connect")
+CELL_BACKWARD = ("dx", "dh_prev_t")
+OPS += [
+    # backward(delta, h_t, h_prev_l, h_prev_t) for two steps (BPTT's): its gradients add up
+    _plan("rnn_cell", "rnn_cell", "RNNCell", rc.RNN_CELL, CELL,
+          Call("init_weights", rc.RNN_WEIGHTS, stage="init"),
+          Call("forward", ("x", "h_prev_t"), ("forward",)),
+          Call("backward", ("delta", "h_t", "x", "h_prev_t"), ("dX", "dh"), CELL_BACKWARD,
+               stage="backward"),
+          Call("backward", ("delta_2", "h_t_2", "x_2", "h_prev_t_2"), ("", ""),
+               CELL_BACKWARD, RNN_GRADS, stage="backward")),
+    _plan("gru_cell", "gru_cell", "GRUCell", rc.GRU_CELL, CELL,
+          Call("init_weights", rc.GRU_WEIGHTS, stage="init"),
+          Call("forward", ("x", "h_prev_t"), ("forward",)),
+          Call("backward", ("delta",), ("dX", "dh"), CELL_BACKWARD, GRU_GRADS,
+               stage="backward")),
+    _plan("ctc_extend", "CTC", "CTC", rc.CTC_EXTEND, ("blank",),
+          Call("extend_target_with_blank", ("target",), ("extended", "skip"),
+               ("extended_symbols", "skip_connect"), as_arrays=True)),
+    _plan("ctc_forward_probs", "CTC", "CTC", rc.CTC_PROBS, ("blank",),
+          Call("get_forward_probs", CTC_ARGS, ("alpha",))),
+    _plan("ctc_backward_probs", "CTC", "CTC", rc.CTC_PROBS, ("blank",),
+          Call("get_backward_probs", CTC_ARGS, ("beta",))),
+    _plan("ctc_posterior", "CTC", "CTC", rc.CTC_POSTERIOR, ("blank",),
+          Call("get_posterior_probs", ("alpha", "beta"), ("gamma",))),
+    _plan("ctc_loss", "CTC", "CTCLoss", rc.CTC_LOSS, ("blank",),
+          Call("forward", ("logits", "target", "input_lengths", "target_lengths"),
+               ("forward",)),
+          Call("backward", (), ("dX",), stage="backward"), scalars=("forward",)),
+]
+HW3 = tuple(op.name.partition(":")[2] for op in OPS if isinstance(op, PlanOp))
 
 MYTORCH_OPS: dict[str, OpSpec] = {op.name: op for op in OPS}
 

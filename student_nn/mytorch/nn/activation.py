@@ -49,12 +49,15 @@ class Sigmoid:
 
 
 class Tanh:
+    """HW3P1's Tanh also takes the `state` A to differentiate at (BPTT keeps each step's)."""
+
     def forward(self, Z: np.ndarray) -> np.ndarray:
         self.A = np.tanh(Z)
         return self.A
 
-    def backward(self, dLdA: np.ndarray) -> np.ndarray:
-        return dLdA * (1 - self.A**2)
+    def backward(self, dLdA: np.ndarray, state: np.ndarray | None = None) -> np.ndarray:
+        A = self.A if state is None else state
+        return dLdA * (1 - A**2)
 
 
 class ReLU:

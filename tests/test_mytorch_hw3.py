@@ -1,0 +1,287 @@
+"""CMU 11-785's mytorch HW3P1 under --api mytorch: RNNCell, GRUCell, CTC and CTCLoss.
+
+The twins agree with torch where torch has the op (nn.GRUCell, F.ctc_loss); the bundled
+implementation and a handout-style checkout (tests/mytorch_hw3_impls/correct, CTC/CTC.py
+beside mytorch/ as from Fall 2024) pass; each buggy folder there fails exactly the outputs
+named here, with a message that names the wrong element or the bug; a HW1P1 checkout leaves
+HW3P1's ops out; a 2022–23 GRUCell is judged by its year's row vectors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from harness.apis.mytorch import LOADER, rnn_cases
+from harness.apis.mytorch import SPEC as MYTORCH
+from harness.apis.mytorch.ops import HW3, MYTORCH_OPS
+from harness.apis.mytorch.runners import Call, _values
+from harness.cli import main
+from harness.core.cases import UnbuildableCase, build_inputs
+from harness.core.registry import get_op
+from harness.diagnosis.ablation import _param_variants
+from harness.diagnosis.shrink import variants
+from reference import mytorch_rnn as twins
+
+HERE = Path(__file__).parent
+IMPLS = HERE / "mytorch_hw3_impls"
+BUNDLED = HERE.parent / "student_nn" / "mytorch"
+HW3_OPS = tuple(f"mytorch:{name}" for name in HW3)
+CASES = "6"
+
+
+def _checkout(tmp_path: Path, bug: str | None = None) -> Path:
+    """tests/mytorch_hw3_impls/correct, with the files of folder `bug` laid over it."""
+    root = tmp_path / (bug or "correct")
+    shutil.copytree(IMPLS / "correct", root)
+    if bug:
+        shutil.copytree(IMPLS / bug, root, dirs_exist_ok=True)
+    return root
+
+
+def _check(tmp_path: Path, impl: Path, *args: str, ops: tuple[str, ...] = HW3_OPS
+           ) -> tuple[int, dict]:
+    out = tmp_path / "report.json"
+    code = main(["check", "--api", "mytorch", "--impl", str(impl), "--cases", CASES,
+                 "--ops", ",".join(ops), "--report", str(tmp_path / "r"), "--json", str(out),
+                 *args])
+    return code, json.loads(out.read_text())
+
+
+def _failing(report: dict) -> set[str]:
+    return {f"{r['op']} {r['output']}" for r in report["results"] if r["status"] != "pass"}
+
+
+def _item(report: dict, op: str, output: str) -> dict:
+    return next(r for r in report["results"] if r["op"] == op and r["output"] == output)
+
+
+# ---------------------------------------------------------------- the twins against torch
+def _ctc_batch(seed: int) -> dict[str, np.ndarray]:
+    op = get_op("mytorch:ctc_loss")
+    case = next(c for i, c in enumerate(op.cases(8, seed)) if i == 2)
+    return op.inputs(case)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_ctc_twins_agree_with_torchs_ctc_loss(seed: int) -> None:
+    """P from α is exp(−F.ctc_loss); torch's gradient w.r.t. its log-probabilities is
+    y − γ̃ (it assumes a log_softmax before it), so the handout's dY = −γ̃/y is that gradient
+    ÷ y, minus 1, and its loss the expected divergence −Σ γ̃ log y, not −log P."""
+    x = _ctc_batch(seed)
+    y, target = x["logits"], x["target"]
+    lengths, target_lengths = x["input_lengths"], x["target_lengths"]
+    B = len(target)
+    ctc = twins.CTC()
+    for b in range(B):
+        ext, skip = ctc.extend_target_with_blank(target[b, :target_lengths[b]])
+        alpha = ctc.get_forward_probs(y[:lengths[b], b], ext, skip)
+        beta = ctc.get_backward_probs(y[:lengths[b], b], ext, skip)
+        P = alpha[-1, -2:].sum()
+        assert np.allclose((alpha * beta).sum(axis=1), P)   # the same P at every step
+        nll = F.ctc_loss(torch.log(torch.tensor(y[:lengths[b], b:b + 1])),
+                         torch.tensor(target[b:b + 1, :target_lengths[b]]),
+                         torch.tensor(lengths[b:b + 1]), torch.tensor(target_lengths[b:b + 1]),
+                         reduction="sum")
+        assert np.isclose(-np.log(P), nll.item())
+
+    log_probs = torch.log(torch.tensor(y)).requires_grad_()
+    F.ctc_loss(log_probs, torch.tensor(target), torch.tensor(lengths),
+               torch.tensor(target_lengths), reduction="sum").backward()
+    assert log_probs.grad is not None
+    steps = np.arange(len(y))[:, None] < lengths[None, :]          # (T, B): t < input_length
+    gamma = np.where(steps[..., None], y - log_probs.grad.numpy(), 0.0)   # γ̃, summed over r
+    loss = twins.CTCLoss()
+    divergence = loss.forward(y, target, lengths, target_lengths)
+    assert np.isclose(divergence, -(gamma * np.log(y)).sum() / B)
+    assert np.allclose(loss.backward(), -gamma / y)
+
+
+def test_the_gru_twin_is_torchs_gru_cell_with_its_gates_stacked_r_z_n() -> None:
+    x = get_op("mytorch:gru_cell").inputs(next(iter(get_op("mytorch:gru_cell").cases(1))))
+    h = len(x["h_prev_t"])
+    cell = torch.nn.GRUCell(len(x["x"]), h).double()
+    with torch.no_grad():
+        for name, parts in (("weight_ih", "Wrx Wzx Wnx"), ("weight_hh", "Wrh Wzh Wnh"),
+                            ("bias_ih", "brx bzx bnx"), ("bias_hh", "brh bzh bnh")):
+            getattr(cell, name).copy_(torch.tensor(np.concatenate([x[p] for p in parts.split()])))
+    inputs = torch.tensor(x["x"])[None].requires_grad_()
+    hidden = torch.tensor(x["h_prev_t"])[None].requires_grad_()
+    out = cell(inputs, hidden)
+    out.backward(torch.tensor(x["delta"])[None])
+    twin = twins.GRUCell(len(x["x"]), h)
+    twin.init_weights(*(x[name] for name in rnn_cases.GRU_WEIGHTS))
+    assert np.allclose(twin.forward(x["x"], x["h_prev_t"]), out.detach().numpy()[0])
+    dx, dh = twin.backward(x["delta"])
+    assert inputs.grad is not None and hidden.grad is not None and cell.weight_hh.grad is not None
+    assert np.allclose(dx, inputs.grad.numpy()[0]) and np.allclose(dh, hidden.grad.numpy()[0])
+    assert np.allclose(twin.dWnh, cell.weight_hh.grad.numpy()[2 * h:])
+
+
+def test_the_rnn_twins_backward_reads_tanh_from_the_h_t_it_is_given() -> None:
+    """Not from its last forward: dz = delta·(1 − h_t²); the weights' gradients are batch
+    means and add up over calls."""
+    x = get_op("mytorch:rnn_cell").inputs(next(iter(get_op("mytorch:rnn_cell").cases(1))))
+    cell = twins.RNNCell(*x["W_ih"].shape[::-1])
+    cell.init_weights(x["W_ih"], x["W_hh"], x["b_ih"], x["b_hh"])
+    cell.forward(x["x_2"], x["h_prev_t_2"])   # another step's forward
+    dx, dh = cell.backward(x["delta"], x["h_t"], x["x"], x["h_prev_t"])
+    dz = x["delta"] * (1 - x["h_t"] ** 2)
+    assert np.allclose(dx, dz @ x["W_ih"]) and np.allclose(dh, dz @ x["W_hh"])
+    cell.backward(x["delta"], x["h_t"], x["x"], x["h_prev_t"])
+    assert np.allclose(cell.dW_ih, 2 * dz.T @ x["x"] / len(dz))
+
+
+# ---------------------------------------------------------------- the cases
+def test_ctc_cases_have_paths_and_skips_both_taken_and_not() -> None:
+    for name in ("ctc_forward_probs", "ctc_loss"):
+        op = get_op(f"mytorch:{name}")
+        for case in op.cases(20, seed=3):
+            x = op.inputs(case)
+            if "logits" in x:
+                assert np.allclose(x["logits"].sum(axis=-1), 1.0)   # probabilities
+            target = x["target"] if x["target"].ndim == 1 else x["target"][0]
+            same = target[1:] == target[:-1]
+            if len(target) >= 3 and int(case.p["symbols"]) >= 3:
+                assert same.any() and (~same).any(), case.id
+    op = get_op("mytorch:ctc_posterior")
+    for case in op.cases(10):
+        x = op.inputs(case)
+        both = x["alpha"] * x["beta"]
+        assert np.allclose(both.sum(axis=1), x["alpha"][-1, -2:].sum())   # as real ones
+
+
+@pytest.mark.parametrize("op", HW3_OPS)
+def test_every_case_and_every_shrunk_variant_builds(op: str) -> None:
+    """Shrinking and ablation propose only what `valid` accepts, and that builds (as
+    tests/test_cases.py asks of HW6's ops); the edge cases come first: T = 1, a batch of 1."""
+    spec = get_op(op)
+    for seed in (0, 1):
+        for case in spec.cases(25, seed=seed):
+            assert spec.family.valid(case.p), case.id
+            for variant in (*variants(case, spec.family),
+                            *(case.replace(**changes) for _, changes in
+                              _param_variants(spec, case))):
+                if spec.family.valid(variant.p):
+                    build_inputs(spec.family, variant)
+                else:
+                    with pytest.raises(UnbuildableCase):
+                        build_inputs(spec.family, variant)
+    smallest = list(spec.cases(2))[1].p
+    assert smallest.get("t", 1) == 1 and smallest.get("n", 1) == 1 \
+        and smallest.get("batch", 1) == 1
+
+
+def test_a_cell_backward_that_returns_one_array_is_told_what_the_handout_returns() -> None:
+    call = Call("backward", ("delta",), ("dX", "dh"), ("dx", "dh_prev_t"))
+    with pytest.raises(TypeError, match=r"returned a ndarray; .* 2 values \(dx, dh_prev_t\)"):
+        _values(call, np.zeros(3))
+    assert _values(call, (1, 2)) == (1, 2)
+
+
+# ---------------------------------------------------------------- implementations
+def test_the_bundled_mytorch_passes_hw3p1(tmp_path: Path) -> None:
+    code, report = _check(tmp_path, BUNDLED)
+    assert code == 0 and not _failing(report)
+    assert {r["op"] for r in report["results"]} == set(HW3_OPS)
+
+
+def test_a_fall_2024_checkout_is_found_beside_mytorch_and_passes(tmp_path: Path) -> None:
+    impl = _checkout(tmp_path)
+    assert LOADER.module_files(impl / "mytorch")["CTC"] == impl / "CTC" / "CTC.py"
+    code, report = _check(tmp_path, impl)
+    assert code == 0, _failing(report)
+    assert report["edition"]["name"] == "hw3p1"
+    assert report["modules"]["CTC"]["reason"] == "graded: ../CTC/CTC.py"
+    assert {r["op"] for r in report["results"]} == set(HW3_OPS)
+
+
+RNN_GRADS = {f"mytorch:rnn_cell {g}" for g in ("dW_ih", "dW_hh", "db_ih", "db_hh")}
+
+
+def test_gru_gates_swapped_fail_its_forward(tmp_path: Path) -> None:
+    _, report = _check(tmp_path, _checkout(tmp_path, "gru_rz_swapped"))
+    failing = _failing(report)
+    assert "mytorch:gru_cell forward" in failing
+    assert {f.split()[0] for f in failing} == {"mytorch:gru_cell"}
+    entry, = report["fix_list"]
+    assert entry["open"] == "mytorch/gru_cell.py · GRUCell.forward"
+    assert "worst at h=" in entry["message"]
+
+
+def test_rnn_gradients_not_averaged_fail_exactly_the_weights(tmp_path: Path) -> None:
+    _, report = _check(tmp_path, _checkout(tmp_path, "rnn_no_batch_mean"))
+    assert _failing(report) == RNN_GRADS
+    entry, = report["fix_list"]
+    assert entry["code"] == "factor_tracks" and "batch mean is missing" in entry["message"]
+    assert entry["open"] == "mytorch/rnn_cell.py · RNNCell.backward (self.dW_ih)"
+    for case in _item(report, "mytorch:rnn_cell", "dW_ih")["failed_cases"]:
+        assert "n=1," not in case   # a batch of one has nothing to average
+
+
+def test_ctc_without_skip_connections_fails_the_forward_probabilities(tmp_path: Path) -> None:
+    _, report = _check(tmp_path, _checkout(tmp_path, "ctc_no_skip"))
+    failing = _failing(report)
+    assert "mytorch:ctc_forward_probs alpha" in failing
+    assert failing <= {"mytorch:ctc_forward_probs alpha", "mytorch:ctc_loss forward",
+                       "mytorch:ctc_loss dX"}   # CTCLoss runs its own α
+    item = _item(report, "mytorch:ctc_forward_probs", "alpha")
+    assert "worst at t=" in item["finding"]["message"] and " r=" in item["finding"]["message"]
+    assert any(e["open"] == "CTC/CTC.py · CTC.get_forward_probs" for e in report["fix_list"])
+
+
+def test_ctc_loss_backward_with_the_wrong_sign_fails_dy(tmp_path: Path) -> None:
+    _, report = _check(tmp_path, _checkout(tmp_path, "ctc_loss_dy_sign"))
+    assert _failing(report) == {"mytorch:ctc_loss dX"}
+    entry, = report["fix_list"]
+    assert entry["code"] == "sign_flip" and "opposite sign" in entry["message"]
+    assert entry["open"] == "CTC/CTC.py · CTCLoss.backward"
+
+
+def test_a_hw1p1_checkout_leaves_hw3p1_out(tmp_path: Path) -> None:
+    package = tmp_path / "hw1" / "mytorch"
+    shutil.copytree(BUNDLED, package, ignore=shutil.ignore_patterns(
+        "__pycache__", "rnn_cell.py", "gru_cell.py", "CTC.py"))
+    code, report = _check(tmp_path, package.parent,
+                          ops=("mytorch:linear", "mytorch:rnn_cell", "mytorch:ctc_loss"))
+    assert code == 0
+    assert {r["op"] for r in report["results"]} == {"mytorch:linear"}
+    skipped = {s["op"]: s["reason"] for s in report["skipped"]}
+    assert "no RNNCell" in skipped["mytorch:rnn_cell"] and "no CTCLoss" in skipped[
+        "mytorch:ctc_loss"]
+
+
+def test_a_2022_23_gru_is_judged_by_its_years_row_vectors(tmp_path: Path) -> None:
+    # GRUCell(in_dim, hidden_dim): that year's backward took delta (1, H) and returned
+    # dx (1, D), dh_prev_t (1, H)
+    impl = _checkout(tmp_path)
+    gru = impl / "mytorch" / "gru_cell.py"
+    gru.write_text(gru.read_text().replace("def __init__(self, input_size, hidden_size):",
+                                           "def __init__(self, in_dim, hidden_dim):")
+                   .replace("h, d = hidden_size, input_size", "h, d = hidden_dim, in_dim")
+                   .replace("self.d = input_size", "self.d = in_dim")
+                   .replace("self.h = hidden_size", "self.h = hidden_dim")
+                   .replace("return dx, dh_prev_t",
+                            "return dx.reshape(1, self.d), dh_prev_t.reshape(1, self.h)"))
+    ops = ("mytorch:gru_cell",)
+    code, report = _check(tmp_path, impl, ops=ops)
+    assert report["edition"]["name"] == "hw3p1-2022-23"
+    assert code == 0, _failing(report)
+    _, today = _check(tmp_path, impl, "--edition", "hw3p1", ops=ops)
+    # (dh_prev_t's (1, H) passes as a broadcast-equal gradient under the homework profile)
+    assert "mytorch:gru_cell dX" in _failing(today) <= {"mytorch:gru_cell dX",
+                                                         "mytorch:gru_cell dh"}
+    assert "wrong shape" in _item(today, "mytorch:gru_cell", "dX")["finding"]["message"]
+
+
+def test_the_op_table_names_each_call_as_the_handout_does() -> None:
+    rnn, loss = MYTORCH_OPS["mytorch:rnn_cell"], MYTORCH_OPS["mytorch:ctc_loss"]
+    assert rnn.call_of("dh") == "RNNCell.backward (dh_prev_t, value 2 of 2)"
+    assert rnn.call_of("dW_hh") == "RNNCell.backward (self.dW_hh)"
+    assert loss.call_of("dX") == "CTCLoss.backward" and loss.scalar("forward")
+    assert MYTORCH.edition(BUNDLED) is not None

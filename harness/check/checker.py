@@ -9,7 +9,6 @@ profile accepts; a match there passes with a note naming the convention.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, replace
 from functools import cache, cached_property

@@ -222,6 +222,9 @@ OLDER_CODE_HINTS = (
     ("TypeError", "'float' object cannot be interpreted as an integer",
      "a size computed with / is a float in Python 3 (Python 2's / divided integers exactly): "
      "use //"),
+    ("SyntaxError", "Missing parentheses in call to 'print'",
+     "the file is Python 2, as the course was before 2017; nnparity runs Python 3, where "
+     "print is a function: print(...)"),
 )
 
 

@@ -38,7 +38,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The harness modules a child imports (the test named above keeps this list honest).
 CHILD_MODULES = (
     "harness", "harness.child",
-    "harness.apis", "harness.apis.cs231n", "harness.apis.cs231n.rnn", "harness.apis.known",
+    "harness.apis", "harness.apis.attention", "harness.apis.cs231n", "harness.apis.cs231n.rnn",
+    "harness.apis.known",
     "harness.apis.hw6", "harness.apis.hw6.editions", "harness.apis.hw6.layer_spec",
     "harness.apis.hw6.model_cases",
     "harness.apis.hw6.ops", "harness.apis.hw6.package", "harness.apis.hw6.runners",

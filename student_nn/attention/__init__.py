@@ -1,0 +1,7 @@
+"""student_nn.attention: the attention API's bundled implementation, for nnparity's self-tests.
+
+``attention`` is a correct, vectorised NumPy implementation of scaled dot-product and
+multi-head attention, forward and backward, under the contract of docs/attention.md.
+nnparity's ``--api attention`` checks it against ``reference.attention``, and the buggy
+variants in tests/attention_impls are built from it. It imports nothing but NumPy.
+"""

@@ -1,11 +1,12 @@
 """The attention API (--api attention, attention.py): the twins against torch's two
 attentions, the cases and their masks, the wrong formulas, the bundled implementation, the
-buggy folders under tests/attention_impls and what their reports say, detection, and an
-adapter mapping a library's class to attention:scaled_dot_product.
+buggy copies of it made from BUGS and what their reports say, detection, and an adapter
+mapping a library's class to attention:scaled_dot_product.
 
-Each buggy folder is a copy of student_nn/attention/attention.py with one bug (its docstring
-says which): it must fail exactly the (op, output) items named here, the top diagnosis of its
-forward items must name the bug, and the fix list must open attention.py's forward."""
+Each buggy folder is made at test time (_buggy) from student_nn/attention/attention.py with
+one bug, BUGS' exact replacements: it must fail exactly the (op, output) items named here, the
+top diagnosis of its forward items must name the bug, and the fix list must open
+attention.py's forward."""
 
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ from harness.core.twin import cached_reference
 from harness.diagnosis.fingerprints import identify
 
 HERE = Path(__file__).parent
-IMPLS = HERE / "attention_impls"
 BUNDLED = HERE.parent / "student_nn" / "attention"
 ADAPTER = HERE / "adapter_impls" / "attention_layer" / "attention_layer.toml"
 CASES = 10
@@ -35,6 +35,36 @@ SDPA_OUT = ("forward", "dq", "dk", "dv")
 MHA_OUT = ("forward", *MHA_GRADS)
 # while each query's weights still sum to 1 over the keys, dbk (0) and dbv do not change
 NORMALISED = tuple(o for o in MHA_OUT if o not in ("dbk", "dbv", "dbo"))
+
+# bug -> its edits of student_nn/attention/attention.py, (old text, new text) each, applied
+# in order by _buggy; each old text occurs exactly once.
+BUGS: dict[str, tuple[tuple[str, str], ...]] = {
+    # The heads are split as reshape(N, T, d, heads) (and merged back so).
+    "heads_split_wrong": (
+        ("num_heads, e // num_heads).transpose(0, 2, 1, 3)",
+         "e // num_heads, num_heads).transpose(0, 3, 1, 2)"),
+        ("x.transpose(0, 2, 1, 3)", "x.transpose(0, 2, 3, 1)")),
+    # The mask zeroes the weights after the softmax, which are not renormalised.
+    "mask_after_softmax": (
+        ("np.where(mask, q @ np.swapaxes(k, -1, -2) * scale, -np.inf)\n"
+         "    weights = softmax(scores)",
+         "q @ np.swapaxes(k, -1, -2) * scale\n"
+         "    weights = softmax(scores) * mask"),),
+    # The mask is ignored.
+    "mask_ignored": (
+        ("np.where(mask, q @ np.swapaxes(k, -1, -2) * scale, -np.inf)",
+         "q @ np.swapaxes(k, -1, -2) * scale"),),
+    # The output projection's bias bo is left out.
+    "no_output_bias": ((" + bo", ""),),
+    # The scores are not scaled at all.
+    "not_scaled": (("1 / np.sqrt(q.shape[-1])", "1.0"),),
+    # The scores are divided by d instead of √d.
+    "scale_by_d": (("np.sqrt(q.shape[-1])", "q.shape[-1]"),),
+    # The softmax (and its backward) runs over the queries, axis -2.
+    "softmax_over_queries": (
+        ("weights = softmax(scores)", "weights = softmax(scores, axis=-2)"),
+        ("sum(axis=-1", "sum(axis=-2")),
+}
 
 # folder -> ({(op, output) that fails}, words of the forward items' top diagnosis)
 EXPECTED: dict[str, tuple[set[tuple[str, str]], str]] = {
@@ -53,6 +83,18 @@ EXPECTED: dict[str, tuple[set[tuple[str, str]], str]] = {
     "heads_split_wrong": ({(MHA, o) for o in NORMALISED}, "the heads are split the wrong way"),
     "no_output_bias": ({(MHA, "forward")}, "the output projection's bias is missing"),
 }
+
+
+def _buggy(bug: str, tmp_path: Path) -> Path:
+    """tmp_path/<bug>/attention.py: the bundled attention.py with BUGS[bug] applied."""
+    folder = tmp_path / bug
+    folder.mkdir()
+    text = (BUNDLED / "attention.py").read_text()
+    for old, new in BUGS[bug]:
+        assert text.count(old) == 1, (bug, old)
+        text = text.replace(old, new)
+    (folder / "attention.py").write_text(text)
+    return folder
 
 
 def _report(impl: Path | None, tmp_path: Path, *args: str) -> tuple[int, dict]:
@@ -239,14 +281,16 @@ def test_the_bundled_implementation_passes_every_output(tmp_path) -> None:
     assert all(r["status"] == "pass" for r in report["results"])
 
 
-def test_every_expected_folder_exists() -> None:
-    assert {p.name for p in IMPLS.iterdir() if p.is_dir()} == set(EXPECTED)
+def test_every_expected_folder_exists(tmp_path) -> None:
+    for bug in BUGS:
+        _buggy(bug, tmp_path)
+    assert {p.name for p in tmp_path.iterdir() if p.is_dir()} == set(EXPECTED)
 
 
 @pytest.mark.parametrize("folder", sorted(EXPECTED))
 def test_bug_fails_exactly_where_expected_and_is_named(folder: str, tmp_path) -> None:
     expected, words = EXPECTED[folder]
-    code, report = _report(IMPLS / folder, tmp_path)   # the API from the files
+    code, report = _report(_buggy(folder, tmp_path), tmp_path)   # the API from the files
     assert report["api"] == "attention"
     failing = _failing(report)
     assert set(failing) == expected, sorted(failing)
@@ -265,10 +309,10 @@ def test_bug_fails_exactly_where_expected_and_is_named(folder: str, tmp_path) ->
     assert "worst at n=" in where and " tq=" in where   # the query step of the worst element
 
 
-def test_repro_of_a_causal_case_shrinks_it(capsys) -> None:
+def test_repro_of_a_causal_case_shrinks_it(capsys, tmp_path) -> None:
     case_id = next(get_op(SDPA).cases(1)).id
     assert "mask=causal" in case_id
-    code = main(["repro", case_id, "--impl", str(IMPLS / "mask_ignored")])
+    code = main(["repro", case_id, "--impl", str(_buggy("mask_ignored", tmp_path))])
     out = capsys.readouterr().out
     assert code == 1
     assert "likely bug [wrong_formula]" in out and "the mask is ignored" in out

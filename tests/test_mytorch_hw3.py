@@ -2,9 +2,9 @@
 
 The twins agree with torch where torch has the op (nn.GRUCell, F.ctc_loss); the bundled
 implementation and a handout-style checkout (tests/mytorch_hw3_impls/correct, CTC/CTC.py
-beside mytorch/ as from Fall 2024) pass; each buggy folder there fails exactly the outputs
-named here, with a message that names the wrong element or the bug; a HW1P1 checkout leaves
-HW3P1's ops out; a 2022–23 GRUCell is judged by its year's row vectors."""
+beside mytorch/ as from Fall 2024) pass; each of BUGS, an edit of that checkout, fails
+exactly the outputs named here, with a message that names the wrong element or the bug; a HW1P1
+checkout leaves HW3P1's ops out; a 2022–23 GRUCell is judged by its year's row vectors."""
 
 from __future__ import annotations
 
@@ -35,12 +35,49 @@ HW3_OPS = tuple(f"mytorch:{name}" for name in HW3)
 CASES = "6"
 
 
+# Each bug: the file of tests/mytorch_hw3_impls/correct it breaks, and the exact (old, new)
+# replacements, applied in order, that break it.
+BUGS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    # GRUCell's reset and update gates swapped (r from the z weights, z from the r weights).
+    "gru_rz_swapped": ("mytorch/gru_cell.py", (
+        ("self.r_act.forward(self.Wrx @ x + self.brx + self.Wrh @ h_prev_t + self.brh)",
+         "self.r_act.forward(self.Wzx @ x + self.bzx + self.Wzh @ h_prev_t + self.bzh)"),
+        ("self.z_act.forward(self.Wzx @ x + self.bzx + self.Wzh @ h_prev_t + self.bzh)",
+         "self.z_act.forward(self.Wrx @ x + self.brx + self.Wrh @ h_prev_t + self.brh)"),
+    )),
+    # RNNCell.backward: the weights' gradients summed over the batch, not averaged
+    # (no / batch_size).
+    "rnn_no_batch_mean": ("mytorch/rnn_cell.py", (
+        ("        batch_size = delta.shape[0]\n", ""),
+        ("np.dot(dz.T, h_prev_l) / batch_size", "np.dot(dz.T, h_prev_l)"),
+        ("np.dot(dz.T, h_prev_t) / batch_size", "np.dot(dz.T, h_prev_t)"),
+        ("self.db_ih += np.sum(dz, axis=0) / batch_size", "self.db_ih += np.sum(dz, axis=0)"),
+        ("self.db_hh += np.sum(dz, axis=0) / batch_size", "self.db_hh += np.sum(dz, axis=0)"),
+    )),
+    # CTC.get_forward_probs ignores the skip connections (α[t−1, r−2]; beta keeps them).
+    "ctc_no_skip": ("CTC/CTC.py", (
+        ("                if r >= 2 and skip_connect[r]:\n"
+         "                    total += alpha[t - 1][r - 2]\n", ""),
+    )),
+    # CTCLoss.backward's dY with the wrong sign (+γ/y instead of −γ/y).
+    "ctc_loss_dy_sign": ("CTC/CTC.py", (
+        ("dY[t, b, ext[r]] -= gamma", "dY[t, b, ext[r]] += gamma"),
+    )),
+}
+
+
 def _checkout(tmp_path: Path, bug: str | None = None) -> Path:
-    """tests/mytorch_hw3_impls/correct, with the files of folder `bug` laid over it."""
+    """A copy of tests/mytorch_hw3_impls/correct in tmp_path, with BUGS[bug] applied."""
     root = tmp_path / (bug or "correct")
     shutil.copytree(IMPLS / "correct", root)
     if bug:
-        shutil.copytree(IMPLS / bug, root, dirs_exist_ok=True)
+        file, edits = BUGS[bug]
+        path = root / file
+        text = path.read_text()
+        for old, new in edits:
+            assert text.count(old) == 1, (bug, old)
+            text = text.replace(old, new)
+        path.write_text(text)
     return root
 
 

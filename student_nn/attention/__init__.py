@@ -3,5 +3,6 @@
 ``attention`` is a correct, vectorised NumPy implementation of scaled dot-product and
 multi-head attention, forward and backward, under the contract of docs/attention.md.
 nnparity's ``--api attention`` checks it against ``reference.attention``, and the buggy
-variants in tests/attention_impls are built from it. It imports nothing but NumPy.
+variants of tests/test_attention_api.py (its BUGS) are edits of it. It imports nothing but
+NumPy.
 """

@@ -1,15 +1,16 @@
 """CS231n assignment 3's rnn_layers.py under --api cs231n: the twins, the cases, the bundled
-implementation, the buggy folders under tests/cs231n_rnn_impls and what their reports say.
+implementation, the buggy implementations made from it and what their reports say.
 
-Each buggy folder is a copy of student_nn/cs231n/rnn_layers.py with one bug (its docstring
-says which) and no layers.py, as an assignment 3 checkout from 2021 on: it must fail exactly
-the (op, output) items named here, its first failing output's top diagnosis must name the bug,
-and a message must say at which time step an element is wrong."""
+Each buggy implementation is a folder made at test time (`_buggy`): a copy of
+student_nn/cs231n/rnn_layers.py with one bug, made by the exact text replacements of `BUGS`
+(the comment above each says which bug), and no layers.py, as an assignment 3 checkout from
+2021 on: it must fail exactly the (op, output) items named in `EXPECTED`, its first failing
+output's top diagnosis must name the bug, and a message must say at which time step an element
+is wrong."""
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,6 @@ from harness.core.twin import cached_reference
 from harness.diagnosis.fingerprints import identify
 
 HERE = Path(__file__).parent
-IMPLS = HERE / "cs231n_rnn_impls"
 BUNDLED = HERE.parent / "student_nn" / "cs231n"
 CASES = 10
 RNN_OPS = tuple(f"cs231n:{name}" for name, *_ in rnn.OPS)
@@ -33,11 +33,55 @@ SEQUENCE_GRADS = ("dX", "dh0", "dWx", "dWh", "db")
 LSTM_STEP_GRADS = ("dX", "dprev_h", "dprev_c", "dWx", "dWh", "db")
 
 
+# bug -> the (old, new) exact replacements, each old text once in the bundled rnn_layers.py,
+# that put the bug in
+BUGS: dict[str, tuple[tuple[str, str], ...]] = {
+    # backpropagation through time gives step t only dh[:, t], not what step t + 1 sends back
+    # through the hidden state
+    "bptt_truncated": (("dstate[0] + dh", "dh"),),
+    # lstm_backward starts every step with dnext_c = 0: the cell's gradient is not carried
+    # back in time
+    "lstm_cell_not_carried": (("= rest", "= [rest[0], np.zeros_like(rest[0])]"),),
+    # the candidate g goes through a sigmoid, like the three other gates
+    "lstm_g_sigmoid": ((", np.tanh", ", sigmoid"),),
+    # the LSTM's gates are split and stacked as i, f, g, o (torch's order) instead of
+    # CS231n's i, f, o, g
+    "lstm_gates_ifgo": (("a_o, a_g", "a_g, a_o"),
+                        ("dnext_h * tanh_c * o * (1 - o), dc * i * (1 - g**2",
+                         "dc * i * (1 - g**2), dnext_h * tanh_c * o * (1 - o")),
+    # lstm_step_backward takes dc = dnext_c, forgetting that next_h = o·tanh(next_c) depends
+    # on the cell too
+    "lstm_no_cell_path": (("dnext_c + dnext_h * o * (1 - tanh_c**2)", "dnext_c"),),
+    # rnn_step_backward computes dWh with next_h instead of prev_h
+    "rnn_dwh_next_h": (("), x, prev_h", "), x, next_h"),),
+    # temporal_softmax_loss ignores the mask: padded steps count in the loss and get gradients
+    "temporal_softmax_mask_ignored": (("mask[..., None]", "1.0"),),
+    # temporal_softmax_loss divides by the number of steps the mask keeps instead of N
+    "temporal_softmax_mean_over_kept": (("n, _, v = x.shape",
+                                         "_, _, v = x.shape\n    n = mask.sum()"),),
+    # word_embedding_backward uses dW[x] += dout, which adds a repeated word's gradient only
+    # once
+    "word_embedding_overwrites": (("np.add.at(dW, x, dout)", "dW[x] += dout"),),
+}
+
+
+def _buggy(bug: str, tmp_path: Path) -> Path:
+    """tmp_path/<bug>, holding cs231n/rnn_layers.py: the bundled one with BUGS[bug] applied."""
+    source = (BUNDLED / "rnn_layers.py").read_text()
+    for old, new in BUGS[bug]:
+        assert source.count(old) == 1, (bug, old, source.count(old))
+        source = source.replace(old, new)
+    folder = tmp_path / bug
+    (folder / "cs231n").mkdir(parents=True)
+    (folder / "cs231n" / "rnn_layers.py").write_text(source)
+    return folder
+
+
 def _all(op: str) -> dict[tuple[str, str], str | None]:
     return {(op, o): None for o in get_op(f"cs231n:{op}").outputs}
 
 
-# folder -> ({(op, output): top diagnosis code or None for any}, words of the top message of
+# bug -> ({(op, output): top diagnosis code or None for any}, words of the top message of
 # the first item, which names the bug)
 EXPECTED: dict[str, tuple[dict[tuple[str, str], str | None], str]] = {
     "lstm_gates_ifgo": ({**_all("lstm_step"), **_all("lstm"),
@@ -191,15 +235,25 @@ def test_the_bundled_implementation_passes_every_rnn_output(tmp_path) -> None:
     assert all(r["status"] == "pass" for r in report["results"])
 
 
-def test_every_expected_folder_exists() -> None:
-    assert {p.name for p in IMPLS.iterdir() if p.is_dir()} == set(EXPECTED)
+def test_every_expected_bug_is_made(tmp_path) -> None:
+    assert set(BUGS) == set(EXPECTED)
+    bundled = (BUNDLED / "rnn_layers.py").read_text()
+    for bug in BUGS:
+        source = (_buggy(bug, tmp_path) / "cs231n" / "rnn_layers.py").read_text()
+        assert source != bundled
+        compile(source, bug, "exec")
 
 
 @pytest.mark.parametrize("folder", sorted(EXPECTED))
 def test_bug_fails_exactly_where_expected_and_is_named(folder: str, tmp_path) -> None:
     expected, words = EXPECTED[folder]
-    code, report = _report(IMPLS / folder, tmp_path)   # the API and edition from the files
-    assert report["api"] == "cs231n" and report["edition"]["name"] == "a3-2021"
+    # API and edition from the files (a3-2021: no layers.py); the temporal loss is the course's
+    # own code in an assignment checkout, so its bugs are a library's: the full contract
+    given = folder.startswith("temporal_")
+    code, report = _report(_buggy(folder, tmp_path), tmp_path, *(
+        ("--edition", "2018+", "--ops", ",".join(sorted(RNN_OPS))) if given else ()))
+    assert report["api"] == "cs231n"
+    assert report["edition"]["name"] == ("2018+" if given else "a3-2021")
     assert not any(r["op"] not in RNN_OPS for r in report["results"])   # assignment 2's: left out
     failing = _failing(report)
     assert set(failing) == set(expected), sorted(failing)
@@ -220,7 +274,7 @@ def test_bug_fails_exactly_where_expected_and_is_named(folder: str, tmp_path) ->
 
 
 def test_a_truncated_bptt_opens_the_time_loop_and_shrinks_to_two_steps(tmp_path) -> None:
-    _, report = _report(IMPLS / "bptt_truncated", tmp_path, "--ops", "rnn")
+    _, report = _report(_buggy("bptt_truncated", tmp_path), tmp_path, "--ops", "rnn")
     dx = _failing(report)[("rnn", "dX")]["finding"]
     assert "worst at n=" in dx["message"] and " t=" in dx["message"]
     (entry,) = report["fix_list"]
@@ -243,8 +297,7 @@ def test_an_assignment_2_checkout_leaves_the_rnn_ops_out(tmp_path) -> None:
 def test_an_assignment_3_folder_is_found_and_detected(tmp_path) -> None:
     """--impl path/to/assignment3 (cs231n/ holding rnn_layers.py; until 2020 beside the course's
     layers.py, which has no convolution)."""
-    a3 = tmp_path / "assignment3"
-    shutil.copytree(IMPLS / "rnn_dwh_next_h", a3)
+    a3 = _buggy("rnn_dwh_next_h", tmp_path).rename(tmp_path / "assignment3")
     assert detect_api(a3) is CS231N
     assert detect_api(a3 / "cs231n" / "rnn_layers.py") is CS231N
     assert detect_api(tmp_path) is CS231N   # a checkout holding it one level deeper
@@ -261,10 +314,22 @@ def test_an_assignment_3_folder_is_found_and_detected(tmp_path) -> None:
     assert CS231N.edition(BUNDLED).edition.name == "2018+"
 
 
-def test_repro_of_an_lstm_step_case(capsys) -> None:
+def test_repro_of_an_lstm_step_case(capsys, tmp_path) -> None:
     case_id = next(get_op("cs231n:lstm_step").cases(1)).id
-    code = main(["repro", case_id, "--impl", str(IMPLS / "lstm_no_cell_path")])
+    code = main(["repro", case_id, "--impl", str(_buggy("lstm_no_cell_path", tmp_path))])
     out = capsys.readouterr().out
     assert code == 1
     assert "likely bug [wrong_formula]" in out and "dc = dnext_c +" in out
     assert "smallest failing case: cs231n:lstm_step/n=1,d=1,h=1" in out
+
+
+def test_an_assignment_checkout_is_not_charged_for_the_courses_temporal_layers(tmp_path) -> None:
+    """temporal_affine_* and temporal_softmax_loss come complete in every year's rnn_layers.py:
+    a checkout whose temporal loss is broken is not charged for it, and is told why."""
+    _, report = _report(_buggy("temporal_softmax_mask_ignored", tmp_path), tmp_path)
+    assert report["edition"]["name"] == "a3-2021"
+    left_out = {s["op"] for s in report["skipped"]}
+    assert {"cs231n:temporal_affine", "cs231n:temporal_softmax_loss"} <= left_out
+    assert not [r for r in report["results"] if r["op"].startswith("cs231n:temporal_")]
+    assert any("the course's own code" in n for n in report["edition"]["notes"])
+    assert all(r["status"] == "pass" for r in report["results"])

@@ -427,14 +427,20 @@ ASSIGNMENT2_OPS = tuple(name for name, spec in CS231N_OPS.items() if spec.module
 # Assignment 3's checkout holds rnn_layers.py and, until 2020, the course's own complete
 # layers.py (no convolution): its students write only rnn_layers.py.
 ASSIGNMENT3 = "only rnn_layers.py is the student's: assignment 2's ops are not checked"
+# In every year's rnn_layers.py the temporal affine layer and the temporal softmax loss are
+# the course's own, complete (no TODO): an assignment 3 checkout is not asked to write them.
+COURSE_GIVEN = ("cs231n:temporal_affine", "cs231n:temporal_softmax_loss")
+GIVEN_NOTE = ("temporal_affine_forward/backward and temporal_softmax_loss are the course's "
+              "own code in rnn_layers.py: not checked (a library's own are: --edition 2018+)")
 EDITIONS = (
     Edition("2018+", "CS231n 2018 and later: dropout's p is the probability of keeping a unit"),
     Edition("a3", "CS231n assignment 3 (rnn_layers.py, beside the course's layers.py)",
             (Marker(rnn.MODULE), Marker("layers", name="conv_forward_naive", present=False)),
-            leaves_out=ASSIGNMENT2_OPS, notes=(ASSIGNMENT3,)),
-    Edition("a3-2021", "CS231n assignment 3 from 2021 on (rnn_layers.py, no layers.py)",
+            leaves_out=ASSIGNMENT2_OPS + COURSE_GIVEN, notes=(ASSIGNMENT3, GIVEN_NOTE)),
+    Edition("a3-2021", "CS231n assignment 3 without layers.py (from 2021 on, or a checkout "
+                       "of rnn_layers.py alone)",
             (Marker(rnn.MODULE), Marker("layers", present=False)),
-            leaves_out=ASSIGNMENT2_OPS, notes=(ASSIGNMENT3,)),
+            leaves_out=ASSIGNMENT2_OPS + COURSE_GIVEN, notes=(ASSIGNMENT3, GIVEN_NOTE)),
     Edition("2017", "CS231n up to 2017: dropout's p drops a unit (the docstring) or keeps it "
                     "(the notebook)",
             (Marker("layers", text=r"[Ww]e drop each neuron output with probability p"),),

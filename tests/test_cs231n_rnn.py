@@ -11,6 +11,7 @@ is wrong."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -177,7 +178,7 @@ def test_an_lstm_step_returns_next_c_from_forward_and_takes_dnext_c_in_backward(
     assert spec.function("next_c") == "lstm_step_forward"
     assert spec.call_of("next_c") == "lstm_step_forward (next_c, value 2 of 3)"
     assert spec.call_of("dprev_c") == "lstm_step_backward (dprev_c, value 3 of 6)"
-    assert spec.axes("dWx", 2) == ("d", "4h")
+    assert spec.axes("dWx", 2) == ("d", "4h:ifog")
 
 
 @pytest.mark.parametrize("op", RNN_OPS)
@@ -333,3 +334,19 @@ def test_an_assignment_checkout_is_not_charged_for_the_courses_temporal_layers(t
     assert not [r for r in report["results"] if r["op"].startswith("cs231n:temporal_")]
     assert any("the course's own code" in n for n in report["edition"]["notes"])
     assert all(r["status"] == "pass" for r in report["results"])
+
+
+def test_an_lstm_weights_element_names_its_gate(tmp_path) -> None:
+    """A column of dWx is named by its gate and unit as well as its index."""
+    _, report = _report(_buggy("lstm_g_sigmoid", tmp_path), tmp_path, "--ops", "lstm_step")
+    message = _failing(report)[("lstm_step", "dWx")]["finding"]["message"]
+    assert re.search(r"worst at d=\d+ 4h=\d+ \(gate [ifog], unit \d+\)", message), message
+
+
+@pytest.mark.parametrize("k, gate, unit", [(0, "i", 0), (2, "i", 2), (3, "f", 0),
+                                           (7, "o", 1), (11, "g", 2)])
+def test_a_column_of_the_four_gates_is_its_gate_and_unit(k, gate, unit) -> None:
+    from harness.core.compare import Element
+
+    element = Element((1, k), ("d", "4h:ifog"), 0.0, 1.0, (2, 12))   # H = 3
+    assert element.where == f"d=1 4h={k} (gate {gate}, unit {unit})"

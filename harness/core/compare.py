@@ -53,6 +53,17 @@ class ElementJSON(TypedDict):
     rel_err: float
 
 
+def _axis_text(axis: str, i: int, size: int) -> str:
+    """``name=i``; for an axis of equal blocks named by letters, ``"4h:ifog"`` (an LSTM's four
+    gates side by side), also which block and which unit of it: "4h=10 (gate o, unit 2)"."""
+    name, _, blocks = axis.partition(":")
+    text = f"{name}={i}"
+    if blocks and size and size % len(blocks) == 0:
+        unit = size // len(blocks)
+        text += f" (gate {blocks[i // unit]}, unit {i % unit})"
+    return text
+
+
 @dataclass(frozen=True)
 class Element:
     """One element: where it is and how far it is off."""
@@ -61,6 +72,7 @@ class Element:
     axes: tuple[str, ...]
     got: float
     expected: float
+    shape: tuple[int, ...] = ()   # the array's: an axis of stacked blocks names its block
 
     @property
     def abs_err(self) -> float:
@@ -74,7 +86,9 @@ class Element:
     def where(self) -> str:
         if not self.index:
             return "(scalar)"
-        return " ".join(f"{a}={i}" for a, i in zip(self.axes, self.index, strict=True))
+        sizes = self.shape or (0,) * len(self.index)
+        return " ".join(_axis_text(a, i, size)
+                        for a, i, size in zip(self.axes, self.index, sizes, strict=True))
 
     def to_json(self) -> ElementJSON:
         return {"index": dict(zip(self.axes, self.index, strict=True)), "got": self.got,
@@ -190,7 +204,7 @@ def compare_values(got: np.ndarray, expected: np.ndarray, axes: tuple[str, ...],
     order = np.argsort(-err, axis=None, kind="stable")[: min(TOP_K, mismatched)]
     top = tuple(
         Element(tuple(int(i) for i in np.unravel_index(k, got.shape)), axes,
-                float(got.flat[k]), float(expected.flat[k]))
+                float(got.flat[k]), float(expected.flat[k]), got.shape)
         for k in order)
     worst = top[0]
     nonfinite = int((~np.isfinite(got) & np.isfinite(expected)).sum())

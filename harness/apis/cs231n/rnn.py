@@ -76,8 +76,9 @@ def _sequence_inputs(gates: int) -> Callable[[Params, np.random.Generator],
 
 def _cell_axes(gates: int, sequence: bool) -> dict[str, tuple[str, ...]]:
     """Where an element is: its sample n, its step t, its unit; a weight's column in the
-    LSTM's 4H gate columns ("4h": column k is gate "ifog"[k // H], unit k mod H)."""
-    units, time = ("4h" if gates == 4 else "h"), (("t",) if sequence else ())
+    LSTM's 4H gate columns ("4h:ifog": column k is gate "ifog"[k // H], unit k mod H, which
+    messages name: "4h=10 (gate o, unit 2)")."""
+    units, time = ("4h:ifog" if gates == 4 else "h"), (("t",) if sequence else ())
     states = ("dh0",) if sequence else ("dprev_h", "next_c", "dprev_c") if gates == 4 \
         else ("dprev_h",)
     return {"forward": ("n", *time, "h"), "dX": ("n", *time, "d"),
@@ -156,20 +157,27 @@ def _mask(rng: np.random.Generator, n: int, t: int) -> np.ndarray:
 
 
 def _softmax_inputs(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Scores N(0, 1.5²); scale=mixed (an edge case) adds 800·k to the k-th step's scores, as
+    HW6's SoftMax cases do (harness/core/cases.py): each step is still an ordinary softmax,
+    but a shift other than its own maximum (none, or the batch's) overflows or underflows."""
     n, t, v = _sizes(p, "n", "t", "v")
-    return {"x": _normal(rng, (n, t, v), 1.5), "y": rng.integers(0, v, size=(n, t)),
-            "mask": _mask(rng, n, t)}
+    scale = str(p.get("scale", "normal"))
+    steps = np.arange(n * t).reshape(n, t, 1) if scale == "mixed" else 1.0
+    return {"x": _normal(rng, (n, t, v), 1.5) + c.SOFTMAX_OFFSETS[scale] * steps,
+            "y": rng.integers(0, v, size=(n, t)), "mask": _mask(rng, n, t)}
 
 
 TEMPORAL_SOFTMAX = Family(
     shrink=("t", "n", "v"),
     simplest={"v": 2},
     sample=_sample({"n": (1, 5), "t": (1, 5), "v": (2, 8)}),
-    edge_cases=lambda fixed: [{"n": 3, "t": 4, "v": 5}, {"n": 1, "t": 1, "v": 2}],
+    edge_cases=lambda fixed: [{"n": 3, "t": 4, "v": 5}, {"n": 1, "t": 1, "v": 2},
+                              {"n": 2, "t": 3, "v": 4, "scale": "mixed"}],
     ctor=lambda p, fixed: {},
     inputs=_softmax_inputs,
     axes={"dX": ("n", "t", "v")},
-    valid=_positive("n", "t", "v", at_least={"v": 2}),
+    valid=lambda p: _positive("n", "t", "v", at_least={"v": 2})(p)
+    and str(p.get("scale", "normal")) in c.SOFTMAX_OFFSETS,
 )
 
 

@@ -139,8 +139,8 @@ def test_false_positive_chunks_spread_the_cases_and_a_correct_chunk_passes() -> 
 
 def test_the_command_writes_the_evidence_file(tmp_path, capsys) -> None:
     out = tmp_path / "evidence.md"
-    code = main(["evidence", "--skip", "labelled,fp", "--limit", "2", "--cases", "5",
-                 "--confirm", "6", "--jobs", "1", "--out", str(out),
+    code = main(["evidence", "--skip", "labelled,fp,seq_mutants,seq_fp", "--limit", "2",
+                 "--cases", "5", "--confirm", "6", "--jobs", "1", "--out", str(out),
                  "--json", str(tmp_path / "evidence.json")])
     assert code == 0
     text = out.read_text()

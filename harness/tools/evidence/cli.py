@@ -17,12 +17,15 @@ utils (nnparity's own AST operators), each mutant checked with the default 50 ca
 (killed? top diagnosis right?) and by a course-style assert_allclose test; equivalent
 mutants identified (survive 500 cases and have an argument); the top diagnosis on the
 labelled single-bug implementations; false positives over many cases of student_nn and of
-an independent correct implementation. Writes docs/evidence.md (--out) and, with --json,
-every record."""
+an independent correct implementation. The same for the sequence models (CS231n
+assignment 3's rnn_layers.py under --api cs231n, mytorch HW3P1's rnn_cell.py, gru_cell.py
+and CTC.py under --api mytorch): their mutants and false positives. Writes
+docs/evidence.md (--out) and, with --json, every record."""
 
 EPILOG = """\
-parts (for --skip): mutants, labelled, fp. The full run takes long (100,000 false-positive
-cases per implementation): run it in the background, not in CI; --quick is a smoke test.
+parts (for --skip): mutants, labelled, fp, seq_mutants, seq_fp (the sequence models'). The
+full run takes long (100,000 false-positive cases per implementation, and over the sequence
+ops): run it in the background, not in CI; --quick is a smoke test.
 --render merges the JSON of earlier runs (later files win per part) into --out."""
 
 
@@ -39,11 +42,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="cases per op that a survivor must also survive (default: 500)")
     p.add_argument("--fp-cases", type=int, default=None, metavar="N",
                    help="false-positive cases per implementation, over the 12 single ops "
-                        "(default: 100000)")
+                        "(and over the 14 sequence ops) (default: 100000)")
     p.add_argument("--jobs", type=int, default=2, metavar="N",
                    help="parallel processes (default: 2)")
     p.add_argument("--limit", type=int, default=None, metavar="N",
-                   help="run an even sample of N mutants")
+                   help="run an even sample of N mutants (of each mutants part)")
     p.add_argument("--skip", default="", metavar="A,B", help="parts to leave out")
     p.add_argument("--render", nargs="+", default=None, metavar="JSON",
                    help="write --out from these JSON results instead of running")
@@ -66,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
                 if key == "meta":
                     result.setdefault("meta", value)
                     continue
-                if isinstance(value, dict) and key in ("mutants", "labelled", "fp"):
+                if isinstance(value, dict) and key in PARTS:
                     value["meta"] = loaded.get("meta", {})   # when this part was measured
                 result[key] = value
         report.resummarize(result)

@@ -50,6 +50,11 @@ CONFIGS: dict[str, list[str]] = {
 }
 
 
+def covers(op: str) -> bool:
+    """Whether the baseline has configurations for `op` (HW6's single ops)."""
+    return op in CONFIGS
+
+
 def cases(op: str) -> list[Case]:
     """The six fixed configurations of `op`, seeds 1 to 6."""
     return [Case.from_id(f"{op}/{body},seed={seed}")
@@ -61,7 +66,7 @@ def raw_outputs(checker: Checker, spec: OpSpec, case: Case
     """What the implementation returns for `case` in its sandbox: (arrays by output, errors
     by output), without nnparity's judging (no tolerance, no conventions)."""
     request = {"cmd": "run", "kind": spec.kind, "module": spec.module, "cls": spec.cls,
-               "ctor": spec.ctor(case), "outputs": list(spec.outputs)}
+               "ctor": spec.ctor(case), "outputs": list(spec.outputs), **spec.request()}
     answer = checker.sandbox_for(spec).run(request, spec.inputs(case))
     if isinstance(answer, Outage):
         return {}, {o: f"{answer.status}: {answer.detail}" for o in spec.outputs}

@@ -53,6 +53,15 @@ ARGUMENTS: dict[tuple[str, str], str] = {
         "negative padding",
     ("pad2d", "if ph == pw == -1:"):
         "without padding, np.pad with zero widths returns a copy of X with the same values",
+    # the sequence models (CS231n's rnn_layers.py, mytorch's CTC.py)
+    ("sigmoid", "return np.where(x > 0, 1 / (1 + e), e / (1 + e))"):
+        "at x = 0, e = 1 and both branches give 1/2: the comparison's boundary changes nothing",
+    ("_backward_in_time", "dstate = [np.zeros_like(dh[:, -1])] * states"):
+        "zeros_like reads only the shape and dtype, and every step of dh has the same",
+    ("shifted", "if by >= 0:"):
+        "CTC calls shifted with by = 1, 2, -1 and -2 only: by = 0 never reaches the comparison",
+    ("shifted", "if by > -1:"):
+        "CTC calls shifted with by = 1, 2, -1 and -2 only: by = 0 never reaches the comparison",
 }
 # NumPy treats any negative size in reshape as "the rest" (-2 like -1): checked in NumPy 2.4
 RESHAPE = "NumPy reads any negative size in reshape as 'the rest', as it does -1"

@@ -3,7 +3,9 @@
 Every case of a correct implementation must pass (a convention the profile accepts passes
 with its note). The cases of each op are split into chunks with distinct seeds (each chunk
 starts with the family's edge cases, then random cases), so that chunks run in parallel
-processes, each with its own sandboxed child.
+processes, each with its own sandboxed child. Each op is checked under its own API: HW6's
+single ops (`SINGLE_OPS`), and the sequence models' ops (`SEQUENCE_OPS`: every op of the files
+the sequence corpus mutates, on their bundled implementations).
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from harness.apis.hw6.ops import BASE_MODULES
 from harness.apis.known import OPS
 from harness.check.checker import Checker
 from harness.check.session import run_checks
-from harness.core.registry import get_op
+from harness.core.registry import get_api, get_op
 from harness.sandbox.parent import Limits
+from harness.tools.evidence.mutants import SEQUENCE
 
 SINGLE_OPS = tuple(name for name, spec in OPS.items() if spec.module in BASE_MODULES)
+SEQUENCE_OPS = tuple(name for corpus in SEQUENCE for name, spec in get_api(corpus.api).ops.items()
+                     if spec.module in corpus.modules)
 CHUNK = 2000
 SEED_BASE = 1000   # far from the default suite's seed 0
 
@@ -40,10 +45,11 @@ def chunks(total: int, ops: tuple[str, ...] = SINGLE_OPS, chunk: int = CHUNK
 
 
 def run_chunk(impl: str | Path | None, op: str, cases: int, seed: int) -> dict[str, Any]:
-    """Check `cases` cases of `op` with `seed`: counts, failures (case IDs) and notes."""
+    """Check `cases` cases of `op` with `seed` under its API (`impl` None: the API's bundled
+    implementation): counts, failures (case IDs) and notes."""
     start = time.monotonic()
     spec = get_op(op)
-    with Checker(impl, limits=Limits(case_seconds=30.0)) as checker:
+    with Checker(impl, limits=Limits(case_seconds=30.0), api=spec.api) as checker:
         records = list(run_checks(checker, [spec], cases, seed))
     ids = {r["case_id"] for r in records}
     failed = sorted({r["case_id"] for r in records if r["status"] != "pass"})

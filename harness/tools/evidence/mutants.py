@@ -19,6 +19,13 @@ or utils (the sliding-window helpers of Conv2D and Pool2D) and nothing else. The
 mutated function (the rest of the file byte for byte), as ``dest/neural_networks``.
 Functions only whole models call (``initialize_layer``, ``clear_gradients``, ...) are out of
 scope: no op drives them.
+
+The corpus is one `Corpus` per API, data only: the bundled package, the files of it that are
+mutated and the ops each of their functions drives. `HW6` is student_nn's HW6 package (the
+corpus above); `SEQUENCE` adds the sequence models of issue #25: CS231n assignment 3's
+``rnn_layers.py`` (checked under ``--api cs231n``) and mytorch HW3P1's ``rnn_cell.py``,
+``gru_cell.py`` and ``CTC.py`` (under ``--api mytorch``). `generate(corpus)` lists one
+corpus's mutants; a mutant names its API, and `write_package` writes its corpus's package.
 """
 
 from __future__ import annotations
@@ -27,8 +34,8 @@ import ast
 import copy
 import shutil
 import textwrap
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.apis.hw6.package import BUNDLED_DIR
@@ -50,6 +57,74 @@ FUNCTION_OPS = {"initialize_activation": ("fully_connected", "conv2d")}  # layer
 OUT_OF_SCOPE = {"initialize_layer", "initialize_loss", "clear_gradients", "__call__@Loss",
                 "__call__@Layer"}   # only whole models (or nothing) call these
 
+
+@dataclass(frozen=True)
+class Corpus:
+    """One API's part of the corpus: which bundled package is mutated, which of its files,
+    and which ops drive each of their functions (a mutant is checked on those)."""
+
+    api: str                    # the API its mutants are checked under
+    source: Path                # the bundled package
+    package: str                # the folder a mutant package is written as
+    importable: str             # the bundled package's import name (line tracing, in-process)
+    modules: tuple[str, ...]    # its mutated files (graded: always the mutant's own)
+    # A method ("Class.name"), a function, a class (each of its methods) or a whole file
+    # ("utils.py", each of its functions) -> the ops that run it; the file first, then the
+    # method or function, then its class.
+    ops: Mapping[str, tuple[str, ...]] = field(repr=False)
+    out_of_scope: frozenset[str] = frozenset()  # names (or name@Class) no op drives
+    prefix: str = ""            # the mutant IDs' prefix (the API's, but HW6's)
+
+    def ops_of(self, module: str, qualname: str, cls: str | None) -> tuple[str, ...]:
+        """The ops that drive function `qualname` of `module` (none: out of scope)."""
+        name = qualname.split(".")[-1]
+        if name in self.out_of_scope or f"{name}@{cls}" in self.out_of_scope:
+            return ()
+        return next((self.ops[key] for key in (f"{module}.py", qualname, cls)
+                     if key is not None and key in self.ops), ())
+
+
+HW6 = Corpus("hw6", BUNDLED_DIR, "neural_networks", "student_nn", MODULES,
+             {"utils.py": WINDOW_OPS, **FUNCTION_OPS, **CLASS_OPS}, frozenset(OUT_OF_SCOPE))
+
+# CS231n assignment 3 (harness/apis/cs231n/rnn.py): a step's functions drive its sequence op
+# too (rnn_forward runs rnn_step_forward), the shared helpers every op that runs them.
+RNN_OPS, LSTM_OPS = ("cs231n:rnn_step", "cs231n:rnn"), ("cs231n:lstm_step", "cs231n:lstm")
+CS231N_RNN = Corpus("cs231n", BUNDLED_DIR / "cs231n", "cs231n", "student_nn.cs231n",
+                    ("rnn_layers",), {
+    "sigmoid": LSTM_OPS, "_affine_backward": (*RNN_OPS, *LSTM_OPS),
+    "rnn_step_forward": RNN_OPS, "rnn_step_backward": RNN_OPS,
+    "lstm_step_forward": LSTM_OPS, "lstm_step_backward": LSTM_OPS,
+    "_forward_in_time": ("cs231n:rnn", "cs231n:lstm"),
+    "_backward_in_time": ("cs231n:rnn", "cs231n:lstm"),
+    "rnn_forward": ("cs231n:rnn",), "rnn_backward": ("cs231n:rnn",),
+    "lstm_forward": ("cs231n:lstm",), "lstm_backward": ("cs231n:lstm",),
+    "word_embedding_forward": ("cs231n:word_embedding",),
+    "word_embedding_backward": ("cs231n:word_embedding",),
+    "temporal_affine_forward": ("cs231n:temporal_affine",),
+    "temporal_affine_backward": ("cs231n:temporal_affine",),
+    "temporal_softmax_loss": ("cs231n:temporal_softmax_loss",),
+}, prefix="cs231n:")
+
+# mytorch HW3P1 (harness/apis/mytorch/ops.py): CTCLoss runs every step of CTC; the plans call
+# forward, never __call__.
+CTC_LOSS = "mytorch:ctc_loss"
+MYTORCH_HW3 = Corpus("mytorch", BUNDLED_DIR / "mytorch", "mytorch", "student_nn.mytorch",
+                     ("rnn_cell", "gru_cell", "CTC"), {
+    "RNNCell": ("mytorch:rnn_cell",), "GRUCell": ("mytorch:gru_cell",),
+    "shifted": ("mytorch:ctc_forward_probs", "mytorch:ctc_backward_probs", CTC_LOSS),
+    "CTC": ("mytorch:ctc_extend", "mytorch:ctc_forward_probs", "mytorch:ctc_backward_probs",
+            "mytorch:ctc_posterior", CTC_LOSS),
+    "CTC.extend_target_with_blank": ("mytorch:ctc_extend", CTC_LOSS),
+    "CTC.get_forward_probs": ("mytorch:ctc_forward_probs", CTC_LOSS),
+    "CTC.get_backward_probs": ("mytorch:ctc_backward_probs", CTC_LOSS),
+    "CTC.get_posterior_probs": ("mytorch:ctc_posterior", CTC_LOSS),
+    "CTCLoss": (CTC_LOSS,),
+}, frozenset({"__call__"}), prefix="mytorch:")
+
+SEQUENCE = (CS231N_RNN, MYTORCH_HW3)
+CORPORA = {corpus.api: corpus for corpus in (HW6, *SEQUENCE)}
+
 ARITH = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
          ast.Pow: ast.Mult, ast.MatMult: ast.Mult, ast.FloorDiv: ast.Div}
 COMPARE = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
@@ -63,10 +138,10 @@ SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"
 
 @dataclass(frozen=True)
 class Mutant:
-    """One change to one function of student_nn."""
+    """One change to one function of a bundled package (its API's `Corpus`)."""
 
-    id: str              # "layers:Conv2D.backward:L158:arith:3"
-    module: str          # activations | layers | losses | utils
+    id: str              # "layers:Conv2D.backward:L158:arith:3" (HW6), "cs231n:rnn_layers:..."
+    module: str          # the file: activations | layers | losses | utils | rnn_layers | ...
     function: str        # "Conv2D.backward", "im2col"
     operator: str        # one of OPERATORS
     line: int            # the mutated line in the original file
@@ -79,12 +154,13 @@ class Mutant:
     description: str     # "'-' -> '+'"
     ops: tuple[str, ...]  # the ops that drive this function
     source: str          # the mutated function's source
+    api: str = HW6.api   # its corpus's API (`CORPORA`)
 
     def to_json(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in (
             "id", "module", "function", "operator", "line", "stmt_first", "stmt_last",
             "first_line", "last_line",
-            "before", "after", "description")} | {"ops": list(self.ops)}
+            "before", "after", "description", "api")} | {"ops": list(self.ops)}
 
 
 # ---------------------------------------------------------------- the operators
@@ -231,28 +307,16 @@ def _functions(tree: ast.Module) -> Iterator[tuple[str, str | None, ast.Function
                     yield f"{node.name}.{item.name}", node.name, item
 
 
-def _ops_of(module: str, qualname: str, cls: str | None) -> tuple[str, ...]:
-    name = qualname.split(".")[-1]
-    if name in OUT_OF_SCOPE or f"{name}@{cls}" in OUT_OF_SCOPE:
-        return ()
-    if module == "utils":
-        return WINDOW_OPS
-    if cls is not None:
-        return CLASS_OPS.get(cls, ())
-    return FUNCTION_OPS.get(name, ())
-
-
-def generate(source_dir: Path = BUNDLED_DIR, modules: tuple[str, ...] = MODULES
-             ) -> list[Mutant]:
-    """Every mutant of the in-scope functions of `modules`, in file order; mutants whose
-    function source comes out the same as another's are kept once."""
+def generate(corpus: Corpus = HW6) -> list[Mutant]:
+    """Every mutant of the in-scope functions of `corpus`'s files, in file order; mutants
+    whose function source comes out the same as another's are kept once."""
     out: list[Mutant] = []
-    for module in modules:
-        text = (source_dir / f"{module}.py").read_text()
+    for module in corpus.modules:
+        text = (corpus.source / f"{module}.py").read_text()
         lines = text.splitlines()
         tree = ast.parse(text)
         for qualname, cls, func in _functions(tree):
-            ops = _ops_of(module, qualname, cls)
+            ops = corpus.ops_of(module, qualname, cls)
             if not ops:
                 continue
             original = ast.unparse(func)
@@ -279,13 +343,14 @@ def generate(source_dir: Path = BUNDLED_DIR, modules: tuple[str, ...] = MODULES
                 after = _mutated_line(func, mutated, line, lines)
                 counter += 1
                 out.append(Mutant(
-                    id=f"{module}:{qualname}:L{line}:{operator}:{counter}", module=module,
+                    id=f"{corpus.prefix}{module}:{qualname}:L{line}:{operator}:{counter}",
+                    module=module,
                     function=qualname, operator=operator, line=line,
                     stmt_first=stmt[0], stmt_last=stmt[1],
                     first_line=min([func.lineno, *(d.lineno for d in func.decorator_list)]),
                     last_line=func.end_lineno or func.lineno,
                     before=lines[line - 1].strip(), after=after, description=text_,
-                    ops=ops, source=src))
+                    ops=ops, source=src, api=corpus.api))
     return out
 
 
@@ -327,10 +392,12 @@ def _mutated_line(func: ast.FunctionDef, mutated: ast.AST, line: int, lines: lis
 
 
 # ---------------------------------------------------------------- packages
-def write_package(mutant: Mutant, dest: Path, source_dir: Path = BUNDLED_DIR) -> Path:
-    """dest/neural_networks: student_nn with `mutant`'s function replaced; the package."""
-    pkg = dest / "neural_networks"
-    shutil.copytree(source_dir, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+def write_package(mutant: Mutant, dest: Path) -> Path:
+    """dest/neural_networks (dest/cs231n, dest/mytorch: its corpus's package): the bundled
+    package with `mutant`'s function replaced; the package."""
+    corpus = CORPORA[mutant.api]
+    pkg = dest / corpus.package
+    shutil.copytree(corpus.source, pkg, ignore=shutil.ignore_patterns("__pycache__"))
     path = pkg / f"{mutant.module}.py"
     lines = path.read_text().splitlines(keepends=True)
     first = lines[mutant.first_line - 1]

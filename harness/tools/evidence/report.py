@@ -152,6 +152,7 @@ def markdown(result: dict[str, Any]) -> str:
     out += _mutants(result)
     out += _labelled(result)
     out += _fp(result)
+    out += _sequence(result)
     out += [METHOD.format(facts=", ".join(f"`{c}`" for c in sorted(FACTS)),
                           raised=", ".join(f"`{c}`" for c in sorted(RAISED))), "",
             "Codes that match each operator:", "", _acceptance_table(), ""]
@@ -223,28 +224,40 @@ def _mutants(result: dict[str, Any]) -> list[str]:
                              "killed (course)", "diagnosis right"], tablefmt="github"), "",
            "Top diagnoses of the killed mutants: "
            + ", ".join(f"`{k}` {v}" for k, v in s["top_codes"].items()) + ".", ""]
+    return out + _mutant_lists(records, s)
+
+
+def _mutant_lists(records: list[dict[str, Any]], s: dict[str, Any], course: bool = True,
+                  models: str = "") -> list[str]:
+    """The equivalent mutants, the surviving non-equivalent ones and the killed ones whose
+    top diagnosis does not match (`course`: with the course-style column; `models`: which
+    corpus, in each heading)."""
+    out: list[str] = []
+    suffix = f" ({models})" if models else ""
     by_id = {r.get("id"): r for r in records}
     equivalent = [r for r in records if r.get("equivalent")]
     if equivalent:
-        out += ["### Equivalent mutants", "",
+        out += [f"### Equivalent mutants{suffix}", "",
                 tabulate([[f"`{r['id']}`", f"`{r['before']}` → `{r['after']}`",
                            r["equivalent"]["kind"], r["equivalent"]["why"]]
                           for r in equivalent],
                          headers=["mutant", "change", "kind", "why"], tablefmt="github"), ""]
     survivors = [by_id[i] for i in s["survivors"]]
     if survivors:
-        out += ["### Surviving non-equivalent mutants", "",
+        out += [f"### Surviving non-equivalent mutants{suffix}", "",
                 tabulate([[f"`{r['id']}`", f"`{r['before']}` → `{r['after']}`",
-                           "yes" if r.get("course_killed") else "no",
+                           *(["yes" if r.get("course_killed") else "no"] if course else []),
                            ", ".join(r.get("killed_by_confirm") or []) or "-",
                            r.get("not_equivalent") or r.get("why_survived") or ""]
                           for r in survivors],
-                         headers=["mutant", "change", "course-style kills it",
+                         headers=["mutant", "change",
+                                  *(["course-style kills it"] if course else []),
                                   "killed by 500 cases", "why it is a miss"],
                          tablefmt="github"), ""]
     wrong = [r for r in records if r.get("killed") and not r.get("diagnosis_ok")]
     if wrong:
-        out += [f"### Killed mutants whose top diagnosis does not match ({len(wrong)})", "",
+        out += [f"### Killed mutants whose top diagnosis does not match "
+                f"({models + ', ' if models else ''}{len(wrong)})", "",
                 tabulate([[f"`{r['id']}`", r["description"], f"`{r['top']['code']}`"]
                           for r in wrong[:60]],
                          headers=["mutant", "change", "top diagnosis"], tablefmt="github"),
@@ -281,8 +294,12 @@ def _fp(result: dict[str, Any]) -> list[str]:
     part = result.get("fp")
     if not part:
         return []
-    out = ["## False positives", ""]
-    for impl, s in part["summary"].items():
+    return ["## False positives", "", *_fp_lines(part["summary"]), ""]
+
+
+def _fp_lines(summary: dict[str, Any]) -> list[str]:
+    out = []
+    for impl, s in summary.items():
         if impl == "errors":
             out.append(f"- {len(s)} chunks could not be run: {s[:3]}")
             continue
@@ -293,7 +310,105 @@ def _fp(result: dict[str, Any]) -> list[str]:
                    f"{len(s['failed'])} failing{failing}"
                    f"; {s['convention_notes']} chunk notes of an accepted convention; "
                    f"{s['seconds']:.0f} s of checking. Per op: {per_op}.")
-    return out + [""]
+    return out
+
+
+SEQUENCE = """\
+The same operators (`harness/tools/evidence/mutants.py`, `SEQUENCE`) over
+student_nn/cs231n/rnn_layers.py, checked under `--api cs231n`, and student_nn/mytorch's
+HW3P1 files rnn_cell.py, gru_cell.py and CTC.py, checked under `--api mytorch`. A mutant is
+a copy of the bundled package with one function changed, checked in the sandbox on the
+default 50 cases of every op that function drives: a step's functions drive its sequence
+op too (`rnn_forward` runs `rnn_step_forward`), the shared helpers (`sigmoid`,
+`_affine_backward`, the time loops) every op that runs them, each CTC step `ctc_loss` too;
+`__call__`, which no op calls, is out of scope, and the word embedding has nothing the
+operators change. Survivors are confirmed on 500 cases and judged equivalent as for HW6.
+There is no course-style baseline here (its configurations are HW6's). False positives:
+the bundled implementations of the fourteen ops, each under its API, in chunks of at most
+2,000 cases with their own seeds (1000, 1001, ...)."""
+
+SEQUENCE_READING = """\
+**Reading.** The temporal softmax loss's shift by each step's maximum is tested by a case
+whose steps' scores lie 800 apart (`scale=mixed`, as HW6's SoftMax cases): without it, no
+shift, the batch's maximum and the maximum added agreed with the twin to rounding. The top
+diagnosis is mostly `value_mismatch` (wrong values, no pattern found): the diagnoser knows
+the sequence ops' catalogued wrong formulas and the generic patterns, and an arbitrary
+one-token change in a gate or in CTC's recursions matches none; when it names a pattern, the
+pattern almost always matches the mutation. The fix list misses the mutated function where
+no value tells a helper from its caller: CTC's `shifted` and the recursions that call it,
+`sigmoid` and the LSTM step, `_affine_backward` and `rnn_step_backward`, the time loops and
+`rnn_forward`/`rnn_backward`."""
+
+
+def _sequence(result: dict[str, Any]) -> list[str]:
+    """The sequence models' section (issue #25): their mutants and false positives."""
+    part, fp = result.get("seq_mutants"), result.get("seq_fp")
+    if not part and not fp:
+        return []
+    out = ["## Sequence models: CS231n assignment 3 and mytorch HW3P1", ""]
+    metas = [x.get("meta") or result["meta"] for x in (part, fp) if x]
+    out += [line for i, m in enumerate(metas) if m not in metas[:i]
+            for line in (f"Measured {_measured(m)}.", "")]
+    rows = []
+    s = part["summary"] if part else None
+    if s:
+        rows.append(["≥ 99% of non-equivalent mutants killed by the default suite",
+                     f"{_pct(s['kill_rate'])} ({s['killed']} of {s['non_equivalent']})",
+                     _met((s["kill_rate"] or 0) >= TARGETS["kill"])])
+    for impl, f in (fp["summary"] if fp else {}).items():
+        if impl != "errors":
+            rows.append(["no false positive in 100,000 cases on the bundled implementations",
+                         f"{len(f['failed'])} failing of {f['cases']:,} cases",
+                         _met(not f["failed"] and f["cases"] >= 100_000)])
+    out += [tabulate(rows, headers=["target", "measured", ""], tablefmt="github"), "",
+            SEQUENCE, ""]
+    if part and s:
+        out += _sequence_mutants(part, s)
+    if fp:
+        out += ["### False positives (sequence models)", "", *_fp_lines(fp["summary"]), ""]
+    return out
+
+
+def _sequence_mutants(part: dict[str, Any], s: dict[str, Any]) -> list[str]:
+    records = part["records"]
+    total = part.get("corpus", s["generated"])
+    sample = (f" (an even sample of the {total} of the corpus: every "
+              f"{total // s['generated']}th, `--limit {s['generated']}`)"
+              if total > s["generated"] else "")
+    files = {r.get("module"): f"{r.get('api')}: {r.get('module')}.py" for r in records}
+    return [
+        f"{s['generated']} mutants generated{sample}, {s['equivalent']} equivalent "
+        f"({', '.join(f'{v} {k}' for k, v in s['equivalent_kinds'].items()) or 'none'}), "
+        f"{s['non_equivalent']} non-equivalent"
+        + (f", {s['errors']} could not be run" if s["errors"] else "") + ".", "",
+        f"- **nnparity** (default 50 cases per op): {s['killed']} killed, "
+        f"{_pct(s['kill_rate'])} of the non-equivalent ones"
+        + (f"; {s['killed_by_confirm']} more only by the 500-case confirmation"
+           if s["killed_by_confirm"] else "") + ".",
+        f"- **top diagnosis** matches the mutation (`harness/tools/evidence/intent.py`) for "
+        f"{s['diagnosis_right']} of the {s['killed']} killed ({_pct(s['diagnosis_rate'])}); "
+        f"the fix list names the mutated file and function for {s['location_right']} "
+        f"({_pct(s['location_rate'])}).", "",
+        tabulate([[files.get(r["module"], r["module"]), r["generated"], r["equivalent"],
+                   _of(r["killed"], r["generated"] - r["equivalent"]),
+                   r["generated"] - r["equivalent"] - r["killed"],
+                   f"{r['diagnosis_right']} of {r['killed']}"] for r in s["by_module"]],
+                 headers=["file", "generated", "equivalent", "killed", "survived",
+                          "diagnosis right"], tablefmt="github"), "",
+        tabulate([[f"`{r['op']}`", r["generated"], r["equivalent"],
+                   _of(r["killed"], r["generated"] - r["equivalent"]), r["failing_here"],
+                   r["survived"]] for r in s["by_op"]],
+                 headers=["op (mutants of the functions it runs)", "mutants", "equivalent",
+                          "killed", "failing on this op", "survived"], tablefmt="github"), "",
+        tabulate([[r["operator"], r["generated"], r["equivalent"],
+                   _of(r["killed"], r["generated"] - r["equivalent"]),
+                   f"{r['diagnosis_right']} of {r['killed']}"] for r in s["by_operator"]],
+                 headers=["operator", "generated", "equivalent", "killed",
+                          "diagnosis right"], tablefmt="github"), "",
+        "Top diagnoses of the killed mutants: "
+        + ", ".join(f"`{k}` {v}" for k, v in s["top_codes"].items()) + ".", "",
+        SEQUENCE_READING, "",
+        *_mutant_lists(records, s, course=False, models="sequence models")]
 
 
 def write(result: dict[str, Any], md_path: str | Path, json_path: str | Path | None = None
@@ -319,9 +434,11 @@ def resummarize(result: dict[str, Any]) -> None:
     say)."""
     from harness.tools.evidence import suite
 
-    if "mutants" in result:
-        result["mutants"]["summary"] = suite.summarize_mutants(result["mutants"]["records"])
+    for key in suite.MUTANT_PARTS:
+        if key in result:
+            result[key]["summary"] = suite.summarize_mutants(result[key]["records"])
     if "labelled" in result:
         result["labelled"]["summary"] = suite.summarize_labelled(result["labelled"]["records"])
-    if "fp" in result:
-        result["fp"]["summary"] = suite.summarize_fp(result["fp"]["chunks"])
+    for key in ("fp", "seq_fp"):
+        if key in result:
+            result[key]["summary"] = suite.summarize_fp(result[key]["chunks"])

@@ -1,11 +1,12 @@
 """Run one mutant: is it killed, what does nnparity say first, does the course-style test kill it.
 
-Each mutant is written as a temporary package (student_nn with the one mutated function) and
-checked like any implementation: `check_and_investigate` in the sandbox, the default 50
-cases of every op the mutated function drives, with activations, layers, losses and utils
-graded (the implementation's own). Killed: at least one (op, output) fails. The top diagnosis
-is the fix list's first root cause (`harness.diagnosis.fixlist`): what a student is told to fix
-first.
+Each mutant is written as a temporary package (its corpus's bundled package with the one
+mutated function) and checked like any implementation under its API: `check_and_investigate`
+in the sandbox, the default 50 cases of every op the mutated function drives, with the
+corpus's files graded (HW6: activations, layers, losses and utils; the implementation's
+own). Killed: at least one (op, output) fails. The top diagnosis is the fix list's first root
+cause (`harness.diagnosis.fixlist`): what a student is told to fix first. The course-style
+test runs where the baseline has configurations for the mutant's ops (HW6's).
 
 A survivor is checked again on `confirm` cases (500 by default); one that survives those too
 is equivalent only with an argument (`equivalence`): the mutated line never runs when the ops
@@ -28,31 +29,31 @@ from typing import Any
 
 import numpy as np
 
-from harness.apis.hw6.package import BUNDLED_DIR
 from harness.check.checker import Checker
 from harness.check.investigate import check_and_investigate
 from harness.check.session import run_checks
 from harness.core.registry import get_op
 from harness.diagnosis.fixlist import fix_list
 from harness.sandbox.parent import Limits
-from harness.tools.evidence.course import course_test, raw_outputs
+from harness.tools.evidence.course import course_test, covers, raw_outputs
 from harness.tools.evidence.intent import diagnosis_matches, location_matches
-from harness.tools.evidence.mutants import Mutant, write_package
+from harness.tools.evidence.mutants import CORPORA, HW6, Mutant, write_package
 
-GRADED = ("activations", "layers", "losses", "utils")
 LIMITS = Limits(case_seconds=10.0, startup_seconds=60.0, memory_mb=4096)
 ROUNDING = 1e-12   # relative: what float64 reassociation changes, far below the tolerance
 
 
 def run_mutant(mutant: Mutant, cases: int = 50, confirm: int = 500, seed: int = 0,
                course: bool = True) -> dict[str, Any]:
-    """The record of one mutant (see the module docstring)."""
+    """The record of one mutant (see the module docstring); the course-style test only
+    where the course baseline has configurations for its ops (HW6's)."""
     start = time.monotonic()
     out: dict[str, Any] = mutant.to_json()
+    corpus = CORPORA[mutant.api]
     specs = [get_op(op) for op in mutant.ops]
     with tempfile.TemporaryDirectory(prefix="nnparity-mutant-") as tmp:
         pkg = write_package(mutant, Path(tmp))
-        with Checker(pkg, graded=GRADED, limits=LIMITS) as checker:
+        with Checker(pkg, graded=corpus.modules, api=corpus.api, limits=LIMITS) as checker:
             report = check_and_investigate(checker, specs, cases, seed)
             failing = [f"{i['op']} {i['output']}" for i in report["results"]
                        if i["status"] != "pass"]
@@ -65,7 +66,7 @@ def run_mutant(mutant: Mutant, cases: int = 50, confirm: int = 500, seed: int = 
                                                        "function", "line", "frames")}
                 out["diagnosis_ok"] = diagnosis_matches(mutant, top)
                 out["location_ok"] = location_matches(mutant, top)
-            if course:
+            if course and all(covers(op) for op in mutant.ops):
                 failures = [f for spec in specs for f in course_test(checker, spec)]
                 out.update(course_killed=bool(failures), course_failures=failures[:3])
             if not failing and confirm > cases:
@@ -89,8 +90,9 @@ def _confirm(mutant: Mutant, checker: Checker, confirm: int, seed: int) -> dict[
 
 def equivalence(mutant: Mutant, checker: Checker, confirm: int, seed: int
                 ) -> dict[str, str] | None:
-    """Why the mutant cannot be told apart from student_nn, or None (no argument found)."""
-    ran = executed_lines(mutant.module, mutant.ops, confirm, seed)
+    """Why the mutant cannot be told apart from its bundled package, or None (no argument
+    found)."""
+    ran = executed_lines(mutant.module, mutant.ops, confirm, seed, mutant.api)
     if not ran & set(range(mutant.stmt_first, mutant.stmt_last + 1)):
         return {"kind": "dead code", "why": f"line {mutant.line} of {mutant.module}.py never "
                 f"runs when {', '.join(mutant.ops)} are driven as the contract says"}
@@ -106,9 +108,11 @@ def equivalence(mutant: Mutant, checker: Checker, confirm: int, seed: int
 
 def _max_difference(mutant: Mutant, checker: Checker, confirm: int, seed: int
                     ) -> float | None:
-    """The largest relative difference between the mutant's and student_nn's raw outputs."""
+    """The largest relative difference between the mutant's and the bundled package's raw
+    outputs."""
     worst = 0.0
-    with Checker(BUNDLED_DIR, limits=LIMITS) as original:
+    corpus = CORPORA[mutant.api]
+    with Checker(corpus.source, api=corpus.api, limits=LIMITS) as original:
         for op in mutant.ops:
             spec = get_op(op)
             for case in spec.cases(confirm, seed):
@@ -127,14 +131,17 @@ def _max_difference(mutant: Mutant, checker: Checker, confirm: int, seed: int
 
 
 @lru_cache(maxsize=64)
-def executed_lines(module: str, ops: tuple[str, ...], cases: int, seed: int) -> frozenset[int]:
-    """The lines of student_nn's `module` that run when `ops` are driven on their cases
-    (in this process, with the driver the sandbox uses)."""
+def executed_lines(module: str, ops: tuple[str, ...], cases: int, seed: int,
+                   api: str = HW6.api) -> frozenset[int]:
+    """The lines of the bundled `module` of `api`'s corpus that run when `ops` are driven on
+    their cases (in this process, with the driver the sandbox uses)."""
     import importlib
 
     from harness.core.driver import run_op
 
-    targets = {str((BUNDLED_DIR / f"{module}.py").resolve()), str(BUNDLED_DIR / f"{module}.py")}
+    corpus = CORPORA[api]
+    path = corpus.source / f"{module}.py"
+    targets = {str(path.resolve()), str(path)}
     lines: set[int] = set()
 
     def tracer(frame: Any, event: str, arg: Any) -> Any:
@@ -149,10 +156,13 @@ def executed_lines(module: str, ops: tuple[str, ...], cases: int, seed: int) -> 
     try:
         for op in ops:
             spec = get_op(op)
-            cls = getattr(importlib.import_module(f"student_nn.{spec.module}"), spec.cls)
+            how = spec.how()
+            held = importlib.import_module(f"{corpus.importable}.{spec.module}")
+            # a function API's driver calls the module's functions (as the sandbox's child)
+            cls = held if "calls" in how else getattr(held, spec.cls)
             for case in spec.cases(cases, seed):
                 inputs = {k: v.copy() for k, v in spec.inputs(case).items()}
-                run_op(spec.kind, cls, spec.ctor(case), inputs, spec.outputs)
+                run_op(spec.kind, cls, spec.ctor(case), inputs, spec.outputs, **how)
     finally:
         sys.settrace(previous)
     return frozenset(lines)

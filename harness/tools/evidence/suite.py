@@ -2,6 +2,8 @@
 
 Every part runs its jobs in `jobs` processes (each job checks in sandboxed children of its
 own). `run_evidence` returns one JSON-able dict; `harness.tools.evidence.report` writes it.
+The parts: HW6's mutants, labelled implementations and false positives, and the sequence
+models' (issue #25: CS231n assignment 3, mytorch HW3P1) mutants and false positives.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from typing import Any
 from harness.tools.evidence import fp, labelled
 from harness.tools.evidence.course import describe as course_configs
 from harness.tools.evidence.equivalent import judge
-from harness.tools.evidence.mutants import OPERATORS, generate
+from harness.tools.evidence.mutants import HW6, OPERATORS, SEQUENCE, Corpus, generate
 from harness.tools.evidence.run import run_mutant
 
-PARTS = ("mutants", "labelled", "fp")
+PARTS = ("mutants", "labelled", "fp", "seq_mutants", "seq_fp")
+# a mutants part -> what the log calls it, its corpora
+MUTANT_PARTS: dict[str, tuple[str, tuple[Corpus, ...]]] = {
+    "mutants": ("mutants", (HW6,)), "seq_mutants": ("sequence mutants", SEQUENCE)}
 INDEPENDENT = Path(__file__).resolve().parents[3] / "tests" / "independent_impl"
 
 
@@ -72,16 +77,19 @@ def run_evidence(*, quick: bool = False, cases: int = 50, confirm: int = 500,
     """The evidence (see docs/evidence.md for what each part measures)."""
     start = time.monotonic()
     out: dict[str, Any] = {"meta": _meta(quick, cases, confirm, fp_cases, jobs, parts)}
-    if "mutants" in parts:
-        mutants = generate()
+    for part, (what, corpora) in MUTANT_PARTS.items():
+        if part not in parts:
+            continue
+        mutants = [m for corpus in corpora for m in generate(corpus)]
         if limit is not None:   # an even sample of the corpus
             step = max(1, len(mutants) // limit)
             mutants = mutants[::step][:limit]
-        log(f"mutants: {len(mutants)} to run")
-        records = _pool(jobs, [(run_mutant, (m, cases, confirm)) for m in mutants], "mutants",
-                        log)
-        out["mutants"] = {"records": records, "summary": summarize_mutants(records)}
-        out["course"] = course_configs()
+        log(f"{what}: {len(mutants)} to run")
+        records = _pool(jobs, [(run_mutant, (m, cases, confirm)) for m in mutants], what, log)
+        out[part] = {"records": records, "summary": summarize_mutants(records),
+                     "corpus": sum(len(generate(corpus)) for corpus in corpora)}
+        if part == "mutants":   # the course-style baseline is HW6's
+            out["course"] = course_configs()
     if "labelled" in parts:
         labels = labelled.all_labels()
         results = _pool(jobs, [(labelled.run_label, (label,)) for label in labels],
@@ -95,6 +103,11 @@ def run_evidence(*, quick: bool = False, cases: int = 50, confirm: int = 500,
                  for op, n, seed in fp.chunks(fp_cases)]
         chunks = _pool(jobs, tasks, "false positives", log)
         out["fp"] = {"chunks": chunks, "summary": summarize_fp(chunks)}
+    if "seq_fp" in parts:   # the bundled implementations of the sequence ops, under their API
+        tasks = [(fp.run_chunk, (None, op, n, seed))
+                 for op, n, seed in fp.chunks(fp_cases, fp.SEQUENCE_OPS)]
+        chunks = _pool(jobs, tasks, "sequence false positives", log)
+        out["seq_fp"] = {"chunks": chunks, "summary": summarize_fp(chunks)}
     out["meta"]["seconds"] = round(time.monotonic() - start, 1)
     out["meta"]["load_after"] = _load()
     out["meta"]["finished"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -166,13 +179,29 @@ def summarize_mutants(records: list[dict[str, Any]]) -> dict[str, Any]:
         "location_rate": _rate(sum(bool(r.get("location_ok")) for r in killed), len(killed)),
         "top_codes": dict(Counter(r["top"]["code"] for r in killed).most_common()),
         "by_operator": rows("operator", list(OPERATORS)),
-        "by_module": rows("module", ["activations", "layers", "losses", "utils"]),
+        "by_module": rows("module", list(dict.fromkeys(r["module"] for r in ok))),
+        "by_op": _by_op(ok),
         "survivors": [r["id"] for r in candidates if not r.get("killed")],
         "not_equivalent": [r["id"] for r in candidates if r.get("not_equivalent")],
         "course_only": [r["id"] for r in candidates
                         if r.get("course_killed") and not r.get("killed")],
         "equivalent_kinds": dict(Counter(r["equivalent"]["kind"] for r in equivalent)),
     }
+
+
+def _by_op(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per op: the mutants checked on it (a function several ops drive counts for each),
+    the equivalent ones, those killed (on any of their ops) and those it fails."""
+    table = []
+    for op in dict.fromkeys(op for r in records for op in r["ops"]):
+        group = [r for r in records if op in r["ops"]]
+        cand = [r for r in group if not r.get("equivalent")]
+        table.append({"op": op, "generated": len(group), "equivalent": len(group) - len(cand),
+                      "killed": sum(bool(r.get("killed")) for r in cand),
+                      "failing_here": sum(any(f.startswith(f"{op} ") for f in r["failing"])
+                                          for r in cand if r.get("killed")),
+                      "survived": sum(not r.get("killed") for r in cand)})
+    return table
 
 
 def summarize_labelled(records: list[dict[str, Any]]) -> dict[str, Any]:

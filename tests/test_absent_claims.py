@@ -51,3 +51,16 @@ def test_a_function_the_file_does_not_define_is_left_out(tmp_path) -> None:
     report = _check(tmp_path, impl)
     assert [s["why"] for s in report["skipped"] if s["op"] == "cs231n:svm_loss"] == ["absent"]
     assert not [r for r in report["results"] if r["op"] == "cs231n:svm_loss"]
+
+
+def test_a_missing_file_is_said_to_be_missing(tmp_path) -> None:
+    """An assignment 2 checkout has no rnn_layers.py: its rnn ops are left out, and the reason
+    says the file is not there (not that the file lacks the function)."""
+    impl = _library(tmp_path, "")
+    (impl / "cs231n" / "rnn_layers.py").unlink()
+    out = tmp_path / "report.json"
+    main(["check", "--api", "cs231n", "--impl", str(impl), "--cases", "2",
+          "--ops", "cs231n:rnn_step", "--report", str(tmp_path / "r"), "--json", str(out)])
+    (skipped,) = json.loads(out.read_text())["skipped"]
+    assert skipped["why"] == "absent"
+    assert skipped["reason"].startswith("there is no rnn_layers.py")

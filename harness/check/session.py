@@ -111,7 +111,7 @@ def _check_ops(checker: Checker, specs: list[OpSpec], cases: int, seed: int,
         try:
             for i, (case, found) in enumerate(zip(cases_of_op, verdicts_of_op, strict=True)):
                 if i == 0 and skipped is not None and absent(checker, spec, found):
-                    skipped.append({"op": spec.name, "reason": absent_reason(spec),
+                    skipped.append({"op": spec.name, "reason": absent_reason(checker, spec),
                                     "why": "absent"})
                     break
                 verdicts[(spec.name, case.id)] = found

@@ -88,7 +88,11 @@ def absent(checker: Checker, spec: OpSpec, verdicts: Mapping[str, Verdict]) -> b
     return claimed and not checker.defines(spec)
 
 
-def absent_reason(spec: OpSpec) -> str:
-    """Why an absent optional op is not checked (nor graded)."""
-    return (f"{spec.module.replace('.', '/')}.py has no {spec.cls}, which not every year's "
-            "assignment asks for")
+def absent_reason(checker: Checker, spec: OpSpec) -> str:
+    """Why an absent optional op is not checked (nor graded): its module's file has no such
+    class or function, or there is no such file."""
+    where = f"{spec.module.replace('.', '/')}.py"
+    if checker.api.loader.module_files(checker.package_dir).get(spec.module) is None:
+        return f"there is no {where} (so no {spec.cls}), which not every year's assignment " \
+               "asks for"
+    return f"{where} has no {spec.cls}, which not every year's assignment asks for"

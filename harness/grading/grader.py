@@ -276,7 +276,7 @@ class _Run:
         for item in self.items:
             found = [v for (op, _), v in self.verdicts.items() if op == item.op]
             if found and all(absent(self.checker, item.spec, v) for v in found):
-                unwritten[item.op] = absent_reason(item.spec)
+                unwritten[item.op] = absent_reason(self.checker, item.spec)
         for item in [i for i in self.items if i.op in unwritten]:
             self.items.remove(item)
             self.result.setdefault("not_graded", []).append(

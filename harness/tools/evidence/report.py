@@ -196,15 +196,7 @@ def _mutants(result: dict[str, Any]) -> list[str]:
     if not part:
         return []
     s, records = part["summary"], part["records"]
-    out = ["## Mutants", "",
-           f"{s['generated']} mutants generated, {s['equivalent']} equivalent "
-           f"({', '.join(f'{v} {k}' for k, v in s['equivalent_kinds'].items()) or 'none'}), "
-           f"{s['non_equivalent']} non-equivalent"
-           + (f", {s['errors']} could not be run" if s["errors"] else "") + ".", "",
-           f"- **nnparity** (default 50 cases per op): {s['killed']} killed, "
-           f"{_pct(s['kill_rate'])} of the non-equivalent ones"
-           + (f"; {s['killed_by_confirm']} more only by the 500-case confirmation"
-              if s["killed_by_confirm"] else "") + ".",
+    out = ["## Mutants", "", *_kills(s),
            f"- **course-style test** (`assert_allclose`, six configurations per op): "
            f"{s['course_killed']} killed, {_pct(s['course_kill_rate'])}.",
            f"- **top diagnosis** matches the mutation for {s['diagnosis_right']} of the "
@@ -369,6 +361,18 @@ def _sequence(result: dict[str, Any]) -> list[str]:
     return out
 
 
+def _kills(s: dict[str, Any], sample: str = "") -> list[str]:
+    """A corpus's counts (generated, equivalent, killed) as the report's opening lines."""
+    return [f"{s['generated']} mutants generated{sample}, {s['equivalent']} equivalent "
+            f"({', '.join(f'{v} {k}' for k, v in s['equivalent_kinds'].items()) or 'none'}), "
+            f"{s['non_equivalent']} non-equivalent"
+            + (f", {s['errors']} could not be run" if s["errors"] else "") + ".", "",
+            f"- **nnparity** (default 50 cases per op): {s['killed']} killed, "
+            f"{_pct(s['kill_rate'])} of the non-equivalent ones"
+            + (f"; {s['killed_by_confirm']} more only by the 500-case confirmation"
+               if s["killed_by_confirm"] else "") + "."]
+
+
 def _sequence_mutants(part: dict[str, Any], s: dict[str, Any]) -> list[str]:
     records = part["records"]
     total = part.get("corpus", s["generated"])
@@ -377,14 +381,7 @@ def _sequence_mutants(part: dict[str, Any], s: dict[str, Any]) -> list[str]:
               if total > s["generated"] else "")
     files = {r.get("module"): f"{r.get('api')}: {r.get('module')}.py" for r in records}
     return [
-        f"{s['generated']} mutants generated{sample}, {s['equivalent']} equivalent "
-        f"({', '.join(f'{v} {k}' for k, v in s['equivalent_kinds'].items()) or 'none'}), "
-        f"{s['non_equivalent']} non-equivalent"
-        + (f", {s['errors']} could not be run" if s["errors"] else "") + ".", "",
-        f"- **nnparity** (default 50 cases per op): {s['killed']} killed, "
-        f"{_pct(s['kill_rate'])} of the non-equivalent ones"
-        + (f"; {s['killed_by_confirm']} more only by the 500-case confirmation"
-           if s["killed_by_confirm"] else "") + ".",
+        *_kills(s, sample),
         f"- **top diagnosis** matches the mutation (`harness/tools/evidence/intent.py`) for "
         f"{s['diagnosis_right']} of the {s['killed']} killed ({_pct(s['diagnosis_rate'])}); "
         f"the fix list names the mutated file and function for {s['location_right']} "

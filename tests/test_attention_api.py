@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from formula_models import assert_right_way_is_the_twin
 
 from harness.apis.attention import ATTENTION_OPS, MHA_ARGS, MHA_GRADS, lengths
 from harness.apis.attention.formulas import CATALOGUE, OUTPUTS, RIGHT_WAY
@@ -182,12 +183,7 @@ def test_the_twin_is_torchs_multihead_attention_with_the_weights_rearranged() ->
 
 @pytest.mark.parametrize("op", sorted(OUTPUTS))
 def test_the_formulas_catalogues_right_way_is_the_twin(op: str) -> None:
-    spec = get_op(op)
-    for case in spec.cases(12, seed=1):
-        expected = cached_reference(op, case, DEFAULT_PROFILE.preferred)
-        mine = OUTPUTS[op](spec.inputs(case), RIGHT_WAY)
-        for output in spec.outputs:
-            np.testing.assert_allclose(mine[output], expected[output], rtol=1e-9, atol=1e-12)
+    assert_right_way_is_the_twin(op, OUTPUTS[op], RIGHT_WAY, cases=12)
 
 
 # ---------------------------------------------------------------- the ops and their cases

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from formula_models import assert_right_way_is_the_twin
 
 from harness.apis.cs231n import rnn
 from harness.apis.cs231n.rnn_formulas import CATALOGUE, OUTPUTS, RIGHT_WAY
@@ -163,12 +164,7 @@ def test_the_twins_are_torchs_cells_with_cs231ns_layout() -> None:
 def test_the_formulas_catalogues_right_way_is_the_twin(op: str) -> None:
     """The NumPy cells every wrong formula is a variant of compute the twins' values when
     nothing is wrong."""
-    spec = get_op(op)
-    for case in spec.cases(6, seed=1):
-        expected = cached_reference(op, case, DEFAULT_PROFILE.preferred)
-        mine = OUTPUTS[op](spec.inputs(case), RIGHT_WAY)
-        for output in spec.outputs:
-            np.testing.assert_allclose(mine[output], expected[output], rtol=1e-9, atol=1e-12)
+    assert_right_way_is_the_twin(op, OUTPUTS[op], RIGHT_WAY, cases=6)
 
 
 def test_an_lstm_step_returns_next_c_from_forward_and_takes_dnext_c_in_backward() -> None:

@@ -4,7 +4,8 @@ The twins agree with torch where torch has the op (nn.GRUCell, F.ctc_loss); the 
 implementation and a handout-style checkout (tests/mytorch_hw3_impls/correct, CTC/CTC.py
 beside mytorch/ as from Fall 2024) pass; each of BUGS, an edit of that checkout, fails
 exactly the outputs named here, with a message that names the wrong element or the bug; a HW1P1
-checkout leaves HW3P1's ops out; a 2022–23 GRUCell is judged by its year's row vectors."""
+checkout leaves HW3P1's ops out; a 2022–23 GRUCell is judged by its year's row vectors; the
+cells run with their year's handout activation.py, whatever the checkout's is."""
 
 from __future__ import annotations
 
@@ -295,25 +296,123 @@ def test_a_hw1p1_checkout_leaves_hw3p1_out(tmp_path: Path) -> None:
 
 def test_a_2022_23_gru_is_judged_by_its_years_row_vectors(tmp_path: Path) -> None:
     # GRUCell(in_dim, hidden_dim): that year's backward took delta (1, H) and returned
-    # dx (1, D), dh_prev_t (1, H)
+    # dx (1, D), dh_prev_t (1, H) (and called that year's handout activations)
     impl = _checkout(tmp_path)
-    gru = impl / "mytorch" / "gru_cell.py"
-    gru.write_text(gru.read_text().replace("def __init__(self, input_size, hidden_size):",
-                                           "def __init__(self, in_dim, hidden_dim):")
-                   .replace("h, d = hidden_size, input_size", "h, d = hidden_dim, in_dim")
-                   .replace("self.d = input_size", "self.d = in_dim")
-                   .replace("self.h = hidden_size", "self.h = hidden_dim")
-                   .replace("return dx, dh_prev_t",
-                            "return dx.reshape(1, self.d), dh_prev_t.reshape(1, self.h)"))
-    ops = ("mytorch:gru_cell",)
-    code, report = _check(tmp_path, impl, ops=ops)
+    _edit(impl, {"mytorch/gru_cell.py": CELLS_2022_23["mytorch/gru_cell.py"]})
+    code, report = _check(tmp_path, impl, ops=("mytorch:gru_cell",))
     assert report["edition"]["name"] == "hw3p1-2022-23"
     assert code == 0, _failing(report)
-    _, today = _check(tmp_path, impl, "--edition", "hw3p1", ops=ops)
+
+
+def test_row_vectors_from_a_gru_of_today_are_the_wrong_shape(tmp_path: Path) -> None:
+    impl = _checkout(tmp_path)
+    _edit(impl, {"mytorch/gru_cell.py": (
+        ("return dx, dh_prev_t", "return dx.reshape(1, self.d), dh_prev_t.reshape(1, self.h)"),
+    )})
+    _, today = _check(tmp_path, impl, ops=("mytorch:gru_cell",))
+    assert today["edition"]["name"] == "hw3p1"
     # (dh_prev_t's (1, H) passes as a broadcast-equal gradient under the homework profile)
     assert "mytorch:gru_cell dX" in _failing(today) <= {"mytorch:gru_cell dX",
                                                          "mytorch:gru_cell dh"}
     assert "wrong shape" in _item(today, "mytorch:gru_cell", "dX")["finding"]["message"]
+
+
+# HW1P1's activation.py (2024 on, and 2022–23's): what a checkout that holds every homework
+# has in nn/activation.py. Neither has the state= that HW3P1's handout Tanh takes; 2022–23's
+# activations are not callable.
+HW1_ACTIVATION = """import numpy as np
+
+
+class Sigmoid:
+    def forward(self, Z):
+        self.A = 1 / (1 + np.exp(-Z))
+        return self.A
+
+    def backward(self, {arg}):
+        return {dA}self.A * (1 - self.A)
+
+
+class Tanh:
+    def forward(self, Z):
+        self.A = np.tanh(Z)
+        return self.A
+
+    def backward(self, {arg}):
+        return {dA}(1 - self.A ** 2)
+"""
+HW1_2024 = HW1_ACTIVATION.format(arg="dLdA", dA="dLdA * ")
+HW1_2022_23 = HW1_ACTIVATION.format(arg="", dA="").replace("(self, )", "(self)")
+# The cells as a 2022–23 student writes them against that year's HW3P1 handout: activations
+# called, their backward(state=...) (derivative() in Fall 2022) returning dA/dZ.
+CELLS_2022_23 = {
+    "mytorch/rnn_cell.py": (
+        ("return self.activation.forward(z)", "return self.activation(z)"),
+        ("dz = self.activation.backward(delta, state=h_t)",
+         "dz = delta * self.activation.derivative(state=h_t)")),
+    "mytorch/gru_cell.py": (
+        ("def __init__(self, input_size, hidden_size):", "def __init__(self, in_dim, hidden_dim):"),
+        ("h, d = hidden_size, input_size", "h, d = hidden_dim, in_dim"),
+        ("self.d = input_size", "self.d = in_dim"), ("self.h = hidden_size", "self.h = hidden_dim"),
+        ("self.r_act.forward(", "self.r_act("), ("self.z_act.forward(", "self.z_act("),
+        ("self.h_act.forward(", "self.h_act("),
+        ("dn = self.h_act.backward(delta * (1 - self.z), state=self.n)",
+         "dn = delta * (1 - self.z) * self.h_act.backward(state=self.n)"),
+        ("dz = self.z_act.backward(delta * (self.hidden - self.n))",
+         "dz = delta * (self.hidden - self.n) * self.z_act.backward()"),
+        ("dr = self.r_act.backward(dn * self.nh)", "dr = dn * self.nh * self.r_act.backward()"),
+        ("return dx, dh_prev_t", "return dx.reshape(1, self.d), dh_prev_t.reshape(1, self.h)")),
+}
+
+
+def _edit(root: Path, edits: dict[str, tuple[tuple[str, str], ...]]) -> None:
+    for file, pairs in edits.items():
+        text = (root / file).read_text()
+        for old, new in pairs:
+            assert text.count(old) == 1, (file, old)
+            text = text.replace(old, new)
+        (root / file).write_text(text)
+
+
+@pytest.mark.parametrize("bug", [None, "rnn_no_batch_mean"])
+def test_cells_run_with_hw3p1s_activation_not_the_hw1p1_one_a_checkout_has(
+        tmp_path: Path, bug: str | None) -> None:
+    # a checkout of every homework: nn/activation.py is HW1P1's, whose Tanh takes no state=
+    impl = _checkout(tmp_path, bug)
+    (impl / "mytorch" / "nn" / "activation.py").write_text(HW1_2024)
+    code, report = _check(tmp_path, impl, ops=("mytorch:rnn_cell", "mytorch:gru_cell"))
+    if bug is None:
+        assert code == 0, _failing(report)
+        note = _item(report, "mytorch:rnn_cell", "forward")["notes"]
+        assert any("HW3P1 handout" in n for n in note)
+    else:   # the cell's own bug is still found, and charged to it alone
+        assert _failing(report) == {f"mytorch:rnn_cell {g}" for g in
+                                    ("dW_ih", "dW_hh", "db_ih", "db_hh")}
+
+
+def test_2022_23_cells_run_with_that_years_handout_activation(tmp_path: Path) -> None:
+    impl = _checkout(tmp_path)
+    _edit(impl, CELLS_2022_23)
+    (impl / "mytorch" / "nn" / "activation.py").write_text(HW1_2022_23)
+    code, report = _check(tmp_path, impl, ops=("mytorch:rnn_cell", "mytorch:gru_cell"))
+    assert report["edition"]["name"] == "hw3p1-2022-23"
+    assert code == 0, _failing(report)
+    # run with today's handout instead, the same cells cannot even call their activations
+    _, today = _check(tmp_path, impl, "--edition", "hw3p1", ops=("mytorch:rnn_cell",))
+    assert "not callable" in _item(today, "mytorch:rnn_cell", "forward")["finding"]["message"]
+
+
+def test_a_cell_keeps_activations_it_defines_in_its_own_file(tmp_path: Path) -> None:
+    # Tanh written into rnn_cell.py (no nn/activation.py): it is the student's, and used
+    impl = _checkout(tmp_path)
+    rnn = impl / "mytorch" / "rnn_cell.py"
+    (impl / "mytorch" / "nn" / "activation.py").unlink()
+    rnn.write_text(rnn.read_text().replace(
+        "from nn.activation import Tanh\n",
+        "\n\nclass Tanh:\n    def forward(self, Z):\n        self.A = np.tanh(Z)\n"
+        "        return self.A\n\n    def backward(self, dLdA, state=None):\n"
+        "        return dLdA * (1 - state ** 3)\n"))
+    _, report = _check(tmp_path, impl, ops=("mytorch:rnn_cell",))
+    assert "mytorch:rnn_cell dX" in _failing(report)
 
 
 def test_the_op_table_names_each_call_as_the_handout_does() -> None:

@@ -192,12 +192,20 @@ class Checker:
         else:
             graded = self.graded
         swap = self.substitutes(spec, case, graded) if case is not None else ()
-        return self._sandbox(graded, swap)
+        return self._sandbox(graded, (*swap, *self.handout(spec, graded)))
+
+    def handout(self, spec: OpSpec, graded: tuple[str, ...] | None) -> tuple[str, ...]:
+        """The course's handout files `spec`'s code runs with (`OpSpec.handout`), as the
+        loader's substitutions ("nn.activation=activation_2024"): those whose module's file
+        is not also the op's own (a student who keeps Tanh in rnn_cell.py keeps it)."""
+        return tuple(f"{module}={stand_in}" for module, stand_in in spec.handout
+                     if self._substitutable(f"{module}={stand_in}", graded))
 
     def start(self, specs: Iterable[OpSpec]) -> None:
         """Start the children that will run `specs` now, without waiting for them: they
         import NumPy and the implementation while this process does other work."""
-        for sandbox in {id(sb): sb for sb in map(self.sandbox_for, specs)}.values():
+        children = (self.sandbox_for(self.spec_of(spec)) for spec in specs)
+        for sandbox in {id(sb): sb for sb in children}.values():
             sandbox.start()
 
     def sandboxes(self) -> list[Sandbox]:

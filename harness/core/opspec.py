@@ -187,6 +187,11 @@ class OpSpec:
     # What its checks assume beyond the twin's definition, in words (an adapter's eps = 1e-6,
     # its non-inverted dropout): its report says so, once, with its first output.
     notes: tuple[str, ...] = ()
+    # The modules the course's handout gives its code, whatever the implementation's file
+    # there holds: (contract module, the API loader's stand-in for that year's handout file).
+    # Its cases always run with the stand-in (HW3P1's cells with HW3P1's activation.py, not
+    # the HW1P1 one a consolidated checkout has there).
+    handout: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         _FAMILIES.setdefault(self.name, self.family)

@@ -467,9 +467,12 @@ class Sandbox:
         self._mounts: list[tuple[str, str]] = []
         self._child_impl, self._child_starter = self.impl, self.starter
         # a graded child whose rubric refuses student_nn holds no solution: only copies of
-        # the student_nn modules it borrows (never of what it grades)
+        # the student_nn modules it borrows (never of what it grades); any child is given
+        # copies of the other files it runs with (a course handout's stand-in), which it
+        # cannot see where they are
         self.solution = "student_nn" not in self.policy.refuse_imports
-        self._staged = {} if self.solution else self._staged_modules()
+        self._staged = {name: file for name, file in self._staged_modules().items()
+                        if not (self.solution and file.is_relative_to(PROJECT_ROOT / SOLUTION))}
         if self.isolation == "namespaces":
             self._child_impl = self._mount(self.impl, share, isolation.SUBMISSION_ROOT)
             if self.starter:

@@ -59,6 +59,7 @@ class TreeLoader:
     api: str                                  # the API whose loader this is (the child's)
     homes: tuple[str, ...] = ()               # other folders a module's file may be in
     bundled: Path | None = None               # the bundled correct implementation's package
+    handouts: Path | None = None              # stand-ins for the course's handout files
 
     @property
     def modules(self) -> tuple[str, ...]:
@@ -118,25 +119,36 @@ class TreeLoader:
 
     def staged(self, package_dir: Path, graded: tuple[str, ...] | None,
                starter: Path | None, substitute: tuple[str, ...]) -> dict[str, Path]:
-        """The bundled files of the substituted modules (a child without the solution is
-        given copies of these alone)."""
-        return {m: file for m in substitute if (file := self._bundled_file(m)) is not None}
+        """The files of the substitutions (a child without the solution is given copies of
+        these alone), by the name the child finds each copy under."""
+        stand_ins = map(self._stand_in, substitute)
+        return {name: file for _, name, file in stand_ins if file is not None}
 
     def substitutable(self, package_dir: Path, module: str,
                       graded: tuple[str, ...] | None) -> bool:
-        """Whether the bundled `module` can stand in for the implementation's: there is one,
-        and the implementation's file holds no other contract module (Fall 2022's conv.py
-        holds every convolution: replacing it would replace the class being checked)."""
+        """Whether substitution `module` (a contract module, or "module=stand-in") can stand
+        in for the implementation's: its file exists, and the implementation's file holds no
+        other contract module (Fall 2022's conv.py holds every convolution: replacing it
+        would replace the class being checked)."""
+        module, _, file = self._stand_in(module)
         files = self.files(package_dir)
         own = files.get(module)
         shared = own is not None and any(f == own for m, f in files.items() if m != module)
-        return self._bundled_file(module) is not None and not shared
+        return file is not None and not shared
 
-    def _bundled_file(self, module: str) -> Path | None:
-        if self.bundled is None:
-            return None
-        file = self.bundled.joinpath(*module.split(".")).with_suffix(".py")
-        return file if file.is_file() else None
+    def _stand_in(self, entry: str) -> tuple[str, str, Path | None]:
+        """(contract module, the name its copy is staged under, its file) of a substitution:
+        "nn.activation" is the bundled implementation's file, "nn.activation=activation_2024"
+        the handout stand-in `activation_2024.py` (`handouts`)."""
+        module, _, stand_in = entry.partition("=")
+        if stand_in:
+            folder, name = self.handouts, stand_in
+        else:
+            folder, name = self.bundled, module
+        if folder is None:
+            return module, name, None
+        file = folder.joinpath(*name.split(".")).with_suffix(".py")
+        return module, name, file if file.is_file() else None
 
     def starter_package(self, starter: Path | None) -> Path | None:
         return starter
@@ -166,11 +178,14 @@ class TreeLoader:
             tree.package_error = tree.package_error or error
         return tree
 
-    def _substitute(self, tree: Tree, module: str, staged: Path | None) -> None:
-        """Import the bundled `module` (from `staged` copies, when given) under every name
-        the implementation's code may import it by: its own file's dotted path and stem
-        (``from resampling import *``) and the contract's path."""
-        file = staged / f"{module}.py" if staged else self._bundled_file(module)
+    def _substitute(self, tree: Tree, entry: str, staged: Path | None) -> None:
+        """Import substitution `entry`'s file (from `staged` copies, when given) under every
+        name the implementation's code may import its module by: its own file's dotted path
+        and each tail of it (``from nn.activation import *``, ``from resampling import *``)
+        and the contract's path."""
+        module, name, file = self._stand_in(entry)
+        if staged and (staged / f"{name}.py").is_file():   # else the bundled one is visible
+            file = staged / f"{name}.py"
         if file is None or not file.is_file():
             return
         # named by the contract's path, so that its relative imports (``from .resampling
@@ -187,8 +202,8 @@ class TreeLoader:
         spec.loader.exec_module(bundled)
         names = {canonical, module.rpartition(".")[2]}
         if own is not None and own.is_relative_to(tree.package_dir):
-            parts = own.relative_to(tree.package_dir).with_suffix("").parts
-            names |= {".".join((self.package, *parts)), parts[-1]}
+            parts = (self.package, *own.relative_to(tree.package_dir).with_suffix("").parts)
+            names |= {".".join(parts[i:]) for i in range(len(parts))}
         for name in names:
             sys.modules[name] = bundled
             parent, _, leaf = name.rpartition(".")

@@ -47,7 +47,8 @@ DTYPES = ("float64", "float32", "float16", "int64", "int32", "int8", "uint8", "b
 # flat mytorch/Conv1d.py (2023) and mytorch/nn/flatten.py (some checkouts), HW3P1's
 # CTC/CTC.py beside the package (Fall 2024 on; mytorch/CTC.py before).
 LOADER = TreeLoader("mytorch", _layout(), API, homes=("nn/modules", "", "nn", "../CTC"),
-                    bundled=BUNDLED_DIR / "mytorch")
+                    bundled=BUNDLED_DIR / "mytorch",
+                    handouts=Path(__file__).resolve().parent / "handout")
 SPEC = Api(API, "CMU 11-785 mytorch (HW1P1, HW2P1, HW3P1)", "mytorch", LOADER.modules,
            BUNDLED_DIR / "mytorch", ("mytorch/nn/linear.py", "mytorch/nn/activation.py",
                                      "mytorch/nn/Conv1d.py", "mytorch/nn/modules/linear.py",

@@ -203,11 +203,21 @@ class PlanOp(ObjectOp):
 
 
 def _plan(name: str, module: str, cls: str, family: Family, init: tuple[str, ...],
-          *calls: Call, scalars: tuple[str, ...] = ()) -> PlanOp:
+          *calls: Call, scalars: tuple[str, ...] = (),
+          handout: tuple[tuple[str, str], ...] = ()) -> PlanOp:
     plan = Plan(f"{API}_{name}", init, calls)
     return PlanOp(f"{API}:{name}", module, cls, family,
                   tuple(o for call in calls for o in call.outputs), api=API, optional=True,
-                  methods=Methods(), twins=HW3_TWINS, scalars=scalars, plan=plan)
+                  methods=Methods(), twins=HW3_TWINS, scalars=scalars, plan=plan,
+                  handout=handout, notes=HANDOUT_NOTE if handout else ())
+
+
+# The cells call the activation.py HW3P1's handout ships (harness/apis/mytorch/handout/),
+# whatever the checkout's activation.py is: a consolidated checkout's is HW1P1's.
+CELL_HANDOUT = (("nn.activation", "activation_2024"),)
+HANDOUT_NOTE = ("run with the activation.py of the year's HW3P1 handout (nnparity's "
+                "stand-in), as the course's tests run it: the checkout's own may be "
+                "another homework's",)
 
 
 HW3_TWINS = "reference.mytorch_rnn"
@@ -224,12 +234,12 @@ OPS += [
           Call("backward", ("delta", "h_t", "x", "h_prev_t"), ("dX", "dh"), CELL_BACKWARD,
                stage="backward"),
           Call("backward", ("delta_2", "h_t_2", "x_2", "h_prev_t_2"), ("", ""),
-               CELL_BACKWARD, RNN_GRADS, stage="backward")),
+               CELL_BACKWARD, RNN_GRADS, stage="backward"), handout=CELL_HANDOUT),
     _plan("gru_cell", "gru_cell", "GRUCell", rc.GRU_CELL, CELL,
           Call("init_weights", rc.GRU_WEIGHTS, stage="init"),
           Call("forward", ("x", "h_prev_t"), ("forward",)),
           Call("backward", ("delta",), ("dX", "dh"), CELL_BACKWARD, GRU_GRADS,
-               stage="backward")),
+               stage="backward"), handout=CELL_HANDOUT),
     _plan("ctc_extend", "CTC", "CTC", rc.CTC_EXTEND, ("blank",),
           Call("extend_target_with_blank", ("target",), ("extended", "skip"),
                ("extended_symbols", "skip_connect"), as_arrays=True)),

@@ -1,4 +1,5 @@
-"""PyTorch twins of CMU 11-785's ``mytorch`` HW3P1: RNNCell, GRUCell, CTC and CTCLoss.
+"""PyTorch twins of CMU 11-785's ``mytorch`` HW3P1: RNNCell, the RNN classifier, GRUCell, CTC
+and CTCLoss.
 
 Same class names, constructors and methods as the handout (Fall 2022 to Spring 2026), so the
 harness drives a student's object and its twin through the same calls: ``RNNCell(input_size,
@@ -28,6 +29,10 @@ mytorch's definition, as the last column says.
 |                      | h_t²), not from the last forward; dW,  | N, added to what is there        |
 |                      | db are averaged over the batch and     |                                  |
 |                      | *accumulate* (+=) over calls           |                                  |
+| RNNPhonemeClassifier | L RNNCells over x (N, T, D) from h_0 = | nn.RNN(tanh, L layers) +         |
+|   .forward           | 0; logits = Linear(h_T of layer L−1)   | nn.Linear, in torch ops          |
+| * RNNPhonemeClass-   | BPTT: returns dh_0 ÷ N; each cell adds | autograd of ⟨delta, logits⟩ by   |
+|   ifier.backward     | its gradients' batch means             | h_0 and each cell's weights, ÷ N |
 | GRUCell.forward      | r = σ(Wrx x + brx + Wrh h + brh), z =  | torch.gru_cell (nn.GRUCell): the |
 |                      | σ(Wzx x + bzx + Wzh h + bzh), n =      | same equations; torch stacks the |
 |                      | tanh(Wnx x + bnx + r ⊙ (Wnh h + bnh)), | gates in one weight_ih (3H, D),  |
@@ -136,6 +141,61 @@ class RNNCell:
                          strict=True))
         _accumulate(self, {name: grads[name] for name in self.WEIGHTS}, np.shape(delta)[0])
         return grads["x"], grads["h"]
+
+
+# ---------------------------------------------------------------- RNN classifier
+class RNNPhonemeClassifier:
+    """A stack of `num_layers` RNNCells over x (N, T, D) from h_0 = 0, then a Linear on the top
+    layer's last state: logits (N, O) = h_T[L−1] Wᵀ + b (nn.RNN(nonlinearity="tanh",
+    num_layers=L, batch_first=True) and nn.Linear, in torch ops).
+
+    backward(delta (N, O)) -> dh_0 (L, N, H) = ∂⟨delta, logits⟩/∂h_0 ÷ N, and each layer's cell
+    adds the batch means of its weights' gradients (∂⟨delta, logits⟩/∂W ÷ N) into its dW_ih,
+    dW_hh, db_ih, db_hh: the handout's BPTT, whose cells average over the batch.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int,
+                 num_layers: int = 2) -> None:
+        self.hidden_size = hidden_size
+        self.rnn = [RNNCell(input_size if layer == 0 else hidden_size, hidden_size)
+                    for layer in range(num_layers)]
+        self.W, self.b = np.zeros((output_size, hidden_size)), np.zeros(output_size)
+
+    def init_weights(self, rnn_weights: list[list[np.ndarray]],
+                     linear_weights: list[np.ndarray]) -> None:
+        for cell, weights in zip(self.rnn, rnn_weights, strict=True):
+            cell.init_weights(*weights)
+        self.W, self.b = linear_weights[0], np.reshape(linear_weights[1], -1)
+
+    def _logits(self, x: Tensor, h_0: Tensor, weights: list[list[Tensor]]) -> Tensor:
+        states = list(h_0)
+        for t in range(x.shape[1]):
+            below = x[:, t]
+            for layer, (w_ih, w_hh, b_ih, b_hh) in enumerate(weights):
+                states[layer] = below = torch.rnn_tanh_cell(below, states[layer], w_ih, w_hh,
+                                                            b_ih, b_hh)
+        return states[-1] @ leaf(self.W, False).T + leaf(self.b, False)
+
+    def _weights(self, grad: bool) -> list[list[Tensor]]:
+        return [[leaf(getattr(cell, name), grad) for name in RNNCell.WEIGHTS]
+                for cell in self.rnn]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        h_0 = np.zeros((len(self.rnn), np.shape(x)[0], self.hidden_size))
+        return to_numpy(self._logits(leaf(x, False), leaf(h_0, False), self._weights(False)))
+
+    def backward(self, delta: np.ndarray) -> np.ndarray:
+        n = np.shape(delta)[0]
+        h_0 = leaf(np.zeros((len(self.rnn), n, self.hidden_size)))
+        weights = self._weights(True)
+        grads = vjp(self._logits(leaf(self.x, False), h_0, weights),
+                    [h_0, *(w for layer in weights for w in layer)], delta)
+        per_layer = len(RNNCell.WEIGHTS)
+        for layer, cell in enumerate(self.rnn):
+            mine = grads[1 + layer * per_layer: 1 + (layer + 1) * per_layer]
+            _accumulate(cell, dict(zip(RNNCell.WEIGHTS, mine, strict=True)), n)
+        return grads[0] / n
 
 
 # ---------------------------------------------------------------- GRUCell

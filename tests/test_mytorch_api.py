@@ -66,7 +66,8 @@ class ReLU:
 
 
 # HW3P1's files in student_nn/mytorch, removed from a checkout of another part
-HW3P1_FILES: dict[str, str | None] = {"rnn_cell.py": None, "gru_cell.py": None, "CTC.py": None}
+HW3P1_FILES: dict[str, str | None] = {"rnn_cell.py": None, "rnn_classifier.py": None,
+                                      "gru_cell.py": None, "CTC.py": None}
 
 
 def _checkout(tmp_path: Path, edits: dict[str, tuple[str, str]] | None = None,
@@ -220,7 +221,7 @@ def test_grading_credits_each_part_of_a_checkout_only(tmp_path) -> None:
                  "--out", str(out), "--workers", "1"])
     assert code in (0, 1)
     rows = {r["submission"]: r for r in csv.DictReader(open(out / "gradebook.csv"))}
-    assert rows["mytorch"]["score"] == rows["mytorch"]["max_score"] == "201.0"
+    assert rows["mytorch"]["score"] == rows["mytorch"]["max_score"] == "211.0"
     hw1p1 = json.loads((out / "hw1p1" / "result.json").read_text())
     assert hw1p1["max_score"] == 65.0   # HW1P1's items (the MLP items are not nnparity's)
     assert "mytorch:conv1d" in {n["op"] for n in hw1p1["not_graded"]}

@@ -60,6 +60,24 @@ BUGS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
         ("                if r >= 2 and skip_connect[r]:\n"
          "                    total += alpha[t - 1][r - 2]\n", ""),
     )),
+    # The classifier's logits from layer 1's state, not the top layer's (right only when
+    # num_layers = 2, the handout's default).
+    "classifier_layer_1": ("models/rnn_classifier.py", (
+        ("logits = self.output_layer(hidden[-1])", "logits = self.output_layer(hidden[1])"),
+    )),
+    # BPTT gives the upper layers the state below from the step before (an off-by-one in
+    # hiddens: the layer below's input at step t is hiddens[t + 1], after that step).
+    "classifier_below_off_by_one": ("models/rnn_classifier.py", (
+        ("h_prev_l = self.hiddens[t + 1][i - 1]", "h_prev_l = self.hiddens[t][i - 1]"),
+    )),
+    # BPTT never passes dx down to the layer below.
+    "classifier_no_dx_down": ("models/rnn_classifier.py", (
+        ("                if i != 0:\n                    dh[i - 1] += dx\n", ""),
+    )),
+    # dh returned as the sum over the batch (no / batch_size).
+    "classifier_dh_not_averaged": ("models/rnn_classifier.py", (
+        ("return dh / batch_size", "return dh"),
+    )),
     # CTCLoss.backward's dY with the wrong sign (+γ/y instead of −γ/y).
     "ctc_loss_dy_sign": ("CTC/CTC.py", (
         ("dY[t, b, ext[r]] -= gamma", "dY[t, b, ext[r]] += gamma"),
@@ -279,6 +297,59 @@ def test_ctc_loss_backward_with_the_wrong_sign_fails_dy(tmp_path: Path) -> None:
     entry, = report["fix_list"]
     assert entry["code"] == "sign_flip" and "opposite sign" in entry["message"]
     assert entry["open"] == "CTC/CTC.py · CTCLoss.backward"
+
+
+CLASSIFIER = ("mytorch:rnn_classifier",)
+CLASSIFIER_BUGS = {   # bug -> the outputs it fails (and the words its message has)
+    "classifier_layer_1": ({"forward"}, "num_layers=3"),
+    "classifier_below_off_by_one": ({"dW_ih_up"}, "layer-1="),
+    "classifier_no_dx_down": ({"dh", "dW_ih", "dW_ih_up", "dW_hh", "db_ih", "db_hh"}, ""),
+    "classifier_dh_not_averaged": ({"dh"}, "times the expected"),
+}
+
+
+@pytest.mark.parametrize("bug", sorted(CLASSIFIER_BUGS))
+def test_classifier_bptt_bugs_fail_exactly_their_outputs(tmp_path: Path, bug: str) -> None:
+    outputs, words = CLASSIFIER_BUGS[bug]
+    code, report = _check(tmp_path, _checkout(tmp_path, bug), ops=CLASSIFIER)
+    assert code == 1 and _failing(report) == {f"mytorch:rnn_classifier {o}" for o in outputs}
+    first = _item(report, "mytorch:rnn_classifier", sorted(outputs)[0])
+    assert words in json.dumps(first["finding"], ensure_ascii=False)
+
+
+def test_the_classifier_is_not_charged_for_its_cells_bug(tmp_path: Path) -> None:
+    # RNNCell's gradients not averaged: the classifier's gradients are wrong through it, but
+    # its own BPTT is right: rerun with the bundled RNNCell, it passes
+    impl = _checkout(tmp_path, "rnn_no_batch_mean")
+    _, report = _check(tmp_path, impl, ops=("mytorch:rnn_cell", *CLASSIFIER))
+    assert _failing(report) == RNN_GRADS
+    dw = _item(report, "mytorch:rnn_classifier", "dW_hh")
+    assert dw["status"] == "pass"
+    assert [d["op"] for d in dw["depends_on"]] == ["mytorch:rnn_cell"]
+
+
+def test_the_classifier_twin_is_torchs_multilayer_rnn_and_linear() -> None:
+    rng = np.random.default_rng(3)
+    n, t, d, h, o, layers = 3, 4, 2, 5, 3, 3
+    rnn, linear = torch.nn.RNN(d, h, layers, batch_first=True).double(), \
+        torch.nn.Linear(h, o).double()
+    x, delta = rng.standard_normal((n, t, d)), rng.standard_normal((n, o))
+    h0 = torch.zeros(layers, n, h, dtype=torch.float64, requires_grad=True)
+    out, _ = rnn(torch.from_numpy(x), h0)
+    logits = linear(out[:, -1])
+    logits.backward(torch.from_numpy(delta))
+    twin = twins.RNNPhonemeClassifier(d, h, o, layers)
+    weights = [[getattr(rnn, f"{w}_l{layer}").detach().numpy()
+                for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+               for layer in range(layers)]
+    twin.init_weights(weights, [linear.weight.detach().numpy(), linear.bias.detach().numpy()])
+    np.testing.assert_allclose(twin.forward(x), logits.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(twin.backward(delta), h0.grad.numpy() / n, rtol=1e-12)
+    for layer, cell in enumerate(twin.rnn):
+        for mine, theirs in (("dW_ih", "weight_ih"), ("dW_hh", "weight_hh"),
+                             ("db_ih", "bias_ih"), ("db_hh", "bias_hh")):
+            grad = getattr(rnn, f"{theirs}_l{layer}").grad.numpy()
+            np.testing.assert_allclose(getattr(cell, mine), grad / n, rtol=1e-12)
 
 
 def test_a_hw1p1_checkout_leaves_hw3p1_out(tmp_path: Path) -> None:

@@ -200,10 +200,10 @@ class TreeLoader:
         bundled = importlib.util.module_from_spec(spec)
         sys.modules[canonical] = bundled
         spec.loader.exec_module(bundled)
-        names = {canonical, module.rpartition(".")[2]}
+        paths = [canonical.split(".")]
         if own is not None and own.is_relative_to(tree.package_dir):
-            parts = (self.package, *own.relative_to(tree.package_dir).with_suffix("").parts)
-            names |= {".".join(parts[i:]) for i in range(len(parts))}
+            paths.append([self.package, *own.relative_to(tree.package_dir).with_suffix("").parts])
+        names = {".".join(parts[i:]) for parts in paths for i in range(len(parts))}
         for name in names:
             sys.modules[name] = bundled
             parent, _, leaf = name.rpartition(".")

@@ -45,8 +45,10 @@ def _layout() -> dict[str, tuple[str, ...]]:
 DTYPES = ("float64", "float32", "float16", "int64", "int32", "int8", "uint8", "bool")
 # Where other years keep a module's file: Fall 2022's mytorch/nn/modules/linear.py, HW2P1's
 # flat mytorch/Conv1d.py (2023) and mytorch/nn/flatten.py (some checkouts), HW3P1's
-# CTC/CTC.py beside the package (Fall 2024 on; mytorch/CTC.py before).
-LOADER = TreeLoader("mytorch", _layout(), API, homes=("nn/modules", "", "nn", "../CTC"),
+# CTC/CTC.py beside the package (Fall 2024 on; mytorch/CTC.py before), and its
+# models/rnn_classifier.py (2024 on; rnn_classifier.py beside mytorch/ before).
+LOADER = TreeLoader("mytorch", _layout(), API,
+                    homes=("nn/modules", "", "nn", "../CTC", "../models", ".."),
                     bundled=BUNDLED_DIR / "mytorch",
                     handouts=Path(__file__).resolve().parent / "handout")
 SPEC = Api(API, "CMU 11-785 mytorch (HW1P1, HW2P1, HW3P1)", "mytorch", LOADER.modules,

@@ -84,14 +84,16 @@ def _row_vectors(spec: OpSpec) -> OpSpec:
 
 
 def _handout_2022_23(spec: OpSpec) -> OpSpec:
-    """A cell run with the activation.py of 2022–23's HW3P1 handout (callable activations,
+    """An op run with the activation.py of 2022–23's HW3P1 handout (callable activations,
     ``derivative()`` or ``backward()`` returning dA/dZ; harness/apis/mytorch/handout/)."""
-    return replace(spec, handout=(("nn.activation", "activation_2022_23"),))
+    return replace(spec, handout=tuple(
+        (module, "activation_2022_23" if module == "nn.activation" else stand_in)
+        for module, stand_in in spec.handout))
 
 
 # HW3P1 of 2022–23: GRUCell's row vectors, and that year's handout activation.py
 OLD_GRU = {"mytorch:gru_cell": lambda spec: _row_vectors(_handout_2022_23(spec)),
-           "mytorch:rnn_cell": _handout_2022_23}
+           "mytorch:rnn_cell": _handout_2022_23, "mytorch:rnn_classifier": _handout_2022_23}
 OLD_API = {
     **{op: _driven(backward=(), twin_options=(("local", True),))
        for op in _ops(*ELEMENTWISE)},

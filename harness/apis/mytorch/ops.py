@@ -235,6 +235,17 @@ OPS += [
                stage="backward"),
           Call("backward", ("delta_2", "h_t_2", "x_2", "h_prev_t_2"), ("", ""),
                CELL_BACKWARD, RNN_GRADS, stage="backward"), handout=CELL_HANDOUT),
+    # the handout's classifier over the student's RNNCells and the handout's Linear; each
+    # layer's gradients read after backward, the layers above the first stacked
+    _plan("rnn_classifier", "rnn_classifier", "RNNPhonemeClassifier", rc.RNN_CLASSIFIER,
+          ("input_size", "hidden_size", "output_size", "num_layers"),
+          Call("init_weights", (rc.RNN_LAYER_WEIGHTS, "[W, b]"), stage="init"),
+          Call("forward", ("x",), ("forward",)),
+          Call("backward", ("delta",), ("dh",), ("dh_0",), (
+              ("dW_ih", "rnn[0].dW_ih"), ("dW_ih_up", "rnn[1:].dW_ih"),
+              *((name, f"rnn[:].{name}") for name in ("dW_hh", "db_ih", "db_hh"))),
+              stage="backward"),
+          handout=(*CELL_HANDOUT, ("nn.linear", "linear"))),
     _plan("gru_cell", "gru_cell", "GRUCell", rc.GRU_CELL, CELL,
           Call("init_weights", rc.GRU_WEIGHTS, stage="init"),
           Call("forward", ("x", "h_prev_t"), ("forward",)),
@@ -265,7 +276,8 @@ USES = {f"{API}:{op}": frozenset(f"{API}:{u}" for u in used) for op, used in {
     "conv_transpose1d": ("upsample1d", "conv1d_stride1"),
     "conv_transpose2d": ("upsample2d", "conv2d_stride1"),
     "maxpool2d": ("maxpool2d_stride1", "downsample2d"),
-    "meanpool2d": ("meanpool2d_stride1", "downsample2d")}.items()}
+    "meanpool2d": ("meanpool2d_stride1", "downsample2d"),
+    "rnn_classifier": ("rnn_cell",)}.items()}
 
 
 def uses(spec: OpSpec, case: Case) -> frozenset[str]:

@@ -66,6 +66,42 @@ RNN_CELL = family(
      "dW_hh": ("h", "h_prev"), "db_ih": ("h",), "db_hh": ("h",)})
 
 
+# ---------------------------------------------------------------- RNN classifier
+LAYERS = 3   # the most layers a case has: each layer's weights are inputs, the first L used
+
+
+def _rnn_classifier(p: Params, rng: np.random.Generator) -> Inputs:
+    n, t, d, h, o = _ints(p, "n", "t", "input_size", "hidden_size", "output_size")
+    weights: Inputs = {}
+    for layer in range(LAYERS):
+        fan_in = d if layer == 0 else h
+        weights |= {f"W_ih_l{layer}": _normal(rng, h, fan_in, scale=1 / np.sqrt(fan_in)),
+                    f"W_hh_l{layer}": _normal(rng, h, h, scale=1 / np.sqrt(h)),
+                    f"b_ih_l{layer}": _normal(rng, h, scale=0.5),
+                    f"b_hh_l{layer}": _normal(rng, h, scale=0.5)}
+    return {**weights, "W": _normal(rng, o, h, scale=1 / np.sqrt(h)),
+            "b": _normal(rng, o, scale=0.5), "x": _normal(rng, n, t, d),
+            "delta": _normal(rng, n, o)}
+
+
+# init_weights(rnn_weights, linear_weights): [[W_ih, W_hh, b_ih, b_hh] of each layer], [W, b]
+RNN_LAYER_WEIGHTS = "[" + ", ".join(
+    "[" + ", ".join(f"{w}_l{layer}" for w in RNN_WEIGHTS) + "]"
+    for layer in range(LAYERS)) + "][:num_layers]"
+RNN_CLASSIFIER = family(
+    Sizes({"t": (1, 5), "n": (1, 4), "num_layers": (2, LAYERS), "input_size": (1, 4),
+           "hidden_size": (1, 4), "output_size": (1, 4)},
+          edges=({"n": 2, "t": 3, "num_layers": 2, "input_size": 3, "hidden_size": 2,
+                  "output_size": 4},
+                 {"n": 1, "t": 1, "num_layers": 3, "input_size": 1, "hidden_size": 1,
+                  "output_size": 1})),
+    _rnn_classifier,
+    lambda p: {k: p[k] for k in ("input_size", "hidden_size", "output_size", "num_layers")},
+    {"forward": ("n", "o"), "dh": ("layer", "n", "h"), "dW_ih": ("h", "d"),
+     "dW_ih_up": ("layer-1", "h", "h_below"), "dW_hh": ("layer", "h", "h_prev"),
+     "db_ih": ("layer", "h"), "db_hh": ("layer", "h")})
+
+
 # ---------------------------------------------------------------- GRUCell
 GRU_WEIGHTS = ("Wrx", "Wzx", "Wnx", "Wrh", "Wzh", "Wnh", "brx", "bzx", "bnx", "brh", "bzh",
                "bnh")

@@ -10,11 +10,13 @@ set them once), so a momentum that mixes up W's and b's velocities shows.
 
 HW3P1's classes, by a `Plan`: the object constructed, then its methods called in order
 (``init_weights``, ``forward``, ``backward`` twice, ``extend_target_with_blank``, ...), each
-returning one output or a tuple of them, with attributes read after a call.
+returning one output or a tuple of them, with attributes read after a call (the RNN
+classifier's, of each of its cells: `read`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -63,10 +65,10 @@ class Call:
     and parameters (harness/core/expressions.py). `returns` names the outputs the value is:
     one name, the value itself; several, the items of the tuple it returns ("" for an item
     not compared), as the handout names them in `labels`. Each of `reads` (output,
-    attribute) is read after the call. `stage` is the call's ("forward", "backward") for
-    the reports and the check that inputs were not modified in place. With `as_arrays`, each
-    returned item is taken through ``np.array`` first, as the course's test takes it (a list
-    of symbols is then as good as an array)."""
+    attribute, or a path into a list attribute: `read`) is read after the call. `stage` is
+    the call's ("forward", "backward") for the reports and the check that inputs were not
+    modified in place. With `as_arrays`, each returned item is taken through ``np.array``
+    first, as the course's test takes it (a list of symbols is then as good as an array)."""
 
     method: str
     args: tuple[str, ...] = ()
@@ -140,7 +142,24 @@ def run_plan(plan: Plan, cls: Any, ctor: Kwargs, x: dict[str, np.ndarray],
         for output, attribute in call.reads:
             if output in outputs:
                 attempt(run, (output,), "gradients",
-                        lambda attribute=attribute: (getattr(obj, attribute),))
+                        lambda attribute=attribute: (read(obj, attribute),))
+
+
+ITEMS = re.compile(r"^(\w+)\[(\d*)(:?)(\d*)\]\.(\w+)$")   # rnn[1:].dW_ih
+
+
+def read(obj: object, path: str) -> object:
+    """An attribute a call left: ``dW_ih``, or of the objects a list attribute holds:
+    ``rnn[0].dW_ih`` (one), ``rnn[1:].dW_ih`` (those, stacked along a new first axis)."""
+    found = ITEMS.match(path)
+    if found is None:
+        return getattr(obj, path)
+    items, start, colon, stop, attribute = found.groups()
+    held = getattr(obj, items)
+    if not colon:
+        return getattr(held[int(start)], attribute)
+    chosen = held[int(start or 0):int(stop) if stop else None]
+    return np.stack([np.asarray(getattr(item, attribute)) for item in chosen])
 
 
 def plan_runners(plans: list[Plan]) -> dict[str, KindRunner]:

@@ -12,5 +12,7 @@ name the student's code uses):
 - ``activation_2024``: 2024 on — ``forward(Z)``, ``backward(dLdA)`` returns dL/dZ, Tanh's
   ``backward(dLdA, state=None)`` from the ``state`` it is given.
 
+The RNN classifier also calls the handout's Linear (``linear``), as its output layer.
+
 These files are read by the sandboxed child, never imported here.
 """

@@ -276,8 +276,14 @@ def test_a_truncated_bptt_opens_the_time_loop_and_shrinks_to_two_steps(tmp_path)
     assert "worst at n=" in dx["message"] and " t=" in dx["message"]
     (entry,) = report["fix_list"]
     assert entry["open"].endswith("· _backward_in_time, called from rnn_backward")
+    # the map is time × the last axis: every step but the last is wrong
+    grid = dx["maps"]["grids"][0]
+    assert grid["title"] == "wrong elements by t × d (summed over n)"
+    steps = [sum(row) for row in grid["values"]]
+    assert all(steps[:-1]) and steps[-1] == 0
     smallest = dx["smallest"]   # two steps: the first one's gradient misses the second's
-    assert smallest["params"]["t"] == 2 and smallest["maps"]["counts"]["t"] == [1, 0]
+    assert smallest["params"]["t"] == 2
+    assert [sum(row) for row in smallest["maps"]["grids"][0]["values"]] == [1, 0]
     assert "t=0" in smallest["message"]
     assert {(i["op"], i["output"]) for i in entry["items"]} == {
         ("cs231n:rnn", o) for o in SEQUENCE_GRADS}

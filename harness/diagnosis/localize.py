@@ -3,7 +3,8 @@
 `mismatch_maps` turns a wrong output (same shape as expected) into JSON-able maps:
 
 - ``grids``: 2-D count maps. The main one is rows × cols summed over batch and channels for
-  images, kh × kw summed over cin and cout for kernels, the array itself for 2-D outputs.
+  images, kh × kw summed over cin and cout for kernels, time × hidden units (the last axis)
+  summed over the batch for sequences (N, T, H), the array itself for 2-D outputs.
   For dX of a conv or pool layer two more: the output positions whose windows touch wrong
   dX elements, and, per kernel tap, the share of its contributions that land on wrong
   elements (a tap that is always right has share 0).
@@ -30,10 +31,16 @@ MAX_WRONG = 24
 GRID_AXES = (*SPATIAL_AXES, ("kh", "kw"))
 
 
+TIME = "t"   # a sequence's time axis: its map is time × the last other axis (hidden units)
+
+
 def _grid_axes(axes: tuple[str, ...]) -> tuple[int, int] | None:
     for pair in GRID_AXES:
         if all(a in axes for a in pair):
             return axes.index(pair[0]), axes.index(pair[1])
+    if TIME in axes and len(axes) > 2:
+        t = axes.index(TIME)
+        return t, max(i for i in range(len(axes)) if i != t)
     return (0, 1) if len(axes) == 2 else None
 
 

@@ -41,6 +41,10 @@ BUGS: dict[str, tuple[tuple[str, str], ...]] = {
     # backpropagation through time gives step t only dh[:, t], not what step t + 1 sends back
     # through the hidden state
     "bptt_truncated": (("dstate[0] + dh", "dh"),),
+    # the time loop of the backward runs forwards: step t is given step t − 1's dprev_h
+    "bptt_forward_order": (("for t in reversed(range(dh.shape[1])):",
+                            "for t in range(dh.shape[1]):"),
+                           ("np.stack(dxs[::-1], axis=1)", "np.stack(dxs, axis=1)")),
     # lstm_backward starts every step with dnext_c = 0: the cell's gradient is not carried
     # back in time
     "lstm_cell_not_carried": (("= rest", "= [rest[0], np.zeros_like(rest[0])]"),),
@@ -98,6 +102,9 @@ EXPECTED: dict[str, tuple[dict[tuple[str, str], str | None], str]] = {
     "bptt_truncated": ({(op, o): "wrong_formula" for op in ("rnn", "lstm")
                         for o in SEQUENCE_GRADS},
                        "backpropagation through time is truncated"),
+    "bptt_forward_order": ({(op, o): "wrong_formula" for op in ("rnn", "lstm")
+                            for o in SEQUENCE_GRADS},
+                           "runs through time in reverse"),
     "lstm_cell_not_carried": ({("lstm", o): "wrong_formula" for o in SEQUENCE_GRADS},
                               "the cell state is carried from step to step"),
     "lstm_no_cell_path": ({**{("lstm_step", o): "wrong_formula" for o in LSTM_STEP_GRADS},

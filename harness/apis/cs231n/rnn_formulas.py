@@ -2,7 +2,8 @@
 
 The cells and their backpropagation through time are written once, in NumPy, with a flag
 per usual mistake (`Wrong`): the gates split in another order, a gate's sigmoid and tanh
-swapped, the gradient from step t + 1 not added, the cell path missing from the cell's
+swapped, the gradient from step t + 1 not added or carried the wrong way through time
+(a backward loop over t = 0 … T−1), the cell path missing from the cell's
 gradient, dWh taken with the new hidden state. Each catalogue row is one such variant and
 one output of an op, recomputed from the case's inputs (x, prev_h or h0, prev_c, Wx, Wh, b,
 dout, dnext_c; the words x, W; the scores x, y, mask).
@@ -34,6 +35,7 @@ class Wrong:
     order: str = GATES           # the gates a = x·Wx + h·Wh + b is split into, in order
     swapped: str = ""            # the gate whose sigmoid or tanh is the other one
     carry_h: bool = True         # dh_t includes what step t + 1 sends back (BPTT)
+    reverse_time: bool = True    # backward runs t = T−1 … 0 (not 0 … T−1, carrying forwards)
     carry_c: bool = True         # and dc_t too (the LSTM)
     cell_path: bool = True       # dnext_h reaches the cell through h = o·tanh(c)
     dwh_prev: bool = True        # dWh = h_{t−1}ᵀ·da (not h_tᵀ·da)
@@ -117,17 +119,17 @@ def _sequence_outputs(cell: Cell, x: Inputs, how: Wrong) -> dict[str, np.ndarray
         hs.append(new[0])
         caches.append(cache)
     zero = np.zeros_like(x["h0"])
-    carried, dxs = [zero] * cell.states, []
+    carried, dxs = [zero] * cell.states, {}
     dweights = [np.zeros_like(x[name]) for name in ("Wx", "Wh", "b")]
-    for t in reversed(range(len(caches))):
+    steps = range(len(caches))
+    for t in reversed(steps) if how.reverse_time else steps:
         kept = [carried[0] if how.carry_h else zero, carried[-1] if how.carry_c else zero]
-        dx, *rest = cell.back(x["dout"][:, t] + kept[0], *kept[1:cell.states], caches[t],
-                              x, how)
+        dxs[t], *rest = cell.back(x["dout"][:, t] + kept[0], *kept[1:cell.states], caches[t],
+                                  x, how)
         carried = rest[:cell.states]
         dweights = [total + d for total, d in zip(dweights, rest[cell.states:], strict=True)]
-        dxs.append(dx)
     grads = dict(zip(("dWx", "dWh", "db"), dweights, strict=True))
-    return {"forward": np.stack(hs, axis=1), "dX": np.stack(dxs[::-1], axis=1),
+    return {"forward": np.stack(hs, axis=1), "dX": np.stack([dxs[t] for t in steps], axis=1),
             "dh0": carried[0], **grads}
 
 
@@ -178,6 +180,11 @@ MISTAKES: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[Wrong, str, str]],
      "backpropagation through time is truncated: the hidden state at step t also feeds step "
      "t + 1, so its gradient is dh[:, t] plus the dprev_h that step t + 1 returns (carry it "
      "backwards from the last step; dh0 is what reaches step 0)")),
+    (SEQUENCES, BACKWARD, (Wrong(reverse_time=False),
+     "what a backward loop over t = 0 … T−1 gives",
+     "the backward pass runs through time in reverse: start at the last step, t = T − 1, and "
+     "go down to 0, so that each step adds the dprev_h of step t + 1 (already computed), not "
+     "of step t − 1; dh0 is what leaves step 0 last")),
     (("cs231n:lstm",), BACKWARD, (Wrong(carry_c=False), "what dnext_c = 0 at every step gives",
      "the cell state is carried from step to step too: pass the dprev_c that step t + 1 "
      "returns as step t's dnext_c")),

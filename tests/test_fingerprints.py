@@ -12,11 +12,15 @@ from harness.diagnosis.fingerprints import catalogue, fingerprint, identify
 CATALOGUE = catalogue()
 
 CASES = 12
+# A formula that shows on some cases only (a CTC skip mistake needs a target with two
+# different neighbours) is drawn more cases, until it differs from the right one on
+# CASES // 2 of them: each row is still named on that many cases.
+MOST_CASES = 4 * CASES
 
 
-def _cases(op: str):
+def _cases(op: str, count: int = CASES):
     spec = get_op(op)
-    for case in spec.cases(CASES, seed=3):
+    for case in spec.cases(count, seed=3):
         inputs = spec.inputs(case)
         expected = cached_reference(op, case, DEFAULT_PROFILE.preferred)
         if spec.given is not None:  # as diagnosis does: the units a (correct) forward kept
@@ -34,12 +38,15 @@ def test_every_catalogued_formula_is_recognised_as_itself(op, index):
     right; on most cases the formula must be named itself."""
     formula = CATALOGUE[op][index]
     recognised = differs = 0
-    for inputs, expected in _cases(op):
+    for inputs, expected in _cases(op, MOST_CASES):
         with np.errstate(all="ignore"):
             got = np.asarray(formula.fn(inputs), dtype=np.float64)
         want = expected[formula.output]
-        if not np.all(np.isfinite(got)) or np.allclose(got, want, rtol=1e-6, atol=1e-9):
+        if not np.all(np.isfinite(got)) or (
+                got.shape == np.shape(want) and np.allclose(got, want, rtol=1e-6, atol=1e-9)):
             continue    # e.g. a 1x1 softmax, where the wrong formula happens to be right
+        if differs == CASES // 2:
+            break
         differs += 1
         found = identify(op, formula.output, inputs, got, want)
         assert found is not None, f"{formula.computes} not recognised"

@@ -47,8 +47,9 @@ class _Ctx:
 
     @property
     def what(self) -> str:
+        """The output in words (any other output by its name: skip, gamma, dWx ...)."""
         return {"forward": "forward's output", "dX": "dX", "dW": "gradients['W']",
-                "db": "gradients['b']"}[self.output]
+                "db": "gradients['b']"}.get(self.output, self.output)
 
 
 def _describe_axes(names: tuple[str, ...]) -> str:

@@ -16,12 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.apis.hw6.package import BUNDLED_DIR
 from harness.apis.mytorch.editions import EDITIONS
 from harness.apis.mytorch.ops import API, MYTORCH_OPS, PlanOp, uses
 from harness.core.api import Api, KindRunner
 from harness.sandbox.tree import TreeLoader
+
+if TYPE_CHECKING:   # (the sandboxed child imports this module, and no formula)
+    from harness.core.formula import Formula
 
 
 def _runners() -> Mapping[str, KindRunner]:
@@ -40,6 +44,13 @@ def _layout() -> dict[str, tuple[str, ...]]:
     return found
 
 
+def _formulas() -> Mapping[str, tuple[Formula, ...]]:
+    """The usual wrong CTC formulas, imported when a diagnosis first needs them (never in the
+    sandboxed child: they are answers)."""
+    from harness.apis.mytorch.ctc_formulas import CATALOGUE
+    return CATALOGUE
+
+
 # Any real dtype whose values match: the course's tests compare values (np.allclose), its own
 # Identity returns float32 ones, and a ReLU derivative of ints or booleans multiplies right.
 DTYPES = ("float64", "float32", "float16", "int64", "int32", "int8", "uint8", "bool")
@@ -56,5 +67,5 @@ SPEC = Api(API, "CMU 11-785 mytorch (HW1P1, HW2P1, HW3P1)", "mytorch", LOADER.mo
                                      "mytorch/nn/Conv1d.py", "mytorch/nn/modules/linear.py",
                                      "mytorch/rnn_cell.py"),
            LOADER, ops=MYTORCH_OPS, runners=_runners, editions=EDITIONS, uses=uses,
-           dtypes=DTYPES,
+           dtypes=DTYPES, formulas=_formulas,
            rubric=Path(__file__).resolve().parents[2] / "rubrics" / "mytorch.toml")

@@ -26,6 +26,7 @@ from harness.core.conventions import DEFAULT_PROFILE
 from harness.core.registry import get_op
 from harness.core.twin import cached_reference
 from harness.diagnosis.fingerprints import identify
+from harness.reports.view import format_array
 
 HERE = Path(__file__).parent
 BUNDLED = HERE.parent / "student_nn" / "attention"
@@ -103,6 +104,18 @@ def _report(impl: Path | None, tmp_path: Path, *args: str) -> tuple[int, dict]:
     argv = ["check", "--cases", str(CASES), "--report", str(tmp_path / "r"), "--json", str(out)]
     code = main([*argv, *(["--impl", str(impl)] if impl else []), *args])
     return code, json.loads(out.read_text())
+
+
+def test_num_heads_reaches_the_function_as_an_int(tmp_path: Path) -> None:
+    folder = tmp_path / "strict"
+    folder.mkdir()
+    text = (BUNDLED / "attention.py").read_text()
+    head = "    the heads' outputs, side by side, are projected by Wo, bo.\"\"\"\n"
+    assert text.count(head) == 1
+    (folder / "attention.py").write_text(text.replace(
+        head, head + "    assert type(num_heads) is int, type(num_heads)\n"))
+    code, report = _report(folder, tmp_path, "--api", "attention", "--ops", "multihead")
+    assert code == 0, _failing(report)
 
 
 def _failing(report: dict) -> dict[tuple[str, str], dict]:
@@ -356,3 +369,10 @@ def test_an_adapter_maps_a_class_to_scaled_dot_product_attention(tmp_path) -> No
     assert top["code"] == "wrong_formula" and "divided by d, not √d" in top["message"]
     opens = {e["open"] for e in report["fix_list"]}
     assert opens == {"nn/layers.py · Attention.forward"}
+
+
+def test_a_mask_and_num_heads_print_as_what_they_are() -> None:
+    # a repro's inputs: booleans and integers as such, numbers to 4 decimals
+    assert format_array([[True, False]]) == "[[ True False]]"
+    assert format_array(2) == "2"
+    assert format_array([0.123456]) == "[0.1235]"

@@ -112,11 +112,19 @@ def attempt(run: OpRunView, names: tuple[str, ...], stage: str, fn: StageCall) -
     return True
 
 
+def _scalar_int(value: Any) -> Any:
+    """A 0-d integer array (only arrays cross to the child) as the int it stands for:
+    attention's num_heads, which student code may check with isinstance or use in range."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu":
+        return int(value)
+    return value
+
+
 def _run_functions(module: Any, calls: Calls, ctor: dict[str, Any], x: dict,
                    outputs: tuple[str, ...], run: OpRun) -> None:
     """``out, cache = forward(*args, param)``; state read back from param; then
     ``backward(dout, cache)`` (see `harness.core.opspec.Calls`)."""
-    args = [x[name] for name in calls.args]
+    args = [_scalar_int(x[name]) for name in calls.args]
     param = None
     options = ctor.get(TWIN_OPTIONS, {})   # the twin's variant (an adapter's convention)
     if calls.param is not None:

@@ -204,7 +204,11 @@ def where_text(error: dict[str, Any] | None) -> str:
 
 
 def format_array(values: Any) -> str:
-    arr = np.asarray(values, dtype=np.float64)
+    """An input or output as NumPy prints it: numbers to 4 decimals, integers and booleans
+    as they are (a mask reads True/False, num_heads 2)."""
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "biu":
+        arr = arr.astype(np.float64)
     return np.array2string(arr, precision=4, max_line_width=88, suppress_small=False)
 
 

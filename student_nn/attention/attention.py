@@ -56,7 +56,6 @@ def multihead_attention_forward(query, key, value, Wq, bq, Wk, bk, Wv, bv, Wo, b
                                 num_heads):
     """Each head attends over its columns of the projections x @ W + b, under the same mask;
     the heads' outputs, side by side, are projected by Wo, bo."""
-    num_heads = int(num_heads)
     q, k, v = (split_heads(x @ W + b, num_heads)
                for x, W, b in ((query, Wq, bq), (key, Wk, bk), (value, Wv, bv)))
     context, attention_cache = scaled_dot_product_attention_forward(q, k, v, mask[:, None])

@@ -19,9 +19,8 @@ query (N, Tq, E), key and value (N, Tk, E); each W (E, E) is applied as x @ W + 
 (rows: input features, columns: output features; torch's nn.Linear stores the transpose);
 E = num_heads·d and head h takes columns h·d:(h+1)·d of each projection; every head attends
 as above with its own width d under the same mask; the heads' outputs, side by side in that
-order, are projected by Wo, bo. num_heads arrives as a 0-d integer array (only arrays cross
-to the sandbox): it reads as an int wherever NumPy or Python take one (reshape, range, //,
-int()).
+order, are projected by Wo, bo. num_heads is a Python int (it crosses to the sandbox as a
+0-d integer array, and the driver hands it over as the int it stands for).
 
 A row of the mask without any True is outside the contract (0/0 in the softmax): no case
 holds one. Cases: masks "none" (all True), "causal" (Tq = Tk = t, query t attends to keys

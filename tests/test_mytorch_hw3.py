@@ -283,9 +283,10 @@ def test_rnn_gradients_not_averaged_fail_exactly_the_weights(tmp_path: Path) -> 
 def test_ctc_without_skip_connections_fails_the_forward_probabilities(tmp_path: Path) -> None:
     _, report = _check(tmp_path, _checkout(tmp_path, "ctc_no_skip"))
     failing = _failing(report)
-    assert "mytorch:ctc_forward_probs alpha" in failing
-    assert failing <= {"mytorch:ctc_forward_probs alpha", "mytorch:ctc_loss forward",
-                       "mytorch:ctc_loss dX"}   # CTCLoss runs its own α
+    # CTCLoss runs the student's CTC: rerun with the bundled CTC in its file, it passes
+    assert failing == {"mytorch:ctc_forward_probs alpha"}
+    loss = _item(report, "mytorch:ctc_loss", "forward")
+    assert [d["op"] for d in loss["depends_on"]] == ["mytorch:ctc_forward_probs"]
     item = _item(report, "mytorch:ctc_forward_probs", "alpha")
     assert "worst at t=" in item["finding"]["message"] and " r=" in item["finding"]["message"]
     assert any(e["open"] == "CTC/CTC.py · CTC.get_forward_probs" for e in report["fix_list"])
@@ -492,3 +493,16 @@ def test_the_op_table_names_each_call_as_the_handout_does() -> None:
     assert rnn.call_of("dW_hh") == "RNNCell.backward (self.dW_hh)"
     assert loss.call_of("dX") == "CTCLoss.backward" and loss.scalar("forward")
     assert MYTORCH.edition(BUNDLED) is not None
+
+
+def test_grading_charges_a_ctc_step_bug_to_the_step_alone(tmp_path: Path) -> None:
+    # graded, the child holds no solution: the bundled CTC it runs CTCLoss with is a copy
+    impl = _checkout(tmp_path, "ctc_no_skip")
+    out = tmp_path / "out"
+    assert main(["grade", str(impl), "--api", "mytorch", "--out", str(out),
+                 "--workers", "1"]) in (0, 1)
+    result = json.loads((out / impl.name / "result.json").read_text())
+    scores = {t["name"]: (t["score"], t["max_score"]) for t in result["tests"]}
+    alpha = next(v for k, v in scores.items() if k.startswith("ctc_forward_probs"))
+    assert alpha[0] < alpha[1]
+    assert all(score == top for k, (score, top) in scores.items() if k.startswith("ctc_loss"))

@@ -166,12 +166,16 @@ class Checker:
 
     def substitutes(self, spec: OpSpec, case: Case,
                     graded: tuple[str, ...] | None = None) -> tuple[str, ...]:
-        """The modules of the ops failing on their own that `case` uses (none of `spec`'s)
-        that student_nn's can stand in for, in a child grading `graded`."""
+        """The modules of the ops failing on their own that `case` uses that student_nn's
+        can stand in for, in a child grading `graded`; of those in `spec`'s own module, their
+        classes ("CTC:CTC": CTCLoss's file's CTC, replaced inside it)."""
         if not self.failing or self.api.uses is None:
             return ()
-        used = self.api.uses(spec, case) & self.failing
-        modules = {get_op(op).module for op in used} - {spec.module}
+        used = [get_op(op) for op in self.api.uses(spec, case) & self.failing]
+        modules = {op.module for op in used} - {spec.module}
+        classes = sorted({op.cls for op in used if op.module == spec.module} - {spec.cls})
+        if classes:
+            modules.add(f"{spec.module}:{'+'.join(classes)}")
         return tuple(sorted(m for m in modules if self._substitutable(m, graded)))
 
     @cache  # noqa: B019 - one Checker per implementation, a few modules

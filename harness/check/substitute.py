@@ -6,7 +6,8 @@ charge one bug twice. So, op by op in the table's order (activations before laye
 whole models), an op "fails on its own" when some of its cases still fail once the ops they
 use that fail on their own are replaced. Every failing case of a later op that uses such an
 op (`Api.uses`) is run again in a fresh child in which the module holding it comes from
-student_nn (`Checker.substitutes`; that child never checks the substituted op), and the
+student_nn, or, when it is in the later op's own file, its class does (mytorch's CTCLoss
+runs CTC: `Checker.substitutes`; that child never checks the substituted op), and the
 case's verdicts become what the op's own code then earns, with ``depends_on`` naming the ops
 replaced. Cases that passed are not rerun: a correct op is not judged again.
 """

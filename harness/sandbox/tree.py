@@ -11,7 +11,8 @@ statically, from the source). A home may be beside the package (``../CTC``: HW3P
 (``CTC.CTC``), the folder on ``sys.path``. Every module is the implementation's own (no
 starter), but for the modules substituted to charge a root cause once
 (harness/check/substitute.py): those are the bundled correct ones, under every name the
-implementation's code imports them by.
+implementation's code imports them by; a class another op's class uses from the same file
+(CTCLoss runs CTC) is replaced in that file's module once it is imported.
 
 The package and each of its folders are packages whose ``__init__.py`` runs as far as it
 goes: what it raises is kept (the child reports it), not charged to the ops, so a later
@@ -130,17 +131,19 @@ class TreeLoader:
         in for the implementation's: its file exists, and the implementation's file holds no
         other contract module (Fall 2022's conv.py holds every convolution: replacing it
         would replace the class being checked)."""
+        names = ":" in module   # a class replaced inside the module's own file
         module, _, file = self._stand_in(module)
         files = self.files(package_dir)
         own = files.get(module)
         shared = own is not None and any(f == own for m, f in files.items() if m != module)
-        return file is not None and not shared
+        return file is not None and (names or not shared)
 
     def _stand_in(self, entry: str) -> tuple[str, str, Path | None]:
         """(contract module, the name its copy is staged under, its file) of a substitution:
         "nn.activation" is the bundled implementation's file, "nn.activation=activation_2024"
-        the handout stand-in `activation_2024.py` (`handouts`)."""
-        module, _, stand_in = entry.partition("=")
+        the handout stand-in `activation_2024.py` (`handouts`), "CTC:CTC" the bundled file
+        whose class CTC replaces the one in the implementation's own CTC module."""
+        module, _, stand_in = entry.partition(":")[0].partition("=")
         if stand_in:
             folder, name = self.handouts, stand_in
         else:
@@ -171,8 +174,13 @@ class TreeLoader:
                                          folder)) for folder in folders]   # parents first
         packages += [(folder, new_package(".".join(folder.relative_to(
             tree.package_dir.parent).parts), folder)) for folder in sorted(beside)]
-        for module in request.substitute:
-            self._substitute(tree, module, request.staged)
+        for entry in request.substitute:
+            if ":" in entry:   # classes of the module's own file, replaced once it is imported
+                tree.replaced[entry.partition(":")[0]] = (
+                    *self._stand_in(entry)[1:], tuple(entry.partition(":")[2].split("+")))
+            else:
+                self._substitute(tree, entry, request.staged)
+        tree.staged = request.staged
         for folder, package in packages:
             error = run_init(package, folder / "__init__.py")
             tree.package_error = tree.package_error or error
@@ -217,17 +225,41 @@ class Tree(Library):
     provide them, wherever they are."""
 
     loader: TreeLoader = field(kw_only=True)
+    # contract module -> (the staged name and the bundled file, the classes taken from it):
+    # charged once, a CTCLoss runs the bundled CTC when the student's CTC fails on its own
+    replaced: dict[str, tuple[str, Path | None, tuple[str, ...]]] = field(default_factory=dict)
+    staged: Path | None = None
 
     def module(self, module: str) -> types.ModuleType:
-        """The file that provides contract module `module`, imported; an empty module when
-        none does (its classes are absent)."""
+        """The file that provides contract module `module`, imported (with the classes
+        `replaced` taken from the bundled file); an empty module when none does (its classes
+        are absent)."""
         file = self.loader.provider(self.package_dir, module)
         if file is None:
             return types.ModuleType(f"{self.package}.{module}")
         if not file.is_relative_to(self.package_dir):   # beside the package: CTC/CTC.py
             *folders, name = file.relative_to(self.package_dir.parent).with_suffix("").parts
-            return import_once(self._modules, ".".join(folders), name)
-        return super().module(".".join(file.relative_to(self.package_dir).with_suffix("").parts))
+            found = import_once(self._modules, ".".join(folders), name)
+        else:
+            found = super().module(
+                ".".join(file.relative_to(self.package_dir).with_suffix("").parts))
+        if module in self.replaced:
+            self._replace(found, *self.replaced.pop(module))
+        return found
+
+    def _replace(self, own: types.ModuleType, name: str, file: Path | None,
+                 classes: tuple[str, ...]) -> None:
+        """Put the bundled file's `classes` in place of `own`'s, for `own`'s other code."""
+        if self.staged and (self.staged / f"{name}.py").is_file():
+            file = self.staged / f"{name}.py"
+        if file is None:
+            return
+        spec = importlib.util.spec_from_file_location(f"nnparity_bundled_{name}", file)
+        assert spec is not None and spec.loader is not None
+        bundled = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(bundled)
+        for cls in classes:
+            setattr(own, cls, getattr(bundled, cls))
 
 
 def _python_files(package_dir: Path) -> list[Path]:

@@ -277,7 +277,9 @@ USES = {f"{API}:{op}": frozenset(f"{API}:{u}" for u in used) for op, used in {
     "conv_transpose2d": ("upsample2d", "conv2d_stride1"),
     "maxpool2d": ("maxpool2d_stride1", "downsample2d"),
     "meanpool2d": ("meanpool2d_stride1", "downsample2d"),
-    "rnn_classifier": ("rnn_cell",)}.items()}
+    "rnn_classifier": ("rnn_cell",),
+    "ctc_loss": ("ctc_extend", "ctc_forward_probs", "ctc_backward_probs", "ctc_posterior"),
+}.items()}
 
 
 def uses(spec: OpSpec, case: Case) -> frozenset[str]:

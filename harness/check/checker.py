@@ -173,7 +173,8 @@ class Checker:
             return ()
         used = [get_op(op) for op in self.api.uses(spec, case) & self.failing]
         modules = {op.module for op in used} - {spec.module}
-        classes = sorted({op.cls for op in used if op.module == spec.module} - {spec.cls})
+        classes = sorted({name for op in used if op.module == spec.module for name in op.names}
+                         - set(spec.names))
         if classes:
             modules.add(f"{spec.module}:{'+'.join(classes)}")
         return tuple(sorted(m for m in modules if self._substitutable(m, graded)))

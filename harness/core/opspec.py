@@ -202,6 +202,11 @@ class OpSpec:
         """How the driver runs it (harness/core/driver.py)."""
         raise NotImplementedError
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The names its module defines for it (its class; a function API's two functions)."""
+        return (self.cls,)
+
     def scalar(self, output: str) -> bool:
         """Whether `output` is a loss value: a scalar, however the implementation wraps it."""
         return False
@@ -352,6 +357,10 @@ class FunctionOp(OpSpec):
     @property
     def kind(self) -> str:
         return "function"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(filter(None, (self.calls.forward, self.calls.backward)))
 
     def scalar(self, output: str) -> bool:
         return output == "forward" and self.calls.loss

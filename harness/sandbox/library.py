@@ -5,13 +5,18 @@ locates it; the sandboxed child imports it).
 a folder holding ``<module>.py``, or the file itself. The folder holding the file is imported
 as the API's package, with or without ``__init__.py``, so its relative and absolute imports
 work as in the student's checkout; nothing is imported until an op needs its module. The
-module is the implementation's own: no starter code, nothing borrowed.
+module is the implementation's own: no starter code, nothing borrowed, but for a function
+another op's code calls from the same file when that function fails on its own (CS231n's
+lstm_forward calls lstm_step_forward): to charge the root cause once, it is replaced by the
+bundled one inside the module once the module is imported (`Library.replaced`).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +40,7 @@ class LibraryLoader:
     module: str       # the module's name, without .py (dotted below the package: nn.linear)
     others: tuple[str, ...] = ()   # an adapter's other modules (mytorch's nn.activation)
     path: tuple[str, ...] = ()     # folders put on sys.path, relative to the package's
+    bundled: str = ""              # the bundled implementation's folder (CS231n's), if any
 
     @property
     def modules(self) -> tuple[str, ...]:
@@ -82,28 +88,40 @@ class LibraryLoader:
 
     def staged(self, package_dir: Path, graded: tuple[str, ...] | None,
                starter: Path | None, substitute: tuple[str, ...]) -> dict[str, Path]:
-        return {}
+        """The bundled files whose functions replace the implementation's ("rnn_layers:
+        lstm_step_forward+lstm_step_backward" stages rnn_layers.py)."""
+        files = {entry.partition(":")[0]: self._bundled_file(entry.partition(":")[0])
+                 for entry in substitute if ":" in entry}
+        return {module: file for module, file in files.items() if file is not None}
 
     def substitutable(self, package_dir: Path, module: str,
                       graded: tuple[str, ...] | None) -> bool:
-        return True
+        """A library's functions can be replaced where it has a bundled implementation."""
+        return ":" in module and self._bundled_file(module.partition(":")[0]) is not None
+
+    def _bundled_file(self, module: str) -> Path | None:
+        if not self.bundled:
+            return None
+        file = Path(self.bundled).joinpath(*module.split(".")).with_suffix(".py")
+        return file if file.is_file() else None
 
     def starter_package(self, starter: Path | None) -> Path | None:
         return starter
 
     def child_args(self) -> list[str]:
         return ["--library", ":".join((self.package, ",".join(self.modules),
-                                       ",".join(self.path)))]
+                                       ",".join(self.path), self.bundled))]
 
     @classmethod
     def from_arg(cls, arg: str) -> LibraryLoader:
-        """The loader `child_args` described (package:module[,others][:path,...])."""
-        package, modules, path = (arg.split(":") + ["", ""])[:3]
+        """The loader `child_args` described (package:module[,others][:path,...][:bundled])."""
+        package, modules, path, bundled = (arg.split(":", 3) + ["", "", ""])[:4]
         main, *others = modules.split(",")
-        return cls(package, main, tuple(others), tuple(filter(None, path.split(","))))
+        return cls(package, main, tuple(others), tuple(filter(None, path.split(","))), bundled)
 
     def load(self, path: str | Path, request: LoadRequest) -> Library:
         lib = Library(self.locate(path), self.package)
+        lib.replace_from(request.substitute, self._bundled_file, request.staged)
         new_package(self.package, lib.package_dir)   # its __init__.py, if any, is not run
         for name in sorted({m.rpartition(".")[0] for m in self.modules} - {""}):
             lib.package_error = lib.package_error or self._subpackage(lib.package_dir, name)
@@ -139,6 +157,37 @@ class Library:
     def name(self) -> str:
         return self.package_dir.name
 
+    # module -> (the bundled file, the names taken from it, replacing the module's own)
+    replaced: dict[str, tuple[Path, tuple[str, ...]]] = field(default_factory=dict)
+
+    def replace_from(self, substitute: tuple[str, ...],
+                     bundled: Callable[[str], Path | None], staged: Path | None) -> None:
+        """Note the replacements among `substitute` ("CTC:CTC", "rnn_layers:lstm_step_
+        forward+lstm_step_backward"): each from the staged copy, else the bundled file."""
+        for entry in substitute:
+            module, colon, names = entry.partition(":")
+            copy = staged / f"{module}.py" if staged else None
+            file = copy if copy is not None and copy.is_file() else bundled(module)
+            if colon and file is not None:
+                self.replaced[module] = (file, tuple(names.split("+")))
+
     def module(self, module: str) -> types.ModuleType:
-        """Import one module of the implementation; re-raises its import error."""
+        """Import one module of the implementation (with the names `replaced` in it taken
+        from the bundled file); re-raises its import error."""
+        found = self._import(module)
+        if module in self.replaced:
+            _replace(found, *self.replaced.pop(module))
+        return found
+
+    def _import(self, module: str) -> types.ModuleType:
         return import_once(self._modules, self.package, module)
+
+
+def _replace(own: types.ModuleType, file: Path, names: tuple[str, ...]) -> None:
+    """Put `file`'s `names` in place of `own`'s, for `own`'s other code to call."""
+    spec = importlib.util.spec_from_file_location(f"nnparity_bundled_{file.stem}", file)
+    assert spec is not None and spec.loader is not None
+    bundled = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bundled)
+    for name in names:
+        setattr(own, name, getattr(bundled, name))

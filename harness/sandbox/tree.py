@@ -174,13 +174,11 @@ class TreeLoader:
                                          folder)) for folder in folders]   # parents first
         packages += [(folder, new_package(".".join(folder.relative_to(
             tree.package_dir.parent).parts), folder)) for folder in sorted(beside)]
+        tree.replace_from(request.substitute, lambda module: self._stand_in(module)[2],
+                          request.staged)   # classes of a module's own file ("CTC:CTC")
         for entry in request.substitute:
-            if ":" in entry:   # classes of the module's own file, replaced once it is imported
-                tree.replaced[entry.partition(":")[0]] = (
-                    *self._stand_in(entry)[1:], tuple(entry.partition(":")[2].split("+")))
-            else:
+            if ":" not in entry:
                 self._substitute(tree, entry, request.staged)
-        tree.staged = request.staged
         for folder, package in packages:
             error = run_init(package, folder / "__init__.py")
             tree.package_error = tree.package_error or error
@@ -225,41 +223,17 @@ class Tree(Library):
     provide them, wherever they are."""
 
     loader: TreeLoader = field(kw_only=True)
-    # contract module -> (the staged name and the bundled file, the classes taken from it):
-    # charged once, a CTCLoss runs the bundled CTC when the student's CTC fails on its own
-    replaced: dict[str, tuple[str, Path | None, tuple[str, ...]]] = field(default_factory=dict)
-    staged: Path | None = None
 
-    def module(self, module: str) -> types.ModuleType:
-        """The file that provides contract module `module`, imported (with the classes
-        `replaced` taken from the bundled file); an empty module when none does (its classes
-        are absent)."""
+    def _import(self, module: str) -> types.ModuleType:
+        """The file that provides contract module `module`, imported; an empty module when
+        none does (its classes are absent)."""
         file = self.loader.provider(self.package_dir, module)
         if file is None:
             return types.ModuleType(f"{self.package}.{module}")
         if not file.is_relative_to(self.package_dir):   # beside the package: CTC/CTC.py
             *folders, name = file.relative_to(self.package_dir.parent).with_suffix("").parts
-            found = import_once(self._modules, ".".join(folders), name)
-        else:
-            found = super().module(
-                ".".join(file.relative_to(self.package_dir).with_suffix("").parts))
-        if module in self.replaced:
-            self._replace(found, *self.replaced.pop(module))
-        return found
-
-    def _replace(self, own: types.ModuleType, name: str, file: Path | None,
-                 classes: tuple[str, ...]) -> None:
-        """Put the bundled file's `classes` in place of `own`'s, for `own`'s other code."""
-        if self.staged and (self.staged / f"{name}.py").is_file():
-            file = self.staged / f"{name}.py"
-        if file is None:
-            return
-        spec = importlib.util.spec_from_file_location(f"nnparity_bundled_{name}", file)
-        assert spec is not None and spec.loader is not None
-        bundled = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(bundled)
-        for cls in classes:
-            setattr(own, cls, getattr(bundled, cls))
+            return import_once(self._modules, ".".join(folders), name)
+        return super()._import(".".join(file.relative_to(self.package_dir).with_suffix("").parts))
 
 
 def _python_files(package_dir: Path) -> list[Path]:

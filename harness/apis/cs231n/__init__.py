@@ -22,7 +22,7 @@ from harness.apis.cs231n import rnn
 from harness.apis.hw6.package import BUNDLED_DIR
 from harness.core import cases as c
 from harness.core.api import Api
-from harness.core.cases import Family, Params
+from harness.core.cases import Case, Family, Params
 from harness.core.editions import Edition, Marker
 from harness.core.opspec import Calls, FunctionOp, OpSpec
 from harness.sandbox.library import LibraryLoader
@@ -450,6 +450,12 @@ EDITIONS = (
                    "which one the units kept show",)),
 )
 
+def uses(spec: OpSpec, case: Case) -> frozenset[str]:
+    """The ops a case of `spec` calls (`harness.core.api.Api.uses`): the recurrent steps."""
+    name = spec.name.partition(":")[2]
+    return frozenset(f"{API}:{step}" for step in rnn.USES.get(name, ()))
+
+
 def _formulas() -> Mapping[str, tuple[Formula, ...]]:
     """CS231n's wrong formulas, imported when a diagnosis first needs them (never in the
     sandboxed child: they are answers)."""
@@ -466,6 +472,7 @@ def _layer_rules() -> Mapping[str, tuple[Rule, ...]]:
 SPEC = Api(API, "CS231n assignments 2 and 3 (layers.py, rnn_layers.py)", "cs231n",
            ("layers", rnn.MODULE), BUNDLED_DIR / "cs231n",
            ("cs231n/layers.py", "layers.py", f"cs231n/{rnn.MODULE}.py", f"{rnn.MODULE}.py"),
-           LibraryLoader("cs231n", "layers", (rnn.MODULE,)),
+           LibraryLoader("cs231n", "layers", (rnn.MODULE,), bundled=str(BUNDLED_DIR / "cs231n")),
            ops=CS231N_OPS, formulas=_formulas, layer_rules=_layer_rules, editions=EDITIONS,
+           uses=uses,
            rubric=Path(__file__).resolve().parents[2] / "rubrics" / "cs231n.toml")

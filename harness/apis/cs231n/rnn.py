@@ -206,3 +206,8 @@ OPS: tuple[tuple[str, Family, tuple[str, ...], Calls], ...] = (
     ("temporal_softmax_loss", TEMPORAL_SOFTMAX, ("forward", "dX"),
      Calls("temporal_softmax_loss", ("x", "y", "mask"), loss=True)),
 )
+
+# The step each whole-sequence function calls, as the handout has it written: a step's root
+# cause is charged to it once (harness/check/substitute.py reruns the sequence with the
+# bundled step in its place, inside rnn_layers.py).
+USES = {"rnn": ("rnn_step",), "lstm": ("lstm_step",)}

@@ -30,6 +30,7 @@ from harness.diagnosis.shrink import variants
 from reference import mytorch_rnn as twins
 
 HERE = Path(__file__).parent
+HARNESS_2022_23 = HERE.parent / "harness" / "apis" / "mytorch" / "handout" / "activation_2022_23.py"
 IMPLS = HERE / "mytorch_hw3_impls"
 BUNDLED = HERE.parent / "student_nn" / "mytorch"
 HW3_OPS = tuple(f"mytorch:{name}" for name in HW3)
@@ -371,6 +372,7 @@ def test_a_2022_23_gru_is_judged_by_its_years_row_vectors(tmp_path: Path) -> Non
     # dx (1, D), dh_prev_t (1, H) (and called that year's handout activations)
     impl = _checkout(tmp_path)
     _edit(impl, {"mytorch/gru_cell.py": CELLS_2022_23["mytorch/gru_cell.py"]})
+    (impl / "mytorch" / "nn" / "activation.py").write_text(HARNESS_2022_23.read_text())
     code, report = _check(tmp_path, impl, ops=("mytorch:gru_cell",))
     assert report["edition"]["name"] == "hw3p1-2022-23"
     assert code == 0, _failing(report)
@@ -455,7 +457,7 @@ def test_cells_run_with_hw3p1s_activation_not_the_hw1p1_one_a_checkout_has(
     if bug is None:
         assert code == 0, _failing(report)
         note = _item(report, "mytorch:rnn_cell", "forward")["notes"]
-        assert any("HW3P1 handout" in n for n in note)
+        assert any("HW3P1's activation.py" in n for n in note)
     else:   # the cell's own bug is still found, and charged to it alone
         assert _failing(report) == {f"mytorch:rnn_cell {g}" for g in
                                     ("dW_ih", "dW_hh", "db_ih", "db_hh")}
@@ -471,6 +473,22 @@ def test_2022_23_cells_run_with_that_years_handout_activation(tmp_path: Path) ->
     # run with today's handout instead, the same cells cannot even call their activations
     _, today = _check(tmp_path, impl, "--edition", "hw3p1", ops=("mytorch:rnn_cell",))
     assert "not callable" in _item(today, "mytorch:rnn_cell", "forward")["finding"]["message"]
+
+
+def test_a_checkout_keeps_its_own_hw3p1_activation_py_even_edited(tmp_path: Path) -> None:
+    # HW3P1's own activation.py (its Tanh takes BPTT's state), edited: Sigmoid's backward
+    # takes a state too, which the student's GRUCell relies on
+    impl = _checkout(tmp_path)
+    _edit(impl, CELLS_2022_23)
+    edited = HARNESS_2022_23.read_text().replace(
+        "    def derivative(self):\n        return self.state * (1 - self.state)",
+        "    def derivative(self, state=None):\n"
+        "        a = self.state if state is None else state\n        return a * (1 - a)")
+    (impl / "mytorch" / "nn" / "activation.py").write_text(edited)
+    gru = impl / "mytorch" / "gru_cell.py"
+    gru.write_text(gru.read_text().replace("self.z_act.backward()", "self.z_act.backward(self.z)"))
+    code, report = _check(tmp_path, impl, ops=("mytorch:gru_cell",))
+    assert code == 0, _failing(report)   # with the stand-in, backward(self.z) would raise
 
 
 def test_a_cell_keeps_activations_it_defines_in_its_own_file(tmp_path: Path) -> None:

@@ -33,7 +33,8 @@ from harness.core.compare import (
 )
 from harness.core.conventions import DEFAULT_PROFILE, IN_PLACE, Profile
 from harness.core.editions import Detected
-from harness.core.loading import Plan
+from harness.core.loading import Plan, Replacement
+from harness.core.opspec import Handout
 from harness.core.registry import OpSpec, default_api, get_api, get_op, judge_of
 from harness.core.stubs import untouched_template
 from harness.core.verdict import (
@@ -167,17 +168,23 @@ class Checker:
     def substitutes(self, spec: OpSpec, case: Case,
                     graded: tuple[str, ...] | None = None) -> tuple[str, ...]:
         """The modules of the ops failing on their own that `case` uses that student_nn's
-        can stand in for, in a child grading `graded`; of those in `spec`'s own module, their
-        classes ("CTC:CTC": CTCLoss's file's CTC, replaced inside it)."""
+        can stand in for, in a child grading `graded`; of those whose file is `spec`'s own,
+        their classes, replaced inside it (`Replacement`: CTCLoss's file's CTC, Fall 2022's
+        conv.py's Conv2d_stride1 for its ConvTranspose2d)."""
         if not self.failing or self.api.uses is None:
             return ()
+        files = self.api.loader.module_files(self.package_dir)
+        own = files.get(spec.module)
         used = [get_op(op) for op in self.api.uses(spec, case) & self.failing]
-        modules = {op.module for op in used} - {spec.module}
-        classes = sorted({name for op in used if op.module == spec.module for name in op.names}
-                         - set(spec.names))
-        if classes:
-            modules.add(f"{spec.module}:{'+'.join(classes)}")
-        return tuple(sorted(m for m in modules if self._substitutable(m, graded)))
+        inside = [op for op in used
+                  if op.module == spec.module or (own and files.get(op.module) == own)]
+        entries = {op.module for op in used if op not in inside}
+        for source in sorted({op.module for op in inside}):
+            names = sorted({n for op in inside if op.module == source for n in op.names}
+                           - set(spec.names))
+            if names:
+                entries.add(Replacement(spec.module, tuple(names), source).entry)
+        return tuple(sorted(m for m in entries if self._substitutable(m, graded)))
 
     @cache  # noqa: B019 - one Checker per implementation, a few modules
     def _substitutable(self, module: str, graded: tuple[str, ...] | None) -> bool:
@@ -200,11 +207,23 @@ class Checker:
         return self._sandbox(graded, (*swap, *self.handout(spec, graded)))
 
     def handout(self, spec: OpSpec, graded: tuple[str, ...] | None) -> tuple[str, ...]:
-        """The course's handout files `spec`'s code runs with (`OpSpec.handout`), as the
-        loader's substitutions ("nn.activation=activation_2024"): those whose module's file
-        is not also the op's own (a student who keeps Tanh in rnn_cell.py keeps it)."""
-        return tuple(f"{module}={stand_in}" for module, stand_in in spec.handout
-                     if self._substitutable(f"{module}={stand_in}", graded))
+        """The stand-ins for the course's handout files `spec`'s code runs with
+        (`OpSpec.handout`), as the loader's substitutions ("nn.activation=activation_2024"):
+        not where the implementation has the handout's own file (any file of that name: a
+        checkout of every homework may keep HW1P1's nn/activation.py and HW3P1's
+        activation.py), nor where the module's file is also the op's own (a student who keeps
+        Tanh in rnn_cell.py keeps it)."""
+        files = self.api.loader.module_files(self.package_dir)
+
+        def own(given: Handout) -> bool:
+            leaf = given.module.rpartition(".")[2]
+            found = {files.get(given.module), *self.package_dir.rglob(f"{leaf}.py")}
+            return bool(given.own) and any(
+                re.search(given.own, file.read_text(errors="replace")) is not None
+                for file in found if file is not None)
+
+        entries = (f"{h.module}={h.stand_in}" for h in spec.handout if not own(h))
+        return tuple(e for e in entries if self._substitutable(e, graded))
 
     def start(self, specs: Iterable[OpSpec]) -> None:
         """Start the children that will run `specs` now, without waiting for them: they

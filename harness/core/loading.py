@@ -91,13 +91,38 @@ class Loaded(Protocol):
 
 
 @dataclass(frozen=True)
+class Replacement:
+    """Names a module of the implementation takes from a bundled file once it is imported
+    (a substitution "nn.ConvTranspose:Conv2d_stride1@nn.Conv2d", or "CTC:CTC" from its own
+    module's file): the classes or functions another op's code calls from the same file."""
+
+    module: str               # the implementation's module whose names are replaced
+    names: tuple[str, ...]
+    source: str               # the contract module whose bundled file they come from
+
+    @classmethod
+    def parse(cls, entry: str) -> Replacement | None:
+        """The replacement a substitution entry is (None: a whole module)."""
+        module, colon, rest = entry.partition(":")
+        if not colon:
+            return None
+        names, _, source = rest.partition("@")
+        return cls(module, tuple(names.split("+")), source or module)
+
+    @property
+    def entry(self) -> str:
+        source = f"@{self.source}" if self.source != self.module else ""
+        return f"{self.module}:{'+'.join(self.names)}{source}"
+
+
+@dataclass(frozen=True)
 class LoadRequest:
     """What the parent asks the child's loader to import (see `Loader.plan`)."""
 
     graded: tuple[str, ...] | None = None    # None: every module the package has
     starter: Path | None = None              # the course's starter code
     missing_graded: Origin = BUNDLED         # what a graded module the package lacks becomes
-    substitute: tuple[str, ...] = ()         # modules taken from the bundled implementation
+    substitute: tuple[str, ...] = ()         # modules (or `Replacement`s) from the bundled one
     staged: Path | None = None               # the bundled modules' copies this child may use
 
 

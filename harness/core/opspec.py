@@ -148,6 +148,18 @@ class Driven(TypedDict, total=False):
 
 
 @dataclass(frozen=True)
+class Handout:
+    """A module the course's handout gives an op's code. Its cases run with `stand_in` (the
+    API loader's copy of that year's handout file) unless the implementation's own file is
+    the handout's, told by `own` (a regex it matches: HW3P1's activation.py, whose Tanh takes
+    BPTT's state), which a student may have edited and then keeps; "" : always the stand-in."""
+
+    module: str
+    stand_in: str
+    own: str = ""
+
+
+@dataclass(frozen=True)
 class OpSpec:
     """An op: what every op is, whichever way its API reaches it. One subclass per way (an
     API's class run by a kind of its own, a function API's functions, an adapter's class),
@@ -187,11 +199,9 @@ class OpSpec:
     # What its checks assume beyond the twin's definition, in words (an adapter's eps = 1e-6,
     # its non-inverted dropout): its report says so, once, with its first output.
     notes: tuple[str, ...] = ()
-    # The modules the course's handout gives its code, whatever the implementation's file
-    # there holds: (contract module, the API loader's stand-in for that year's handout file).
-    # Its cases always run with the stand-in (HW3P1's cells with HW3P1's activation.py, not
-    # the HW1P1 one a consolidated checkout has there).
-    handout: tuple[tuple[str, str], ...] = ()
+    # The modules the course's handout gives its code (HW3P1's cells: HW3P1's activation.py,
+    # not the HW1P1 one a consolidated checkout has there).
+    handout: tuple[Handout, ...] = ()
 
     def __post_init__(self) -> None:
         _FAMILIES.setdefault(self.name, self.family)

@@ -26,15 +26,17 @@ def new_package(name: str, directory: Path) -> types.ModuleType:
 
 def import_once(imported: dict[str, types.ModuleType | BaseException], package: str,
                 module: str) -> types.ModuleType:
-    """`package.module`, imported on first use and remembered in `imported`; an import that
-    failed is remembered too and raised again each time (it is not retried half-done)."""
+    """`package.module` (a top-level `module` when `package` is ""), imported on first use
+    and remembered in `imported`; an import that failed is remembered too and raised again
+    each time (it is not retried half-done)."""
+    name = f"{package}.{module}" if package else module
     if module not in imported:
         try:
-            imported[module] = importlib.import_module(f"{package}.{module}")
+            imported[module] = importlib.import_module(name)
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
             imported[module] = exc
             with contextlib.suppress(KeyError):
-                del sys.modules[f"{package}.{module}"]
+                del sys.modules[name]
     found = imported[module]
     if isinstance(found, BaseException):
         raise found

@@ -26,6 +26,7 @@ from harness.core.loading import (
     LoadRequest,
     Origin,
     Plan,
+    Replacement,
     folder_files,
     own_plan,
 )
@@ -90,14 +91,15 @@ class LibraryLoader:
                starter: Path | None, substitute: tuple[str, ...]) -> dict[str, Path]:
         """The bundled files whose functions replace the implementation's ("rnn_layers:
         lstm_step_forward+lstm_step_backward" stages rnn_layers.py)."""
-        files = {entry.partition(":")[0]: self._bundled_file(entry.partition(":")[0])
-                 for entry in substitute if ":" in entry}
-        return {module: file for module, file in files.items() if file is not None}
+        sources = {r.source for r in map(Replacement.parse, substitute) if r is not None}
+        files = {source: self._bundled_file(source) for source in sources}
+        return {source: file for source, file in files.items() if file is not None}
 
     def substitutable(self, package_dir: Path, module: str,
                       graded: tuple[str, ...] | None) -> bool:
         """A library's functions can be replaced where it has a bundled implementation."""
-        return ":" in module and self._bundled_file(module.partition(":")[0]) is not None
+        found = Replacement.parse(module)
+        return found is not None and self._bundled_file(found.source) is not None
 
     def _bundled_file(self, module: str) -> Path | None:
         if not self.bundled:
@@ -157,26 +159,25 @@ class Library:
     def name(self) -> str:
         return self.package_dir.name
 
-    # module -> (the bundled file, the names taken from it, replacing the module's own)
-    replaced: dict[str, tuple[Path, tuple[str, ...]]] = field(default_factory=dict)
+    # module -> (a bundled file, the names taken from it), replacing the module's own
+    replaced: dict[str, list[tuple[Path, tuple[str, ...]]]] = field(default_factory=dict)
 
     def replace_from(self, substitute: tuple[str, ...],
                      bundled: Callable[[str], Path | None], staged: Path | None) -> None:
-        """Note the replacements among `substitute` ("CTC:CTC", "rnn_layers:lstm_step_
+        """Note the `Replacement`s among `substitute` ("CTC:CTC", "rnn_layers:lstm_step_
         forward+lstm_step_backward"): each from the staged copy, else the bundled file."""
-        for entry in substitute:
-            module, colon, names = entry.partition(":")
-            copy = staged / f"{module}.py" if staged else None
-            file = copy if copy is not None and copy.is_file() else bundled(module)
-            if colon and file is not None:
-                self.replaced[module] = (file, tuple(names.split("+")))
+        for found in filter(None, map(Replacement.parse, substitute)):
+            copy = staged / f"{found.source}.py" if staged else None
+            file = copy if copy is not None and copy.is_file() else bundled(found.source)
+            if file is not None:
+                self.replaced.setdefault(found.module, []).append((file, found.names))
 
     def module(self, module: str) -> types.ModuleType:
         """Import one module of the implementation (with the names `replaced` in it taken
-        from the bundled file); re-raises its import error."""
+        from the bundled files); re-raises its import error."""
         found = self._import(module)
-        if module in self.replaced:
-            _replace(found, *self.replaced.pop(module))
+        for file, names in self.replaced.pop(module, []):
+            _replace(found, file, names)
         return found
 
     def _import(self, module: str) -> types.ModuleType:
@@ -184,10 +185,18 @@ class Library:
 
 
 def _replace(own: types.ModuleType, file: Path, names: tuple[str, ...]) -> None:
-    """Put `file`'s `names` in place of `own`'s, for `own`'s other code to call."""
-    spec = importlib.util.spec_from_file_location(f"nnparity_bundled_{file.stem}", file)
+    """Put `file`'s `names` in place of `own`'s, for `own`'s other code to call. The bundled
+    file is imported beside `own`, in its package, so that its relative imports (``from
+    .resampling import Downsample2d``) reach the implementation's modules; where it cannot be
+    imported so (another layout), nothing is replaced: the case earns what it earned."""
+    name = ".".join(filter(None, (own.__package__, f"nnparity_bundled_{file.stem}")))
+    spec = importlib.util.spec_from_file_location(name, file)
     assert spec is not None and spec.loader is not None
     bundled = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bundled)
-    for name in names:
-        setattr(own, name, getattr(bundled, name))
+    try:
+        spec.loader.exec_module(bundled)
+        found = {n: getattr(bundled, n) for n in names}
+    except Exception:  # noqa: BLE001 - the bundled file under the student's layout
+        return
+    for n, value in found.items():
+        setattr(own, n, value)

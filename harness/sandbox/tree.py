@@ -43,6 +43,7 @@ from harness.core.loading import (
     LoadRequest,
     Origin,
     Plan,
+    Replacement,
     Source,
 )
 from harness.sandbox.imports import import_once, new_package, run_init
@@ -75,14 +76,17 @@ class TreeLoader:
         return False
 
     def locate(self, path: str | Path) -> Path:
-        """The package folder: PATH itself (named as the package, or holding a contract
-        module at its own path: nn/linear.py), PATH/<package>, else the shallowest <package>
-        folder below PATH that holds Python files."""
+        """The package folder: PATH/<package> when it holds Python files, PATH itself (named
+        as the package, or holding a contract module at its own path: nn/linear.py), else
+        the shallowest <package> folder below PATH that holds Python files."""
         p = Path(path).expanduser().resolve()
         if not p.exists():
             raise LoadError(f"--impl {path}: no such file or directory")
         if p.is_file():
             p = p.parent
+        inside = p / self.package   # (a checkout's models/rnn_classifier.py or CTC/ beside it)
+        if p.name != self.package and inside.is_dir() and any(inside.rglob("*.py")):
+            return inside
         if p.name == self.package or any(
                 p.joinpath(*module.split(".")).with_suffix(".py").is_file()
                 for module in self.layout):   # the package, whatever its folder is called
@@ -131,19 +135,22 @@ class TreeLoader:
         in for the implementation's: its file exists, and the implementation's file holds no
         other contract module (Fall 2022's conv.py holds every convolution: replacing it
         would replace the class being checked)."""
-        names = ":" in module   # a class replaced inside the module's own file
+        if Replacement.parse(module) is not None:   # classes replaced inside a file
+            return self._stand_in(module)[2] is not None
         module, _, file = self._stand_in(module)
         files = self.files(package_dir)
         own = files.get(module)
         shared = own is not None and any(f == own for m, f in files.items() if m != module)
-        return file is not None and (names or not shared)
+        return file is not None and not shared
 
     def _stand_in(self, entry: str) -> tuple[str, str, Path | None]:
         """(contract module, the name its copy is staged under, its file) of a substitution:
         "nn.activation" is the bundled implementation's file, "nn.activation=activation_2024"
-        the handout stand-in `activation_2024.py` (`handouts`), "CTC:CTC" the bundled file
-        whose class CTC replaces the one in the implementation's own CTC module."""
-        module, _, stand_in = entry.partition(":")[0].partition("=")
+        the handout stand-in `activation_2024.py` (`handouts`); of a `Replacement` ("CTC:CTC",
+        "nn.ConvTranspose:Conv2d_stride1@nn.Conv2d"), the bundled file of its source, whose
+        classes replace those in the implementation's own module."""
+        found = Replacement.parse(entry)
+        module, _, stand_in = (found.source if found else entry).partition("=")
         if stand_in:
             folder, name = self.handouts, stand_in
         else:
@@ -173,11 +180,12 @@ class TreeLoader:
                                                    *folder.relative_to(tree.package_dir).parts)),
                                          folder)) for folder in folders]   # parents first
         packages += [(folder, new_package(".".join(folder.relative_to(
-            tree.package_dir.parent).parts), folder)) for folder in sorted(beside)]
+            tree.package_dir.parent).parts), folder)) for folder in sorted(beside)
+            if folder != tree.package_dir.parent]   # (its files are top-level modules)
         tree.replace_from(request.substitute, lambda module: self._stand_in(module)[2],
-                          request.staged)   # classes of a module's own file ("CTC:CTC")
+                          request.staged)   # classes inside a module's own file ("CTC:CTC")
         for entry in request.substitute:
-            if ":" not in entry:
+            if Replacement.parse(entry) is None:
                 self._substitute(tree, entry, request.staged)
         for folder, package in packages:
             error = run_init(package, folder / "__init__.py")

@@ -87,8 +87,8 @@ def _handout_2022_23(spec: OpSpec) -> OpSpec:
     """An op run with the activation.py of 2022–23's HW3P1 handout (callable activations,
     ``derivative()`` or ``backward()`` returning dA/dZ; harness/apis/mytorch/handout/)."""
     return replace(spec, handout=tuple(
-        (module, "activation_2022_23" if module == "nn.activation" else stand_in)
-        for module, stand_in in spec.handout))
+        replace(h, stand_in="activation_2022_23") if h.module == "nn.activation" else h
+        for h in spec.handout))
 
 
 # HW3P1 of 2022–23: GRUCell's row vectors, and that year's handout activation.py

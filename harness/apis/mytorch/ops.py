@@ -18,7 +18,7 @@ from harness.apis.mytorch import cases as mc
 from harness.apis.mytorch import rnn_cases as rc
 from harness.apis.mytorch.runners import LAYERS, SGD_KIND, Call, Plan
 from harness.core.cases import Case, Family
-from harness.core.opspec import Driven, Methods, ObjectOp, OpSpec
+from harness.core.opspec import Driven, Handout, Methods, ObjectOp, OpSpec
 
 API = "mytorch"
 TWINS = "reference.mytorch"
@@ -204,7 +204,7 @@ class PlanOp(ObjectOp):
 
 def _plan(name: str, module: str, cls: str, family: Family, init: tuple[str, ...],
           *calls: Call, scalars: tuple[str, ...] = (),
-          handout: tuple[tuple[str, str], ...] = ()) -> PlanOp:
+          handout: tuple[Handout, ...] = ()) -> PlanOp:
     plan = Plan(f"{API}_{name}", init, calls)
     return PlanOp(f"{API}:{name}", module, cls, family,
                   tuple(o for call in calls for o in call.outputs), api=API, optional=True,
@@ -214,10 +214,12 @@ def _plan(name: str, module: str, cls: str, family: Family, init: tuple[str, ...
 
 # The cells call the activation.py HW3P1's handout ships (harness/apis/mytorch/handout/),
 # whatever the checkout's activation.py is: a consolidated checkout's is HW1P1's.
-CELL_HANDOUT = (("nn.activation", "activation_2024"),)
-HANDOUT_NOTE = ("run with the activation.py of the year's HW3P1 handout (nnparity's "
-                "stand-in), as the course's tests run it: the checkout's own may be "
-                "another homework's",)
+# (A checkout's own activation.py is HW3P1's when its Tanh takes BPTT's state: it stays.)
+BPTT_TANH = r"def\s+(?:backward|derivative)\s*\([^)]*\bstate\b"
+CELL_HANDOUT = (Handout("nn.activation", "activation_2024", BPTT_TANH),)
+HANDOUT_NOTE = ("run with HW3P1's activation.py: the checkout's own when it is HW3P1's "
+                "(its Tanh takes BPTT's state), else nnparity's stand-in for that year's "
+                "handout (the checkout's is another homework's)",)
 
 
 HW3_TWINS = "reference.mytorch_rnn"
@@ -245,7 +247,7 @@ OPS += [
               ("dW_ih", "rnn[0].dW_ih"), ("dW_ih_up", "rnn[1:].dW_ih"),
               *((name, f"rnn[:].{name}") for name in ("dW_hh", "db_ih", "db_hh"))),
               stage="backward"),
-          handout=(*CELL_HANDOUT, ("nn.linear", "linear"))),
+          handout=(*CELL_HANDOUT, Handout("nn.linear", "linear"))),
     _plan("gru_cell", "gru_cell", "GRUCell", rc.GRU_CELL, CELL,
           Call("init_weights", rc.GRU_WEIGHTS, stage="init"),
           Call("forward", ("x", "h_prev_t"), ("forward",)),

@@ -253,3 +253,27 @@ def test_a_hw2p1_checkout_without_padding_is_2022_23s(tmp_path) -> None:
         "kernel_size, stride, padding=0,", "kernel_size, stride,")})
     detected = MYTORCH.edition(impl / "mytorch")
     assert detected is not None and detected.edition.name == "hw2p1-2022-23"
+
+
+def test_a_core_bug_is_charged_once_when_one_file_holds_every_convolution(tmp_path) -> None:
+    # Fall 2022's layout: Conv2d_stride1, Conv2d and ConvTranspose2d in one nn/conv.py; the
+    # stride-1 core's bias doubled. Conv2d and ConvTranspose2d call it: rerun with the
+    # bundled core put in its place inside conv.py, they pass on their own code.
+    bundled = BUNDLED / "nn"
+    transposed = (bundled / "ConvTranspose.py").read_text()
+    for line in ("from __future__ import annotations\n", "from .Conv2d import Conv2d_stride1\n"):
+        assert transposed.count(line) == 1
+        transposed = transposed.replace(line, "")
+    conv = (bundled / "Conv2d.py").read_text() + transposed
+    assert conv.count("return Z + self.b[:, None, None]") == 1
+    conv = conv.replace("return Z + self.b[:, None, None]", "return Z + 2 * self.b[:, None, None]")
+    impl = _checkout(tmp_path, moves={"nn/Conv2d.py": None, "nn/ConvTranspose.py": None},
+                     files={"nn/conv.py": conv})
+    ops = "mytorch:conv2d_stride1,mytorch:conv2d,mytorch:conv_transpose2d"
+    _, report = _check(tmp_path, impl, "--ops", ops)
+    assert _failing(report) == {"mytorch:conv2d_stride1 forward"}
+    for op in ("mytorch:conv2d", "mytorch:conv_transpose2d"):
+        rerun = [r for r in report["results"] if r["op"] == op and r.get("depends_on")]
+        assert rerun and all([d["op"] for d in r["depends_on"]] == ["mytorch:conv2d_stride1"]
+                             for r in rerun)
+

@@ -524,3 +524,13 @@ def test_grading_charges_a_ctc_step_bug_to_the_step_alone(tmp_path: Path) -> Non
     alpha = next(v for k, v in scores.items() if k.startswith("ctc_forward_probs"))
     assert alpha[0] < alpha[1]
     assert all(score == top for k, (score, top) in scores.items() if k.startswith("ctc_loss"))
+
+
+def test_a_classifier_beside_mytorch_at_the_checkouts_root(tmp_path: Path) -> None:
+    # 2023's layout: rnn_classifier.py beside mytorch/, at the checkout's root
+    impl = _checkout(tmp_path)
+    (impl / "models" / "rnn_classifier.py").rename(impl / "rnn_classifier.py")
+    assert LOADER.locate(impl) == impl / "mytorch"
+    code, report = _check(tmp_path, impl, ops=("mytorch:rnn_classifier",))
+    assert code == 0, _failing(report)
+    assert report["modules"]["rnn_classifier"]["reason"] == "graded: ../rnn_classifier.py"

@@ -1,6 +1,6 @@
 """nnparity evidence over the sequence models (issue #25): the corpus of CS231n assignment 3's
-rnn_layers.py and mytorch HW3P1's rnn_cell.py, gru_cell.py and CTC.py, the ops each function
-drives, and a known kill under each API."""
+rnn_layers.py, mytorch HW3P1's rnn_cell.py, gru_cell.py and CTC.py and the attention API's
+attention.py, the ops each function drives, and a known kill under each API."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import pytest
 
 from harness.cli import main
 from harness.tools.evidence import fp
+from harness.tools.evidence.equivalent import ARGUMENTS, NOT_EQUIVALENT
 from harness.tools.evidence.intent import location_matches
 from harness.tools.evidence.mutants import (
+    ATTENTION,
     CS231N_RNN,
     HW6,
     MYTORCH_HW3,
@@ -52,7 +54,8 @@ def _function(source: str, qualname: str) -> str:
     (CS231N_RNN, "_affine_backward",
      "return (da @ Wx.T, da @ Wh.T, x.T @ da, prev_h.T @ da, da.sum(axis=1))"),
     (MYTORCH_HW3, "CTC.get_forward_probs", "alpha[t] = (a + shifted(a, 1)) * y[t]"),
-], ids=["cs231n", "mytorch"])
+    (ATTENTION, "merge_heads", "return x.transpose(0, 2, 1, 3).reshape(n, t, heads)"),
+], ids=["cs231n", "mytorch", "attention"])
 def test_a_mutant_package_is_the_bundled_one_with_one_function_changed(
         corpus, tmp_path, corpus_: Corpus, function: str, after: str) -> None:
     m = corpus[(function, after)]
@@ -73,12 +76,13 @@ def test_a_mutant_package_is_the_bundled_one_with_one_function_changed(
 
 def test_the_sequence_corpus_covers_its_files_and_leaves_hw6_alone(corpus) -> None:
     mutants = list(corpus.values())
-    assert {m.module for m in mutants} == {"rnn_layers", "rnn_cell", "gru_cell", "CTC"}
+    assert {m.module for m in mutants} == {"rnn_layers", "rnn_cell", "gru_cell", "CTC",
+                                           "attention"}
     assert len({m.id for m in mutants}) == len(mutants) > 400
     assert not any("__call__" in m.function for m in mutants)   # no op drives it
     assert all(m.api == "hw6" and not m.id.startswith("hw6") for m in generate(HW6)[:20])
     ops = {op for m in mutants for op in m.ops}
-    assert ops <= set(fp.SEQUENCE_OPS) and len(fp.SEQUENCE_OPS) == 14
+    assert ops <= set(fp.SEQUENCE_OPS) and len(fp.SEQUENCE_OPS) == 16
     assert set(fp.SEQUENCE_OPS) - ops == {"cs231n:word_embedding"}   # nothing to mutate
 
 
@@ -110,18 +114,56 @@ def test_a_db_mutant_of_the_rnn_step_is_killed_on_db_and_diagnosed(corpus) -> No
     m = corpus[("_affine_backward",
                 "return (da @ Wx.T, da @ Wh.T, x.T @ da, prev_h.T @ da, da.sum(axis=1))")]
     record = run_mutant(m, cases=10, confirm=0)
-    assert record["killed"] and "cs231n:rnn_step db" in record["failing"]
-    assert {f.split()[1] for f in record["failing"]} == {"db"}
-    assert record["diagnosis_ok"] and record["location_ok"]
+    # charged to the steps alone: rnn and lstm run the bundled steps on their failing cases
+    assert record["failing"] == ["cs231n:rnn_step db", "cs231n:lstm_step db"]
+    assert record["diagnosis_ok"] and record["top"]["file"] == "cs231n/rnn_layers.py"
     assert "course_killed" not in record   # the course-style baseline is HW6's
 
 
-def test_a_ctc_mutant_without_the_skip_term_is_killed_on_alpha_and_the_loss(corpus) -> None:
+def test_a_ctc_mutant_without_the_skip_term_is_killed_on_alpha_alone(corpus) -> None:
     record = run_mutant(corpus[("CTC.get_forward_probs",
                                 "alpha[t] = (a + shifted(a, 1)) * y[t]")], cases=20, confirm=0)
-    assert {"mytorch:ctc_forward_probs alpha", "mytorch:ctc_loss forward"} <= set(
-        record["failing"])
-    assert record["top"]["file"].endswith("mytorch/CTC.py")   # (it opens the helper shifted)
+    # charged to the step alone: CTCLoss runs the bundled CTC on its failing cases
+    assert record["failing"] == ["mytorch:ctc_forward_probs alpha"]
+    assert record["top"]["code"] == "wrong_formula" and record["location_ok"]
+
+
+ATTENTION_OPS = {"attention:scaled_dot_product", "attention:multihead"}
+
+
+def test_attention_mutants_are_checked_under_its_api_on_the_ops_they_touch() -> None:
+    """An even sample of attention.py's mutants, each checked under --api attention on the
+    attention ops its function drives (and on no other API's)."""
+    mutants = generate(ATTENTION)
+    assert len(mutants) > 100 and {m.api for m in mutants} == {"attention"}
+    assert {op for m in mutants for op in m.ops} == ATTENTION_OPS
+    killed = []
+    for m in mutants[::35]:   # softmax, the backward, split_heads, _linear_backward
+        record = run_mutant(m, cases=5, confirm=0)
+        assert record["api"] == "attention" and set(record["ops"]) <= ATTENTION_OPS
+        assert all(f.split()[0] in m.ops for f in record["failing"])
+        killed.append(record["killed"])
+    # softmax's shift by + the maximum instead of - changes only rounding in these cases
+    assert killed == [False, True, True, True]
+
+
+def test_an_unscaled_attention_mutant_is_killed_and_diagnosed(corpus) -> None:
+    record = run_mutant(corpus[("scaled_dot_product_attention_forward", "scale = 1")],
+                        cases=10, confirm=0)
+    assert set(record["ops"]) == ATTENTION_OPS   # each head runs it: checked on both
+    assert "attention:scaled_dot_product forward" in record["failing"]
+    assert record["top"]["code"] == "wrong_formula" and "not scaled" in record["top"]["message"]
+    assert record["diagnosis_ok"] and record["location_ok"]
+
+
+def test_the_attention_arguments_name_mutants_of_its_corpus(corpus) -> None:
+    """The four swapaxes mutants are argued equivalent; the three softmax shifts are misses
+    (their keys are mutants the corpus makes, so no argument goes stale unnoticed)."""
+    functions = {m.function for m in generate(ATTENTION)}
+    argued = [k for k in ARGUMENTS if k[0] in functions]
+    missed = [k for k in NOT_EQUIVALENT if k[0] in functions]
+    assert len(argued) == 4 and len(missed) == 3
+    assert all(k in corpus and corpus[k].api == "attention" for k in (*argued, *missed))
 
 
 def test_a_method_named_with_what_it_computes_is_the_mutated_function(corpus) -> None:
@@ -142,6 +184,6 @@ def test_the_command_writes_the_sequence_section(tmp_path) -> None:
                  "--cases", "5", "--confirm", "6", "--jobs", "1", "--out", str(out),
                  "--json", str(tmp_path / "evidence.json")]) == 0
     text = out.read_text()
-    assert "## Sequence models: CS231n assignment 3 and mytorch HW3P1" in text
+    assert "## Sequence models: CS231n assignment 3, mytorch HW3P1 and attention" in text
     assert "2 mutants generated (an even sample of the" in text
     assert "## Mutants" not in text and "course-style kills it" not in text

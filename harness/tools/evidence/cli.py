@@ -19,13 +19,13 @@ mutants identified (survive 500 cases and have an argument); the top diagnosis o
 labelled single-bug implementations; false positives over many cases of student_nn and of
 an independent correct implementation. The same for the sequence models (CS231n
 assignment 3's rnn_layers.py under --api cs231n, mytorch HW3P1's rnn_cell.py, gru_cell.py
-and CTC.py under --api mytorch): their mutants and false positives. Writes
-docs/evidence.md (--out) and, with --json, every record."""
+and CTC.py under --api mytorch, and attention.py under --api attention): their mutants and
+false positives. Writes docs/evidence.md (--out) and, with --json, every record."""
 
 EPILOG = """\
-parts (for --skip): mutants, labelled, fp, seq_mutants, seq_fp (the sequence models'). The
-full run takes long (100,000 false-positive cases per implementation, and over the sequence
-ops): run it in the background, not in CI; --quick is a smoke test.
+parts (for --skip): mutants, labelled, fp, seq_mutants, seq_fp (the sequence models' and
+attention's). The full run takes long (100,000 false-positive cases per implementation, and
+over the sequence ops): run it in the background, not in CI; --quick is a smoke test.
 --render merges the JSON of earlier runs (later files win per part) into --out."""
 
 
@@ -42,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="cases per op that a survivor must also survive (default: 500)")
     p.add_argument("--fp-cases", type=int, default=None, metavar="N",
                    help="false-positive cases per implementation, over the 12 single ops "
-                        "(and over the 14 sequence ops) (default: 100000)")
+                        "(and over the 16 sequence and attention ops) (default: 100000)")
     p.add_argument("--jobs", type=int, default=2, metavar="N",
                    help="parallel processes (default: 2)")
     p.add_argument("--limit", type=int, default=None, metavar="N",

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
+SHIFT_UNTESTED = ("{}; the attention cases draw no score above 3, so nothing tells it from "
+                  "the row's own maximum (a case whose rows' scores lie 800 apart would, as "
+                  "the temporal softmax loss's scale=mixed case does)")
 NOT_EQUIVALENT: dict[tuple[str, str], str] = {
     ("FullyConnected.backward", "self.gradients['b'] = dZ.sum(axis=0)"):
         "db stored as (n_out,) for b (1, n_out): the homework profile passes it with a warning "
@@ -28,7 +31,18 @@ NOT_EQUIVALENT: dict[tuple[str, str], str] = {
     ("Pool2D.forward", "argmax = np.empty(Y.shape, np.min_scalar_type(len(self._taps()) - 2))"):
         "the batch's counter must hold len(taps) - 1 too: uint8 overflows with exactly 257 "
         "taps, a kernel no case draws",
+    # attention.py's softmax: its cases keep every |score| within 3 (docs/attention.md), where
+    # any shift gives the same weights to rounding; the contract bounds no score
+    ("softmax", "e = np.exp(scores)"): SHIFT_UNTESTED.format(
+        "no shift: e^s overflows to inf (inf/inf = nan) once a score passes 709"),
+    ("softmax", "e = np.exp(scores + scores.max(axis=axis, keepdims=True))"):
+        SHIFT_UNTESTED.format("the maximum added, not subtracted: e^(s + max) overflows once "
+                              "a row's maximum passes 355"),
+    ("softmax", "e = np.exp(scores - scores.max(keepdims=True))"): SHIFT_UNTESTED.format(
+        "one shift for every row (the batch's maximum): a row whose scores all lie more than "
+        "745 below it underflows to 0/0"),
 }
+SWAPAXES = "np.swapaxes(a, i, j) and np.swapaxes(a, j, i) are the same view of a"
 ARGUMENTS: dict[tuple[str, str], str] = {
     ("Sigmoid.forward", "return np.where(Z > 0, 1.0, e) / (1.0 + e)"):
         "at z = 0 both branches give 1/(1 + 1): the comparison's boundary changes nothing",
@@ -62,6 +76,15 @@ ARGUMENTS: dict[tuple[str, str], str] = {
         "CTC calls shifted with by = 1, 2, -1 and -2 only: by = 0 never reaches the comparison",
     ("shifted", "if by > -1:"):
         "CTC calls shifted with by = 1, 2, -1 and -2 only: by = 0 never reaches the comparison",
+    # attention.py: the transpose operator reverses swapaxes' two axes
+    ("scaled_dot_product_attention_forward",
+     "scores = np.where(mask, q @ np.swapaxes(k, -2, -1) * scale, -np.inf)"): SWAPAXES,
+    ("scaled_dot_product_attention_backward", "dweights = dout @ np.swapaxes(v, -2, -1)"):
+        SWAPAXES,
+    ("scaled_dot_product_attention_backward", "dv = np.swapaxes(weights, -2, -1) @ dout"):
+        SWAPAXES,
+    ("scaled_dot_product_attention_backward",
+     "return (dscores @ k, np.swapaxes(dscores, -2, -1) @ q, dv)"): SWAPAXES,
 }
 # NumPy treats any negative size in reshape as "the rest" (-2 like -1): checked in NumPy 2.4
 RESHAPE = "NumPy reads any negative size in reshape as 'the rest', as it does -1"

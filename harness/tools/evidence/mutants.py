@@ -24,8 +24,10 @@ The corpus is one `Corpus` per API, data only: the bundled package, the files of
 mutated and the ops each of their functions drives. `HW6` is student_nn's HW6 package (the
 corpus above); `SEQUENCE` adds the sequence models of issue #25: CS231n assignment 3's
 ``rnn_layers.py`` (checked under ``--api cs231n``) and mytorch HW3P1's ``rnn_cell.py``,
-``gru_cell.py`` and ``CTC.py`` (under ``--api mytorch``). `generate(corpus)` lists one
-corpus's mutants; a mutant names its API, and `write_package` writes its corpus's package.
+``gru_cell.py`` and ``CTC.py`` (under ``--api mytorch``), and the attention API's
+``attention.py`` (scaled dot-product and multi-head attention, under ``--api attention``).
+`generate(corpus)` lists one corpus's mutants; a mutant names its API, and `write_package`
+writes its corpus's package.
 """
 
 from __future__ import annotations
@@ -122,7 +124,19 @@ MYTORCH_HW3 = Corpus("mytorch", BUNDLED_DIR / "mytorch", "mytorch", "student_nn.
     "CTCLoss": (CTC_LOSS,),
 }, frozenset({"__call__"}), prefix="mytorch:")
 
-SEQUENCE = (CS231N_RNN, MYTORCH_HW3)
+# The attention API (harness/apis/attention): one file of functions; the multi-head op runs
+# the scaled dot-product attention and its softmax (every head at once) between its own.
+SDPA, MHA = "attention:scaled_dot_product", "attention:multihead"
+ATTENTION = Corpus("attention", BUNDLED_DIR / "attention", "attention", "student_nn.attention",
+                   ("attention",), {
+    "softmax": (SDPA, MHA),
+    "scaled_dot_product_attention_forward": (SDPA, MHA),
+    "scaled_dot_product_attention_backward": (SDPA, MHA),
+    "split_heads": (MHA,), "merge_heads": (MHA,), "multihead_attention_forward": (MHA,),
+    "_linear_backward": (MHA,), "multihead_attention_backward": (MHA,),
+}, prefix="attention:")
+
+SEQUENCE = (CS231N_RNN, MYTORCH_HW3, ATTENTION)
 CORPORA = {corpus.api: corpus for corpus in (HW6, *SEQUENCE)}
 
 ARITH = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
@@ -393,8 +407,8 @@ def _mutated_line(func: ast.FunctionDef, mutated: ast.AST, line: int, lines: lis
 
 # ---------------------------------------------------------------- packages
 def write_package(mutant: Mutant, dest: Path) -> Path:
-    """dest/neural_networks (dest/cs231n, dest/mytorch: its corpus's package): the bundled
-    package with `mutant`'s function replaced; the package."""
+    """dest/neural_networks (dest/cs231n, dest/mytorch, dest/attention: its corpus's
+    package): the bundled package with `mutant`'s function replaced; the package."""
     corpus = CORPORA[mutant.api]
     pkg = dest / corpus.package
     shutil.copytree(corpus.source, pkg, ignore=shutil.ignore_patterns("__pycache__"))

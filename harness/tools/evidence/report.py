@@ -307,16 +307,19 @@ def _fp_lines(summary: dict[str, Any]) -> list[str]:
 
 SEQUENCE = """\
 The same operators (`harness/tools/evidence/mutants.py`, `SEQUENCE`) over
-student_nn/cs231n/rnn_layers.py, checked under `--api cs231n`, and student_nn/mytorch's
-HW3P1 files rnn_cell.py, gru_cell.py and CTC.py, checked under `--api mytorch`. A mutant is
-a copy of the bundled package with one function changed, checked in the sandbox on the
-default 50 cases of every op that function drives: a step's functions drive its sequence
-op too (`rnn_forward` runs `rnn_step_forward`), the shared helpers (`sigmoid`,
-`_affine_backward`, the time loops) every op that runs them, each CTC step `ctc_loss` too;
-`__call__`, which no op calls, is out of scope, and the word embedding has nothing the
+student_nn/cs231n/rnn_layers.py, checked under `--api cs231n`, student_nn/mytorch's
+HW3P1 files rnn_cell.py, gru_cell.py and CTC.py, checked under `--api mytorch`, and
+student_nn/attention/attention.py (scaled dot-product and multi-head attention), checked
+under `--api attention`. A mutant is a copy of the bundled package with one function
+changed, checked in the sandbox on the default 50 cases of every op that function drives:
+a step's functions drive its sequence op too (`rnn_forward` runs `rnn_step_forward`), the
+shared helpers (`sigmoid`, `_affine_backward`, the time loops) every op that runs them,
+each CTC step `ctc_loss` too, and the scaled dot-product attention and its `softmax` the
+multi-head op too (each head runs them); `__call__`, which no op calls, is out of scope, and
+the word embedding and `multihead_attention_backward` (calls only) have nothing the
 operators change. Survivors are confirmed on 500 cases and judged equivalent as for HW6.
 There is no course-style baseline here (its configurations are HW6's). False positives:
-the bundled implementations of the fourteen ops, each under its API, in chunks of at most
+the bundled implementations of the sixteen ops, each under its API, in chunks of at most
 2,000 cases with their own seeds (1000, 1001, ...)."""
 
 SEQUENCE_READING = """\
@@ -329,7 +332,17 @@ one-token change in a gate or in CTC's recursions matches none; when it names a 
 pattern almost always matches the mutation. The fix list misses the mutated function where
 no value tells a helper from its caller: CTC's `shifted` and the recursions that call it,
 `sigmoid` and the LSTM step, `_affine_backward` and `rnn_step_backward`, the time loops and
-`rnn_forward`/`rnn_backward`."""
+`rnn_forward`/`rnn_backward`, attention's `_linear_backward` and
+`multihead_attention_backward`, its `softmax` and the scaled dot-product's forward.
+
+**Attention.** Its cases keep every score |q·k|/√d within 3 (docs/attention.md: no softmax
+saturates), so attention.py's softmax without its shift, shifted by the batch's maximum or
+by the maximum added agreed with the twin to rounding on all 500 confirming cases: the three
+survivors below, misses, since the contract bounds no score. A scaled dot-product case
+whose samples' scores lie 800 apart (each row's scores shifted by a constant, so its
+softmax is unchanged) kills all three: a shift other than the row's own maximum overflows
+or underflows to nan. Reversing `np.swapaxes`' two axes changes nothing (four equivalent
+mutants), nor does a reshape size of -2 for -1 in `_linear_backward` (two)."""
 
 
 def _sequence(result: dict[str, Any]) -> list[str]:
@@ -337,15 +350,16 @@ def _sequence(result: dict[str, Any]) -> list[str]:
     part, fp = result.get("seq_mutants"), result.get("seq_fp")
     if not part and not fp:
         return []
-    out = ["## Sequence models: CS231n assignment 3 and mytorch HW3P1", ""]
+    out = ["## Sequence models: CS231n assignment 3, mytorch HW3P1 and attention", ""]
     metas = [x.get("meta") or result["meta"] for x in (part, fp) if x]
     out += [line for i, m in enumerate(metas) if m not in metas[:i]
             for line in (f"Measured {_measured(m)}.", "")]
     rows = []
     s = part["summary"] if part else None
-    if s:
+    if part and s:
         rows.append(["≥ 99% of non-equivalent mutants killed by the default suite",
-                     f"{_pct(s['kill_rate'])} ({s['killed']} of {s['non_equivalent']})",
+                     f"{_pct(s['kill_rate'])} ({s['killed']} of {s['non_equivalent']}; "
+                     f"{_kills_by_api(part['records'])})",
                      _met((s["kill_rate"] or 0) >= TARGETS["kill"])])
     for impl, f in (fp["summary"] if fp else {}).items():
         if impl != "errors":
@@ -359,6 +373,18 @@ def _sequence(result: dict[str, Any]) -> list[str]:
     if fp:
         out += ["### False positives (sequence models)", "", *_fp_lines(fp["summary"]), ""]
     return out
+
+
+def _kills_by_api(records: list[dict[str, Any]]) -> str:
+    """Each API's kill rate of its non-equivalent mutants: "cs231n 100.0%, 238 of 238; ..."."""
+    out = []
+    for api in dict.fromkeys(r.get("api") for r in records):
+        candidates = [r for r in records
+                      if r.get("api") == api and "error" not in r and not r.get("equivalent")]
+        killed = sum(bool(r.get("killed")) for r in candidates)
+        rate = killed / len(candidates) if candidates else None
+        out.append(f"{api} {_pct(rate)}, {killed} of {len(candidates)}")
+    return "; ".join(out)
 
 
 def _kills(s: dict[str, Any], sample: str = "") -> list[str]:

@@ -3,7 +3,8 @@
 Every part runs its jobs in `jobs` processes (each job checks in sandboxed children of its
 own). `run_evidence` returns one JSON-able dict; `harness.tools.evidence.report` writes it.
 The parts: HW6's mutants, labelled implementations and false positives, and the sequence
-models' (issue #25: CS231n assignment 3, mytorch HW3P1) mutants and false positives.
+models' (issue #25: CS231n assignment 3, mytorch HW3P1, the attention API) mutants and false
+positives.
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ def run_evidence(*, quick: bool = False, cases: int = 50, confirm: int = 500,
         out["fp"] = {"chunks": chunks, "summary": summarize_fp(chunks)}
     if "seq_fp" in parts:   # the bundled implementations of the sequence ops, under their API
         tasks = [(fp.run_chunk, (None, op, n, seed))
-                 for op, n, seed in fp.chunks(fp_cases, fp.SEQUENCE_OPS)]
+                 for op, n, seed in fp.chunks(fp_cases, fp.SEQUENCE_OPS,
+                                              spare=fp.SEQUENCE_SPARE)]
         chunks = _pool(jobs, tasks, "sequence false positives", log)
         out["seq_fp"] = {"chunks": chunks, "summary": summarize_fp(chunks)}
     out["meta"]["seconds"] = round(time.monotonic() - start, 1)

@@ -244,7 +244,9 @@ def test_cases_cover_the_masks_and_the_sizes_of_one(op: str) -> None:
 def test_shrinking_goes_to_no_mask_and_keeps_a_causal_case_square() -> None:
     spec = get_op(SDPA)
     valid = spec.family.valid
-    assert spec.family.shrink[0] == "mask" and spec.family.simplest["mask"] == "none"
+    assert spec.family.shrink[:2] == ("scale", "mask")
+    assert spec.family.simplest == {"scale": "normal", "mask": "none"}
+    assert not valid({"mask": "none", "n": 1, "t": 2, "d": 2, "dv": 1, "scale": "mixed"})
     assert valid({"mask": "none", "n": 1, "t": 2, "d": 1, "dv": 1})   # a causal case's t
     assert not valid({"mask": "causal", "n": 1, "tq": 2, "tk": 3, "d": 1, "dv": 1})
     assert not valid({"mask": "sliding", "n": 1, "t": 2, "d": 1, "dv": 1})
@@ -376,3 +378,23 @@ def test_a_mask_and_num_heads_print_as_what_they_are() -> None:
     assert format_array([[True, False]]) == "[[ True False]]"
     assert format_array(2) == "2"
     assert format_array([0.123456]) == "[0.1235]"
+
+
+def test_a_softmax_without_its_max_shift_fails_the_shifted_cases(tmp_path: Path) -> None:
+    # exp(scores) unshifted: the same values on scores within 3, NaN once a sample's scores
+    # are all 800 higher (what no softmax changes but exp overflows on)
+    folder = tmp_path / "unshifted"
+    folder.mkdir()
+    text = (BUNDLED / "attention.py").read_text()
+    shifted = "np.exp(scores - scores.max(axis=axis, keepdims=True))"
+    assert text.count(shifted) == 1
+    (folder / "attention.py").write_text(text.replace(shifted, "np.exp(scores)"))
+    _, report = _report(folder, tmp_path, "--api", "attention", "--ops", "scaled_dot_product")
+    failing = _failing(report)
+    assert ("attention:scaled_dot_product", "forward") in failing
+    for item in failing.values():
+        assert all("scale=mixed" in case for case in item["failed_cases"])
+    # a correct implementation passes every shifted case
+    _, right = _report(None, tmp_path / "right", "--api", "attention", "--ops",
+                       "scaled_dot_product", "--cases", "200")
+    assert not _failing(right)

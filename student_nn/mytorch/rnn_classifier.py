@@ -54,7 +54,7 @@ class RNNPhonemeClassifier:
         for t in range(t_len):
             below = x[:, t]
             for layer, cell in enumerate(self.rnn):
-                h[layer] = below = cell(below, h[layer])
+                h[layer] = below = cell.forward(below, h[layer])
             self.hiddens.append(h.copy())
         return self.output_layer.forward(h[-1])
 

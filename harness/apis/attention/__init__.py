@@ -26,8 +26,11 @@ A row of the mask without any True is outside the contract (0/0 in the softmax):
 holds one. Cases: masks "none" (all True), "causal" (Tq = Tk = t, query t attends to keys
 0..t) and "padding" (key s of sample n is masked from s = length_n on, length_n in 1..Tk;
 sample 0 is padded whenever Tk > 1); N, T and d from 1; queries and keys drawn so that no
-score |q·k|/√d exceeds 3 (no softmax saturates, and √d against d or 1 shows). A failing case
-shrinks the mask to "none" first, then the lengths, N, the heads and the widths.
+score |q·k|/√d exceeds 3 (no softmax saturates, and √d against d or 1 shows). A quarter of
+the scaled dot-product cases are "mixed": sample n's scores are all shifted by 800·n, which
+changes no softmax but overflows one that does not subtract its row's maximum. A failing
+case shrinks the shift away and the mask to "none" first, then the lengths, N, the heads
+and the widths.
 """
 
 from __future__ import annotations
@@ -118,12 +121,43 @@ def _scores(q: np.ndarray, k: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- scaled dot-product
+# "mixed": every score of sample n is shifted by SHIFT·n, which leaves each softmax as it
+# was (a shift within a row) but overflows exp() in a softmax without its max subtracted
+SHIFT = 800.0
+SCALES = ("normal", "mixed")
+
+
 def _sdpa_inputs(p: Params, rng: np.random.Generator) -> Arrays:
     (tq, tk), n, d, dv = lengths(p), c.param_int(p, "n"), c.param_int(p, "d"), \
         c.param_int(p, "dv")
-    return {"q": _normal(rng, (n, tq, d)), "k": _normal(rng, (n, tk, d)),
-            "v": _normal(rng, (n, tk, dv)), "mask": MASKS[str(p["mask"])](rng, n, tq, tk),
-            "dout": _normal(rng, (n, tq, dv))}
+    q, k = _normal(rng, (n, tq, d)), _normal(rng, (n, tk, d))
+    if p.get("scale") == "mixed":   # q·k/√d gains SHIFT·n through feature 0
+        k[..., 0] = 1.0
+        q[..., 0] = SHIFT * np.arange(n)[:, None] * np.sqrt(d)
+    return {"q": q, "k": k, "v": _normal(rng, (n, tk, dv)),
+            "mask": MASKS[str(p["mask"])](rng, n, tq, tk), "dout": _normal(rng, (n, tq, dv))}
+
+
+def _sdpa_sample(rng: np.random.Generator, fixed: Params) -> Params:
+    """As `_sampler`, one case in four "mixed" where there are two samples and two features
+    to shift with."""
+    p = _sampler({"d": (1, 5), "dv": (1, 4)})(rng, fixed)
+    mixed = rng.random() < 0.25 and c.param_int(p, "n") >= 2 and c.param_int(p, "d") >= 2
+    return {**p, "scale": "mixed" if mixed else "normal"}
+
+
+def _sdpa_valid(p: Params) -> bool:
+    scale = str(p.get("scale", "normal"))
+    sizes_ok = scale == "normal" or min(c.param_int(p, "n"), c.param_int(p, "d")) >= 2
+    return scale in SCALES and _valid(("d", "dv"))(p) and sizes_ok
+
+
+def _sdpa_informative(p: Params, x: Arrays) -> bool:
+    """No score beyond SCORE_BOUND, but for a mixed case's shift (through feature 0)."""
+    q = x["q"].copy()
+    if p.get("scale") == "mixed":
+        q[..., 0] = 0.0
+    return bool(_scores(q, x["k"]).max(initial=0) <= SCORE_BOUND)
 
 
 def _sdpa_edge(mask: str, n: int, steps: tuple[int, ...], d: int, dv: int) -> Params:
@@ -132,21 +166,22 @@ def _sdpa_edge(mask: str, n: int, steps: tuple[int, ...], d: int, dv: int) -> Pa
 
 
 SCALED_DOT_PRODUCT = Family(
-    shrink=("mask", "t", "tq", "tk", "n", "d", "dv"),
-    simplest={"mask": "none"},
-    sample=_sampler({"d": (1, 5), "dv": (1, 4)}),
+    shrink=("scale", "mask", "t", "tq", "tk", "n", "d", "dv"),
+    simplest={"scale": "normal", "mask": "none"},
+    sample=_sdpa_sample,
     edge_cases=lambda fixed: [
-        _sdpa_edge("causal", 2, (4,), 3, 2),
-        _sdpa_edge("padding", 3, (3, 5), 4, 3),
-        _sdpa_edge("none", 2, (3, 4), 2, 3),
-        _sdpa_edge("none", 1, (1, 1), 1, 1),
+        {**_sdpa_edge("causal", 2, (4,), 3, 2), "scale": "normal"},
+        {**_sdpa_edge("padding", 3, (3, 5), 4, 3), "scale": "normal"},
+        {**_sdpa_edge("none", 2, (3, 4), 2, 3), "scale": "normal"},
+        {**_sdpa_edge("none", 1, (1, 1), 1, 1), "scale": "normal"},
+        {**_sdpa_edge("padding", 3, (3, 4), 3, 2), "scale": "mixed"},
     ],
     ctor=lambda p, fixed: {},
     inputs=_sdpa_inputs,
     axes={"forward": ("n", "tq", "dv"), "dq": ("n", "tq", "d"), "dk": ("n", "tk", "d"),
           "dv": ("n", "tk", "dv")},
-    valid=_valid(("d", "dv")),
-    informative=lambda p, x: bool(_scores(x["q"], x["k"]).max(initial=0) <= SCORE_BOUND),
+    valid=_sdpa_valid,
+    informative=_sdpa_informative,
 )
 
 

@@ -108,12 +108,13 @@ CS231N_RNN = Corpus("cs231n", BUNDLED_DIR / "cs231n", "cs231n", "student_nn.cs23
     "temporal_softmax_loss": ("cs231n:temporal_softmax_loss",),
 }, prefix="cs231n:")
 
-# mytorch HW3P1 (harness/apis/mytorch/ops.py): CTCLoss runs every step of CTC; the plans call
-# forward, never __call__.
+# mytorch HW3P1 (harness/apis/mytorch/ops.py): CTCLoss runs every step of CTC, the classifier
+# runs RNNCell; the plans call forward, never __call__.
 CTC_LOSS = "mytorch:ctc_loss"
 MYTORCH_HW3 = Corpus("mytorch", BUNDLED_DIR / "mytorch", "mytorch", "student_nn.mytorch",
-                     ("rnn_cell", "gru_cell", "CTC"), {
-    "RNNCell": ("mytorch:rnn_cell",), "GRUCell": ("mytorch:gru_cell",),
+                     ("rnn_cell", "rnn_classifier", "gru_cell", "CTC"), {
+    "RNNCell": ("mytorch:rnn_cell", "mytorch:rnn_classifier"), "GRUCell": ("mytorch:gru_cell",),
+    "RNNPhonemeClassifier": ("mytorch:rnn_classifier",),
     "shifted": ("mytorch:ctc_forward_probs", "mytorch:ctc_backward_probs", CTC_LOSS),
     "CTC": ("mytorch:ctc_extend", "mytorch:ctc_forward_probs", "mytorch:ctc_backward_probs",
             "mytorch:ctc_posterior", CTC_LOSS),

@@ -87,16 +87,20 @@ EXPECTED: dict[str, tuple[set[tuple[str, str]], str]] = {
 }
 
 
-def _buggy(bug: str, tmp_path: Path) -> Path:
-    """tmp_path/<bug>/attention.py: the bundled attention.py with BUGS[bug] applied."""
-    folder = tmp_path / bug
+def _edited(name: str, edits: tuple[tuple[str, str], ...], tmp_path: Path) -> Path:
+    """tmp_path/<name>/attention.py: the bundled attention.py with `edits` applied."""
+    folder = tmp_path / name
     folder.mkdir()
     text = (BUNDLED / "attention.py").read_text()
-    for old, new in BUGS[bug]:
-        assert text.count(old) == 1, (bug, old)
+    for old, new in edits:
+        assert text.count(old) == 1, (name, old)
         text = text.replace(old, new)
     (folder / "attention.py").write_text(text)
     return folder
+
+
+def _buggy(bug: str, tmp_path: Path) -> Path:
+    return _edited(bug, BUGS[bug], tmp_path)
 
 
 def _report(impl: Path | None, tmp_path: Path, *args: str) -> tuple[int, dict]:
@@ -107,13 +111,9 @@ def _report(impl: Path | None, tmp_path: Path, *args: str) -> tuple[int, dict]:
 
 
 def test_num_heads_reaches_the_function_as_an_int(tmp_path: Path) -> None:
-    folder = tmp_path / "strict"
-    folder.mkdir()
-    text = (BUNDLED / "attention.py").read_text()
     head = "    the heads' outputs, side by side, are projected by Wo, bo.\"\"\"\n"
-    assert text.count(head) == 1
-    (folder / "attention.py").write_text(text.replace(
-        head, head + "    assert type(num_heads) is int, type(num_heads)\n"))
+    folder = _edited("strict", ((head, head + "    assert type(num_heads) is int\n"),),
+                     tmp_path)
     code, report = _report(folder, tmp_path, "--api", "attention", "--ops", "multihead")
     assert code == 0, _failing(report)
 
@@ -383,12 +383,8 @@ def test_a_mask_and_num_heads_print_as_what_they_are() -> None:
 def test_a_softmax_without_its_max_shift_fails_the_shifted_cases(tmp_path: Path) -> None:
     # exp(scores) unshifted: the same values on scores within 3, NaN once a sample's scores
     # are all 800 higher (what no softmax changes but exp overflows on)
-    folder = tmp_path / "unshifted"
-    folder.mkdir()
-    text = (BUNDLED / "attention.py").read_text()
     shifted = "np.exp(scores - scores.max(axis=axis, keepdims=True))"
-    assert text.count(shifted) == 1
-    (folder / "attention.py").write_text(text.replace(shifted, "np.exp(scores)"))
+    folder = _edited("unshifted", ((shifted, "np.exp(scores)"),), tmp_path)
     _, report = _report(folder, tmp_path, "--api", "attention", "--ops", "scaled_dot_product")
     failing = _failing(report)
     assert ("attention:scaled_dot_product", "forward") in failing

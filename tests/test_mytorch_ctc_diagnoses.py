@@ -7,12 +7,12 @@ a step's mistake is named in the loss and dY too, with the step it is in)."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from formula_models import assert_right_way_is_the_twin
+from hw3_checkouts import checkout
 
 from harness.apis.mytorch.ctc_formulas import CATALOGUE, MISTAKES, OUTPUTS, RIGHT_WAY
 from harness.cli import main
@@ -21,7 +21,6 @@ from harness.core.registry import get_op
 from harness.core.twin import cached_reference
 from harness.diagnosis.fingerprints import identify
 
-IMPLS = Path(__file__).parent / "mytorch_hw3_impls"
 CTC_OPS = tuple(f"mytorch:ctc_{name}" for name in ("extend", "forward_probs",
                                                    "backward_probs", "posterior", "loss"))
 LOSS = frozenset({"ctc_loss forward", "ctc_loss dX"})
@@ -144,16 +143,7 @@ BUGS: dict[str, tuple[Edits, frozenset[str], str]] = {
 
 def _checkout(tmp_path: Path, bug: str | None = None) -> Path:
     """A copy of tests/mytorch_hw3_impls/correct in tmp_path, CTC/CTC.py with BUGS[bug]."""
-    root = tmp_path / (bug or "correct")
-    shutil.copytree(IMPLS / "correct", root)
-    if bug:
-        path = root / "CTC" / "CTC.py"
-        text = path.read_text()
-        for old, new in BUGS[bug][0]:
-            assert text.count(old) == 1, (bug, old)
-            text = text.replace(old, new)
-        path.write_text(text)
-    return root
+    return checkout(tmp_path, bug or "correct", {"CTC/CTC.py": BUGS[bug][0]} if bug else None)
 
 
 def _check(tmp_path: Path, impl: Path) -> tuple[int, dict]:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hw3_checkouts import HANDOUT, checkout
 
 from harness.apis.mytorch import LOADER, rnn_cases
 from harness.apis.mytorch import SPEC as MYTORCH
@@ -29,9 +30,9 @@ from harness.diagnosis.ablation import _param_variants
 from harness.diagnosis.shrink import variants
 from reference import mytorch_rnn as twins
 
+HANDOUT_2022_23 = HANDOUT / "activation_2022_23.py"
+
 HERE = Path(__file__).parent
-HARNESS_2022_23 = HERE.parent / "harness" / "apis" / "mytorch" / "handout" / "activation_2022_23.py"
-IMPLS = HERE / "mytorch_hw3_impls"
 BUNDLED = HERE.parent / "student_nn" / "mytorch"
 HW3_OPS = tuple(f"mytorch:{name}" for name in HW3)
 CASES = "6"
@@ -88,17 +89,7 @@ BUGS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
 
 def _checkout(tmp_path: Path, bug: str | None = None) -> Path:
     """A copy of tests/mytorch_hw3_impls/correct in tmp_path, with BUGS[bug] applied."""
-    root = tmp_path / (bug or "correct")
-    shutil.copytree(IMPLS / "correct", root)
-    if bug:
-        file, edits = BUGS[bug]
-        path = root / file
-        text = path.read_text()
-        for old, new in edits:
-            assert text.count(old) == 1, (bug, old)
-            text = text.replace(old, new)
-        path.write_text(text)
-    return root
+    return checkout(tmp_path, bug or "correct", dict([BUGS[bug]]) if bug else None)
 
 
 def _check(tmp_path: Path, impl: Path, *args: str, ops: tuple[str, ...] = HW3_OPS
@@ -370,17 +361,16 @@ def test_a_hw1p1_checkout_leaves_hw3p1_out(tmp_path: Path) -> None:
 def test_a_2022_23_gru_is_judged_by_its_years_row_vectors(tmp_path: Path) -> None:
     # GRUCell(in_dim, hidden_dim): that year's backward took delta (1, H) and returned
     # dx (1, D), dh_prev_t (1, H) (and called that year's handout activations)
-    impl = _checkout(tmp_path)
-    _edit(impl, {"mytorch/gru_cell.py": CELLS_2022_23["mytorch/gru_cell.py"]})
-    (impl / "mytorch" / "nn" / "activation.py").write_text(HARNESS_2022_23.read_text())
+    gru = {"mytorch/gru_cell.py": CELLS_2022_23["mytorch/gru_cell.py"]}
+    impl = checkout(tmp_path, "correct", gru)
+    (impl / "mytorch" / "nn" / "activation.py").write_text(HANDOUT_2022_23.read_text())
     code, report = _check(tmp_path, impl, ops=("mytorch:gru_cell",))
     assert report["edition"]["name"] == "hw3p1-2022-23"
     assert code == 0, _failing(report)
 
 
 def test_row_vectors_from_a_gru_of_today_are_the_wrong_shape(tmp_path: Path) -> None:
-    impl = _checkout(tmp_path)
-    _edit(impl, {"mytorch/gru_cell.py": (
+    impl = checkout(tmp_path, "correct", {"mytorch/gru_cell.py": (
         ("return dx, dh_prev_t", "return dx.reshape(1, self.d), dh_prev_t.reshape(1, self.h)"),
     )})
     _, today = _check(tmp_path, impl, ops=("mytorch:gru_cell",))
@@ -438,15 +428,6 @@ CELLS_2022_23 = {
 }
 
 
-def _edit(root: Path, edits: dict[str, tuple[tuple[str, str], ...]]) -> None:
-    for file, pairs in edits.items():
-        text = (root / file).read_text()
-        for old, new in pairs:
-            assert text.count(old) == 1, (file, old)
-            text = text.replace(old, new)
-        (root / file).write_text(text)
-
-
 @pytest.mark.parametrize("bug", [None, "rnn_no_batch_mean"])
 def test_cells_run_with_hw3p1s_activation_not_the_hw1p1_one_a_checkout_has(
         tmp_path: Path, bug: str | None) -> None:
@@ -464,8 +445,7 @@ def test_cells_run_with_hw3p1s_activation_not_the_hw1p1_one_a_checkout_has(
 
 
 def test_2022_23_cells_run_with_that_years_handout_activation(tmp_path: Path) -> None:
-    impl = _checkout(tmp_path)
-    _edit(impl, CELLS_2022_23)
+    impl = checkout(tmp_path, "correct", CELLS_2022_23)
     (impl / "mytorch" / "nn" / "activation.py").write_text(HW1_2022_23)
     code, report = _check(tmp_path, impl, ops=("mytorch:rnn_cell", "mytorch:gru_cell"))
     assert report["edition"]["name"] == "hw3p1-2022-23"
@@ -478,9 +458,8 @@ def test_2022_23_cells_run_with_that_years_handout_activation(tmp_path: Path) ->
 def test_a_checkout_keeps_its_own_hw3p1_activation_py_even_edited(tmp_path: Path) -> None:
     # HW3P1's own activation.py (its Tanh takes BPTT's state), edited: Sigmoid's backward
     # takes a state too, which the student's GRUCell relies on
-    impl = _checkout(tmp_path)
-    _edit(impl, CELLS_2022_23)
-    edited = HARNESS_2022_23.read_text().replace(
+    impl = checkout(tmp_path, "correct", CELLS_2022_23)
+    edited = HANDOUT_2022_23.read_text().replace(
         "    def derivative(self):\n        return self.state * (1 - self.state)",
         "    def derivative(self, state=None):\n"
         "        a = self.state if state is None else state\n        return a * (1 - a)")

@@ -18,9 +18,10 @@ utils (nnparity's own AST operators), each mutant checked with the default 50 ca
 mutants identified (survive 500 cases and have an argument); the top diagnosis on the
 labelled single-bug implementations; false positives over many cases of student_nn and of
 an independent correct implementation. The same for the sequence models (CS231n
-assignment 3's rnn_layers.py under --api cs231n, mytorch HW3P1's rnn_cell.py, gru_cell.py
-and CTC.py under --api mytorch, and attention.py under --api attention): their mutants and
-false positives. Writes docs/evidence.md (--out) and, with --json, every record."""
+assignment 3's rnn_layers.py under --api cs231n, mytorch HW3P1's rnn_cell.py,
+rnn_classifier.py, gru_cell.py and CTC.py under --api mytorch, and attention.py under --api
+attention): their mutants and false positives. Writes docs/evidence.md (--out) and, with
+--json, every record."""
 
 EPILOG = """\
 parts (for --skip): mutants, labelled, fp, seq_mutants, seq_fp (the sequence models' and

@@ -30,7 +30,7 @@ CHUNK = 2000
 SEED_BASE = 1000   # far from the default suite's seed 0
 # Cases drawn beyond the even share, for the sequence ops: a family of small cases (the GRU
 # cell's, CTC's extension) draws one it has drawn before now and then, and a repeat counts
-# once (100,000 drawn over sixteen ops gave 99,997 distinct cases).
+# once (100,000 drawn over the sixteen ops of then gave 99,997 distinct cases).
 SEQUENCE_SPARE = 0.005
 
 

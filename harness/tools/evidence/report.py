@@ -307,20 +307,20 @@ def _fp_lines(summary: dict[str, Any]) -> list[str]:
 
 SEQUENCE = """\
 The same operators (`harness/tools/evidence/mutants.py`, `SEQUENCE`) over
-student_nn/cs231n/rnn_layers.py, checked under `--api cs231n`, student_nn/mytorch's
-HW3P1 files rnn_cell.py, gru_cell.py and CTC.py, checked under `--api mytorch`, and
-student_nn/attention/attention.py (scaled dot-product and multi-head attention), checked
+student_nn/cs231n/rnn_layers.py, checked under `--api cs231n`, student_nn/mytorch's HW3P1
+files rnn_cell.py, rnn_classifier.py, gru_cell.py and CTC.py, checked under `--api mytorch`,
+and student_nn/attention/attention.py (scaled dot-product and multi-head attention), checked
 under `--api attention`. A mutant is a copy of the bundled package with one function
-changed, checked in the sandbox on the default 50 cases of every op that function drives:
-a step's functions drive its sequence op too (`rnn_forward` runs `rnn_step_forward`), the
-shared helpers (`sigmoid`, `_affine_backward`, the time loops) every op that runs them,
-each CTC step `ctc_loss` too, and the scaled dot-product attention and its `softmax` the
-multi-head op too (each head runs them); `__call__`, which no op calls, is out of scope, and
-the word embedding and `multihead_attention_backward` (calls only) have nothing the
-operators change. Survivors are confirmed on 500 cases and judged equivalent as for HW6.
-There is no course-style baseline here (its configurations are HW6's). False positives:
-the bundled implementations of the sixteen ops, each under its API, in chunks of at most
-2,000 cases with their own seeds (1000, 1001, ...)."""
+changed, checked in the sandbox on the default 50 cases of every op that function drives: a
+step's functions drive its sequence op too (`rnn_forward` runs `rnn_step_forward`), the
+shared helpers (`sigmoid`, `_affine_backward`, the time loops) every op that runs them, each
+CTC step `ctc_loss` too, RNNCell the RNN classifier, and the scaled dot-product attention
+and its `softmax` the multi-head op too (each head runs them); `__call__`, which no op
+calls, is out of scope, and the word embedding and `multihead_attention_backward` (calls
+only) have nothing the operators change. Survivors are confirmed on 500 cases and judged
+equivalent as for HW6. There is no course-style baseline here (its configurations are
+HW6's). False positives: the bundled implementations of the seventeen ops, each under its
+API, in chunks of at most 2,000 cases with their own seeds (1000, 1001, ...)."""
 
 SEQUENCE_READING = """\
 **Reading.** The temporal softmax loss's shift by each step's maximum is tested by a case
@@ -335,14 +335,14 @@ no value tells a helper from its caller: CTC's `shifted` and the recursions that
 `rnn_forward`/`rnn_backward`, attention's `_linear_backward` and
 `multihead_attention_backward`, its `softmax` and the scaled dot-product's forward.
 
-**Attention.** Its cases keep every score |q·k|/√d within 3 (docs/attention.md: no softmax
-saturates), so attention.py's softmax without its shift, shifted by the batch's maximum or
-by the maximum added agreed with the twin to rounding on all 500 confirming cases: the three
-survivors below, misses, since the contract bounds no score. A scaled dot-product case
-whose samples' scores lie 800 apart (each row's scores shifted by a constant, so its
-softmax is unchanged) kills all three: a shift other than the row's own maximum overflows
-or underflows to nan. Reversing `np.swapaxes`' two axes changes nothing (four equivalent
-mutants), nor does a reshape size of -2 for -1 in `_linear_backward` (two)."""
+**Attention.** Most of its cases keep every score |q·k|/√d within 3 (docs/attention.md: no
+softmax saturates), where attention.py's softmax without its shift, shifted by the batch's
+maximum or by the maximum added agree with the twin to rounding. A quarter of the scaled
+dot-product cases (`scale=mixed`) shift every score of sample n by 800·n (each row by a
+constant, so its softmax is unchanged): a shift other than the row's own maximum then
+overflows or underflows to nan, which kills all three. Reversing `np.swapaxes`' two axes
+changes nothing (four equivalent mutants), nor does a reshape size of -2 for -1 in
+`_linear_backward` (two)."""
 
 
 def _sequence(result: dict[str, Any]) -> list[str]:

@@ -5,6 +5,7 @@ attention.py, the ops each function drives, and a known kill under each API."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 from pathlib import Path
 
@@ -188,3 +189,12 @@ def test_the_command_writes_the_sequence_section(tmp_path) -> None:
     assert "## Sequence models: CS231n assignment 3, mytorch HW3P1 and attention" in text
     assert "2 mutants generated (an even sample of the" in text
     assert "## Mutants" not in text and "course-style kills it" not in text
+
+
+def test_a_mutant_of_a_file_changed_since_is_refused(corpus, tmp_path) -> None:
+    # its line numbers were taken from the file as it was: splicing it in now would break it
+    m = next(iter(corpus.values()))
+    stale = dataclasses.replace(m, before=m.before + "  # as it was")
+    with pytest.raises(RuntimeError, match="changed after its mutants were made"):
+        write_package(stale, tmp_path)
+    assert write_package(m, tmp_path / "fresh").is_dir()

@@ -5,7 +5,7 @@ mistake (`Wrong`; the defaults are the handout's definitions, docs/mytorch.md "H
 
 - blanks mishandled: the extended target without its leading or trailing blank; skip
   connections between equal symbols too, or never; α started at the blank alone, β ended at
-  the trailing blank alone; the skips ignored by α, or read at r instead of r + 2 by β;
+  the trailing blank alone; the skips ignored by α or by β;
 - probabilities mixed with log-probabilities: α adding log y instead of multiplying by y; the
   loss taking γ·y (no log), its dY −γ (not ÷ y);
 - the backward recursion misaligned by one: β[t] multiplying by y[t] instead of y[t + 1], or
@@ -18,8 +18,10 @@ mistake (`Wrong`; the defaults are the handout's definitions, docs/mytorch.md "H
 Each catalogue row is one variant and one output of an op, from the case's inputs: target
 (ctc_extend); logits, extended_symbols, skip_connect (the recursions: the right ext and skips,
 whatever the student's extend does); alpha, beta (ctc_posterior); logits, target,
-input_lengths, target_lengths (ctc_loss). CTCLoss runs the student's own CTC, so a mistake in
-one of its steps is also a row of ctc_loss's loss and dY, which names the step.
+input_lengths, target_lengths (ctc_loss). A mistake in one of the steps is also a row of
+ctc_loss's loss and dY, which names the step: a CTCLoss that computes the recursions itself
+makes it there (one that runs its CTC is rerun with the bundled CTC when a step fails on its
+own, and charged for its own code alone).
 
 The last two are constant factors, which other catalogues leave to
 `harness.diagnosis.factors`; CTCLoss's have only the batch size B to follow (the lengths

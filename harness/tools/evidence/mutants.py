@@ -415,6 +415,10 @@ def write_package(mutant: Mutant, dest: Path) -> Path:
     shutil.copytree(corpus.source, pkg, ignore=shutil.ignore_patterns("__pycache__"))
     path = pkg / f"{mutant.module}.py"
     lines = path.read_text().splitlines(keepends=True)
+    if mutant.line > len(lines) or lines[mutant.line - 1].strip() != mutant.before:
+        raise RuntimeError(f"{corpus.source / path.name}:{mutant.line} is no longer "
+                           f"{mutant.before!r}: the file changed after its mutants were made "
+                           "(their lines would splice into the wrong places); run again")
     first = lines[mutant.first_line - 1]
     indent = first[: len(first) - len(first.lstrip())]
     body = textwrap.indent(mutant.source, indent) + "\n"

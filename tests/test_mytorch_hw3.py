@@ -513,3 +513,17 @@ def test_a_classifier_beside_mytorch_at_the_checkouts_root(tmp_path: Path) -> No
     code, report = _check(tmp_path, impl, ops=("mytorch:rnn_classifier",))
     assert code == 0, _failing(report)
     assert report["modules"]["rnn_classifier"]["reason"] == "graded: ../rnn_classifier.py"
+
+
+def test_another_apis_package_name_does_not_hide_what_is_beside_mytorch(tmp_path: Path) -> None:
+    # an adapter whose package is "nn" registered in the same process (a pytest session, a
+    # notebook): mytorch/nn is not that package, and CTC/ beside mytorch/ stays visible
+    from dataclasses import replace
+
+    from harness.core.registry import APIS
+    APIS["nn_library"] = replace(MYTORCH, name="nn_library", package="nn")
+    try:
+        code, report = _check(tmp_path, _checkout(tmp_path), ops=("mytorch:ctc_extend",))
+    finally:
+        del APIS["nn_library"]
+    assert code == 0, _failing(report)

@@ -494,9 +494,11 @@ class Sandbox:
         bound = isolation.PROJECT_ROOT / SOLUTION
         if not p.exists() or (self.solution and p.is_relative_to(bound)):
             return path
-        around = Path(share).resolve() if share else _holder(p)
+        # (by this loader's folder names: another API registered in this process, an
+        # adapter whose package is "nn", must not make mytorch/ hold itself and hide CTC/)
+        around = Path(share).resolve() if share else _holder(p, self.loader.dirs)
         if not p.is_relative_to(around):
-            around = _holder(p)
+            around = _holder(p, self.loader.dirs)
         dest = isolation.mount_point(root, around)
         self._mounts.append((str(around), dest))
         rel = p.relative_to(around).as_posix()
@@ -912,10 +914,12 @@ def _package_dirs() -> tuple[str, ...]:
                                for name in (*api.loader.dirs, api.package)))
 
 
-def _holder(impl: Path) -> Path:
-    """The directory around an implementation: itself when it holds the package, else the
-    directory holding it (never the file system's root)."""
-    if any((impl / name).is_dir() for name in _package_dirs()) or impl.parent == impl \
+def _holder(impl: Path, dirs: tuple[str, ...] | None = None) -> Path:
+    """The directory around an implementation: itself when it holds the package (a folder
+    named as in `dirs`, its loader's; default: any registered API's), else the directory
+    holding it (never the file system's root)."""
+    names = _package_dirs() if dirs is None else dirs
+    if any((impl / name).is_dir() for name in names) or impl.parent == impl \
             or impl.parent == impl.parent.parent:
         return impl
     return impl.parent

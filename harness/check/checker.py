@@ -213,6 +213,13 @@ class Checker:
         checkout of every homework may keep HW1P1's nn/activation.py and HW3P1's
         activation.py), nor where the module's file is also the op's own (a student who keeps
         Tanh in rnn_cell.py keeps it)."""
+        if spec.handout:
+            return self._handout(spec.handout, graded)
+        return ()
+
+    @cache  # noqa: B019 - one Checker per implementation, a few handout files
+    def _handout(self, handout: tuple[Handout, ...], graded: tuple[str, ...] | None
+                 ) -> tuple[str, ...]:
         files = self.api.loader.module_files(self.package_dir)
 
         def own(given: Handout) -> bool:
@@ -222,7 +229,7 @@ class Checker:
                 re.search(given.own, file.read_text(errors="replace")) is not None
                 for file in found if file is not None)
 
-        entries = (f"{h.module}={h.stand_in}" for h in spec.handout if not own(h))
+        entries = (f"{h.module}={h.stand_in}" for h in handout if not own(h))
         return tuple(e for e in entries if self._substitutable(e, graded))
 
     def start(self, specs: Iterable[OpSpec]) -> None:

@@ -76,6 +76,16 @@ def test_repro_reruns_one_case_and_prints_the_elements(capsys):
     assert main(["repro", case_id]) == 0
 
 
+@pytest.mark.parametrize("case_id", [
+    "attention:multihead/n=1,tq=2,tk=2,heads=x,d=1,mask=causal,seed=5",
+    "cs231n:rnn/n=1,t=two,d=1,h=1,seed=2",
+])
+def test_repro_of_a_case_with_a_mistyped_size_says_which(case_id, capsys):
+    # a hand-edited case ID: a usage error naming the parameter, not a traceback
+    assert main(["repro", case_id]) == 2
+    assert "is not a case: parameter" in capsys.readouterr().err
+
+
 def test_an_op_that_hangs_is_given_up_after_two_time_limits(tmp_path, capsys):
     hangs = Path(__file__).parent / "submissions" / "infinite_loop"
     code = main(["check", "--impl", str(hangs), "--ops", "tanh,relu", "--cases", "6",

@@ -413,3 +413,30 @@ def test_a_traceback_through_the_graders_frames_shows_only_the_students(tmp_path
     assert not GRADER_PATHS.search(trace), trace
     assert str(tmp_path) not in trace and "driver.py" not in trace
     assert err["file"] == "neural_networks/helpers.py" and err["line"] == 5
+
+
+def test_a_frame_without_a_line_number_is_described_by_file_and_function(tmp_path,
+                                                                         monkeypatch):
+    # generated code may carry no line numbers: the error still names the file and function
+    import importlib.util
+    import traceback
+
+    pkg = tmp_path / "neural_networks"
+    pkg.mkdir()
+    (pkg / "helpers.py").write_text("def boom():\n    raise ValueError('no lines')\n")
+    spec = importlib.util.spec_from_file_location("neural_networks.helpers", pkg / "helpers.py")
+    helpers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(helpers)
+    with pytest.raises(ValueError) as caught:
+        helpers.boom()
+    extract = traceback.extract_tb
+
+    def without_lines(tb):
+        return traceback.StackSummary.from_list(
+            [traceback.FrameSummary(f.filename, None, f.name, lookup_line=False)
+             for f in extract(tb)])
+
+    monkeypatch.setattr(traceback, "extract_tb", without_lines)
+    err = describe_error("forward", caught.value, pkg)
+    assert err["file"] == "neural_networks/helpers.py" and err["function"] == "boom"
+    assert "line" not in err and err["message"] == "no lines"

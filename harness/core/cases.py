@@ -639,7 +639,11 @@ def build_inputs(family: Family, case: Case) -> dict[str, np.ndarray]:
     Raises UnbuildableCase for a parameter set the family does not accept as a case.
     """
     params = case.p
-    if not family.valid(params):
+    try:
+        valid = family.valid(params)
+    except (TypeError, ValueError) as exc:   # a parameter of the wrong type (t='x')
+        raise UnbuildableCase(f"{case.id} is not a case: {exc}") from None
+    if not valid:
         raise UnbuildableCase(f"{case.id} is not a case: its parameters are outside what the "
                              f"{case.op} case family builds (its valid() in harness/core/cases.py)")
     inputs = _draw_informative(family, params, case.seed)

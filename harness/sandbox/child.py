@@ -166,10 +166,10 @@ def describe_error(stage: str, exc: BaseException, impl_dir: Path) -> dict[str, 
         info.update(file=exc.filename, line=exc.lineno, function="<module>",
                     code=(exc.text or "").strip())
     elif frame is not None:
-        if frame.lineno is None:   # as linecache.getline would raise on it
-            raise TypeError(f"no line number in the frame of {frame.filename}")
-        info.update(file=frame.filename, line=frame.lineno, function=frame.name,
-                    code=linecache.getline(frame.filename, frame.lineno).strip())
+        info.update(file=frame.filename, function=frame.name)
+        if frame.lineno is not None:   # (code without line numbers: the file and function)
+            info.update(line=frame.lineno,
+                        code=linecache.getline(frame.filename, frame.lineno).strip())
     if "file" in info:
         info["file"] = _relative(info["file"], impl_dir)
     return info

@@ -9,11 +9,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from edits import Edits, edited
+
 HERE = Path(__file__).parent
 CORRECT = HERE / "mytorch_hw3_impls" / "correct"
 HANDOUT = HERE.parent / "harness" / "apis" / "mytorch" / "handout"
-
-Edits = tuple[tuple[str, str], ...]
 
 
 def checkout(tmp_path: Path, name: str, edits: dict[str, Edits] | None = None) -> Path:
@@ -25,9 +25,5 @@ def checkout(tmp_path: Path, name: str, edits: dict[str, Edits] | None = None) -
     shutil.copyfile(HANDOUT / "activation_2024.py", root / "mytorch" / "nn" / "activation.py")
     for file, pairs in (edits or {}).items():
         path = root / file
-        text = path.read_text()
-        for old, new in pairs:
-            assert text.count(old) == 1, (name, file, old)
-            text = text.replace(old, new)
-        path.write_text(text)
+        path.write_text(edited(path.read_text(), pairs, (name, file)))
     return root

@@ -16,16 +16,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from formula_models import assert_right_way_is_the_twin
+from edits import edited
+from formula_models import (
+    assert_right_outputs_are_not_named,
+    assert_right_way_is_the_twin,
+    catalogue_cases,
+    recognitions,
+)
 
 from harness.apis.attention import ATTENTION_OPS, MHA_ARGS, MHA_GRADS, lengths
 from harness.apis.attention.formulas import CATALOGUE, OUTPUTS, RIGHT_WAY
 from harness.apis.known import ATTENTION, CS231N, HW6, detect_api
 from harness.cli import main
-from harness.core.conventions import DEFAULT_PROFILE
 from harness.core.registry import get_op
-from harness.core.twin import cached_reference
-from harness.diagnosis.fingerprints import identify
 from harness.reports.view import format_array
 
 HERE = Path(__file__).parent
@@ -91,11 +94,8 @@ def _edited(name: str, edits: tuple[tuple[str, str], ...], tmp_path: Path) -> Pa
     """tmp_path/<name>/attention.py: the bundled attention.py with `edits` applied."""
     folder = tmp_path / name
     folder.mkdir()
-    text = (BUNDLED / "attention.py").read_text()
-    for old, new in edits:
-        assert text.count(old) == 1, (name, old)
-        text = text.replace(old, new)
-    (folder / "attention.py").write_text(text)
+    (folder / "attention.py").write_text(edited((BUNDLED / "attention.py").read_text(), edits,
+                                                name))
     return folder
 
 
@@ -254,24 +254,11 @@ def test_shrinking_goes_to_no_mask_and_keeps_a_causal_case_square() -> None:
 
 @pytest.mark.parametrize("op", sorted(CATALOGUE))
 def test_every_attention_formula_is_recognised_as_itself(op: str) -> None:
-    spec = get_op(op)
-    cases = [(spec.inputs(c), cached_reference(op, c, DEFAULT_PROFILE.preferred))
-             for c in spec.cases(16, seed=3)]
+    cases = catalogue_cases(op, 16, seed=3)
     for formula in CATALOGUE[op]:
-        named = 0
-        for inputs, expected in cases:
-            got = np.asarray(formula.fn(inputs), dtype=np.float64)
-            if np.allclose(got, expected[formula.output], rtol=1e-6, atol=1e-9):
-                continue
-            found = identify(op, formula.output, inputs, got, expected[formula.output])
-            assert found is not None, (formula.output, formula.computes)
-            named += found is formula
-            # else a formula with the same values here (√E = d when heads = d), listed first
-            np.testing.assert_allclose(found.fn(inputs), got, rtol=1e-6, atol=1e-9)
+        _, named = recognitions(op, formula, cases)
         assert named >= 4, f"{formula.output}: {formula.computes} is named on too few cases"
-        for inputs, expected in cases:   # and a right output is never fingerprinted
-            want = expected[formula.output]
-            assert identify(op, formula.output, inputs, want, want) is None
+    assert_right_outputs_are_not_named(op, cases, {f.output for f in CATALOGUE[op]})
 
 
 def test_the_catalogue_names_every_usual_mistake() -> None:

@@ -16,16 +16,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from formula_models import assert_right_way_is_the_twin
+from edits import edited
+from formula_models import (
+    assert_right_outputs_are_not_named,
+    assert_right_way_is_the_twin,
+    catalogue_cases,
+    recognitions,
+)
 
 from harness.apis.cs231n import rnn
 from harness.apis.cs231n.rnn_formulas import CATALOGUE, OUTPUTS, RIGHT_WAY
 from harness.apis.known import CS231N, detect_api
 from harness.cli import main
-from harness.core.conventions import DEFAULT_PROFILE
 from harness.core.registry import get_op
-from harness.core.twin import cached_reference
-from harness.diagnosis.fingerprints import identify
 
 HERE = Path(__file__).parent
 BUNDLED = HERE.parent / "student_nn" / "cs231n"
@@ -73,10 +76,7 @@ BUGS: dict[str, tuple[tuple[str, str], ...]] = {
 
 def _buggy(bug: str, tmp_path: Path) -> Path:
     """tmp_path/<bug>, holding cs231n/rnn_layers.py: the bundled one with BUGS[bug] applied."""
-    source = (BUNDLED / "rnn_layers.py").read_text()
-    for old, new in BUGS[bug]:
-        assert source.count(old) == 1, (bug, old, source.count(old))
-        source = source.replace(old, new)
+    source = edited((BUNDLED / "rnn_layers.py").read_text(), BUGS[bug], bug)
     folder = tmp_path / bug
     (folder / "cs231n").mkdir(parents=True)
     (folder / "cs231n" / "rnn_layers.py").write_text(source)
@@ -211,22 +211,11 @@ def test_cases_are_informative(op: str) -> None:
 
 @pytest.mark.parametrize("op", sorted(o for o in CATALOGUE if o in RNN_OPS))
 def test_every_rnn_formula_is_recognised_as_itself(op: str) -> None:
-    spec = get_op(op)
-    cases = [(spec.inputs(c), cached_reference(op, c, DEFAULT_PROFILE.preferred))
-             for c in spec.cases(12, seed=3)]
+    cases = catalogue_cases(op, 12, seed=3)
     for formula in CATALOGUE[op]:
-        differs = 0
-        for inputs, expected in cases:
-            got = np.asarray(formula.fn(inputs), dtype=np.float64)
-            if np.allclose(got, expected[formula.output], rtol=1e-6, atol=1e-9):
-                continue
-            differs += 1
-            assert identify(op, formula.output, inputs, got, expected[formula.output]) \
-                is formula, formula.computes
-        assert differs >= 6, f"{formula.computes} is right on too many cases"
-        for inputs, expected in cases:   # and a right output is never fingerprinted
-            want = expected[formula.output]
-            assert identify(op, formula.output, inputs, want, want) is None
+        differs, named = recognitions(op, formula, cases)
+        assert named == differs >= 6, f"{formula.computes}: named {named} of {differs}"
+    assert_right_outputs_are_not_named(op, cases, {f.output for f in CATALOGUE[op]})
 
 
 # ---------------------------------------------------------------- check, end to end

@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from edits import edited
 
 from harness.apis.mytorch import LOADER
 from harness.apis.mytorch import SPEC as MYTORCH
@@ -260,13 +261,10 @@ def test_a_core_bug_is_charged_once_when_one_file_holds_every_convolution(tmp_pa
     # stride-1 core's bias doubled. Conv2d and ConvTranspose2d call it: rerun with the
     # bundled core put in its place inside conv.py, they pass on their own code.
     bundled = BUNDLED / "nn"
-    transposed = (bundled / "ConvTranspose.py").read_text()
-    for line in ("from __future__ import annotations\n", "from .Conv2d import Conv2d_stride1\n"):
-        assert transposed.count(line) == 1
-        transposed = transposed.replace(line, "")
-    conv = (bundled / "Conv2d.py").read_text() + transposed
-    assert conv.count("return Z + self.b[:, None, None]") == 1
-    conv = conv.replace("return Z + self.b[:, None, None]", "return Z + 2 * self.b[:, None, None]")
+    transposed = edited((bundled / "ConvTranspose.py").read_text(), (
+        ("from __future__ import annotations\n", ""), ("from .Conv2d import Conv2d_stride1\n", "")))
+    conv = edited((bundled / "Conv2d.py").read_text() + transposed, (
+        ("return Z + self.b[:, None, None]", "return Z + 2 * self.b[:, None, None]"),))
     impl = _checkout(tmp_path, moves={"nn/Conv2d.py": None, "nn/ConvTranspose.py": None},
                      files={"nn/conv.py": conv})
     ops = "mytorch:conv2d_stride1,mytorch:conv2d,mytorch:conv_transpose2d"

@@ -9,17 +9,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-from formula_models import assert_right_way_is_the_twin
+from formula_models import (
+    assert_right_outputs_are_not_named,
+    assert_right_way_is_the_twin,
+    catalogue_cases,
+    recognitions,
+)
 from hw3_checkouts import checkout
 
 from harness.apis.mytorch.ctc_formulas import CATALOGUE, MISTAKES, OUTPUTS, RIGHT_WAY
 from harness.cli import main
-from harness.core.conventions import DEFAULT_PROFILE
 from harness.core.registry import get_op
-from harness.core.twin import cached_reference
-from harness.diagnosis.fingerprints import identify
 
 CTC_OPS = tuple(f"mytorch:ctc_{name}" for name in ("extend", "forward_probs",
                                                    "backward_probs", "posterior", "loss"))
@@ -176,29 +177,11 @@ def test_every_ctc_formula_is_recognised_as_itself(op: str) -> None:
     """Where a row differs from the twin it is named, or a row before it that computes the
     same values there is (a skip read at r never reaches r + 2 on a short target: it is then
     no skip at all); and it is named itself somewhere. A right output is never named."""
-    spec = get_op(op)
-    cases = [(spec.inputs(c), cached_reference(op, c, DEFAULT_PROFILE.preferred))
-             for c in spec.cases(40, seed=4)]
+    cases = catalogue_cases(op, 40, seed=4)
     for formula in CATALOGUE[op]:
-        named = 0
-        for inputs, expected in cases:
-            want = np.asarray(expected[formula.output], dtype=np.float64)
-            with np.errstate(all="ignore"):   # a target no path reaches: P = 0
-                got = np.asarray(formula.fn(inputs), dtype=np.float64)
-            if not np.isfinite(got).all() or (
-                    got.shape == want.shape and np.allclose(got, want, rtol=1e-6, atol=1e-9)):
-                continue
-            found = identify(op, formula.output, inputs, got, want)
-            assert found is not None, formula.computes
-            with np.errstate(all="ignore"):
-                np.testing.assert_allclose(np.asarray(found.fn(inputs), dtype=np.float64), got,
-                                           err_msg=f"{formula.computes} / {found.computes}")
-            named += found is formula
+        _, named = recognitions(op, formula, cases, rtol=1e-7, atol=0)
         assert named, f"{formula.computes} is never named"
-    for inputs, expected in cases:
-        for output in spec.outputs:
-            want = np.asarray(expected[output], dtype=np.float64)
-            assert identify(op, output, inputs, want, want) is None
+    assert_right_outputs_are_not_named(op, cases, get_op(op).outputs)
 
 
 def test_every_step_mistake_is_also_a_row_of_the_loss() -> None:

@@ -167,8 +167,7 @@ class Library:
         """Note the `Replacement`s among `substitute` ("CTC:CTC", "rnn_layers:lstm_step_
         forward+lstm_step_backward"): each from the staged copy, else the bundled file."""
         for found in filter(None, map(Replacement.parse, substitute)):
-            copy = staged / f"{found.source}.py" if staged else None
-            file = copy if copy is not None and copy.is_file() else bundled(found.source)
+            file = staged_copy(staged, found.source, bundled(found.source))
             if file is not None:
                 self.replaced.setdefault(found.module, []).append((file, found.names))
 
@@ -182,6 +181,13 @@ class Library:
 
     def _import(self, module: str) -> types.ModuleType:
         return import_once(self._modules, self.package, module)
+
+
+def staged_copy(staged: Path | None, name: str, bundled: Path | None) -> Path | None:
+    """The copy of bundled file `name` the parent staged for this child, when there is one
+    (a child that may not see the solution has only those), else the `bundled` file."""
+    copy = staged / f"{name}.py" if staged else None
+    return copy if copy is not None and copy.is_file() else bundled
 
 
 def _replace(own: types.ModuleType, file: Path, names: tuple[str, ...]) -> None:

@@ -47,7 +47,7 @@ from harness.core.loading import (
     Source,
 )
 from harness.sandbox.imports import import_once, new_package, run_init
-from harness.sandbox.library import Library
+from harness.sandbox.library import Library, staged_copy
 
 SKIP = {"__pycache__", ".git", ".ipynb_checkpoints", "venv", ".venv", "site-packages"}
 
@@ -198,8 +198,7 @@ class TreeLoader:
         and each tail of it (``from nn.activation import *``, ``from resampling import *``)
         and the contract's path."""
         module, name, file = self._stand_in(entry)
-        if staged and (staged / f"{name}.py").is_file():   # else the bundled one is visible
-            file = staged / f"{name}.py"
+        file = staged_copy(staged, name, file)
         if file is None or not file.is_file():
             return
         # named by the contract's path, so that its relative imports (``from .resampling

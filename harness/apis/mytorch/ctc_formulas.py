@@ -56,7 +56,7 @@ class Wrong:
     alpha_skip: bool = True     # α takes skip[r]·α[t−1, r−2]
     alpha_log: bool = False     # α[t] = links + log y[t] (and α[0] = log y[0]), not links·y[t]
     end: int = 2                # β[T−1, S−end:] = 1
-    beta_skip: str = "r+2"      # how β takes r + 2 (BETA_SKIPS)
+    beta_skip: bool = True      # β takes skip[r + 2]·y·β[t+1, r+2]
     beta_y: str = "next"        # which y β[t] multiplies by (BETA_Y)
     norm: str = "t"             # what γ = αβ is divided by (NORMS)
     divergence: str = "expected"   # CTCLoss's loss of one sequence (DIVERGENCES)
@@ -125,11 +125,6 @@ def _alpha(y: np.ndarray, skip: np.ndarray, how: Wrong) -> np.ndarray:
     return np.stack(rows)
 
 
-# β[t, r] takes the emitted b[r + 2] = y·β at t + 1 where ...
-BETA_SKIPS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "r+2": lambda b, skip: _ahead(skip * b, 2),   # skip[r + 2]: the handout's
-    "none": lambda b, skip: np.zeros_like(b),
-}
 # (the step whose y multiplies β[t + 1] before the links, or None; y[t] after the links)
 BETA_Y: dict[str, tuple[int | None, bool]] = {
     "next": (1, False),       # β[t, r] = Σ y[t+1, ext[r']]·β[t+1, r']
@@ -144,7 +139,7 @@ def _beta(y: np.ndarray, skip: np.ndarray, how: Wrong) -> np.ndarray:
     rows = [last * y[-1] if after else last]
     for t in range(len(y) - 2, -1, -1):
         b = rows[-1] * (y[t + before] if before is not None else 1.0)
-        links = b + _ahead(b, 1) + BETA_SKIPS[how.beta_skip](b, skip)
+        links = b + _ahead(b, 1) + how.beta_skip * _ahead(skip * b, 2)   # skip[r + 2]
         rows.append(links * y[t] if after else links)
     return np.stack(rows[::-1])
 
@@ -283,7 +278,7 @@ MISTAKES: tuple[tuple[str, tuple[str, ...], Wrong, str, str], ...] = (
      "summed with logsumexp)"),
     (BETA, ("beta",), Wrong(end=1), "β with β[T−1, S−2] = 0",
      f"the path may end at the last symbol too, not only at the trailing blank: {BETA_END}"),
-    (BETA, ("beta",), Wrong(beta_skip="none"), "β without the skip term",
+    (BETA, ("beta",), Wrong(beta_skip=False), "β without the skip term",
      f"the skip term is missing: {BETA_STEP}"),
     (BETA, ("beta",), Wrong(beta_y="own"), "β[t, r] = Σ y[t, ext[r']]·β[t+1, r']",
      f"β is misaligned by one step: β[t] multiplies by y[t + 1], the step after it: "
